@@ -1,0 +1,105 @@
+#!/bin/bash
+# tests/testbed/boot.sh: boot the Debian kernel under QEMU TCG with a scenario and judge it.
+#
+#   boot.sh --scenario NAME [--topo TOPO] [--append "tb.key=val ..."] [--bin NAME PATH]...
+#           [--dpdk] [--trace EVENT-PATTERN]... [--workdir DIR] [--timeout SEC] [--quiet]
+#
+# NAME selects tests/testbed/scenarios/NAME.sh, run inside the guest as /tb/scenario.sh.
+# TOPO (default: the scenario's "# topo:" header line) selects the QEMU devices, see topo_args.
+# Binaries given with --bin are copied in with their shared libraries and appear as
+# /tb/bin/NAME in the guest. --trace enables QEMU trace events (log written to
+# WORKDIR/trace.log). The console goes to WORKDIR/console.log (and stdout unless --quiet).
+# Exit status: 0 TB-PASS with nothing skipped, 77 TB-PASS with checks skipped (a missing
+# binary), 1 TB-FAIL / timeout / no verdict.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+scen="" topo="" append="" timeout=120 quiet=0 dpdk=0 workdir=""
+bins=() traces=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--scenario) scen=$2; shift ;;
+	--topo) topo=$2; shift ;;
+	--append) append="$append $2"; shift ;;
+	--bin) [ -n "$3" ] && bins+=(--bin "$2" "$3"); shift 2 ;;
+	--dpdk) dpdk=1 ;;
+	--trace) traces+=("$2"); shift ;;
+	--workdir) workdir=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--quiet) quiet=1 ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+script=$here/scenarios/$scen.sh
+[ -f "$script" ] || { echo "boot.sh: no scenario $script" >&2; exit 2; }
+[ -n "$topo" ] || topo=$(sed -n 's/^# topo: *//p' "$script" | head -1)
+[ -n "$topo" ] || topo=base
+[ -n "$workdir" ] || workdir=${TMPDIR:-/tmp}/vfmgr-testbed/$scen
+mkdir -p "$workdir"
+rm -f "$workdir"/console.log "$workdir"/trace.log
+
+command -v qemu-system-x86_64 >/dev/null || { echo "TB-FAIL qemu-system-x86_64 not installed"; exit 1; }
+
+vmlinux=$("$here/mkinitramfs.sh" vmlinux) || exit 1
+base=$("$here/mkinitramfs.sh" base) || exit 1
+gron=${TB_GRON:-}
+extra_args=(--file "$script" /tb/scenario.sh)
+[ -n "$gron" ] && extra_args+=(--bin tb-gron "$gron")
+[ $dpdk = 1 ] && extra_args+=(--dpdk)
+"$here/mkinitramfs.sh" extra "$workdir/extra.cpio.gz" "${extra_args[@]}" "${bins[@]}" || exit 1
+cat "$base" "$workdir/extra.cpio.gz" >"$workdir/initrd.img"
+
+# QEMU devices per topology. Facts behind them: tests/testbed/README.md.
+mem=1G
+cmdline="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=4 tb.scenario=$scen"
+nvme_img() { [ -f "$workdir/nvme.img" ] || truncate -s 4M "$workdir/nvme.img"; }
+nvme_pf() { # nvme_pf BUS: nvme PF with 4 VFs on BUS
+	nvme_img
+	echo -device nvme-subsys,id=subsys0 \
+		-drive file=$workdir/nvme.img,if=none,id=nvm,format=raw \
+		-device nvme,id=nvme0,serial=tb0001,subsys=subsys0,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4,max_ioqpairs=12,msix_qsize=16,bus=$1 \
+		-device nvme-ns,drive=nvm,bus=nvme0
+}
+case $topo in
+base) dev="" ;;
+nvme-acs) dev="-device pcie-root-port,id=rp1,chassis=1,slot=1 $(nvme_pf rp1)" ;;
+nvme-noacs) dev="-device ioh3420,id=rp1,chassis=1,slot=1 $(nvme_pf rp1)" ;;
+nvme-noacs-rp) dev="-device pcie-root-port,id=rp1,chassis=1,slot=1,disable-acs=on $(nvme_pf rp1)" ;;
+nvme-numa)
+	dev="-object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M
+	     -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1
+	     -device pxb-pcie,id=pxb1,bus_nr=128,numa_node=1,bus=pcie.0
+	     -device pcie-root-port,id=rp1,chassis=1,slot=1,bus=pxb1 $(nvme_pf rp1)" ;;
+e1000e) dev="-device pcie-root-port,id=rp1,chassis=1,slot=1 -device pcie-root-port,id=rp2,chassis=2,slot=2
+	     -netdev hubport,id=h0,hubid=0 -device e1000e,netdev=h0,bus=rp1,mac=52:54:00:00:00:01
+	     -netdev hubport,id=h1,hubid=0 -device e1000e,netdev=h1,bus=rp2,mac=52:54:00:00:00:02"
+	mem=1536M; cmdline="$cmdline hugepages=256" ;;
+*) echo "boot.sh: unknown topology $topo" >&2; exit 2 ;;
+esac
+trace_args=()
+for t in "${traces[@]}"; do trace_args+=(-trace "enable=$t"); done
+[ ${#traces[@]} -gt 0 ] && trace_args+=(-D "$workdir/trace.log")
+
+# One VM at a time on this machine (TCG is CPU-heavy): serialize on a lock.
+lock=${TB_LOCK:-/tmp/vfmgr-testbed.lock}
+exec 9>"$lock"
+flock -w $((timeout * 3)) 9 || { echo "TB-FAIL could not get $lock"; exit 1; }
+t0=$(date +%s.%N)
+# shellcheck disable=SC2086
+timeout --foreground -k 5 "$timeout" qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split \
+	-cpu max -smp 2 -m $mem -nodefaults -display none -monitor none -serial stdio -no-reboot -nic none \
+	-device intel-iommu,intremap=on,caching-mode=on \
+	-kernel "$vmlinux" -initrd "$workdir/initrd.img" -append "$cmdline $append" \
+	$dev "${trace_args[@]}" </dev/null 2>"$workdir/qemu.stderr" | tr -d '\r' >"$workdir/console.log" &
+qpid=$!
+if [ $quiet = 0 ]; then tail -n +1 -f --pid=$qpid "$workdir/console.log" 2>/dev/null & fi
+wait $qpid
+qrc=$?
+exec 9>&-
+t1=$(date +%s.%N)
+sleep 0.2
+secs=$(echo "$t1 $t0" | awk '{printf "%.1f", $1 - $2}')
+echo "TB-HOST scenario=$scen topo=$topo qemu_rc=$qrc seconds=$secs workdir=$workdir" | tee -a "$workdir/console.log"
+[ -s "$workdir/qemu.stderr" ] && sed 's/^/qemu: /' "$workdir/qemu.stderr" | head -20
+exec python3 "$here/parse.py" verdict "$workdir/console.log"

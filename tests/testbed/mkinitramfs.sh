@@ -1,0 +1,106 @@
+#!/bin/bash
+# tests/testbed/mkinitramfs.sh: build (or reuse) the cached pieces of the test bed.
+#   mkinitramfs.sh vmlinux             -> prints the path of the extracted, uncompressed vmlinux
+#   mkinitramfs.sh base                -> prints the path of the base initramfs (busybox + modules + init)
+#   mkinitramfs.sh extra OUT [--bin NAME PATH]... [--dpdk] [--file SRC DST]...
+#                                      -> writes OUT: a gzipped cpio with the binaries (and their
+#                                         shared libraries as ldd finds them) and the given files
+# Cache: tests/testbed/cache/<kver>/ (override with TB_CACHE), keyed by kernel version and by a hash
+# of the inputs, so repeated runs only rebuild the per-run "extra" archive.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+KVER=${TB_KVER:-$(ls /lib/modules | sort -V | tail -1)}
+CACHE=${TB_CACHE:-$here/cache}/$KVER
+MODULES="nvme pci-pf-stub vfio-pci vfio_iommu_type1 e1000e crc64_rocksoft_generic crct10dif_generic"
+PMDDIR=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
+mkdir -p "$CACHE"
+
+die() { echo "mkinitramfs: $*" >&2; exit 1; }
+
+vmlinux() {
+	local out=$CACHE/vmlinux bz=/boot/vmlinuz-$KVER off
+	[ -f "$bz" ] || die "no $bz"
+	if [ ! -s "$out" ] || [ "$bz" -nt "$out" ]; then
+		# The xz stream starts at FD 37 7A 58 5A 00; xz stops at the end of the stream.
+		off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | head -1 | cut -d: -f1)
+		[ -n "$off" ] || die "no xz stream in $bz"
+		tail -c +$((off + 1)) "$bz" | xz -dc 2>/dev/null >"$out.tmp" || true
+		head -c 4 "$out.tmp" | grep -q 'ELF' || die "extracted vmlinux is not an ELF file"
+		mv "$out.tmp" "$out"
+	fi
+	echo "$out"
+}
+
+# copy_with_libs ROOT FILE...: copy each ELF file and its shared libraries (ldd) into ROOT.
+copy_with_libs() {
+	local root=$1 f l; shift
+	for f in "$@"; do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+		ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' | while read -r l; do
+			[ -e "$root$l" ] && continue
+			mkdir -p "$root$(dirname "$l")"
+			cp -L "$l" "$root$l"
+		done
+	done
+}
+
+base() {
+	local key out root m
+	key=$( { echo "$KVER $MODULES"; cat "$here/guest/init" "$here/guest/tb-lib.sh" "$0" /bin/busybox | sha256sum; } | sha256sum | cut -c1-12)
+	out=$CACHE/base-$key.cpio.gz
+	if [ ! -s "$out" ]; then
+		root=$(mktemp -d "$CACHE/root.XXXXXX")
+		mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,run,etc,mnt,lib/modules/$KVER,usr/bin,usr/sbin}
+		cp /bin/busybox "$root/bin/busybox"
+		for a in $("$root/bin/busybox" --list); do
+			[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+		done
+		for m in $(modprobe -S "$KVER" -a --show-depends $MODULES | awk '$1=="insmod"{print $2}' | sort -u); do
+			mkdir -p "$root$(dirname "$m")"
+			cp "$m" "$root$m"
+		done
+		cp /lib/modules/$KVER/modules.order /lib/modules/$KVER/modules.builtin* "$root/lib/modules/$KVER/" 2>/dev/null || true
+		depmod -b "$root" "$KVER"
+		install -m 755 "$here/guest/init" "$root/init"
+		install -m 644 "$here/guest/tb-lib.sh" "$root/etc/tb-lib.sh"
+		(cd "$root" && find . | cpio -o -H newc --quiet | gzip -6) >"$out.tmp"
+		mv "$out.tmp" "$out"
+		rm -rf "$root"
+		# drop stale base archives of this kernel
+		find "$CACHE" -name 'base-*.cpio.gz' ! -name "$(basename "$out")" -delete
+	fi
+	echo "$out"
+}
+
+extra() {
+	local out=$1 root n p; shift
+	root=$(mktemp -d "${TMPDIR:-/tmp}/tb-extra.XXXXXX")
+	trap 'rm -rf "$root"' RETURN
+	mkdir -p "$root/tb/bin"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--bin) n=$2 p=$(readlink -f "$3"); shift 3
+			copy_with_libs "$root" "$p"
+			ln -sf "$p" "$root/tb/bin/$n" ;;
+		--file) mkdir -p "$root$(dirname "$3")"; cp -L "$2" "$root$3"; shift 3 ;;
+		--dpdk) shift
+			local pmds=()
+			for n in bus_pci bus_vdev net_e1000 mempool_ring net_ring net_null; do
+				for p in "$PMDDIR"/librte_${n}.so.23; do [ -e "$p" ] && pmds+=("$p"); done
+			done
+			copy_with_libs "$root" "${pmds[@]}"
+			# dlopen()ed, not seen by ldd of the application
+			for p in /lib/x86_64-linux-gnu/libgcc_s.so.1; do copy_with_libs "$root" "$p"; done ;;
+		*) die "extra: unknown argument $1" ;;
+		esac
+	done
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+}
+
+case ${1:-} in
+vmlinux) vmlinux ;;
+base) base ;;
+extra) shift; extra "$@" ;;
+*) sed -n '2,9p' "$0"; exit 2 ;;
+esac
