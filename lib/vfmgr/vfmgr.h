@@ -788,6 +788,263 @@ void vfmgr_unlock_vf(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index);
 /* Declarations for lib/vfmgr/libvirt.c, assign.c, proto.c go below.         */
 /* ========================================================================= */
 
+/** @name libvirt (lib/vfmgr/libvirt.c, libvirt >= 9.0) */
+/** @{ */
+
+/** Host CPUs tracked for a domain's pinning. */
+#define VFMGR_VIRT_MAX_CPUS 1024
+/** NUMA nodes tracked (bit n of a node mask = node n). */
+#define VFMGR_VIRT_MAX_NODES 64
+
+/** Opaque libvirt connection. */
+struct vfmgr_virt;
+
+/** Where a libvirt domain lives, from its XML and the host topology. */
+struct vfmgr_placement {
+	char name[VFMGR_DOMAIN_LEN]; /**< domain name */
+	bool active;                 /**< running (virDomainIsActive) */
+	bool persistent;             /**< has a persistent definition */
+	uint64_t nodes;              /**< NUMA nodes used: numatune + nodes of pinned CPUs (0 = unknown) */
+	uint64_t numatune_nodes;     /**< nodes of <numatune><memory nodeset> only */
+	int n_pinned;                /**< pinned host CPUs (0 = not pinned) */
+	uint8_t pinned[VFMGR_VIRT_MAX_CPUS / 8]; /**< bitmap of pinned host CPUs */
+};
+
+/** Form of the device XML handed to libvirt. */
+enum vfmgr_hostdev_form {
+	VFMGR_HOSTDEV_INTERFACE = 0, /**< <interface type='hostdev' managed='no'> + <mac>/<vlan> (stable guest MAC) */
+	VFMGR_HOSTDEV_PLAIN = 1,     /**< <hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/> */
+};
+
+/** A VF as a libvirt device. */
+struct vfmgr_hostdev {
+	char bdf[VFMGR_BDF_LEN];      /**< VF PCI address */
+	enum vfmgr_hostdev_form form; /**< XML form */
+	bool has_mac;                 /**< @ref mac is meaningful (interface form) */
+	uint8_t mac[6];               /**< guest MAC (interface form) */
+	int vlan;                     /**< VLAN 1..4094, or -1 for none (interface form) */
+};
+
+/** How a device change reached libvirt. */
+enum vfmgr_virt_path {
+	VFMGR_VIRT_NONE = 0,     /**< nothing changed */
+	VFMGR_VIRT_HOTPLUG = 1,  /**< virDomainAttach/DetachDeviceFlags */
+	VFMGR_VIRT_REDEFINE = 2, /**< inactive domain, driver without attach-device: XML edited + virDomainDefineXML */
+};
+
+/**
+ * Open a libvirt connection (virConnectOpen). libvirt's default stderr error
+ * printing is silenced; messages go to vfmgr_errmsg().
+ * @param uri libvirt URI (NULL/"" = "qemu:///system"; tests: "test:///abs/node.xml").
+ * @param[out] out handle, free with vfmgr_virt_close().
+ * @return 0, -ENOMEM, -ECONNREFUSED (message names the URI and --connect).
+ */
+int vfmgr_virt_open(const char *uri, struct vfmgr_virt **out);
+
+/** Close a connection (NULL ignored). */
+void vfmgr_virt_close(struct vfmgr_virt *v);
+
+/** @return the URI the connection was opened with. */
+const char *vfmgr_virt_uri(const struct vfmgr_virt *v);
+
+/**
+ * A domain's NUMA placement: <numatune><memory nodeset>, plus the nodes of its
+ * pinned host CPUs (<cputune><vcpupin cpuset>, else <vcpu cpuset>) through the
+ * capabilities' <topology><cells>; when libvirt reports no cells (the 9.0 test
+ * driver with a custom node file), through <root>/sys/devices/system/node/nodeN/cpulist.
+ * @param root root prefix for sysfs (NULL or "" = "/").
+ * @return 0, -ENOENT (no such domain), -EIO, -EINVAL (unparsable cpuset/nodeset).
+ */
+int vfmgr_virt_placement(struct vfmgr_virt *v, const char *domain, const char *root,
+			 struct vfmgr_placement *out);
+
+/**
+ * Build the device XML for @p hd (managed='no': vfmgr binds vfio-pci itself).
+ * Schema: libvirt formatdomain "Host device assignment" / "PCI Passthrough".
+ * @return malloc'd XML, or NULL with errno = EINVAL (bad BDF, VLAN outside 1..4094) / ENOMEM.
+ */
+char *vfmgr_virt_device_xml(const struct vfmgr_hostdev *hd);
+
+/**
+ * Attach a VF: running domain -> VIR_DOMAIN_AFFECT_LIVE|VIR_DOMAIN_AFFECT_CONFIG
+ * (LIVE only if transient); inactive -> VIR_DOMAIN_AFFECT_CONFIG. If the driver
+ * lacks attach-device (VIR_ERR_NO_SUPPORT, libvirt 9.0 test driver) and the
+ * domain is inactive, the persistent XML (VIR_DOMAIN_XML_INACTIVE|SECURE) is
+ * edited and redefined (virDomainDefineXML), then read back.
+ * @param[out] path how it got in (may be NULL).
+ * @return 0; -ENOTSUP (running domain, driver cannot hot-plug: message says
+ *         VIR_ERR_NO_SUPPORT and what to do); -ENOENT no domain; -EEXIST VF
+ *         already in the domain; -EIO other libvirt errors.
+ */
+int vfmgr_virt_attach(struct vfmgr_virt *v, const char *domain, const struct vfmgr_hostdev *hd,
+		      enum vfmgr_virt_path *path);
+
+/**
+ * Detach a VF (matched by PCI address, either form) the same way. A live
+ * detach is confirmed by polling the live XML for up to 10 s.
+ * @return 0; -ENOENT (no domain, or VF not in it); -ENOTSUP; -ETIMEDOUT (guest
+ *         has not released it); -EIO.
+ */
+int vfmgr_virt_detach(struct vfmgr_virt *v, const char *domain, const char *bdf,
+		      enum vfmgr_virt_path *path);
+
+/**
+ * Is the VF in the domain's XML?
+ * @param inactive look at the persistent definition (falls back to live XML for a transient domain).
+ * @return 1 yes, 0 no, -ENOENT no such domain, -EINVAL bad BDF, -EIO.
+ */
+int vfmgr_virt_has_device(struct vfmgr_virt *v, const char *domain, const char *bdf, bool inactive);
+
+/**
+ * Domains (active or not, live or persistent XML) holding the VF.
+ * @param[out] name first one found (may be NULL).
+ * @return how many, or -errno.
+ */
+int vfmgr_virt_find_owner(struct vfmgr_virt *v, const char *bdf, char *name, size_t len);
+
+/** @} */
+
+/** @name Assign / release (lib/vfmgr/assign.c) */
+/** @{ */
+
+/** What to assign. */
+struct vfmgr_assign_req {
+	const char *domain;            /**< libvirt domain name */
+	const char *pf;                /**< PF BDF or netdev name (NULL = any configured PF) */
+	int vf;                        /**< VF index on @ref pf, -1 = choose by NUMA policy */
+	enum vfmgr_hostdev_form form;  /**< device XML form (default interface) */
+};
+
+/** What was done. */
+struct vfmgr_assign_result {
+	char pf_bdf[VFMGR_BDF_LEN];    /**< PF */
+	unsigned index;                /**< VF index */
+	char vf_bdf[VFMGR_BDF_LEN];    /**< VF address */
+	int vf_numa_node;              /**< VF's node (-1 unknown) */
+	uint64_t domain_nodes;         /**< domain's nodes */
+	enum vfmgr_virt_path path;     /**< how libvirt took it */
+	int irqs_steered;              /**< MSI-X vectors steered (release: restored); <0 errno of irqpost */
+	char note[256];                /**< extra information (e.g. "irq steering: ...") */
+};
+
+/**
+ * Assign a VF to a domain: pre-flight (IOMMU, VF alone in its group), choose
+ * a free VF per the PF's NUMA policy for the domain's nodes, journal intent
+ * ("assign"), bind vfio-pci if needed, set MAC/VLAN from the configuration,
+ * attach through libvirt, record ownership, steer MSI-X to the domain's pinned
+ * CPUs (lib/irqpost), journal done. Serialised with vfmgr_lock_vf().
+ * Every failure after the intent rolls back (detach, restore driver and attributes).
+ * @param conf configuration (VF attributes, NUMA policy); may be NULL.
+ * @return 0; -ENOENT (domain/PF/VF unknown); -EBUSY (VF owned or group not
+ *         viable); -ENODEV/-ENOSPC (no free VF: see vfmgr_numa_choose());
+ *         -ENOTSUP (libvirt cannot hot-plug into this running domain); -errno.
+ */
+int vfmgr_assign(struct vfmgr_ctx *ctx, struct vfmgr_virt *v, const struct vfmgr_conf *conf,
+		 const struct vfmgr_assign_req *req, struct vfmgr_assign_result *res);
+
+/**
+ * Release a VF: @p target is a VF BDF, "PF/index", "PF:index", or a domain
+ * name (first VF it owns). Journal intent ("release"), detach through libvirt;
+ * only once libvirt confirms, restore the VF attributes saved at assign time,
+ * restore IRQ affinity, clear ownership, journal done. Serialised per VF.
+ * @return 0; -ENOENT (nothing owned by / named @p target); -ENOTSUP / -ETIMEDOUT
+ *         / -EIO from libvirt (VF stays owned); -errno.
+ */
+int vfmgr_release(struct vfmgr_ctx *ctx, struct vfmgr_virt *v, const struct vfmgr_conf *conf,
+		  const char *target, struct vfmgr_assign_result *res);
+
+/**
+ * Journal recovery handlers for "assign" and "release" (pass @p v as user):
+ * asks libvirt whether the VF is in the domain's XML and finishes the
+ * operation (device present: ownership recorded) or rolls it back (absent:
+ * driver and attributes restored, ownership dropped).
+ * @param[out] h two handlers to pass to vfmgr_journal_recover().
+ * @return 2.
+ */
+unsigned vfmgr_front_recover_handlers(struct vfmgr_virt *v, struct vfmgr_recover_handler h[2]);
+
+/** @} */
+
+/** @name Control-socket protocol (lib/vfmgr/proto.c; documented in vfmgrd(8)) */
+/** @{ */
+
+/** Requests of the control socket. */
+enum vfmgr_op {
+	VFMGR_OP_INVALID = 0,
+	VFMGR_OP_STATUS, VFMGR_OP_LIST, VFMGR_OP_PLAN, VFMGR_OP_APPLY,
+	VFMGR_OP_ASSIGN, VFMGR_OP_RELEASE, VFMGR_OP_SHOW, VFMGR_OP_CHECK,
+	VFMGR_OP__COUNT
+};
+
+/** Error codes of the protocol = exit codes of vfmgr(8). */
+enum vfmgr_exit {
+	VFMGR_EXIT_OK = 0,          /**< success */
+	VFMGR_EXIT_FAILED = 1,      /**< operation failed */
+	VFMGR_EXIT_USAGE = 2,       /**< usage or configuration error */
+	VFMGR_EXIT_REFUSED = 3,     /**< pre-flight refused */
+	VFMGR_EXIT_UNREACH = 4,     /**< daemon unreachable */
+	VFMGR_EXIT_DENIED = 5,      /**< permission denied (not root, not in group vfmgr) */
+	VFMGR_EXIT_NOTFOUND = 6,    /**< no such domain, PF or VF */
+	VFMGR_EXIT_BUSY = 7,        /**< no free VF / VF owned by another domain */
+	VFMGR_EXIT_UNSUPPORTED = 8, /**< libvirt driver cannot do it (no hot-plug) */
+};
+
+/** Longest protocol line accepted (bytes, '\n' excluded). */
+#define VFMGR_PROTO_MAX_LINE (1u << 20)
+
+/** A decoded, validated request. Strings point into @ref json. */
+struct vfmgr_request {
+	int64_t id;            /**< echoed in the response (-1 when unreadable) */
+	enum vfmgr_op op;      /**< operation */
+	const char *domain;    /**< assign: domain */
+	const char *pf;        /**< assign: PF (optional) */
+	int vf;                /**< assign: VF index or -1 */
+	const char *target;    /**< release/show: domain, VF BDF, PF/index */
+	bool force;            /**< apply: force */
+	struct json_t *json;   /**< parsed request (owned) */
+};
+
+/** @return "status", ..., or NULL for an invalid op. */
+const char *vfmgr_op_name(enum vfmgr_op op);
+/** @return the op named @p name or VFMGR_OP_INVALID. */
+enum vfmgr_op vfmgr_op_from_name(const char *name);
+
+/**
+ * Decode and validate one request line (trailing "\n" allowed). Unknown members,
+ * unknown args for the op, wrong types, names with '/', quotes or control
+ * characters are refused.
+ * @param[out] err message naming the offending member.
+ * @return 0; -EINVAL (req->id is set when it could be read); -E2BIG (longer than VFMGR_PROTO_MAX_LINE).
+ */
+int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request *req,
+			       char *err, size_t errlen);
+
+/** Free what vfmgr_proto_decode_request() allocated (NULL ignored). */
+void vfmgr_request_clear(struct vfmgr_request *req);
+
+/** Encode a request line ("\n"-terminated, malloc'd); @p args is stolen (NULL = {}). */
+char *vfmgr_proto_encode_request(int64_t id, enum vfmgr_op op, struct json_t *args);
+/** Encode {"id","ok":true,"result"}; @p result is stolen (NULL = null). */
+char *vfmgr_proto_encode_ok(int64_t id, struct json_t *result);
+/** Encode {"id","ok":false,"error":{"code","message"}}; @p code is an enum vfmgr_exit. */
+char *vfmgr_proto_encode_error(int64_t id, int code, const char *message);
+
+/**
+ * Decode a response line.
+ * @param[out] result on success, new reference. @param[out] code on error response.
+ * @return 1 ok response, 0 error response (message in @p msg), -EINVAL malformed.
+ */
+int vfmgr_proto_decode_response(const char *buf, size_t len, int64_t *id, struct json_t **result,
+				int *code, char *msg, size_t msglen);
+
+/**
+ * Map a negative errno from lib/vfmgr to a protocol/exit code.
+ * @return enum vfmgr_exit value.
+ */
+int vfmgr_exit_from_errno(int err);
+
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif
