@@ -37,7 +37,7 @@ script=$here/scenarios/$scen.sh
 [ -n "$topo" ] || topo=base
 [ -n "$workdir" ] || workdir=${TMPDIR:-/tmp}/vfmgr-testbed/$scen
 mkdir -p "$workdir"
-rm -f "$workdir"/console.log "$workdir"/trace.log
+rm -f "$workdir"/trace.log; : >"$workdir"/console.log
 
 command -v qemu-system-x86_64 >/dev/null || { echo "TB-FAIL qemu-system-x86_64 not installed"; exit 1; }
 

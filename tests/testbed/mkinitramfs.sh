@@ -47,7 +47,7 @@ copy_with_libs() {
 
 base() {
 	local key out root m
-	key=$( { echo "$KVER $MODULES"; cat "$here/guest/init" "$here/guest/tb-lib.sh" "$0" /bin/busybox | sha256sum; } | sha256sum | cut -c1-12)
+	key=$( { echo "$KVER $MODULES"; cat "$here"/guest/init "$here"/guest/tb-*.sh "$0" /bin/busybox | sha256sum; } | sha256sum | cut -c1-12)
 	out=$CACHE/base-$key.cpio.gz
 	if [ ! -s "$out" ]; then
 		root=$(mktemp -d "$CACHE/root.XXXXXX")
@@ -63,7 +63,7 @@ base() {
 		cp /lib/modules/$KVER/modules.order /lib/modules/$KVER/modules.builtin* "$root/lib/modules/$KVER/" 2>/dev/null || true
 		depmod -b "$root" "$KVER"
 		install -m 755 "$here/guest/init" "$root/init"
-		install -m 644 "$here/guest/tb-lib.sh" "$root/etc/tb-lib.sh"
+		install -m 644 "$here"/guest/tb-*.sh "$root/etc/"
 		(cd "$root" && find . | cpio -o -H newc --quiet | gzip -6) >"$out.tmp"
 		mv "$out.tmp" "$out"
 		rm -rf "$root"
