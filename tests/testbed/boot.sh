@@ -43,9 +43,10 @@ command -v qemu-system-x86_64 >/dev/null || { echo "TB-FAIL qemu-system-x86_64 n
 
 vmlinux=$("$here/mkinitramfs.sh" vmlinux) || exit 1
 base=$("$here/mkinitramfs.sh" base) || exit 1
-gron=${TB_GRON:-}
+# guest helper programs (tests/testbed/*.c), compiled once into the cache
+helpers=$("$here/mkinitramfs.sh" helpers) || exit 1
 extra_args=(--file "$script" /tb/scenario.sh)
-[ -n "$gron" ] && extra_args+=(--bin tb-gron "$gron")
+for h in $helpers; do extra_args+=(--bin "$(basename "$h")" "$h"); done
 [ $dpdk = 1 ] && extra_args+=(--dpdk)
 "$here/mkinitramfs.sh" extra "$workdir/extra.cpio.gz" "${extra_args[@]}" "${bins[@]}" || exit 1
 cat "$base" "$workdir/extra.cpio.gz" >"$workdir/initrd.img"
@@ -102,4 +103,10 @@ sleep 0.2
 secs=$(echo "$t1 $t0" | awk '{printf "%.1f", $1 - $2}')
 echo "TB-HOST scenario=$scen topo=$topo qemu_rc=$qrc seconds=$secs workdir=$workdir" | tee -a "$workdir/console.log"
 [ -s "$workdir/qemu.stderr" ] && sed 's/^/qemu: /' "$workdir/qemu.stderr" | head -20
-exec python3 "$here/parse.py" verdict "$workdir/console.log"
+python3 "$here/parse.py" verdict "$workdir/console.log"
+rc=$?
+post=$here/scenarios/$scen.post.py
+if [ $rc != 1 ] && [ -f "$post" ]; then
+	python3 "$post" "$workdir" || rc=1
+fi
+exit $rc

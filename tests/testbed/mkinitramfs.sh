@@ -1,6 +1,7 @@
 #!/bin/bash
 # tests/testbed/mkinitramfs.sh: build (or reuse) the cached pieces of the test bed.
 #   mkinitramfs.sh vmlinux             -> prints the path of the extracted, uncompressed vmlinux
+#   mkinitramfs.sh helpers             -> compiles tests/testbed/tb-*.c (guest helpers), prints paths
 #   mkinitramfs.sh base                -> prints the path of the base initramfs (busybox + modules + init)
 #   mkinitramfs.sh extra OUT [--bin NAME PATH]... [--dpdk] [--file SRC DST]...
 #                                      -> writes OUT: a gzipped cpio with the binaries (and their
@@ -98,8 +99,22 @@ extra() {
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 
+# helpers: compile the guest helper programs (tb-gron needs libjansson) into the cache
+helpers() {
+	local src out
+	for src in "$here"/tb-*.c; do
+		out=$CACHE/helpers/$(basename "$src" .c)
+		mkdir -p "$CACHE/helpers"
+		if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+			gcc -O2 -Wall -Wextra -o "$out" "$src" $(pkg-config --cflags --libs jansson) || die "cannot build $src"
+		fi
+		echo "$out"
+	done
+}
+
 case ${1:-} in
 vmlinux) vmlinux ;;
+helpers) helpers ;;
 base) base ;;
 extra) shift; extra "$@" ;;
 *) sed -n '2,9p' "$0"; exit 2 ;;

@@ -90,7 +90,7 @@ EVENTS = ('vtd_inv_desc_iotlb_pages', 'vtd_inv_desc_iotlb_domain', 'vtd_inv_desc
 def trace(path):
     sections = {}
     cur = "pre"
-    mark = re.compile(r'pci_cfg_write \S+ 00:0 @0x3c <- 0x([0-9a-f]+)')
+    mark = re.compile(r'pci_cfg_write \S+ 00:00\.0 @0x3c <- 0x([0-9a-f]+)')
     for ln in open(path, errors='replace'):
         m = mark.search(ln)
         if m:

@@ -43,3 +43,9 @@ tb_find() {
 tb_gron() { tb-gron <"$1"; }
 # tb_wait_for SECONDS CMD...: poll until the command succeeds
 tb_wait_for() { local n=$(($1 * 10)); shift; while ! "$@" 2>/dev/null; do n=$((n - 1)); [ $n -gt 0 ] || return 1; sleep 0.1; done; }
+# tb_mark N: write 0x40+N to config byte 0x3c (interrupt line, scratch) of 00:00.0 so that
+# QEMU's pci_cfg_write trace shows where section N of the trace log starts (parse.py trace).
+tb_mark() {
+	printf "$(printf '\\%03o' $((0x40 + $1)))" | dd of=/sys/bus/pci/devices/0000:00:00.0/config bs=1 seek=60 conv=notrunc 2>/dev/null
+	echo "TB-MARK $1"
+}

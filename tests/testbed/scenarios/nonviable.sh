@@ -2,7 +2,7 @@
 # Scenario 2: a non-viable IOMMU group. Behind ioh3420 (no ACS) or pcie-root-port,disable-acs=on
 # the PF and its VFs share one group; vfmgr check/apply/assign must refuse, naming the members.
 . /etc/tb-lib.sh; . /etc/tb-sriov.sh
-modprobe vfio-pci
+modprobe vfio-pci; modprobe vfio_iommu_type1
 PF=$(tb_nvme_pf) || { tb_fail pf-present "no nvme PF"; tb_finish; exit 1; }
 tb_true pf-bind-stub tb_setup_pf $PF pci-pf-stub
 tb_true numvfs-4 tb_write $PCI/$PF/sriov_numvfs 4

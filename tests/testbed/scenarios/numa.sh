@@ -3,7 +3,7 @@
 # vfmgr must report node 1 for the PF and its VFs; a `required` policy for a domain on node 1
 # is honoured, one for a domain on node 0 refused.
 . /etc/tb-lib.sh; . /etc/tb-sriov.sh
-modprobe vfio-pci
+modprobe vfio-pci; modprobe vfio_iommu_type1
 tb_eq numa-nodes "$(ls -d /sys/devices/system/node/node* | wc -l)" 2
 PF=$(tb_nvme_pf) || { tb_fail pf-present "no nvme PF"; tb_finish; exit 1; }
 tb_info "PF=$PF"

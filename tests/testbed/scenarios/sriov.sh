@@ -3,7 +3,7 @@
 # tb.pfdrv=pci-pf-stub|nvme. Kernel facts with busybox, then vfmgr apply/status/release.
 . /etc/tb-lib.sh; . /etc/tb-sriov.sh
 DRV=${TB_PFDRV:-pci-pf-stub}
-modprobe vfio-pci
+modprobe vfio-pci; modprobe vfio_iommu_type1
 PF=$(tb_nvme_pf) || { tb_fail pf-present "no nvme PF with sriov_totalvfs"; tb_finish; exit 1; }
 tb_info "PF=$PF driver-wanted=$DRV"
 tb_eq totalvfs "$(cat $PCI/$PF/sriov_totalvfs)" 4

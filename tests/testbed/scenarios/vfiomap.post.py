@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Host-side check of scenario vfiomap: join the console's TB-RESULT rows (section=N) with
+the VT-d invalidations QEMU traced in that section; write WORKDIR/vfiomap.json.
+Assertions: the raw row traps at least one page-selective IOTLB invalidation per unmap
+(Linux intel-iommu in caching mode flushes on map and unmap); and strict traps at least one per unmap."""
+import json
+import os
+import subprocess
+import sys
+
+wd = sys.argv[1]
+here = os.path.dirname(os.path.abspath(__file__))
+parse = os.path.join(here, '..', 'parse.py')
+res = json.loads(subprocess.check_output([sys.executable, parse, 'results', os.path.join(wd, 'console.log')]))
+tr = json.loads(subprocess.check_output([sys.executable, parse, 'trace', os.path.join(wd, 'trace.log')]))['sections']
+rows, fails = [], []
+for r in res:
+    if 'section' not in r:
+        continue
+    sec = tr.get(str(r['section']), {})
+    iotlb = sum(v for k, v in sec.items() if k.startswith('vtd_inv_desc_iotlb'))
+    n = r.get('unmaps') or r.get('iterations') or 0
+    row = {'kind': 'testbed', 'strategy': r.get('strategy'), 'mode': 'trap-and-emulate (real QEMU VT-d)',
+           'map_ns': r.get('map_ns'), 'unmap_ns': r.get('unmap_ns'), 'maps': r.get('maps'),
+           'unmaps': r.get('unmaps'), 'invalidations': iotlb,
+           'invalidations_per_unmap': round(iotlb / n, 3) if n else None,
+           'iotlb_pages': sec.get('vtd_inv_desc_iotlb_pages', 0),
+           'iotlb_domain': sec.get('vtd_inv_desc_iotlb_domain', 0),
+           'iotlb_global': sec.get('vtd_inv_desc_iotlb_global', 0),
+           'wait_descriptors': sec.get('vtd_inv_desc_wait_sw', 0) + sec.get('vtd_inv_desc_wait_irq', 0),
+           'dmar_faults': sec.get('vtd_dmar_fault', 0)}
+    rows.append(row)
+    print("testbed-row " + " ".join(f"{k}={v}" for k, v in row.items() if k not in ('kind', 'mode')))
+    if r['strategy'] == 'raw-vfio' and (not n or iotlb < n):
+        fails.append(f"raw VFIO: {iotlb} IOTLB invalidations for {n} unmaps (expected >= 1 per unmap)")
+    elif r['strategy'] == 'strict' and (not n or iotlb < n):
+        fails.append(f"strict: {iotlb} IOTLB invalidations for {n} unmaps (expected >= 1 per unmap)")
+if not rows:
+    fails.append("no measurement rows on the console")
+json.dump({'records': rows}, open(os.path.join(wd, 'vfiomap.json'), 'w'), indent=1)
+for f in fails:
+    print("TB-HOST-FAIL " + f)
+sys.exit(1 if fails else 0)
