@@ -45,7 +45,7 @@ vmlinux=$("$here/mkinitramfs.sh" vmlinux) || exit 1
 base=$("$here/mkinitramfs.sh" base) || exit 1
 # guest helper programs (tests/testbed/*.c), compiled once into the cache
 helpers=$("$here/mkinitramfs.sh" helpers) || exit 1
-extra_args=(--file "$script" /tb/scenario.sh)
+extra_args=(--file "$script" /tb/scenario.sh --file "$here/guest/tb-node.xml" /etc/tb-node.xml)
 for h in $helpers; do extra_args+=(--bin "$(basename "$h")" "$h"); done
 [ $dpdk = 1 ] && extra_args+=(--dpdk)
 "$here/mkinitramfs.sh" extra "$workdir/extra.cpio.gz" "${extra_args[@]}" "${bins[@]}" || exit 1

@@ -26,7 +26,7 @@ names_all() { local b miss=""; for b in $MEMBERS; do [ "$(cat $PCI/$b/class)" = 
 if tb_have vfmgr; then
 	mkdir -p /etc/vfmgr /var/lib/vfmgr
 	CONF=/etc/vfmgr/vfmgr.conf
-	V="vfmgr --local --config $CONF --root /"
+	V="vfmgr --local --config $CONF --root / --connect test:///etc/tb-node.xml"
 	printf '[pf "%s"]\nnumvfs = 4\ndriver = vfio-pci\n' $PF >$CONF
 	# apply must refuse: VFs cannot be handed to vfio while sharing the PF's group
 	if $V apply >/tmp/out 2>&1; then tb_fail vfmgr-apply-refuses "apply succeeded: $(head -c 300 /tmp/out)"; else tb_ok vfmgr-apply-refuses; fi
@@ -45,7 +45,7 @@ if tb_have vfmgr; then
 	if $V check >/tmp/out 2>&1; then tb_fail vfmgr-check-refuses "check passed: $(head -c 300 /tmp/out)"; else tb_ok vfmgr-check-refuses; fi
 	tb_info "check said: $(head -c 400 /tmp/out | tr '\n' ' ')"
 	tb_true vfmgr-check-names-members names_all
-	if $V assign --domain tbvm --pf $PF --vf 0 >/tmp/out 2>&1; then tb_fail vfmgr-assign-refuses "assign succeeded"; else tb_ok vfmgr-assign-refuses; fi
+	if $V assign vm-node0 --pf $PF --vf 0 >/tmp/out 2>&1; then tb_fail vfmgr-assign-refuses "assign succeeded"; else tb_ok vfmgr-assign-refuses; fi
 	tb_info "assign said: $(head -c 400 /tmp/out | tr '\n' ' ')"
 	tb_true vfmgr-assign-names-members names_all
 else

@@ -17,7 +17,7 @@ tb_true numvfs-0 tb_write $PCI/$PF/sriov_numvfs 0
 if tb_have vfmgr; then
 	mkdir -p /etc/vfmgr /var/lib/vfmgr
 	CONF=/etc/vfmgr/vfmgr.conf
-	V="vfmgr --local --config $CONF --root /"
+	V="vfmgr --local --config $CONF --root / --connect test:///etc/tb-node.xml"
 	printf '[global]\nnuma-policy = required\n\n[pf "%s"]\nnumvfs = 4\ndriver = vfio-pci\nnuma-policy = required\n' $PF >$CONF
 	tb_true vfmgr-apply $V apply
 	$V --json status >/tmp/status.json 2>&1
@@ -26,13 +26,15 @@ if tb_have vfmgr; then
 	n=$(grep -cE '^\.pfs\[0\]\.vfs\[[0-9]+\]\.numa_node=1$' /tmp/status.gron)
 	tb_eq status-vfs-on-node1 "$n" 4
 	# choose a VF for a domain confined to node 1 (honoured) and to node 0 (refused)
-	if $V assign --help 2>&1 | grep -q -- '--nodes\|--numa'; then
-		opt=$($V assign --help 2>&1 | grep -o -- '--nodes\|--numa[a-z-]*' | head -1)
-		tb_true numa-required-node1 $V assign --domain vm-node1 --pf $PF $opt 1 --numa-policy required
-		tb_false numa-required-node0 $V assign --domain vm-node0 --pf $PF $opt 0 --numa-policy required
-	else
-		tb_skip numa-required "vfmgr assign has no option to give the domain's NUMA nodes"
-	fi
+	# the domains' nodes come from their libvirt XML (test driver file /etc/tb-node.xml)
+	tb_true numa-required-node1 $V assign vm-node1 --pf $PF
+	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
+	tb_eq numa-node1-owned "$(grep -cE '^\.pfs\[0\]\.vfs\[[0-9]+\]\.owner=vm-node1$' /tmp/status.gron)" 1
+	$V assign vm-node0 --pf $PF >/tmp/out 2>&1; rc=$?
+	if [ $rc = 0 ]; then tb_fail numa-required-node0-refused "assign succeeded"; else tb_ok numa-required-node0-refused "rc=$rc $(head -c 200 /tmp/out | tr '\n' ' ')"; fi
+	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
+	tb_eq numa-node0-owns-nothing "$(grep -cE '\.owner=vm-node0$' /tmp/status.gron)" 0
+	$V release vm-node1 >/dev/null 2>&1
 	printf '[pf "%s"]\nnumvfs = 0\n' $PF >$CONF
 	$V apply >/dev/null 2>&1
 else

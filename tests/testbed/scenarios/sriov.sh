@@ -39,7 +39,7 @@ if tb_have vfmgr; then
 	[ $DRV = nvme ] && tb_write $PCI/$PF/sriov_drivers_autoprobe 1
 	CONF=/etc/vfmgr/vfmgr.conf
 	printf '[pf "%s"]\nnumvfs = 4\ndriver = vfio-pci\n' $PF >$CONF
-	V="vfmgr --local --config $CONF --root /"
+	V="vfmgr --local --config $CONF --root / --connect test:///etc/tb-node.xml"
 	tb_true vfmgr-check $V check
 	tb_true vfmgr-apply $V apply
 	VFS=$(tb_vfs $PF)
@@ -73,8 +73,12 @@ if tb_have vfmgr; then
 	fi
 	# assign one VF to a (pretend) domain, release it
 	vf0=$(echo $VFS | cut -d' ' -f1)
-	tb_true vfmgr-assign $V assign --domain tbvm --pf $PF --vf 0
-	tb_true vfmgr-release $V release --domain tbvm --pf $PF --vf 0
+	tb_true vfmgr-assign $V assign vm-node0 --pf $PF --vf 0
+	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
+	tb_eq vfmgr-assign-owner "$(g "$p.vfs[0].owner")" vm-node0
+	tb_true vfmgr-release $V release $PF/0
+	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
+	tb_eq vfmgr-release-owner "$(g "$p.vfs[0].owner")" ""
 	# back to zero VFs
 	printf '[pf "%s"]\nnumvfs = 0\n' $PF >$CONF
 	tb_true vfmgr-apply-0 $V apply
