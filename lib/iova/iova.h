@@ -312,6 +312,10 @@ struct iova_ctx_params {
 	uint64_t fq_timeout_ns;      /**< deferred: flush timeout (default 10 ms) */
 	unsigned int opt_quota;      /**< optimistic: stale-mapping quota (default 256) */
 	uint64_t opt_timeout_ns;     /**< optimistic: stale-mapping time limit (default 10 ms) */
+	/** IOVA space in pfns, inclusive (default [1, 2^36 - 1]: a 48-bit domain). 0 = default.
+	 *  With a VFIO backend the range is clamped to the container's aperture
+	 *  (VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE; QEMU's intel-iommu defaults to 39 bits). */
+	uint64_t iova_base_pfn, iova_limit_pfn;
 };
 
 /** Per-context counters. Stale window = a freed buffer still device-reachable. */
@@ -333,7 +337,15 @@ struct iova_ctx_stats {
 struct iova_ctx;
 
 void iova_ctx_default_params(struct iova_ctx_params *p);
-/** Create a context over backend (ownership passes to the ctx). NULL with errno on failure. */
+/**
+ * Create a context over backend (ownership passes to the ctx on success; on failure the
+ * caller keeps it). backend is the physical backend: if p->mode is not native the ctx
+ * wraps it with iova_mode_wrap(p->mode, &p->mode_params, backend) itself, unless backend
+ * already is such a wrapper (then p->mode is ignored). backend may be NULL only for
+ * IOVA_STRAT_OFF. Zero numeric fields in p take their defaults.
+ * @return the context, or NULL with errno EINVAL (bad strategy/mode/params), ENOMEM,
+ *         or the error of the mode wrapper (e.g. EAGAIN: VMM thread could not start).
+ */
 struct iova_ctx *iova_ctx_create(const struct iova_ctx_params *p, struct iova_backend *backend);
 void iova_ctx_destroy(struct iova_ctx *c);
 

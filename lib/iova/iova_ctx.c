@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * iova_ctx: the guest DMA-API layer. Turns buffers into page requests, runs the chosen
+ * strategy under one lock, counts every backend operation, keeps the stale-window and
+ * per-page cycle statistics (iova.h section 4).
+ *
+ * Plain C11 + POSIX (no DPDK), so that the VFIO probe links statically.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "iova_priv.h"
+
+#define DEF_NB_CPUS      8
+#define DEF_FQ_SIZE      256               /* Linux IOVA_FQ_SIZE */
+#define DEF_FQ_TIMEOUT   (10ull * 1000000) /* Linux IOVA_FQ_TIMEOUT, 10 ms */
+#define DEF_OPT_QUOTA    256
+#define DEF_OPT_TIMEOUT  (10ull * 1000000)
+#define DEF_BASE_PFN     1ull
+#define DEF_LIMIT_PFN    ((1ull << 36) - 1) /* 48-bit domain */
+#define COVER_MAX_AM     9                 /* largest AM we merge into: 2 MiB */
+#define BULK_CHUNK       64
+
+static const struct iova_strat_ops *const strat_table[IOVA_STRAT__COUNT] = {
+	[IOVA_STRAT_OFF] = &iova_strat_off_ops,
+	[IOVA_STRAT_STRICT] = &iova_strat_strict_ops,
+	[IOVA_STRAT_DEFERRED] = &iova_strat_deferred_ops,
+	[IOVA_STRAT_OPTIMISTIC] = &iova_strat_optimistic_ops,
+	[IOVA_STRAT_PERSISTENT] = &iova_strat_persistent_ops,
+	[IOVA_STRAT_SHARED] = &iova_strat_shared_ops,
+	[IOVA_STRAT_RING] = &iova_strat_ring_ops,
+};
+
+void iova_ctx_default_params(struct iova_ctx_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->strategy = IOVA_STRAT_STRICT;
+	p->mode = IOVA_MODE_NATIVE;
+	p->mode_params.vmm_cpu = -1;
+	p->mode_params.vmexit_ns = 0;
+	p->nb_cpus = DEF_NB_CPUS;
+	p->fq_size = DEF_FQ_SIZE;
+	p->fq_timeout_ns = DEF_FQ_TIMEOUT;
+	p->opt_quota = DEF_OPT_QUOTA;
+	p->opt_timeout_ns = DEF_OPT_TIMEOUT;
+	p->iova_base_pfn = DEF_BASE_PFN;
+	p->iova_limit_pfn = DEF_LIMIT_PFN;
+}
+
+struct iova_ctx *iova_ctx_create(const struct iova_ctx_params *p, struct iova_backend *backend)
+{
+	if (!p || (unsigned int)p->strategy >= IOVA_STRAT__COUNT ||
+	    (unsigned int)p->mode > IOVA_MODE_SIDECORE ||
+	    (!backend && p->strategy != IOVA_STRAT_OFF)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct iova_ctx *c = calloc(1, sizeof(*c));
+	if (!c) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->p = *p;
+	if (!c->p.nb_cpus)
+		c->p.nb_cpus = 1;
+	if (!c->p.fq_size)
+		c->p.fq_size = DEF_FQ_SIZE;
+	if (!c->p.fq_timeout_ns)
+		c->p.fq_timeout_ns = DEF_FQ_TIMEOUT;
+	if (!c->p.opt_quota)
+		c->p.opt_quota = DEF_OPT_QUOTA;
+	if (!c->p.opt_timeout_ns)
+		c->p.opt_timeout_ns = DEF_OPT_TIMEOUT;
+	if (!c->p.iova_base_pfn)
+		c->p.iova_base_pfn = DEF_BASE_PFN;
+	if (!c->p.iova_limit_pfn)
+		c->p.iova_limit_pfn = DEF_LIMIT_PFN;
+	c->nb_cpus = c->p.nb_cpus;
+	c->ops = strat_table[p->strategy];
+	pthread_mutex_init(&c->lock, NULL);
+
+	struct iova_backend *be = backend;
+	bool wrapped = false;
+	if (be && p->mode != IOVA_MODE_NATIVE && !iova_mode_is_wrapper(be)) {
+		be = iova_mode_wrap(p->mode, &p->mode_params, backend);
+		if (!be) {
+			int e = errno ? errno : EINVAL;
+			pthread_mutex_destroy(&c->lock);
+			free(c);
+			errno = e;
+			return NULL;
+		}
+		wrapped = true;
+	}
+	c->be = be;
+
+	if (be && iova_backend_is_vfio(be)) {
+		uint64_t lo, hi;
+		if (iova_backend_vfio_aperture(be, &lo, &hi) == 0) {
+			if (c->p.iova_base_pfn < lo)
+				c->p.iova_base_pfn = lo;
+			if (c->p.iova_limit_pfn > hi)
+				c->p.iova_limit_pfn = hi;
+		}
+	}
+
+	int rc = -EINVAL;
+	if (c->p.iova_base_pfn > c->p.iova_limit_pfn)
+		goto fail;
+	if (p->strategy != IOVA_STRAT_OFF) {
+		c->alloc = iova_allocator_create(c->p.iova_base_pfn, c->p.iova_limit_pfn, c->p.nb_cpus);
+		if (!c->alloc) {
+			rc = errno ? -errno : -ENOMEM;
+			goto fail;
+		}
+	}
+	if (c->ops->init && (rc = c->ops->init(c)) < 0)
+		goto fail;
+	c->exits_base = be ? be->exits : 0;
+	return c;
+fail:
+	if (c->alloc)
+		iova_allocator_destroy(c->alloc);
+	if (wrapped)
+		(void)iova_mode_unwrap(be); /* the caller keeps its physical backend */
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	errno = -rc;
+	return NULL;
+}
+
+void iova_ctx_destroy(struct iova_ctx *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (c->ops->fini)
+		c->ops->fini(c);
+	pthread_mutex_unlock(&c->lock);
+	if (c->alloc)
+		iova_allocator_destroy(c->alloc);
+	if (c->be && c->be->ops->destroy)
+		c->be->ops->destroy(c->be);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+struct iova_backend *iova_ctx_backend(struct iova_ctx *c)
+{
+	return c ? c->be : NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static inline bool prot_ok(int prot)
+{
+	return prot && !(prot & ~IOVA_PROT_RW);
+}
+
+static inline void to_req(struct iova_req *r, const void *host, size_t len, int prot)
+{
+	uintptr_t h = (uintptr_t)host;
+	r->host_page = h & ~(uintptr_t)(IOVA_PAGE_SIZE - 1);
+	r->npages = ((h & (IOVA_PAGE_SIZE - 1)) + len + IOVA_PAGE_SIZE - 1) >> IOVA_PAGE_SHIFT;
+	r->pfn = 0;
+	r->prot = prot;
+}
+
+static inline void iova_to_req(struct iova_req *r, uint64_t iova, size_t len)
+{
+	r->host_page = 0;
+	r->pfn = iova >> IOVA_PAGE_SHIFT;
+	r->npages = ((iova & (IOVA_PAGE_SIZE - 1)) + len + IOVA_PAGE_SIZE - 1) >> IOVA_PAGE_SHIFT;
+	r->prot = 0;
+}
+
+static inline void record(struct iova_hist *h, uint64_t cycles, uint64_t pages)
+{
+	iova_hist_add(h, pages ? cycles / pages : cycles);
+}
+
+int iova_ctx_map(struct iova_ctx *c, void *host, size_t len, int prot, unsigned int cpu,
+		 uint64_t *iova)
+{
+	return iova_ctx_map_bulk(c, &host, len, prot, cpu, iova, 1);
+}
+
+int iova_ctx_unmap(struct iova_ctx *c, uint64_t iova, size_t len, unsigned int cpu)
+{
+	return iova_ctx_unmap_bulk(c, &iova, len, cpu, 1);
+}
+
+static int unmap_chunk(struct iova_ctx *c, const uint64_t *iova, size_t len, unsigned int cpu,
+		       unsigned int n)
+{
+	struct iova_req r[BULK_CHUNK];
+	uint64_t pages = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		iova_to_req(&r[i], iova[i], len);
+		pages += r[i].npages;
+	}
+	uint64_t t0 = iova_rdtsc();
+	pthread_mutex_lock(&c->lock);
+	int rc = c->ops->unmap(c, r, n, cpu);
+	c->st.unmaps += n;
+	uint64_t t1 = iova_rdtsc();
+	record(&c->unmap_hist, t1 - t0, pages);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int prot,
+		      unsigned int cpu, uint64_t *iova, unsigned int n)
+{
+	if (!c || !host || !iova || !len || !prot_ok(prot))
+		return -EINVAL;
+	for (unsigned int done = 0; done < n;) {
+		unsigned int k = n - done < BULK_CHUNK ? n - done : BULK_CHUNK;
+		struct iova_req r[BULK_CHUNK];
+		uint64_t pages = 0;
+		for (unsigned int i = 0; i < k; i++) {
+			if (!host[done + i])
+				return -EINVAL; /* earlier chunks: see rollback below */
+			to_req(&r[i], host[done + i], len, prot);
+			pages += r[i].npages;
+		}
+		uint64_t t0 = iova_rdtsc();
+		pthread_mutex_lock(&c->lock);
+		int rc = c->ops->map(c, r, k, cpu);
+		if (rc == 0)
+			c->st.maps += k;
+		uint64_t t1 = iova_rdtsc();
+		if (rc == 0)
+			record(&c->map_hist, t1 - t0, pages);
+		pthread_mutex_unlock(&c->lock);
+		if (rc < 0) {
+			/* all or nothing: undo the chunks already mapped */
+			for (unsigned int u = 0; u < done; u += BULK_CHUNK) {
+				unsigned int m = done - u < BULK_CHUNK ? done - u : BULK_CHUNK;
+				unmap_chunk(c, iova + u, len, cpu, m);
+			}
+			return rc;
+		}
+		for (unsigned int i = 0; i < k; i++)
+			iova[done + i] = c->p.strategy == IOVA_STRAT_OFF
+				? (uint64_t)(uintptr_t)host[done + i]
+				: (r[i].pfn << IOVA_PAGE_SHIFT) |
+				  ((uintptr_t)host[done + i] & (IOVA_PAGE_SIZE - 1));
+		done += k;
+	}
+	return 0;
+}
+
+int iova_ctx_unmap_bulk(struct iova_ctx *c, const uint64_t *iova, size_t len,
+			unsigned int cpu, unsigned int n)
+{
+	if (!c || !iova || !len)
+		return -EINVAL;
+	int first = 0;
+	for (unsigned int done = 0; done < n;) {
+		unsigned int k = n - done < BULK_CHUNK ? n - done : BULK_CHUNK;
+		int rc = unmap_chunk(c, iova + done, len, cpu, k);
+		if (rc < 0 && !first)
+			first = rc;
+		done += k;
+	}
+	return first;
+}
+
+void iova_ctx_poll(struct iova_ctx *c, unsigned int cpu)
+{
+	if (!c || !c->ops->poll)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->ops->poll(c, cpu, iova_now_ns());
+	pthread_mutex_unlock(&c->lock);
+}
+
+int iova_ctx_dma(struct iova_ctx *c, uint64_t iova, size_t len, int access, void **host)
+{
+	if (!c || !host || !len || (access != IOVA_PROT_READ && access != IOVA_PROT_WRITE))
+		return -EINVAL;
+	if (c->p.strategy == IOVA_STRAT_OFF || !c->be) {
+		*host = (void *)(uintptr_t)iova; /* no IOMMU: the bus address is the address */
+		return 0;
+	}
+	if (!c->be->ops->dma)
+		return -ENOTSUP;
+	return c->be->ops->dma(c->be, iova, len, access, host);
+}
+
+void iova_ctx_get_stats(const struct iova_ctx *c, struct iova_ctx_stats *st)
+{
+	struct iova_ctx *m = (struct iova_ctx *)c; /* lock is logically mutable */
+	pthread_mutex_lock(&m->lock);
+	*st = c->st;
+	st->exits = c->be ? c->be->exits - c->exits_base : 0;
+	st->map_cycles_p50 = iova_hist_quantile(&c->map_hist, 0.50);
+	st->map_cycles_p99 = iova_hist_quantile(&c->map_hist, 0.99);
+	st->unmap_cycles_p50 = iova_hist_quantile(&c->unmap_hist, 0.50);
+	st->unmap_cycles_p99 = iova_hist_quantile(&c->unmap_hist, 0.99);
+	if (c->ops->oldest_stale_ns) {
+		uint64_t t = c->ops->oldest_stale_ns(c);
+		uint64_t now = iova_now_ns();
+		if (t && now > t && now - t > st->stale_max_ns)
+			st->stale_max_ns = now - t; /* still open: at least this long */
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void iova_ctx_reset_stats(struct iova_ctx *c)
+{
+	pthread_mutex_lock(&c->lock);
+	uint64_t now_stale = c->st.stale_now;
+	memset(&c->st, 0, sizeof(c->st));
+	c->st.stale_now = now_stale;
+	c->st.stale_max_entries = now_stale;
+	memset(&c->map_hist, 0, sizeof(c->map_hist));
+	memset(&c->unmap_hist, 0, sizeof(c->unmap_hist));
+	c->exits_base = c->be ? c->be->exits : 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Counted backend operations                                              */
+/* ---------------------------------------------------------------------- */
+
+int iova_be_map(struct iova_ctx *c, uint64_t pfn, uintptr_t host_page, uint64_t npages, int prot)
+{
+	int rc = c->be->ops->map(c->be, pfn << IOVA_PAGE_SHIFT, (void *)host_page,
+				 npages << IOVA_PAGE_SHIFT, prot);
+	if (rc == 0)
+		c->st.backend_maps += npages;
+	return rc;
+}
+
+int iova_be_unmap(struct iova_ctx *c, uint64_t pfn, uint64_t npages)
+{
+	int rc = c->be->ops->unmap(c->be, pfn << IOVA_PAGE_SHIFT, npages << IOVA_PAGE_SHIFT);
+	if (rc == 0)
+		c->st.backend_unmaps += npages;
+	return rc;
+}
+
+int iova_be_inv(struct iova_ctx *c, uint64_t pfn, uint64_t npages)
+{
+	int rc = c->be->ops->inv_queue(c->be, pfn << IOVA_PAGE_SHIFT, npages);
+	if (rc >= 0)
+		c->st.invalidations += rc > 0 ? (uint64_t)rc : 1;
+	return rc;
+}
+
+int iova_be_flush_wait(struct iova_ctx *c)
+{
+	int rc = c->be->ops->inv_flush(c->be, true);
+	c->st.waits++;
+	return rc;
+}
+
+bool iova_be_caching_mode(const struct iova_backend *b)
+{
+	return iova_mode_is_wrapper(b);
+}
+
+int iova_be_sync_map(struct iova_ctx *c, uint64_t pfn, uint64_t npages)
+{
+	if (!iova_be_caching_mode(c->be))
+		return 0;
+	int rc = iova_be_inv(c, pfn, npages);
+	if (rc < 0)
+		return rc;
+	return iova_be_flush_wait(c);
+}
+
+static int req_cmp(const void *a, const void *b)
+{
+	const struct iova_req *x = a, *y = b;
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/* smallest aligned power-of-two block holding [s, e): returns am, *start */
+static unsigned int cover_block(uint64_t s, uint64_t e, uint64_t *start)
+{
+	unsigned int am = 0;
+	while ((s >> am) != ((e - 1) >> am))
+		am++;
+	*start = s & ~((1ull << am) - 1);
+	return am;
+}
+
+static int emit(struct iova_ctx *c, uint64_t s, uint64_t e, uint64_t need)
+{
+	uint64_t bs;
+	unsigned int am = cover_block(s, e, &bs);
+	if (am <= COVER_MAX_AM && (1ull << am) <= 2 * need)
+		return iova_be_inv(c, bs, 1ull << am);   /* one descriptor */
+	return iova_be_inv(c, s, e - s);            /* backend splits into aligned blocks */
+}
+
+int iova_be_inv_cover(struct iova_ctx *c, struct iova_req *r, unsigned int n)
+{
+	if (!n)
+		return 0;
+	if (n > 1)
+		qsort(r, n, sizeof(*r), req_cmp);
+	uint64_t before = c->st.invalidations;
+	/* group: [gs, ge) spans runs whose pages total `need` */
+	uint64_t gs = r[0].pfn, ge = r[0].pfn + r[0].npages, need = r[0].npages;
+	for (unsigned int i = 1; i < n; i++) {
+		uint64_t s = r[i].pfn, e = r[i].pfn + r[i].npages;
+		uint64_t ne = e > ge ? e : ge;
+		uint64_t add = s >= ge ? e - s : (e > ge ? e - ge : 0);
+		uint64_t bs;
+		unsigned int am = cover_block(gs, ne, &bs);
+		if (s <= ge || (am <= COVER_MAX_AM && (1ull << am) <= 2 * (need + add))) {
+			ge = ne;
+			need += add;
+			continue;
+		}
+		int rc = emit(c, gs, ge, need);
+		if (rc < 0)
+			return rc;
+		gs = s;
+		ge = e;
+		need = e - s;
+	}
+	int rc = emit(c, gs, ge, need);
+	if (rc < 0)
+		return rc;
+	return (int)(c->st.invalidations - before);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stale window                                                            */
+/* ---------------------------------------------------------------------- */
+
+void iova_stale_open(struct iova_ctx *c, uint64_t n)
+{
+	c->st.stale_now += n;
+	if (c->st.stale_now > c->st.stale_max_entries)
+		c->st.stale_max_entries = c->st.stale_now;
+}
+
+void iova_stale_close(struct iova_ctx *c, uint64_t t_unmap_ns, uint64_t now_ns)
+{
+	if (c->st.stale_now)
+		c->st.stale_now--;
+	if (now_ns > t_unmap_ns && now_ns - t_unmap_ns > c->st.stale_max_ns)
+		c->st.stale_max_ns = now_ns - t_unmap_ns;
+}
+
+/* ---------------------------------------------------------------------- */
+
+int iova_ctx_alloc_pfn(struct iova_ctx *c, uint64_t npages, unsigned int cpu, uint64_t *pfn)
+{
+	return iova_alloc(c->alloc, npages, iova_ctx_cpu(c, cpu), pfn);
+}
+
+void iova_ctx_free_pfn(struct iova_ctx *c, uint64_t pfn, uint64_t npages, unsigned int cpu)
+{
+	(void)iova_free(c->alloc, pfn, npages, iova_ctx_cpu(c, cpu));
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file iova_priv.h
+ * lib/iova internals of the "software half": the strategy interface that
+ * iova_ctx.c drives, the context object the strategies share, the stale-window
+ * bookkeeping, a TSC/clock helper that needs no DPDK, a small intrusive hash
+ * table, and hooks the tests use to reach into the emulation modes.
+ *
+ * Nothing here is part of the public contract (iova.h). It is plain C11 + POSIX:
+ * the VFIO backend, the context, the strategies and the modes build without DPDK
+ * so that iova-vfio-probe can be linked statically.
+ */
+#ifndef IOVA_PRIV_H
+#define IOVA_PRIV_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
+#include "iova.h"
+
+/* ---------------------------------------------------------------------- */
+/* Time                                                                    */
+/* ---------------------------------------------------------------------- */
+
+/** TSC cycles (rdtsc; the same counter rte_rdtsc() reads). Falls back to ns elsewhere. */
+static inline uint64_t iova_rdtsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __rdtsc();
+#else
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/** CLOCK_MONOTONIC in ns (vDSO, ~20 ns). Used for timeouts and stale windows. */
+static inline uint64_t iova_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/** Spin-wait hint (x86 PAUSE). */
+static inline void iova_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	_mm_pause();
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/** Busy-wait ns nanoseconds (the modeled VM-exit cost; never a sleep). */
+static inline void iova_spin_ns(uint64_t ns)
+{
+	if (!ns)
+		return;
+	uint64_t end = iova_now_ns() + ns;
+	while (iova_now_ns() < end)
+		iova_cpu_relax();
+}
+
+/**
+ * Estimate the TSC frequency in Hz by comparing rdtsc with CLOCK_MONOTONIC over
+ * ms milliseconds (busy wait). Cached after the first call.
+ */
+uint64_t iova_tsc_hz(unsigned int ms);
+
+/* ---------------------------------------------------------------------- */
+/* Intrusive chained hash of uint64_t keys (iova_ctx_hash.c)               */
+/* ---------------------------------------------------------------------- */
+
+struct iova_hnode {
+	struct iova_hnode *next;
+	uint64_t key;
+};
+
+struct iova_htab {
+	struct iova_hnode **b;
+	size_t mask;   /**< bucket count - 1 (power of two) */
+	size_t count;
+};
+
+int iova_htab_init(struct iova_htab *h, size_t hint);
+void iova_htab_fini(struct iova_htab *h);
+/** Insert n with key (duplicates allowed; lookup returns the newest). Grows the table when
+ *  the load passes 1; if growing fails the table stays valid, only slower. */
+void iova_htab_insert(struct iova_htab *h, struct iova_hnode *n, uint64_t key);
+struct iova_hnode *iova_htab_lookup(const struct iova_htab *h, uint64_t key);
+/** Unlink n (must be in h). */
+void iova_htab_remove(struct iova_htab *h, struct iova_hnode *n);
+/** Visit every node; fn may not modify h. */
+void iova_htab_foreach(const struct iova_htab *h, void (*fn)(struct iova_hnode *n, void *arg), void *arg);
+
+#define iova_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - __builtin_offsetof(type, member)))
+
+/* ---------------------------------------------------------------------- */
+/* Cycle histogram: log-linear buckets, 16 sub-buckets per power of two     */
+/* ---------------------------------------------------------------------- */
+
+#define IOVA_HIST_SUB_BITS 4
+#define IOVA_HIST_BUCKETS  (64 << IOVA_HIST_SUB_BITS)
+
+struct iova_hist {
+	uint64_t n;
+	uint64_t b[IOVA_HIST_BUCKETS];
+};
+
+void iova_hist_add(struct iova_hist *h, uint64_t v);
+/** Value at quantile q (0..1): midpoint of the bucket holding it (resolution ~3 %). 0 if empty. */
+uint64_t iova_hist_quantile(const struct iova_hist *h, double q);
+
+/* ---------------------------------------------------------------------- */
+/* Requests and the strategy interface                                     */
+/* ---------------------------------------------------------------------- */
+
+/** One buffer in page units, as the strategies see it. */
+struct iova_req {
+	uintptr_t host_page; /**< host address of the first page (4 KiB aligned) */
+	uint64_t npages;     /**< pages the buffer spans */
+	uint64_t pfn;        /**< IOVA page frame: out of map, in to unmap */
+	int prot;            /**< IOVA_PROT_* */
+};
+
+struct iova_ctx;
+
+/**
+ * One DMA-mapping strategy. Called with the context lock held.
+ * map:   map n buffers, fill r[i].pfn; all or nothing (on failure nothing stays mapped
+ *        and nothing leaks); 0 or -errno.
+ * unmap: tear down n buffers per the strategy; 0 or the first -errno (the rest are still
+ *        processed).
+ * poll:  run timers at now_ns (deferred timeout, optimistic time limit). May be NULL.
+ * oldest_stale_ns: unmap time of the oldest still-reachable freed buffer, 0 if none.
+ *        May be NULL (strategies that never leave one: strict, shared, ring).
+ */
+struct iova_strat_ops {
+	const char *name;
+	int (*init)(struct iova_ctx *c);
+	void (*fini)(struct iova_ctx *c);
+	int (*map)(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu);
+	int (*unmap)(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu);
+	void (*poll)(struct iova_ctx *c, unsigned int cpu, uint64_t now_ns);
+	uint64_t (*oldest_stale_ns)(const struct iova_ctx *c);
+};
+
+extern const struct iova_strat_ops iova_strat_off_ops;
+extern const struct iova_strat_ops iova_strat_strict_ops;
+extern const struct iova_strat_ops iova_strat_deferred_ops;
+extern const struct iova_strat_ops iova_strat_optimistic_ops;
+extern const struct iova_strat_ops iova_strat_persistent_ops;
+extern const struct iova_strat_ops iova_strat_shared_ops;
+extern const struct iova_strat_ops iova_strat_ring_ops;
+
+/** strict building blocks, reused by shared (teardown on 1->0): one buffer, synchronous. */
+int iova_strict_map_one(struct iova_ctx *c, struct iova_req *r, unsigned int cpu);
+int iova_strict_unmap_one(struct iova_ctx *c, const struct iova_req *r, unsigned int cpu);
+
+/**
+ * Mapping-reuse engine (strat_cache.c) behind optimistic, persistent and shared:
+ * one mapping per (host page run, prot), refcounted by in-flight maps; at refcount 0
+ * it either stays live on an LRU (optimistic: up to quota / timeout_ns; persistent:
+ * forever) or is torn down strictly (shared: quota 0).
+ */
+struct iova_cache_cfg {
+	uint64_t quota;      /**< max stale (refcount-0, still mapped) entries; 0 = tear down at once */
+	uint64_t timeout_ns; /**< max time an entry may stay stale; 0 = no limit */
+	uint64_t batch;      /**< entries evicted together when over quota (one wait) */
+};
+int iova_cache_init(struct iova_ctx *c, const struct iova_cache_cfg *cfg);
+void iova_cache_fini(struct iova_ctx *c);
+int iova_cache_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu);
+int iova_cache_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu);
+void iova_cache_poll(struct iova_ctx *c, unsigned int cpu, uint64_t now_ns);
+uint64_t iova_cache_oldest_stale(const struct iova_ctx *c);
+
+/** The context (one per device / DMA domain). */
+struct iova_ctx {
+	struct iova_ctx_params p;
+	const struct iova_strat_ops *ops;
+	void *sp;                     /**< strategy private state */
+	struct iova_backend *be;      /**< top backend: mode wrapper or physical */
+	struct iova_allocator *alloc;
+	unsigned int nb_cpus;         /**< >= 1 */
+	pthread_mutex_t lock;
+
+	struct iova_ctx_stats st;     /**< counters (cycle percentiles filled on read) */
+	uint64_t exits_base;          /**< be->exits at the last reset */
+	struct iova_hist map_hist, unmap_hist;
+};
+
+/** Map a user cpu argument onto an allocator magazine index. */
+static inline unsigned int iova_ctx_cpu(const struct iova_ctx *c, unsigned int cpu)
+{
+	if (cpu == IOVA_ANY_CPU || c->p.nb_cpus == 0)
+		return IOVA_ANY_CPU;
+	return cpu % c->p.nb_cpus;
+}
+
+/* ---- Counted backend operations (every strategy goes through these) ---- */
+
+int iova_be_map(struct iova_ctx *c, uint64_t pfn, uintptr_t host_page, uint64_t npages, int prot);
+int iova_be_unmap(struct iova_ctx *c, uint64_t pfn, uint64_t npages);
+/** Queue an invalidation of npages from pfn (0 = whole domain); counts descriptors. */
+int iova_be_inv(struct iova_ctx *c, uint64_t pfn, uint64_t npages);
+/** Submit queued invalidations and wait (counts one wait). */
+int iova_be_flush_wait(struct iova_ctx *c);
+
+/**
+ * Queue page-selective invalidations covering the page ranges of r[0..n) with as
+ * few aligned power-of-two blocks (VT-d AM) as possible; over-invalidation of at
+ * most 2x the covered pages is accepted to merge neighbours (invalidating a live
+ * or absent translation is harmless, VT-d 6.5.2.3). Does not flush. Sorts r by pfn.
+ * @return descriptors queued (as counted), or -errno.
+ */
+int iova_be_inv_cover(struct iova_ctx *c, struct iova_req *r, unsigned int n);
+
+/** True if the backend is an emulated guest IOMMU with CAP.CM=1: new mappings must be invalidated too. */
+bool iova_be_caching_mode(const struct iova_backend *b);
+
+/**
+ * After new PTEs: the caching-mode invalidation (Linux iommu_flush_iotlb_psi on map when
+ * cap_caching_mode). No-op unless iova_be_caching_mode(). 0 or -errno.
+ */
+int iova_be_sync_map(struct iova_ctx *c, uint64_t pfn, uint64_t npages);
+
+/* ---- Stale window bookkeeping ---- */
+
+/** n freed buffers became device-reachable-but-freed (user unmap returned before invalidation). */
+void iova_stale_open(struct iova_ctx *c, uint64_t n);
+/** One stale buffer, freed at t_unmap_ns, stopped being reachable at now_ns. */
+void iova_stale_close(struct iova_ctx *c, uint64_t t_unmap_ns, uint64_t now_ns);
+
+/* ---- IOVA allocation helpers (counted in the allocator's own stats) ---- */
+
+int iova_ctx_alloc_pfn(struct iova_ctx *c, uint64_t npages, unsigned int cpu, uint64_t *pfn);
+void iova_ctx_free_pfn(struct iova_ctx *c, uint64_t pfn, uint64_t npages, unsigned int cpu);
+
+/* ---------------------------------------------------------------------- */
+/* Emulation-mode internals (mode_emul.c), for tests and the ctx            */
+/* ---------------------------------------------------------------------- */
+
+/** True if b was made by iova_mode_wrap() in trap-and-emulate or sidecore mode. */
+bool iova_mode_is_wrapper(const struct iova_backend *b);
+
+/** Stop the VMM thread, free the wrapper and return the physical backend it owned (not destroyed). */
+struct iova_backend *iova_mode_unwrap(struct iova_backend *b);
+
+/** Counters of an emulated guest IOMMU. */
+struct iova_mode_stats {
+	uint64_t exits;          /**< synchronous guest->VMM handoffs (trap-and-emulate) */
+	uint64_t doorbells;      /**< guest IQT writes */
+	uint64_t descs;          /**< guest descriptors the VMM processed */
+	uint64_t descs_rejected; /**< descriptors the VMM refused (reserved bits, unknown type): IQE */
+	uint64_t shadow_maps, shadow_unmaps; /**< pages mirrored into the physical backend */
+	uint64_t waits_completed;/**< guest wait descriptors whose status the VMM wrote */
+	uint64_t shadow_pages;   /**< pages currently shadowed */
+};
+
+/** @return 0, or -EINVAL if b is not a mode wrapper. */
+int iova_mode_get_stats(struct iova_backend *b, struct iova_mode_stats *st);
+
+/**
+ * Test hook: put n raw 128-bit descriptors in the guest invalidation queue, append a
+ * wait descriptor and ring the doorbell, as a (possibly buggy or hostile) guest driver
+ * would. @return 0 when the VMM completed the wait; -EIO when it rejected a descriptor
+ * (FSTS.IQE set, the queue head stops at the bad descriptor, as VT-d 6.5.2.10 says);
+ * -EINVAL if b is not a wrapper.
+ */
+int iova_mode_guest_submit_raw(struct iova_backend *b, const struct vtd_desc *d, unsigned int n);
+
+/** VFIO backend: the container's usable IOVA aperture in pfns (from VFIO_IOMMU_GET_INFO). */
+bool iova_backend_is_vfio(const struct iova_backend *b);
+int iova_backend_vfio_aperture(struct iova_backend *b, uint64_t *lo_pfn, uint64_t *hi_pfn);
+
+#endif /* IOVA_PRIV_H */
