@@ -393,6 +393,9 @@ struct rte_mempool *iova_pktmbuf_pool_create(const char *name, unsigned int n,
 					     unsigned int cache_size, uint16_t data_room_size,
 					     int socket_id, struct iova_ctx *ctx);
 
+/** The ctx a pool made by iova_pktmbuf_pool_create() maps through, or NULL for any other pool. */
+struct iova_ctx *iova_mempool_ctx(const struct rte_mempool *mp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,7 @@ struct ring {
 	uint64_t head;     /* next slot to try */
 	uint64_t busy;     /* pages in use */
 	uint64_t *bitmap;
+	uint64_t *start;   /* first page of each busy buffer */
 };
 
 static inline struct ring *R(const struct iova_ctx *c)
@@ -44,6 +45,11 @@ static inline struct ring *R(const struct iova_ctx *c)
 static inline bool bit_test(const struct ring *g, uint64_t i)
 {
 	return g->bitmap[i >> 6] & (1ull << (i & 63));
+}
+
+static inline bool start_test(const struct ring *g, uint64_t i)
+{
+	return g->start[i >> 6] & (1ull << (i & 63));
 }
 
 static inline void bits_set(struct ring *g, uint64_t i, uint64_t n, bool v)
@@ -74,7 +80,10 @@ static int ring_init(struct iova_ctx *c)
 		return rc;
 	}
 	g->bitmap = calloc(g->npages / 64, sizeof(uint64_t));
-	if (!g->bitmap) {
+	g->start = calloc(g->npages / 64, sizeof(uint64_t));
+	if (!g->bitmap || !g->start) {
+		free(g->bitmap);
+		free(g->start);
 		iova_free(c->alloc, g->base, g->npages, IOVA_ANY_CPU);
 		free(g);
 		return -ENOMEM;
@@ -88,19 +97,24 @@ static void ring_fini(struct iova_ctx *c)
 	struct ring *g = R(c);
 	if (!g)
 		return;
-	/* tear down what the user left mapped: scan for busy runs */
+	/* tear down what the user left mapped, buffer by buffer (VFIO cannot unmap part
+	 * of a mapping), then one invalidation per busy run and one wait */
 	bool any = false;
 	for (uint64_t i = 0; i < g->npages;) {
 		if (!bit_test(g, i)) {
 			i++;
 			continue;
 		}
-		uint64_t j = i;
+		uint64_t j = i + 1;
 		while (j < g->npages && bit_test(g, j))
 			j++;
-		/* runs may join adjacent buffers: unmap page by page (each was mapped) */
-		for (uint64_t k = i; k < j; k++)
-			iova_be_unmap(c, g->base + k, 1);
+		for (uint64_t k = i; k < j;) {
+			uint64_t m = k + 1;
+			while (m < j && !start_test(g, m))
+				m++;
+			iova_be_unmap(c, g->base + k, m - k);
+			k = m;
+		}
 		iova_be_inv(c, g->base + i, j - i);
 		any = true;
 		i = j;
@@ -109,6 +123,7 @@ static void ring_fini(struct iova_ctx *c)
 		iova_be_flush_wait(c);
 	iova_free(c->alloc, g->base, g->npages, IOVA_ANY_CPU);
 	free(g->bitmap);
+	free(g->start);
 	free(g);
 	c->sp = NULL;
 }
@@ -130,6 +145,7 @@ static int slot_alloc(struct ring *g, uint64_t n, uint64_t *slot)
 			k++;
 		if (k == n) {
 			bits_set(g, i, n, true);
+			g->start[i >> 6] |= 1ull << (i & 63);
 			g->busy += n;
 			*slot = i;
 			g->head = (i + n) & (g->npages - 1);
@@ -144,12 +160,13 @@ static int slot_alloc(struct ring *g, uint64_t n, uint64_t *slot)
 static void slot_free(struct ring *g, uint64_t slot, uint64_t n)
 {
 	bits_set(g, slot, n, false);
+	g->start[slot >> 6] &= ~(1ull << (slot & 63));
 	g->busy -= n;
 }
 
 static bool slot_valid(const struct ring *g, uint64_t pfn, uint64_t n)
 {
-	if (pfn < g->base || pfn + n > g->base + g->npages)
+	if (pfn < g->base || pfn + n > g->base + g->npages || !start_test(g, pfn - g->base))
 		return false;
 	for (uint64_t k = pfn - g->base; k < pfn - g->base + n; k++)
 		if (!bit_test(g, k))
