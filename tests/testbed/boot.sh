@@ -75,7 +75,7 @@ nvme-numa)
 e1000e) dev="-device pcie-root-port,id=rp1,chassis=1,slot=1 -device pcie-root-port,id=rp2,chassis=2,slot=2
 	     -netdev hubport,id=h0,hubid=0 -device e1000e,netdev=h0,bus=rp1,mac=52:54:00:00:00:01
 	     -netdev hubport,id=h1,hubid=0 -device e1000e,netdev=h1,bus=rp2,mac=52:54:00:00:00:02"
-	mem=1536M; cmdline="$cmdline hugepages=256" ;;
+	mem=1536M; cmdline="$cmdline hugepages=192" ;;
 *) echo "boot.sh: unknown topology $topo" >&2; exit 2 ;;
 esac
 trace_args=()

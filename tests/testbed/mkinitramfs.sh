@@ -88,14 +88,32 @@ extra() {
 		--dpdk) shift
 			local pmds=()
 			for n in bus_pci bus_vdev net_e1000 mempool_ring net_ring net_null; do
-				for p in "$PMDDIR"/librte_${n}.so.23; do [ -e "$p" ] && pmds+=("$p"); done
+				# EAL loads every *.so of the plugin directory
+				for p in /lib/x86_64-linux-gnu/librte_${n}.so.23; do [ -e "$p" ] && pmds+=("$p"); done
 			done
 			copy_with_libs "$root" "${pmds[@]}"
+			# the plugin directory entries point at the same files, so that a PMD the
+			# application also links directly is not loaded twice (same inode)
+			mkdir -p "$root$PMDDIR"
+			for p in "${pmds[@]}"; do
+				n=$(basename "$p" .23)
+				ln -sf "$p" "$root$PMDDIR/$n"
+			done
 			# dlopen()ed, not seen by ldd of the application
 			for p in /lib/x86_64-linux-gnu/libgcc_s.so.1; do copy_with_libs "$root" "$p"; done ;;
 		*) die "extra: unknown argument $1" ;;
 		esac
 	done
+	# One inode per library: the same DSO reached through two paths (ldd via an RUNPATH into
+	# the PMD directory, dlopen of the plugin directory, /lib) would be loaded twice and
+	# DPDK panics on the double registration. Point the other paths at /lib's copy.
+	local f
+	if [ -d "$root/usr/lib/x86_64-linux-gnu" ] && [ -d "$root/lib/x86_64-linux-gnu" ]; then
+		find "$root/usr/lib/x86_64-linux-gnu" -type f -name '*.so*' | while read -r f; do
+			n=$(basename "$f")
+			if [ -f "$root/lib/x86_64-linux-gnu/$n" ]; then ln -sf "/lib/x86_64-linux-gnu/$n" "$f"; fi
+		done
+	fi
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 
