@@ -9,7 +9,7 @@
  *             {"id":N,"ok":false,"error":{"code":C,"message":"..."}}
  * Arguments per op (anything else is refused, so typos do not pass silently):
  *   apply:   {"force":bool}                       (optional)
- *   assign:  {"domain":str, "pf":str, "vf":int}   (domain required)
+ *   assign:  {"domain":str, "pf":str, "vf":int, "form":"interface"|"hostdev"} (domain required)
  *   release: {"target":str}                       (domain name, VF BDF or PF:index)
  *   show:    {"target":str}                       (VF BDF or PF:index)
  *   status, list, plan, check: {} (no arguments)
@@ -33,20 +33,20 @@ static const char *const op_names[VFMGR_OP__COUNT] = {
 	[VFMGR_OP_SHOW] = "show",     [VFMGR_OP_CHECK] = "check",
 };
 
-const char *vfmgr_op_name(enum vfmgr_op op)
+const char *vfmgr_op_name(enum vfmgr_reqop op)
 {
 	if (op <= VFMGR_OP_INVALID || op >= VFMGR_OP__COUNT)
 		return NULL;
 	return op_names[op];
 }
 
-enum vfmgr_op vfmgr_op_from_name(const char *name)
+enum vfmgr_reqop vfmgr_op_from_name(const char *name)
 {
 	if (!name)
 		return VFMGR_OP_INVALID;
 	for (int i = VFMGR_OP_INVALID + 1; i < VFMGR_OP__COUNT; i++)
 		if (strcmp(name, op_names[i]) == 0)
-			return (enum vfmgr_op)i;
+			return (enum vfmgr_reqop)i;
 	return VFMGR_OP_INVALID;
 }
 
@@ -137,7 +137,7 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 {
 	static const char *const k_none[] = { NULL };
 	static const char *const k_apply[] = { "force", NULL };
-	static const char *const k_assign[] = { "domain", "pf", "vf", NULL };
+	static const char *const k_assign[] = { "domain", "pf", "vf", "form", NULL };
 	static const char *const k_target[] = { "target", NULL };
 	json_error_t jerr;
 	json_t *root, *v, *args;
@@ -233,6 +233,15 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 			}
 			req->vf = (int)json_integer_value(v);
 		}
+		v = json_object_get(args, "form");
+		if (v) {
+			const char *f = json_string_value(v);
+			if (!f || (strcmp(f, "interface") && strcmp(f, "hostdev"))) {
+				seterr(err, errlen, "\"args\".\"form\" must be \"interface\" or \"hostdev\"");
+				return -EINVAL;
+			}
+			req->plain = strcmp(f, "hostdev") == 0;
+		}
 		break;
 	case VFMGR_OP_RELEASE:
 	case VFMGR_OP_SHOW:
@@ -268,7 +277,7 @@ static char *dump_line(json_t *obj)
 	return line;
 }
 
-char *vfmgr_proto_encode_request(int64_t id, enum vfmgr_op op, json_t *args)
+char *vfmgr_proto_encode_request(int64_t id, enum vfmgr_reqop op, json_t *args)
 {
 	const char *name = vfmgr_op_name(op);
 

@@ -917,51 +917,86 @@ struct vfmgr_assign_req {
 
 /** What was done. */
 struct vfmgr_assign_result {
+	char domain[VFMGR_DOMAIN_LEN]; /**< domain */
 	char pf_bdf[VFMGR_BDF_LEN];    /**< PF */
 	unsigned index;                /**< VF index */
 	char vf_bdf[VFMGR_BDF_LEN];    /**< VF address */
 	int vf_numa_node;              /**< VF's node (-1 unknown) */
-	uint64_t domain_nodes;         /**< domain's nodes */
-	enum vfmgr_virt_path path;     /**< how libvirt took it */
-	int irqs_steered;              /**< MSI-X vectors steered (release: restored); <0 errno of irqpost */
-	char note[256];                /**< extra information (e.g. "irq steering: ...") */
+	uint64_t domain_nodes;         /**< domain's nodes (0 unknown) */
+	enum vfmgr_virt_path path;     /**< how libvirt took/released it */
+	bool refused;                  /**< a pre-flight check refused (IOMMU, group) */
+	int irqs;                      /**< MSI-X IRQs steered (assign) / restored (release); <0 errno */
+	char note[512];                /**< extra information for the operator */
 };
 
 /**
- * Assign a VF to a domain: pre-flight (IOMMU, VF alone in its group), choose
- * a free VF per the PF's NUMA policy for the domain's nodes, journal intent
- * ("assign"), bind vfio-pci if needed, set MAC/VLAN from the configuration,
- * attach through libvirt, record ownership, steer MSI-X to the domain's pinned
- * CPUs (lib/irqpost), journal done. Serialised with vfmgr_lock_vf().
- * Every failure after the intent rolls back (detach, restore driver and attributes).
- * @param conf configuration (VF attributes, NUMA policy); may be NULL.
- * @return 0; -ENOENT (domain/PF/VF unknown); -EBUSY (VF owned or group not
- *         viable); -ENODEV/-ENOSPC (no free VF: see vfmgr_numa_choose());
- *         -ENOTSUP (libvirt cannot hot-plug into this running domain); -errno.
+ * Everything an operation needs: context, configuration, lazily opened libvirt
+ * connection. Shared by the daemon's worker threads and by `vfmgr --local`.
  */
-int vfmgr_assign(struct vfmgr_ctx *ctx, struct vfmgr_virt *v, const struct vfmgr_conf *conf,
-		 const struct vfmgr_assign_req *req, struct vfmgr_assign_result *res);
+struct vfmgr_session {
+	struct vfmgr_ctx *ctx;         /**< context (root, state dir, locks) */
+	struct vfmgr_conf *conf;       /**< configuration (may be NULL: no [pf] managed) */
+	const char *uri;               /**< libvirt URI (NULL = qemu:///system) */
+	struct vfmgr_virt *virt;       /**< opened on first use; guarded by virt_mu */
+	void *virt_mu;                 /**< pthread_mutex_t * for @ref virt (NULL: single-threaded) */
+};
 
 /**
- * Release a VF: @p target is a VF BDF, "PF/index", "PF:index", or a domain
- * name (first VF it owns). Journal intent ("release"), detach through libvirt;
- * only once libvirt confirms, restore the VF attributes saved at assign time,
- * restore IRQ affinity, clear ownership, journal done. Serialised per VF.
- * @return 0; -ENOENT (nothing owned by / named @p target); -ENOTSUP / -ETIMEDOUT
- *         / -EIO from libvirt (VF stays owned); -errno.
+ * The session's libvirt connection, opened on first use.
+ * @return 0 or -ECONNREFUSED (message names the URI).
  */
-int vfmgr_release(struct vfmgr_ctx *ctx, struct vfmgr_virt *v, const struct vfmgr_conf *conf,
-		  const char *target, struct vfmgr_assign_result *res);
+int vfmgr_session_virt(struct vfmgr_session *s, struct vfmgr_virt **out);
 
 /**
- * Journal recovery handlers for "assign" and "release" (pass @p v as user):
- * asks libvirt whether the VF is in the domain's XML and finishes the
- * operation (device present: ownership recorded) or rolls it back (absent:
- * driver and attributes restored, ownership dropped).
- * @param[out] h two handlers to pass to vfmgr_journal_recover().
+ * Assign a VF to a domain: pre-flight (IOMMU, VF alone in its IOMMU group), choose
+ * a free VF per the PF's NUMA policy for the domain's nodes (vfmgr_numa_choose()),
+ * journal intent ("assign"), bind vfio-pci if needed, set MAC/VLAN from the
+ * configuration, attach through libvirt, record ownership, steer MSI-X IRQs to the
+ * domain's pinned CPUs (lib/irqpost), journal done. Holds the PF then the VF lock.
+ * A failure after the intent rolls back (driver, attributes, no ownership).
+ * Saved state for release: <state>/assigned/<pf>_<index>.json.
+ * @return 0; -ENOENT (domain/PF/VF unknown); -EBUSY (VF owned, or group not
+ *         viable: res->refused); -ENODEV/-ENOSPC (no free VF); -ENOTSUP
+ *         (libvirt cannot hot-plug into this running domain); -errno.
+ */
+int vfmgr_assign(struct vfmgr_session *s, const struct vfmgr_assign_req *req,
+		 struct vfmgr_assign_result *res);
+
+/**
+ * Release a VF: @p target is a VF BDF, "PF/index", "PF:index", or a domain name
+ * (its first VF). Journal intent ("release"), detach through libvirt and only once
+ * libvirt confirms the VF is out of the domain's XML restore the VF attributes
+ * saved at assign time and the IRQ affinity, drop ownership, journal done.
+ * @return 0; -ENOENT (nothing owned by / named @p target); -ENOTSUP / -ETIMEDOUT /
+ *         -EIO from libvirt (the VF stays owned); -errno.
+ */
+int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assign_result *res);
+
+/**
+ * Journal recovery handlers for "assign" and "release" (user = @p s): ask libvirt
+ * whether the VF is in the domain's XML; present -> finish (ownership recorded /
+ * kept), absent -> roll back an assign (driver, attributes, no owner) or finish a
+ * release (attributes and IRQs restored, owner dropped).
+ * @param[out] h two handlers for vfmgr_journal_recover().
  * @return 2.
  */
-unsigned vfmgr_front_recover_handlers(struct vfmgr_virt *v, struct vfmgr_recover_handler h[2]);
+unsigned vfmgr_front_recover_handlers(struct vfmgr_session *s, struct vfmgr_recover_handler h[2]);
+
+/**
+ * Recover every journaled operation (core "apply" + the handlers above).
+ * @return number recovered, or -errno (journal kept, message says why).
+ */
+int vfmgr_session_recover(struct vfmgr_session *s);
+
+struct vfmgr_request;
+/**
+ * Execute one decoded request (daemon and `vfmgr --local` share this).
+ * @param[out] result JSON result on success (new reference).
+ * @param msg error message on failure.
+ * @return enum vfmgr_exit code (0 = ok).
+ */
+int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, struct json_t **result,
+	       char *msg, size_t msglen);
 
 /** @} */
 
@@ -969,7 +1004,7 @@ unsigned vfmgr_front_recover_handlers(struct vfmgr_virt *v, struct vfmgr_recover
 /** @{ */
 
 /** Requests of the control socket. */
-enum vfmgr_op {
+enum vfmgr_reqop {
 	VFMGR_OP_INVALID = 0,
 	VFMGR_OP_STATUS, VFMGR_OP_LIST, VFMGR_OP_PLAN, VFMGR_OP_APPLY,
 	VFMGR_OP_ASSIGN, VFMGR_OP_RELEASE, VFMGR_OP_SHOW, VFMGR_OP_CHECK,
@@ -995,19 +1030,20 @@ enum vfmgr_exit {
 /** A decoded, validated request. Strings point into @ref json. */
 struct vfmgr_request {
 	int64_t id;            /**< echoed in the response (-1 when unreadable) */
-	enum vfmgr_op op;      /**< operation */
+	enum vfmgr_reqop op;      /**< operation */
 	const char *domain;    /**< assign: domain */
 	const char *pf;        /**< assign: PF (optional) */
 	int vf;                /**< assign: VF index or -1 */
 	const char *target;    /**< release/show: domain, VF BDF, PF/index */
 	bool force;            /**< apply: force */
+	bool plain;            /**< assign: "form":"hostdev" (plain <hostdev>) instead of "interface" */
 	struct json_t *json;   /**< parsed request (owned) */
 };
 
 /** @return "status", ..., or NULL for an invalid op. */
-const char *vfmgr_op_name(enum vfmgr_op op);
+const char *vfmgr_op_name(enum vfmgr_reqop op);
 /** @return the op named @p name or VFMGR_OP_INVALID. */
-enum vfmgr_op vfmgr_op_from_name(const char *name);
+enum vfmgr_reqop vfmgr_op_from_name(const char *name);
 
 /**
  * Decode and validate one request line (trailing "\n" allowed). Unknown members,
@@ -1023,7 +1059,7 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 void vfmgr_request_clear(struct vfmgr_request *req);
 
 /** Encode a request line ("\n"-terminated, malloc'd); @p args is stolen (NULL = {}). */
-char *vfmgr_proto_encode_request(int64_t id, enum vfmgr_op op, struct json_t *args);
+char *vfmgr_proto_encode_request(int64_t id, enum vfmgr_reqop op, struct json_t *args);
 /** Encode {"id","ok":true,"result"}; @p result is stolen (NULL = null). */
 char *vfmgr_proto_encode_ok(int64_t id, struct json_t *result);
 /** Encode {"id","ok":false,"error":{"code","message"}}; @p code is an enum vfmgr_exit. */

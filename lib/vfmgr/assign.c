@@ -1,0 +1,961 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * assign.c: assign/release of VFs to libvirt domains, their journal recovery, and the
+ * request executor shared by vfmgrd and `vfmgr --local` (vfmgr-front).
+ *
+ * Assign (journal type "assign", steps in this order, each a crash point):
+ *   intent {domain, pf, index, vf_bdf, form, prev_driver, saved_attrs, want_attrs}
+ *   "bind"   vfio-pci unless already bound (vfmgr_dev_bind: driver_override + drivers_probe)
+ *   "attrs"  MAC/VLAN/... of the [vf] section on the PF (rtnetlink), when the PF has a netdev
+ *   "attach" libvirt (vfmgr_virt_attach)
+ *   "owner"  ownership file
+ *   "irq"    MSI-X IRQs to the domain's pinned CPUs (lib/irqpost), old affinity saved
+ * Release (journal type "release"):
+ *   "detach" libvirt, confirmed by re-reading the domain XML; nothing else happens
+ *            before libvirt confirms (operators' complaint: VF reset while a guest uses it)
+ *   "attrs"  saved attributes back; "irq" saved affinity back; "driver" (driver = none)
+ *   "owner"  ownership dropped
+ * Saved state for release lives in <state>/assigned/<pf>_<index>.json.
+ * Recovery asks libvirt whether the VF is in the domain's XML (live or persistent):
+ *   assign:  present -> finish (owner recorded); absent -> roll back (driver, attrs, owner)
+ *   release: present -> roll back (still owned, untouched); absent -> finish.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "vfmgr.h"
+
+#if __has_include("irqpost.h")
+#include "irqpost.h"
+#define HAVE_IRQPOST 1
+#else
+#define HAVE_IRQPOST 0
+#endif
+
+/* ------------------------------------------------------------------ helpers */
+
+static void note(struct vfmgr_assign_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void note(struct vfmgr_assign_result *res, const char *fmt, ...)
+{
+	size_t n = strlen(res->note);
+	va_list ap;
+
+	if (n >= sizeof(res->note) - 4)
+		return;
+	if (n)
+		res->note[n++] = ';', res->note[n++] = ' ', res->note[n] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(res->note + n, sizeof(res->note) - n, fmt, ap);
+	va_end(ap);
+}
+
+int vfmgr_session_virt(struct vfmgr_session *s, struct vfmgr_virt **out)
+{
+	pthread_mutex_t *mu = s->virt_mu;
+	int rc = 0;
+
+	if (mu)
+		pthread_mutex_lock(mu);
+	if (!s->virt)
+		rc = vfmgr_virt_open(s->uri, &s->virt);
+	*out = s->virt;
+	if (mu)
+		pthread_mutex_unlock(mu);
+	return rc;
+}
+
+static json_t *attrs_to_json(const struct vfmgr_vf_attrs *a)
+{
+	json_t *o = json_object();
+	char mac[18];
+
+	json_object_set_new(o, "set", json_integer(a->set));
+	if (a->set & VFMGR_ATTR_MAC)
+		json_object_set_new(o, "mac", json_string(vfmgr_format_mac(a->mac, mac)));
+	if (a->set & VFMGR_ATTR_VLAN) {
+		json_object_set_new(o, "vlan", json_integer(a->vlan));
+		json_object_set_new(o, "qos", json_integer(a->qos));
+		json_object_set_new(o, "vlan_proto", json_integer(a->vlan_proto));
+	}
+	if (a->set & VFMGR_ATTR_SPOOFCHK)
+		json_object_set_new(o, "spoofchk", json_boolean(a->spoofchk));
+	if (a->set & VFMGR_ATTR_TRUST)
+		json_object_set_new(o, "trust", json_boolean(a->trust));
+	if (a->set & VFMGR_ATTR_LINK_STATE)
+		json_object_set_new(o, "link_state", json_integer(a->link_state));
+	if (a->set & VFMGR_ATTR_RATE) {
+		json_object_set_new(o, "min_rate", json_integer(a->min_rate));
+		json_object_set_new(o, "max_rate", json_integer(a->max_rate));
+	}
+	return o;
+}
+
+static bool attrs_from_json(const json_t *o, struct vfmgr_vf_attrs *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!json_is_object(o))
+		return false;
+	a->set = (uint32_t)json_integer_value(json_object_get(o, "set"));
+	if ((a->set & VFMGR_ATTR_MAC) &&
+	    vfmgr_parse_mac(json_string_value(json_object_get(o, "mac")) ?: "", a->mac) < 0)
+		a->set &= ~(uint32_t)VFMGR_ATTR_MAC;
+	a->vlan = (uint16_t)json_integer_value(json_object_get(o, "vlan"));
+	a->qos = (uint8_t)json_integer_value(json_object_get(o, "qos"));
+	a->vlan_proto = (uint16_t)json_integer_value(json_object_get(o, "vlan_proto"));
+	a->spoofchk = json_is_true(json_object_get(o, "spoofchk"));
+	a->trust = json_is_true(json_object_get(o, "trust"));
+	a->link_state = (uint8_t)json_integer_value(json_object_get(o, "link_state"));
+	a->min_rate = (uint32_t)json_integer_value(json_object_get(o, "min_rate"));
+	a->max_rate = (uint32_t)json_integer_value(json_object_get(o, "max_rate"));
+	return a->set != 0;
+}
+
+static const struct vfmgr_pf_conf *conf_pf(const struct vfmgr_conf *conf, const char *pf_bdf)
+{
+	for (unsigned i = 0; conf && i < conf->n_pfs; i++)
+		if (strcmp(conf->pfs[i].bdf, pf_bdf) == 0)
+			return &conf->pfs[i];
+	return NULL;
+}
+
+/* <state>/assigned/<pf>_<index>.json */
+static void side_path(struct vfmgr_session *s, const char *pf, unsigned idx, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/assigned/%s_%u.json", vfmgr_ctx_state_dir(s->ctx), pf, idx);
+}
+
+static int side_write(struct vfmgr_session *s, const char *pf, unsigned idx, json_t *o)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
+	int fd, rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s/assigned", vfmgr_ctx_state_dir(s->ctx));
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return vfmgr_set_error(errno, "cannot create %s: %s", dir, strerror(errno));
+	side_path(s, pf, idx, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(o, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) < 0)
+		return vfmgr_set_error(EIO, "cannot write %s (state directory full or read-only?)", tmp);
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	if (rename(tmp, path) < 0)
+		rc = vfmgr_set_error(errno, "cannot rename %s: %s", tmp, strerror(errno));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return rc;
+}
+
+static json_t *side_read(struct vfmgr_session *s, const char *pf, unsigned idx)
+{
+	char path[PATH_MAX];
+
+	side_path(s, pf, idx, path, sizeof(path));
+	return json_load_file(path, 0, NULL);
+}
+
+static void side_remove(struct vfmgr_session *s, const char *pf, unsigned idx)
+{
+	char path[PATH_MAX];
+
+	side_path(s, pf, idx, path, sizeof(path));
+	unlink(path);
+}
+
+/* ------------------------------------------------------------------ IRQs */
+
+/* Save the current smp_affinity_list of the VF's IRQs: {"<irq>":"<list>"}. */
+static json_t *irq_save(struct vfmgr_session *s, const char *bdf)
+{
+	json_t *o = json_object();
+#if HAVE_IRQPOST
+	int irqs[256];
+	char err[256], path[PATH_MAX], line[1024];
+	int n = irqpost_vf_irqs(vfmgr_ctx_root(s->ctx), bdf, irqs, 256, err, sizeof(err));
+
+	for (int i = 0; i < n; i++) {
+		FILE *f;
+		char key[16];
+
+		snprintf(path, sizeof(path), "%s/proc/irq/%d/smp_affinity_list",
+			 vfmgr_ctx_root(s->ctx), irqs[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(key, sizeof(key), "%d", irqs[i]);
+			json_object_set_new(o, key, json_string(line));
+		}
+		fclose(f);
+	}
+#endif
+	return o;
+}
+
+static int irq_restore(struct vfmgr_session *s, const json_t *saved)
+{
+	const char *key;
+	json_t *v;
+	int n = 0;
+
+	json_object_foreach((json_t *)saved, key, v) {
+		char path[PATH_MAX];
+		FILE *f;
+
+		if (!json_is_string(v))
+			continue;
+		snprintf(path, sizeof(path), "%s/proc/irq/%s/smp_affinity_list",
+			 vfmgr_ctx_root(s->ctx), key);
+		f = fopen(path, "we");
+		if (!f)
+			continue;
+		if (fprintf(f, "%s\n", json_string_value(v)) > 0 && fclose(f) == 0)
+			n++;
+		else if (f)
+			(void)0;
+	}
+	return n;
+}
+
+/* Steer to the domain's pinned CPUs. @return IRQs steered, 0 none/unpinned, <0 errno. */
+static int irq_steer(struct vfmgr_session *s, const char *bdf, const struct vfmgr_placement *pl,
+		     struct vfmgr_assign_result *res)
+{
+#if HAVE_IRQPOST
+	int cpus[VFMGR_VIRT_MAX_CPUS];
+	size_t n = 0;
+	struct irqpost_steer *saved = NULL;
+	char err[256] = "";
+	int rc;
+
+	for (int c = 0; c < VFMGR_VIRT_MAX_CPUS; c++)
+		if (pl->pinned[c / 8] & (1u << (c % 8)))
+			cpus[n++] = c;
+	if (n == 0) {
+		note(res, "domain has no pinned vCPUs: VF interrupts left where they are");
+		return 0;
+	}
+	rc = irqpost_steer(vfmgr_ctx_root(s->ctx), bdf, cpus, n, &saved, err, sizeof(err));
+	irqpost_steer_free(saved); /* the affinity to restore is in the side file */
+	if (rc < 0)
+		note(res, "MSI-X steering not done: %s", err[0] ? err : strerror(-rc));
+	else if (rc == 0)
+		note(res, "VF has no MSI-X IRQs yet (vfio-pci enables them when the guest does)");
+	return rc;
+#else
+	note(res, "built without lib/irqpost: interrupts not steered");
+	return 0;
+#endif
+}
+
+/* ------------------------------------------------------------------ VF lookup */
+
+static int find_pf(const struct vfmgr_host *h, const char *pf, char out[VFMGR_BDF_LEN])
+{
+	char bdf[VFMGR_BDF_LEN];
+
+	if (vfmgr_parse_bdf(pf, bdf) == 0 && vfmgr_host_find_pf(h, bdf)) {
+		memcpy(out, bdf, VFMGR_BDF_LEN);
+		return 0;
+	}
+	for (unsigned i = 0; i < h->n_pfs; i++)
+		if (h->pfs[i].netdev[0] && strcmp(h->pfs[i].netdev, pf) == 0) {
+			memcpy(out, h->pfs[i].bdf, VFMGR_BDF_LEN);
+			return 0;
+		}
+	return vfmgr_set_error(ENOENT, "no SR-IOV PF '%s': give its PCI address (0000:3b:00.0) or "
+			       "netdev name; `vfmgr status` lists them", pf);
+}
+
+/* target = VF BDF | PF/index | PF:index -> VF (NULL when not a VF name). */
+static const struct vfmgr_vf *find_vf_target(const struct vfmgr_host *h, const char *target)
+{
+	char pf[64], bdf[VFMGR_BDF_LEN];
+	const char *sep;
+	char *end;
+	unsigned long idx;
+
+	if (vfmgr_parse_bdf(target, bdf) == 0)
+		return vfmgr_host_find_vf_bdf(h, bdf);
+	sep = strrchr(target, '/');
+	if (!sep)
+		sep = strrchr(target, ':');
+	if (!sep || (size_t)(sep - target) >= sizeof(pf))
+		return NULL;
+	memcpy(pf, target, (size_t)(sep - target));
+	pf[sep - target] = '\0';
+	errno = 0;
+	idx = strtoul(sep + 1, &end, 10);
+	if (errno || *end || end == sep + 1)
+		return NULL;
+	if (find_pf(h, pf, bdf) < 0)
+		return NULL;
+	vfmgr_clear_error();
+	return vfmgr_host_find_vf(h, bdf, (unsigned)idx);
+}
+
+/* ------------------------------------------------------------------ assign */
+
+struct undo {
+	bool bound, attrs, attached, owned, irq;
+};
+
+static void rollback(struct vfmgr_session *s, const json_t *intent, const struct undo *u,
+		     struct vfmgr_virt *v)
+{
+	const char *dom = json_string_value(json_object_get(intent, "domain"));
+	const char *pf = json_string_value(json_object_get(intent, "pf"));
+	const char *bdf = json_string_value(json_object_get(intent, "vf_bdf"));
+	const char *prev = json_string_value(json_object_get(intent, "prev_driver"));
+	const char *pfnet = json_string_value(json_object_get(intent, "pf_netdev"));
+	unsigned idx = (unsigned)json_integer_value(json_object_get(intent, "index"));
+	struct vfmgr_vf_attrs saved;
+	json_t *side;
+
+	if (!dom || !pf || !bdf)
+		return;
+	side = side_read(s, pf, idx);
+	if (u->irq && side)
+		irq_restore(s, json_object_get(side, "irq_affinity"));
+	if (u->attached && v)
+		vfmgr_virt_detach(v, dom, bdf, NULL);
+	if (u->owned)
+		vfmgr_owner_clear(s->ctx, pf, idx, dom);
+	if (u->attrs && pfnet && *pfnet &&
+	    attrs_from_json(json_object_get(intent, "saved_attrs"), &saved))
+		vfmgr_vf_set_attrs(pfnet, idx, &saved);
+	if (u->bound && prev && strcmp(prev, "vfio-pci") != 0)
+		vfmgr_dev_bind_host(s->ctx, bdf);
+	json_decref(side);
+	side_remove(s, pf, idx);
+}
+
+static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v, const struct vfmgr_assign_req *req,
+		     struct vfmgr_host *host, const struct vfmgr_placement *pl, const char *pf_want,
+		     struct vfmgr_assign_result *res)
+{
+	const struct vfmgr_vf *vf = NULL;
+	const struct vfmgr_pf *pf;
+	const struct vfmgr_pf_conf *pc;
+	const struct vfmgr_vf_conf *vc;
+	struct vfmgr_hostdev hd = { .form = req->form, .vlan = -1 };
+	struct vfmgr_vf_attrs want = { 0 };
+	struct vfmgr_txn *op = NULL;
+	struct undo u = { 0 };
+	json_t *intent, *side;
+	char key[64];
+	int rc;
+
+	if (req->vf >= 0) {
+		vf = vfmgr_host_find_vf(host, pf_want, (unsigned)req->vf);
+		if (!vf)
+			return vfmgr_set_error(ENOENT, "PF %s has no VF %d (it has %u); see `vfmgr status`",
+					       pf_want, req->vf, vfmgr_host_find_pf(host, pf_want)->n_vfs);
+		if (vf->owner[0])
+			return vfmgr_set_error(EBUSY, "VF %s (pf %s vf %u) is owned by domain '%s'; "
+					       "release it first or pick another VF", vf->bdf, vf->pf_bdf,
+					       vf->index, vf->owner);
+	} else {
+		enum vfmgr_numa_policy pol = s->conf ? s->conf->numa_policy : VFMGR_NUMA_PREFERRED;
+
+		if (pf_want && (pc = conf_pf(s->conf, pf_want)))
+			pol = pc->numa_policy;
+		else if (!pf_want && s->conf && s->conf->n_pfs == 1)
+			pol = s->conf->pfs[0].numa_policy;
+		rc = vfmgr_numa_choose(s->ctx, host, pf_want, pl->nodes, pol, &vf);
+		if (rc < 0)
+			return rc;
+	}
+	pf = vfmgr_host_find_pf(host, vf->pf_bdf);
+	snprintf(res->pf_bdf, sizeof(res->pf_bdf), "%s", vf->pf_bdf);
+	snprintf(res->vf_bdf, sizeof(res->vf_bdf), "%s", vf->bdf);
+	res->index = vf->index;
+	res->vf_numa_node = vf->numa_node;
+
+	/* Pre-flight on the chosen VF: its IOMMU group must hold only it. */
+	rc = vfmgr_vf_group_check(s->ctx, vf->pf_bdf, vf->index);
+	if (rc < 0) {
+		res->refused = true;
+		return rc;
+	}
+
+	pc = conf_pf(s->conf, vf->pf_bdf);
+	vc = pc ? vfmgr_conf_find_vf(pc, vf->index) : NULL;
+	if (vc)
+		want = vc->attrs;
+	snprintf(hd.bdf, sizeof(hd.bdf), "%s", vf->bdf);
+	if (want.set & VFMGR_ATTR_MAC) {
+		hd.has_mac = true;
+		memcpy(hd.mac, want.mac, 6);
+	}
+	if ((want.set & VFMGR_ATTR_VLAN) && want.vlan > 0)
+		hd.vlan = want.vlan;
+
+	intent = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b}",
+			   "domain", req->domain, "pf", vf->pf_bdf, "index", (int)vf->index,
+			   "vf_bdf", vf->bdf, "form", req->form == VFMGR_HOSTDEV_PLAIN ? "hostdev" : "interface",
+			   "prev_driver", vf->driver, "pf_netdev", pf ? pf->netdev : "",
+			   "domain_active", pl->active);
+	if (!intent)
+		return -ENOMEM;
+	if (vf->attrs_known)
+		json_object_set_new(intent, "saved_attrs", attrs_to_json(&vf->attrs));
+	json_object_set_new(intent, "want_attrs", attrs_to_json(&want));
+	snprintf(key, sizeof(key), "%s/%u", vf->pf_bdf, vf->index);
+	rc = vfmgr_journal_begin(s->ctx, "assign", key, json_incref(intent), &op);
+	if (rc < 0)
+		goto out;
+
+	/* Saved state for release (and rollback), before anything changes. */
+	side = json_pack("{s:s, s:s, s:i, s:s, s:O}", "domain", req->domain, "pf", vf->pf_bdf,
+			 "index", (int)vf->index, "vf_bdf", vf->bdf, "intent", intent);
+	json_object_set_new(side, "irq_affinity", irq_save(s, vf->bdf));
+	rc = side_write(s, vf->pf_bdf, vf->index, side);
+	json_decref(side);
+	if (rc < 0)
+		goto fail;
+
+	if (strcmp(vf->driver, "vfio-pci") != 0) {
+		if ((rc = vfmgr_journal_step(op, "bind", json_string(vf->driver))) < 0)
+			goto fail;
+		u.bound = true;
+		if ((rc = vfmgr_dev_bind(s->ctx, vf->bdf, "vfio-pci")) < 0)
+			goto fail;
+	}
+	if (want.set && pf && pf->netdev[0]) {
+		if ((rc = vfmgr_journal_step(op, "attrs", NULL)) < 0)
+			goto fail;
+		u.attrs = true;
+		if ((rc = vfmgr_vf_set_attrs(pf->netdev, vf->index, &want)) < 0)
+			goto fail;
+	} else if (want.set) {
+		note(res, "PF %s has no netdev: VF attributes are carried by libvirt's <interface> only",
+		     vf->pf_bdf);
+	}
+	if ((rc = vfmgr_journal_step(op, "attach", NULL)) < 0)
+		goto fail;
+	rc = vfmgr_virt_attach(v, req->domain, &hd, &res->path);
+	if (rc < 0)
+		goto fail;
+	u.attached = true;
+	if ((rc = vfmgr_journal_step(op, "owner", NULL)) < 0)
+		goto fail;
+	u.owned = true;
+	if ((rc = vfmgr_owner_set(s->ctx, vf->pf_bdf, vf->index, req->domain)) < 0)
+		goto fail;
+	if ((rc = vfmgr_journal_step(op, "irq", NULL)) < 0)
+		goto fail;
+	u.irq = true;
+	res->irqs = irq_steer(s, vf->bdf, pl, res);
+	rc = vfmgr_journal_commit(op);
+	op = NULL;
+	goto out;
+fail:
+	{
+		char msg[VFMGR_ERRMSG_LEN];
+
+		snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
+		rollback(s, intent, &u, v);
+		if (op)
+			vfmgr_journal_abort(op);
+		op = NULL;
+		vfmgr_set_error(-rc, "%s", msg);
+	}
+out:
+	json_decref(intent);
+	return rc;
+}
+
+int vfmgr_assign(struct vfmgr_session *s, const struct vfmgr_assign_req *req,
+		 struct vfmgr_assign_result *res)
+{
+	struct vfmgr_placement pl;
+	struct vfmgr_host *host = NULL;
+	struct vfmgr_virt *v;
+	char pf_bdf[VFMGR_BDF_LEN] = "";
+	char locked_pf[VFMGR_BDF_LEN] = "";
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->vf_numa_node = -1;
+	vfmgr_clear_error();
+	if (!req || !req->domain || !*req->domain)
+		return vfmgr_set_error(EINVAL, "assign needs a libvirt domain name");
+	snprintf(res->domain, sizeof(res->domain), "%s", req->domain);
+	if (req->vf >= 0 && !req->pf)
+		return vfmgr_set_error(EINVAL, "--vf %d needs --pf (VF indexes are per PF)", req->vf);
+
+	rc = vfmgr_iommu_check(s->ctx);
+	if (rc < 0) {
+		res->refused = true;
+		return rc;
+	}
+	if ((rc = vfmgr_session_virt(s, &v)) < 0)
+		return rc;
+	if ((rc = vfmgr_virt_placement(v, req->domain, vfmgr_ctx_root(s->ctx), &pl)) < 0)
+		return rc;
+	res->domain_nodes = pl.nodes;
+
+	if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
+		return rc;
+	if (req->pf && (rc = find_pf(host, req->pf, pf_bdf)) < 0)
+		goto out;
+
+	/*
+	 * Serialise: the PF lock covers choice + claim (two assigns must not pick the
+	 * same free VF); with no PF given every configured PF is a candidate, so the
+	 * choice is made, then the chosen PF is locked and the choice re-made.
+	 */
+	if (!pf_bdf[0]) {
+		const struct vfmgr_vf *pick;
+		enum vfmgr_numa_policy pol = s->conf ? s->conf->numa_policy : VFMGR_NUMA_PREFERRED;
+
+		rc = vfmgr_numa_choose(s->ctx, host, NULL, pl.nodes, pol, &pick);
+		if (rc < 0)
+			goto out;
+		snprintf(pf_bdf, sizeof(pf_bdf), "%s", pick->pf_bdf);
+	}
+	if ((rc = vfmgr_lock_pf(s->ctx, pf_bdf)) < 0)
+		goto out;
+	snprintf(locked_pf, sizeof(locked_pf), "%s", pf_bdf);
+	vfmgr_host_free(host);
+	host = NULL;
+	if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
+		goto out;
+	rc = do_assign(s, v, req, host, &pl, pf_bdf, res);
+out:
+	if (locked_pf[0])
+		vfmgr_unlock_pf(s->ctx, locked_pf);
+	vfmgr_host_free(host);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ release */
+
+/* Restore what assign changed, after libvirt confirmed the VF is out. */
+static int finish_release(struct vfmgr_session *s, struct vfmgr_txn *op, const char *dom,
+			  const char *pf, unsigned idx, const char *vf_bdf,
+			  struct vfmgr_assign_result *res)
+{
+	json_t *side = side_read(s, pf, idx);
+	json_t *intent = json_object_get(side, "intent");
+	const char *pfnet = json_string_value(json_object_get(intent, "pf_netdev"));
+	const struct vfmgr_pf_conf *pc = conf_pf(s->conf, pf);
+	struct vfmgr_vf_attrs saved;
+	int rc = 0;
+
+	if (pfnet && *pfnet && attrs_from_json(json_object_get(intent, "saved_attrs"), &saved)) {
+		if (op && (rc = vfmgr_journal_step(op, "attrs", NULL)) < 0)
+			goto out;
+		/* Best effort: the PF may have been reset meanwhile; apply re-sets the config. */
+		if (vfmgr_vf_set_attrs(pfnet, idx, &saved) < 0 && res)
+			note(res, "could not restore VF attributes: %s", vfmgr_errmsg());
+	}
+	if (side && json_object_size(json_object_get(side, "irq_affinity"))) {
+		if (op && (rc = vfmgr_journal_step(op, "irq", NULL)) < 0)
+			goto out;
+		int n = irq_restore(s, json_object_get(side, "irq_affinity"));
+		if (res)
+			res->irqs = n;
+	}
+	if (pc && strcmp(pc->driver, "none") == 0) {
+		if (op && (rc = vfmgr_journal_step(op, "driver", NULL)) < 0)
+			goto out;
+		vfmgr_dev_bind_host(s->ctx, vf_bdf);
+	}
+	if (op && (rc = vfmgr_journal_step(op, "owner", NULL)) < 0)
+		goto out;
+	rc = vfmgr_owner_clear(s->ctx, pf, idx, dom);
+	if (rc == 0)
+		side_remove(s, pf, idx);
+out:
+	json_decref(side);
+	return rc;
+}
+
+/* Is the VF out of the domain (live and persistent)? 1 out, 0 still in, <0 error. */
+static int confirmed_out(struct vfmgr_virt *v, const char *dom, const char *bdf)
+{
+	int live = vfmgr_virt_has_device(v, dom, bdf, false);
+	int cfg;
+
+	if (live == -ENOENT)
+		return 1; /* domain gone: nothing holds the VF */
+	if (live < 0)
+		return live;
+	cfg = vfmgr_virt_has_device(v, dom, bdf, true);
+	if (cfg < 0)
+		return cfg;
+	return !live && !cfg;
+}
+
+int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assign_result *res)
+{
+	struct vfmgr_host *host = NULL;
+	struct vfmgr_virt *v;
+	struct vfmgr_txn *op = NULL;
+	const struct vfmgr_vf *vf;
+	char pf[VFMGR_BDF_LEN], bdf[VFMGR_BDF_LEN], dom[VFMGR_DOMAIN_LEN], key[64];
+	unsigned idx;
+	bool locked = false;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->vf_numa_node = -1;
+	vfmgr_clear_error();
+	if (!target || !*target)
+		return vfmgr_set_error(EINVAL, "release needs a domain name or a VF (0000:3b:02.1 or PF/index)");
+	if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
+		return rc;
+	vf = find_vf_target(host, target);
+	if (!vf) {
+		/* A domain name: its first VF. */
+		for (unsigned i = 0; i < host->n_pfs && !vf; i++)
+			for (unsigned j = 0; j < host->pfs[i].n_vfs && !vf; j++)
+				if (strcmp(host->pfs[i].vfs[j].owner, target) == 0)
+					vf = &host->pfs[i].vfs[j];
+		if (!vf) {
+			rc = vfmgr_set_error(ENOENT, "'%s' is neither a VF nor a domain owning one; "
+					     "`vfmgr list` shows owners", target);
+			goto out;
+		}
+	}
+	snprintf(pf, sizeof(pf), "%s", vf->pf_bdf);
+	snprintf(bdf, sizeof(bdf), "%s", vf->bdf);
+	idx = vf->index;
+	snprintf(res->pf_bdf, sizeof(res->pf_bdf), "%s", pf);
+	snprintf(res->vf_bdf, sizeof(res->vf_bdf), "%s", bdf);
+	res->index = idx;
+	res->vf_numa_node = vf->numa_node;
+
+	if ((rc = vfmgr_lock_pf(s->ctx, pf)) < 0)
+		goto out;
+	locked = true;
+	rc = vfmgr_owner_get(s->ctx, pf, idx, dom, sizeof(dom));
+	if (rc <= 0) {
+		if (rc == 0)
+			rc = vfmgr_set_error(ENOENT, "VF %s (pf %s vf %u) is not assigned to any domain",
+					     bdf, pf, idx);
+		goto out;
+	}
+	snprintf(res->domain, sizeof(res->domain), "%s", dom);
+	if ((rc = vfmgr_session_virt(s, &v)) < 0)
+		goto out;
+	snprintf(key, sizeof(key), "%s/%u", pf, idx);
+	rc = vfmgr_journal_begin(s->ctx, "release", key,
+				 json_pack("{s:s, s:s, s:i, s:s}", "domain", dom, "pf", pf,
+					   "index", (int)idx, "vf_bdf", bdf), &op);
+	if (rc < 0)
+		goto out;
+	if ((rc = vfmgr_journal_step(op, "detach", NULL)) < 0)
+		goto abort;
+	rc = vfmgr_virt_detach(v, dom, bdf, &res->path);
+	if (rc == -ENOENT) {
+		/* Not in the domain (undefined, or removed by hand): confirm, then go on. */
+		char msg[VFMGR_ERRMSG_LEN];
+		snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
+		rc = confirmed_out(v, dom, bdf);
+		if (rc == 1) {
+			note(res, "VF was not in domain '%s' any more (%s)", dom, msg);
+			rc = 0;
+		} else if (rc == 0) {
+			rc = vfmgr_set_error(EIO, "%s", msg);
+		}
+	} else if (rc == 0) {
+		rc = confirmed_out(v, dom, bdf);
+		rc = rc == 1 ? 0 : rc == 0 ? vfmgr_set_error(EIO, "libvirt reported VF %s detached from '%s' "
+							   "but the domain XML still holds it", bdf, dom) : rc;
+	}
+	if (rc < 0)
+		goto abort;
+	rc = finish_release(s, op, dom, pf, idx, bdf, res);
+	if (rc < 0)
+		goto abort;
+	rc = vfmgr_journal_commit(op);
+	goto out;
+abort:
+	{
+		char msg[VFMGR_ERRMSG_LEN];
+		snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
+		vfmgr_journal_abort(op);
+		vfmgr_set_error(-rc, "%s", msg);
+	}
+out:
+	if (locked)
+		vfmgr_unlock_pf(s->ctx, pf);
+	vfmgr_host_free(host);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ recovery */
+
+static bool steps_have(const json_t *steps, const char *name)
+{
+	size_t i;
+	json_t *st;
+
+	json_array_foreach((json_t *)steps, i, st)
+		if (json_is_string(json_object_get(st, "name")) &&
+		    strcmp(json_string_value(json_object_get(st, "name")), name) == 0)
+			return true;
+	return false;
+}
+
+/* 1 present (live or persistent), 0 absent or domain gone, <0 libvirt unreachable. */
+static int in_domain(struct vfmgr_session *s, const char *dom, const char *bdf)
+{
+	struct vfmgr_virt *v;
+	int rc = vfmgr_session_virt(s, &v);
+
+	if (rc < 0)
+		return rc;
+	rc = confirmed_out(v, dom, bdf);
+	return rc < 0 ? rc : !rc;
+}
+
+static int recover_assign(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *steps, void *user)
+{
+	struct vfmgr_session *s = user;
+	const char *dom = json_string_value(json_object_get(intent, "domain"));
+	const char *pf = json_string_value(json_object_get(intent, "pf"));
+	const char *bdf = json_string_value(json_object_get(intent, "vf_bdf"));
+	unsigned idx = (unsigned)json_integer_value(json_object_get(intent, "index"));
+	int present;
+
+	if (!dom || !pf || !bdf)
+		return vfmgr_set_error(EINVAL, "assign journal record without domain/pf/vf_bdf");
+	present = steps_have(steps, "attach") ? in_domain(s, dom, bdf) : 0;
+	if (present < 0)
+		return present;
+	if (present) {
+		/* libvirt has it: finish. */
+		return vfmgr_owner_set(ctx, pf, idx, dom);
+	}
+	struct undo u = { .bound = steps_have(steps, "bind"), .attrs = steps_have(steps, "attrs"),
+			  .owned = true, .irq = steps_have(steps, "irq") };
+	rollback(s, intent, &u, NULL);
+	return 0;
+}
+
+static int recover_release(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *steps, void *user)
+{
+	struct vfmgr_session *s = user;
+	const char *dom = json_string_value(json_object_get(intent, "domain"));
+	const char *pf = json_string_value(json_object_get(intent, "pf"));
+	const char *bdf = json_string_value(json_object_get(intent, "vf_bdf"));
+	unsigned idx = (unsigned)json_integer_value(json_object_get(intent, "index"));
+	int present;
+
+	if (!dom || !pf || !bdf)
+		return vfmgr_set_error(EINVAL, "release journal record without domain/pf/vf_bdf");
+	present = in_domain(s, dom, bdf);
+	if (present < 0)
+		return present;
+	if (present)
+		return 0; /* the detach did not happen: the VF stays assigned, untouched */
+	return finish_release(s, NULL, dom, pf, idx, bdf, NULL);
+}
+
+unsigned vfmgr_front_recover_handlers(struct vfmgr_session *s, struct vfmgr_recover_handler h[2])
+{
+	h[0] = (struct vfmgr_recover_handler){ .type = "assign", .fn = recover_assign, .user = s };
+	h[1] = (struct vfmgr_recover_handler){ .type = "release", .fn = recover_release, .user = s };
+	return 2;
+}
+
+int vfmgr_session_recover(struct vfmgr_session *s)
+{
+	struct vfmgr_recover_handler h[2];
+	unsigned n = vfmgr_front_recover_handlers(s, h);
+
+	return vfmgr_journal_recover(s->ctx, h, n);
+}
+
+/* ------------------------------------------------------------------ executor */
+
+static json_t *result_json(const struct vfmgr_assign_result *r)
+{
+	static const char *const paths[] = { "none", "hotplug", "redefine" };
+	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:i, s:s}",
+			      "domain", r->domain, "pf", r->pf_bdf, "index", (int)r->index,
+			      "vf", r->vf_bdf, "vf_numa_node", r->vf_numa_node,
+			      "libvirt", paths[r->path <= VFMGR_VIRT_REDEFINE ? r->path : 0],
+			      "irqs", r->irqs, "note", r->note);
+	json_t *nodes = json_array();
+
+	for (int n = 0; n < 64; n++)
+		if (r->domain_nodes & (UINT64_C(1) << n))
+			json_array_append_new(nodes, json_integer(n));
+	json_object_set_new(o, "domain_nodes", nodes);
+	return o;
+}
+
+static const json_t *vf_json(json_t *hostj, const char *pf, unsigned idx)
+{
+	size_t i, j;
+	json_t *p, *v;
+
+	json_array_foreach(json_object_get(hostj, "pfs"), i, p) {
+		if (strcmp(json_string_value(json_object_get(p, "bdf")) ?: "", pf))
+			continue;
+		json_array_foreach(json_object_get(p, "vfs"), j, v)
+			if (json_integer_value(json_object_get(v, "index")) == (json_int_t)idx)
+				return v;
+	}
+	return NULL;
+}
+
+static int fail(int rc, char *msg, size_t msglen)
+{
+	snprintf(msg, msglen, "%s", vfmgr_errmsg()[0] ? vfmgr_errmsg() : strerror(-rc));
+	return vfmgr_exit_from_errno(rc);
+}
+
+int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t **result,
+	       char *msg, size_t msglen)
+{
+	struct vfmgr_host *host = NULL;
+	struct vfmgr_plan *plan = NULL;
+	struct vfmgr_assign_result res;
+	json_t *out = NULL;
+	int rc = 0, code = 0;
+
+	*result = NULL;
+	msg[0] = '\0';
+	vfmgr_clear_error();
+	switch (req->op) {
+	case VFMGR_OP_STATUS:
+	case VFMGR_OP_LIST:
+		if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
+			return fail(rc, msg, msglen);
+		out = vfmgr_host_to_json(host);
+		if (req->op == VFMGR_OP_STATUS) {
+			json_object_set_new(out, "journal_pending",
+					    json_integer(vfmgr_journal_pending(s->ctx)));
+			json_object_set_new(out, "config", json_string(s->conf ? s->conf->path : ""));
+		}
+		break;
+	case VFMGR_OP_PLAN:
+	case VFMGR_OP_APPLY:
+		if (!s->conf) {
+			snprintf(msg, msglen, "no configuration loaded: give --config FILE (vfmgr.conf(5))");
+			return VFMGR_EXIT_USAGE;
+		}
+		if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
+			return fail(rc, msg, msglen);
+		rc = vfmgr_plan_build(s->ctx, s->conf, host, req->force ? VFMGR_F_FORCE : 0, &plan);
+		if (rc < 0) {
+			code = fail(rc, msg, msglen);
+			goto done;
+		}
+		out = json_pack("{s:o}", "steps", vfmgr_plan_to_json(plan));
+		if (req->op == VFMGR_OP_APPLY) {
+			rc = vfmgr_plan_apply(s->ctx, plan, req->force ? VFMGR_F_FORCE : 0);
+			if (rc < 0) {
+				code = fail(rc, msg, msglen);
+				goto done;
+			}
+			json_object_set_new(out, "applied", json_integer(plan->n));
+		}
+		break;
+	case VFMGR_OP_ASSIGN: {
+		struct vfmgr_assign_req ar = { .domain = req->domain, .pf = req->pf, .vf = req->vf,
+					       .form = req->plain ? VFMGR_HOSTDEV_PLAIN : VFMGR_HOSTDEV_INTERFACE };
+		rc = vfmgr_assign(s, &ar, &res);
+		if (rc < 0) {
+			code = fail(rc, msg, msglen);
+			if (res.refused)
+				code = VFMGR_EXIT_REFUSED;
+			goto done;
+		}
+		out = result_json(&res);
+		break;
+	}
+	case VFMGR_OP_RELEASE:
+		rc = vfmgr_release(s, req->target, &res);
+		if (rc < 0) {
+			code = fail(rc, msg, msglen);
+			goto done;
+		}
+		out = result_json(&res);
+		break;
+	case VFMGR_OP_SHOW: {
+		const struct vfmgr_vf *vf;
+		json_t *hj, *side;
+
+		if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
+			return fail(rc, msg, msglen);
+		vf = find_vf_target(host, req->target);
+		if (!vf) {
+			snprintf(msg, msglen, "no VF '%s' (give 0000:3b:02.1 or PF/index; `vfmgr list` shows them)",
+				 req->target);
+			code = VFMGR_EXIT_NOTFOUND;
+			goto done;
+		}
+		hj = vfmgr_host_to_json(host);
+		out = json_deep_copy(vf_json(hj, vf->pf_bdf, vf->index));
+		json_decref(hj);
+		if (!out)
+			out = json_object();
+		json_object_set_new(out, "pf", json_string(vf->pf_bdf));
+		side = side_read(s, vf->pf_bdf, vf->index);
+		json_object_set_new(out, "assignment", side ? side : json_null());
+		break;
+	}
+	case VFMGR_OP_CHECK: {
+		struct vfmgr_checks ch = { 0 };
+		json_t *arr = json_array();
+		static const char *const st[] = { "ok", "warn", "fail" };
+
+		rc = vfmgr_preflight(s->ctx, s->conf, &ch);
+		if (rc < 0)
+			return fail(rc, msg, msglen);
+		for (unsigned i = 0; i < ch.n; i++)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", ch.v[i].name,
+							     "status", st[ch.v[i].status <= 2 ? ch.v[i].status : 2],
+							     "message", ch.v[i].msg));
+		out = json_pack("{s:o, s:i}", "checks", arr, "failed", (int)ch.n_fail);
+#if HAVE_IRQPOST
+		{
+			struct irqpost_detect d;
+			irqpost_detect(vfmgr_ctx_root(s->ctx), &d);
+			json_object_set_new(out, "posted_interrupts",
+					    json_pack("{s:b, s:s}", "available", d.available,
+						      "reason", irqpost_verdict_reason(&d)));
+		}
+#endif
+		vfmgr_checks_free(&ch);
+		break;
+	}
+	default:
+		snprintf(msg, msglen, "unknown operation");
+		return VFMGR_EXIT_USAGE;
+	}
+done:
+	vfmgr_plan_free(plan);
+	vfmgr_host_free(host);
+	if (code) {
+		json_decref(out);
+		return code;
+	}
+	*result = out ? out : json_null();
+	return 0;
+}
