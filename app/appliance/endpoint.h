@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file endpoint.h
+ * Built-in traffic endpoints ("the network" around the appliance): a client on
+ * endpoint port A and a server on endpoint port B, stepped by the run loop.
+ */
+#ifndef VFAPP_ENDPOINT_H
+#define VFAPP_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "vfapp.h"
+
+/** What every endpoint workload shares. */
+struct vfapp_ep_env {
+	struct vfapp_ep_side a;        /**< client side: port A, 10.0.1.2 */
+	struct vfapp_ep_side b;        /**< server side: port B, 10.0.2.2 */
+	struct rte_mempool *pool;      /**< plain pool (the network's buffers) */
+	uint64_t hz;                   /**< TSC Hz */
+	struct irqpost_vcpu *vcpu;     /**< non-NULL: raise the VF's MSI-X after each TX toward the appliance */
+	uint64_t interrupts;           /**< MSI-X raised */
+};
+
+/** Raise the appliance VF's interrupt after transmitting toward it (rx-mode != poll). */
+void vfapp_ep_kick(struct vfapp_ep_env *env);
+
+/** Workload parameters from the command line. */
+struct vfapp_ep_params {
+	unsigned int mss;        /**< TCP_STREAM payload per segment */
+	unsigned int window;     /**< TCP_STREAM window in segments */
+	uint64_t rto_us;         /**< TCP_STREAM retransmission timeout */
+	unsigned int msg_size;   /**< UDP_RR request/response size */
+	uint64_t rr_timeout_us;  /**< UDP_RR: request given up after this */
+	unsigned int pkt_size;   /**< fwd: generated frame size */
+};
+
+/** One workload: client and server steps plus measurement hooks. */
+struct vfapp_workload {
+	const char *name;
+	void *st;
+	void (*client_step)(void *st, uint64_t now);
+	void (*server_step)(void *st, uint64_t now);
+	/** Start of the measured interval (end of warm-up). */
+	void (*start)(void *st, uint64_t now);
+	/** End of the measured interval. */
+	void (*stop)(void *st, uint64_t now);
+	/** Add workload fields to the JSON record and print the netperf-like summary. */
+	void (*report)(void *st, double secs, json_t *rec, FILE *out);
+	void (*destroy)(void *st);
+};
+
+int vfapp_tcp_stream_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
+			    struct vfapp_workload *w);
+int vfapp_udp_rr_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
+			struct vfapp_workload *w);
+int vfapp_gen_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
+		     struct vfapp_workload *w);
+
+#endif

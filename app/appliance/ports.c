@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file ports.c
+ * Port setup and the internal topology: two "wires" of net_memif (server/client
+ * pair in one process, payload copied like device DMA) or net_ring pairs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include "vfapp.h"
+
+#define NB_RXD 1024
+#define NB_TXD 1024
+#define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
+
+static const char *const mac_a = "02:00:00:00:01:02";
+static const char *const mac_p0 = "02:00:00:00:01:01";
+static const char *const mac_p1 = "02:00:00:00:02:01";
+static const char *const mac_b = "02:00:00:00:02:02";
+
+int
+vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_info_get(port, &info);
+	if (ret != 0) {
+		snprintf(err, errlen, "port %u: rte_eth_dev_info_get: %s", port, strerror(-ret));
+		return ret;
+	}
+	ret = rte_eth_dev_configure(port, 1, 1, &conf);
+	if (ret != 0) {
+		snprintf(err, errlen, "port %u (%s): rte_eth_dev_configure: %s", port,
+			 info.driver_name, strerror(-ret));
+		return ret;
+	}
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
+	if (ret != 0) {
+		snprintf(err, errlen, "port %u: rte_eth_dev_adjust_nb_rx_tx_desc: %s", port,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = rte_eth_rx_queue_setup(port, 0, nb_rxd, rte_eth_dev_socket_id(port), NULL, pool);
+	if (ret != 0) {
+		snprintf(err, errlen, "port %u (%s): rte_eth_rx_queue_setup: %s", port,
+			 info.driver_name, strerror(-ret));
+		return ret;
+	}
+	ret = rte_eth_tx_queue_setup(port, 0, nb_txd, rte_eth_dev_socket_id(port), NULL);
+	if (ret != 0) {
+		snprintf(err, errlen, "port %u (%s): rte_eth_tx_queue_setup: %s", port,
+			 info.driver_name, strerror(-ret));
+		return ret;
+	}
+	ret = rte_eth_dev_start(port);
+	if (ret != 0) {
+		snprintf(err, errlen, "port %u (%s): rte_eth_dev_start: %s", port,
+			 info.driver_name, strerror(-ret));
+		return ret;
+	}
+	/* Not every PMD has promiscuous mode (memif); forwarding does not depend on it. */
+	(void)rte_eth_promiscuous_enable(port);
+	return 0;
+}
+
+int
+vfapp_wait_links(const uint16_t *ports, unsigned int n, unsigned int timeout_ms)
+{
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * timeout_ms / 1000;
+	struct rte_eth_link link;
+	unsigned int i, up;
+
+	for (;;) {
+		up = 0;
+		for (i = 0; i < n; i++) {
+			memset(&link, 0, sizeof(link));
+			if (rte_eth_link_get_nowait(ports[i], &link) == 0 &&
+			    link.link_status == RTE_ETH_LINK_UP)
+				up++;
+		}
+		if (up == n)
+			return 0;
+		if (rte_get_timer_cycles() > deadline)
+			return -ETIMEDOUT;
+		rte_delay_us_sleep(1000);
+	}
+}
+
+static int
+memif_port(const char *name, const char *args, uint16_t *port, char *err, size_t errlen)
+{
+	int ret = rte_vdev_init(name, args);
+
+	if (ret != 0) {
+		snprintf(err, errlen, "rte_vdev_init(%s, %s) failed (%d): is librte_net_memif installed "
+			 "(dpdk package)? Try --wire ring", name, args, ret);
+		return -ENODEV;
+	}
+	ret = rte_eth_dev_get_port_by_name(name, port);
+	if (ret != 0) {
+		snprintf(err, errlen, "%s: no ethdev port after rte_vdev_init", name);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int
+create_memif(struct vfapp_topo *t, const char *tag, char *err, size_t errlen)
+{
+	char name[64], args[256];
+	int pid = (int)getpid(), ret;
+
+#define MK(var, dev, role, wire, mac) do { \
+		snprintf(name, sizeof(name), "net_memif_%s_%s", tag, dev); \
+		snprintf(args, sizeof(args), "role=%s,id=0,socket=/vfapp/%d/%s/wire%d,mac=%s,rsize=10", \
+			 role, pid, tag, wire, mac); \
+		ret = memif_port(name, args, &(var), err, errlen); \
+		if (ret != 0) \
+			return ret; \
+	} while (0)
+	/* each server first: the first device on a socket decides whether it listens */
+	MK(t->ep_a, "a", "server", 1, mac_a);
+	MK(t->app_port[0], "p0", "client", 1, mac_p0);
+	MK(t->ep_b, "b", "server", 2, mac_b);
+	MK(t->app_port[1], "p1", "client", 2, mac_p1);
+#undef MK
+	return 0;
+}
+
+static int
+ring_pair(const char *tag, const char *wire, uint16_t *x, uint16_t *y, char *err, size_t errlen)
+{
+	char name[64];
+	struct rte_ring *xy, *yx;
+	int px, py;
+
+	snprintf(name, sizeof(name), "vf%s%sxy", tag, wire);
+	xy = rte_ring_create(name, 2048, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "vf%s%syx", tag, wire);
+	yx = rte_ring_create(name, 2048, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (xy == NULL || yx == NULL) {
+		snprintf(err, errlen, "rte_ring_create for wire %s: %s", wire, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	snprintf(name, sizeof(name), "net_ring_%s_%sx", tag, wire);
+	px = rte_eth_from_rings(name, &yx, 1, &xy, 1, rte_socket_id());
+	snprintf(name, sizeof(name), "net_ring_%s_%sy", tag, wire);
+	py = rte_eth_from_rings(name, &xy, 1, &yx, 1, rte_socket_id());
+	if (px < 0 || py < 0) {
+		snprintf(err, errlen, "rte_eth_from_rings for wire %s: %s", wire, rte_strerror(rte_errno));
+		return -ENODEV;
+	}
+	*x = (uint16_t)px;
+	*y = (uint16_t)py;
+	return 0;
+}
+
+static void
+set_macs(struct vfapp_topo *t)
+{
+	struct rte_ether_addr m;
+
+	/* net_ring ports get generated MACs; give all four the documented ones. */
+	rte_ether_unformat_addr(mac_a, &m);
+	rte_eth_dev_default_mac_addr_set(t->ep_a, &m);
+	rte_ether_unformat_addr(mac_p0, &m);
+	rte_eth_dev_default_mac_addr_set(t->app_port[0], &m);
+	rte_ether_unformat_addr(mac_p1, &m);
+	rte_eth_dev_default_mac_addr_set(t->app_port[1], &m);
+	rte_ether_unformat_addr(mac_b, &m);
+	rte_eth_dev_default_mac_addr_set(t->ep_b, &m);
+}
+
+int
+vfapp_topo_internal(struct vfapp_topo *t, enum vfapp_wire wire, const char *tag,
+		    struct rte_mempool *app_pool, struct rte_mempool *ep_pool, char *err,
+		    size_t errlen)
+{
+	uint16_t all[4];
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (wire == WIRE_MEMIF) {
+		ret = create_memif(t, tag, err, errlen);
+	} else {
+		ret = ring_pair(tag, "1", &t->ep_a, &t->app_port[0], err, errlen);
+		if (ret == 0)
+			ret = ring_pair(tag, "2", &t->app_port[1], &t->ep_b, err, errlen);
+		if (ret == 0)
+			set_macs(t);
+	}
+	if (ret != 0)
+		return ret;
+	if ((ret = vfapp_port_setup(t->ep_a, ep_pool, err, errlen)) != 0 ||
+	    (ret = vfapp_port_setup(t->app_port[0], app_pool, err, errlen)) != 0 ||
+	    (ret = vfapp_port_setup(t->app_port[1], app_pool, err, errlen)) != 0 ||
+	    (ret = vfapp_port_setup(t->ep_b, ep_pool, err, errlen)) != 0)
+		return ret;
+	rte_eth_macaddr_get(t->ep_a, &t->ep_a_mac);
+	rte_eth_macaddr_get(t->ep_b, &t->ep_b_mac);
+	t->ep_a_ip = IP4(10, 0, 1, 2);
+	t->ep_b_ip = IP4(10, 0, 2, 2);
+	all[0] = t->ep_a;
+	all[1] = t->app_port[0];
+	all[2] = t->app_port[1];
+	all[3] = t->ep_b;
+	/* memif connects through the EAL interrupt thread: bounded wait for the handshake. */
+	if (vfapp_wait_links(all, 4, 5000) != 0) {
+		snprintf(err, errlen, "internal topology: links not up after 5 s (memif handshake); "
+			 "is the EAL interrupt thread running? Try --wire ring");
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+void
+vfapp_topo_close(struct vfapp_topo *t)
+{
+	/* clients first, then the servers they are connected to */
+	uint16_t all[4] = {t->app_port[0], t->app_port[1], t->ep_a, t->ep_b};
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		rte_eth_dev_stop(all[i]);
+		rte_eth_dev_close(all[i]);
+	}
+}
+
+void
+vfapp_routes_internal(struct vfapp_route_cfg *cfg, const struct vfapp_topo *t)
+{
+	vfapp_routes_init(cfg);
+	vfapp_routes_add(cfg, IP4(10, 0, 1, 0), 24, 0, &t->ep_a_mac);
+	vfapp_routes_add(cfg, IP4(10, 0, 2, 0), 24, 1, &t->ep_b_mac);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file telemetry.c
+ * "/vfapp/stats": per-port counters through DPDK telemetry
+ * (query with dpdk-telemetry.py -f <prefix>: --> /vfapp/stats).
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_telemetry.h>
+
+#include "vfapp.h"
+
+static const struct vfapp_appliance *tel_app;
+
+static struct rte_tel_data *
+port_dict(const struct vfapp_port_stats *s)
+{
+	struct rte_tel_data *d = rte_tel_data_alloc();
+	struct rte_tel_data *drops;
+	unsigned int r;
+
+	if (d == NULL)
+		return NULL;
+	drops = rte_tel_data_alloc();
+	if (drops == NULL) {
+		rte_tel_data_free(d);
+		return NULL;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "rx", s->rx);
+	rte_tel_data_add_dict_u64(d, "rx_bytes", s->rx_bytes);
+	rte_tel_data_add_dict_u64(d, "tx", s->tx);
+	rte_tel_data_add_dict_u64(d, "tx_bytes", s->tx_bytes);
+	rte_tel_data_start_dict(drops);
+	for (r = 1; r < DROP__COUNT; r++)
+		rte_tel_data_add_dict_u64(drops, vfapp_drop_name(r), s->drops[r]);
+	rte_tel_data_add_dict_container(d, "drops", drops, 0);
+	return d;
+}
+
+static int
+stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	unsigned int p;
+	char name[16];
+
+	(void)cmd;
+	(void)params;
+	if (tel_app == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (p = 0; p < VFAPP_NB_PORTS; p++) {
+		struct rte_tel_data *pd = port_dict(&tel_app->st[p]);
+
+		if (pd == NULL)
+			return -ENOMEM;
+		snprintf(name, sizeof(name), "port%u", p);
+		rte_tel_data_add_dict_container(d, name, pd, 0);
+	}
+	rte_tel_data_add_dict_u64(d, "dma_mismatch", tel_app->dma_mismatch);
+	return 0;
+}
+
+int
+vfapp_telemetry_register(const struct vfapp_appliance *a)
+{
+	tel_app = a;
+	return rte_telemetry_register_cmd("/vfapp/stats", stats_cb,
+					  "vfapp per-port counters: rx, tx, bytes, drops by reason");
+}

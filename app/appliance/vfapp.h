@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file vfapp.h
+ * vfapp internals shared by the appliance, the built-in endpoints and the tests.
+ */
+#ifndef VFAPP_H
+#define VFAPP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "pkt.h"
+#include "routes.h"
+
+#define VFAPP_BURST 32
+
+struct iova_ctx;
+struct irqpost_vcpu;
+struct rte_lpm;
+
+/** Drop reasons: the parser verdicts first (same values), then forwarding-stage ones. */
+enum vfapp_drop {
+	DROP_TRUNC_ETH = PKT_TRUNC_ETH,
+	DROP_NOT_IPV4 = PKT_NOT_IPV4,
+	DROP_TRUNC_IP = PKT_TRUNC_IP,
+	DROP_BAD_VERSION = PKT_BAD_VERSION,
+	DROP_BAD_IHL = PKT_BAD_IHL,
+	DROP_BAD_TOTLEN = PKT_BAD_TOTLEN,
+	DROP_BAD_CSUM = PKT_BAD_CSUM,
+	DROP_TTL_EXPIRED = PKT_TTL_EXPIRED,
+	DROP_UNROUTABLE = PKT_VERDICT__COUNT,
+	DROP_DMA_FAULT,   /**< the (soft) IOMMU faulted the device's DMA */
+	DROP_INDUCED,     /**< --drop-every */
+	DROP_TX_FULL,     /**< the output queue did not take the packet */
+	DROP__COUNT
+};
+
+/** Name of a drop reason as used in JSON, telemetry and the exit summary. */
+const char *vfapp_drop_name(unsigned int reason);
+
+/** Per appliance port counters (rx and drops are counted on the input port, tx on the output port). */
+struct vfapp_port_stats {
+	uint64_t rx, rx_bytes;
+	uint64_t tx, tx_bytes;
+	uint64_t drops[DROP__COUNT];
+};
+
+/** The forwarding appliance: two ports, LPM, next hops, optional lib/iova context. */
+struct vfapp_appliance {
+	uint16_t port_id[VFAPP_NB_PORTS];
+	struct rte_ether_addr port_mac[VFAPP_NB_PORTS];
+	struct rte_lpm *lpm;
+	const struct vfapp_route_cfg *routes;   /**< LPM next hop i = routes->routes[i] */
+	struct iova_ctx *ctx;     /**< NULL: buffers are not mapped through lib/iova */
+	bool dma_check;           /**< model device DMA through the IOMMU (soft backend) */
+	unsigned int cpu;         /**< magazine index for iova_ctx_poll */
+	uint64_t drop_every;      /**< 0 = off */
+	uint64_t drop_ctr;
+	struct vfapp_port_stats st[VFAPP_NB_PORTS];
+	uint64_t dma_mismatch;    /**< translations that returned an unexpected host address */
+	uint64_t polls, idle_polls;
+	struct irqpost_vcpu *vcpu; /**< rx-mode posted/remapped: halt when idle */
+	uint64_t halts, halt_timeouts;
+};
+
+/**
+ * One appliance iteration: receive a burst on each port, validate, route,
+ * rewrite, transmit. @return packets received.
+ */
+unsigned int vfapp_appliance_step(struct vfapp_appliance *a);
+/** Zero the counters (end of warm-up). */
+void vfapp_appliance_reset_stats(struct vfapp_appliance *a);
+/** Totals over both ports. */
+void vfapp_appliance_totals(const struct vfapp_appliance *a, struct vfapp_port_stats *tot);
+/** Print the per-port counters to f. */
+void vfapp_appliance_print(const struct vfapp_appliance *a, FILE *f);
+/**
+ * Process one received burst of port in (exposed for tests): frees or transmits every mbuf.
+ */
+void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,
+			     unsigned int n);
+
+/** Register "/vfapp/stats" (telemetry.c). @return 0 or -errno. */
+int vfapp_telemetry_register(const struct vfapp_appliance *a);
+
+/* ---- ports.c ---- */
+
+enum vfapp_wire { WIRE_MEMIF = 0, WIRE_RING };
+
+/** Internal topology: endpoint A <-> appliance port 0, appliance port 1 <-> endpoint B. */
+struct vfapp_topo {
+	uint16_t ep_a, ep_b;              /**< endpoint ports */
+	uint16_t app_port[VFAPP_NB_PORTS];
+	struct rte_ether_addr ep_a_mac, ep_b_mac;
+	uint32_t ep_a_ip, ep_b_ip;        /**< host order: 10.0.1.2, 10.0.2.2 */
+};
+
+/**
+ * Create the four internal ports (vdevs), configure and start them with the given pools,
+ * and wait (bounded) for link up.
+ * @return 0 or -errno with a message in err.
+ */
+int vfapp_topo_internal(struct vfapp_topo *t, enum vfapp_wire wire, const char *tag,
+			struct rte_mempool *app_pool, struct rte_mempool *ep_pool, char *err,
+			size_t errlen);
+/** Configure one rx + one tx queue on port, start it, enable promiscuous mode. */
+int vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errlen);
+/** Wait until every port has link up or timeout_ms passes. @return 0 or -ETIMEDOUT. */
+int vfapp_wait_links(const uint16_t *ports, unsigned int n, unsigned int timeout_ms);
+/** Stop, close and remove the internal topology's devices. */
+void vfapp_topo_close(struct vfapp_topo *t);
+
+/** Built-in routes of the internal topology. */
+void vfapp_routes_internal(struct vfapp_route_cfg *cfg, const struct vfapp_topo *t);
+
+/* ---- endpoint helpers (endpoint.c) ---- */
+
+/** Addresses of one endpoint side. */
+struct vfapp_ep_side {
+	uint16_t port;
+	struct rte_ether_addr mac;     /**< own MAC */
+	struct rte_ether_addr gw_mac;  /**< the appliance port it talks to */
+	uint32_t ip;                   /**< own IP, host order */
+	uint32_t peer_ip;              /**< the other endpoint, host order */
+};
+
+/**
+ * Write Ethernet + IPv4 headers at the start of m's data (m->data_len must cover them)
+ * for an L4 payload of l4_len bytes; IPv4 checksum computed. @return the IPv4 header.
+ */
+struct rte_ipv4_hdr *vfapp_ep_build_ipv4(struct rte_mbuf *m, const struct vfapp_ep_side *s,
+					 uint8_t proto, uint16_t l4_len, uint16_t ip_id);
+
+#endif
