@@ -11,7 +11,7 @@ struct vfmgr_lock_ent;
 
 struct vfmgr_ctx {
 	char root[PATH_MAX];        /* "" for "/" */
-	char state_dir[PATH_MAX];
+	char state_dir[PATH_MAX - 256];
 	unsigned wait_ms;
 	bool allow_unsafe_noiommu;
 	pthread_mutex_t locks_mu;   /* protects the lock table */
@@ -36,5 +36,11 @@ static inline bool vfmgr_real_root(const struct vfmgr_ctx *ctx) { return ctx->ro
 
 /* Rollback/apply of one PF from a JSON intent (plan.c), used by journal recovery. */
 int vfmgr_apply_recover(struct vfmgr_ctx *ctx, const struct json_t *intent, const struct json_t *steps, void *user);
+
+/* Permanent MAC of a netdev over rtnetlink (IFLA_PERM_ADDRESS). 0 or -errno. */
+int vfmgr_nl_perm_addr(const char *ifname, uint8_t mac[6]);
+
+/* Free a transaction but keep its journal file for recovery. */
+void vfmgr_journal_forget(struct vfmgr_txn *t);
 
 #endif
