@@ -48,7 +48,7 @@
 #define GUEST_MAMV    18                /* QEMU VTD_MAMV */
 #define PT_LEVELS     4                 /* 48-bit, AW=2 */
 #define PT_HAW        48
-#define SPIN_YIELD    (1u << 14)        /* spins before sched_yield() on an oversubscribed host */
+#define SPIN_YIELD    (1u << 10)        /* ~25 us of PAUSE before sched_yield() on an oversubscribed host */
 
 /* ---------------------------------------------------------------------- */
 /* Guest second-level page table (VT-d 9.8 format, 4 levels)               */
