@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file backend_soft.c
+ * The soft VT-d physical backend: one vtd_soft unit, its driver initialized
+ * (vtd_drv_init()), one domain and one attached requester ID. map/unmap edit
+ * the domain's second-level table, inv_queue/inv_flush drive queued
+ * invalidation, dma translates through the unit as the device would.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vtd_priv.h"
+
+struct soft_backend {
+	struct iova_backend b;
+	struct vtd_soft *v;
+	struct vtd_domain *d;
+	uint16_t bdf;
+};
+
+static inline struct soft_backend *sb(struct iova_backend *b)
+{
+	return (struct soft_backend *)b->priv;
+}
+
+static int soft_map(struct iova_backend *b, uint64_t iova, void *host, size_t len, int prot)
+{
+	int rc = vtd_drv_map(sb(b)->d, iova, host, len, prot);
+
+	if (!rc)
+		__atomic_fetch_add(&b->phys_maps, 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+static int soft_unmap(struct iova_backend *b, uint64_t iova, size_t len)
+{
+	int rc = vtd_drv_unmap(sb(b)->d, iova, len);
+
+	if (!rc)
+		__atomic_fetch_add(&b->phys_unmaps, 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+static int soft_inv_queue(struct iova_backend *b, uint64_t iova, uint64_t npages)
+{
+	int n = vtd_drv_inv_queue(sb(b)->d, iova, npages);
+
+	if (n > 0)
+		__atomic_fetch_add(&b->phys_invalidations, (uint64_t)n, __ATOMIC_RELAXED);
+	return n;
+}
+
+static int soft_inv_flush(struct iova_backend *b, bool wait)
+{
+	return vtd_drv_flush(sb(b)->d, wait);
+}
+
+static int soft_dma(struct iova_backend *b, uint64_t iova, size_t len, int access, void **host)
+{
+	return vtd_soft_translate(sb(b)->v, sb(b)->bdf, iova, len, access, host);
+}
+
+static void soft_destroy(struct iova_backend *b)
+{
+	struct soft_backend *s;
+
+	if (!b)
+		return;
+	s = sb(b);
+	vtd_drv_domain_destroy(s->d);
+	vtd_soft_destroy(s->v);
+	free(s);
+}
+
+static const struct iova_backend_ops soft_ops = {
+	.name = "soft-vtd",
+	.map = soft_map,
+	.unmap = soft_unmap,
+	.inv_queue = soft_inv_queue,
+	.inv_flush = soft_inv_flush,
+	.dma = soft_dma,
+	.destroy = soft_destroy,
+};
+
+struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, uint16_t bdf,
+					      uint16_t did)
+{
+	struct soft_backend *s;
+	int rc;
+
+	if (did == 0) {
+		fprintf(stderr, "iova_backend_soft_create: domain id 0 is reserved; use 1..65535\n");
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->b.ops = &soft_ops;
+	s->b.priv = s;
+	s->bdf = bdf;
+	s->v = vtd_soft_create(p);
+	if (!s->v) {
+		rc = -errno;
+		fprintf(stderr, "iova_backend_soft_create: invalid vtd_soft_params "
+			"(haw 39..57, qi_entries a power of two in 256..32768)\n");
+		goto fail;
+	}
+	rc = vtd_drv_init(s->v);
+	if (rc)
+		goto fail;
+	s->d = vtd_drv_domain_create(s->v, did);
+	if (!s->d) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = vtd_drv_attach(s->d, bdf);
+	if (rc)
+		goto fail;
+	return &s->b;
+fail:
+	vtd_soft_destroy(s->v);
+	free(s);
+	errno = -rc;
+	return NULL;
+}
+
+struct vtd_soft *iova_backend_soft_unit(struct iova_backend *b)
+{
+	if (!b || b->ops != &soft_ops)
+		return NULL;
+	return sb(b)->v;
+}

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file vtd_drv.c
+ * Driver side of the soft VT-d, written the way Linux drivers/iommu/intel does it:
+ *  - init (intel_iommu_init_qi(), iommu_set_root_entry(), iommu_enable_translation()):
+ *    allocate the root table and the invalidation queue, program RTADDR and
+ *    latch it with GCMD.SRTP (wait GSTS.RTPS), program IQA with IQT = 0 and set
+ *    GCMD.QIE (wait QIES), invalidate context cache and IOTLB globally, set
+ *    GCMD.TE (wait TES). Every GCMD write carries the persistent enables (iommu->gcmd).
+ *  - domains with their own 3/4-level second-level tables (4 KiB pages of 512
+ *    entries); map uses 2 MiB superpages where iova, host and length allow
+ *    (CAP.SLLPS bit 0), like __domain_mapping()/hardware_largepage_caps().
+ *  - unmap clears leaf entries only. Page-table pages are never freed while the
+ *    domain lives (freed in vtd_drv_domain_destroy()): the device side walks the
+ *    tables without locks, and without an RCU-like grace period freeing a table
+ *    could race with a walk. Linux frees them after the IOTLB flush (freelist).
+ *  - invalidation: vtd_drv_inv_queue() writes IOTLB descriptors into the queue
+ *    (page-selective with AM chosen per aligned power-of-two chunk; domain-selective
+ *    when PSI is absent or the range needs AM > CAP.MAMV: iommu_flush_iotlb_psi());
+ *    vtd_drv_flush() appends one wait descriptor (SW=1, FN=1), writes IQT once and,
+ *    if asked, spins on the status word (qi_submit_sync(), drivers/iommu/intel/dmar.c),
+ *    calling vtd_soft_poll() so the soft hardware progresses; bounded by a timeout.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vtd_priv.h"
+
+#define QI_FREE    0
+#define QI_IN_USE  1
+#define QI_DONE    2
+
+struct vtd_drv {
+	pthread_mutex_t lock;          /**< iommu->register_lock + qi->q_lock */
+	struct vtd_soft *v;
+	uint32_t gcmd;                 /**< persistent GCMD enables (Linux iommu->gcmd) */
+	uint64_t *root;                /**< 256 x 128-bit root entries */
+	uint64_t *ctx[VTD_ROOT_ENTRIES];
+	struct vtd_desc *ring;
+	uint32_t *status;              /**< one status word per queue slot (Linux desc_status) */
+	unsigned int entries, tail, pending;
+	unsigned int aw, levels, mamv;
+	bool psi;
+	uint64_t timeout_ns;
+	struct vtd_domain *domains;
+};
+
+struct vtd_domain {
+	struct vtd_soft *v;
+	struct vtd_drv *drv;
+	uint16_t did;
+	unsigned int levels;
+	uint64_t *pgd;
+	pthread_mutex_t lock;
+	struct vtd_domain *next;
+};
+
+static void *zalloc_page(void)
+{
+	void *p = aligned_alloc(VTD_PAGE_SIZE, VTD_PAGE_SIZE);
+
+	if (p)
+		memset(p, 0, VTD_PAGE_SIZE);
+	return p;
+}
+
+static inline void store64(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t load64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline unsigned int level_shift(unsigned int level)
+{
+	return VTD_PAGE_SHIFT + VTD_LEVEL_STRIDE * (level - 1);
+}
+
+/* ====================================================================== */
+/* Register handshakes (Linux IOMMU_WAIT_OP)                               */
+/* ====================================================================== */
+
+static int gcmd_sync(struct vtd_drv *drv, uint32_t cmd, uint32_t sts_bit, bool set)
+{
+	uint64_t deadline = vtd_now_ns() + drv->timeout_ns;
+
+	vtd_soft_reg_write(drv->v, VTD_REG_GCMD, drv->gcmd | cmd);
+	for (;;) {
+		uint32_t sts = (uint32_t)vtd_soft_reg_read(drv->v, VTD_REG_GSTS);
+
+		if (!!(sts & sts_bit) == set)
+			return 0;
+		if (vtd_now_ns() > deadline) {
+			fprintf(stderr, "vtd_drv: GSTS bit 0x%x did not %s after GCMD 0x%x; "
+				"check RTADDR/IQA programming\n", sts_bit, set ? "set" : "clear",
+				drv->gcmd | cmd);
+			return -ETIMEDOUT;
+		}
+		vtd_cpu_relax();
+	}
+}
+
+/* ====================================================================== */
+/* Queued invalidation (Linux qi_submit_sync())                            */
+/* ====================================================================== */
+
+static inline unsigned int qi_head(struct vtd_drv *drv)
+{
+	return (unsigned int)(vtd_soft_reg_read(drv->v, VTD_REG_IQH) >> VTD_IQ_IDX_SHIFT) % drv->entries;
+}
+
+static inline unsigned int qi_space(struct vtd_drv *drv)
+{
+	unsigned int used = (drv->tail + drv->entries - qi_head(drv)) % drv->entries;
+
+	return drv->entries - 1 - used;
+}
+
+/** Handle FSTS.IQE (Linux qi_check_fault()): neutralize the bad descriptor, clear IQE. */
+static int qi_check_fault(struct vtd_drv *drv)
+{
+	uint64_t fsts = vtd_soft_reg_read(drv->v, VTD_REG_FSTS);
+
+	if (!(fsts & VTD_FSTS_IQE))
+		return 0;
+	unsigned int head = qi_head(drv);
+
+	fprintf(stderr, "vtd_drv: invalidation queue error at descriptor %u "
+		"(%016llx %016llx); replaced by a no-op wait\n", head,
+		(unsigned long long)drv->ring[head].hi, (unsigned long long)drv->ring[head].lo);
+	drv->ring[head] = (struct vtd_desc){ .lo = VTD_QI_TYPE_WAIT, .hi = 0 };
+	vtd_soft_reg_write(drv->v, VTD_REG_FSTS, VTD_FSTS_IQE);
+	return -EIO;
+}
+
+static void qi_push(struct vtd_drv *drv, struct vtd_desc d)
+{
+	drv->ring[drv->tail] = d;
+	drv->tail = (drv->tail + 1) % drv->entries;
+	drv->pending++;
+}
+
+/** Ring the doorbell with a trailing wait descriptor; optionally wait. drv->lock held. */
+static int qi_submit(struct vtd_drv *drv, bool wait)
+{
+	unsigned int slot = drv->tail;
+	uint64_t deadline;
+	int rc = 0;
+
+	__atomic_store_n(&drv->status[slot], QI_IN_USE, __ATOMIC_RELAXED);
+	qi_push(drv, vtd_desc_wait(QI_DONE, (uint64_t)(uintptr_t)&drv->status[slot], false));
+	/* The descriptor stores happen before the IQT write (the unit's lock orders them). */
+	vtd_soft_reg_write(drv->v, VTD_REG_IQT, (uint64_t)drv->tail << VTD_IQ_IDX_SHIFT);
+	drv->pending = 0;
+	if (!wait)
+		return 0;
+	deadline = vtd_now_ns() + drv->timeout_ns;
+	while (__atomic_load_n(&drv->status[slot], __ATOMIC_ACQUIRE) != QI_DONE) {
+		int f = qi_check_fault(drv);
+
+		if (f)
+			rc = f;
+		vtd_soft_poll(drv->v);
+		if (vtd_now_ns() > deadline) {
+			fprintf(stderr, "vtd_drv: invalidation wait timed out after %llu ns "
+				"(IQH %u, IQT %u); the soft unit's inv_latency_ns may exceed the timeout\n",
+				(unsigned long long)drv->timeout_ns, qi_head(drv), drv->tail);
+			return -ETIMEDOUT;
+		}
+		vtd_cpu_relax();
+	}
+	return rc;
+}
+
+/** Make room for n descriptors plus a wait descriptor. drv->lock held. */
+static int qi_reserve(struct vtd_drv *drv, unsigned int n)
+{
+	if (n + 2 > drv->entries)
+		return -EINVAL;
+	if (qi_space(drv) >= n + 1)
+		return 0;
+	/* Queue full: submit what is pending and wait until the hardware drains. */
+	int rc = qi_submit(drv, true);
+
+	if (rc < 0 && rc != -EIO)
+		return rc;
+	uint64_t deadline = vtd_now_ns() + drv->timeout_ns;
+
+	while (qi_space(drv) < n + 1) {
+		vtd_soft_poll(drv->v);
+		qi_check_fault(drv);
+		if (vtd_now_ns() > deadline)
+			return -ETIMEDOUT;
+		vtd_cpu_relax();
+	}
+	return 0;
+}
+
+/* ====================================================================== */
+/* Init / fini                                                            */
+/* ====================================================================== */
+
+int vtd_drv_init(struct vtd_soft *v)
+{
+	struct vtd_drv *drv;
+	uint64_t cap, ecap;
+	int rc;
+
+	if (!v)
+		return -EINVAL;
+	if (v->drv)
+		return -EBUSY;
+	cap = vtd_soft_reg_read(v, VTD_REG_CAP);
+	ecap = vtd_soft_reg_read(v, VTD_REG_ECAP);
+	if (!(ecap & VTD_ECAP_QI)) {
+		fprintf(stderr, "vtd_drv: unit has no queued invalidation (ECAP.QI=0)\n");
+		return -ENODEV;
+	}
+	drv = calloc(1, sizeof(*drv));
+	if (!drv)
+		return -ENOMEM;
+	pthread_mutex_init(&drv->lock, NULL);
+	drv->v = v;
+	drv->timeout_ns = VTD_DRV_DEFAULT_TIMEOUT_NS;
+	if (VTD_CAP_SAGAW(cap) & VTD_SAGAW_48)
+		drv->aw = VTD_AW_48;
+	else if (VTD_CAP_SAGAW(cap) & VTD_SAGAW_39)
+		drv->aw = VTD_AW_39;
+	else {
+		fprintf(stderr, "vtd_drv: CAP.SAGAW 0x%llx supports neither 3- nor 4-level tables\n",
+			(unsigned long long)VTD_CAP_SAGAW(cap));
+		free(drv);
+		return -ENODEV;
+	}
+	drv->levels = VTD_AW_LEVELS(drv->aw);
+	drv->psi = !!(cap & VTD_CAP_PSI);
+	drv->mamv = (unsigned int)VTD_CAP_MAMV(cap);
+	/* Queue size: the unit's configured length (IQA.QS = log2(entries / 256)). */
+	drv->entries = v->p.qi_entries;
+	unsigned int qs = (unsigned int)__builtin_ctz(drv->entries / 256);
+
+	drv->root = zalloc_page();
+	drv->ring = aligned_alloc(VTD_PAGE_SIZE, (size_t)drv->entries * sizeof(struct vtd_desc));
+	drv->status = calloc(drv->entries, sizeof(uint32_t));
+	if (!drv->root || !drv->ring || !drv->status) {
+		free(drv->root);
+		free(drv->ring);
+		free(drv->status);
+		free(drv);
+		return -ENOMEM;
+	}
+	memset(drv->ring, 0, (size_t)drv->entries * sizeof(struct vtd_desc));
+	v->drv = drv;
+
+	pthread_mutex_lock(&drv->lock);
+	/* iommu_set_root_entry() */
+	vtd_soft_reg_write(v, VTD_REG_RTADDR, (uint64_t)(uintptr_t)drv->root);
+	rc = gcmd_sync(drv, VTD_GCMD_SRTP, VTD_GSTS_RTPS, true);
+	if (rc)
+		goto out;
+	/* dmar_enable_qi() / __dmar_enable_qi() */
+	vtd_soft_reg_write(v, VTD_REG_IQT, 0);
+	vtd_soft_reg_write(v, VTD_REG_IQA, (uint64_t)(uintptr_t)drv->ring | qs);
+	drv->gcmd |= VTD_GCMD_QIE;
+	rc = gcmd_sync(drv, 0, VTD_GSTS_QIES, true);
+	if (rc)
+		goto out;
+	drv->tail = 0;
+	/* flush context cache and IOTLB globally before enabling translation */
+	qi_push(drv, vtd_desc_context_global());
+	qi_push(drv, vtd_desc_iotlb_global());
+	rc = qi_submit(drv, true);
+	if (rc)
+		goto out;
+	/* iommu_enable_translation() */
+	drv->gcmd |= VTD_GCMD_TE;
+	rc = gcmd_sync(drv, 0, VTD_GSTS_TES, true);
+out:
+	pthread_mutex_unlock(&drv->lock);
+	return rc;
+}
+
+static void free_table(uint64_t *table, unsigned int level)
+{
+	if (!table)
+		return;
+	if (level > 1) {
+		for (unsigned int i = 0; i < VTD_PT_ENTRIES; i++) {
+			uint64_t e = table[i];
+
+			if ((e & (VTD_PTE_R | VTD_PTE_W)) && !(e & VTD_PTE_PS))
+				free_table((uint64_t *)(uintptr_t)(e & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS)),
+					   level - 1);
+		}
+	}
+	free(table);
+}
+
+static void domain_free(struct vtd_domain *d)
+{
+	free_table(d->pgd, d->levels);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+void vtd_drv_fini(struct vtd_soft *v)
+{
+	struct vtd_drv *drv = v ? v->drv : NULL;
+
+	if (!drv)
+		return;
+	while (drv->domains) {
+		struct vtd_domain *d = drv->domains;
+
+		drv->domains = d->next;
+		domain_free(d);
+	}
+	for (unsigned int i = 0; i < VTD_ROOT_ENTRIES; i++)
+		free(drv->ctx[i]);
+	free(drv->root);
+	free(drv->ring);
+	free(drv->status);
+	pthread_mutex_destroy(&drv->lock);
+	free(drv);
+	v->drv = NULL;
+}
+
+void vtd_drv_set_timeout(struct vtd_soft *v, uint64_t ns)
+{
+	if (v && v->drv)
+		v->drv->timeout_ns = ns;
+}
+
+/* ====================================================================== */
+/* Domains                                                                */
+/* ====================================================================== */
+
+struct vtd_domain *vtd_drv_domain_create(struct vtd_soft *v, uint16_t did)
+{
+	struct vtd_drv *drv = v ? v->drv : NULL;
+	struct vtd_domain *d;
+
+	if (!drv || did == 0) {
+		/* DID 0 is reserved when CAP.CM = 1 and Linux never uses it (FLPT_DEFAULT_DID is 1). */
+		errno = EINVAL;
+		return NULL;
+	}
+	pthread_mutex_lock(&drv->lock);
+	for (d = drv->domains; d; d = d->next) {
+		if (d->did == did) {
+			pthread_mutex_unlock(&drv->lock);
+			errno = EEXIST;
+			return NULL;
+		}
+	}
+	d = calloc(1, sizeof(*d));
+	if (d)
+		d->pgd = zalloc_page();
+	if (!d || !d->pgd) {
+		free(d);
+		pthread_mutex_unlock(&drv->lock);
+		errno = ENOMEM;
+		return NULL;
+	}
+	d->v = v;
+	d->drv = drv;
+	d->did = did;
+	d->levels = drv->levels;
+	pthread_mutex_init(&d->lock, NULL);
+	d->next = drv->domains;
+	drv->domains = d;
+	pthread_mutex_unlock(&drv->lock);
+	return d;
+}
+
+struct vtd_soft *vtd_drv_domain_unit(struct vtd_domain *d)
+{
+	return d ? d->v : NULL;
+}
+
+void vtd_drv_domain_destroy(struct vtd_domain *d)
+{
+	struct vtd_drv *drv;
+
+	if (!d)
+		return;
+	drv = d->drv;
+	pthread_mutex_lock(&drv->lock);
+	/* domain_detach: clear every context entry that points at this domain. */
+	for (unsigned int bus = 0; bus < VTD_ROOT_ENTRIES; bus++) {
+		uint64_t *ct = drv->ctx[bus];
+
+		if (!ct)
+			continue;
+		for (unsigned int devfn = 0; devfn < VTD_CTX_ENTRIES; devfn++) {
+			if ((ct[2 * devfn] & VTD_CE_LO_P) && VTD_CE_HI_DID(ct[2 * devfn + 1]) == d->did) {
+				store64(&ct[2 * devfn], 0);
+				store64(&ct[2 * devfn + 1], 0);
+			}
+		}
+	}
+	qi_reserve(drv, 2);
+	qi_push(drv, vtd_desc_context(VTD_QI_CC_G_DOMAIN, d->did, 0, 0));
+	qi_push(drv, vtd_desc_iotlb_domain(d->did));
+	qi_submit(drv, true);
+	for (struct vtd_domain **pp = &drv->domains; *pp; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&drv->lock);
+	domain_free(d);
+}
+
+int vtd_drv_attach(struct vtd_domain *d, uint16_t bdf)
+{
+	struct vtd_drv *drv;
+	unsigned int bus = bdf >> 8, devfn = bdf & 0xff;
+	uint64_t *ct;
+	int rc;
+
+	if (!d)
+		return -EINVAL;
+	drv = d->drv;
+	pthread_mutex_lock(&drv->lock);
+	ct = drv->ctx[bus];
+	if (!ct) {
+		ct = zalloc_page();
+		if (!ct) {
+			pthread_mutex_unlock(&drv->lock);
+			return -ENOMEM;
+		}
+		drv->ctx[bus] = ct;
+		store64(&drv->root[2 * bus + 1], 0);
+		store64(&drv->root[2 * bus], vtd_root_entry_lo((uint64_t)(uintptr_t)ct));
+	}
+	uint64_t old_lo = ct[2 * devfn], old_hi = ct[2 * devfn + 1];
+
+	if (old_lo & VTD_CE_LO_P) {
+		/* Re-attach: tear the old entry down and flush it first (Linux domain_context_clear_one()). */
+		store64(&ct[2 * devfn], 0);
+		rc = qi_reserve(drv, 2);
+		if (rc)
+			goto out;
+		qi_push(drv, vtd_desc_context(VTD_QI_CC_G_DEVICE, (uint16_t)VTD_CE_HI_DID(old_hi), bdf, 0));
+		qi_push(drv, vtd_desc_iotlb_domain((uint16_t)VTD_CE_HI_DID(old_hi)));
+		rc = qi_submit(drv, true);
+		if (rc)
+			goto out;
+	}
+	/* hi first, then lo with P: the walker must never see P with a stale hi. */
+	store64(&ct[2 * devfn + 1], vtd_context_hi(drv->aw, d->did));
+	store64(&ct[2 * devfn], vtd_context_lo((uint64_t)(uintptr_t)d->pgd, VTD_TT_MULTI_LEVEL, 0));
+	rc = qi_reserve(drv, 2);
+	if (rc)
+		goto out;
+	qi_push(drv, vtd_desc_context(VTD_QI_CC_G_DEVICE, d->did, bdf, 0));
+	qi_push(drv, vtd_desc_iotlb_domain(d->did));
+	rc = qi_submit(drv, true);
+out:
+	pthread_mutex_unlock(&drv->lock);
+	return rc;
+}
+
+/* ====================================================================== */
+/* Page tables                                                            */
+/* ====================================================================== */
+
+/**
+ * Find the entry mapping iova. @return pointer to the leaf entry (present) with
+ * *level, or NULL if not mapped. d->lock held (or read-only use).
+ */
+static uint64_t *walk_leaf(struct vtd_domain *d, uint64_t iova, unsigned int *level)
+{
+	uint64_t *table = d->pgd;
+
+	for (unsigned int lvl = d->levels; lvl >= 1; lvl--) {
+		uint64_t *e = &table[(iova >> level_shift(lvl)) & (VTD_PT_ENTRIES - 1)];
+		uint64_t v = load64(e);
+
+		if (!(v & (VTD_PTE_R | VTD_PTE_W)))
+			return NULL;
+		if (lvl == 1 || (v & VTD_PTE_PS)) {
+			*level = lvl;
+			return e;
+		}
+		table = (uint64_t *)(uintptr_t)(v & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS));
+	}
+	return NULL;
+}
+
+/** Get (allocating tables) the entry at target_level for iova. NULL on -ENOMEM or conflict. */
+static uint64_t *walk_alloc(struct vtd_domain *d, uint64_t iova, unsigned int target_level,
+			    int *err)
+{
+	uint64_t *table = d->pgd;
+
+	for (unsigned int lvl = d->levels; lvl > target_level; lvl--) {
+		uint64_t *e = &table[(iova >> level_shift(lvl)) & (VTD_PT_ENTRIES - 1)];
+		uint64_t v = load64(e);
+
+		if (!(v & (VTD_PTE_R | VTD_PTE_W))) {
+			uint64_t *nt = zalloc_page();
+
+			if (!nt) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			v = vtd_pte_table((uint64_t)(uintptr_t)nt);
+			store64(e, v);
+		} else if (v & VTD_PTE_PS) {
+			*err = -EEXIST;
+			return NULL;
+		}
+		table = (uint64_t *)(uintptr_t)(v & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS));
+	}
+	return &table[(iova >> level_shift(target_level)) & (VTD_PT_ENTRIES - 1)];
+}
+
+/** Is the level-2 slot of iova free for a superpage (no entry, or an empty table)? */
+static bool superpage_slot_free(struct vtd_domain *d, uint64_t iova)
+{
+	uint64_t *table = d->pgd;
+
+	for (unsigned int lvl = d->levels; lvl > 2; lvl--) {
+		uint64_t v = load64(&table[(iova >> level_shift(lvl)) & (VTD_PT_ENTRIES - 1)]);
+
+		if (!(v & (VTD_PTE_R | VTD_PTE_W)))
+			return true;
+		if (v & VTD_PTE_PS)
+			return false;
+		table = (uint64_t *)(uintptr_t)(v & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS));
+	}
+	uint64_t v = load64(&table[(iova >> level_shift(2)) & (VTD_PT_ENTRIES - 1)]);
+
+	/* An existing level-1 table (even empty) is kept: we do not free tables while live. */
+	return !(v & (VTD_PTE_R | VTD_PTE_W));
+}
+
+static int check_range(struct vtd_domain *d, uint64_t iova, uint64_t len)
+{
+	unsigned int bits = VTD_AW_BITS(d->drv->aw);
+
+	if (!len || (iova | len) & (VTD_PAGE_SIZE - 1))
+		return -EINVAL;
+	if (iova + len < iova || ((iova + len - 1) >> bits))
+		return -EINVAL;
+	return 0;
+}
+
+static int unmap_locked(struct vtd_domain *d, uint64_t iova, uint64_t len);
+
+int vtd_drv_map(struct vtd_domain *d, uint64_t iova, void *host, size_t len, int prot)
+{
+	uint64_t h = (uint64_t)(uintptr_t)host;
+	int rc = 0;
+
+	if (!d || !(prot & IOVA_PROT_RW) || (prot & ~IOVA_PROT_RW))
+		return -EINVAL;
+	rc = check_range(d, iova, len);
+	if (rc)
+		return rc;
+	if ((h & (VTD_PAGE_SIZE - 1)) || h + len < h || ((h + len - 1) >> VTD_SOFT_PHYS_BITS))
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	/* Pass 1: nothing in the range may be mapped (state unchanged on -EEXIST). */
+	for (uint64_t off = 0; off < len;) {
+		unsigned int lvl;
+
+		if (walk_leaf(d, iova + off, &lvl)) {
+			rc = -EEXIST;
+			goto out;
+		}
+		off += VTD_PAGE_SIZE;
+	}
+	/* Pass 2: write entries, 2 MiB where possible (__domain_mapping()). */
+	uint64_t off = 0;
+
+	while (off < len) {
+		uint64_t a = iova + off, ha = h + off;
+		bool sp = !((a | ha) & (VTD_SUPERPAGE_SIZE - 1)) && len - off >= VTD_SUPERPAGE_SIZE &&
+			  superpage_slot_free(d, a);
+		unsigned int lvl = sp ? 2 : 1;
+		uint64_t *e = walk_alloc(d, a, lvl, &rc);
+
+		if (!e) {
+			if (off)
+				unmap_locked(d, iova, off);
+			goto out;
+		}
+		store64(e, vtd_pte_leaf(ha, prot, sp, 0));
+		off += sp ? VTD_SUPERPAGE_SIZE : VTD_PAGE_SIZE;
+	}
+out:
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+static int unmap_locked(struct vtd_domain *d, uint64_t iova, uint64_t len)
+{
+	/* Pass 1: every page mapped, superpages covered entirely. */
+	for (uint64_t off = 0; off < len;) {
+		unsigned int lvl;
+		uint64_t a = iova + off;
+
+		if (!walk_leaf(d, a, &lvl))
+			return -ENOENT;
+		if (lvl == 2) {
+			if ((a & (VTD_SUPERPAGE_SIZE - 1)) || len - off < VTD_SUPERPAGE_SIZE)
+				return -EINVAL;  /* would split a 2 MiB page */
+			off += VTD_SUPERPAGE_SIZE;
+		} else {
+			off += VTD_PAGE_SIZE;
+		}
+	}
+	/* Pass 2: clear (dma_pte_clear_range()). */
+	for (uint64_t off = 0; off < len;) {
+		unsigned int lvl;
+		uint64_t *e = walk_leaf(d, iova + off, &lvl);
+
+		store64(e, 0);
+		off += lvl == 2 ? VTD_SUPERPAGE_SIZE : VTD_PAGE_SIZE;
+	}
+	return 0;
+}
+
+int vtd_drv_unmap(struct vtd_domain *d, uint64_t iova, size_t len)
+{
+	int rc;
+
+	if (!d)
+		return -EINVAL;
+	rc = check_range(d, iova, len);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&d->lock);
+	rc = unmap_locked(d, iova, len);
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+int vtd_drv_lookup(struct vtd_domain *d, uint64_t iova, void **host, int *prot)
+{
+	unsigned int lvl;
+	uint64_t *e, v;
+
+	if (!d)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	e = walk_leaf(d, iova, &lvl);
+	v = e ? load64(e) : 0;
+	pthread_mutex_unlock(&d->lock);
+	if (!e)
+		return -ENOENT;
+	if (host)
+		*host = (void *)(uintptr_t)((v & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS)) +
+					    (iova & ((1ULL << level_shift(lvl)) - 1)));
+	if (prot)
+		*prot = ((v & VTD_PTE_R) ? IOVA_PROT_READ : 0) | ((v & VTD_PTE_W) ? IOVA_PROT_WRITE : 0);
+	return 0;
+}
+
+/* ====================================================================== */
+/* Invalidation                                                           */
+/* ====================================================================== */
+
+int vtd_drv_inv_queue(struct vtd_domain *d, uint64_t iova, uint64_t npages)
+{
+	struct vtd_drv *drv;
+	struct vtd_desc descs[2 * 64];
+	unsigned int n = 0;
+	int rc;
+
+	if (!d)
+		return -EINVAL;
+	drv = d->drv;
+	if (npages && (iova & (VTD_PAGE_SIZE - 1)))
+		return -EINVAL;
+	uint64_t pfn = iova >> VTD_PAGE_SHIFT;
+
+	if (npages && pfn + npages < pfn)
+		return -EINVAL;
+	/* iommu_flush_iotlb_psi(): DSI without PSI support or when the mask exceeds MAMV. */
+	if (!npages || !drv->psi || npages > (1ULL << drv->mamv)) {
+		descs[n++] = vtd_desc_iotlb_domain(d->did);
+	} else {
+		/* Exact cover by naturally aligned power-of-two chunks (at most 2 * MAMV + 2). */
+		while (npages) {
+			unsigned int am = pfn ? (unsigned int)__builtin_ctzll(pfn) : 63;
+			unsigned int fit = 63 - (unsigned int)__builtin_clzll(npages);
+
+			if (am > fit)
+				am = fit;
+			if (am > drv->mamv)
+				am = drv->mamv;
+			descs[n++] = vtd_desc_iotlb_page(d->did, pfn << VTD_PAGE_SHIFT, am, false);
+			pfn += 1ULL << am;
+			npages -= 1ULL << am;
+		}
+	}
+	pthread_mutex_lock(&drv->lock);
+	rc = qi_reserve(drv, n);
+	if (!rc)
+		for (unsigned int i = 0; i < n; i++)
+			qi_push(drv, descs[i]);
+	pthread_mutex_unlock(&drv->lock);
+	return rc ? rc : (int)n;
+}
+
+int vtd_drv_flush(struct vtd_domain *d, bool wait)
+{
+	int rc;
+
+	if (!d)
+		return -EINVAL;
+	pthread_mutex_lock(&d->drv->lock);
+	rc = qi_reserve(d->drv, 0);
+	if (!rc)
+		rc = qi_submit(d->drv, wait);
+	pthread_mutex_unlock(&d->drv->lock);
+	return rc;
+}

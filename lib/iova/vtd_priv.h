@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file vtd_priv.h
+ * Internals shared by vtd_soft.c (the soft hardware), vtd_drv.c (its driver)
+ * and backend_soft.c. Not part of the lib/iova contract.
+ *
+ * Memory model: the soft unit's "physical memory" is this process's address
+ * space. RTADDR, context-table pointers, SLPTPTR, PTE addresses, IQA and wait
+ * status addresses are process virtual addresses (x86-64 user VAs < 2^47, so
+ * the PTE address field is VTD_SOFT_PHYS_BITS = 48 bits wide whatever the IOVA
+ * width). The unit never dereferences address 0: a zero table pointer is a
+ * fault (VTD_FR_*_INV) and a zero status address an invalid descriptor (IQE).
+ */
+#ifndef VTD_PRIV_H
+#define VTD_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "iova.h"
+#include "vtd_defs.h"
+
+#define VTD_SOFT_PHYS_BITS  48      /**< width of PTE/table address fields (host VAs) */
+#define VTD_SOFT_NFR        8       /**< fault recording registers (CAP.NFR + 1) */
+#define VTD_SOFT_FRO        0x40    /**< CAP.FRO: FRCD at 0x400 */
+#define VTD_SOFT_IRO        0x50    /**< ECAP.IRO: IVA at 0x500, IOTLB at 0x508 */
+#define VTD_SOFT_MAMV       9       /**< CAP.MAMV: up to 2^9 pages (2 MiB) per PSI descriptor */
+#define VTD_SOFT_VER        0x10    /**< VER: 1.0 (QEMU intel-iommu legacy mode reports 1.0) */
+#define VTD_SOFT_REG_SIZE   0x1000
+
+/** Default driver-side wait timeout for qi_submit_sync()-style waits (ns). */
+#define VTD_DRV_DEFAULT_TIMEOUT_NS (1000ULL * 1000 * 1000)
+
+static inline uint64_t vtd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline void vtd_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+struct vtd_iotlb_entry {
+	uint64_t tag;      /**< iova >> (12 + 9 * (level - 1)) */
+	uint64_t host;     /**< host address of the page (level 1: 4 KiB, level 2: 2 MiB) */
+	uint64_t lru;
+	uint16_t did;
+	uint8_t level;     /**< 1 = 4 KiB, 2 = 2 MiB, 0 = invalid */
+	uint8_t prot;      /**< IOVA_PROT_* effective rights */
+};
+
+struct vtd_ctx_cache_entry {
+	uint64_t lo, hi, lru;
+	uint16_t bdf;
+	bool valid;
+};
+
+struct vtd_iq_event {
+	uint32_t tail;     /**< descriptor index written to IQT */
+	uint64_t due_ns;   /**< when the descriptors before tail may execute */
+};
+
+struct vtd_drv;
+
+struct vtd_soft {
+	pthread_spinlock_t lock;
+	struct vtd_soft_params p;
+
+	/* register file (VT-d 10.4) */
+	uint64_t cap, ecap;
+	uint32_t ver, gsts, fsts, fectl, fedata, feaddr, feuaddr;
+	uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
+	uint64_t rtaddr, ccmd, iqh, iqt, iqa, irta, iva, iotlb_reg;
+	uint64_t frcd[VTD_SOFT_NFR][2];
+	unsigned int fri;
+
+	/* latched state */
+	uint64_t root_active;          /**< root table pointer latched by SRTP */
+	unsigned int mgaw_bits;        /**< CAP.MGAW + 1 */
+
+	/* caches */
+	struct vtd_iotlb_entry *iotlb; /**< sets * ways */
+	struct vtd_ctx_cache_entry *ctx;
+	uint64_t lru_clock;
+
+	/* queued invalidation: pending IQT writes with their modeled due time */
+	struct vtd_iq_event *ev;
+	unsigned int ev_cap, ev_head, ev_count;
+
+	struct vtd_soft_stats st;
+	struct vtd_drv *drv;           /**< driver state (vtd_drv.c), freed with the unit */
+};
+
+/** Free the driver state of v (called by vtd_soft_destroy()). */
+void vtd_drv_fini(struct vtd_soft *v);
+/** Driver-side wait timeout in ns (tests shorten it to provoke -ETIMEDOUT). */
+void vtd_drv_set_timeout(struct vtd_soft *v, uint64_t ns);
+/** Number of valid IOTLB entries (tests). */
+unsigned int vtd_soft_iotlb_count(struct vtd_soft *v);
+/**
+ * Is (did, iova) cached in the IOTLB? Does not touch LRU or counters (tests).
+ * @return 1 if an entry covers it, 0 otherwise.
+ */
+int vtd_soft_iotlb_probe(struct vtd_soft *v, uint16_t did, uint64_t iova);
+/** The unit a domain belongs to. */
+struct vtd_soft *vtd_drv_domain_unit(struct vtd_domain *d);
+
+#endif /* VTD_PRIV_H */
