@@ -42,7 +42,7 @@ copy_with_libs() {
 			[ -e "$root$l" ] && continue
 			mkdir -p "$root$(dirname "$l")"
 			cp -L "$l" "$root$l"
-		done
+		done || true   # static binaries: ldd finds nothing
 	done
 }
 

@@ -2,7 +2,8 @@
 """Host-side check of scenario vfiomap: join the console's TB-RESULT rows (section=N) with
 the VT-d invalidations QEMU traced in that section; write WORKDIR/vfiomap.json.
 Assertions: the raw row traps at least one page-selective IOTLB invalidation per unmap
-(Linux intel-iommu in caching mode flushes on map and unmap); and strict traps at least one per unmap."""
+(Linux intel-iommu in caching mode flushes on map and unmap); and strict traps at least one per unmap; for every lib/iova row, QEMU trapped at least
+one page-selective invalidation per backend map the library reports."""
 import json
 import os
 import subprocess
@@ -29,12 +30,21 @@ for r in res:
            'iotlb_global': sec.get('vtd_inv_desc_iotlb_global', 0),
            'wait_descriptors': sec.get('vtd_inv_desc_wait_sw', 0) + sec.get('vtd_inv_desc_wait_irq', 0),
            'dmar_faults': sec.get('vtd_dmar_fault', 0)}
+    for k, v in r.items():
+        if k.startswith('lib_') or k in ('pages', 'rounds', 'errors'):
+            row[k] = v
     rows.append(row)
     print("testbed-row " + " ".join(f"{k}={v}" for k, v in row.items() if k not in ('kind', 'mode')))
     if r['strategy'] == 'raw-vfio' and (not n or iotlb < n):
         fails.append(f"raw VFIO: {iotlb} IOTLB invalidations for {n} unmaps (expected >= 1 per unmap)")
     elif r['strategy'] == 'strict' and (not n or iotlb < n):
         fails.append(f"strict: {iotlb} IOTLB invalidations for {n} unmaps (expected >= 1 per unmap)")
+    # cross-check lib/iova's counters with what QEMU trapped: in caching mode every
+    # backend map is flushed (one page-selective invalidation), and so is every unmap
+    bm, bu = r.get('lib_backend_maps'), r.get('lib_backend_unmaps')
+    if isinstance(bm, int) and row['iotlb_pages'] < bm:
+        fails.append(f"{r['strategy']}: QEMU trapped {row['iotlb_pages']} page invalidations but lib/iova "
+                     f"reports {bm} backend maps (each must trap at least once in caching mode)")
 if not rows:
     fails.append("no measurement rows on the console")
 json.dump({'records': rows}, open(os.path.join(wd, 'vfiomap.json'), 'w'), indent=1)
