@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* cmd_status.c: `vfmgr status` -- every SR-IOV PF and its VFs. */
+#include "cli.h"
+
+static void print_vfs(json_t *vfs)
+{
+	size_t i;
+	json_t *v;
+	char b[8][32];
+
+	printf("    %-4s %-13s %-10s %-6s %-5s %-12s %-18s %s\n", "VF", "ADDRESS", "DRIVER",
+	       "GROUP", "NUMA", "OWNER", "MAC", "VLAN");
+	json_array_foreach(vfs, i, v) {
+		json_t *a = json_object_get(v, "attrs");
+		printf("    %-4s %-13s %-10s %-6s %-5s %-12s %-18s %s\n", cli_str(v, "index", b[0], 32),
+		       cli_str(v, "bdf", b[1], 32), cli_str(v, "driver", b[2], 32),
+		       cli_str(v, "iommu_group", b[3], 32), cli_str(v, "numa_node", b[4], 32),
+		       cli_str(v, "owner", b[5], 32), cli_str(a, "mac", b[6], 32), cli_str(a, "vlan", b[7], 32));
+	}
+}
+
+int cmd_status(struct cli *c, int argc, char **argv)
+{
+	json_t *res, *p;
+	size_t i;
+	int ch, rc;
+	char b[8][32];
+
+	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1) {
+		cli_usage_cmd(ch == 'h' ? stdout : stderr, "status");
+		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
+	}
+	if (optind != argc) {
+		cli_usage_cmd(stderr, "status");
+		return VFMGR_EXIT_USAGE;
+	}
+	rc = cli_call(c, VFMGR_OP_STATUS, NULL, &res);
+	if (rc)
+		return rc;
+	if (c->json) {
+		cli_print_json(res);
+		json_decref(res);
+		return 0;
+	}
+	if (json_array_size(json_object_get(res, "pfs")) == 0)
+		printf("no SR-IOV capable PF found\n");
+	json_array_foreach(json_object_get(res, "pfs"), i, p) {
+		printf("PF %s  driver %s  netdev %s  NUMA %s  VFs %s/%s  autoprobe %s\n",
+		       cli_str(p, "bdf", b[0], 32), cli_str(p, "driver", b[1], 32),
+		       cli_str(p, "netdev", b[2], 32), cli_str(p, "numa_node", b[3], 32),
+		       cli_str(p, "numvfs", b[4], 32), cli_str(p, "totalvfs", b[5], 32),
+		       cli_str(p, "autoprobe", b[6], 32));
+		if (json_array_size(json_object_get(p, "vfs")))
+			print_vfs(json_object_get(p, "vfs"));
+	}
+	if (json_integer_value(json_object_get(res, "journal_pending")) > 0)
+		printf("journal: %" JSON_INTEGER_FORMAT " unfinished operation(s)\n",
+		       json_integer_value(json_object_get(res, "journal_pending")));
+	json_decref(res);
+	return 0;
+}

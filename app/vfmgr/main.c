@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * main.c: vfmgr(8), the command line front end of vfmgrd(8).
+ * Global options, then a subcommand (one file each: cmd_<name>.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_cmd commands[] = {
+	{ "status", "", "PFs and VFs: driver, IOMMU group, NUMA node, owner", cmd_status },
+	{ "list", "", "one line per VF", cmd_list },
+	{ "plan", "", "what apply would change (changes nothing)", cmd_plan },
+	{ "apply", "[--force]", "make VF counts, drivers and attributes match the configuration", cmd_apply },
+	{ "assign", "<domain> [--pf PF] [--vf N] [--plain]", "give a free VF to a libvirt domain", cmd_assign },
+	{ "release", "<domain|vf>", "take a VF back from its domain", cmd_release },
+	{ "show", "<vf>", "everything about one VF", cmd_show },
+	{ "check", "", "pre-flight: IOMMU, groups, VFIO, hugepages, posted interrupts", cmd_check },
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void cli_usage_cmd(FILE *f, const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			fprintf(f, "Usage: vfmgr [global options] %s %s\n  %s\n"
+				"Options: --json (JSON output), -h/--help. See vfmgr(8).\n",
+				commands[i].name, commands[i].args, commands[i].summary);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vfmgr [options] <command> [arguments]\n"
+		"Manage SR-IOV VFs for VMs through vfmgrd (or directly with --local).\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-8s %-38s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+	fprintf(f,
+		"\nOptions:\n"
+		"  --json            JSON output\n"
+		"  --local           act directly through lib/vfmgr, not through vfmgrd\n"
+		"  --config FILE     configuration (default %s)\n"
+		"  --root DIR        root prefix for /sys, /dev, /proc (tests)\n"
+		"  --state-dir DIR   journal and ownership directory (default %s)\n"
+		"  --connect URI     libvirt URI (default qemu:///system)\n"
+		"  --socket PATH     vfmgrd control socket (default %s)\n"
+		"  -h, --help        this help; `vfmgr <command> --help` for a command\n"
+		"  -V, --version     version\n\n"
+		"Exit status: 0 ok, 1 failed, 2 usage/config error, 3 pre-flight refused,\n"
+		"4 daemon unreachable, 5 permission denied, 6 not found, 7 busy/no free VF,\n"
+		"8 unsupported by the libvirt driver.\n",
+		VFMGR_DEFAULT_CONF, VFMGR_DEFAULT_STATE_DIR, VFMGRD_DEFAULT_SOCKET);
+}
+
+int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
+	       const struct option *extra)
+{
+	static struct option opts[16];
+	size_t n = 0;
+	char so[32];
+	int ch;
+
+	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	opts[n++] = (struct option){ "json", no_argument, NULL, 'J' };
+	for (; extra && extra->name && n < 15; extra++)
+		opts[n++] = *extra;
+	opts[n] = (struct option){ 0 };
+	snprintf(so, sizeof(so), "+h%s", shortopts ? shortopts : "");
+	for (;;) {
+		ch = getopt_long(argc, argv, so, opts, NULL);
+		if (ch != 'J')
+			return ch;
+		c->json = true;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "local", no_argument, NULL, 'l' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "connect", required_argument, NULL, 'C' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	struct cli c = { .prog = "vfmgr", .config = VFMGR_DEFAULT_CONF, .socket = VFMGRD_DEFAULT_SOCKET };
+	int ch;
+
+	opterr = 1;
+	while ((ch = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': c.json = true; break;
+		case 'l': c.local = true; break;
+		case 'c': c.config = optarg; c.config_given = true; break;
+		case 'r': c.root = optarg; break;
+		case 's': c.state_dir = optarg; break;
+		case 'C': c.uri = optarg; break;
+		case 'S': c.socket = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vfmgr %s\n", VFMGR_VERSION); return 0;
+		default:
+			fprintf(stderr, "vfmgr: see `vfmgr --help`\n");
+			return VFMGR_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return VFMGR_EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 < argc) {
+			cli_usage_cmd(stdout, argv[optind + 1]);
+			return 0;
+		}
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].name, argv[optind]) == 0) {
+			int sub_argc = argc - optind;
+			char **sub_argv = argv + optind;
+
+			optind = 0; /* reset getopt for the subcommand (glibc: 0 re-initialises) */
+			return commands[i].run(&c, sub_argc, sub_argv);
+		}
+	}
+	fprintf(stderr, "vfmgr: unknown command '%s'; commands: status list plan apply assign "
+		"release show check (see `vfmgr --help`)\n", argv[optind]);
+	return VFMGR_EXIT_USAGE;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * main.c: vfmgrd(8). Start: load the configuration, recover the journal (lib/vfmgr's
+ * "apply" + vfmgr-front's libvirt-aware "assign"/"release" handlers), apply the
+ * configuration, listen, READY=1. Loop: poll(control socket, signalfd, netlink
+ * monitor) with WATCHDOG=1 every WATCHDOG_USEC/2 (sd_watchdog_enabled()).
+ * SIGHUP: reload (a bad file keeps the old configuration), SIGTERM/SIGINT: clean exit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "vfmgrd.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vfmgrd [options]\n"
+		"SR-IOV VF manager daemon; control socket protocol in vfmgrd(8).\n\n"
+		"  --config FILE       configuration (default %s)\n"
+		"  --socket PATH       control socket (default /run/vfmgr/vfmgrd.sock)\n"
+		"  --socket-mode MODE  socket file mode, octal (default 0660)\n"
+		"  --group NAME        group admitted besides root (default vfmgr)\n"
+		"  --root DIR          root prefix for /sys, /dev, /proc (tests)\n"
+		"  --state-dir DIR     journal and ownership directory\n"
+		"  --connect URI       libvirt URI (default qemu:///system)\n"
+		"  --no-apply          do not apply the configuration at start/reload\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       version\n", VFMGR_DEFAULT_CONF);
+}
+
+static struct vfmgr_conf *load_conf(struct vfmgrd *d, bool at_start)
+{
+	struct vfmgr_conf *conf = NULL;
+	int rc = vfmgr_conf_load(d->config_path, &conf);
+
+	if (rc < 0) {
+		vlog(LOG_ERR, NULL, NULL, NULL, "%s%s", vfmgr_errmsg(),
+		     at_start ? "" : "; keeping the previous configuration");
+		return NULL;
+	}
+	return conf;
+}
+
+static void do_apply(struct vfmgrd *d, const char *why)
+{
+	struct vfmgr_host *host = NULL;
+	struct vfmgr_plan *plan = NULL;
+	int rc;
+
+	if (d->no_apply || !d->sess.conf)
+		return;
+	sd_notifyf(0, "STATUS=applying configuration (%s)", why);
+	if (vfmgr_conf_resolve(d->sess.ctx, d->sess.conf) < 0)
+		vlog(LOG_WARNING, "apply", NULL, NULL, "%s", vfmgr_errmsg());
+	rc = vfmgr_discover(d->sess.ctx, &host);
+	if (rc == 0)
+		rc = vfmgr_plan_build(d->sess.ctx, d->sess.conf, host, 0, &plan);
+	if (rc == 0 && plan->n)
+		rc = vfmgr_plan_apply(d->sess.ctx, plan, 0);
+	if (rc < 0)
+		vlog(LOG_ERR, "apply", NULL, NULL, "applying %s failed: %s", d->config_path, vfmgr_errmsg());
+	else
+		vlog(LOG_INFO, "apply", NULL, NULL, "configuration %s applied (%u step(s))",
+		     d->config_path, plan ? plan->n : 0);
+	vfmgr_plan_free(plan);
+	vfmgr_host_free(host);
+}
+
+static void do_recover(struct vfmgrd *d)
+{
+	int rc;
+
+	if (vfmgr_journal_pending(d->sess.ctx) <= 0)
+		return;
+	sd_notify(0, "STATUS=recovering interrupted operations from the journal");
+	rc = vfmgr_session_recover(&d->sess);
+	if (rc < 0)
+		vlog(LOG_ERR, "recover", NULL, NULL, "journal recovery incomplete (will retry on SIGHUP): %s",
+		     vfmgr_errmsg());
+	else
+		vlog(LOG_INFO, "recover", NULL, NULL, "recovered %d interrupted operation(s)", rc);
+}
+
+static void reload(struct vfmgrd *d)
+{
+	struct vfmgr_conf *conf, *old;
+
+	sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
+	conf = load_conf(d, false);
+	if (conf) {
+		pthread_rwlock_wrlock(&d->conf_lock);
+		old = d->sess.conf;
+		d->sess.conf = conf;
+		do_recover(d);
+		do_apply(d, "SIGHUP");
+		pthread_rwlock_unlock(&d->conf_lock);
+		vfmgr_conf_free(old);
+		vlog(LOG_INFO, "reload", NULL, NULL, "configuration %s reloaded (%u PF(s))",
+		     d->config_path, conf->n_pfs);
+	}
+	sd_notifyf(0, "READY=1\nSTATUS=serving %s (%s)", d->socket_path,
+		   conf ? "configuration reloaded" : "reload refused, previous configuration kept");
+}
+
+/* Netlink: a PF whose VF attributes differ from the configuration lost them (reset). */
+static void on_link(const char *ifname, int ifindex, const struct vfmgr_vf_attrs *attrs,
+		    unsigned n_vfs, void *user)
+{
+	struct vfmgrd *d = user;
+	struct vfmgr_host *host = NULL;
+	const struct vfmgr_pf *pf = NULL;
+
+	if (!d->sess.conf || vfmgr_discover(d->sess.ctx, &host) < 0)
+		return;
+	for (unsigned i = 0; i < host->n_pfs && !pf; i++)
+		if (strcmp(host->pfs[i].netdev, ifname) == 0)
+			pf = &host->pfs[i];
+	for (unsigned i = 0; pf && i < d->sess.conf->n_pfs; i++) {
+		const struct vfmgr_pf_conf *pc = &d->sess.conf->pfs[i];
+
+		if (strcmp(pc->bdf, pf->bdf))
+			continue;
+		for (unsigned j = 0; j < pc->n_vfs; j++) {
+			const struct vfmgr_vf_conf *vc = &pc->vfs[j];
+
+			if (vc->index >= n_vfs || !vfmgr_attrs_differ(&vc->attrs, &attrs[vc->index]))
+				continue;
+			if (vfmgr_vf_set_attrs(ifname, vc->index, &vc->attrs) < 0)
+				vlog(LOG_ERR, "reapply", pf->bdf, NULL, "PF %s lost VF %u attributes; "
+				     "re-applying failed: %s", ifname, vc->index, vfmgr_errmsg());
+			else
+				vlog(LOG_NOTICE, "reapply", pf->bdf, NULL, "PF %s lost VF %u attributes "
+				     "(reset or driver reload): re-applied", ifname, vc->index);
+		}
+	}
+	vfmgr_host_free(host);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "connect", required_argument, NULL, 'C' },
+		{ "no-apply", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	static struct vfmgrd d = {
+		.config_path = VFMGR_DEFAULT_CONF, .socket_path = "/run/vfmgr/vfmgrd.sock",
+		.group = "vfmgr", .socket_mode = 0660, .listen_fd = -1,
+		.virt_mu = PTHREAD_MUTEX_INITIALIZER, .conf_lock = PTHREAD_RWLOCK_INITIALIZER,
+		.clients_mu = PTHREAD_MUTEX_INITIALIZER, .clients_cv = PTHREAD_COND_INITIALIZER,
+	};
+	struct vfmgr_opts o = { 0 };
+	struct vfmgr_nl_monitor *mon = NULL;
+	uint64_t wd_usec = 0;
+	struct timespec last_wd = { 0 };
+	sigset_t mask;
+	char *end;
+	int ch, sfd, rc;
+
+	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': d.config_path = optarg; break;
+		case 'S': d.socket_path = optarg; break;
+		case 'm':
+			d.socket_mode = (unsigned)strtoul(optarg, &end, 8);
+			if (*end || d.socket_mode > 0777) {
+				fprintf(stderr, "vfmgrd: --socket-mode '%s' is not an octal mode\n", optarg);
+				return 2;
+			}
+			break;
+		case 'g': d.group = optarg; break;
+		case 'r': d.root = optarg; break;
+		case 's': d.state_dir = optarg; break;
+		case 'C': d.uri = optarg; break;
+		case 'n': d.no_apply = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vfmgrd %s\n", VFMGR_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	vlog_init();
+	vfmgr_set_log(vlog_lib, NULL);
+
+	d.sess.conf = load_conf(&d, true);
+	if (!d.sess.conf) {
+		sd_notifyf(0, "STATUS=bad configuration %s\nERRNO=22", d.config_path);
+		return 2;
+	}
+	o.root = d.root;
+	o.state_dir = d.state_dir ? d.state_dir : d.sess.conf->state_dir[0] ? d.sess.conf->state_dir : NULL;
+	o.wait_ms = d.sess.conf->wait_ms;
+	rc = vfmgr_ctx_new(&o, &d.sess.ctx);
+	if (rc < 0) {
+		vlog(LOG_ERR, NULL, NULL, NULL, "%s", vfmgr_errmsg());
+		return 1;
+	}
+	d.sess.uri = d.uri;
+	d.sess.virt_mu = &d.virt_mu;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+	do_recover(&d);
+	do_apply(&d, "start");
+	if (server_listen(&d) < 0) {
+		sd_notifyf(0, "STATUS=cannot listen on %s", d.socket_path);
+		return 1;
+	}
+	if (vfmgr_nl_monitor_open(&mon) < 0) {
+		vlog(LOG_WARNING, NULL, NULL, NULL, "no netlink monitor (%s): VF attributes will not be "
+		     "re-applied after a PF reset", vfmgr_errmsg());
+		mon = NULL;
+	}
+	sd_notifyf(0, "READY=1\nSTATUS=serving %s, %u PF(s) configured", d.socket_path,
+		   d.sess.conf->n_pfs);
+	vlog(LOG_INFO, NULL, NULL, NULL, "listening on %s (config %s, libvirt %s)", d.socket_path,
+	     d.config_path, d.uri ? d.uri : "qemu:///system");
+
+	while (!d.stopping) {
+		struct pollfd p[3] = {
+			{ .fd = d.listen_fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = mon ? vfmgr_nl_monitor_fd(mon) : -1, .events = POLLIN },
+		};
+		int timeout = wd_usec ? (int)(wd_usec / 2000) : -1;
+		struct timespec now;
+
+		if (poll(p, 3, timeout) < 0 && errno != EINTR)
+			break;
+		if (wd_usec) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((uint64_t)(now.tv_sec - last_wd.tv_sec) * 1000000u +
+			    (uint64_t)(now.tv_nsec - last_wd.tv_nsec) / 1000 >= wd_usec / 2) {
+				sd_notify(0, "WATCHDOG=1");
+				last_wd = now;
+			}
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					vlog(LOG_INFO, "reload", NULL, NULL, "SIGHUP: reloading %s", d.config_path);
+					reload(&d);
+				} else {
+					vlog(LOG_INFO, NULL, NULL, NULL, "signal %u: exiting", si.ssi_signo);
+					d.stopping = true;
+				}
+			}
+		}
+		if (p[0].revents & POLLIN)
+			server_accept(&d);
+		if (mon && (p[2].revents & POLLIN)) {
+			pthread_rwlock_rdlock(&d.conf_lock);
+			vfmgr_nl_monitor_dispatch(mon, on_link, &d);
+			pthread_rwlock_unlock(&d.conf_lock);
+		}
+	}
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	close(d.listen_fd);
+	unlink(d.socket_path);
+	server_drain(&d, 5000);
+	vfmgr_nl_monitor_close(mon);
+	pthread_mutex_lock(&d.clients_mu);
+	bool idle = d.n_clients == 0;
+	pthread_mutex_unlock(&d.clients_mu);
+	if (idle) {
+		vfmgr_virt_close(d.sess.virt);
+		vfmgr_conf_free(d.sess.conf);
+		vfmgr_ctx_free(d.sess.ctx);
+	}
+	close(sfd);
+	return 0;
+}
