@@ -182,7 +182,7 @@ int vtd_drv_attach(struct vtd_domain *d, uint16_t bdf);
 int vtd_drv_map(struct vtd_domain *d, uint64_t iova, void *host, size_t len, int prot);
 /** Clear PTEs of [iova, iova+len). Does not invalidate. @return 0 or -ENOENT. */
 int vtd_drv_unmap(struct vtd_domain *d, uint64_t iova, size_t len);
-/** Software walk of the domain's page table. @return 0 with *host/*prot, or -ENOENT. */
+/** Software walk of the domain's page table. @return 0 with *host and *prot, or -ENOENT. */
 int vtd_drv_lookup(struct vtd_domain *d, uint64_t iova, void **host, int *prot);
 /**
  * Queue IOTLB invalidations: page-selective (G=3, AM chosen to cover [iova, iova+npages)),
