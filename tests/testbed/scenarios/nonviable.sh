@@ -45,7 +45,7 @@ if tb_have vfmgr; then
 	if $V check >/tmp/out 2>&1; then tb_fail vfmgr-check-refuses "check passed: $(head -c 300 /tmp/out)"; else tb_ok vfmgr-check-refuses; fi
 	tb_info "check said: $(head -c 400 /tmp/out | tr '\n' ' ')"
 	tb_true vfmgr-check-names-members names_all
-	if $V assign vm-node0 --pf $PF --vf 0 >/tmp/out 2>&1; then tb_fail vfmgr-assign-refuses "assign succeeded"; else tb_ok vfmgr-assign-refuses; fi
+	if $V assign --pf $PF --vf 0 vm-node0 >/tmp/out 2>&1; then tb_fail vfmgr-assign-refuses "assign succeeded"; else tb_ok vfmgr-assign-refuses; fi
 	tb_info "assign said: $(head -c 400 /tmp/out | tr '\n' ' ')"
 	tb_true vfmgr-assign-names-members names_all
 else

@@ -27,10 +27,10 @@ if tb_have vfmgr; then
 	tb_eq status-vfs-on-node1 "$n" 4
 	# choose a VF for a domain confined to node 1 (honoured) and to node 0 (refused)
 	# the domains' nodes come from their libvirt XML (test driver file /etc/tb-node.xml)
-	tb_true numa-required-node1 $V assign vm-node1 --pf $PF
+	tb_true numa-required-node1 $V assign --pf $PF vm-node1
 	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
 	tb_eq numa-node1-owned "$(grep -cE '^\.pfs\[0\]\.vfs\[[0-9]+\]\.owner=vm-node1$' /tmp/status.gron)" 1
-	$V assign vm-node0 --pf $PF >/tmp/out 2>&1; rc=$?
+	$V assign --pf $PF vm-node0 >/tmp/out 2>&1; rc=$?
 	if [ $rc = 0 ]; then tb_fail numa-required-node0-refused "assign succeeded"; else tb_ok numa-required-node0-refused "rc=$rc $(head -c 200 /tmp/out | tr '\n' ' ')"; fi
 	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
 	tb_eq numa-node0-owns-nothing "$(grep -cE '\.owner=vm-node0$' /tmp/status.gron)" 0

@@ -46,7 +46,7 @@ if tb_have vfmgr; then
 	tb_eq vfmgr-vf-count "$(echo $VFS | wc -w)" 4
 	$V --json status >/tmp/status.json 2>/tmp/status.err
 	tb_gron /tmp/status.json >/tmp/status.gron || tb_fail vfmgr-status-json "not JSON: $(head -c 200 /tmp/status.json)"
-	g() { sed -n "s/^$(echo "$1" | sed 's/[][.]/\\&/g')=//p" /tmp/status.gron | head -1; }
+	g() { awk -v k="$1=" 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' /tmp/status.gron; }
 	# locate the PF entry
 	p=""; i=0
 	while [ -n "$(g ".pfs[$i].bdf")" ]; do [ "$(g ".pfs[$i].bdf")" = $PF ] && p=".pfs[$i]"; i=$((i + 1)); done
@@ -73,10 +73,11 @@ if tb_have vfmgr; then
 	fi
 	# assign one VF to a (pretend) domain, release it
 	vf0=$(echo $VFS | cut -d' ' -f1)
-	tb_true vfmgr-assign $V assign vm-node0 --pf $PF --vf 0
+	tb_true vfmgr-assign $V assign --pf $PF --vf 0 vm-node0
 	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
 	tb_eq vfmgr-assign-owner "$(g "$p.vfs[0].owner")" vm-node0
-	tb_true vfmgr-release $V release $PF/0
+	# (vfmgr(8) also documents "pf/index" as a target; the VF address is used here)
+	tb_true vfmgr-release $V release $vf0
 	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
 	tb_eq vfmgr-release-owner "$(g "$p.vfs[0].owner")" ""
 	# back to zero VFs
