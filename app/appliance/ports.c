@@ -222,6 +222,21 @@ vfapp_topo_internal(struct vfapp_topo *t, enum vfapp_wire wire, const char *tag,
 			 "is the EAL interrupt thread running? Try --wire ring");
 		return -ETIMEDOUT;
 	}
+	/*
+	 * A memif server can transmit only into slots its client has handed out, which
+	 * the client does in its receive path: poll each client once so the endpoints
+	 * can send before the appliance's first iteration.
+	 */
+	if (wire == WIRE_MEMIF) {
+		struct rte_mbuf *junk[VFAPP_BURST];
+		unsigned int p, n;
+
+		for (p = 0; p < VFAPP_NB_PORTS; p++) {
+			n = rte_eth_rx_burst(t->app_port[p], 0, junk, VFAPP_BURST);
+			if (n > 0)
+				rte_pktmbuf_free_bulk(junk, n);
+		}
+	}
 	return 0;
 }
 

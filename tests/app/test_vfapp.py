@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""End-to-end tests of the vfapp binary (suite 'app'): each case runs vfapp
+in the internal topology for about a second and checks its JSON record.
+Usage: test_vfapp.py VFAPP CASE [ROUTES_EXAMPLE]"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+VFAPP = sys.argv[1]
+CASE = sys.argv[2]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(args, tag, lcores="0", expect_rc=0, timeout=60):
+    eal = ["--no-huge", "-m", "512", "--no-pci", "-l", lcores,
+           "--file-prefix", "vfapp-t-%s-%d" % (tag, os.getpid()), "--log-level", "*:warning"]
+    cmd = [VFAPP] + eal + ["--"] + args
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != expect_rc:
+        print(p.stdout[-3000:], p.stderr[-3000:])
+    check(p.returncode == expect_rc, "%s: exit %d, want %d" % (" ".join(args), p.returncode, expect_rc))
+    rec = None
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            rec = json.loads(line)
+    return rec, p
+
+
+COMMON = ["--duration", "1", "--warmup", "0.2", "--json"]
+REQUIRED = ["strategy", "mode", "workload", "repetition", "backend", "duration_s", "packets",
+            "map_cycles", "unmap_cycles", "map_cycles_p99", "unmap_cycles_p99",
+            "invalidations_per_packet", "exits_per_packet", "stale_max_entries", "stale_max_ns",
+            "reuse_hits", "dma_faults", "drops", "retransmits", "mismatches", "rx_mode",
+            "inv_latency_ns", "vmexit_ns", "rss_kb", "hugepages_used"]
+
+
+def common_fields(rec, what):
+    check(rec is not None, what + ": no JSON record")
+    if rec is None:
+        return False
+    for k in REQUIRED:
+        check(k in rec, "%s: JSON lacks %s" % (what, k))
+    check(rec.get("dma_faults") == 0, what + ": dma_faults != 0")
+    check(rec.get("dma_mismatch") == 0, what + ": dma_mismatch != 0")
+    return True
+
+
+if CASE == "tcp":
+    # every byte in order under induced loss: the receiver checks each accepted
+    # segment against the stream pattern and the TCP checksum
+    rec, _ = run(["--workload", "TCP_STREAM", "--drop-every", "50", "--repetition", "7"] + COMMON, "tcp")
+    if common_fields(rec, "TCP_STREAM"):
+        t = rec["tcp"]
+        check(rec["repetition"] == 7, "repetition not echoed")
+        check(rec["goodput_gbps"] > 0, "goodput 0")
+        check(rec["retransmits"] > 0, "no retransmits under --drop-every 50")
+        check(rec["drops"]["induced"] > 0, "no induced drops counted")
+        check(t["corrupt_segments"] == 0, "corrupt segments")
+        check(t["checksum_errors"] == 0, "checksum errors")
+        check(t["bad_frames"] == 0, "bad frames")
+        check(t["bytes_received"] > 1000000, "less than 1 MB delivered")
+        check(t["bytes_received"] % t["mss"] == 0, "partial segment accepted")
+        check(t["bytes_acked"] <= t["bytes_received"], "sender saw ACK beyond received data")
+        check(rec["mismatches"] == 0, "mismatches")
+    rec, _ = run(["--workload", "TCP_STREAM"] + COMMON, "tcp2")
+    if common_fields(rec, "TCP_STREAM lossless"):
+        check(rec["retransmits"] == 0, "retransmits without loss")
+        check(rec["goodput_gbps"] > 0.1, "lossless goodput below 0.1 Gbit/s")
+elif CASE == "udp_rr":
+    rec, _ = run(["--workload", "UDP_RR", "--msg-size", "1"] + COMMON, "rr1")
+    if common_fields(rec, "UDP_RR"):
+        u = rec["udp_rr"]
+        check(rec["transactions_per_s"] > 1000, "fewer than 1000 trans/s")
+        check(u["transactions"] > 0, "no transactions")
+        check(rec["mismatches"] == 0, "mismatches")
+        lat = rec["latency_us"]
+        check(0 < lat["p50"] <= lat["p99"] <= lat["p999"], "latency percentiles not ordered")
+    rec, _ = run(["--workload", "UDP_RR", "--msg-size", "1000", "--drop-every", "97"] + COMMON, "rr2")
+    if common_fields(rec, "UDP_RR loss"):
+        check(rec["mismatches"] == 0, "mismatches under loss")
+        check(rec["udp_rr"]["timeouts"] > 0, "losses not noticed")
+        check(rec["udp_rr"]["transactions"] > 0, "no transactions under loss")
+elif CASE == "fwd":
+    for size in (64, 1500):
+        rec, _ = run(["--workload", "fwd", "--pkt-size", str(size)] + COMMON, "fwd%d" % size)
+        if common_fields(rec, "fwd %d" % size):
+            check(rec["mpps"] > 0.05, "fwd %d: below 0.05 Mpps" % size)
+            check(rec["gen"]["sink_bad_size"] == 0, "fwd %d: frames of the wrong size at the sink" % size)
+            check(rec["gen"]["sink_rx"] == rec["ports"][1]["tx"], "fwd %d: sink count != appliance tx" % size)
+            check(abs(rec["gbps"] - rec["mpps"] * size * 8 / 1000) < 0.01 * rec["gbps"] + 1e-6,
+                  "fwd %d: gbps inconsistent with mpps" % size)
+    rec, _ = run(["--workload", "fwd", "--wire", "ring"] + COMMON, "fwdring")
+    if common_fields(rec, "fwd ring"):
+        check(rec["mpps"] > 0.05, "fwd over ring wires: below 0.05 Mpps")
+elif CASE == "strategies":
+    names = ["off", "strict", "deferred", "optimistic", "persistent", "shared", "ring"]
+    for s in names:
+        rec, p = run(["--workload", "UDP_RR", "--strategy", s, "--duration", "0.5", "--warmup", "0.2",
+                      "--json"], "st-" + s)
+        if not common_fields(rec, "strategy " + s):
+            continue
+        check(rec["strategy"] == s, "strategy not echoed")
+        check(rec["udp_rr"]["transactions"] > 0, s + ": no transactions")
+        check(rec["mismatches"] == 0, s + ": mismatches")
+        if s == "off":
+            check(rec["invalidations_per_packet"] == 0, "off: invalidations")
+        else:
+            check(rec["dma_checked"], s + ": device DMA not checked through the IOMMU")
+            check(rec["maps"] > 0, s + ": no maps counted")
+        if s == "strict":
+            check(rec["invalidations_per_packet"] > 0, "strict: no invalidations per packet")
+            check(rec["map_cycles"] > 0 and rec["unmap_cycles"] > 0, "strict: map/unmap cycles 0")
+    for mode in ["trap-and-emulate", "sidecore"]:
+        rec, p = run(["--workload", "UDP_RR", "--strategy", "strict", "--mode", mode,
+                      "--duration", "0.5", "--warmup", "0.2", "--json"], "md-" + mode, lcores="0-1")
+        if common_fields(rec, "mode " + mode):
+            check(rec["mode"] == mode, "mode not echoed")
+            check(rec["udp_rr"]["transactions"] > 0, mode + ": no transactions")
+            if mode == "trap-and-emulate":
+                check(rec["exits_per_packet"] > 0, "trap-and-emulate: no exits")
+elif CASE == "cli":
+    _, p = run(["--help"], "help")
+    for opt in ["--workload", "--topology", "--wire", "--routes", "--strategy", "--mode", "--backend",
+                "--inv-latency-ns", "--vmexit-ns", "--vmm-lcore", "--duration", "--warmup", "--json",
+                "--repetition", "--drop-every", "--mss", "--window", "--msg-size", "--pkt-size",
+                "--rx-mode", "--endpoint-lcore", "--pool-cache", "--help"]:
+        check(opt in p.stdout, "--help does not list " + opt)
+    _, p = run(["--strategy", "bogus"], "bad1", expect_rc=1)
+    check("--strategy 'bogus'" in p.stderr, "bad strategy not named")
+    _, p = run(["--workload", "TCP_STREM"], "bad2", expect_rc=1)
+    check("--workload 'TCP_STREM'" in p.stderr and "UDP_RR" in p.stderr, "bad workload not explained")
+    _, p = run(["--duration", "abc"], "bad3", expect_rc=1)
+    check("--duration 'abc'" in p.stderr, "bad duration not named")
+    _, p = run(["--frobnicate"], "bad4", expect_rc=1)
+    check("--frobnicate" in p.stderr, "unknown option not named")
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+        f.write("port 0 mac 02:00:00:00:01:01\nroute 10.0.2.0/24 port 3 nexthop-mac 02:00:00:00:02:02\n")
+        bad = f.name
+    _, p = run(["--routes", bad, "--duration", "0.2"], "bad5", expect_rc=1)
+    check(bad + ":2: bad port '3'" in p.stderr, "routes error without file:line: " + p.stderr[-300:])
+    os.unlink(bad)
+    if len(sys.argv) > 3:
+        # the shipped example must load and route the internal topology's traffic
+        rec, p = run(["--routes", sys.argv[3], "--workload", "UDP_RR"] + COMMON, "example")
+        if common_fields(rec, "routes example"):
+            check(rec["udp_rr"]["transactions"] > 0, "example routes: no transactions")
+elif CASE == "rxmode":
+    for mode in ["posted", "remapped"]:
+        rec, p = run(["--workload", "UDP_RR", "--rx-mode", mode] + COMMON, "rx-" + mode, lcores="0-1")
+        if common_fields(rec, "rx-mode " + mode):
+            check(rec["rx_mode"] == mode, "rx_mode not echoed")
+            check(rec["udp_rr"]["transactions"] > 0, mode + ": no transactions")
+            check(rec["mismatches"] == 0, mode + ": mismatches")
+            check("vmm_wakeups_per_transaction" in rec, mode + ": no vmm_wakeups_per_transaction")
+            check(rec.get("halts", 0) > 0, mode + ": the appliance never halted")
+else:
+    print("unknown case", CASE)
+    sys.exit(2)
+
+print("%s: %d failures" % (CASE, len(failures)))
+sys.exit(1 if failures else 0)
