@@ -123,8 +123,9 @@ static int teardown(struct iova_ctx *c, struct centry **v, unsigned int n, unsig
 
 #define EVICT_MAX 64
 
-/* evict the oldest stale entries: while over quota (batch at a time) or older than timeout */
-static int evict(struct iova_ctx *c, unsigned int cpu, uint64_t now)
+/* evict the oldest stale entries: while more than quota would be stale with `incoming`
+ * more (batch at a time), and every entry older than the time limit */
+static int evict(struct iova_ctx *c, unsigned int cpu, uint64_t now, uint64_t incoming)
 {
 	struct cache *k = C(c);
 	int first = 0;
@@ -132,8 +133,8 @@ static int evict(struct iova_ctx *c, unsigned int cpu, uint64_t now)
 		struct centry *v[EVICT_MAX];
 		unsigned int n = 0;
 		uint64_t want = 0;
-		if (k->nstale > k->cfg.quota) {
-			want = k->nstale - k->cfg.quota;
+		if (k->nstale + incoming > k->cfg.quota) {
+			want = k->nstale + incoming - k->cfg.quota;
 			if (want < k->cfg.batch)
 				want = k->cfg.batch;
 		}
@@ -147,6 +148,7 @@ static int evict(struct iova_ctx *c, unsigned int cpu, uint64_t now)
 		}
 		if (!n)
 			return first;
+		incoming = 0;
 		int rc = teardown(c, v, n, cpu, true);
 		if (rc < 0 && !first)
 			first = rc;
@@ -189,7 +191,7 @@ int iova_cache_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsig
 		iova_htab_insert(&k->by_pfn, &e->by_pfn, e->pfn);
 	}
 	if (k->cfg.timeout_ns && k->lru_head)
-		evict(c, cpu, iova_now_ns());
+		evict(c, cpu, iova_now_ns(), 0);
 	return 0;
 }
 
@@ -213,12 +215,17 @@ int iova_cache_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int 
 				first = rc;
 			continue;
 		}
+		if (k->nstale >= k->cfg.quota) { /* make room first: never more than quota stale */
+			int rc = evict(c, cpu, iova_now_ns(), 1);
+			if (rc < 0 && !first)
+				first = rc;
+		}
 		e->t_stale = iova_now_ns();
 		lru_add_tail(k, e);
 		iova_stale_open(c, 1);
 	}
-	if (k->nstale > k->cfg.quota || (k->cfg.timeout_ns && k->lru_head)) {
-		int rc = evict(c, cpu, iova_now_ns());
+	if (k->cfg.timeout_ns && k->lru_head) {
+		int rc = evict(c, cpu, iova_now_ns(), 0);
 		if (rc < 0 && !first)
 			first = rc;
 	}
@@ -228,7 +235,7 @@ int iova_cache_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int 
 void iova_cache_poll(struct iova_ctx *c, unsigned int cpu, uint64_t now_ns)
 {
 	if (C(c)->lru_head)
-		evict(c, cpu, now_ns);
+		evict(c, cpu, now_ns, 0);
 }
 
 uint64_t iova_cache_oldest_stale(const struct iova_ctx *c)
