@@ -23,6 +23,8 @@
  *                            group is bound to vfio-pci.
  * Fault injection and logging: see README.md in this directory.
  */
+/* Define both the plain and the 64-bit names ourselves. */
+#undef _FILE_OFFSET_BITS
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -233,20 +235,27 @@ static int fault_for(const char *rel)
 	char buf[1024], *save = NULL, *tok;
 	int idx = 0, ret = 0;
 
+	static char last[1024];
+
 	if (!env || !*env)
 		return 0;
+	if (strcmp(last, env)) { /* a new fault specification: fresh counters */
+		snprintf(last, sizeof(last), "%s", env);
+		memset(fault_used, 0, sizeof(fault_used));
+	}
 	snprintf(buf, sizeof(buf), "%s", env);
 	for (tok = strtok_r(buf, ";", &save); tok && idx < MAXFAULT; tok = strtok_r(NULL, ";", &save), idx++) {
-		char *c1 = strchr(tok, ':');
+		/* <substr>:<action>[:<count>|*]; the substring may itself hold ':' (PCI addresses) */
+		char *c1 = NULL, *q;
+		for (q = tok; (q = strchr(q, ':')); q++)
+			if (q[1] == 'E' || !strncmp(q + 1, "hang=", 5))
+				c1 = q;
 		if (!c1)
 			continue;
 		*c1 = '\0';
-		char *act = c1 + 1, *c2 = strrchr(act, ':');
+		char *act = c1 + 1, *c2 = strchr(act, ':');
 		int count = 1;
-		if (c2 && c2 != act && strncmp(act, "hang=", 5) != 0) {
-			*c2 = '\0';
-			count = !strcmp(c2 + 1, "*") ? INT_MAX : atoi(c2 + 1);
-		} else if (c2 && !strncmp(act, "hang=", 5)) {
+		if (c2) {
 			*c2 = '\0';
 			count = !strcmp(c2 + 1, "*") ? INT_MAX : atoi(c2 + 1);
 		}
@@ -398,11 +407,25 @@ static void override_of(const char *devdir, char *out)
 		out[0] = '\0';
 }
 
-static bool probe_fails(const char *bdf)
+/* VFMGR_FAKE_PROBE_FAIL="<bdf>[@<driver>][,...]" or "*": that driver's probe of that device fails */
+static bool probe_fails(const char *bdf, const char *drv)
 {
-	const char *pf = getenv("VFMGR_FAKE_PROBE_FAIL");
+	const char *env = getenv("VFMGR_FAKE_PROBE_FAIL");
+	char buf[512], *save = NULL, *tok;
 
-	return pf && (strstr(pf, bdf) || !strcmp(pf, "*"));
+	if (!env || !*env)
+		return false;
+	if (!strcmp(env, "*"))
+		return true;
+	snprintf(buf, sizeof(buf), "%s", env);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *at = strchr(tok, '@');
+		if (at)
+			*at++ = '\0';
+		if (!strcmp(tok, bdf) && (!at || !strcmp(at, drv)))
+			return true;
+	}
+	return false;
 }
 
 /* pci_device_can_probe() + pci_match_device(): which driver would probe this device */
@@ -503,7 +526,7 @@ static void create_vf(const char *root, const char *pfdir, unsigned i)
 	if (autoprobe_on(pfdir)) {
 		char drv[64];
 		match_driver(root, vfdir, drv);
-		if (drv[0] && !probe_fails(vbdf))
+		if (drv[0] && !probe_fails(vbdf, drv))
 			do_bind(root, vfdir, drv);
 	}
 }
@@ -621,7 +644,7 @@ static int store_probe(const char *root, const char *val)
 	if (drv[0])
 		return 0;
 	match_driver(root, dd, drv);
-	if (drv[0] && !probe_fails(bdf))
+	if (drv[0] && !probe_fails(bdf, drv))
 		do_bind(root, dd, drv);
 	return 0;
 }
@@ -644,7 +667,7 @@ static int store_bind(const char *root, const char *drvdir, const char *val)
 	driver_of(dd, cur);
 	if (cur[0])
 		return EBUSY;
-	if (probe_fails(bdf))
+	if (probe_fails(bdf, drv))
 		return ENXIO;
 	do_bind(root, dd, drv);
 	return 0;
