@@ -49,9 +49,9 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ $quick = 1 ]; then
-	reps=${reps:-1} duration=${duration:-1} warmup=${warmup:-0.5}
+	reps=${reps:-1} duration=${duration:-0.6} warmup=${warmup:-0.3}
 else
-	reps=${reps:-3} duration=${duration:-2} warmup=${warmup:-0.5}
+	reps=${reps:-3} duration=${duration:-2} warmup=${warmup:-1}
 fi
 case $reps in ''|*[!0-9]*|0) echo "benchmarks/run.sh: --reps needs a positive integer" >&2; exit 2 ;; esac
 [ -n "$out" ] || out=benchmarks/results/$(date -u +%Y%m%dT%H%M%SZ)
@@ -81,31 +81,38 @@ build_tree "$build" || { log "build failed"; exit 1; }
 vfapp=$build/app/appliance/vfapp
 micro=$build/benchmarks/microbench/iova-microbench
 [ -x "$vfapp" ] || { log "no $vfapp after the build"; exit 1; }
-help=$("$vfapp" --help 2>&1 </dev/null | head -200)
-
-# Strategies the binary lists beyond ours (e.g. "strategies: off strict ... shadow").
-for s in $(printf '%s\n' "$help" | sed -n 's/.*[Ss]trategies[^:]*: *//p' | tr ',|' '  '); do
-	case " $STRATEGIES " in *" $s "*) ;; *) [[ $s =~ ^[a-z][a-z0-9-]*$ ]] && STRATEGIES="$STRATEGIES $s" ;; esac
+# vfapp's own options come after the EAL's: `vfapp EAL -- --help`.
+# shellcheck disable=SC2046
+help=$(timeout 30 "$vfapp" -l 0 --no-pci --no-huge -m 64 --file-prefix ${tag}_help \
+	--log-level=lib.eal:error -- --help 2>&1 </dev/null | head -200)
+# Strategies the binary lists beyond ours: "--strategy S   off|strict|...|ring [off]".
+for s in $(printf '%s\n' "$help" | grep -m1 -- '--strategy' | grep -oE '[a-z][a-z0-9_-]*(\|[a-z][a-z0-9_-]*)+' | tr '|' ' '); do
+	case " $STRATEGIES " in *" $s "*) ;; *) STRATEGIES="$STRATEGIES $s" ;; esac
 done
 [ -n "$only_s" ] && STRATEGIES=$only_s
 [ -n "$only_m" ] && MODES=$only_m
 [ -n "$only_w" ] && WORKLOADS=$only_w
 has_rx_mode=0; printf '%s\n' "$help" | grep -q -- '--rx-mode' && has_rx_mode=1
-has_ports=0; printf '%s\n' "$help" | grep -q -- 'ports' && has_ports=1
+has_ports=0; printf '%s\n' "$help" | grep -q -- '--topology.*ports\|^ *ports ' && has_ports=1
 
 # EAL: hugepages when enough are free, else --no-huge (decided once, recorded in results.json).
 free_hp=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 if [ "${free_hp:-0}" -ge 128 ] && [ -z "${VFB_NO_HUGE:-}" ]; then huge=1 mem="--in-memory"
-else huge=0 mem="--in-memory --no-huge -m 1024"; fi
+else huge=0 mem="--no-huge -m 1024"; fi  # --no-huge implies legacy memory: no --in-memory
 eal() { echo "-l 0-1 --no-pci --file-prefix ${tag}_$1 $mem --log-level=lib.eal:error"; }
 common="--inv-latency-ns $inv_ns --vmexit-ns $vmexit_ns"
+# The appliance and the endpoints run on lcore 0; the VMM / sidecore thread gets CPU 1 to
+# itself (unpinned, it competes with the datapath for CPU 0 and sidecore slows ~100x here).
+vmm_cpu=1
+printf '%s\n' "$help" | grep -q -- '--vmm-lcore' && common="$common --vmm-lcore $vmm_cpu"
 records=$out/logs/records.jsonl errors=$out/logs/errors.jsonl
 : >"$records"; : >"$errors"
 
-# last_json LOGFILE KIND EXTRA-JSON: print the log's last line starting with '{' as one
-# record with "kind" (and EXTRA fields) added; exit 1 if there is none or it is not JSON.
+# last_json LOGFILE KIND EXTRA-JSON [RECORDS-FILE]: the log's last line starting with '{' as
+# one record with "kind" (and EXTRA fields) added; appended to RECORDS-FILE when given, and
+# the headline figure printed, else the record printed. Exit 1 if there is none or not JSON.
 last_json() {
-	python3 - "$1" "$2" "${3:-}" <<'PY'
+	python3 - "$1" "$2" "${3:-}" "${4:-}" <<'PY'
 import json, sys
 last = None
 for ln in open(sys.argv[1], errors="replace"):
@@ -117,10 +124,20 @@ try:
     r = json.loads(last)
 except ValueError:
     sys.exit(1)
+if not isinstance(r, dict):
+    sys.exit(1)
 r["kind"] = sys.argv[2]
 if sys.argv[3]:
     r.update(json.loads(sys.argv[3]))
-print(json.dumps(r))
+if not sys.argv[4]:
+    print(json.dumps(r)); sys.exit(0)
+with open(sys.argv[4], "a") as f:
+    f.write(json.dumps(r) + "\n")
+for k, u, fm in (("goodput_gbps", "Gbit/s", "%.2f"), ("transactions_per_s", "trans/s", "%.0f"), ("mpps", "Mpps", "%.2f")):
+    if isinstance(r.get(k), (int, float)):
+        print((fm + " " + u) % r[k]); break
+else:
+    print("?")
 PY
 }
 # error WHAT LOGFILE: remember a failed run.
@@ -141,14 +158,19 @@ else:
     print("?")' "$1"
 }
 
-# run_vfapp NAME KIND EXTRA-JSON TIMEOUT-S ARGS...: run vfapp (retry once), append its record.
+# run_vfapp NAME KIND EXTRA-JSON TIMEOUT-S ARGS...: run vfapp (retry once), append its record
+# to $records and print its headline figure.
 run_vfapp() {
 	local name=$1 kind=$2 extra=$3 tmo=$4; shift 4
-	local lf=$out/logs/$name.log try rec
+	local lf=$out/logs/$name.log try rec t0 x
 	for try in 1 2; do
+		t0=$(date +%s%N)
 		# shellcheck disable=SC2046
 		timeout -k 3 "$tmo" "$vfapp" $(eal "$name") -- "$@" --json >"$lf" 2>&1 </dev/null
-		rec=$(last_json "$lf" "$kind" "$extra") && { echo "$rec" >>"$records"; echo "$rec"; return 0; }
+		t0=$(( ($(date +%s%N) - t0) / 10000000 ))
+		x=$(printf '"wall_s": %d.%02d' $((t0 / 100)) $((t0 % 100)))
+		if [ -n "$extra" ]; then x="${extra%\}}, $x}"; else x="{$x}"; fi
+		last_json "$lf" "$kind" "$x" "$records" && return 0
 		rm -rf /var/run/dpdk/${tag}_"$name"* 2>/dev/null
 	done
 	error "vfapp $*" "$lf"
@@ -168,7 +190,7 @@ for rep in $(seq 1 "$reps"); do
 				i=$((i + 1))
 				if rec=$(run_vfapp "m-$s-$m-$w-$rep" matrix "" "$tmo_run" --workload "$w" --strategy "$s" \
 					--mode "$m" --duration "$duration" --warmup "$warmup" --repetition "$rep" $common); then
-					printf '[%d/%d] %s %s %s rep %d: %s\n' $i $total "$s" "$m" "$w" "$rep" "$(figure "$rec")"
+					printf '[%d/%d] %s %s %s rep %d: %s\n' $i $total "$s" "$m" "$w" "$rep" "$rec"
 				else
 					printf '[%d/%d] %s %s %s rep %d: FAILED (see %s)\n' $i $total "$s" "$m" "$w" "$rep" "logs/m-$s-$m-$w-$rep.log"
 				fi
@@ -182,8 +204,15 @@ log "matrix done in $(( $(date +%s) - t_matrix )) s"
 tsc_hz=""
 if [ -x "$micro" ]; then
 	log "microbenchmark"
-	mq=""; [ $quick = 1 ] && "$micro" --help 2>&1 | grep -q -- '--quick' && mq=--quick
-	if timeout -k 3 300 "$micro" --json $mq $common >"$out/logs/microbench.log" 2>&1 </dev/null ||
+	mhelp=$("$micro" --help 2>&1 </dev/null)
+	margs="--inv-latency-ns $inv_ns --vmexit-ns $vmexit_ns"
+	printf '%s\n' "$mhelp" | grep -q -- '--vmm-cpu' && margs="$margs --vmm-cpu $vmm_cpu"
+	if [ $quick = 1 ]; then
+		printf '%s\n' "$mhelp" | grep -q -- '--iterations' && margs="$margs --iterations 5000"
+		printf '%s\n' "$mhelp" | grep -q -- '--max-seconds' && margs="$margs --max-seconds 1"
+	fi
+	# microbench thread on CPU 0, its VMM / sidecore thread on CPU 1 (as for vfapp)
+	if timeout -k 3 400 taskset -c 0 "$micro" --json $margs >"$out/logs/microbench.log" 2>&1 </dev/null ||
 		grep -q '"kind" *: *"microbench"' "$out/logs/microbench.log"; then
 		grep '^{' "$out/logs/microbench.log" | grep '"kind" *: *"microbench"' >>"$records"
 		tsc_hz=$(grep '"kind" *: *"machine"' "$out/logs/microbench.log" | tail -1 |
@@ -206,7 +235,7 @@ if [ $peers = 1 ]; then
 			if rec=$(run_vfapp "p-fwd-$sz-$rep" peer "{\"tool\":\"vfapp\",\"fwd_mode\":\"fwd\",\"ports\":\"net_memif\",\"pkt_size\":$sz}" \
 				"$tmo_run" --workload fwd --strategy off --mode native --pkt-size "$sz" \
 				--duration "$pdur" --warmup "$warmup" --repetition "$rep" $common); then
-				log "vfapp fwd $sz B rep $rep: $(figure "$rec")"
+				log "vfapp fwd $sz B rep $rep: $rec"
 			fi
 			for f in io mac; do
 				nh=""; [ $huge = 0 ] && nh=--no-huge
@@ -234,17 +263,20 @@ if [ $peers = 1 ]; then
 		benchmarks/peers/netns.sh direct down
 	else error "netns direct up" "$out/logs/netns-direct.log"; fi
 
-	# Real peers through the appliance on af_xdp (or af_packet) ports on the root-side veths.
+	# Real peers through the appliance on af_xdp (or af_packet) ports on the root-side veths;
+	# in the full run also dpdk-testpmd (mac forwarding) in the same place, for reference.
 	if [ $has_ports = 1 ]; then
-		rp_cells="off:native"
-		[ $quick = 0 ] && rp_cells="off:native strict:native optimistic:sidecore"
+		rp_cells="vfapp:off:native"
+		[ $quick = 0 ] && rp_cells="vfapp:off:native vfapp:strict:native vfapp:optimistic:sidecore testpmd:off:native"
 		for cell in $rp_cells; do
-			benchmarks/peers/realpeer.sh --vfapp "$vfapp" --strategy "${cell%%:*}" --mode "${cell#*:}" \
+			IFS=: read -r fw st md <<<"$cell"
+			rl=$out/logs/realpeer-$fw-$st-$md.log n0=$(wc -l <"$records")
+			benchmarks/peers/realpeer.sh --forwarder "$fw" --vfapp "$vfapp" --strategy "$st" --mode "$md" \
 				--duration "$((pdur + 1))" --logdir "$out/logs" --prefix "${tag}_rp" --eal-mem "$mem" \
-				--extra-args "$common" >>"$records" 2>"$out/logs/realpeer-${cell%%:*}-${cell#*:}.log" ||
-				error "realpeer ${cell}" "$out/logs/realpeer-${cell%%:*}-${cell#*:}.log"
-			grep -h '"realpeer"' "$records" | grep "\"strategy\": \"${cell%%:*}\"" | tail -2 | while read -r r; do
-				log "realpeer $cell $(echo "$r" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["tool"], r["path"])'): $(figure "$r")"; done
+				--extra-args "$common" >>"$records" 2>"$rl" || error "realpeer $cell" "$rl"
+			tail -n +$((n0 + 1)) "$records" | grep -E '"tool": "(iperf3|sockperf)"' | while read -r r; do
+				log "realpeer $fw $st/$md $(echo "$r" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["tool"], r["path"])'): $(figure "$r")"
+			done
 		done
 	else
 		error "vfapp --help lists no --topology ports: real-peer section skipped" ""
@@ -259,7 +291,7 @@ if [ $has_rx_mode = 1 ]; then
 		for rx in poll posted remapped; do
 			if rec=$(run_vfapp "irq-$rx-$rep" irq "" "$tmo_run" --workload UDP_RR --strategy off --mode native \
 				--rx-mode "$rx" --duration "$pdur" --warmup "$warmup" --repetition "$rep" $lowload $common); then
-				log "rx-mode $rx rep $rep: $(figure "$rec")"
+				log "rx-mode $rx rep $rep: $rec"
 			fi
 		done
 	done

@@ -80,7 +80,7 @@ for pmd in $pmds; do
 	else
 		timeout -k 3 "$life" "$vfapp" -l 0-1 --no-pci --file-prefix "${prefix}_$pmd" $mem $vdevs -- \
 			--topology ports --routes "$routes" --workload fwd --strategy "$strategy" --mode "$mode" \
-			--duration $((life - 4)) --warmup 0 --json $extra </dev/null >"$flog" 2>&1 &
+			--duration 0 --warmup 0 --json $extra </dev/null >"$flog" 2>&1 &
 	fi
 	fpid=$!
 	up=0
