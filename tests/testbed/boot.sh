@@ -45,7 +45,7 @@ vmlinux=$("$here/mkinitramfs.sh" vmlinux) || exit 1
 base=$("$here/mkinitramfs.sh" base) || exit 1
 # guest helper programs (tests/testbed/*.c), compiled once into the cache
 helpers=$("$here/mkinitramfs.sh" helpers) || exit 1
-extra_args=(--file "$script" /tb/scenario.sh --file "$here/guest/tb-node.xml" /etc/tb-node.xml)
+extra_args=(--file "$script" /tb/scenario.sh --file "$here/guest/tb-node.xml" /etc/tb-node.xml --file "$here/guest/tb-routes.conf" /etc/tb-routes.conf)
 for h in $helpers; do extra_args+=(--bin "$(basename "$h")" "$h"); done
 [ $dpdk = 1 ] && extra_args+=(--dpdk)
 "$here/mkinitramfs.sh" extra "$workdir/extra.cpio.gz" "${extra_args[@]}" "${bins[@]}" || exit 1
@@ -76,6 +76,16 @@ e1000e) dev="-device pcie-root-port,id=rp1,chassis=1,slot=1 -device pcie-root-po
 	     -netdev hubport,id=h0,hubid=0 -device e1000e,netdev=h0,bus=rp1,mac=52:54:00:00:00:01
 	     -netdev hubport,id=h1,hubid=0 -device e1000e,netdev=h1,bus=rp2,mac=52:54:00:00:00:02"
 	mem=1536M; cmdline="$cmdline hugepages=192" ;;
+e1000e-gen) # generator g0 and appliance port a0 on hub 0; appliance port a1 and sink g1 on hub 1
+	dev=""
+	i=1
+	for n in g0:0:0a a0:0:0b a1:1:0c g1:1:0d; do
+		IFS=: read -r nm hub mac <<<"$n"
+		dev="$dev -device pcie-root-port,id=rp$i,chassis=$i,slot=$i
+		     -netdev hubport,id=$nm,hubid=$hub -device e1000e,netdev=$nm,bus=rp$i,mac=52:54:00:00:00:$mac"
+		i=$((i + 1))
+	done
+	mem=1536M; cmdline="$cmdline hugepages=256" ;;
 *) echo "boot.sh: unknown topology $topo" >&2; exit 2 ;;
 esac
 trace_args=()
@@ -105,8 +115,8 @@ echo "TB-HOST scenario=$scen topo=$topo qemu_rc=$qrc seconds=$secs workdir=$work
 [ -s "$workdir/qemu.stderr" ] && sed 's/^/qemu: /' "$workdir/qemu.stderr" | head -20
 python3 "$here/parse.py" verdict "$workdir/console.log"
 rc=$?
-post=$here/scenarios/$scen.post.py
-if [ $rc != 1 ] && [ -f "$post" ]; then
-	python3 "$post" "$workdir" || rc=1
+# measuring scenarios: join the rows with QEMU's trace (needs --trace, see rows.py)
+if [ $rc != 1 ] && grep -q '^# post: rows' "$script" && [ -f "$workdir/trace.log" ]; then
+	python3 "$here/rows.py" "$workdir" || rc=1
 fi
 exit $rc

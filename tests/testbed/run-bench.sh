@@ -35,43 +35,25 @@ bins="$(findbin iova-vfio-probe benchmarks/microbench/iova-vfio-probe) $(findbin
 testpmd=$(command -v dpdk-testpmd || true)
 if [ $quick = 1 ]; then iters=200 secs=1; else iters=2000 secs=3; fi
 work=$out/testbed-work
+trace="--trace vtd_inv_desc_iotlb* --trace vtd_inv_desc_cc* --trace pci_cfg_write --trace vtd_dmar_fault"
+set -f   # the trace patterns are not globs
 rc=0
 echo "testbed: build=${build:-none} binaries:${bins:- none}" >&2
 # shellcheck disable=SC2086
 "$here/boot.sh" --scenario vfiomap --quiet --workdir "$work/vfiomap" --append "tb.iters=$iters" \
-	--trace 'vtd_inv_desc*' --trace pci_cfg_write --trace vtd_dmar_fault $bins >&2 || [ $? = 77 ] || rc=1
+	$trace $bins >&2 || [ $? = 77 ] || rc=1
 # shellcheck disable=SC2086
 "$here/boot.sh" --scenario appliance --quiet --workdir "$work/appliance" --dpdk --timeout 300 \
-	--append "tb.seconds=$secs" ${testpmd:+--bin dpdk-testpmd $testpmd} $bins >&2 || [ $? = 77 ] || rc=1
+	--append "tb.seconds=$secs" $trace ${testpmd:+--bin dpdk-testpmd $testpmd} $bins >&2 || [ $? = 77 ] || rc=1
 python3 - "$work" "$out" "$quick" <<'PY'
 import json, os, subprocess, sys
 work, out, quick = sys.argv[1], sys.argv[2], sys.argv[3] == '1'
 here = os.path.dirname(os.path.abspath(sys.argv[0])) if False else None
 recs = []
-vj = os.path.join(work, 'vfiomap', 'vfiomap.json')
-if os.path.exists(vj):
-    for r in json.load(open(vj))['records']:
-        r['workload'] = 'map-unmap 4KiB'
-        recs.append(r)
-cons = os.path.join(work, 'appliance', 'console.log')
-if os.path.exists(cons):
-    for ln in open(cons, errors='replace'):
-        if 'TB-RESULT ' not in ln:
-            continue
-        kv = dict(w.split('=', 1) for w in ln.split('TB-RESULT ', 1)[1].split() if '=' in w)
-        if kv.get('name') not in ('testpmd', 'vfapp'):
-            continue
-        r = {'kind': 'testbed', 'strategy': kv.get('strategy'), 'mode': 'trap-and-emulate (real QEMU VT-d)',
-             'workload': 'fwd ' + kv['name'] + ' 2x e1000e', 'map_ns': None, 'unmap_ns': None, 'invalidations': None}
-        for k, v in kv.items():
-            if k in ('name', 'strategy'):
-                continue
-            try:
-                r[k] = int(v)
-            except ValueError:
-                try: r[k] = float(v)
-                except ValueError: r[k] = v
-        recs.append(r)
+for sc in ('vfiomap', 'appliance'):
+    p = os.path.join(work, sc, 'rows.json')
+    if os.path.exists(p):
+        recs += json.load(open(p))['records']
 for r in recs:
     r['quick'] = quick
     r['env'] = 'QEMU 7.2 TCG, q35, intel-iommu caching-mode=on, Linux 6.1 guest'
@@ -82,12 +64,21 @@ with open(os.path.join(out, 'testbed.md'), 'w') as m:
     m.write('## Real trap-and-emulate (QEMU VT-d, caching mode, TCG)\n\n')
     m.write('Linux 6.1 guest under QEMU 7.2 TCG; VFIO type1 through the emulated intel-iommu; '
             'invalidations = IOTLB invalidation descriptors QEMU trapped (trace vtd_inv_desc_iotlb_*). '
-            'TCG timings vary ~30 % between runs: compare rows of one run only.\n\n')
-    m.write('| workload | strategy | map ns | unmap ns | maps | unmaps | IOTLB inv. | inv./unmap | page / domain / global | pps |\n')
+            'TCG timings vary ~30 % between runs: compare rows of one run only. map/unmap in ns per call '
+            '(map-unmap rows) or TSC cycles (vfapp rows); pps = forwarded packets per second.\n\n')
+    m.write('| workload | strategy | map | unmap | maps | unmaps | IOTLB inv. | inv./unmap | page / domain / global | pps |\n')
     m.write('|---|---|---:|---:|---:|---:|---:|---:|---|---:|\n')
     for r in recs:
-        pps = r.get('kpps')
-        pps = f'{pps} k' if pps is not None else (f(r.get('pps')) if r.get('pps') is not None else '-')
+        if r.get('mpps') is not None:
+            pps = f"{r['mpps'] * 1000:.1f} k"
+        elif r.get('rx_pps') is not None:
+            pps = f"{r['rx_pps'] / 1000:.1f} k"
+        else:
+            pps = '-'
+        if r.get('map_ns') is None and r.get('map_cycles') is not None:
+            r = dict(r, map_ns=f"{r['map_cycles']} cyc", unmap_ns=f"{r['unmap_cycles']} cyc")
+        if r.get('maps') is None and r.get('lib_maps') is not None:
+            r = dict(r, maps=r['lib_maps'], unmaps=r['lib_unmaps'])
         inv3 = '-' if r.get('iotlb_pages') is None else f"{r['iotlb_pages']} / {r['iotlb_domain']} / {r['iotlb_global']}"
         m.write(f"| {r['workload']} | {r['strategy']} | {f(r.get('map_ns'))} | {f(r.get('unmap_ns'))} | {f(r.get('maps'))} | "
                 f"{f(r.get('unmaps'))} | {f(r.get('invalidations'))} | {f(r.get('invalidations_per_unmap'), 2)} | {inv3} | {pps} |\n")

@@ -1,8 +1,9 @@
 # topo: nvme-acs
+# post: rows
 # Scenario 5: real VFIO map/unmap through a VF's IOMMU group under QEMU's emulated VT-d
 # (caching mode: every guest invalidation traps to QEMU). Section 0 of the trace is the raw
 # VFIO baseline (tb-vfio-map); sections 1.. are iova-vfio-probe, one per strategy.
-# The host side (vfiomap.post.py) counts vtd_inv_desc_* trace events per section.
+# The host side (rows.py) counts vtd_inv_desc_* trace events per section.
 . /etc/tb-lib.sh; . /etc/tb-sriov.sh
 ITERS=${TB_ITERS:-1000}
 modprobe vfio-pci; modprobe vfio_iommu_type1
@@ -28,7 +29,7 @@ fi
 tb_mark 1
 sec=1
 if tb_have iova-vfio-probe; then
-	STRATS=${TB_STRATEGIES:-"off strict deferred optimistic persistent shared ring"}
+	STRATS=$(echo "${TB_STRATEGIES:-off strict deferred optimistic persistent shared ring}" | tr , " ")
 	PAGES=100; ROUNDS=$(( (ITERS + PAGES - 1) / PAGES ))
 	for s in $STRATS; do
 		tb_mark $sec
