@@ -203,10 +203,11 @@ vfapp_topo_internal(struct vfapp_topo *t, enum vfapp_wire wire, const char *tag,
 	}
 	if (ret != 0)
 		return ret;
+	/* servers (the endpoints) fully started before their clients connect in dev_start */
 	if ((ret = vfapp_port_setup(t->ep_a, ep_pool, err, errlen)) != 0 ||
+	    (ret = vfapp_port_setup(t->ep_b, ep_pool, err, errlen)) != 0 ||
 	    (ret = vfapp_port_setup(t->app_port[0], app_pool, err, errlen)) != 0 ||
-	    (ret = vfapp_port_setup(t->app_port[1], app_pool, err, errlen)) != 0 ||
-	    (ret = vfapp_port_setup(t->ep_b, ep_pool, err, errlen)) != 0)
+	    (ret = vfapp_port_setup(t->app_port[1], app_pool, err, errlen)) != 0)
 		return ret;
 	rte_eth_macaddr_get(t->ep_a, &t->ep_a_mac);
 	rte_eth_macaddr_get(t->ep_b, &t->ep_b_mac);
@@ -247,10 +248,17 @@ vfapp_topo_close(struct vfapp_topo *t)
 	uint16_t all[4] = {t->app_port[0], t->app_port[1], t->ep_a, t->ep_b};
 	unsigned int i;
 
+	/*
+	 * One at a time, letting the EAL interrupt thread handle the peer's side of each
+	 * memif disconnect first: with both ends in one process, a stop racing the
+	 * interrupt thread's disconnect handling of the same connection can crash memif.
+	 */
 	for (i = 0; i < 4; i++) {
 		rte_eth_dev_stop(all[i]);
-		rte_eth_dev_close(all[i]);
+		rte_delay_us_sleep(20000);
 	}
+	for (i = 0; i < 4; i++)
+		rte_eth_dev_close(all[i]);
 }
 
 void
