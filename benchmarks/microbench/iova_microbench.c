@@ -7,7 +7,11 @@
  * Strategy 'off' is the 0-cost reference (no IOMMU).
  *
  *   iova-microbench [--iterations N] [--strategy S] [--mode M] [--inv-latency-ns NS]
- *                   [--vmexit-ns NS] [--vmm-cpu CPU] [--max-seconds S] [--json]
+ *                   [--vmexit-ns NS] [--vmm-cpu auto|any|CPU] [--max-seconds S] [--json]
+ *
+ * --vmm-cpu auto (default) pins this thread to its first allowed CPU, runs the
+ * trap-and-emulate VMM thread on the same CPU (an exit runs on the vCPU's core) and the
+ * sidecore on the next allowed CPU (a core of its own, as in the paper).
  *
  * Output: a table (median and p99 cycles per map / unmap, plus exits, waits and
  * invalidations per iteration); with --json one line per (strategy, mode)
@@ -15,6 +19,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +34,9 @@ struct opts {
 	unsigned long iterations;
 	int strategy, mode;        /* -1 = all */
 	uint64_t inv_latency_ns, vmexit_ns;
-	int vmm_cpu;
+	int vmm_cpu;               /* -2 auto, -1 any, else CPU */
+	int guest_cpu;             /* auto: where this thread was pinned, -1 if not */
+	int side_cpu;              /* auto: the sidecore's CPU, -1 if there is none */
 	double max_seconds;        /* per cell */
 	bool json;
 };
@@ -53,6 +61,19 @@ static uint64_t pct(uint64_t *v, unsigned long n, double q)
 	return v[i];
 }
 
+/* auto: trap-and-emulate handles the exit on the guest's own CPU (a VM exit runs on the
+ * vCPU's core); sidecore gets the next CPU to itself, as in the vIOMMU paper. */
+static int vmm_cpu_for(const struct opts *o, int mode)
+{
+	if (o->vmm_cpu != -2)
+		return o->vmm_cpu;
+	if (o->guest_cpu < 0)
+		return -1;
+	if (mode == IOVA_MODE_TRAP_EMULATE)
+		return o->guest_cpu;
+	return o->side_cpu;
+}
+
 static int run_cell(const struct opts *o, int strategy, int mode, uint64_t tsc_hz, struct cell *out)
 {
 	struct vtd_soft_params vp;
@@ -67,7 +88,7 @@ static int run_cell(const struct opts *o, int strategy, int mode, uint64_t tsc_h
 	iova_ctx_default_params(&p);
 	p.strategy = strategy;
 	p.mode = mode;
-	p.mode_params.vmm_cpu = o->vmm_cpu;
+	p.mode_params.vmm_cpu = vmm_cpu_for(o, mode);
 	p.mode_params.vmexit_ns = o->vmexit_ns;
 	p.nb_cpus = 1;
 	struct iova_ctx *c = iova_ctx_create(&p, phys);
@@ -140,7 +161,7 @@ out:
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: iova-microbench [--iterations N (20000)] [--strategy S] [--mode M]\n"
-		"         [--inv-latency-ns NS (%u)] [--vmexit-ns NS (0)] [--vmm-cpu CPU (-1)]\n"
+		"         [--inv-latency-ns NS (%u)] [--vmexit-ns NS (0)] [--vmm-cpu auto|any|CPU (auto)]\n"
 		"         [--max-seconds S per cell (4)] [--json]\n"
 		"strategies: off strict deferred optimistic persistent shared ring\n"
 		"modes: native trap-and-emulate sidecore\n", VTD_DEFAULT_INV_LATENCY_NS);
@@ -160,7 +181,8 @@ static int parse_u64(const char *s, uint64_t *v)
 int main(int argc, char **argv)
 {
 	struct opts o = { .iterations = 20000, .strategy = -1, .mode = -1,
-			  .inv_latency_ns = VTD_DEFAULT_INV_LATENCY_NS, .vmm_cpu = -1, .max_seconds = 4 };
+			  .inv_latency_ns = VTD_DEFAULT_INV_LATENCY_NS, .vmm_cpu = -2, .guest_cpu = -1,
+			  .side_cpu = -1, .max_seconds = 4 };
 	static const struct option lo[] = {
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "strategy", required_argument, NULL, 's' },
@@ -211,11 +233,17 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'c':
-			if (parse_u64(optarg, &v) || v > 4095) {
-				fprintf(stderr, "iova-microbench: --vmm-cpu '%s': want a CPU number\n", optarg);
+			if (!strcmp(optarg, "auto")) {
+				o.vmm_cpu = -2;
+			} else if (!strcmp(optarg, "any")) {
+				o.vmm_cpu = -1;
+			} else if (parse_u64(optarg, &v) || v >= CPU_SETSIZE) {
+				fprintf(stderr, "iova-microbench: --vmm-cpu '%s': want auto, any or a CPU number\n",
+					optarg);
 				return 2;
+			} else {
+				o.vmm_cpu = (int)v;
 			}
-			o.vmm_cpu = (int)v;
 			break;
 		case 't':
 			o.max_seconds = strtod(optarg, NULL);
@@ -241,12 +269,37 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (o.vmm_cpu == -2) {
+		/* pin this (guest) thread to its first allowed CPU; the sidecore takes the next */
+		cpu_set_t set;
+		if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+			for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+				if (!CPU_ISSET(cpu, &set))
+					continue;
+				if (o.guest_cpu < 0)
+					o.guest_cpu = cpu;
+				else if (o.side_cpu < 0)
+					o.side_cpu = cpu;
+			}
+			if (o.guest_cpu >= 0) {
+				cpu_set_t one;
+				CPU_ZERO(&one);
+				CPU_SET(o.guest_cpu, &one);
+				if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) != 0)
+					o.guest_cpu = o.side_cpu = -1;
+			}
+		}
+	}
 	uint64_t tsc_hz = iova_tsc_hz(100);
 	FILE *tab = o.json ? stderr : stdout;
 	fprintf(tab, "# iova-microbench: cycles per 4 KiB page, map then unmap, %lu iterations, "
 		"soft VT-d inv_latency %llu ns, vmexit %llu ns, TSC %.1f MHz\n",
 		o.iterations, (unsigned long long)o.inv_latency_ns, (unsigned long long)o.vmexit_ns,
 		(double)tsc_hz / 1e6);
+	fprintf(tab, "# guest thread on CPU %d; VMM thread: %s\n", o.guest_cpu,
+		o.vmm_cpu == -2 ? (o.guest_cpu < 0 ? "unpinned" :
+				   "trap-and-emulate on the guest CPU, sidecore on the next CPU")
+		: o.vmm_cpu == -1 ? "unpinned" : "pinned by --vmm-cpu");
 	fprintf(tab, "%-11s %-17s %9s %9s %9s %9s %9s %7s %7s %7s %7s\n", "strategy", "mode",
 		"map p50", "unmap p50", "sum p50", "map p99", "unmap p99", "exits/i", "waits/i", "inv/i", "iters");
 	int failed = 0;
@@ -271,7 +324,7 @@ int main(int argc, char **argv)
 				(double)cl.st.invalidations / it, cl.iterations);
 			if (o.json) {
 				json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-						      " s:I, s:I, s:I, s:I, s:I}",
+						      " s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
 					"kind", "microbench", "strategy", iova_strategy_name(s),
 					"mode", iova_mode_name(m), "backend", "soft",
 					"map_cycles", (json_int_t)cl.map_p50, "unmap_cycles", (json_int_t)cl.unmap_p50,
@@ -283,7 +336,8 @@ int main(int argc, char **argv)
 					"exits", (json_int_t)cl.st.exits, "waits", (json_int_t)cl.st.waits,
 					"invalidations", (json_int_t)cl.st.invalidations,
 					"reuse_hits", (json_int_t)cl.st.reuse_hits,
-					"stale_max_entries", (json_int_t)cl.st.stale_max_entries);
+					"stale_max_entries", (json_int_t)cl.st.stale_max_entries,
+					"guest_cpu", o.guest_cpu, "vmm_cpu", m == IOVA_MODE_NATIVE ? -1 : vmm_cpu_for(&o, m));
 				if (j) {
 					json_dumpf(j, stdout, JSON_COMPACT);
 					fputc('\n', stdout);
