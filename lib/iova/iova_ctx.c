@@ -214,13 +214,14 @@ int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int pro
 {
 	if (!c || !host || !iova || !len || !prot_ok(prot))
 		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		if (!host[i])
+			return -EINVAL;
 	for (unsigned int done = 0; done < n;) {
 		unsigned int k = n - done < BULK_CHUNK ? n - done : BULK_CHUNK;
 		struct iova_req r[BULK_CHUNK];
 		uint64_t pages = 0;
 		for (unsigned int i = 0; i < k; i++) {
-			if (!host[done + i])
-				return -EINVAL; /* earlier chunks: see rollback below */
 			to_req(&r[i], host[done + i], len, prot);
 			pages += r[i].npages;
 		}
