@@ -162,6 +162,88 @@ elif CASE == "rxmode":
             check(rec["mismatches"] == 0, mode + ": mismatches")
             check("vmm_wakeups_per_transaction" in rec, mode + ": no vmm_wakeups_per_transaction")
             check(rec.get("halts", 0) > 0, mode + ": the appliance never halted")
+elif CASE == "ports":
+    # --topology ports on af_packet over veths toward two network namespaces:
+    # kernel UDP from ns a to ns b must cross the appliance (MAC rewrite to the
+    # real peers, TTL - 1 observed by the receiver)
+    import shutil
+    import socket
+    import time
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        print("SKIP: needs root and iproute2")
+        sys.exit(77)
+    tag = "%x" % (os.getpid() & 0xffff)
+    na, nb, va, vb = "vfapp-%sa" % tag, "vfapp-%sb" % tag, "vfa%s" % tag, "vfb%s" % tag
+
+    def sh(cmd, ok=False):
+        p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+        if p.returncode != 0 and not ok:
+            raise RuntimeError("%s: %s" % (cmd, p.stderr.strip()))
+        return p.stdout.strip()
+
+    proc = None
+    try:
+        for ns, veth, ip_, gw in ((na, va, "10.0.1.2", "10.0.1.1"), (nb, vb, "10.0.2.2", "10.0.2.1")):
+            sh("ip netns add %s" % ns)
+            sh("ip link add %s0 type veth peer name %s1 netns %s" % (veth, veth, ns))
+            sh("ip link set %s0 up" % veth)
+            sh("ip -n %s addr add %s/24 dev %s1" % (ns, ip_, veth))
+            sh("ip -n %s link set %s1 up" % (ns, veth))
+            sh("ip -n %s route add default via %s" % (ns, gw))
+            sh("ip -n %s neigh replace %s lladdr %s dev %s1 nud permanent"
+               % (ns, gw, open("/sys/class/net/%s0/address" % veth).read().strip(), veth))
+            sh("ethtool -K %s0 tx off tso off gso off gro off" % veth, ok=True)
+            sh("ip netns exec %s ethtool -K %s1 tx off tso off gso off gro off" % (ns, veth), ok=True)
+        mac_a = sh("ip netns exec %s cat /sys/class/net/%s1/address" % (na, va))
+        mac_b = sh("ip netns exec %s cat /sys/class/net/%s1/address" % (nb, vb))
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            f.write("route 10.0.1.0/24 port 0 nexthop-mac %s\nroute 10.0.2.0/24 port 1 nexthop-mac %s\n"
+                    % (mac_a, mac_b))
+            routes = f.name
+        eal = ["--no-huge", "-m", "512", "--no-pci", "-l", "0", "--file-prefix", "vfapp-t-ports-%d" % os.getpid(),
+               "--log-level", "*:warning", "--vdev", "net_af_packet0,iface=%s0" % va,
+               "--vdev", "net_af_packet1,iface=%s0" % vb]
+        proc = subprocess.Popen([VFAPP] + eal + ["--", "--topology", "ports", "--workload", "fwd", "--routes",
+                                routes, "--duration", "4", "--warmup", "0", "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        recv = subprocess.Popen(["ip", "netns", "exec", nb, "python3", "-c", """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 12, 1)  # IP_RECVTTL
+s.bind(("10.0.2.2", 9999)); s.settimeout(3); n = 0; ttls = set()
+try:
+    while n < 50:
+        d, anc, fl, a = s.recvmsg(2048, 64)
+        for lvl, typ, data in anc:
+            if typ == socket.IP_TTL: ttls.add(int.from_bytes(data[:4], "little"))
+        n += d == b"vfapp-%d" % n and 1 or 0
+except socket.timeout:
+    pass
+print(n, sorted(ttls))
+"""], stdout=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        sh("ip netns exec %s python3 -c 'import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+           "for i in range(50):\n s.sendto(b\"vfapp-%%d\" %% i, (\"10.0.2.2\", 9999)); time.sleep(0.002)'" % na)
+        out, _ = recv.communicate(timeout=10)
+        n, ttls = out.split(" ", 1)
+        check(int(n) == 50, "ports: ns b received %s of 50 in-order datagrams" % n)
+        check(ttls.strip() == "[63]", "ports: TTL seen by the receiver %s, want [63]" % ttls.strip())
+        out, err = proc.communicate(timeout=20)
+        proc = None
+        rec = None
+        for line in out.splitlines():
+            if line.startswith("{"):
+                rec = json.loads(line)
+        check(rec is not None and rec["forwarded"] >= 50, "ports: appliance forwarded < 50")
+        if rec:
+            check(rec["topology"] == "ports" and rec["mpps"] > 0, "ports: record lacks rate")
+        os.unlink(routes)
+    finally:
+        if proc is not None:
+            proc.kill()
+        for ns, veth in ((na, va), (nb, vb)):
+            sh("ip link del %s0" % veth, ok=True)
+            sh("ip netns del %s" % ns, ok=True)
 else:
     print("unknown case", CASE)
     sys.exit(2)
