@@ -5,6 +5,8 @@
  * never; the VMM rejects malformed guest descriptors (IQE) and the guest recovers.
  */
 #include "test_common.h"
+#include <pthread.h>
+
 #include "vtd_defs.h"
 
 #define LAT 200
@@ -217,6 +219,69 @@ static void test_strategies_through_modes(void **state)
 	free(buf);
 }
 
+/* Several guest threads through one emulated IOMMU at once (the ctx lock and the guest
+ * driver lock serialize them; the VMM thread runs beside them). */
+struct mt_arg {
+	struct iova_ctx *c;
+	uint8_t *buf;
+	unsigned int cpu;
+	int errors;
+};
+
+static void *mt_worker(void *p)
+{
+	struct mt_arg *a = p;
+	for (int i = 0; i < 300; i++) {
+		void *host[4];
+		uint64_t iova[4];
+		for (int k = 0; k < 4; k++)
+			host[k] = a->buf + (size_t)((i + k) % 16) * IOVA_PAGE_SIZE;
+		if (iova_ctx_map_bulk(a->c, host, 256, IOVA_PROT_RW, a->cpu, iova, 4) != 0) {
+			a->errors++;
+			continue;
+		}
+		for (int k = 0; k < 4; k++) {
+			void *h;
+			if (iova_ctx_dma(a->c, iova[k], 1, IOVA_PROT_READ, &h) != 0 || h != host[k])
+				a->errors++;
+		}
+		if (iova_ctx_unmap_bulk(a->c, iova, 256, a->cpu, 4) != 0)
+			a->errors++;
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	const struct { enum iova_strategy s; enum iova_mode m; } cfg[] = {
+		{ IOVA_STRAT_STRICT, IOVA_MODE_TRAP_EMULATE },
+		{ IOVA_STRAT_DEFERRED, IOVA_MODE_SIDECORE },
+		{ IOVA_STRAT_RING, IOVA_MODE_TRAP_EMULATE },
+	};
+	for (unsigned int k = 0; k < sizeof(cfg) / sizeof(cfg[0]); k++) {
+		struct iova_ctx_params p;
+		iova_ctx_default_params(&p);
+		p.nb_cpus = 2;
+		struct spy *sp = spy_create(LAT);
+		struct iova_ctx *c = mk_mode(cfg[k].s, cfg[k].m, &sp->be, &p);
+		uint8_t *buf = aligned_alloc(IOVA_PAGE_SIZE, 16 * IOVA_PAGE_SIZE);
+		pthread_t t[2];
+		struct mt_arg a[2] = { { c, buf, 0, 0 }, { c, buf, 1, 0 } };
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(pthread_create(&t[i], NULL, mt_worker, &a[i]), 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		assert_int_equal(a[0].errors + a[1].errors, 0);
+		assert_int_equal(sp->violations, 0);
+		struct iova_ctx_stats st;
+		iova_ctx_get_stats(c, &st);
+		assert_int_equal(st.maps, 2 * 300 * 4);
+		assert_int_equal(st.unmaps, 2 * 300 * 4);
+		iova_ctx_destroy(c);
+		free(buf);
+	}
+}
+
 static void test_vmexit_cost_and_lifecycle(void **state)
 {
 	struct iova_ctx_params p;
@@ -259,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_same_physical_mappings),
 		cmocka_unit_test(test_bad_descriptors),
 		cmocka_unit_test(test_strategies_through_modes),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_vmexit_cost_and_lifecycle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -382,6 +382,64 @@ static void test_ring(void **state)
 	free(buf);
 }
 
+/* ring with random bursts and random out-of-order subsets: one wait per unmap burst,
+ * everything unmapped is unreachable when unmap_bulk returns, no early reuse */
+static void test_ring_random_bursts(void **state)
+{
+	struct spy *sp = spy_create(LAT);
+	struct iova_ctx *c = mk(IOVA_STRAT_RING, &sp->be, NULL);
+	enum { NB = 96 };
+	uint8_t *buf = pages_alloc(NB);
+	struct { bool live; uint64_t iova; } b[NB] = { 0 };
+	srand(4242);
+	for (int round = 0; round < 300; round++) {
+		void *host[64];
+		uint64_t iova[64];
+		int idx[64], n = 0, want = 1 + rand() % 40;
+		for (int i = rand() % NB, k = 0; k < NB && n < want; k++, i = (i + 1) % NB)
+			if (!b[i].live) {
+				idx[n] = i;
+				host[n++] = buf + i * IOVA_PAGE_SIZE + 100;
+			}
+		if (n) {
+			assert_int_equal(iova_ctx_map_bulk(c, host, 1500, IOVA_PROT_RW, 0, iova, n), 0);
+			for (int k = 0; k < n; k++) {
+				b[idx[k]].live = true;
+				b[idx[k]].iova = iova[k];
+				assert_int_equal(dev_write(c, iova[k], (uint8_t)k, (uint8_t *)host[k]), 0);
+			}
+		}
+		/* unmap a random subset, in random order */
+		n = 0;
+		for (int i = 0; i < NB && n < 64; i++)
+			if (b[i].live && rand() % 2) {
+				idx[n] = i;
+				iova[n++] = b[i].iova;
+			}
+		for (int k = n - 1; k > 0; k--) {
+			int j = rand() % (k + 1);
+			uint64_t t = iova[k];
+			iova[k] = iova[j];
+			iova[j] = t;
+		}
+		if (!n)
+			continue;
+		uint64_t w0 = sp->waits;
+		assert_int_equal(iova_ctx_unmap_bulk(c, iova, 1500, 0, n), 0);
+		assert_int_equal(sp->waits - w0, 1);
+		for (int k = 0; k < n; k++) {
+			assert_int_equal(dev_write(c, iova[k], 0xee, NULL), -EFAULT);
+			b[idx[k]].live = false;
+		}
+		assert_int_equal(sp->violations, 0);
+	}
+	struct iova_ctx_stats st;
+	iova_ctx_get_stats(c, &st);
+	assert_int_equal(st.stale_max_entries, 0);
+	iova_ctx_destroy(c); /* tears down what is still live */
+	free(buf);
+}
+
 /* Random map/unmap/poll sequences: no strategy may map an IOVA page again before an
  * invalidation covering its last unmap completed (checked by the spy backend, which
  * does not trust the strategy's own counters), and live mappings always translate to
@@ -488,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_shared),
 		cmocka_unit_test(test_persistent),
 		cmocka_unit_test(test_ring),
+		cmocka_unit_test(test_ring_random_bursts),
 		cmocka_unit_test(test_spy_catches_early_reuse),
 		cmocka_unit_test(test_random_no_early_reuse),
 	};
