@@ -148,6 +148,34 @@ elif CASE == "cli":
     _, p = run(["--routes", bad, "--duration", "0.2"], "bad5", expect_rc=1)
     check(bad + ":2: bad port '3'" in p.stderr, "routes error without file:line: " + p.stderr[-300:])
     os.unlink(bad)
+    # telemetry: /vfapp/stats answers with per-port counters while running
+    import socket
+    import time
+    prefix = "vfapp-t-tel-%d" % os.getpid()
+    proc = subprocess.Popen([VFAPP, "--no-huge", "-m", "512", "--no-pci", "-l", "0", "--file-prefix", prefix,
+                             "--log-level", "*:warning", "--", "--workload", "UDP_RR", "--duration", "3",
+                             "--warmup", "0", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stats = None
+    try:
+        for _ in range(40):
+            time.sleep(0.1)
+            try:
+                sk = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                sk.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix)
+                sk.recv(4096)
+                sk.send(b"/vfapp/stats")
+                stats = json.loads(sk.recv(65536))["/vfapp/stats"]
+                sk.close()
+                if stats["port0"]["rx"] > 0:
+                    break
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    finally:
+        proc.communicate(timeout=30)
+    check(stats is not None and stats["port0"]["rx"] > 0 and stats["port1"]["tx"] > 0,
+          "telemetry /vfapp/stats: no live counters (%s)" % stats)
+    if stats:
+        check("bad_csum" in stats["port0"]["drops"], "telemetry: drops by reason missing")
     if len(sys.argv) > 3:
         # the shipped example must load and route the internal topology's traffic
         rec, p = run(["--routes", sys.argv[3], "--workload", "UDP_RR"] + COMMON, "example")
