@@ -356,9 +356,9 @@ int irqpost_pid_post(struct irqpost_pid *pid, uint8_t vector,
 		     irqpost_notify_fn notify, void *arg);
 
 /**
- * Move PIR into a virtual APIC IRR (KVM vmx_sync_pir_to_irr): clear ON (CAS), then
- * xchg each 64-bit PIR word to 0 and OR it into @p irr.
- * @return number of vectors moved.
+ * Move PIR into a virtual APIC IRR (KVM vmx_sync_pir_to_irr): only if ON is set,
+ * clear ON (CAS), then xchg each 64-bit PIR word to 0 and OR it into @p irr.
+ * @return number of vectors moved (0 when ON was clear: PIR is left alone).
  */
 int irqpost_pid_sync_pir(struct irqpost_pid *pid, uint64_t irr[4]);
 

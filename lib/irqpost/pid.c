@@ -98,10 +98,16 @@ int irqpost_pid_sync_pir(struct irqpost_pid *pid, uint64_t irr[4])
 	uint64_t old = __atomic_load_n(&pid->control, __ATOMIC_SEQ_CST);
 	int n = 0;
 
-	/* pi_clear_on() first: a post racing with the xchg below sets ON again and
-	 * notifies, so nothing is left in PIR without ON (vmx_sync_pir_to_irr). */
-	while ((old & ON_MASK) && !ctl_cas(pid, &old, old & ~ON_MASK))
-		;
+	/* vmx_sync_pir_to_irr(): PIR is read only when ON is set (a PIR bit without ON
+	 * waits for the ON that its post or the next vmx_vcpu_pi_load() sets).
+	 * pi_clear_on() first: a post racing with the xchg below sets ON again and
+	 * notifies, so nothing is left in PIR without ON. */
+	for (;;) {
+		if (!(old & ON_MASK))
+			return 0;
+		if (ctl_cas(pid, &old, old & ~ON_MASK))
+			break;
+	}
 	for (int i = 0; i < 4; i++) {
 		uint64_t w;
 

@@ -13,7 +13,7 @@
 
 #include "irqpost.h"
 
-#define N 2000
+#define N 1000
 
 struct run {
 	struct irqpost_vcpu *v;
