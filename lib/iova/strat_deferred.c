@@ -85,6 +85,11 @@ static int fq_flush(struct iova_ctx *c)
 				q->e[j].t_unmap = 0; /* closed */
 			}
 	}
+	/* everything queued is covered now: free it on every CPU (fq_flush_timeout() does
+	 * the same; doing it on a full-queue flush too keeps no covered IOVA waiting for a
+	 * timer that this flush just disarmed) */
+	for (unsigned int i = 0; i < d->nfq; i++)
+		fq_ring_free(c, &d->fq[i], i);
 	d->timer_armed = false;
 	return 0;
 }
@@ -120,9 +125,8 @@ static void deferred_fini(struct iova_ctx *c)
 	struct deferred *d = D(c);
 	if (!d)
 		return;
-	if (d->queued && fq_flush(c) == 0)
-		for (unsigned int i = 0; i < d->nfq; i++)
-			fq_ring_free(c, &d->fq[i], i);
+	if (d->queued)
+		(void)fq_flush(c); /* frees every covered IOVA */
 	for (unsigned int i = 0; i < d->nfq; i++)
 		free(d->fq[i].e);
 	free(d->fq);
@@ -155,9 +159,7 @@ static void check_timer(struct iova_ctx *c, uint64_t now)
 	struct deferred *d = D(c);
 	if (!d->timer_armed || now - d->timer_start < c->p.fq_timeout_ns)
 		return;
-	if (fq_flush(c) == 0)
-		for (unsigned int i = 0; i < d->nfq; i++)
-			fq_ring_free(c, &d->fq[i], i);
+	(void)fq_flush(c); /* on failure the entries stay queued and the timer stays armed */
 }
 
 static int deferred_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu)
@@ -181,7 +183,6 @@ static int deferred_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned
 					first = rc;
 				continue;
 			}
-			fq_ring_free(c, q, cpu);
 		}
 		uint64_t now = iova_now_ns();
 		q->e[q->tail] = (struct fq_entry){ .pfn = r[i].pfn, .npages = r[i].npages,

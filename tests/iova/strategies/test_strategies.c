@@ -202,6 +202,41 @@ static void test_deferred_fq_full(void **state)
 	free(buf);
 }
 
+/* A full flush queue on one CPU covers every CPU's queue: all of them are freed then. */
+static void test_deferred_percpu(void **state)
+{
+	struct iova_ctx_params p;
+	iova_ctx_default_params(&p);
+	p.fq_size = 4;
+	p.nb_cpus = 2;
+	p.fq_timeout_ns = 10ull * 1000000000;
+	struct iova_ctx *c = mk(IOVA_STRAT_DEFERRED, soft_backend(LAT), &p);
+	uint8_t *buf = pages_alloc(1);
+	uint64_t iova;
+	struct iova_allocator_stats as;
+	for (int i = 0; i < 2; i++) { /* two entries in CPU 1's queue */
+		assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 1, &iova), 0);
+		assert_int_equal(iova_ctx_unmap(c, iova, 64, 1), 0);
+	}
+	for (int i = 0; i < 4; i++) { /* CPU 0's queue: full, nothing freed yet */
+		assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
+		assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), 0);
+	}
+	iova_allocator_get_stats(c->alloc, &as);
+	assert_int_equal(as.frees, 0);
+	assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
+	assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), 0); /* full: one flush */
+	iova_allocator_get_stats(c->alloc, &as);
+	assert_int_equal(as.frees, 6);                         /* 4 of CPU 0 and 2 of CPU 1 */
+	struct iova_ctx_stats st;
+	iova_ctx_get_stats(c, &st);
+	assert_int_equal(st.waits, 1);
+	assert_int_equal(st.stale_now, 1);
+	assert_int_equal(st.stale_max_entries, 6);
+	iova_ctx_destroy(c);
+	free(buf);
+}
+
 static void test_optimistic(void **state)
 {
 	struct iova_ctx_params p;
@@ -541,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_strict),
 		cmocka_unit_test(test_deferred_stale_window),
 		cmocka_unit_test(test_deferred_fq_full),
+		cmocka_unit_test(test_deferred_percpu),
 		cmocka_unit_test(test_optimistic),
 		cmocka_unit_test(test_optimistic_timeout),
 		cmocka_unit_test(test_shared),
