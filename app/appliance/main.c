@@ -484,10 +484,13 @@ report(struct app_state *s)
 	json_object_set_new(rec, "wire", json_string(o->wire == WIRE_MEMIF ? "memif" : "ring"));
 	json_object_set_new(rec, "lcores", json_integer(o->endpoint_lcore >= 0 ? 2 : 1));
 	json_object_set_new(rec, "duration_s", json_real(secs));
-	if (s->have_wl && s->wl.report != NULL && !o->quiet)
-		s->wl.report(s->wl.st, secs, rec, out);
-	else if (s->have_wl)
-		s->wl.report(s->wl.st, secs, rec, fopen("/dev/null", "w") ?: stderr);
+	if (s->have_wl) {
+		FILE *sum = o->quiet ? fopen("/dev/null", "w") : out;
+
+		s->wl.report(s->wl.st, secs, rec, sum != NULL ? sum : stderr);
+		if (sum != NULL && sum != out)
+			fclose(sum);
+	}
 	if (o->workload == WL_FWD) {
 		double mpps = secs > 0 ? fwd / secs / 1e6 : 0;
 		double gbps = secs > 0 ? s->tot.tx_bytes * 8.0 / secs / 1e9 : 0;
