@@ -391,12 +391,16 @@ int irqpost_detect(const char *root, struct irqpost_detect *d)
 
 			if (u->vendor != IRQPOST_VENDOR_INTEL)
 				continue;
-			if (!u->ir)
-				VERDICT(d, false, "unavailable: ECAP.IR=0 on %s (ecap 0x%llx): "
-					"no interrupt remapping", u->name, (unsigned long long)u->ecap);
+			if (!u->pi && !u->ir)
+				VERDICT(d, false, "unavailable: CAP.PI=0 on %s (cap 0x%llx), and ECAP.IR=0 "
+					"(ecap 0x%llx): no interrupt remapping", u->name,
+					(unsigned long long)u->cap, (unsigned long long)u->ecap);
 			if (!u->pi)
 				VERDICT(d, false, "unavailable: CAP.PI=0 on %s (cap 0x%llx)",
 					u->name, (unsigned long long)u->cap);
+			if (!u->ir)
+				VERDICT(d, false, "unavailable: ECAP.IR=0 on %s (ecap 0x%llx): "
+					"no interrupt remapping", u->name, (unsigned long long)u->ecap);
 		}
 		if (h->cmdline_intremap_nopost)
 			VERDICT(d, false, "unavailable: intremap=nopost on the kernel command line");

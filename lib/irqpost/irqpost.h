@@ -203,6 +203,25 @@ int irqpost_restore(struct irqpost_steer *saved, char *err, size_t errlen);
 /** Free @p saved without restoring. */
 void irqpost_steer_free(struct irqpost_steer *saved);
 
+/** @return number of IRQs recorded in @p saved (0 for NULL). */
+size_t irqpost_steer_count(const struct irqpost_steer *saved);
+
+/**
+ * Entry @p i of @p saved: the IRQ number and its previous smp_affinity_list text, so a
+ * daemon can persist them (journal / side file) and rebuild with irqpost_steer_load().
+ * @return 0, -EINVAL bad index.  *cpulist points into @p saved.
+ */
+int irqpost_steer_entry(const struct irqpost_steer *saved, size_t i, int *irq,
+			const char **cpulist);
+
+/**
+ * Rebuild a saved state from persisted (irq, cpulist) pairs, e.g. after a restart;
+ * pass it to irqpost_restore().  Lists are validated with irqpost_cpulist_parse().
+ * @return the state, or NULL (errno EINVAL: bad irq / list / n == 0, ENOMEM).
+ */
+struct irqpost_steer *irqpost_steer_load(const char *root, const int *irqs,
+					 const char *const *cpulists, size_t n);
+
 /**
  * Format a CPU list as the kernel's "%*pbl" does ("0-3,8,10-11").
  * @return length written (excluding NUL), -ENOSPC if @p len is too small, -EINVAL bad cpu.

@@ -344,3 +344,49 @@ void irqpost_steer_free(struct irqpost_steer *st)
 {
 	free(st);
 }
+
+size_t irqpost_steer_count(const struct irqpost_steer *st)
+{
+	return st ? st->n : 0;
+}
+
+int irqpost_steer_entry(const struct irqpost_steer *st, size_t i, int *irq, const char **cpulist)
+{
+	if (st == NULL || i >= st->n)
+		return -EINVAL;
+	if (irq)
+		*irq = st->irqs[i].irq;
+	if (cpulist)
+		*cpulist = st->irqs[i].list;
+	return 0;
+}
+
+struct irqpost_steer *irqpost_steer_load(const char *root, const int *irqs,
+					 const char *const *cpulists, size_t n)
+{
+	static __thread uint64_t bits[CPU_WORDS];
+	struct irqpost_steer *st;
+
+	if (irqs == NULL || cpulists == NULL || n == 0 || n > IRQPOST_MAX_VF_IRQS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (irqs[i] < 0 || cpulists[i] == NULL ||
+		    strlen(cpulists[i]) >= sizeof(st->irqs[0].list) ||
+		    irqpost_cpulist_parse(cpulists[i], strlen(cpulists[i]), bits, CPU_BITS) < 0) {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	st = calloc(1, sizeof(*st) + n * sizeof(st->irqs[0]));
+	if (st == NULL)
+		return NULL;
+	snprintf(st->root, sizeof(st->root), "%s", root ? root : "");
+	for (size_t i = 0; i < n; i++) {
+		st->irqs[i].irq = irqs[i];
+		snprintf(st->irqs[i].list, sizeof(st->irqs[i].list), "%s", cpulists[i]);
+	}
+	st->n = n;
+	return st;
+}

@@ -61,6 +61,19 @@ static void test_intel_qemu_nopi(void **state)
 			    "unavailable: CAP.PI=0 on dmar0 (cap 0xd2008c22260286)");
 }
 
+static void test_intel_qemu_nointremap(void **state)
+{
+	struct irqpost_detect d;
+
+	/* QEMU intel-iommu without intremap=on: no IR either, kvm_intel not loaded */
+	detect_case("intel_noir", &d);
+	assert_false(d.units[0].ir);
+	assert_false(d.host.kvm_intel_loaded);
+	assert_false(d.available);
+	assert_string_equal(d.reason, "unavailable: CAP.PI=0 on dmar0 (cap 0xd2008c22260286), and "
+			    "ECAP.IR=0 (ecap 0xf00f42): no interrupt remapping");
+}
+
 static void test_intel_apicv_off(void **state)
 {
 	struct irqpost_detect d;
@@ -195,6 +208,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intel_pi),
 		cmocka_unit_test(test_intel_qemu_nopi),
+		cmocka_unit_test(test_intel_qemu_nointremap),
 		cmocka_unit_test(test_intel_apicv_off),
 		cmocka_unit_test(test_intel_devpost_off),
 		cmocka_unit_test(test_intel_nopost),

@@ -148,6 +148,30 @@ static void test_steer_restore(void **state)
 	assert_string_equal(buf, "4-5\n");
 	get("/proc/irq/142/smp_affinity_list", buf, sizeof(buf));
 	assert_string_equal(buf, "4-5\n");
+	/* persist + rebuild (a daemon restart) instead of keeping the object */
+	int irq;
+	const char *list;
+
+	assert_int_equal(irqpost_steer_count(st), 3);
+	assert_int_equal(irqpost_steer_entry(st, 2, &irq, &list), 0);
+	assert_int_equal(irq, 142);
+	assert_string_equal(list, "0-3");
+	assert_int_equal(irqpost_steer_entry(st, 3, &irq, &list), -EINVAL);
+	int pirqs[3];
+	const char *plists[3];
+	char keep[3][16];
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(irqpost_steer_entry(st, (size_t)i, &pirqs[i], &list), 0);
+		snprintf(keep[i], sizeof(keep[i]), "%s", list);
+		plists[i] = keep[i];
+	}
+	irqpost_steer_free(st);
+	st = irqpost_steer_load(root, pirqs, plists, 3);
+	assert_non_null(st);
+	const char *badl[1] = { "1-x" };
+	assert_null(irqpost_steer_load(root, pirqs, badl, 1));
+	assert_null(irqpost_steer_load(root, pirqs, plists, 0));
 	assert_int_equal(irqpost_restore(st, err, sizeof(err)), 0);
 	get("/proc/irq/40/smp_affinity_list", buf, sizeof(buf));
 	assert_string_equal(buf, "1\n");
