@@ -265,6 +265,12 @@ static int read_unit(const char *root, const char *name, struct irqpost_unit *u,
 			return irqpost__err(why, whylen, n < 0 ? n : -EINVAL,
 					    "cannot parse %s (%s)", path,
 					    n < 0 ? strerror(-n) : "expected hex EFR or efr:efr2");
+		/* "a:b" whatever the kernel version: EFR is never 0 on a working IOMMU
+		 * (PreFSup/PPRSup/GTSup...), EFR2 usually is -- trust that first */
+		if (u->ecap == 0 && u->efr2 != 0) {
+			u->ecap = u->efr2;
+			u->efr2 = 0;
+		}
 		irqpost__path(path, sizeof(path), root, "/sys/class/iommu/%s/amd-iommu/cap", name);
 		n = irqpost__read_small(path, buf, sizeof(buf));
 		if (n >= 0 && irqpost_parse_hex_reg(buf, (size_t)n, &v) == 0)
@@ -279,8 +285,12 @@ static int read_unit(const char *root, const char *name, struct irqpost_unit *u,
 	return 0;
 }
 
-/* Kernels 6.2-6.4 print "features2:features", later ones "efr:efr2"
- * (drivers/iommu/amd/init.c amd_iommu_show_features history). */
+/* The amd-iommu "features" attribute (drivers/iommu/amd/init.c
+ * amd_iommu_show_features) printed "%llx" (EFR) until EFR2 support, then for a few
+ * releases "features2:features", and since the global amd_iommu_efr rework
+ * "efr:efr2".  Without a zero half to tell them apart, kernels 6.2-6.4 are taken as
+ * the features2-first ones (heuristic: the exact release boundaries are not
+ * verified here). */
 static bool amd_efr_first(const char *root)
 {
 	char path[PATH_MAX], buf[128];

@@ -496,11 +496,17 @@ struct irqpost_vcpu *irqpost_vcpu_create(enum irqpost_delivery d, int pcpu);
  * The guest lcore goes idle (HLT).  If an interrupt is already pending it returns at
  * once; otherwise the vCPU becomes HALTED (POSTED: NV=0xf1, on the pCPU wakeup list)
  * and blocks on a futex until woken or @p timeout_ns passes (0 = wait forever), then
- * becomes RUNNING and syncs PIR into IRR.
- * @param vectors  OR-ed with the delivered vectors (may be NULL)
- * @return number of vectors delivered (>= 1), -ETIMEDOUT, -EINVAL.
+ * becomes RUNNING and syncs PIR into IRR (REMAPPED: takes the IRR the VMM injected).
+ * Interrupts of one vector that arrive before the guest takes them coalesce into one
+ * IRR bit, as on a real APIC.  Call from one thread (the guest lcore) per vCPU.
+ * @return number of distinct vectors delivered (>= 1), -ETIMEDOUT, -EINVAL.
  */
 int irqpost_vcpu_halt(struct irqpost_vcpu *v, uint64_t timeout_ns);
+
+/**
+ * irqpost_vcpu_halt() that also reports which vectors were delivered.
+ * @param vectors  OR-ed with the delivered vectors, bit v of word v/64 (may be NULL)
+ */
 int irqpost_vcpu_halt_vectors(struct irqpost_vcpu *v, uint64_t timeout_ns, uint64_t vectors[4]);
 
 /**
@@ -512,6 +518,9 @@ int irqpost_vcpu_poll(struct irqpost_vcpu *v, uint64_t vectors[4]);
 
 /**
  * The device raises MSI-X @p vector (16..255) for this vCPU; call from any thread.
+ * The model delivers notifications synchronously: with POSTED the wakeup-vector
+ * handler (pi_wakeup_handler) runs in the caller's thread, standing in for the IPI
+ * to the pCPU in NDST.
  * POSTED: post into the PID; a HALTED vCPU is woken by the wakeup-vector handler
  * (one vmm_wakeup), a RUNNING one needs no VMM at all.  REMAPPED: hand the interrupt
  * to the VMM thread which injects it (one vmm_injection each) and wakes the vCPU.

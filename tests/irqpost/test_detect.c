@@ -125,6 +125,18 @@ static void test_amd_avic(void **state)
 			    "kvm_amd avic=Y");
 }
 
+static void test_amd_features2_first(void **state)
+{
+	struct irqpost_detect d;
+
+	/* Linux 6.3 printed "features2:features"; avic as int 1 */
+	detect_case("amd_avic_63", &d);
+	assert_true(d.units[0].ecap == 0x25bf732fa2295afeULL);
+	assert_true(d.units[0].efr2 == 0x1a);
+	assert_int_equal(d.host.avic, IRQPOST_YES);
+	assert_true(d.available);
+}
+
 static void test_amd_noga(void **state)
 {
 	struct irqpost_detect d;
@@ -213,6 +225,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_intel_devpost_off),
 		cmocka_unit_test(test_intel_nopost),
 		cmocka_unit_test(test_amd_avic),
+		cmocka_unit_test(test_amd_features2_first),
 		cmocka_unit_test(test_amd_noga),
 		cmocka_unit_test(test_amd_avic_off),
 		cmocka_unit_test(test_noiommu),
