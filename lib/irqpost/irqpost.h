@@ -350,10 +350,13 @@ struct irqpost_pid {
 /** @return NDST encoding of APIC id @p apicid: x2APIC full 32 bits, xAPIC (id << 8) & 0xff00. */
 uint32_t irqpost_ndst_encode(uint32_t apicid, bool x2apic);
 
-/** Accessors for a control word value (no memory access). */
+/** @return ON (PID bit 256) of a control word value (from irqpost_pid_control()). */
 bool irqpost_pid_ctl_on(uint64_t control);
+/** @return SN (PID bit 257) of a control word value. */
 bool irqpost_pid_ctl_sn(uint64_t control);
+/** @return NV (PID bits 279:272) of a control word value. */
 uint8_t irqpost_pid_ctl_nv(uint64_t control);
+/** @return NDST (PID bits 319:288) of a control word value. */
 uint32_t irqpost_pid_ctl_ndst(uint64_t control);
 
 /** Zero @p pid and set NV = POSTED_INTR_VECTOR, SN = 1 (vCPU not loaded yet). */
@@ -405,6 +408,7 @@ typedef void (*irqpost_kick_fn)(struct irqpost_pi_vcpu *v, bool wakeup, void *ar
  */
 struct irqpost_pi_host *irqpost_pi_host_create(unsigned npcpus, bool x2apic,
 					       const uint32_t *apicids);
+/** Free a host created by irqpost_pi_host_create() (its vCPUs must be destroyed first). */
 void irqpost_pi_host_destroy(struct irqpost_pi_host *h);
 
 /**
@@ -415,6 +419,7 @@ void irqpost_pi_host_destroy(struct irqpost_pi_host *h);
  */
 struct irqpost_pi_vcpu *irqpost_pi_vcpu_create(struct irqpost_pi_host *h,
 					       irqpost_kick_fn kick, void *arg);
+/** Take @p v off any wakeup list and free it. NULL is a no-op. */
 void irqpost_pi_vcpu_destroy(struct irqpost_pi_vcpu *v);
 
 /**
@@ -454,6 +459,7 @@ int irqpost_pi_post(struct irqpost_pi_vcpu *v, uint8_t vector);
  */
 int irqpost_pi_vcpu_deliver(struct irqpost_pi_vcpu *v, uint64_t out[4]);
 
+/** @return the vCPU's scheduling state (RUNNING after load, READY/HALTED after put). */
 enum irqpost_vcpu_state irqpost_pi_vcpu_get_state(const struct irqpost_pi_vcpu *v);
 /** @return current pCPU (-1 if never loaded). */
 int irqpost_pi_vcpu_pcpu(const struct irqpost_pi_vcpu *v);
