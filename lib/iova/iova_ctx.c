@@ -94,9 +94,10 @@ struct iova_ctx *iova_ctx_create(const struct iova_ctx_params *p, struct iova_ba
 	}
 	c->be = be;
 
-	if (be && iova_backend_is_vfio(be)) {
+	struct iova_backend *phys = be ? iova_mode_phys(be) : NULL;
+	if (phys && iova_backend_is_vfio(phys)) {
 		uint64_t lo, hi;
-		if (iova_backend_vfio_aperture(be, &lo, &hi) == 0) {
+		if (iova_backend_vfio_aperture(phys, &lo, &hi) == 0) {
 			if (c->p.iova_base_pfn < lo)
 				c->p.iova_base_pfn = lo;
 			if (c->p.iova_limit_pfn > hi)

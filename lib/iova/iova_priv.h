@@ -253,6 +253,9 @@ void iova_ctx_free_pfn(struct iova_ctx *c, uint64_t pfn, uint64_t npages, unsign
 /** True if b was made by iova_mode_wrap() in trap-and-emulate or sidecore mode. */
 bool iova_mode_is_wrapper(const struct iova_backend *b);
 
+/** The physical backend under a mode wrapper; b itself if b is not a wrapper. */
+struct iova_backend *iova_mode_phys(struct iova_backend *b);
+
 /** Stop the VMM thread, free the wrapper and return the physical backend it owned (not destroyed). */
 struct iova_backend *iova_mode_unwrap(struct iova_backend *b);
 
@@ -265,6 +268,8 @@ struct iova_mode_stats {
 	uint64_t shadow_maps, shadow_unmaps; /**< pages mirrored into the physical backend */
 	uint64_t waits_completed;/**< guest wait descriptors whose status the VMM wrote */
 	uint64_t shadow_pages;   /**< pages currently shadowed */
+	uint64_t shadow_errors;  /**< physical map/unmap calls that failed while shadowing (the
+				  *   guest's next wait returns -EIO) */
 };
 
 /** @return 0, or -EINVAL if b is not a mode wrapper. */

@@ -182,6 +182,7 @@ struct emul {
 	_Atomic bool stop;
 	struct iova_htab shadow;  /* VMM only */
 	bool phys_inv_pending;    /* physical invalidations queued since the last phys wait */
+	_Atomic uint64_t shadow_errors; /* physical map/unmap failures while shadowing */
 	struct iova_mode_stats st;
 };
 
@@ -207,10 +208,10 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val)
 static void shadow_unmap_page(struct emul *e, struct shadow *s)
 {
 	uint64_t pfn = s->node.key;
-	if (e->phys->ops->unmap(e->phys, pfn << IOVA_PAGE_SHIFT, IOVA_PAGE_SIZE) == 0) {
+	if (e->phys->ops->unmap(e->phys, pfn << IOVA_PAGE_SHIFT, IOVA_PAGE_SIZE) == 0)
 		e->be.phys_unmaps++;
-		e->phys->phys_unmaps++;
-	}
+	else
+		atomic_fetch_add_explicit(&e->shadow_errors, 1, memory_order_release);
 	iova_htab_remove(&e->shadow, &s->node);
 	free(s);
 	e->st.shadow_unmaps++;
@@ -246,11 +247,13 @@ static int shadow_sync_page(struct emul *e, uint64_t pfn, pte_t v)
 		if (!s)
 			return removed;
 		if (e->phys->ops->map(e->phys, pfn << IOVA_PAGE_SHIFT, (void *)host, IOVA_PAGE_SIZE, prot) != 0) {
+			/* QEMU can only error_report() here; we also tell the guest driver
+			 * through its next wait (see guest_submit_wait) */
 			free(s);
+			atomic_fetch_add_explicit(&e->shadow_errors, 1, memory_order_release);
 			return removed;
 		}
 		e->be.phys_maps++;
-		e->phys->phys_maps++;
 		s->host = host;
 		s->prot = prot;
 		iova_htab_insert(&e->shadow, &s->node, pfn);
@@ -518,6 +521,7 @@ static int guest_push(struct emul *e, struct vtd_desc d)
 /* Append a wait descriptor, ring, spin on the status word (Linux qi_submit_sync()). */
 static int guest_submit_wait(struct emul *e)
 {
+	uint64_t errs = atomic_load_explicit(&e->shadow_errors, memory_order_acquire);
 	uint32_t seq = ++e->seq;
 	int rc = guest_push(e, vtd_desc_wait(seq, (uint64_t)(uintptr_t)&e->status, false));
 	if (rc < 0)
@@ -533,6 +537,11 @@ static int guest_submit_wait(struct emul *e)
 			sched_yield();
 		}
 	}
+	/* A physical mapping the VMM could not make (e.g. VFIO refused the IOVA) would
+	 * leave the device without a translation the guest believes exists: report it as
+	 * an I/O error of this flush instead of failing silently later. */
+	if (atomic_load_explicit(&e->shadow_errors, memory_order_acquire) != errs)
+		return -EIO;
 	return 0;
 }
 
@@ -662,6 +671,11 @@ static void emul_free(struct emul *e)
 	free(e);
 }
 
+struct iova_backend *iova_mode_phys(struct iova_backend *b)
+{
+	return iova_mode_is_wrapper(b) ? E(b)->phys : b;
+}
+
 struct iova_backend *iova_mode_unwrap(struct iova_backend *b)
 {
 	if (!iova_mode_is_wrapper(b))
@@ -749,6 +763,7 @@ int iova_mode_get_stats(struct iova_backend *b, struct iova_mode_stats *st)
 	pthread_mutex_lock(&e->glock);
 	*st = e->st;
 	st->shadow_pages = e->shadow.count;
+	st->shadow_errors = atomic_load(&e->shadow_errors);
 	pthread_mutex_unlock(&e->glock);
 	return 0;
 }

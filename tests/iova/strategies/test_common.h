@@ -39,6 +39,7 @@ struct spy {
 	uint64_t violations;       /* map of a page whose unmap was not covered yet */
 	uint64_t reuses;           /* legitimate re-maps of previously unmapped pages */
 	uint64_t waits, flushes, inv_calls;
+	unsigned int fail_maps;    /* fail the next n map calls with -EINVAL (as VFIO would) */
 	struct spy_page *pages;
 };
 
@@ -66,6 +67,10 @@ static inline struct spy *SPY(struct iova_backend *b)
 static int spy_map(struct iova_backend *b, uint64_t iova, void *host, size_t len, int prot)
 {
 	struct spy *s = SPY(b);
+	if (s->fail_maps) {
+		s->fail_maps--;
+		return -EINVAL;
+	}
 	for (uint64_t p = iova >> 12; p < (iova + len) >> 12; p++) {
 		struct spy_page *pg = spy_page(s, p);
 		if (pg->unmapped) {

@@ -282,6 +282,35 @@ static void test_threads(void **state)
 	}
 }
 
+/* A physical map the VMM cannot make (VFIO refusing an IOVA) surfaces as -EIO from the
+ * guest's map instead of a silently missing translation; nothing leaks. */
+static void test_shadow_error(void **state)
+{
+	for (int m = IOVA_MODE_TRAP_EMULATE; m <= IOVA_MODE_SIDECORE; m++) {
+		struct spy *sp = spy_create(LAT);
+		struct iova_ctx *c = mk_mode(IOVA_STRAT_STRICT, m, &sp->be, NULL);
+		uint8_t *buf = aligned_alloc(IOVA_PAGE_SIZE, IOVA_PAGE_SIZE);
+		uint64_t iova;
+		sp->fail_maps = 1;
+		assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), -EIO);
+		struct iova_mode_stats ms;
+		assert_int_equal(iova_mode_get_stats(iova_ctx_backend(c), &ms), 0);
+		assert_int_equal(ms.shadow_errors, 1);
+		assert_int_equal(ms.shadow_pages, 0);
+		struct iova_allocator_stats as;
+		iova_allocator_get_stats(c->alloc, &as);
+		assert_int_equal(as.allocs, as.frees); /* the IOVA went back */
+		/* and the next map works */
+		assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
+		void *h;
+		assert_int_equal(iova_ctx_dma(c, iova, 1, IOVA_PROT_READ, &h), 0);
+		assert_ptr_equal(h, buf);
+		assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), 0);
+		iova_ctx_destroy(c);
+		free(buf);
+	}
+}
+
 static void test_vmexit_cost_and_lifecycle(void **state)
 {
 	struct iova_ctx_params p;
@@ -325,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_bad_descriptors),
 		cmocka_unit_test(test_strategies_through_modes),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_shadow_error),
 		cmocka_unit_test(test_vmexit_cost_and_lifecycle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
