@@ -61,6 +61,7 @@ struct opts {
 	enum rx_mode rx_mode;
 	int endpoint_lcore;
 	unsigned int pool_size, pool_cache;
+	bool plain_pool;
 	bool quiet;
 };
 
@@ -108,6 +109,8 @@ usage(FILE *f, const char *prog)
 "  --pool-size N       mbufs in each pool [16383]\n"
 "  --pool-cache N      per-lcore cache of the appliance's iova pool, 0 = exact\n"
 "                      per-buffer map/unmap [0]\n"
+"  --pool P            iova | plain: plain = rte_pktmbuf_pool_create, no lib/iova at all\n"
+"                      (strategy off only; measures the iova mempool's own cost) [iova]\n"
 "  --quiet             no human-readable summary\n"
 "  -h, --help          this text\n"
 "Example: %s --no-huge -m 512 --no-pci --in-memory --file-prefix vfapp -l 0 -- \\\n"
@@ -178,7 +181,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"mss", 1, 0, 'M'}, {"window", 1, 0, 'N'}, {"rto-us", 1, 0, 'O'},
 		{"msg-size", 1, 0, 'S'}, {"pkt-size", 1, 0, 'P'}, {"rx-mode", 1, 0, 'x'},
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
-		{"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
 	};
 	static const char *const topo_names[] = {"internal", "ports"};
 	static const char *const wire_names[] = {"memif", "ring"};
@@ -249,6 +252,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'e': if (parse_u64("endpoint-lcore", optarg, 0, RTE_MAX_LCORE - 1, &v)) return -EINVAL; o->endpoint_lcore = (int)v; break;
 		case 'z': if (parse_u64("pool-size", optarg, 1023, 1u << 22, &v)) return -EINVAL; o->pool_size = (unsigned int)v; break;
 		case 'c': if (parse_u64("pool-cache", optarg, 0, RTE_MEMPOOL_CACHE_MAX_SIZE, &v)) return -EINVAL; o->pool_cache = (unsigned int)v; break;
+		case 'p': {
+			static const char *const pool_names[] = {"iova", "plain"};
+
+			r = pick("pool", optarg, pool_names, 2);
+			if (r < 0)
+				return r;
+			o->plain_pool = r == 1;
+			break;
+		}
 		case 'q': o->quiet = true; break;
 		case 'h': usage(stdout, argv[0]); exit(0);
 		default:
@@ -268,6 +280,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 	if (o->topology == TOPO_PORTS && o->workload != WL_FWD) {
 		fprintf(stderr, "vfapp: --topology ports runs the appliance only: use --workload fwd "
 			"(TCP_STREAM/UDP_RR endpoints exist in --topology internal)\n");
+		return -EINVAL;
+	}
+	if (o->plain_pool && (o->strategy != IOVA_STRAT_OFF || o->mode != IOVA_MODE_NATIVE)) {
+		fprintf(stderr, "vfapp: --pool plain has no IOMMU mapping: use it with --strategy off "
+			"--mode native only\n");
 		return -EINVAL;
 	}
 	if (o->topology == TOPO_INTERNAL && o->duration <= 0) {
@@ -556,6 +573,7 @@ report(struct app_state *s)
 	json_object_set_new(rec, "inv_latency_ns", json_integer((json_int_t)o->inv_latency_ns));
 	json_object_set_new(rec, "vmexit_ns", json_integer((json_int_t)o->vmexit_ns));
 	json_object_set_new(rec, "pool_cache", json_integer(o->pool_cache));
+	json_object_set_new(rec, "pool", json_string(o->plain_pool ? "plain" : "iova"));
 	json_object_set_new(rec, "rss_kb", json_integer(rss_kb()));
 	json_object_set_new(rec, "hugepages_used", json_integer((json_int_t)hugepages_used()));
 
@@ -588,6 +606,15 @@ setup_iova(struct app_state *s, unsigned int app_lcore, struct rte_mempool **poo
 {
 	const struct opts *o = &s->o;
 
+	if (o->plain_pool) {
+		*pool = rte_pktmbuf_pool_create("vfapp_app", o->pool_size, o->pool_cache, 0,
+						RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		if (*pool == NULL) {
+			fprintf(stderr, "vfapp: rte_pktmbuf_pool_create: %s\n", rte_strerror(rte_errno));
+			return -1;
+		}
+		return 0;
+	}
 #ifdef VFAPP_HAVE_IOVA
 	struct vtd_soft_params vp;
 	struct iova_mode_params mp = {.vmm_cpu = o->vmm_lcore, .vmexit_ns = o->vmexit_ns};

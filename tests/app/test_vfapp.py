@@ -132,7 +132,7 @@ elif CASE == "cli":
     for opt in ["--workload", "--topology", "--wire", "--routes", "--strategy", "--mode", "--backend",
                 "--inv-latency-ns", "--vmexit-ns", "--vmm-lcore", "--duration", "--warmup", "--json",
                 "--repetition", "--drop-every", "--mss", "--window", "--msg-size", "--pkt-size",
-                "--rx-mode", "--endpoint-lcore", "--pool-cache", "--help"]:
+                "--rx-mode", "--endpoint-lcore", "--pool-cache", "--pool", "--help"]:
         check(opt in p.stdout, "--help does not list " + opt)
     _, p = run(["--strategy", "bogus"], "bad1", expect_rc=1)
     check("--strategy 'bogus'" in p.stderr, "bad strategy not named")
