@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,6 +34,17 @@ struct vfmgr_txn {
 
 static atomic_uint step_count;
 static atomic_uint txn_seq;
+
+/* Steps are counted per process: a forked child starts again from 0. */
+static void reset_count(void)
+{
+	atomic_store(&step_count, 0);
+}
+
+__attribute__((constructor)) static void journal_init(void)
+{
+	pthread_atfork(NULL, NULL, reset_count);
+}
 
 static void crash_point(void)
 {

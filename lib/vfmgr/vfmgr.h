@@ -677,7 +677,8 @@ int vfmgr_apply(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf, unsigned flags);
  * {"id","type","key","intent":{..},"steps":[{"name","data"}],"state"}.
  *
  * Crash points: if env VFMGR_CRASHPOINT=N is set, the process raise(SIGKILL)s
- * right before writing its N-th step record (counted process-wide, from 1).
+ * right before writing its N-th step record (counted per process from 1,
+ * commit included; a forked child starts from 0 again).
  * If env VFMGR_CRASHPOINT_COUNT=<file> is set, the process-wide count of steps
  * so far is written to that file at each step.
  */
