@@ -81,6 +81,13 @@ def pct(v, base):
     return 100.0 * v / base
 
 
+def pct_txt(p):
+    """A percentage as printed in the tables: one decimal below 10 %, none above."""
+    if p is None:
+        return "n/a"
+    return f"{p:.1f} %" if p < 9.95 else f"{p:.0f} %"
+
+
 def table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
@@ -221,7 +228,7 @@ def section_main(res, pub, plots):
             for s in res.strategies:
                 v = res.cell_median(s, m, w)
                 p = pct(v, base)
-                row.append(cell_text(res, s, m, w, f"{p:.0f} %" if p is not None else "n/a"))
+                row.append(cell_text(res, s, m, w, pct_txt(p)))
             rows.append(row)
         L.append(table(["mode \\ strategy"] + res.strategies, rows))
         L.append("")
@@ -270,7 +277,7 @@ def section_main(res, pub, plots):
             row = [MODE_LABEL.get(m, m)]
             for s, name in PAPER_COLS:
                 p = pct(res.cell_median(s, m, "TCP_STREAM"), base)
-                ours = cell_text(res, s, m, "TCP_STREAM", f"{p:.0f} %" if p is not None else "n/a")
+                ours = cell_text(res, s, m, "TCP_STREAM", pct_txt(p))
                 paper = (tp.get(m) or {}).get(s)
                 apache = ((ap or {}).get(m) or {}).get(s)
                 row += [ours, f"{paper} %" if paper is not None else "n/a",
