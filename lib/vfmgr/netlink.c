@@ -55,31 +55,50 @@ int vfmgr_nl_build_setlink(void *buf, size_t len, int ifindex, unsigned vf, cons
 	list = mnl_attr_nest_start(nlh, IFLA_VFINFO_LIST);
 	info = mnl_attr_nest_start(nlh, IFLA_VF_INFO);
 	if (a->set & VFMGR_ATTR_MAC) {
-		struct ifla_vf_mac m = { .vf = vf };
+		struct ifla_vf_mac m;
+		memset(&m, 0, sizeof(m)); /* no uninitialised padding on the wire */
+		m.vf = vf;
 		memcpy(m.mac, a->mac, 6);
 		mnl_attr_put(nlh, IFLA_VF_MAC, sizeof(m), &m);
 	}
 	if (a->set & VFMGR_ATTR_VLAN) {
 		struct nlattr *vl = mnl_attr_nest_start(nlh, IFLA_VF_VLAN_LIST);
-		struct ifla_vf_vlan_info vi = { .vf = vf, .vlan = a->vlan, .qos = a->qos,
-						.vlan_proto = htons(a->vlan_proto ? a->vlan_proto : 0x8100) };
+		struct ifla_vf_vlan_info vi;
+		memset(&vi, 0, sizeof(vi)); /* no uninitialised padding on the wire */
+		vi.vf = vf;
+		vi.vlan = a->vlan;
+		vi.qos = a->qos;
+		vi.vlan_proto = htons(a->vlan_proto ? a->vlan_proto : 0x8100);
 		mnl_attr_put(nlh, IFLA_VF_VLAN_INFO, sizeof(vi), &vi);
 		mnl_attr_nest_end(nlh, vl);
 	}
 	if (a->set & VFMGR_ATTR_SPOOFCHK) {
-		struct ifla_vf_spoofchk s = { .vf = vf, .setting = a->spoofchk };
+		struct ifla_vf_spoofchk s;
+		memset(&s, 0, sizeof(s)); /* no uninitialised padding on the wire */
+		s.vf = vf;
+		s.setting = a->spoofchk;
 		mnl_attr_put(nlh, IFLA_VF_SPOOFCHK, sizeof(s), &s);
 	}
 	if (a->set & VFMGR_ATTR_TRUST) {
-		struct ifla_vf_trust t = { .vf = vf, .setting = a->trust };
+		struct ifla_vf_trust t;
+		memset(&t, 0, sizeof(t)); /* no uninitialised padding on the wire */
+		t.vf = vf;
+		t.setting = a->trust;
 		mnl_attr_put(nlh, IFLA_VF_TRUST, sizeof(t), &t);
 	}
 	if (a->set & VFMGR_ATTR_LINK_STATE) {
-		struct ifla_vf_link_state l = { .vf = vf, .link_state = a->link_state };
+		struct ifla_vf_link_state l;
+		memset(&l, 0, sizeof(l)); /* no uninitialised padding on the wire */
+		l.vf = vf;
+		l.link_state = a->link_state;
 		mnl_attr_put(nlh, IFLA_VF_LINK_STATE, sizeof(l), &l);
 	}
 	if (a->set & VFMGR_ATTR_RATE) {
-		struct ifla_vf_rate r = { .vf = vf, .min_tx_rate = a->min_rate, .max_tx_rate = a->max_rate };
+		struct ifla_vf_rate r;
+		memset(&r, 0, sizeof(r)); /* no uninitialised padding on the wire */
+		r.vf = vf;
+		r.min_tx_rate = a->min_rate;
+		r.max_tx_rate = a->max_rate;
 		mnl_attr_put(nlh, IFLA_VF_RATE, sizeof(r), &r);
 	}
 	mnl_attr_nest_end(nlh, info);
