@@ -192,6 +192,7 @@ elif CASE == "rxmode":
             check(rec.get("halts", 0) > 0, mode + ": the appliance never halted")
 elif CASE == "ports":
     # --topology ports on af_packet over veths toward two network namespaces:
+    # (VFAPP_TEST_PMD=af_xdp: net_af_xdp instead of net_af_packet);
     # kernel UDP from ns a to ns b must cross the appliance (MAC rewrite to the
     # real peers, TTL - 1 observed by the receiver)
     import shutil
@@ -229,8 +230,12 @@ elif CASE == "ports":
                     % (mac_a, mac_b))
             routes = f.name
         eal = ["--no-huge", "-m", "512", "--no-pci", "-l", "0", "--file-prefix", "vfapp-t-ports-%d" % os.getpid(),
-               "--log-level", "*:warning", "--vdev", "net_af_packet0,iface=%s0" % va,
-               "--vdev", "net_af_packet1,iface=%s0" % vb]
+               "--log-level", "*:warning"]
+        if os.environ.get("VFAPP_TEST_PMD") == "af_xdp":
+            eal += ["--vdev", "net_af_xdp0,iface=%s0,start_queue=0,queue_count=1" % va,
+                    "--vdev", "net_af_xdp1,iface=%s0,start_queue=0,queue_count=1" % vb]
+        else:
+            eal += ["--vdev", "net_af_packet0,iface=%s0" % va, "--vdev", "net_af_packet1,iface=%s0" % vb]
         proc = subprocess.Popen([VFAPP] + eal + ["--", "--topology", "ports", "--workload", "fwd", "--routes",
                                 routes, "--duration", "4", "--warmup", "0", "--json"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
