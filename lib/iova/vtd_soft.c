@@ -194,7 +194,9 @@ static void iotlb_invalidate(struct vtd_soft *v, unsigned int g, uint16_t did, u
 
 	if (am <= 4) {
 		/* Small ranges: probe only the sets the pages and their 2 MiB frame hash to. */
-		for (uint64_t a = lo; a <= hi; a += VTD_PAGE_SIZE) {
+		/* count pages rather than compare addresses: hi may be 2^64 - 1 */
+		for (uint64_t i = 0; i < (1ULL << am); i++) {
+			uint64_t a = lo + i * VTD_PAGE_SIZE;
 			unsigned int s = iotlb_set(v, did, a >> VTD_PAGE_SHIFT, 1);
 
 			iotlb_inv_entries(&v->iotlb[s * v->p.iotlb_ways], v->p.iotlb_ways, g, did, lo, hi);

@@ -28,7 +28,7 @@
 static uint64_t scaled(uint64_t n)
 {
 	const char *s = getenv("IOVA_TEST_SCALE");
-	uint64_t div = s ? strtoull(s, NULL, 0) : (RUNNING_ON_VALGRIND ? 20 : 1);
+	uint64_t div = s ? strtoull(s, NULL, 0) : (RUNNING_ON_VALGRIND ? 5 : 1);
 
 	return div > 1 ? n / div : n;
 }
