@@ -190,6 +190,11 @@ elif CASE == "rxmode":
             check(rec["mismatches"] == 0, mode + ": mismatches")
             check("vmm_wakeups_per_transaction" in rec, mode + ": no vmm_wakeups_per_transaction")
             check(rec.get("halts", 0) > 0, mode + ": the appliance never halted")
+            check(rec["udp_rr"]["interrupts"] > 0, mode + ": the device raised no interrupts")
+            if mode == "posted":
+                check(rec["vmm_wakeups_per_transaction"] > 0, "posted: halted vCPU never woken by the VMM")
+            else:
+                check(rec.get("vmm_injections", 0) > 0, "remapped: no VMM injections")
 elif CASE == "ports":
     # --topology ports on af_packet over veths toward two network namespaces:
     # (VFAPP_TEST_PMD=af_xdp: net_af_xdp instead of net_af_packet);
