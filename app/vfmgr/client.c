@@ -126,9 +126,8 @@ static int call_daemon(struct cli *c, const char *line, json_t **result, char *m
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(msg, msglen, "vfmgrd closed the connection (%s)", strerror(errno));
-			close(fd);
-			return VFMGR_EXIT_UNREACH;
+			/* The daemon may have refused us (SO_PEERCRED) and closed: read why. */
+			break;
 		}
 		off += (size_t)w;
 	}

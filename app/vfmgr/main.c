@@ -70,7 +70,7 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	for (; extra && extra->name && n < 15; extra++)
 		opts[n++] = *extra;
 	opts[n] = (struct option){ 0 };
-	snprintf(so, sizeof(so), "+h%s", shortopts ? shortopts : "");
+	snprintf(so, sizeof(so), "h%s", shortopts ? shortopts : ""); /* permute: options after args */
 	for (;;) {
 		ch = getopt_long(argc, argv, so, opts, NULL);
 		if (ch != 'J')

@@ -41,7 +41,7 @@ bool server_peer_allowed(uid_t uid, gid_t gid, const char *group, char *why, siz
 	if (uid == 0)
 		return true;
 	if (getgrnam_r(group, &grb, buf, sizeof(buf), &gr) != 0 || !gr) {
-		snprintf(why, len, "uid %u is not root and group '%s' does not exist "
+		snprintf(why, len, "permission denied: uid %u is not root and group '%s' does not exist "
 			 "(create it: systemd-sysusers, or groupadd %s)", (unsigned)uid, group, group);
 		return false;
 	}

@@ -1,0 +1,82 @@
+#!/bin/bash
+# front-cli.sh: vfmgr --local on the fake sysfs (LD_PRELOAD shim) and the libvirt test driver:
+# apply, assign (inactive domain: persistent XML edited; running domain: VIR_ERR_NO_SUPPORT
+# reported, nothing faked), status --json ownership, NUMA choice, release, exit codes.
+. "$(dirname "$0")/lib.sh"
+
+fixture
+cat >"$CONF" <<'C'
+[global]
+numa-policy = preferred
+[pf "0000:3b:00.0"]
+numvfs = 2
+[pf "0000:86:00.0"]
+numvfs = 2
+C
+
+expect_rc 0 "plan lists the work" vf plan
+expect_grep "sriov_numvfs 0 -> 2" "$T/out" "plan names the VF count change"
+expect_rc 0 "apply creates and binds VFs" vf apply
+expect_grep "sriov_numvfs" "$T/err" "apply prints progress lines on stderr"
+expect_rc 0 "plan after apply" vf plan
+expect_grep "nothing to do" "$T/out" "host matches the configuration after apply"
+
+# appl1: shut off, vCPUs pinned to node 1 -> a VF of PF 0000:86:00.0 (node 1), persistent XML edited.
+expect_rc 0 "assign appl1 (inactive domain)" vf assign appl1
+expect_grep "0000:86:02" "$T/out" "appl1 (node 1) got a VF of the node-1 PF"
+expect_grep "persistent definition" "$T/out" "inactive domain: device added to the persistent XML"
+# appl0: running; the 9.0 test driver has no attach-device: clear error, exit 8, nothing owned.
+expect_rc 8 "assign appl0 (running domain, test driver)" vf assign appl0
+expect_grep "VIR_ERR_NO_SUPPORT" "$T/err" "error names VIR_ERR_NO_SUPPORT"
+expect_grep "running domain 'appl0'" "$T/err" "error names the domain"
+expect_grep "Shut the domain down" "$T/err" "error says what to do"
+
+expect_rc 0 "status --json" vf --json status
+python3 - "$T/out" <<'P' && ok "status --json: exactly one VF, on node 1, owned by appl1" || fail "status --json ownership"
+import json, sys
+s = json.load(open(sys.argv[1]))
+owned = [(p["bdf"], v["bdf"], v["owner"], v["numa_node"]) for p in s["pfs"] for v in p.get("vfs", []) if v.get("owner")]
+assert len(owned) == 1, owned
+assert owned[0][2] == "appl1" and owned[0][0] == "0000:86:00.0" and owned[0][3] == 1, owned
+assert s["journal_pending"] == 0
+P
+vfbdf=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print([v["bdf"] for p in s["pfs"] for v in p.get("vfs",[]) if v.get("owner")][0])' "$T/out")
+expect_rc 0 "show the assigned VF" vf show "$vfbdf"
+expect_grep "appl1" "$T/out" "show names the owner"
+expect_rc 7 "assign the owned VF again by index" vf assign appl0 --pf 0000:86:00.0 --vf "${vfbdf##*.}"
+expect_grep "owned by domain 'appl1'" "$T/err" "busy error names the owner"
+
+# Exit codes and messages.
+expect_rc 6 "assign to a missing domain" vf assign nosuchdomain
+expect_grep "nosuchdomain" "$T/err" "not-found error names the domain"
+expect_rc 6 "release a VF nobody owns" vf release 0000:3b:02.1
+expect_rc 2 "unknown command" vf frobnicate
+expect_rc 2 "--vf without --pf" vf assign appl1 --vf 1
+expect_rc 0 "assign --help" vf assign --help
+expect_grep "Usage: vfmgr" "$T/out" "per-command help"
+expect_rc 0 "--version" "$VFMGR" --version
+expect_rc 2 "missing --config file" "$VFMGR" --local --config "$T/nope.conf" --root "$FX" --state-dir "$ST" status
+expect_grep "nope.conf" "$T/err" "config error names the file"
+expect_rc 4 "daemon unreachable" "$VFMGR" --socket "$T/no.sock" status
+expect_grep "use --local" "$T/err" "unreachable error says what to do"
+
+# release by domain name: detach confirmed (test driver: not in a fresh connection's XML), owner dropped.
+expect_rc 0 "release appl1" vf release appl1
+expect_rc 0 "list" vf --json list
+python3 -c 'import json,sys; l=json.load(open(sys.argv[1])); assert all(not v["owner"] for v in l), l; assert len(l)==4' "$T/out" \
+	&& ok "no VF owned after release" || fail "owners after release"
+[ -z "$(ls "$ST/assigned" 2>/dev/null)" ] && ok "saved assignment state removed" || fail "assigned/ not empty"
+
+# NUMA policy required: only a node-0 PF configured, appl1 lives on node 1 -> refused, named.
+cat >"$CONF" <<'C'
+[global]
+numa-policy = required
+[pf "0000:3b:00.0"]
+numvfs = 2
+[pf "0000:86:00.0"]
+numvfs = 0
+C
+expect_rc 0 "apply: PF 0000:86:00.0 down to 0 VFs" vf apply
+expect_rc 7 "assign appl1 with numa-policy=required and no node-1 VF" vf assign appl1
+expect_grep "required" "$T/err" "refusal names the policy"
+finish

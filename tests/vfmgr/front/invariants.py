@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""invariants.py STATUS_JSON STATE_DIR CONF_NUMVFS...: check the crash-test invariants.
+
+CONF_NUMVFS are "pf=N" pairs (the configuration). Checks: journal empty, no VF owned
+twice and every owned VF exists (no VF lost), front side files match owners, every
+configured PF has N VFs all bound to vfio-pci. Prints the first violation, exits 1.
+"""
+import json, os, sys
+
+def main():
+    status = json.load(open(sys.argv[1]))
+    state = sys.argv[2]
+    want = dict(a.split("=") for a in sys.argv[3:])
+    errs = []
+    if status.get("journal_pending", 0) != 0:
+        errs.append("journal_pending=%s" % status.get("journal_pending"))
+    jdir = os.path.join(state, "journal")
+    left = [f for f in os.listdir(jdir)] if os.path.isdir(jdir) else []
+    left = [f for f in left if f.endswith(".json")]
+    if left:
+        errs.append("journal files left: %s" % left)
+    pfs = {p["bdf"]: p for p in status.get("pfs", [])}
+    owned = {}
+    for p in pfs.values():
+        for v in p.get("vfs", []):
+            if v.get("owner"):
+                key = (p["bdf"], v["index"])
+                owned[key] = v["owner"]
+    owners_file = os.path.join(state, "owners.json")
+    if os.path.exists(owners_file):
+        raw = json.load(open(owners_file))
+        entries = raw.get("owners", raw) if isinstance(raw, dict) else raw
+        seen = set()
+        for k in (entries if isinstance(entries, dict) else {}):
+            if k in seen:
+                errs.append("VF %s owned twice" % k)
+            seen.add(k)
+            pf, idx = k.rsplit("/", 1)
+            vfs = [v for v in pfs.get(pf, {}).get("vfs", []) if v["index"] == int(idx)]
+            if not vfs:
+                errs.append("owned VF %s does not exist (lost)" % k)
+    # A domain may own several VFs, but one VF one domain; the VF BDFs owned must be distinct.
+    bdfs = [v["bdf"] for p in pfs.values() for v in p.get("vfs", []) if v.get("owner")]
+    if len(bdfs) != len(set(bdfs)):
+        errs.append("a VF appears twice among owned VFs")
+    adir = os.path.join(state, "assigned")
+    side = sorted(f for f in os.listdir(adir) if f.endswith(".json")) if os.path.isdir(adir) else []
+    want_side = sorted("%s_%d.json" % k for k in owned)
+    if side != want_side:
+        errs.append("saved assignment files %s != owned VFs %s" % (side, want_side))
+    for pf, n in want.items():
+        p = pfs.get(pf)
+        if p is None:
+            errs.append("PF %s missing" % pf)
+            continue
+        if p.get("numvfs") != int(n) or len(p.get("vfs", [])) != int(n):
+            errs.append("PF %s has numvfs=%s (%d VF links), config says %s"
+                        % (pf, p.get("numvfs"), len(p.get("vfs", [])), n))
+        for v in p.get("vfs", []):
+            if v.get("driver") != "vfio-pci":
+                errs.append("VF %s driver %r, config says vfio-pci" % (v["bdf"], v.get("driver")))
+    if errs:
+        print("INVARIANT VIOLATED: " + "; ".join(errs))
+        return 1
+    return 0
+
+sys.exit(main())
