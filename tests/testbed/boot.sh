@@ -4,7 +4,9 @@
 #   boot.sh --scenario NAME [--topo TOPO] [--append "tb.key=val ..."] [--bin NAME PATH]...
 #           [--dpdk] [--trace EVENT-PATTERN]... [--workdir DIR] [--timeout SEC] [--quiet]
 #
-# NAME selects tests/testbed/scenarios/NAME.sh, run inside the guest as /tb/scenario.sh.
+# NAME selects tests/testbed/scenarios/NAME.sh, run inside the guest as /tb/scenario.sh. Its header
+# lines: "# topo: T" (QEMU devices), "# needs: NAME..." (which --bin binaries to copy in),
+# "# post: rows" (join TB-RESULT rows with the QEMU trace, rows.py).
 # TOPO (default: the scenario's "# topo:" header line) selects the QEMU devices, see topo_args.
 # Binaries given with --bin are copied in with their shared libraries and appear as
 # /tb/bin/NAME in the guest. --trace enables QEMU trace events (log written to
@@ -13,7 +15,7 @@
 # binary), 1 TB-FAIL / timeout / no verdict.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-scen="" topo="" append="" timeout=120 quiet=0 dpdk=0 workdir=""
+scen="" topo="" append="" timeout=180 quiet=0 dpdk=0 workdir=""
 bins=() traces=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -45,11 +47,22 @@ vmlinux=$("$here/mkinitramfs.sh" vmlinux) || exit 1
 base=$("$here/mkinitramfs.sh" base) || exit 1
 # guest helper programs (tests/testbed/*.c), compiled once into the cache
 helpers=$("$here/mkinitramfs.sh" helpers) || exit 1
-extra_args=(--file "$script" /tb/scenario.sh --file "$here/guest/tb-node.xml" /etc/tb-node.xml --file "$here/guest/tb-routes.conf" /etc/tb-routes.conf)
-for h in $helpers; do extra_args+=(--bin "$(basename "$h")" "$h"); done
-[ $dpdk = 1 ] && extra_args+=(--dpdk)
-"$here/mkinitramfs.sh" extra "$workdir/extra.cpio.gz" "${extra_args[@]}" "${bins[@]}" || exit 1
-cat "$base" "$workdir/extra.cpio.gz" >"$workdir/initrd.img"
+# only the binaries the scenario names in its "# needs:" header (all when it has none)
+needs=$(sed -n 's/^# needs: *//p' "$script" | head -1)
+if [ -n "$needs" ] && [ ${#bins[@]} -gt 0 ]; then
+	kept=()
+	for ((i = 0; i < ${#bins[@]}; i += 3)); do
+		case " $needs " in *" ${bins[i+1]} "*) kept+=("${bins[@]:i:3}") ;; esac
+	done
+	bins=("${kept[@]}")
+fi
+bin_args=()
+for h in $helpers; do bin_args+=(--bin "$(basename "$h")" "$h"); done
+[ $dpdk = 1 ] && bin_args+=(--dpdk)
+"$here/mkinitramfs.sh" extra "$workdir/bins.cpio.gz" "${bin_args[@]}" "${bins[@]}" || exit 1
+"$here/mkinitramfs.sh" extra "$workdir/scenario.cpio.gz" --file "$script" /tb/scenario.sh \
+	--file "$here/guest/tb-node.xml" /etc/tb-node.xml --file "$here/guest/tb-routes.conf" /etc/tb-routes.conf || exit 1
+cat "$base" "$workdir/bins.cpio.gz" "$workdir/scenario.cpio.gz" >"$workdir/initrd.img"
 
 # QEMU devices per topology. Facts behind them: tests/testbed/README.md.
 mem=1G

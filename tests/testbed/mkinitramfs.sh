@@ -3,7 +3,7 @@
 #   mkinitramfs.sh vmlinux             -> prints the path of the extracted, uncompressed vmlinux
 #   mkinitramfs.sh helpers             -> compiles tests/testbed/tb-*.c (guest helpers), prints paths
 #   mkinitramfs.sh base                -> prints the path of the base initramfs (busybox + modules + init)
-#   mkinitramfs.sh extra OUT [--bin NAME PATH]... [--dpdk] [--file SRC DST]...
+#   mkinitramfs.sh extra OUT [--bin NAME PATH]... [--dpdk] [--file SRC DST]...   (cached)
 #                                      -> writes OUT: a gzipped cpio with the binaries (and their
 #                                         shared libraries as ldd finds them) and the given files
 # Cache: tests/testbed/cache/<kver>/ (override with TB_CACHE), keyed by kernel version and by a hash
@@ -75,7 +75,14 @@ base() {
 }
 
 extra() {
-	local out=$1 root n p; shift
+	local out=$1 root n p key a; shift
+	# cached by the arguments and the size/mtime of every file named in them
+	key=$(for a in "$@"; do echo "$a"; if [ -e "$a" ]; then stat -L -c '%s %Y' "$a"; fi; done | sha256sum | cut -c1-16)
+	if [ -s "$CACHE/extra-$key.cpio.gz" ]; then
+		touch "$CACHE/extra-$key.cpio.gz"
+		cp "$CACHE/extra-$key.cpio.gz" "$out"
+		return 0
+	fi
 	root=$(mktemp -d "${TMPDIR:-/tmp}/tb-extra.XXXXXX")
 	trap 'rm -rf "$root"' RETURN
 	mkdir -p "$root/tb/bin"
@@ -115,6 +122,9 @@ extra() {
 		done
 	fi
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+	cp "$out" "$CACHE/extra-$key.cpio.gz.tmp" && mv "$CACHE/extra-$key.cpio.gz.tmp" "$CACHE/extra-$key.cpio.gz"
+	# keep the 16 most recently used
+	ls -t "$CACHE"/extra-*.cpio.gz 2>/dev/null | tail -n +17 | xargs -r rm -f
 }
 
 # helpers: compile the guest helper programs (tb-gron needs libjansson) into the cache

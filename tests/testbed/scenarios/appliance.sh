@@ -1,4 +1,5 @@
 # topo: e1000e-gen
+# needs: dpdk-testpmd vfapp
 # post: rows
 # Scenario 6: DPDK inside the guest over vfio-pci on two QEMU e1000e NICs joined by a QEMU hub,
 # with the emulated VT-d active. Kernel facts, then a dpdk-testpmd baseline, then vfapp

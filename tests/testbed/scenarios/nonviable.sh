@@ -1,4 +1,5 @@
 # topo: nvme-noacs
+# needs: vfmgr
 # Scenario 2: a non-viable IOMMU group. Behind ioh3420 (no ACS) or pcie-root-port,disable-acs=on
 # the PF and its VFs share one group; vfmgr check/apply/assign must refuse, naming the members.
 . /etc/tb-lib.sh; . /etc/tb-sriov.sh

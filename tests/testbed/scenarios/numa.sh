@@ -1,4 +1,5 @@
 # topo: nvme-numa
+# needs: vfmgr
 # Scenario 3: two guest NUMA nodes, the PF behind a pxb-pcie on node 1.
 # vfmgr must report node 1 for the PF and its VFs; a `required` policy for a domain on node 1
 # is honoured, one for a domain on node 0 refused.

@@ -1,4 +1,5 @@
 # topo: base
+# needs: -
 # Smoke test: the kernel boots with the emulated VT-d and the modules load.
 . /etc/tb-lib.sh
 tb_true modprobe-vfio-pci modprobe vfio-pci

@@ -1,4 +1,5 @@
 # topo: nvme-acs
+# needs: vfmgr
 # Scenario 1: SR-IOV on a real (QEMU nvme) PF behind a pcie-root-port with ACS.
 # tb.pfdrv=pci-pf-stub|nvme. Kernel facts with busybox, then vfmgr apply/status/release.
 . /etc/tb-lib.sh; . /etc/tb-sriov.sh

@@ -1,4 +1,5 @@
 # topo: nvme-acs
+# needs: iova-vfio-probe
 # post: rows
 # Scenario 5: real VFIO map/unmap through a VF's IOMMU group under QEMU's emulated VT-d
 # (caching mode: every guest invalidation traps to QEMU). Section 0 of the trace is the raw

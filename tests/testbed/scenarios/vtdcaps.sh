@@ -1,4 +1,5 @@
 # topo: nvme-acs
+# needs: irqpost-probe vfmgr
 # Scenario 4: the guest's real VT-d capability registers (QEMU intel-iommu, caching-mode=on):
 # CAP.CM=1, CAP.PI=0. irqpost-probe and `vfmgr check` must say posted interrupts are
 # unavailable because CAP.PI=0.
