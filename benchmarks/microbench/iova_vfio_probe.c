@@ -30,7 +30,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: iova-vfio-probe /dev/vfio/<group> [--pages N (256)] [--strategy S] "
 		"[--mode M (native)] [--rounds R (1)]\n"
-		"strategies: off strict deferred optimistic persistent shared ring (default: all)\n"
+		"strategies: off strict deferred optimistic persistent shared ring pool (default: all)\n"
 		"modes: native trap-and-emulate sidecore\n");
 }
 
@@ -120,6 +120,11 @@ int main(int argc, char **argv)
 			continue;
 		}
 		uint64_t map_ns = 0, unmap_ns = 0, errors = 0, nmap = 0, nunmap = 0;
+		int prc = iova_ctx_register_pool(c, buf, pages * IOVA_PAGE_SIZE); /* pool only */
+		if (prc < 0) {
+			fprintf(stderr, "iova-vfio-probe: register pool of %lu pages: %s\n", pages, strerror(-prc));
+			errors++;
+		}
 		for (unsigned long r = 0; r < rounds; r++) {
 			uint64_t t0 = iova_now_ns();
 			for (unsigned long i = 0; i < pages; i++) {

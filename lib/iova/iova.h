@@ -300,6 +300,7 @@ enum iova_strategy {
 	IOVA_STRAT_PERSISTENT,/**< map once, never unmap */
 	IOVA_STRAT_SHARED,    /**< one refcounted mapping per host page */
 	IOVA_STRAT_RING,      /**< ours: ring-contiguous IOVAs, strict per-burst batched invalidation (rIOMMU spirit) */
+	IOVA_STRAT_POOL,      /**< ours: buffers in registered pools are mapped once, whole (DAMN spirit); others strict */
 	IOVA_STRAT__COUNT
 };
 
@@ -367,12 +368,31 @@ void iova_ctx_poll(struct iova_ctx *c, unsigned int cpu);
 /** Device-side access through the physical IOMMU (see iova_backend_ops.dma). */
 int iova_ctx_dma(struct iova_ctx *c, uint64_t iova, size_t len, int access, void **host);
 void iova_ctx_get_stats(const struct iova_ctx *c, struct iova_ctx_stats *st);
+
+/**
+ * Register [va, va+len) as a DMA buffer pool (DAMN, Markuze et al. ASPLOS 2018: I/O
+ * buffers come from memory that holds nothing but I/O buffers and stays mapped).
+ * Under IOVA_STRAT_POOL the whole range is mapped once, read/write, with an IOVA whose
+ * offset matches va modulo 2 MiB so the backend can use superpages; afterwards a map of
+ * a buffer inside it is an O(1) lookup and an unmap does nothing (the pages stay
+ * device-reachable: counted per page in the stale statistics). Other strategies ignore
+ * the call. iova_pktmbuf_pool_create() registers its memory chunks itself.
+ * @return 0; -EINVAL (len 0), -EEXIST (overlaps a registered pool), -ENOSPC (64 pools
+ *         already), -ENOMEM (IOVA space), or the backend's map error.
+ */
+int iova_ctx_register_pool(struct iova_ctx *c, void *va, size_t len);
+/**
+ * Unmap and forget the pool registered at va (strict teardown: PTEs cleared,
+ * invalidated and waited for before returning). No-op for other strategies.
+ * @return 0, -ENOENT (no pool at va), -EBUSY (buffers of it still mapped).
+ */
+int iova_ctx_unregister_pool(struct iova_ctx *c, void *va);
 /** Zero the counters and cycle histograms (after warm-up). */
 void iova_ctx_reset_stats(struct iova_ctx *c);
 struct iova_backend *iova_ctx_backend(struct iova_ctx *c);
 
 /** Names exactly as the CLI, the report and results.json use them. */
-const char *iova_strategy_name(enum iova_strategy s); /**< "off","strict","deferred","optimistic","persistent","shared","ring" */
+const char *iova_strategy_name(enum iova_strategy s); /**< "off","strict","deferred","optimistic","persistent","shared","ring","pool" */
 int iova_strategy_parse(const char *name);            /**< enum value or -EINVAL */
 const char *iova_mode_name(enum iova_mode m);         /**< "native","trap-and-emulate","sidecore" */
 int iova_mode_parse(const char *name);                /**< enum value or -EINVAL */

@@ -29,6 +29,7 @@ static const struct iova_strat_ops *const strat_table[IOVA_STRAT__COUNT] = {
 	[IOVA_STRAT_PERSISTENT] = &iova_strat_persistent_ops,
 	[IOVA_STRAT_SHARED] = &iova_strat_shared_ops,
 	[IOVA_STRAT_RING] = &iova_strat_ring_ops,
+	[IOVA_STRAT_POOL] = &iova_strat_pool_ops,
 };
 
 void iova_ctx_default_params(struct iova_ctx_params *p)
@@ -267,6 +268,30 @@ int iova_ctx_unmap_bulk(struct iova_ctx *c, const uint64_t *iova, size_t len,
 		done += k;
 	}
 	return first;
+}
+
+int iova_ctx_register_pool(struct iova_ctx *c, void *va, size_t len)
+{
+	if (!c || !va || !len)
+		return -EINVAL;
+	if (!c->ops->register_pool)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	int rc = c->ops->register_pool(c, (uintptr_t)va, len);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int iova_ctx_unregister_pool(struct iova_ctx *c, void *va)
+{
+	if (!c || !va)
+		return -EINVAL;
+	if (!c->ops->unregister_pool)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	int rc = c->ops->unregister_pool(c, (uintptr_t)va);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 void iova_ctx_poll(struct iova_ctx *c, unsigned int cpu)

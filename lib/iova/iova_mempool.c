@@ -26,6 +26,10 @@
  * and ring lose their stale-window-0 guarantee for cached buffers; deferred and
  * optimistic get an extra window on top of theirs; persistent is unchanged; off has no
  * mapping anyway. cache_size = 0 gives exact per-buffer semantics.
+ *
+ * Strategy pool: the pool's memory chunks are registered with iova_ctx_register_pool()
+ * at creation (mapped once, whole) and unregistered when the mempool is freed; per-buffer
+ * map/unmap are then lookups.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,10 +46,14 @@
 #define IOVA_MP_OPS "iova"
 #define IOVA_MP_BURST 64
 
+#define IOVA_MP_MAX_CHUNKS 64
+
 struct iova_pool {
 	struct rte_ring *r;
 	struct iova_ctx *ctx;
 	bool ready;          /* objects initialised: enqueue/dequeue map and unmap */
+	unsigned int nchunks;
+	void *chunk[IOVA_MP_MAX_CHUNKS]; /* memory chunks registered with iova_ctx_register_pool() */
 };
 
 static int iova_mp_alloc(struct rte_mempool *mp)
@@ -80,6 +88,11 @@ static void iova_mp_free(struct rte_mempool *mp)
 	struct iova_pool *p = mp->pool_data;
 	if (!p)
 		return;
+	/* strategy pool: unmap the chunks (DPDK has already released the memory at this
+	 * point, rte_mempool_free() frees memchunks before the ops: the mapping outlives the
+	 * memory for the duration of this call; destroy the pool while the device is idle) */
+	for (unsigned int i = 0; i < p->nchunks; i++)
+		iova_ctx_unregister_pool(p->ctx, p->chunk[i]);
 	rte_ring_free(p->r);
 	rte_free(p);
 	mp->pool_data = NULL;
@@ -171,6 +184,22 @@ static struct rte_mempool_ops iova_mp_ops = {
 
 RTE_MEMPOOL_REGISTER_OPS(iova_mp_ops);
 
+static void register_chunk(struct rte_mempool *mp, void *opaque, struct rte_mempool_memhdr *memhdr,
+			   unsigned int mem_idx)
+{
+	struct iova_pool *p = mp->pool_data;
+	int *rc = opaque;
+	if (*rc < 0)
+		return;
+	if (p->nchunks == IOVA_MP_MAX_CHUNKS) {
+		*rc = -ENOSPC;
+		return;
+	}
+	*rc = iova_ctx_register_pool(p->ctx, memhdr->addr, memhdr->len);
+	if (*rc == 0)
+		p->chunk[p->nchunks++] = memhdr->addr;
+}
+
 static void clear_iova(struct rte_mempool *mp, void *opaque, void *obj, unsigned int idx)
 {
 	((struct rte_mbuf *)obj)->buf_iova = 0;
@@ -207,6 +236,15 @@ struct rte_mempool *iova_pktmbuf_pool_create(const char *name, unsigned int n,
 		goto fail;
 	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
 	rte_mempool_obj_iter(mp, clear_iova, NULL); /* in the pool = unmapped */
+	/* strategy pool: the pool's memory is the DMA pool (a no-op for other strategies) */
+	int reg = 0;
+	rte_mempool_mem_iter(mp, register_chunk, &reg);
+	if (reg < 0) {
+		RTE_LOG(ERR, MEMPOOL, "iova mempool %s: registering its memory as a DMA pool: %s\n",
+			name, strerror(-reg));
+		rc = reg;
+		goto fail;
+	}
 	((struct iova_pool *)mp->pool_data)->ready = true;
 	return mp;
 fail:

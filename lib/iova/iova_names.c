@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Strategy and emulation-mode names, exactly as the CLI, the benchmark report and
- * results.json spell them (iova.h section 4).
+ * results.json spell them (iova.h section 4): "off strict deferred optimistic persistent
+ * shared ring" (+ our "pool") and "native trap-and-emulate sidecore".
  */
 #include <errno.h>
 #include <string.h>
@@ -16,6 +17,7 @@ static const char *const strat_names[IOVA_STRAT__COUNT] = {
 	[IOVA_STRAT_PERSISTENT] = "persistent",
 	[IOVA_STRAT_SHARED] = "shared",
 	[IOVA_STRAT_RING] = "ring",
+	[IOVA_STRAT_POOL] = "pool",
 };
 
 static const char *const mode_names[] = {

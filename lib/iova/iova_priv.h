@@ -139,7 +139,7 @@ struct iova_ctx;
  * map:   map n buffers, fill r[i].pfn; all or nothing (on failure nothing stays mapped
  *        and nothing leaks); 0 or -errno.
  * unmap: tear down n buffers per the strategy; 0 or the first -errno (the rest are still
- *        processed).
+ *        processed). r[i].host_page is 0 (unknown) on unmap.
  * poll:  run timers at now_ns (deferred timeout, optimistic time limit). May be NULL.
  * oldest_stale_ns: unmap time of the oldest still-reachable freed buffer, 0 if none.
  *        May be NULL (strategies that never leave one: strict, shared, ring).
@@ -152,6 +152,9 @@ struct iova_strat_ops {
 	int (*unmap)(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu);
 	void (*poll)(struct iova_ctx *c, unsigned int cpu, uint64_t now_ns);
 	uint64_t (*oldest_stale_ns)(const struct iova_ctx *c);
+	/** pool only (NULL elsewhere): see iova_ctx_register_pool() / _unregister_pool(). */
+	int (*register_pool)(struct iova_ctx *c, uintptr_t va, size_t len);
+	int (*unregister_pool)(struct iova_ctx *c, uintptr_t va);
 };
 
 extern const struct iova_strat_ops iova_strat_off_ops;
@@ -161,6 +164,7 @@ extern const struct iova_strat_ops iova_strat_optimistic_ops;
 extern const struct iova_strat_ops iova_strat_persistent_ops;
 extern const struct iova_strat_ops iova_strat_shared_ops;
 extern const struct iova_strat_ops iova_strat_ring_ops;
+extern const struct iova_strat_ops iova_strat_pool_ops;
 
 /** strict building blocks, reused by shared (teardown on 1->0): one buffer, synchronous. */
 int iova_strict_map_one(struct iova_ctx *c, struct iova_req *r, unsigned int cpu);

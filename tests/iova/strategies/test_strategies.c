@@ -43,7 +43,9 @@ static int dev_write(struct iova_ctx *c, uint64_t iova, uint8_t v, uint8_t *expe
 
 static void test_names(void **state)
 {
-	static const char *const s[] = { "off", "strict", "deferred", "optimistic", "persistent", "shared", "ring" };
+	static const char *const s[] = { "off", "strict", "deferred", "optimistic", "persistent", "shared", "ring",
+					 "pool" };
+	assert_int_equal(IOVA_STRAT__COUNT, sizeof(s) / sizeof(s[0]));
 	static const char *const m[] = { "native", "trap-and-emulate", "sidecore" };
 	for (int i = 0; i < IOVA_STRAT__COUNT; i++) {
 		assert_string_equal(iova_strategy_name(i), s[i]);
@@ -417,6 +419,68 @@ static void test_ring(void **state)
 	free(buf);
 }
 
+static void test_pool(void **state)
+{
+	struct spy *sp = spy_create(LAT);
+	struct iova_ctx *c = mk(IOVA_STRAT_POOL, &sp->be, NULL);
+	enum { NP = 1024 }; /* 4 MiB: superpage-capable */
+	uint8_t *pool = aligned_alloc(2u << 20, NP * IOVA_PAGE_SIZE);
+	uint8_t *other = pages_alloc(1);
+	assert_non_null(pool);
+	memset(pool, 0, NP * IOVA_PAGE_SIZE);
+	assert_int_equal(iova_ctx_register_pool(c, pool, NP * IOVA_PAGE_SIZE), 0);
+	assert_int_equal(iova_ctx_register_pool(c, pool + 4096, 100), -EEXIST);
+	assert_int_equal(iova_ctx_register_pool(c, pool, 0), -EINVAL);
+	struct iova_ctx_stats st;
+	iova_ctx_get_stats(c, &st);
+	assert_int_equal(st.backend_maps, NP);   /* mapped once, whole */
+	uint64_t maps0 = st.backend_maps;
+	/* buffers inside: O(1), same IOVA every time, 2 MiB congruent, no IOMMU work */
+	uint64_t a, b;
+	assert_int_equal(iova_ctx_map(c, pool + 5000, 3000, IOVA_PROT_RW, 0, &a), 0);
+	assert_int_equal((a - (uint64_t)(uintptr_t)(pool + 5000)) % (2u << 20), 0);
+	assert_int_equal(dev_write(c, a + 2999, 1, pool + 5000 + 2999), 0);
+	assert_int_equal(iova_ctx_unmap(c, a, 3000, 0), 0);
+	assert_int_equal(iova_ctx_map(c, pool + 5000, 3000, IOVA_PROT_RW, 0, &b), 0);
+	assert_int_equal(a, b);
+	assert_int_equal(iova_ctx_unmap(c, b, 3000, 0), 0);
+	/* freed pool pages stay reachable (counted per page: 5000..7999 spans pages 1) */
+	assert_int_equal(dev_write(c, a, 2, pool + 5000), 0);
+	iova_ctx_get_stats(c, &st);
+	assert_int_equal(st.backend_maps, maps0);
+	assert_int_equal(st.reuse_hits, 2);
+	assert_int_equal(st.stale_now, 1);
+	assert_int_equal(st.invalidations, 0);
+	/* a buffer outside every pool: strict */
+	uint64_t o;
+	assert_int_equal(iova_ctx_map(c, other, 64, IOVA_PROT_RW, 0, &o), 0);
+	assert_int_equal(dev_write(c, o, 3, other), 0);
+	assert_int_equal(iova_ctx_unmap(c, o, 64, 0), 0);
+	assert_int_equal(dev_write(c, o, 3, NULL), -EFAULT);
+	/* unregister refuses while a buffer is in flight, then unmaps everything */
+	assert_int_equal(iova_ctx_map(c, pool + 8192, 64, IOVA_PROT_RW, 0, &a), 0);
+	assert_int_equal(iova_ctx_unregister_pool(c, pool), -EBUSY);
+	assert_int_equal(iova_ctx_unmap(c, a, 64, 0), 0);
+	assert_true(iova_ctx_unmap(c, a, 64, 0) < 0); /* once too often */
+	assert_int_equal(iova_ctx_unregister_pool(c, pool + 7), 0);
+	assert_int_equal(iova_ctx_unregister_pool(c, pool), -ENOENT);
+	assert_int_equal(dev_write(c, a, 4, NULL), -EFAULT);
+	iova_ctx_get_stats(c, &st);
+	assert_int_equal(st.stale_now, 0);
+	assert_int_equal(sp->violations, 0);
+	/* other strategies ignore registration */
+	struct iova_ctx *s2 = mk(IOVA_STRAT_STRICT, soft_backend(LAT), NULL);
+	assert_int_equal(iova_ctx_register_pool(s2, pool, NP * IOVA_PAGE_SIZE), 0);
+	iova_ctx_get_stats(s2, &st);
+	assert_int_equal(st.backend_maps, 0);
+	iova_ctx_destroy(s2);
+	/* destroy with a registered pool tears it down */
+	assert_int_equal(iova_ctx_register_pool(c, pool, NP * IOVA_PAGE_SIZE), 0);
+	iova_ctx_destroy(c);
+	free(pool);
+	free(other);
+}
+
 /* ring with random bursts and random out-of-order subsets: one wait per unmap burst,
  * everything unmapped is unreachable when unmap_bulk returns, no early reuse */
 static void test_ring_random_bursts(void **state)
@@ -493,6 +557,8 @@ static void random_run(enum iova_strategy s, unsigned int seed)
 	enum { NB = 48, OPS = 3000 };
 	uint8_t *buf = pages_alloc(NB * 2);
 	struct { bool live; uint64_t iova; size_t len; uint8_t *host; } b[NB] = { 0 };
+	/* pool: the first half of the buffers live in a registered pool, the rest fall back */
+	assert_int_equal(iova_ctx_register_pool(c, buf, NB * IOVA_PAGE_SIZE), 0);
 	srand(seed);
 	unsigned int live = 0;
 	for (int op = 0; op < OPS; op++) {
@@ -542,7 +608,8 @@ static void random_run(enum iova_strategy s, unsigned int seed)
 static void test_random_no_early_reuse(void **state)
 {
 	const enum iova_strategy ss[] = { IOVA_STRAT_STRICT, IOVA_STRAT_DEFERRED, IOVA_STRAT_OPTIMISTIC,
-					  IOVA_STRAT_PERSISTENT, IOVA_STRAT_SHARED, IOVA_STRAT_RING };
+					  IOVA_STRAT_PERSISTENT, IOVA_STRAT_SHARED, IOVA_STRAT_RING,
+					  IOVA_STRAT_POOL };
 	for (unsigned int k = 0; k < sizeof(ss) / sizeof(ss[0]); k++)
 		for (unsigned int seed = 1; seed <= 3; seed++)
 			random_run(ss[k], seed * 7919 + k);
@@ -583,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_persistent),
 		cmocka_unit_test(test_ring),
 		cmocka_unit_test(test_ring_random_bursts),
+		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_spy_catches_early_reuse),
 		cmocka_unit_test(test_random_no_early_reuse),
 	};
