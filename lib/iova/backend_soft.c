@@ -83,6 +83,13 @@ static const struct iova_backend_ops soft_ops = {
 	.destroy = soft_destroy,
 };
 
+/**
+ * Create a soft VT-d backend: vtd_soft_create(p), vtd_drv_init(), domain did,
+ * bdf attached. Counters: phys_maps/phys_unmaps per successful call,
+ * phys_invalidations += IOTLB descriptors queued; exits stays 0.
+ * @return the backend, or NULL with errno EINVAL (did 0, bad params), ENOMEM,
+ *         ETIMEDOUT (unit bring-up).
+ */
 struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, uint16_t bdf,
 					      uint16_t did)
 {
@@ -128,6 +135,7 @@ fail:
 	return NULL;
 }
 
+/** The vtd_soft behind a soft backend, or NULL for any other backend (e.g. a mode wrapper). */
 struct vtd_soft *iova_backend_soft_unit(struct iova_backend *b)
 {
 	if (!b || b->ops != &soft_ops)

@@ -623,6 +623,11 @@ static bool rcache_get(struct iova_allocator *a, unsigned int cpu, unsigned int 
 	return has;
 }
 
+/**
+ * Return every cached range (all CPUs' loaded/prev magazines and the depot) to the
+ * tree (Linux free_cpu_cached_iovas() + free_global_cached_iovas()). Safe against
+ * concurrent alloc/free: each CPU's magazines are drained under that CPU's lock.
+ */
 void iova_allocator_flush_caches(struct iova_allocator *a)
 {
 	if (!a || !a->nb_cpus)
@@ -655,6 +660,13 @@ void iova_allocator_flush_caches(struct iova_allocator *a)
 /* Public API                                                             */
 /* ====================================================================== */
 
+/**
+ * Create an allocator for pfns [base_pfn, limit_pfn] (Linux init_iova_domain()
+ * + iova_domain_init_rcaches()).
+ * @param nb_cpus magazine sets (0: no caching; at most 4096).
+ * @return the allocator, or NULL with errno EINVAL (base > limit, limit >= 2^52 - 1,
+ *         nb_cpus > 4096) or ENOMEM.
+ */
 struct iova_allocator *iova_allocator_create(uint64_t base_pfn, uint64_t limit_pfn,
 					     unsigned int nb_cpus)
 {
@@ -713,6 +725,7 @@ nomem:
 	return NULL;
 }
 
+/** Free the allocator, its tree, hash and magazines. Outstanding ranges are dropped. */
 void iova_allocator_destroy(struct iova_allocator *a)
 {
 	if (!a)
@@ -753,6 +766,16 @@ void iova_allocator_destroy(struct iova_allocator *a)
 	free(a);
 }
 
+/**
+ * Allocate npages rounded up to a power of two, aligned to that size, the highest
+ * fitting range below the cached node first (Linux alloc_iova_fast()): sizes of
+ * 1..32 pages try the CPU's magazines (loaded, prev, then a depot magazine); on a
+ * tree failure every cache is flushed once and the tree retried.
+ * @param cpu magazine set < nb_cpus; IOVA_ANY_CPU or any value >= nb_cpus bypasses
+ *            the caches.
+ * @return 0 with *pfn; -EINVAL (NULL, npages 0, rounded size larger than the
+ *         space); -ENOMEM (no aligned free block even after flushing the caches).
+ */
 int iova_alloc(struct iova_allocator *a, uint64_t npages, unsigned int cpu, uint64_t *pfn)
 {
 	uint64_t size, span;
@@ -800,6 +823,14 @@ done:
 	return 0;
 }
 
+/**
+ * Free a range (Linux free_iova_fast()): sizes of 1..32 pages go to the CPU's
+ * magazine (where they stay reserved in the tree, see I2/I3), others to the tree.
+ * @return 0, or -EINVAL if [pfn, npages] is not a currently allocated range: a
+ *         double free (including of a range now sitting in a magazine), a
+ *         foreign pfn, or a different npages rounding; bad_frees is incremented
+ *         and nothing else changes (I7).
+ */
 int iova_free(struct iova_allocator *a, uint64_t pfn, uint64_t npages, unsigned int cpu)
 {
 	uint64_t size;
@@ -839,6 +870,7 @@ bad:
 	return -EINVAL;
 }
 
+/** Read the counters (relaxed atomics: exact when the allocator is quiescent). */
 void iova_allocator_get_stats(const struct iova_allocator *a, struct iova_allocator_stats *st)
 {
 	if (!a || !st)

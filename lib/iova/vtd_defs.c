@@ -96,6 +96,11 @@ struct vtd_desc vtd_desc_iotlb_domain(uint16_t did)
 	return d;
 }
 
+/**
+ * Page-selective-within-domain IOTLB invalidation (VT-d 6.5.2.3, G=3): addr is
+ * the first byte of a 2^am-page naturally aligned region (bits 12+am-1:12 ignored
+ * by hardware), am is truncated to 6 bits, ih = invalidation hint (leaf only).
+ */
 struct vtd_desc vtd_desc_iotlb_page(uint16_t did, uint64_t addr, unsigned int am, bool ih)
 {
 	struct vtd_desc d = {
@@ -122,6 +127,10 @@ struct vtd_desc vtd_desc_context_global(void)
 	return vtd_desc_context(VTD_QI_CC_G_GLOBAL, 0, 0, 0);
 }
 
+/**
+ * Invalidation wait descriptor (VT-d 6.5.2.8) with SW=1 (write status_data to the
+ * dword at status_addr, 4-byte aligned) and FN=1 (fence), IF=irq.
+ */
 struct vtd_desc vtd_desc_wait(uint32_t status_data, uint64_t status_addr, bool irq)
 {
 	/* Linux qi_submit_sync(): QI_IWD_STATUS_DATA(QI_DONE) | QI_IWD_STATUS_WRITE | QI_IWD_FENCE */
@@ -133,6 +142,15 @@ struct vtd_desc vtd_desc_wait(uint32_t status_data, uint64_t status_addr, bool i
 	return d;
 }
 
+/**
+ * Decode a legacy-mode 128-bit QI descriptor (VT-d 6.5.2) into *out, rejecting
+ * what hardware reports as an invalid descriptor (FSTS.IQE, 6.5.2.10): an unknown
+ * type (0, 6..15, or type[6:4] in bits 11:9 set), a reserved bit set (masks from
+ * QEMU hw/i386/intel_iommu_internal.h VTD_INV_DESC_*_RSVD), granularity 0 for
+ * context-cache and IOTLB descriptors. Semantic limits of a given unit (AM > MAMV,
+ * unsupported device-TLB/IEC) are checked by the unit, not here.
+ * @return 0, or -EINVAL (also for NULL arguments).
+ */
 int vtd_desc_decode(const struct vtd_desc *d, struct vtd_desc_info *out)
 {
 	if (!d || !out)

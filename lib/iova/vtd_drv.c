@@ -205,6 +205,12 @@ static int qi_reserve(struct vtd_drv *drv, unsigned int n)
 /* Init / fini                                                            */
 /* ====================================================================== */
 
+/**
+ * Bring the unit up as Linux intel-iommu does (see the file comment).
+ * @return 0; -EINVAL (NULL), -EBUSY (already initialized), -ENODEV (no QI or no
+ *         3/4-level SAGAW), -ENOMEM, -ETIMEDOUT (a GSTS handshake or the initial
+ *         invalidation wait did not complete within the driver timeout).
+ */
 int vtd_drv_init(struct vtd_soft *v)
 {
 	struct vtd_drv *drv;
@@ -340,6 +346,10 @@ void vtd_drv_set_timeout(struct vtd_soft *v, uint64_t ns)
 /* Domains                                                                */
 /* ====================================================================== */
 
+/**
+ * Create domain did with an empty 3- or 4-level table (4-level when SAGAW allows).
+ * @return the domain, or NULL with errno EINVAL (no driver, did 0), EEXIST, ENOMEM.
+ */
 struct vtd_domain *vtd_drv_domain_create(struct vtd_soft *v, uint16_t did)
 {
 	struct vtd_drv *drv = v ? v->drv : NULL;
@@ -383,6 +393,10 @@ struct vtd_soft *vtd_drv_domain_unit(struct vtd_domain *d)
 	return d ? d->v : NULL;
 }
 
+/**
+ * Detach the domain from every device (clear their context entries), invalidate
+ * its context-cache and IOTLB entries (domain-selective, waited for), free its tables.
+ */
 void vtd_drv_domain_destroy(struct vtd_domain *d)
 {
 	struct vtd_drv *drv;
@@ -418,6 +432,13 @@ void vtd_drv_domain_destroy(struct vtd_domain *d)
 	domain_free(d);
 }
 
+/**
+ * Point bdf's context entry at d (TT=0, AW of the driver, DID), allocating the
+ * bus's context table and root entry on first use (Linux domain_context_mapping_one()).
+ * An existing entry is cleared and flushed first. Then device-selective
+ * context-cache + domain IOTLB invalidation, waited for.
+ * @return 0, -EINVAL, -ENOMEM, -ETIMEDOUT, -EIO (invalidation queue error).
+ */
 int vtd_drv_attach(struct vtd_domain *d, uint16_t bdf)
 {
 	struct vtd_drv *drv;
@@ -556,6 +577,15 @@ static int check_range(struct vtd_domain *d, uint64_t iova, uint64_t len)
 
 static int unmap_locked(struct vtd_domain *d, uint64_t iova, uint64_t len);
 
+/**
+ * Map [iova, iova + len) -> [host, host + len) with prot (R/W bits of the PTE),
+ * 2 MiB superpages (PS=1) where iova, host and the remaining length are 2 MiB
+ * aligned and the level-2 slot is empty. Does not invalidate (CAP.CM = 0: not-present
+ * entries are never cached).
+ * @return 0; -EINVAL (NULL, iova/host/len not 4 KiB multiples, len 0, range beyond
+ *         the domain's address width or the 48-bit host field, prot not R/W);
+ *         -EEXIST (some page already mapped; nothing changed); -ENOMEM (rolled back).
+ */
 int vtd_drv_map(struct vtd_domain *d, uint64_t iova, void *host, size_t len, int prot)
 {
 	uint64_t h = (uint64_t)(uintptr_t)host;
@@ -630,6 +660,12 @@ static int unmap_locked(struct vtd_domain *d, uint64_t iova, uint64_t len)
 	return 0;
 }
 
+/**
+ * Clear the leaf entries of [iova, iova + len) (Linux dma_pte_clear_range()); page
+ * tables are kept. The IOTLB keeps stale entries until an invalidation executes.
+ * @return 0; -ENOENT (some page not mapped; nothing changed); -EINVAL (unaligned,
+ *         or the range covers only part of a 2 MiB superpage).
+ */
 int vtd_drv_unmap(struct vtd_domain *d, uint64_t iova, size_t len)
 {
 	int rc;
@@ -645,6 +681,10 @@ int vtd_drv_unmap(struct vtd_domain *d, uint64_t iova, size_t len)
 	return rc;
 }
 
+/**
+ * Software walk of d's table (no IOTLB, no counters).
+ * @return 0 with *host (host address of iova, byte offset kept) and *prot; -ENOENT.
+ */
 int vtd_drv_lookup(struct vtd_domain *d, uint64_t iova, void **host, int *prot)
 {
 	unsigned int lvl;
@@ -670,6 +710,15 @@ int vtd_drv_lookup(struct vtd_domain *d, uint64_t iova, void **host, int *prot)
 /* Invalidation                                                           */
 /* ====================================================================== */
 
+/**
+ * Queue IOTLB invalidation descriptors for [iova, iova + npages pages) of d:
+ * an exact cover by naturally aligned power-of-two chunks, one page-selective
+ * descriptor (G=3) each with AM = log2(chunk) <= CAP.MAMV; one domain-selective
+ * descriptor (G=2) when npages == 0, when the unit lacks PSI, or when npages
+ * exceeds 2^MAMV (Linux iommu_flush_iotlb_psi()). Makes room in a full queue by
+ * submitting and waiting. The doorbell (IQT) is not written.
+ * @return descriptors queued (> 0); -EINVAL (unaligned iova, wrap); -ETIMEDOUT.
+ */
 int vtd_drv_inv_queue(struct vtd_domain *d, uint64_t iova, uint64_t npages)
 {
 	struct vtd_drv *drv;
@@ -713,6 +762,13 @@ int vtd_drv_inv_queue(struct vtd_domain *d, uint64_t iova, uint64_t npages)
 	return rc ? rc : (int)n;
 }
 
+/**
+ * Append a wait descriptor (SW=1, FN=1, status QI_DONE) after everything queued
+ * on the unit, write IQT once, and if wait spin on the status word calling
+ * vtd_soft_poll() (Linux qi_submit_sync()), handling IQE like qi_check_fault().
+ * @return 0; -ETIMEDOUT (not done within the driver timeout, 1 s by default);
+ *         -EIO (an invalid descriptor was found and replaced by a no-op).
+ */
 int vtd_drv_flush(struct vtd_domain *d, bool wait)
 {
 	int rc;

@@ -68,6 +68,11 @@ static bool any_pending_fault(const struct vtd_soft *v)
 	return false;
 }
 
+/**
+ * Pop the oldest primary fault record: read FRCD (VT-d 10.4.14) and clear its F
+ * bit (RW1C), as a fault handler does (Linux dmar_fault()).
+ * @return 1 with *f filled, 0 if no record has F set (or v/f is NULL).
+ */
 int vtd_soft_fault_pop(struct vtd_soft *v, struct vtd_fault *f)
 {
 	int ret = 0;
@@ -322,7 +327,7 @@ static int qi_process_due(struct vtd_soft *v, bool force)
 		if (v->fsts & VTD_FSTS_IQE)
 			break;  /* keep the event: resume after software clears IQE */
 		v->ev_head = (v->ev_head + 1) % v->ev_cap;
-		v->ev_count--;
+		__atomic_store_n(&v->ev_count, v->ev_count - 1, __ATOMIC_RELAXED);
 	}
 	return done;
 }
@@ -346,12 +351,18 @@ static void qi_tail_write(struct vtd_soft *v, uint64_t val)
 
 		v->ev[slot].tail = tail;
 		v->ev[slot].due_ns = v->p.inv_latency_ns ? vtd_now_ns() + v->p.inv_latency_ns : 0;
-		v->ev_count++;
+		__atomic_store_n(&v->ev_count, v->ev_count + 1, __ATOMIC_RELAXED);
 	}
 	if (!v->p.inv_latency_ns)
 		qi_process_due(v, true);
 }
 
+/**
+ * Execute the queued invalidation descriptors whose modeled latency
+ * (params.inv_latency_ns since their IQT write) has passed (VT-d 6.5.2).
+ * Stops at an invalid descriptor with FSTS.IQE set.
+ * @return number of descriptors executed (>= 0), -EINVAL if v is NULL.
+ */
 int vtd_soft_poll(struct vtd_soft *v)
 {
 	int n;
@@ -425,7 +436,7 @@ static void gcmd_write(struct vtd_soft *v, uint32_t val)
 		qi_process_due(v, true);
 		if (v->iqh == v->iqt) {
 			v->gsts &= ~VTD_GSTS_QIES;
-			v->ev_count = 0;
+			__atomic_store_n(&v->ev_count, 0, __ATOMIC_RELAXED);
 		}
 	}
 	if (val & VTD_GCMD_TE)
@@ -442,6 +453,12 @@ static void gcmd_write(struct vtd_soft *v, uint32_t val)
 		v->gsts &= ~VTD_GSTS_CFIS;
 }
 
+/**
+ * Read a remapping register (VT-d 10.4). 32-bit registers are zero-extended.
+ * GCMD is write-only and reads 0; FSTS.PPF and FSTS.FRI are computed from the
+ * fault recording registers; unimplemented offsets read 0.
+ * @param off byte offset, VTD_REG_*.
+ */
 uint64_t vtd_soft_reg_read(struct vtd_soft *v, unsigned int off)
 {
 	uint64_t r = 0;
@@ -489,6 +506,13 @@ uint64_t vtd_soft_reg_read(struct vtd_soft *v, unsigned int off)
 	return r;
 }
 
+/**
+ * Write a remapping register (VT-d 10.4) with its side effects: GCMD commands
+ * (SRTP latches RTADDR, QIE resets IQH, TE), CCMD/IOTLB register-based
+ * invalidation when QI is off, RW1C bits of FSTS/ICS/FRCD, IQT doorbell.
+ * Read-only and unimplemented offsets ignore writes.
+ * @param off byte offset, VTD_REG_*.
+ */
 void vtd_soft_reg_write(struct vtd_soft *v, unsigned int off, uint64_t val)
 {
 	if (!v)
@@ -697,6 +721,20 @@ static int translate_page(struct vtd_soft *v, uint64_t clo, uint64_t chi, uint64
 	return 0;
 }
 
+/**
+ * Device-side DMA translation of [iova, iova + len) for requester bdf (VT-d 3.4.3):
+ * due invalidations first, then context cache / root and context entries, then
+ * per 4 KiB page the IOTLB or a second-level walk, checking R/W (effective rights
+ * are the AND over all levels) and reserved bits.
+ * @param len    bytes (0 is treated as 1); every page touched is translated.
+ * @param access IOVA_PROT_READ or IOVA_PROT_WRITE (WRITE wins if both).
+ * @param host   out: host address of iova.
+ * @return 0; -EFAULT after recording a fault (reason codes of VT-d 7.1.3, not
+ *         recorded when the context entry has FPD=1); -ERANGE if every page
+ *         translates but the pages are not contiguous in host memory (no fault);
+ *         -EINVAL for NULL arguments, no access bit, or a wrapping range.
+ *         With GSTS.TES clear requests are not remapped: *host = iova.
+ */
 int vtd_soft_translate(struct vtd_soft *v, uint16_t bdf, uint64_t iova, size_t len, int access,
 		       void **host)
 {
@@ -756,6 +794,8 @@ out:
 /* Creation                                                               */
 /* ====================================================================== */
 
+/** Fill p with the defaults: haw 48, IOTLB 64 sets x 8 ways, 16 context-cache
+ *  entries, 256 QI entries, inv_latency_ns VTD_DEFAULT_INV_LATENCY_NS. */
 void vtd_soft_default_params(struct vtd_soft_params *p)
 {
 	if (!p)
@@ -769,6 +809,14 @@ void vtd_soft_default_params(struct vtd_soft_params *p)
 	p->inv_latency_ns = VTD_DEFAULT_INV_LATENCY_NS;
 }
 
+/**
+ * Create a soft VT-d unit in its reset state (translation and QI disabled).
+ * Zero fields of p (or p == NULL) take the defaults; inv_latency_ns 0 executes
+ * descriptors at the IQT write. CAP: ND=6, SAGAW 39/48-bit (haw >= 48) or 39-bit,
+ * MGAW, FRO, SLLPS=2 MiB, PSI, NFR=8, MAMV=9; ECAP: C, QI, SC, IRO.
+ * @return the unit, or NULL with errno EINVAL (haw outside 39..57, qi_entries
+ *         not a power of two in 256..32768, IOTLB > 65536 sets or > 64 ways) or ENOMEM.
+ */
 struct vtd_soft *vtd_soft_create(const struct vtd_soft_params *p)
 {
 	struct vtd_soft_params d;
@@ -824,6 +872,7 @@ struct vtd_soft *vtd_soft_create(const struct vtd_soft_params *p)
 	return v;
 }
 
+/** Destroy the unit and its driver state (domains, tables, queue). NULL is a no-op. */
 void vtd_soft_destroy(struct vtd_soft *v)
 {
 	if (!v)
@@ -836,6 +885,7 @@ void vtd_soft_destroy(struct vtd_soft *v)
 	free(v);
 }
 
+/** Snapshot the hardware-side counters (consistent: taken under the unit lock). */
 void vtd_soft_get_stats(const struct vtd_soft *v, struct vtd_soft_stats *st)
 {
 	struct vtd_soft *mv = (struct vtd_soft *)(uintptr_t)v;
