@@ -234,13 +234,13 @@ if [ -x "$micro" ]; then
 	: >"$out/logs/microbench.log"
 	for m in $MODES; do
 		ma="$margs --mode $m"
-		printf '%s\n' "$mhelp" | grep -q -- '--vmm-cpu' && ma="$ma --vmm-cpu $(vmm_cpu_for "$m")"
+		[ "$m" != native ] && printf '%s\n' "$mhelp" | grep -q -- '--vmm-cpu' && ma="$ma --vmm-cpu $(vmm_cpu_for "$m")"
 		timeout -k 3 300 taskset -c 0 "$micro" --json $ma >"$out/logs/microbench-$m.log" 2>&1 </dev/null
 		mrc=$?
 		cat "$out/logs/microbench-$m.log" >>"$out/logs/microbench.log"
 		if grep -q '"kind" *: *"microbench"' "$out/logs/microbench-$m.log"; then
 			grep '^{' "$out/logs/microbench-$m.log" | grep '"kind" *: *"microbench"' >>"$records"
-			log "microbench $m: $(grep -c '"microbench"' "$out/logs/microbench-$m.log") records (exit $mrc)"
+			log "microbench $m: $(grep -c '"kind" *: *"microbench"' "$out/logs/microbench-$m.log") records (exit $mrc)"
 		else
 			error "iova-microbench --json $ma" "$out/logs/microbench-$m.log"
 		fi

@@ -309,8 +309,10 @@ def section_micro(res, pub, plots):
              f"{num(mp.get('tsc_hz') or 2.93e9) / 1e9:.2f} GHz; cycles, not time, are compared.")
     L.append("")
     rows = []
+    mstrats = list(res.strategies) + sorted({r.get("strategy") for r in micro if r.get("strategy")}
+                                            - set(res.strategies))
     for m in res.modes:
-        for s in res.strategies:
+        for s in mstrats:
             if micro:
                 rs = [r for r in micro if r.get("strategy") == s and r.get("mode") == m]
                 vals = {k: median([r.get(k) for r in rs]) for k in
