@@ -23,8 +23,9 @@ for r in res:
     sec = tr.get(str(r['section']), {})
     iotlb = sum(v for k, v in sec.items() if k.startswith('vtd_inv_desc_iotlb'))
     n = r.get('unmaps') or r.get('lib_unmaps') or r.get('iterations') or 0
-    row = {'kind': 'testbed', 'strategy': r.get('strategy'), 'mode': 'trap-and-emulate (real QEMU VT-d)',
-           'workload': 'map-unmap 4KiB' if r.get('name') in ('raw', 'probe') else 'fwd ' + r.get('name', '') + ' e1000e',
+    row = {'kind': 'testbed', 'strategy': r.get('strategy', 'strict' if r.get('name') == 'containment' else None), 'mode': 'trap-and-emulate (real QEMU VT-d)',
+           'workload': 'map-unmap 4KiB' if r.get('name') in ('raw', 'probe') else
+                       'DMA to unmapped IOVA' if r.get('name') == 'containment' else 'fwd ' + r.get('name', '') + ' e1000e',
            'tool': {'raw': 'tb-vfio-map', 'probe': 'iova-vfio-probe'}.get(r.get('name'), r.get('name')),
            'map_ns': r.get('map_ns'), 'unmap_ns': r.get('unmap_ns'), 'maps': r.get('maps'),
            'unmaps': r.get('unmaps'), 'invalidations': iotlb,
@@ -42,6 +43,11 @@ for r in res:
     print("testbed-row " + " ".join(f"{k}={v}" for k, v in row.items() if k not in ('kind', 'mode')))
     if r.get('name') == 'testpmd':
         pass
+    elif r.get('name') == 'containment':
+        faults = [f for f in sec.get('faults', []) if 'addr 0x4000' in f and 'write 1' in f]
+        row['faulted_writes_to_unmapped_iova'] = len(faults)
+        if not faults:
+            fails.append("containment: QEMU traced no vtd_dmar_fault for the write to the unmapped IOVA 0x400000")
     elif r['strategy'] == 'raw-vfio' and (not n or iotlb < n):
         fails.append(f"raw VFIO: {iotlb} IOTLB invalidations for {n} unmaps (expected >= 1 per unmap)")
     elif r['strategy'] == 'strict' and r.get('name') == 'probe' and (not n or iotlb < n):
