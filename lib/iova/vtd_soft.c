@@ -629,7 +629,8 @@ static int page_walk(struct vtd_soft *v, uint64_t slptptr, unsigned int levels, 
 {
 	uint64_t table = slptptr;
 	uint64_t eff = VTD_PTE_R | VTD_PTE_W;
-	uint64_t need = (access & IOVA_PROT_WRITE) ? VTD_PTE_W : VTD_PTE_R;
+	uint64_t need = ((access & IOVA_PROT_READ) ? VTD_PTE_R : 0) |
+			((access & IOVA_PROT_WRITE) ? VTD_PTE_W : 0);
 	uint8_t fr_access = (access & IOVA_PROT_WRITE) ? VTD_FR_WRITE : VTD_FR_READ;
 	const unsigned int haw = VTD_SOFT_PHYS_BITS;
 
@@ -657,8 +658,8 @@ static int page_walk(struct vtd_soft *v, uint64_t slptptr, unsigned int levels, 
 		if (pte & rsvd)
 			return VTD_FR_PAGING_ENTRY_RSVD;
 		eff &= pte;
-		if (!(eff & need))
-			return fr_access;
+		if ((eff & need) != need)
+			return (need & VTD_PTE_W) && !(eff & VTD_PTE_W) ? VTD_FR_WRITE : VTD_FR_READ;
 		if (leaf) {
 			if (lvl > 2)
 				return VTD_FR_PAGING_ENTRY_RSVD;  /* 1 GiB not cached by this model */
@@ -683,7 +684,6 @@ static int translate_page(struct vtd_soft *v, uint64_t clo, uint64_t chi, uint64
 	unsigned int aw = (unsigned int)VTD_CE_HI_AW(chi);
 	unsigned int levels = VTD_AW_LEVELS(aw);
 	unsigned int width = VTD_AW_BITS(aw) < v->mgaw_bits ? VTD_AW_BITS(aw) : v->mgaw_bits;
-	bool write = access & IOVA_PROT_WRITE;
 	struct vtd_iotlb_entry *e;
 
 	if (width < 64 && (iova >> width))
@@ -692,8 +692,9 @@ static int translate_page(struct vtd_soft *v, uint64_t clo, uint64_t chi, uint64
 	if (e) {
 		v->st.iotlb_hits++;
 		e->lru = ++v->lru_clock;
-		if (!(e->prot & (write ? IOVA_PROT_WRITE : IOVA_PROT_READ)))
-			return write ? VTD_FR_WRITE : VTD_FR_READ;
+		if ((e->prot & access) != access)
+			return (access & IOVA_PROT_WRITE) && !(e->prot & IOVA_PROT_WRITE) ?
+			       VTD_FR_WRITE : VTD_FR_READ;
 		*host = e->host + (iova & ((1ULL << level_shift(e->level)) - 1));
 		/* Stale: the entry outlived its PTE (not yet invalidated). */
 		uint64_t h2;
@@ -727,7 +728,7 @@ static int translate_page(struct vtd_soft *v, uint64_t clo, uint64_t chi, uint64
  * per 4 KiB page the IOTLB or a second-level walk, checking R/W (effective rights
  * are the AND over all levels) and reserved bits.
  * @param len    bytes (0 is treated as 1); every page touched is translated.
- * @param access IOVA_PROT_READ or IOVA_PROT_WRITE (WRITE wins if both).
+ * @param access IOVA_PROT_READ, IOVA_PROT_WRITE, or both (both rights required).
  * @param host   out: host address of iova.
  * @return 0; -EFAULT after recording a fault (reason codes of VT-d 7.1.3, not
  *         recorded when the context entry has FPD=1); -ERANGE if every page
@@ -745,7 +746,7 @@ int vtd_soft_translate(struct vtd_soft *v, uint16_t bdf, uint64_t iova, size_t l
 	if (!v || !host || !(access & IOVA_PROT_RW))
 		return -EINVAL;
 	write = access & IOVA_PROT_WRITE;
-	access = write ? IOVA_PROT_WRITE : IOVA_PROT_READ;
+	access &= IOVA_PROT_RW;  /* read-modify-write DMA needs both rights */
 	if (len == 0)
 		len = 1;
 	if (iova + len - 1 < iova)

@@ -389,30 +389,60 @@ static void *alloc_thread(void *arg)
 	return NULL;
 }
 
+struct flusher {
+	struct iova_allocator *a;
+	int stop;
+	uint64_t flushes;
+};
+
+static void *flush_thread(void *arg)
+{
+	struct flusher *f = arg;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE) && f->flushes < 1000000) {
+		iova_allocator_flush_caches(f->a);
+		f->flushes++;
+	}
+	return NULL;
+}
+
+/*
+ * Two CPUs allocating and freeing (plus IOVA_ANY_CPU frees of the other CPU's
+ * ranges would be legal too) while a third thread flushes all caches: a page is
+ * never owned twice (atomic owner map), no valid free is rejected. The space is
+ * small (1024 pages for up to 2 x 64 x 16 pages held) so exhaustion, with its
+ * flush-and-retry, happens concurrently as well.
+ */
 static void test_threads(void **state)
 {
 	(void)state;
-	const uint64_t limit = 8191;
+	const uint64_t limit = 1023;
 	struct iova_allocator *a = iova_allocator_create(0, limit, 2);
 	uint8_t *owner = calloc(limit + 1, 1);
 	struct thr t[2] = {
 		{ a, 0, scaled(200000), 0, owner },
 		{ a, 1, scaled(200000), 0, owner },
 	};
-	pthread_t th[2];
+	struct flusher fl = { a, 0, 0 };
+	pthread_t th[2], fth;
 	struct iova_allocator_stats st;
 
+	assert_int_equal(pthread_create(&fth, NULL, flush_thread, &fl), 0);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, alloc_thread, &t[i]), 0);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
+	__atomic_store_n(&fl.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(fth, NULL);
 	assert_int_equal(t[0].errors + t[1].errors, 0);
+	assert_true(fl.flushes > 0);
 	iova_allocator_get_stats(a, &st);
 	assert_int_equal(st.ranges_in_use, 0);
 	assert_int_equal(st.pages_in_use, 0);
 	assert_int_equal(st.bad_frees, 0);
-	printf("iova threads: allocs=%llu frees=%llu cache_hits=%llu\n", (unsigned long long)st.allocs,
-	       (unsigned long long)st.frees, (unsigned long long)st.cache_hits);
+	printf("iova threads: allocs=%llu frees=%llu cache_hits=%llu flushes=%llu\n",
+	       (unsigned long long)st.allocs, (unsigned long long)st.frees,
+	       (unsigned long long)st.cache_hits, (unsigned long long)fl.flushes);
 	iova_allocator_destroy(a);
 	free(owner);
 }
