@@ -274,6 +274,19 @@ static void test_faults_manual_tables(void **state)
 	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), 0);
 	assert_ptr_equal(h, m.page);
 
+	/* register-based page-selective invalidation: IVA (ADDR, AM) then IOTLB (IVT, IIRG=3, DID) */
+	assert_int_equal(vtd_soft_iotlb_probe(m.v, 7, iova), 1);
+	vtd_soft_reg_write(m.v, VTD_REG_IVA(VTD_SOFT_IRO), (iova + 4096) | 0);
+	vtd_soft_reg_write(m.v, VTD_REG_IOTLB(VTD_SOFT_IRO), VTD_IOTLB_IVT | VTD_IOTLB_MAKE_IIRG(3) | (7ULL << 32));
+	assert_int_equal(vtd_soft_iotlb_probe(m.v, 7, iova), 1);     /* neighbour page: kept */
+	vtd_soft_reg_write(m.v, VTD_REG_IVA(VTD_SOFT_IRO), iova);
+	vtd_soft_reg_write(m.v, VTD_REG_IOTLB(VTD_SOFT_IRO), VTD_IOTLB_IVT | VTD_IOTLB_MAKE_IIRG(3) | (7ULL << 32));
+	uint64_t ireg = vtd_soft_reg_read(m.v, VTD_REG_IOTLB(VTD_SOFT_IRO));
+
+	assert_false(ireg & VTD_IOTLB_IVT);
+	assert_int_equal((ireg >> 57) & 3, 3);                          /* IAIG = page */
+	assert_int_equal(vtd_soft_iotlb_probe(m.v, 7, iova), 0);
+
 	vtd_soft_destroy(m.v);
 	free(m.root); free(m.ctx); free(m.l4); free(m.l3); free(m.l2); free(m.l1); free(m.page);
 }
@@ -566,6 +579,46 @@ static void test_concurrent_driver_device(void **state)
 	teardown_unit(r.f);
 }
 
+static void test_queue_full_and_sizes(void **state)
+{
+	(void)state;
+	struct vtd_soft_params p;
+	struct vtd_soft_stats st0, st;
+
+	/* 1000 descriptors through a 256-entry queue without an explicit flush:
+	 * inv_queue makes room by submitting and waiting */
+	struct fixture *f = setup_unit(VTD_DEFAULT_INV_LATENCY_NS);
+
+	vtd_soft_get_stats(f->v, &st0);
+	for (unsigned int i = 0; i < 1000; i++)
+		assert_int_equal(vtd_drv_inv_queue(f->d, (uint64_t)i << 12, 1), 1);
+	assert_int_equal(vtd_drv_flush(f->d, true), 0);
+	vtd_soft_get_stats(f->v, &st);
+	assert_int_equal(st.inv_iotlb_page - st0.inv_iotlb_page, 1000);
+	teardown_unit(f);
+
+	/* a 1024-entry queue: IQA.QS = 2 */
+	vtd_soft_default_params(&p);
+	p.qi_entries = 1024;
+	struct vtd_soft *v = vtd_soft_create(&p);
+
+	assert_non_null(v);
+	assert_int_equal(vtd_drv_init(v), 0);
+	assert_int_equal(vtd_drv_init(v), -EBUSY);
+	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQA) & 7, 2);
+	struct vtd_domain *d = vtd_drv_domain_create(v, 77);
+
+	assert_non_null(d);
+	assert_null(vtd_drv_domain_create(v, 77));      /* DID in use */
+	assert_null(vtd_drv_domain_create(v, 0));       /* DID 0 reserved */
+	for (unsigned int i = 0; i < 3000; i++)
+		assert_true(vtd_drv_inv_queue(d, (uint64_t)i << 12, 3) > 0);
+	assert_int_equal(vtd_drv_flush(d, true), 0);
+	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), vtd_soft_reg_read(v, VTD_REG_IQT));
+	vtd_drv_domain_destroy(d);
+	vtd_soft_destroy(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_psi_am_exact_range),
 		cmocka_unit_test(test_qi_error_and_resume),
 		cmocka_unit_test(test_concurrent_driver_device),
+		cmocka_unit_test(test_queue_full_and_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
