@@ -236,6 +236,38 @@ test_iova_pool(void **state)
 #endif
 }
 
+static void
+test_dma_fault(void **state)
+{
+#ifdef VFAPP_HAVE_IOVA
+	struct rte_mbuf *at_a[8], *at_b[8], *m;
+	uint64_t stale;
+	uint8_t f[128];
+	unsigned int l, na, nb;
+
+	(void)state;
+	/* an IOVA that strict has unmapped and invalidated: the device must fault on it */
+	m = rte_pktmbuf_alloc(app_pool);
+	assert_non_null(m);
+	stale = m->buf_iova;
+	rte_pktmbuf_free(m);
+	m = rte_pktmbuf_alloc(ep_pool);
+	assert_non_null(m);
+	l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 30, 1);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)l), f, l);
+	m->buf_iova = stale;
+	vfapp_appliance_reset_stats(&app);
+	vfapp_appliance_process(&app, 0, &m, 1);
+	pump(at_a, &na, at_b, &nb, 8);
+	assert_int_equal(na + nb, 0);
+	assert_int_equal(app.st[0].drops[DROP_DMA_FAULT], 1);
+	assert_int_equal(app.st[1].tx, 0);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 static int
 setup(void **state)
 {
@@ -320,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_malformed_dropped),
 		cmocka_unit_test(test_drop_every),
 		cmocka_unit_test(test_iova_pool),
+		cmocka_unit_test(test_dma_fault),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
