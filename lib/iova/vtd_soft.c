@@ -425,17 +425,23 @@ static void gcmd_write(struct vtd_soft *v, uint32_t val)
 	if (val & VTD_GCMD_SIRTP)
 		v->gsts |= VTD_GSTS_IRTPS;
 	if (val & VTD_GCMD_QIE) {
+		/* Model restriction: IQA must hold a queue (the unit reads address 0 never)
+		 * and 128-bit descriptors (IQA.DW = 0, no scalable mode). */
 		if (!(v->gsts & VTD_GSTS_QIES) && (v->iqa & VTD_IQA_ADDR_MASK) &&
 		    !(v->iqa & VTD_IQA_DW)) {
-			/* Enabling QI resets IQH (QEMU vtd_handle_gcmd_qie()). */
-			v->iqh = 0;
 			v->gsts |= VTD_GSTS_QIES;
+			/* IQT written before enabling (a spec violation Linux avoids by
+			 * writing IQT = 0 first): process right away, as QEMU does. */
+			if (v->iqt != v->iqh)
+				qi_tail_write(v, v->iqt);
 		}
 	} else if (v->gsts & VTD_GSTS_QIES) {
-		/* Disabling: allowed once the queue is drained (IQH == IQT). */
+		/* Disabling: allowed once the queue is drained (IQH == IQT); IQH then
+		 * reads 0 (QEMU vtd_handle_gcmd_qie()). */
 		qi_process_due(v, true);
 		if (v->iqh == v->iqt) {
 			v->gsts &= ~VTD_GSTS_QIES;
+			v->iqh = 0;
 			__atomic_store_n(&v->ev_count, 0, __ATOMIC_RELAXED);
 		}
 	}

@@ -514,6 +514,16 @@ static void test_qi_error_and_resume(void **state)
 	assert_int_equal(st.inv_iotlb_global, 1);
 	assert_int_equal(st.inv_iotlb_domain, 1);
 	assert_int_equal(st.inv_wait, 1);
+	/* QIE cannot be turned off while the queue holds work; once drained, IQH reads 0 */
+	vtd_soft_reg_write(v, VTD_REG_GCMD, 0);
+	assert_true(vtd_soft_reg_read(v, VTD_REG_GSTS) & VTD_GSTS_QIES);
+	ring[3] = vtd_desc_iotlb_global();
+	vtd_soft_reg_write(v, VTD_REG_FSTS, VTD_FSTS_IQE);
+	vtd_soft_reg_write(v, VTD_REG_GCMD, 0);
+	assert_false(vtd_soft_reg_read(v, VTD_REG_GSTS) & VTD_GSTS_QIES);
+	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), 0);
+	vtd_soft_get_stats(v, &st);
+	assert_int_equal(st.inv_iotlb_global, 2);
 	vtd_soft_destroy(v);
 	free(ring);
 	free(status);
