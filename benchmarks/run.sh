@@ -328,6 +328,7 @@ if [ $testbed = 1 ]; then
 	if [ -x tests/testbed/run-bench.sh ]; then
 		log "test bed: tests/testbed/run-bench.sh"
 		tq=""; [ $quick = 1 ] && tq=--quick
+		grep -q -- '--build' tests/testbed/run-bench.sh && tq="$tq --build $build"
 		timeout -k 5 1200 tests/testbed/run-bench.sh --out "$out" $tq >"$out/logs/testbed.log" 2>&1 ||
 			error "tests/testbed/run-bench.sh" "$out/logs/testbed.log"
 		if [ -s "$out/testbed.json" ]; then
