@@ -340,7 +340,8 @@ static int nl_talk(struct mnl_socket *nl, void *buf, size_t len, struct ack_ctx 
 		n = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
 		if (n < 0)
 			return -errno;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, (int)n); h = mnl_nlmsg_next(h, (int *)&n)) {
+		int left = (int)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_pid != portid)
 				continue;
 			if (h->nlmsg_type == NLMSG_ERROR) {
@@ -484,7 +485,8 @@ int vfmgr_nl_monitor_dispatch(struct vfmgr_nl_monitor *m, vfmgr_nl_monitor_cb cb
 	ssize_t n;
 
 	while ((n = mnl_socket_recvfrom(m->ev, rbuf, sizeof(rbuf))) > 0) {
-		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, (int)n); h = mnl_nlmsg_next(h, (int *)&n)) {
+		int left = (int)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
 			struct ifinfomsg *ifm = mnl_nlmsg_get_payload(h);
 			struct vfmgr_vf_attrs attrs[256];
 			char ifname[IF_NAMESIZE];
@@ -499,7 +501,8 @@ int vfmgr_nl_monitor_dispatch(struct vfmgr_nl_monitor *m, vfmgr_nl_monitor_cb cb
 			if (vfmgr_nl_parse_vfinfo(h, attrs, 256, &nv, NULL) != 0 &&
 			    vfmgr_vf_get_attrs(ifname, attrs, 256, &nv) != 0)
 				continue;
-			cb(ifname, ifm->ifi_index, attrs, nv, user);
+			if (cb)
+				cb(ifname, ifm->ifi_index, attrs, nv, user);
 			calls++;
 		}
 	}
