@@ -30,6 +30,8 @@
  *      is 1 + the size of the smallest failed tree allocation since the last
  *      tree free (Linux max32_alloc_size): any size >= it fails without a walk.
  *  I6. Lock order: per-CPU rcache lock -> depot lock -> tree lock -> shard lock.
+ *      The depot trim pops a magazine under the depot lock alone and returns its
+ *      ranges to the tree afterwards.
  *      No path takes them in another order.
  *  I7. A failed iova_free() changes nothing but the bad_frees counter.
  */
@@ -39,12 +41,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "iova_alloc_priv.h"
 
 #include "iova.h"
 
 #define IOVA_RCACHE_CLASSES  6     /**< 1, 2, 4, 8, 16, 32 pages (Linux IOVA_RANGE_CACHE_MAX_SIZE) */
 #define IOVA_MAG_SIZE        127   /**< pfns per magazine (Linux IOVA_MAG_SIZE) */
-#define IOVA_DEPOT_MAX       32    /**< magazines per depot (Linux MAX_GLOBAL_MAGS, pre-6.7) */
+#define IOVA_DEPOT_DELAY_NS  (100ULL * 1000 * 1000) /**< depot trim period (Linux IOVA_DEPOT_DELAY, 100 ms) */
 #define IOVA_HASH_SHARDS     64
 #define IOVA_PFN_MAX         ((1ULL << 52) - 2) /**< highest limit_pfn (64-bit addresses) */
 
@@ -60,6 +65,7 @@ struct iova_node {
 
 struct iova_magazine {
 	unsigned int size;
+	struct iova_magazine *next;    /* depot list link (Linux reuses pfns[0]) */
 	uint64_t pfns[IOVA_MAG_SIZE];
 };
 
@@ -71,7 +77,8 @@ struct iova_cpu_rcache {
 struct iova_rcache {
 	pthread_spinlock_t lock;       /* depot */
 	unsigned int depot_size;
-	struct iova_magazine *depot[IOVA_DEPOT_MAX];
+	struct iova_magazine *depot;   /* unbounded list, trimmed (Linux >= 6.7) */
+	uint64_t last_trim_ns;
 	struct iova_cpu_rcache *cpu;   /* nb_cpus entries */
 };
 
@@ -548,14 +555,78 @@ static void mag_free_pfns(struct iova_allocator *a, struct iova_magazine *m, uin
 	}
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Depot lock held. */
+static void depot_push(struct iova_rcache *rc, struct iova_magazine *m)
+{
+	m->next = rc->depot;
+	rc->depot = m;
+	rc->depot_size++;
+}
+
+/* Depot lock held. */
+static struct iova_magazine *depot_pop(struct iova_rcache *rc)
+{
+	struct iova_magazine *m = rc->depot;
+
+	if (m) {
+		rc->depot = m->next;
+		rc->depot_size--;
+	}
+	return m;
+}
+
+/*
+ * Linux iova_depot_work_func(): every IOVA_DEPOT_DELAY, while the depot holds more
+ * magazines than there are CPUs, return one magazine's ranges to the tree. There is
+ * no timer thread here: the trim runs lazily on depot activity (pushes and pops),
+ * at most one magazine per 100 ms, and iova_allocator_flush_caches() empties it.
+ * Called with no lock held.
+ */
+static void depot_trim(struct iova_allocator *a, unsigned int order)
+{
+	struct iova_rcache *rc = &a->rcaches[order];
+	struct iova_magazine *m = NULL;
+	uint64_t now = now_ns();
+
+	pthread_spin_lock(&rc->lock);
+	if (rc->depot_size > a->nb_cpus && now - rc->last_trim_ns >= IOVA_DEPOT_DELAY_NS) {
+		rc->last_trim_ns = now;
+		m = depot_pop(rc);
+	}
+	pthread_spin_unlock(&rc->lock);
+	if (m) {
+		mag_free_pfns(a, m, 1ULL << order);
+		free(m);
+	}
+}
+
+unsigned int iova_alloc_depot_size(struct iova_allocator *a, unsigned int order)
+{
+	unsigned int n;
+
+	if (!a || order >= IOVA_RCACHE_CLASSES)
+		return 0;
+	pthread_spin_lock(&a->rcaches[order].lock);
+	n = a->rcaches[order].depot_size;
+	pthread_spin_unlock(&a->rcaches[order].lock);
+	return n;
+}
+
 /** @return true if the pfn went into a magazine. */
 static bool rcache_insert(struct iova_allocator *a, unsigned int cpu, uint64_t pfn,
 			  unsigned int order)
 {
 	struct iova_rcache *rc = &a->rcaches[order];
 	struct iova_cpu_rcache *c = &rc->cpu[cpu];
-	struct iova_magazine *mag_to_free = NULL;
-	bool can_insert = false;
+	bool can_insert = false, pushed = false;
 
 	pthread_spin_lock(&c->lock);
 	if (c->loaded->size < IOVA_MAG_SIZE) {
@@ -571,23 +642,19 @@ static bool rcache_insert(struct iova_allocator *a, unsigned int cpu, uint64_t p
 
 		if (new_mag) {
 			pthread_spin_lock(&rc->lock);
-			if (rc->depot_size < IOVA_DEPOT_MAX)
-				rc->depot[rc->depot_size++] = c->loaded;
-			else
-				mag_to_free = c->loaded;
+			depot_push(rc, c->loaded);
 			pthread_spin_unlock(&rc->lock);
 			c->loaded = new_mag;
 			can_insert = true;
+			pushed = true;   /* schedule_delayed_work(&rcache->work, IOVA_DEPOT_DELAY) */
 		}
 	}
 	if (can_insert)
 		c->loaded->pfns[c->loaded->size++] = pfn;
 	pthread_spin_unlock(&c->lock);
 
-	if (mag_to_free) {
-		mag_free_pfns(a, mag_to_free, 1ULL << order);
-		free(mag_to_free);
-	}
+	if (pushed)
+		depot_trim(a, order);
 	return can_insert;
 }
 
@@ -612,7 +679,7 @@ static bool rcache_get(struct iova_allocator *a, unsigned int cpu, unsigned int 
 		pthread_spin_lock(&rc->lock);
 		if (rc->depot_size > 0) {
 			free(c->loaded);
-			c->loaded = rc->depot[--rc->depot_size];
+			c->loaded = depot_pop(rc);
 			has = true;
 		}
 		pthread_spin_unlock(&rc->lock);
@@ -646,9 +713,9 @@ void iova_allocator_flush_caches(struct iova_allocator *a)
 		}
 		/* free_global_cached_iovas() */
 		pthread_spin_lock(&rc->lock);
-		while (rc->depot_size) {
-			struct iova_magazine *m = rc->depot[--rc->depot_size];
+		struct iova_magazine *m;
 
+		while ((m = depot_pop(rc)) != NULL) {
 			mag_free_pfns(a, m, 1ULL << o);
 			free(m);
 		}
@@ -704,6 +771,7 @@ struct iova_allocator *iova_allocator_create(uint64_t base_pfn, uint64_t limit_p
 		struct iova_rcache *rc = &a->rcaches[o];
 
 		pthread_spin_init(&rc->lock, PTHREAD_PROCESS_PRIVATE);
+		rc->last_trim_ns = now_ns();
 		if (!nb_cpus)
 			continue;
 		rc->cpu = aligned_alloc(64, sizeof(*rc->cpu) * nb_cpus);
@@ -741,8 +809,11 @@ void iova_allocator_destroy(struct iova_allocator *a)
 			}
 			free(rc->cpu);
 		}
-		for (unsigned int i = 0; i < rc->depot_size; i++)
-			free(rc->depot[i]);
+		while (rc->depot) {
+			struct iova_magazine *m = depot_pop(rc);
+
+			free(m);
+		}
 		pthread_spin_destroy(&rc->lock);
 	}
 	/* Every node except the anchor is in the hash (I3): free them from there. */

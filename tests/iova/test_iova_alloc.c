@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -25,6 +26,7 @@
 #endif
 
 #include "iova.h"
+#include "iova_alloc_priv.h"
 
 /* Scale: the full count normally; IOVA_TEST_SCALE=N divides it (valgrind divides by 5). */
 static uint64_t scaled(uint64_t n)
@@ -330,6 +332,52 @@ static void test_magazine_reuse_and_flush(void **state)
 	iova_allocator_destroy(a);
 }
 
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Linux >= 6.7: unbounded depot, trimmed by one magazine per 100 ms while it holds
+ * more magazines than CPUs. */
+static void test_depot_trim(void **state)
+{
+	(void)state;
+	struct iova_allocator *a = iova_allocator_create(0, 1023, 1);  /* exactly 1024 pages */
+	uint64_t p[1024], q;
+	unsigned int n = 0;
+
+	assert_non_null(a);
+	for (n = 0; n < 1024; n++)
+		assert_int_equal(iova_alloc(a, 1, IOVA_ANY_CPU, &p[n]), 0);
+	/* 636 frees: 254 fill loaded + prev, pushes at frees 255, 382, 509, 636 */
+	unsigned int i = 0;
+
+	for (; i < 636; i++)
+		assert_int_equal(iova_free(a, p[i], 1, 0), 0);
+	assert_int_equal(iova_alloc_depot_size(a, 0), 4);   /* < 100 ms since creation: no trim */
+	sleep_ms(110);
+	for (; i < 763; i++)                                   /* one more push, then a trim */
+		assert_int_equal(iova_free(a, p[i], 1, 0), 0);
+	assert_int_equal(iova_alloc_depot_size(a, 0), 4);
+	for (; i < 890; i++)                                   /* within 100 ms: no trim */
+		assert_int_equal(iova_free(a, p[i], 1, 0), 0);
+	assert_int_equal(iova_alloc_depot_size(a, 0), 5);
+	/* the trimmed magazine's 127 ranges are back in the (otherwise full) tree: the
+	 * tree serves exactly 127 allocations without a flush, the 128th needs one */
+	struct iova_allocator_stats st;
+
+	iova_allocator_get_stats(a, &st);
+	assert_int_equal(st.ranges_in_use, 1024 - 890);
+	for (unsigned int k = 0; k < 127; k++)
+		assert_int_equal(iova_alloc(a, 1, IOVA_ANY_CPU, &q), 0);
+	assert_int_equal(iova_alloc_depot_size(a, 0), 5);
+	assert_int_equal(iova_alloc(a, 1, IOVA_ANY_CPU, &q), 0);   /* flush + retry */
+	assert_int_equal(iova_alloc_depot_size(a, 0), 0);
+	iova_allocator_destroy(a);
+}
+
 struct thr {
 	struct iova_allocator *a;
 	unsigned int cpu;
@@ -452,6 +500,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_top_down_exact),
 		cmocka_unit_test(test_magazine_reuse_and_flush),
+		cmocka_unit_test(test_depot_trim),
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_threads),
 	};
