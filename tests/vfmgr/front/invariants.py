@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""invariants.py STATUS_JSON STATE_DIR CONF_NUMVFS...: check the crash-test invariants.
+"""invariants.py STATUS_JSON STATE_DIR CONF_NUMVFS... | --manifest FILE: crash-test invariants.
 
-CONF_NUMVFS are "pf=N" pairs (the configuration). Checks: journal empty, no VF owned
+CONF_NUMVFS are "pf=N" pairs (the configuration), plus optionally "owned=K" (VFs owned). Checks: journal empty, no VF owned
 twice and every owned VF exists (no VF lost), front side files match owners, every
 configured PF has N VFs all bound to vfio-pci. Prints the first violation, exits 1.
 """
 import json, os, sys
 
-def main():
-    status = json.load(open(sys.argv[1]))
-    state = sys.argv[2]
-    want = dict(a.split("=") for a in sys.argv[3:])
+def check(argv):
+    status = json.load(open(argv[0]))
+    state = argv[1]
+    want = dict(a.split("=") for a in argv[2:] if not a.startswith("owned="))
+    want_owned = [int(a.split("=")[1]) for a in argv[2:] if a.startswith("owned=")]
     errs = []
     if status.get("journal_pending", 0) != 0:
         errs.append("journal_pending=%s" % status.get("journal_pending"))
@@ -59,6 +60,29 @@ def main():
         for v in p.get("vfs", []):
             if v.get("driver") != "vfio-pci":
                 errs.append("VF %s driver %r, config says vfio-pci" % (v["bdf"], v.get("driver")))
+    if want_owned and len(owned) != want_owned[0]:
+        errs.append("%d VF(s) owned, expected %d: %s" % (len(owned), want_owned[0], owned))
+    return errs
+
+def main():
+    if sys.argv[1] == "--manifest":
+        # Each line: LABEL STATUS_JSON STATE_DIR pf=N... owned=K
+        bad = n = 0
+        for line in open(sys.argv[2]):
+            f = line.split()
+            if not f:
+                continue
+            n += 1
+            try:
+                errs = check(f[1:])
+            except Exception as e:  # unreadable status = violation too
+                errs = ["cannot check: %r" % e]
+            if errs:
+                bad += 1
+                print("INVARIANT VIOLATED at %s: %s" % (f[0], "; ".join(errs)))
+        print("%d crash point(s) checked, %d violation(s)" % (n, bad))
+        return 1 if bad or n == 0 else 0
+    errs = check(sys.argv[1:])
     if errs:
         print("INVARIANT VIOLATED: " + "; ".join(errs))
         return 1

@@ -2,7 +2,8 @@
 # Environment from meson: VFMGR, VFMGRD, FAKESYS (LD_PRELOAD shim), MKFIXTURE, NODE_XML.
 set -u
 : "${VFMGR:?}" "${FAKESYS:?}" "${MKFIXTURE:?}" "${NODE_XML:?}"
-T=$(mktemp -d /tmp/vfmgr-front.XXXXXX)
+# tmpfs when there is one: the crash test copies fixtures hundreds of times.
+T=$(mktemp -d /dev/shm/vfmgr-front.XXXXXX 2>/dev/null || mktemp -d /tmp/vfmgr-front.XXXXXX)
 chmod 755 "$T"
 cleanup_hooks=""
 trap 'eval "$cleanup_hooks"; rm -rf "$T"' EXIT

@@ -1,0 +1,100 @@
+#!/bin/bash
+# front-crash.sh: kill -9 at every journaled step (VFMGR_CRASHPOINT=N, counted with
+# VFMGR_CRASHPOINT_COUNT) of apply, assign and release over several fixture configurations,
+# restart (vfmgr --local, which recovers the journal; some points through vfmgrd), and check
+# the invariants (invariants.py): journal empty, no VF owned twice, no VF lost, saved
+# assignment state == owners, the host equal to the configuration (VF counts, vfio-pci).
+# MIN_POINTS (default 200) crash points must be exercised.
+. "$(dirname "$0")/lib.sh"
+: "${VFMGRD:?}"
+INV=$(dirname "$0")/invariants.py
+MIN_POINTS=${MIN_POINTS:-200}
+points=0 violations=0
+mkdir -p "$T/pts"
+
+conf() { # conf N3B N86: configuration with these VF counts
+	printf '[global]\nnuma-policy = preferred\n[pf "0000:3b:00.0"]\nnumvfs = %s\n[pf "0000:86:00.0"]\nnumvfs = %s\n' "$1" "$2" >"$CONF"
+	want="0000:3b:00.0=$1 0000:86:00.0=$2"
+}
+snap_save() { rm -rf "$T/snap"; mkdir -p "$T/snap"; cp -a "$FX" "$T/snap/root"; cp -a "$ST" "$T/snap/state" 2>/dev/null || mkdir -p "$T/snap/state"; }
+snap_load() { rm -rf "$FX" "$ST"; cp -a "$T/snap/root" "$FX"; cp -a "$T/snap/state" "$ST"; }
+
+# scenario NAME OWNED_AFTER RECOVERY(local|daemon|apply) -- OP...
+# The base state must be in the snapshot and $CONF/$want set for the final configuration.
+scenario() {
+	local name=$1 owned=$2 how=$3; shift 4
+	local n k rc
+	snap_load
+	rm -f "$T/count"
+	VFMGR_CRASHPOINT_COUNT=$T/count vf "$@" >/dev/null 2>&1
+	n=$(cat "$T/count" 2>/dev/null || echo 0)
+	if [ "$n" -lt 1 ]; then fail "$name: no journaled step counted"; return; fi
+	for k in $(seq 1 "$n"); do
+		snap_load
+		VFMGR_CRASHPOINT=$k vf "$@" >/dev/null 2>"$T/crash.err"; rc=$?
+		if [ $rc != 137 ]; then
+			fail "$name: crash point $k/$n not reached (exit $rc)"; continue
+		fi
+		points=$((points + 1))
+		case $how in
+		apply) vf apply >/dev/null 2>"$T/rec.err" || { fail "$name@$k: re-apply after crash failed: $(cat "$T/rec.err")"; continue; } ;;
+		daemon)
+			VFMGR_FAKE_ROOT=$FX LD_PRELOAD=$FAKESYS "$VFMGRD" --config "$CONF" --socket "$T/d.sock" \
+				--socket-mode 0600 --root "$FX" --state-dir "$ST" --connect "$URI" 2>"$T/rec.err" &
+			local dpid=$!
+			for i in $(seq 100); do [ -S "$T/d.sock" ] && break; sleep 0.05; done ;;
+		esac
+		if [ "$how" = daemon ]; then
+			"$VFMGR" --socket "$T/d.sock" --json status >"$T/status.json" 2>>"$T/rec.err"
+			kill -TERM $dpid; wait $dpid
+		else
+			vf --json status >"$T/status.json" 2>"$T/rec.err"
+		fi
+		# Keep the evidence; one python run checks every point at the end (fast on 2 cores).
+		cp -a "$ST" "$T/pts/$points.state"
+		mv "$T/status.json" "$T/pts/$points.json"
+		echo "${name// /_}@$k/$n $T/pts/$points.json $T/pts/$points.state $want owned=$owned" >>"$T/manifest"
+		[ -s "$T/rec.err" ] && grep -q -i "incomplete\|error" "$T/rec.err" && fail "$name@$k: recovery: $(head -3 "$T/rec.err")"
+	done
+	ok "$name: $n crash points, each killed and recovered ($how)"
+}
+
+# --- apply from an empty host, three configurations ---
+for cfg in "2 2" "4 3" "8 8" "6 5" "3 8" "7 1" "5 8" "8 4"; do
+	fixture; rm -rf "$ST"; mkdir -p "$ST"; snap_save
+	conf $cfg
+	scenario "apply from scratch ($cfg)" 0 apply -- apply
+done
+# --- apply changing VF counts (passes through 0) ---
+for pair in "2 2>5 1" "4 3>2 6" "8 8>3 0" "1 7>8 7" "5 5>0 8" "6 2>1 5"; do
+	fixture; conf ${pair%%>*}; vf apply >/dev/null 2>&1 || fail "base apply ${pair%%>*}"; snap_save
+	conf ${pair##*>}
+	scenario "apply count change ($pair)" 0 apply -- apply
+done
+# --- assign / release on a host with (2,2) VFs ---
+fixture; conf 2 2; vf apply >/dev/null 2>&1 || fail "base apply for assign"; snap_save
+scenario "assign appl1 (inactive domain, local recovery)" 0 local -- assign appl1
+scenario "assign appl1 --pf --vf (local recovery)" 0 local -- assign appl1 --pf 0000:3b:00.0 --vf 1
+scenario "assign appl0 (running, attach refused)" 0 local -- assign appl0
+scenario "assign appl1 (recovery by vfmgrd)" 0 daemon -- assign appl1
+vf assign appl1 >/dev/null 2>&1 || fail "base assign for release"
+vf assign appl1 >/dev/null 2>&1 || fail "second base assign for release"
+snap_save
+scenario "release appl1 (local recovery)" 1 local -- release appl1
+scenario "release 0000:86:02.1 (recovery by vfmgrd)" 1 daemon -- release 0000:86:02.1
+scenario "assign a third VF to appl1" 2 local -- assign appl1
+
+mkdir -p "$T/pts"
+if python3 "$INV" --manifest "$T/manifest" >"$T/inv.out"; then ok "$(tail -1 "$T/inv.out")"; else
+	violations=$(grep -c VIOLATED "$T/inv.out"); fail "invariants: $(cat "$T/inv.out")"; fi
+# Negative controls: the checker must catch a leftover journal record and an owner without state.
+first=$(head -1 "$T/manifest")
+set -- $first
+cp -a "$3" "$T/bad1.state"; mkdir -p "$T/bad1.state/journal"; echo '{}' >"$T/bad1.state/journal/left.json"
+python3 "$INV" "$2" "$T/bad1.state" $want >/dev/null && fail "checker missed a leftover journal record" \
+	|| ok "checker catches a leftover journal record"
+python3 "$INV" "$2" "$3" $want owned=1 >/dev/null && fail "checker missed a wrong owner count" \
+	|| ok "checker catches a wrong owner count"
+[ $points -ge "$MIN_POINTS" ] && ok "$points crash points exercised (>= $MIN_POINTS), $violations violation(s)" \
+	|| fail "only $points crash points exercised (< $MIN_POINTS)"
+finish
