@@ -53,6 +53,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		if (json_array_size(json_object_get(p, "vfs")))
 			print_vfs(json_object_get(p, "vfs"));
 	}
+	if (json_object_get(res, "posted_interrupts"))
+		printf("posted interrupts: %s\n",
+		       json_string_value(json_object_get(json_object_get(res, "posted_interrupts"), "reason")) ?: "?");
 	if (json_integer_value(json_object_get(res, "journal_pending")) > 0)
 		printf("journal: %" JSON_INTEGER_FORMAT " unfinished operation(s)\n",
 		       json_integer_value(json_object_get(res, "journal_pending")));

@@ -851,6 +851,13 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 			json_object_set_new(out, "journal_pending",
 					    json_integer(vfmgr_journal_pending(s->ctx)));
 			json_object_set_new(out, "config", json_string(s->conf ? s->conf->path : ""));
+#if HAVE_IRQPOST
+			struct irqpost_detect d;
+			irqpost_detect(vfmgr_ctx_root(s->ctx), &d);
+			json_object_set_new(out, "posted_interrupts",
+					    json_pack("{s:b, s:s}", "available", d.available,
+						      "reason", irqpost_verdict_reason(&d)));
+#endif
 		}
 		break;
 	case VFMGR_OP_PLAN:

@@ -21,6 +21,17 @@ expect_grep "sriov_numvfs" "$T/err" "apply prints progress lines on stderr"
 expect_rc 0 "plan after apply" vf plan
 expect_grep "nothing to do" "$T/out" "host matches the configuration after apply"
 
+# MSI-X vectors of the node-1 VFs (as vfio-pci exposes them once the guest enables MSI-X) and
+# their /proc/irq affinity: assign must steer them to appl1's pinned CPUs (4-5), release restore.
+irq=200
+for d in "$FX"/sys/bus/pci/devices/0000:86:02.*; do
+	mkdir -p "$d/msi_irqs"
+	for i in 0 1; do
+		: >"$d/msi_irqs/$irq"; mkdir -p "$FX/proc/irq/$irq"; echo 0-7 >"$FX/proc/irq/$irq/smp_affinity_list"
+		irq=$((irq + 1))
+	done
+done
+
 # appl1: shut off, vCPUs pinned to node 1 -> a VF of PF 0000:86:00.0 (node 1), persistent XML edited.
 expect_rc 0 "assign appl1 (inactive domain)" vf assign appl1
 expect_grep "0000:86:02" "$T/out" "appl1 (node 1) got a VF of the node-1 PF"
@@ -41,6 +52,11 @@ assert owned[0][2] == "appl1" and owned[0][0] == "0000:86:00.0" and owned[0][3] 
 assert s["journal_pending"] == 0
 P
 vfbdf=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print([v["bdf"] for p in s["pfs"] for v in p.get("vfs",[]) if v.get("owner")][0])' "$T/out")
+irqs=$(ls "$FX/sys/bus/pci/devices/$vfbdf/msi_irqs")
+for i in $irqs; do
+	check "IRQ $i of $vfbdf steered to appl1's pinned CPUs 4-5" grep -qx 4-5 "$FX/proc/irq/$i/smp_affinity_list"
+done
+expect_grep "posted interrupts: unavailable" <(vf status 2>&1) "status gives the posted-interrupt verdict"
 expect_rc 0 "show the assigned VF" vf show "$vfbdf"
 expect_grep "appl1" "$T/out" "show names the owner"
 expect_rc 7 "assign the owned VF again by index" vf assign appl0 --pf 0000:86:00.0 --vf "${vfbdf##*.}"
@@ -66,6 +82,9 @@ expect_rc 0 "list" vf --json list
 python3 -c 'import json,sys; l=json.load(open(sys.argv[1])); assert all(not v["owner"] for v in l), l; assert len(l)==4' "$T/out" \
 	&& ok "no VF owned after release" || fail "owners after release"
 [ -z "$(ls "$ST/assigned" 2>/dev/null)" ] && ok "saved assignment state removed" || fail "assigned/ not empty"
+for i in $irqs; do
+	check "IRQ $i affinity restored to 0-7 on release" grep -qx 0-7 "$FX/proc/irq/$i/smp_affinity_list"
+done
 
 # NUMA policy required: only a node-0 PF configured, appl1 lives on node 1 -> refused, named.
 cat >"$CONF" <<'C'
