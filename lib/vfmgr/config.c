@@ -336,7 +336,8 @@ static char *reader(char *str, int num, void *stream)
 	p->line++;
 	n = end - start;
 	if (n >= (size_t)num - 1 || n >= CONF_MAX_LINE) {
-		perr(p, "line longer than %d characters", CONF_MAX_LINE - 2);
+		/* num is inih's INI_MAX_LINE (200 in Debian's libinih) */
+		perr(p, "line longer than %d characters; shorten it", (num < CONF_MAX_LINE ? num : CONF_MAX_LINE) - 2);
 		str[0] = '\0';
 		return str;
 	}

@@ -198,7 +198,7 @@ static void test_long_line_and_nul(void **state)
 	memcpy(big, "[global]\nx=", 11);
 	big[sizeof(big) - 1] = '\n';
 	assert_int_equal(vfmgr_conf_parse(big, sizeof(big), "l.conf", &c), -EINVAL);
-	assert_string_equal(vfmgr_errmsg(), "l.conf:2: line longer than 510 characters");
+	assert_string_equal(vfmgr_errmsg(), "l.conf:2: line longer than 198 characters; shorten it");
 	const char nul[] = "[global]\nnuma-policy = a\0ny\n";
 	assert_int_equal(vfmgr_conf_parse(nul, sizeof(nul) - 1, "n.conf", &c), -EINVAL);
 	assert_string_equal(vfmgr_errmsg(), "n.conf:2: NUL byte in the file; vfmgr.conf is a text file");
