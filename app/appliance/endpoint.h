@@ -35,6 +35,7 @@ struct vfapp_ep_params {
 	uint64_t rto_us;         /**< TCP_STREAM retransmission timeout */
 	unsigned int msg_size;   /**< UDP_RR request/response size */
 	uint64_t rr_timeout_us;  /**< UDP_RR: request given up after this */
+	uint64_t rate;           /**< UDP_RR: at most this many requests per second, 0 = back to back */
 	unsigned int pkt_size;   /**< fwd: generated frame size */
 };
 

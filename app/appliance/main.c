@@ -102,6 +102,7 @@ usage(FILE *f, const char *prog)
 "  --window N          TCP_STREAM window in segments [64]\n"
 "  --rto-us N          TCP_STREAM retransmission timeout [1000]\n"
 "  --msg-size N        UDP_RR request and response size, 1..1472 [1]\n"
+"  --rate N            UDP_RR: at most N transactions per second (low load), 0 = back to back [0]\n"
 "  --pkt-size N        fwd generator frame size in bytes (no CRC), 42..2048 [64]\n"
 "  --rx-mode M         poll | posted | remapped (appliance halts when idle and is\n"
 "                      woken by the device's interrupt; needs 2 lcores) [poll]\n"
@@ -179,7 +180,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"vmm-lcore", 1, 0, 'V'}, {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'u'},
 		{"json", 0, 0, 'j'}, {"repetition", 1, 0, 'R'}, {"drop-every", 1, 0, 'D'},
 		{"mss", 1, 0, 'M'}, {"window", 1, 0, 'N'}, {"rto-us", 1, 0, 'O'},
-		{"msg-size", 1, 0, 'S'}, {"pkt-size", 1, 0, 'P'}, {"rx-mode", 1, 0, 'x'},
+		{"msg-size", 1, 0, 'S'}, {"rate", 1, 0, 'A'}, {"pkt-size", 1, 0, 'P'}, {"rx-mode", 1, 0, 'x'},
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
 		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
 	};
@@ -247,6 +248,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'N': if (parse_u64("window", optarg, 1, 512, &v)) return -EINVAL; o->ep.window = (unsigned int)v; break;
 		case 'O': if (parse_u64("rto-us", optarg, 10, 10000000, &o->ep.rto_us)) return -EINVAL; break;
 		case 'S': if (parse_u64("msg-size", optarg, 1, 1472, &v)) return -EINVAL; o->ep.msg_size = (unsigned int)v; break;
+		case 'A': if (parse_u64("rate", optarg, 0, 100000000, &o->ep.rate)) return -EINVAL; break;
 		case 'P': if (parse_u64("pkt-size", optarg, 42, 2048, &v)) return -EINVAL; o->ep.pkt_size = (unsigned int)v; break;
 		case 'x': r = pick("rx-mode", optarg, rx_mode_names, 3); if (r < 0) return r; o->rx_mode = r; break;
 		case 'e': if (parse_u64("endpoint-lcore", optarg, 0, RTE_MAX_LCORE - 1, &v)) return -EINVAL; o->endpoint_lcore = (int)v; break;

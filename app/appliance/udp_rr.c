@@ -5,7 +5,8 @@
  * echoed by the server on port B. Each request carries its sequence number in
  * the IPv4 ID and in every payload byte (byte i = byte (i % 8) of the 64-bit
  * sequence), so a response is matched to its request even for 1-byte messages.
- * Latency is the TSC round trip, recorded in an HDR-style histogram.
+ * Latency is the TSC round trip, recorded in an HDR-style histogram. With --rate
+ * requests are paced (low load, for interrupt-driven receive).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +29,7 @@ struct udp_rr {
 	struct vfapp_ep_env *env;
 	unsigned int msg_size;
 	uint64_t timeout_cycles;
+	uint64_t interval_cycles;  /**< --rate: minimum spacing of requests, 0 = none */
 
 	uint64_t seq;             /**< sequence of the outstanding request */
 	bool outstanding;
@@ -109,6 +111,8 @@ next:
 		s->timeouts++;
 		s->outstanding = false;
 	}
+	if (!s->outstanding && s->interval_cycles != 0 && rte_rdtsc() - s->t_sent < s->interval_cycles)
+		return; /* paced (--rate): low load, the appliance goes idle in between */
 	if (!s->outstanding) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(s->env->pool);
 		struct rte_ipv4_hdr *ip;
@@ -240,6 +244,7 @@ rr_report(void *arg, double secs, json_t *rec, FILE *out)
 	json_object_set_new(rec, "mismatches", json_integer((json_int_t)s->mismatches));
 	json_object_set_new(rec, "retransmits", json_integer((json_int_t)s->timeouts));
 	json_object_set_new(t, "msg_size", json_integer(s->msg_size));
+	json_object_set_new(t, "rate_limit", json_integer(s->interval_cycles ? (json_int_t)(s->env->hz / s->interval_cycles) : 0));
 	json_object_set_new(t, "transactions", json_integer((json_int_t)s->trans_measured));
 	json_object_set_new(t, "requests", json_integer((json_int_t)s->requests));
 	json_object_set_new(t, "responses", json_integer((json_int_t)s->responses));
@@ -286,6 +291,7 @@ vfapp_udp_rr_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
 	s->env = env;
 	s->msg_size = p->msg_size;
 	s->timeout_cycles = p->rr_timeout_us * env->hz / 1000000;
+	s->interval_cycles = p->rate ? env->hz / p->rate : 0;
 	hist_reset(&s->lat_ns);
 	memset(w, 0, sizeof(*w));
 	w->name = "UDP_RR";

@@ -89,6 +89,10 @@ elif CASE == "udp_rr":
         check(rec["mismatches"] == 0, "mismatches under loss")
         check(rec["udp_rr"]["timeouts"] > 0, "losses not noticed")
         check(rec["udp_rr"]["transactions"] > 0, "no transactions under loss")
+    rec, _ = run(["--workload", "UDP_RR", "--rate", "200"] + COMMON, "rr3")
+    if common_fields(rec, "UDP_RR --rate"):
+        check(0 < rec["transactions_per_s"] <= 200 * 1.05, "--rate 200: %.1f trans/s" % rec["transactions_per_s"])
+        check(rec["udp_rr"]["rate_limit"] == 200, "--rate not echoed")
 elif CASE == "fwd":
     for size in (64, 1500):
         rec, _ = run(["--workload", "fwd", "--pkt-size", str(size)] + COMMON, "fwd%d" % size)
@@ -131,7 +135,7 @@ elif CASE == "cli":
     _, p = run(["--help"], "help")
     for opt in ["--workload", "--topology", "--wire", "--routes", "--strategy", "--mode", "--backend",
                 "--inv-latency-ns", "--vmexit-ns", "--vmm-lcore", "--duration", "--warmup", "--json",
-                "--repetition", "--drop-every", "--mss", "--window", "--msg-size", "--pkt-size",
+                "--repetition", "--drop-every", "--mss", "--window", "--msg-size", "--rate", "--pkt-size",
                 "--rx-mode", "--endpoint-lcore", "--pool-cache", "--pool", "--help"]:
         check(opt in p.stdout, "--help does not list " + opt)
     _, p = run(["--strategy", "bogus"], "bad1", expect_rc=1)
