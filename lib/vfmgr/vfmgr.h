@@ -220,7 +220,7 @@ struct vfmgr_conf {
  * Parse a configuration held in memory. Nothing is applied.
  * @param buf text (need not be NUL-terminated). @param len its length.
  * @param name file name used in messages ("vfmgr.conf").
- * @param[out] out the configuration, free with vfmgr_conf_free().
+ * @param[out] out the configuration, free with vfmgr_conf_free(); NULL on error.
  * @return 0; -EINVAL with vfmgr_errmsg() = "<name>:<line>: <reason>" for the
  *         first error (unknown section/key, bad value, malformed MAC/VLAN,
  *         duplicate PF/VF/key, VF index >= numvfs, duplicate MAC...); -ENOMEM.
@@ -384,8 +384,10 @@ int vfmgr_dev_unbind(const struct vfmgr_ctx *ctx, const char *bdf);
  * vfio-pci check /dev/vfio/<group>. On any failure roll back: clear the
  * override and re-bind the previous driver.
  * @param driver e.g. "vfio-pci"; the driver directory must exist.
- * @return 0; -ENOENT (driver not loaded: message says modprobe), -ETIMEDOUT,
- *         -EIO (driver link not as expected), or the write errno; after rollback.
+ * @return 0; -ENOENT (driver not loaded: message says modprobe), -ETIMEDOUT
+ *         (no driver bound within wait_ms), -EIO (another driver bound),
+ *         -ENODEV (vfio-pci: no IOMMU group or /dev/vfio/<group> missing), or
+ *         the errno of a sysfs write; the device is rolled back first.
  */
 int vfmgr_dev_bind(const struct vfmgr_ctx *ctx, const char *bdf, const char *driver);
 
@@ -415,9 +417,11 @@ enum vfmgr_flags {
  * (the kernel answers EBUSY otherwise), then N; then wait (bounded) for the N
  * virtfnN links and each VF's physfn link.
  * Refuses (-EBUSY) when any VF of the PF is owned unless VFMGR_F_FORCE.
- * @return 0; -ERANGE (N > sriov_totalvfs), -ENOENT (PF has no driver / not
- *         SR-IOV capable), -EBUSY, -ETIMEDOUT (only K of N VFs appeared; the
- *         count is set back to 0), or the write errno.
+ * @return 0; -ENODEV (not SR-IOV capable: no sriov_totalvfs), -ERANGE
+ *         (N > sriov_totalvfs), -ENOENT (PF has no driver, or one without
+ *         sriov_configure), -EBUSY (owned VFs, or the kernel refused),
+ *         -ETIMEDOUT (only K of N VFs appeared; the count is set back to 0),
+ *         or the write errno.
  */
 int vfmgr_sriov_set_numvfs(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned n,
 			   bool autoprobe_off, unsigned flags);
@@ -485,8 +489,9 @@ int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned vf, const struct vfmgr_vf
 int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsigned max, unsigned *n_vfs);
 
 /**
- * @return true when every field set in @p want is absent or different in @p have.
- *         (i.e. the VF needs re-applying).
+ * @return true when any field set in @p want is missing from, or different
+ *         in, @p have (i.e. the VF needs re-applying); fields not set in
+ *         @p want are ignored.
  */
 bool vfmgr_attrs_differ(const struct vfmgr_vf_attrs *want, const struct vfmgr_vf_attrs *have);
 
