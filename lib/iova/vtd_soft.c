@@ -96,6 +96,9 @@ int vtd_soft_fault_pop(struct vtd_soft *v, struct vtd_fault *f)
 		ret = 1;
 		break;
 	}
+	/* VT-d 10.4.10: IP clears once software has serviced every pending fault. */
+	if (!any_pending_fault(v) && !(v->fsts & VTD_FSTS_PFO))
+		v->fectl &= ~VTD_FECTL_IP;
 	pthread_spin_unlock(&v->lock);
 	return ret;
 }
@@ -530,6 +533,8 @@ void vtd_soft_reg_write(struct vtd_soft *v, unsigned int off, uint64_t val)
 	case VTD_REG_CCMD: ccmd_write(v, val); break;
 	case VTD_REG_FSTS:
 		v->fsts &= ~((uint32_t)val & VTD_FSTS_RW1C);
+		if (!any_pending_fault(v) && !(v->fsts & VTD_FSTS_PFO))
+			v->fectl &= ~VTD_FECTL_IP;
 		qi_process_due(v, false);  /* IQE cleared: the queue resumes */
 		break;
 	case VTD_REG_FECTL: v->fectl = (v->fectl & VTD_FECTL_IP) | ((uint32_t)val & VTD_FECTL_IM); break;
@@ -540,7 +545,11 @@ void vtd_soft_reg_write(struct vtd_soft *v, unsigned int off, uint64_t val)
 	case VTD_REG_IQA:
 		v->iqa = val & (VTD_IQA_ADDR_MASK | VTD_IQA_DW | VTD_GENMASK(2, 0));
 		break;
-	case VTD_REG_ICS: v->ics &= ~((uint32_t)val & VTD_ICS_IWC); break;
+	case VTD_REG_ICS:
+		v->ics &= ~((uint32_t)val & VTD_ICS_IWC);
+		if (!(v->ics & VTD_ICS_IWC))   /* VT-d 10.4.26: IP follows IWC */
+			v->iectl &= ~VTD_IECTL_IP;
+		break;
 	case VTD_REG_IECTL: v->iectl = (v->iectl & VTD_IECTL_IP) | ((uint32_t)val & VTD_IECTL_IM); break;
 	case VTD_REG_IEDATA: v->iedata = (uint32_t)val; break;
 	case VTD_REG_IEADDR: v->ieaddr = (uint32_t)val; break;
@@ -555,6 +564,8 @@ void vtd_soft_reg_write(struct vtd_soft *v, unsigned int off, uint64_t val)
 
 			if (val & VTD_FRCD_HI_F)   /* F is RW1C */
 				v->frcd[i][1] &= ~VTD_FRCD_HI_F;
+			if (!any_pending_fault(v) && !(v->fsts & VTD_FSTS_PFO))
+				v->fectl &= ~VTD_FECTL_IP;
 		}
 		/* read-only and unimplemented registers ignore writes */
 		break;

@@ -135,6 +135,7 @@ static void test_fault_log_overflow(void **state)
 
 	assert_true(fsts & VTD_FSTS_PFO);
 	assert_true(fsts & VTD_FSTS_PPF);
+	assert_true(vtd_soft_reg_read(f->v, VTD_REG_FECTL) & VTD_FECTL_IP);  /* fault event pending */
 	/* FRCD 0 via the register file: F 127, T 126 (read), FR 103:96, SID 79:64 */
 	uint64_t hi = vtd_soft_reg_read(f->v, VTD_REG_FRCD_HI(VTD_SOFT_FRO, 0));
 	uint64_t lo = vtd_soft_reg_read(f->v, VTD_REG_FRCD_LO(VTD_SOFT_FRO, 0));
@@ -147,8 +148,10 @@ static void test_fault_log_overflow(void **state)
 	assert_false(fsts & VTD_FSTS_PPF);
 	assert_true(fsts & VTD_FSTS_PFO);
 	/* PFO is RW1C; after clearing it faults are logged again */
+	assert_true(vtd_soft_reg_read(f->v, VTD_REG_FECTL) & VTD_FECTL_IP);  /* PFO still set */
 	vtd_soft_reg_write(f->v, VTD_REG_FSTS, VTD_FSTS_PFO);
 	assert_false(vtd_soft_reg_read(f->v, VTD_REG_FSTS) & VTD_FSTS_PFO);
+	assert_false(vtd_soft_reg_read(f->v, VTD_REG_FECTL) & VTD_FECTL_IP);
 	assert_int_equal(vtd_soft_translate(f->v, BDF, 0x555000, 1, IOVA_PROT_WRITE, &h), -EFAULT);
 	expect_fault(f->v, BDF, 0x555000, VTD_FR_WRITE, true);
 	teardown_unit(f);
@@ -497,8 +500,10 @@ static void test_qi_error_and_resume(void **state)
 	assert_int_equal(status[0], 0xabc);
 	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), 3 << 4);
 	assert_true(vtd_soft_reg_read(v, VTD_REG_ICS) & VTD_ICS_IWC);  /* IF=1 */
+	assert_true(vtd_soft_reg_read(v, VTD_REG_IECTL) & VTD_IECTL_IP);
 	vtd_soft_reg_write(v, VTD_REG_ICS, VTD_ICS_IWC);
 	assert_false(vtd_soft_reg_read(v, VTD_REG_ICS) & VTD_ICS_IWC);
+	assert_false(vtd_soft_reg_read(v, VTD_REG_IECTL) & VTD_IECTL_IP);
 	/* page-selective with AM > MAMV is invalid too; unknown type 7 as well */
 	ring[3] = vtd_desc_iotlb_page(1, 0, 10, false);
 	vtd_soft_reg_write(v, VTD_REG_IQT, 4 << 4);
