@@ -6,8 +6,8 @@
 #               [--pmd af_xdp|af_packet] [--duration S] [--logdir DIR] [--prefix P]
 #               [--eal-mem "--in-memory ..."] [--extra-args "vfapp args"] [--no-sockperf] [--no-iperf3]
 #
-# vfapp: `vfapp -l 0-1 --no-pci --vdev net_af_xdp0,iface=vfb-ra,start_queue=0,queue_count=1
-#   --vdev net_af_xdp1,iface=vfb-rb,... -- --topology ports --routes FILE --workload fwd
+# vfapp: `vfapp -l 0-1 --no-pci --vdev net_af_xdp0,iface=$RA,start_queue=0,queue_count=1
+#   --vdev net_af_xdp1,iface=$RB,... -- --topology ports --routes FILE --workload fwd
 #   --strategy S --mode M --duration T --json` with the routes file from netns.sh middle-routes
 #   (vfapp routes between 10.199.1.0/24 and 10.199.2.0/24, rewriting MACs).
 # testpmd: mac forwarding with --eth-peer set to the namespace ends (the same routing effect).
@@ -17,6 +17,7 @@
 # af_xdp is tried first; if the forwarder does not come up, af_packet. Exit 1 if nothing ran.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+eval "$("$here/netns.sh" names)"   # MA MB RA RB MA0 MB0 ... (with $VFB_TAG)
 fwder=vfapp vfapp="" strategy=off mode=native pmds="af_xdp af_packet" dur=3 logdir=/tmp prefix=vfbrp$$
 mem="--in-memory" extra="" do_sp=1 do_ip=1
 while [ $# -gt 0 ]; do
@@ -42,14 +43,14 @@ trap 'exit 130' INT TERM
 
 # probe: a TCP connection from ns A to ns B through the forwarder (bounded).
 probe() {
-	ip netns exec vfb-mb timeout 4 python3 -c '
+	ip netns exec "$MB" timeout 4 python3 -c '
 import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("10.199.2.2", 15999)); s.listen(1); s.settimeout(3.5)
 try: c,_=s.accept(); c.close()
 except OSError: pass' &
 	local sp=$! ok=1
 	sleep 0.3
-	ip netns exec vfb-ma timeout 3 python3 -c '
+	ip netns exec "$MA" timeout 3 python3 -c '
 import socket, sys
 s=socket.socket(); s.settimeout(2.5)
 try: s.connect(("10.199.2.2", 15999)); sys.exit(0)
@@ -65,15 +66,15 @@ for pmd in $pmds; do
 	"$here/netns.sh" middle up || { echo "realpeer.sh: netns setup failed" >&2; exit 1; }
 	"$here/netns.sh" middle-routes "$routes"
 	if [ $pmd = af_xdp ]; then
-		vdevs="--vdev net_af_xdp0,iface=vfb-ra,start_queue=0,queue_count=1 --vdev net_af_xdp1,iface=vfb-rb,start_queue=0,queue_count=1"
+		vdevs="--vdev net_af_xdp0,iface=$RA,start_queue=0,queue_count=1 --vdev net_af_xdp1,iface=$RB,start_queue=0,queue_count=1"
 	else
-		vdevs="--vdev net_af_packet0,iface=vfb-ra --vdev net_af_packet1,iface=vfb-rb"
+		vdevs="--vdev net_af_packet0,iface=$RA --vdev net_af_packet1,iface=$RB"
 	fi
 	flog=$logdir/realpeer-$fwder-$strategy-$mode-$pmd.log
 	# shellcheck disable=SC2086
 	if [ "$fwder" = testpmd ]; then
-		ma=$(ip -n vfb-ma -o link show vfb-ma0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
-		mb=$(ip -n vfb-mb -o link show vfb-mb0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+		ma=$(ip -n "$MA" -o link show "$MA0" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+		mb=$(ip -n "$MB" -o link show "$MB0" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 		timeout -k 3 "$life" dpdk-testpmd -l 0-1 --no-pci --file-prefix "${prefix}_$pmd" $mem $vdevs -- \
 			--forward-mode=mac --eth-peer=0,"$ma" --eth-peer=1,"$mb" --total-num-mbufs=16384 \
 			--stats-period 30 -a </dev/null >"$flog" 2>&1 &
@@ -99,11 +100,11 @@ for pmd in $pmds; do
 	x="{\"strategy\":\"$strategy\",\"mode\":\"$mode\",\"pmd\":\"$pmd\",\"forwarder\":\"$fwder\"}"
 	[ "$fwder" = testpmd ] && x="{\"pmd\":\"$pmd\",\"forwarder\":\"testpmd\",\"fwd_mode\":\"mac\"}"
 	if [ $do_ip = 1 ]; then
-		"$here/iperf3.sh" --server-ns vfb-mb --client-ns vfb-ma --ip 10.199.2.2 --duration "$dur" --cpu 0 \
+		"$here/iperf3.sh" --server-ns "$MB" --client-ns "$MA" --ip 10.199.2.2 --duration "$dur" --cpu 0 \
 			--kind realpeer --path "$path" --extra "$x" && ran=1
 	fi
 	if [ $do_sp = 1 ]; then
-		"$here/sockperf.sh" --server-ns vfb-mb --client-ns vfb-ma --ip 10.199.2.2 --duration "$dur" --cpu 0 \
+		"$here/sockperf.sh" --server-ns "$MB" --client-ns "$MA" --ip 10.199.2.2 --duration "$dur" --cpu 0 \
 			--kind realpeer --path "$path" --extra "$x" && ran=1
 	fi
 	# Stop the forwarder and take its own record (drops, map/unmap counters).
