@@ -186,6 +186,10 @@ def section_header(res):
         ["run duration / warm-up", f"{p.get('duration', '?')} s / {p.get('warmup', '?')} s"],
         ["repetitions per cell", p.get("reps", "?")],
         ["quick run", p.get("quick", False)],
+        ["vfapp arguments (all runs)", f"`{p['vfapp_args']}`" if p.get("vfapp_args") else "n/a"],
+        ["VMM / sidecore thread CPU", ", ".join(f"{k}: {v}" for k, v in p["vmm_cpu"].items() if v is not None)
+         if isinstance(p.get("vmm_cpu"), dict) else "n/a"],
+        ["EAL", f"`{p['eal']}`" if p.get("eal") else "n/a"],
         ["wall time of the whole run", f"{p['elapsed_s']:.0f} s" if num(p.get('elapsed_s')) else "n/a"],
     ]))
     lines.append("")
