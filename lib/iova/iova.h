@@ -78,7 +78,7 @@ void iova_allocator_destroy(struct iova_allocator *a);
 /**
  * Allocate npages (rounded up to a power of two, size-aligned) of IOVA space,
  * highest free range first. Ranges of 1..32 pages go through the CPU's magazine.
- * @param cpu  magazine index < nb_cpus, or IOVA_ANY_CPU.
+ * @param cpu  magazine index < nb_cpus; IOVA_ANY_CPU or any value >= nb_cpus bypasses the magazines.
  * @param pfn  out: first page frame number of the range.
  * @return 0, -EINVAL (npages 0 or too large), -ENOMEM (space exhausted).
  */
@@ -104,7 +104,7 @@ void iova_allocator_get_stats(const struct iova_allocator *a, struct iova_alloca
 struct vtd_soft;
 
 struct vtd_soft_params {
-	unsigned int haw;            /**< host address width in bits (default 48 -> 4-level) */
+	unsigned int haw;            /**< IOVA width in bits (default 48): >= 48 allows 3- and 4-level tables, less 3-level only. Entry address fields are fixed at 48 bits (host addresses are process VAs). */
 	unsigned int iotlb_sets;     /**< IOTLB sets (default 64) */
 	unsigned int iotlb_ways;     /**< IOTLB ways per set (default 8) */
 	unsigned int ctx_cache_entries; /**< context-cache entries (default 16) */
@@ -124,7 +124,7 @@ struct vtd_soft_params {
 struct vtd_fault {
 	uint16_t bdf;      /**< source requester ID */
 	uint64_t iova;     /**< faulting address (page aligned) */
-	uint8_t  reason;   /**< VT-d fault reason code, e.g. VTD_FR_PTE_NOT_PRESENT */
+	uint8_t  reason;   /**< VT-d fault reason code (vtd_defs.h), e.g. VTD_FR_PTE_NOT_PRESENT(write) */
 	bool     write;    /**< the request was a write */
 };
 
@@ -153,8 +153,12 @@ int vtd_soft_poll(struct vtd_soft *v);
  * Device side: translate a DMA request of len bytes at iova from requester bdf.
  * Walks context cache -> context entry -> IOTLB -> 4-level page walk, checks R/W.
  * @param access IOVA_PROT_READ or IOVA_PROT_WRITE.
- * @param host   out: host address of iova (valid for len bytes within one page run).
- * @return 0, or -EFAULT after recording a fault (reason per VT-d 7.1.3).
+ * @param access IOVA_PROT_READ, IOVA_PROT_WRITE, or both (then both rights are needed).
+ * @param host   out: host address of iova (valid for len bytes).
+ * @return 0; -EFAULT after recording a fault (reason per VT-d 7.1.3: a not-present
+ *         entry is VTD_FR_PTE_NOT_PRESENT(write), 5h for a write and 6h for a read);
+ *         -ERANGE when every page translates but the pages are not contiguous in host
+ *         memory (no fault recorded); -EINVAL for bad arguments.
  */
 int vtd_soft_translate(struct vtd_soft *v, uint16_t bdf, uint64_t iova, size_t len,
 		       int access, void **host);
