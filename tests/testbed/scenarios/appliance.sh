@@ -22,9 +22,16 @@ EAL="-l 0-1 -n 1 --iova-mode=va -a $P0 -a $P1 --file-prefix tb"
 if tb_have dpdk-testpmd; then
 	# interactive testpmd fed by a pipe: the second "show port stats" gives Rx-pps over SECS
 	tb_mark 0
-	( sleep 2; echo "start tx_first"; sleep 1; echo "show port stats all"; sleep $SECS
-	  echo "show port stats all"; echo "stop"; echo "quit" ) |
-		dpdk-testpmd $EAL -- -i --forward-mode=io --total-num-mbufs=4096 --rxd=256 --txd=256 >/tmp/testpmd.log 2>&1
+	# commands go in through a fifo once the prompt is there (startup time varies a lot under TCG)
+	mkfifo /tmp/tp.in
+	dpdk-testpmd $EAL -- -i --forward-mode=io --total-num-mbufs=4096 --rxd=256 --txd=256 </tmp/tp.in >/tmp/testpmd.log 2>&1 &
+	TP=$!
+	exec 3>/tmp/tp.in
+	tb_wait_for 120 grep -q 'testpmd>' /tmp/testpmd.log
+	echo "start tx_first" >&3; sleep 2; echo "show port stats all" >&3; sleep $SECS
+	echo "show port stats all" >&3; sleep 1; echo "stop" >&3; echo "quit" >&3
+	exec 3>&-
+	wait $TP
 	pps=$(grep -E 'Rx-pps:' /tmp/testpmd.log | tail -2 | awk '{s += $2} END {print s + 0}')
 	rx=$(grep -E 'RX-packets:' /tmp/testpmd.log | tail -2 | awk '{s += $2} END {print s + 0}')
 	tb_info "testpmd: $(grep -E 'Rx-pps' /tmp/testpmd.log | tail -2 | tr -s ' ' | tr '\n' ' ')"
@@ -49,8 +56,10 @@ if tb_have vfapp; then
 			--forward-mode=txonly --portmask=0x1 --eth-peer=0,52:54:00:00:00:0b --tx-ip=10.0.1.2,10.0.2.2 \
 			--txpkts=64 --total-num-mbufs=4096 --rxd=256 --txd=256 --stats-period 1 >/tmp/gen.log 2>&1 &
 		GEN=$!
-		sleep 3
-		tb_true generator-running kill -0 $GEN
+		# wait until the generator reports a non-zero Tx-pps (EAL start and link-up vary under TCG)
+		gen_up() { grep 'Tx-pps:' /tmp/gen.log | tail -1 | awk '{exit !($2 > 0)}'; }
+		tb_wait_for 120 gen_up
+		tb_true generator-running gen_up
 		sec=1
 		STRATS=$(echo "${TB_STRATEGIES:-off strict deferred optimistic persistent shared ring}" | tr , " ")
 		for s in $STRATS; do
