@@ -295,6 +295,32 @@ static void test_plan_errors(void **state)
 	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 1\n[vf \"" PF "\" 0]\nvlan = 5\n", 0), -ENODEV);
 	assert_non_null(strstr(vfmgr_errmsg(), "PF netdev ens1f0 not found in this network namespace"));
 	assert_string_equal(fx_read(f, PFDIR "/sriov_numvfs"), "0"); /* rolled back */
+	/* plan order: autoprobe, numvfs, attributes (before any bind), binds */
+	struct vfmgr_conf *c = fx_conf("[pf \"" PF "\"]\nnumvfs = 2\n[vf \"" PF "\" 1]\nmac = 52:54:00:00:00:09\n"
+				       "vlan = 5\nqos = 2\ntrust = on\nmax-rate = 500\n");
+	struct vfmgr_host *h;
+	struct vfmgr_plan *pl;
+	assert_int_equal(vfmgr_discover(f->ctx, &h), 0);
+	assert_int_equal(vfmgr_plan_build(f->ctx, c, h, 0, &pl), 0);
+	assert_int_equal(pl->n, 5);
+	assert_int_equal(pl->steps[0].kind, VFMGR_STEP_AUTOPROBE_OFF);
+	assert_int_equal(pl->steps[1].kind, VFMGR_STEP_NUMVFS);
+	assert_int_equal(pl->steps[2].kind, VFMGR_STEP_ATTRS);
+	assert_int_equal(pl->steps[2].vf, 1);
+	assert_string_equal(pl->steps[2].pf_netdev, "ens1f0");
+	assert_string_equal(pl->steps[2].text, "PF 0000:3b:00.0 (ens1f0) vf 1: set mac 52:54:00:00:00:09 vlan 5 qos 2 "
+					       "proto 802.1Q trust on min-rate 0 max-rate 500");
+	assert_int_equal(pl->steps[3].kind, VFMGR_STEP_BIND);
+	assert_int_equal(pl->steps[4].vf, 1);
+	vfmgr_plan_free(pl);
+	assert_int_equal(vfmgr_plan_build(f->ctx, c, h, VFMGR_F_NO_ATTRS, &pl), 0);
+	assert_int_equal(pl->n, 4);
+	for (unsigned i = 0; i < pl->n; i++)
+		assert_int_not_equal(pl->steps[i].kind, VFMGR_STEP_ATTRS);
+	vfmgr_plan_free(pl);
+	vfmgr_host_free(h);
+	vfmgr_conf_free(c);
+
 	/* driver = none: VFs created, left to the host */
 	assert_int_equal(apply_text(f, "[pf \"0000:86:00.0\"]\nnumvfs = 2\ndriver = none\n", 0), 0);
 	assert_string_equal(fx_driver(f, "0000:86:02.0"), "iavf");
