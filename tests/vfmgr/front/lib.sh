@@ -8,7 +8,7 @@ chmod 755 "$T"
 cleanup_hooks=""
 trap 'eval "$cleanup_hooks"; rm -rf "$T"' EXIT
 # The shim and ASan: the shim is preloaded before the ASan runtime.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 URI="test://$NODE_XML"
 FX=$T/root
 ST=$T/state
