@@ -35,7 +35,7 @@ for i in $(seq 50); do [ -S "$NOTIFY" ] && break; sleep 0.1; done
 
 # WATCHDOG_PID must be the daemon's pid: exec from a subshell that exports its own pid.
 (export WATCHDOG_PID=$BASHPID WATCHDOG_USEC=400000 NOTIFY_SOCKET=$NOTIFY VFMGR_FAKE_ROOT=$FX LD_PRELOAD=$FAKESYS
- exec "$VFMGRD" --config "$CONF" --socket "$SOCK" --socket-mode 0666 --root "$FX" --state-dir "$ST" \
+ exec "$VFMGRD" --config "$CONF" --socket "$SOCK" --socket-mode 0666 --group nogroup --root "$FX" --state-dir "$ST" \
 	--connect "$URI") 2>"$T/daemon.log" &
 dpid=$!
 cleanup_hooks="$cleanup_hooks kill -9 $dpid 2>/dev/null;"
@@ -52,10 +52,13 @@ python3 -c '
 import json,sys; s=json.load(open(sys.argv[1])); n={p["bdf"]:p["numvfs"] for p in s["pfs"]}
 assert n["0000:3b:00.0"]==2 and n["0000:86:00.0"]==4, n' "$T/out" && ok "daemon applied the configuration at start" || fail "VF counts after start"
 
-# SO_PEERCRED: nobody (not root, not in group vfmgr) is refused with code 5.
-expect_rc 5 "unprivileged peer refused" setpriv --reuid=65534 --regid=65534 --clear-groups "$VFMGR" --socket "$SOCK" status
+# SO_PEERCRED: the daemon admits root and members of --group (here nogroup, nobody's primary
+# group); a uid without passwd entry and outside the group is refused with code 5.
+expect_rc 5 "peer outside the group refused" setpriv --reuid=54321 --regid=54321 --clear-groups "$VFMGR" --socket "$SOCK" status
 expect_grep "permission denied" "$T/err" "refusal says permission denied"
+expect_grep "uid 54321" "$T/err" "refusal names the uid"
 expect_grep "refused connection" "$T/daemon.log" "daemon logs the refusal"
+expect_rc 0 "group member (nobody, group nogroup) admitted" setpriv --reuid=65534 --regid=65534 --clear-groups "$VFMGR" --socket "$SOCK" list
 
 # Protocol errors come back as JSON errors with the request id.
 python3 - "$SOCK" >"$T/out" <<'P'
