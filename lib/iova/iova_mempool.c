@@ -4,8 +4,13 @@
  * while it is out of the pool, so the strategy under test sees one map per buffer
  * handed to the datapath and one unmap per buffer returned (iova.h section 5).
  *
- * Objects live in an rte_ring (as in drivers/mempool/ring). dequeue takes n mbufs from
- * the ring, maps each data area [buf_addr, buf_addr + buf_len) with iova_ctx_map_bulk()
+ * Objects live in an rte_stack, LIFO (as in drivers/mempool/stack): the buffer freed
+ * last is handed out first, which is how NIC drivers recycle RX buffers (Linux page_pool,
+ * DPDK's own per-lcore mempool cache) and what gives mapping-reuse strategies
+ * (optimistic, shared, persistent) the temporal locality the vIOMMU paper relies on.
+ * A FIFO ring would return a buffer only after every other one had cycled, so a
+ * bounded stale-mapping quota (optimistic) would never be hit. dequeue takes n mbufs from
+ * the stack, maps each data area [buf_addr, buf_addr + buf_len) with iova_ctx_map_bulk()
  * (one burst) and sets mbuf->buf_iova to the IOVA; enqueue unmaps the burst with
  * iova_ctx_unmap_bulk() (strategy teardown) and puts the objects back. buf_iova = 0
  * marks an unmapped buffer. The CPU index is rte_lcore_id() (LCORE_ID_ANY for non-EAL
@@ -22,7 +27,7 @@
  * cache without calling dequeue/enqueue, so a cached buffer stays mapped while it sits
  * in the cache. For every strategy that means cached buffers behave like persistent
  * ones: no map/unmap cost, but a freed buffer stays device-reachable until the cache
- * overflows and flushes it to the ring (then the strategy's teardown applies). strict
+ * overflows and flushes it to the stack (then the strategy's teardown applies). strict
  * and ring lose their stale-window-0 guarantee for cached buffers; deferred and
  * optimistic get an extra window on top of theirs; persistent is unchanged; off has no
  * mapping anyway. cache_size = 0 gives exact per-buffer semantics.
@@ -39,7 +44,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
-#include <rte_ring.h>
+#include <rte_stack.h>
 
 #include "iova_priv.h"
 
@@ -49,7 +54,7 @@
 #define IOVA_MP_MAX_CHUNKS 64
 
 struct iova_pool {
-	struct rte_ring *r;
+	struct rte_stack *r;  /* free objects, LIFO */
 	struct iova_ctx *ctx;
 	bool ready;          /* objects initialised: enqueue/dequeue map and unmap */
 	unsigned int nchunks;
@@ -66,13 +71,13 @@ static int iova_mp_alloc(struct rte_mempool *mp)
 	struct iova_pool *p = rte_zmalloc_socket("iova_pool", sizeof(*p), 0, mp->socket_id);
 	if (!p)
 		return -ENOMEM;
-	char rname[RTE_RING_NAMESIZE];
+	char rname[RTE_STACK_NAMESIZE];
 	int n = snprintf(rname, sizeof(rname), "IOVA_%s", mp->name);
 	if (n < 0 || n >= (int)sizeof(rname)) {
 		rte_free(p);
 		return -ENAMETOOLONG;
 	}
-	p->r = rte_ring_create(rname, rte_align32pow2(mp->size + 1), mp->socket_id, 0);
+	p->r = rte_stack_create(rname, mp->size, mp->socket_id, 0);
 	if (!p->r) {
 		int e = rte_errno;
 		rte_free(p);
@@ -93,7 +98,7 @@ static void iova_mp_free(struct rte_mempool *mp)
 	 * memory for the duration of this call; destroy the pool while the device is idle) */
 	for (unsigned int i = 0; i < p->nchunks; i++)
 		iova_ctx_unregister_pool(p->ctx, p->chunk[i]);
-	rte_ring_free(p->r);
+	rte_stack_free(p->r);
 	rte_free(p);
 	mp->pool_data = NULL;
 }
@@ -134,14 +139,14 @@ static int iova_mp_enqueue(struct rte_mempool *mp, void *const *obj, unsigned in
 			RTE_LOG(ERR, MEMPOOL, "iova mempool %s: unmap of %u buffers failed: %s\n",
 				mp->name, n, strerror(-rc));
 	}
-	/* the ring is sized for every object: enqueue cannot fail */
-	return rte_ring_enqueue_bulk(p->r, obj, n, NULL) == n ? 0 : -ENOBUFS;
+	/* the stack is sized for every object: push cannot fail */
+	return rte_stack_push(p->r, obj, n) == n ? 0 : -ENOBUFS;
 }
 
 static int iova_mp_dequeue(struct rte_mempool *mp, void **obj, unsigned int n)
 {
 	struct iova_pool *p = mp->pool_data;
-	if (rte_ring_dequeue_bulk(p->r, obj, n, NULL) != n)
+	if (rte_stack_pop(p->r, obj, n) != n)
 		return -ENOBUFS;
 	if (!p->ready)
 		return 0;
@@ -158,7 +163,7 @@ static int iova_mp_dequeue(struct rte_mempool *mp, void **obj, unsigned int n)
 			RTE_LOG(ERR, MEMPOOL, "iova mempool %s: map of %u buffers failed: %s\n",
 				mp->name, k, strerror(-rc));
 			unmap_objs(p, obj, i); /* undo earlier bursts, all or nothing */
-			rte_ring_enqueue_bulk(p->r, obj, n, NULL);
+			rte_stack_push(p->r, obj, n);
 			return rc;
 		}
 		for (unsigned int j = 0; j < k; j++)
@@ -170,7 +175,7 @@ static int iova_mp_dequeue(struct rte_mempool *mp, void **obj, unsigned int n)
 static unsigned int iova_mp_get_count(const struct rte_mempool *mp)
 {
 	const struct iova_pool *p = mp->pool_data;
-	return rte_ring_count(p->r);
+	return rte_stack_count(p->r);
 }
 
 static struct rte_mempool_ops iova_mp_ops = {
