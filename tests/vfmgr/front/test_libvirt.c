@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <libvirt/libvirt.h>
 
 #include "vfmgr.h"
 
@@ -73,6 +74,37 @@ static void test_placement(void **state)
 
 	assert_int_equal(vfmgr_virt_placement(v, "nosuchdomain", root, &pl), -ENOENT);
 	assert_non_null(strstr(vfmgr_errmsg(), "nosuchdomain"));
+	vfmgr_virt_close(v);
+}
+
+/* test:///default reports 2 cells (cpus 0-7, 8-15) in its capabilities: pinned CPUs map to
+ * nodes through <topology>, without the sysfs fallback (root has no node directories). */
+static void test_placement_from_capabilities(void **state)
+{
+	static const char xml[] =
+		"<domain type='test'><name>capstest</name><memory>1048576</memory>"
+		"<vcpu placement='static'>2</vcpu><cputune><vcpupin vcpu='0' cpuset='9'/>"
+		"<vcpupin vcpu='1' cpuset='10-11,^11'/></cputune>"
+		"<os><type arch='i686'>hvm</type></os></domain>";
+	struct vfmgr_virt *v;
+	struct vfmgr_placement pl;
+	char empty[4200];
+
+	snprintf(empty, sizeof(empty), "%s/empty-root", root);
+	mkdir(empty, 0755);
+	assert_int_equal(vfmgr_virt_open("test:///default", &v), 0);
+	/* Define through a second handle on the same shared test:///default state. */
+	virConnectPtr c = virConnectOpen("test:///default");
+	assert_non_null(c);
+	virDomainPtr d = virDomainDefineXML(c, xml);
+	assert_non_null(d);
+	assert_int_equal(vfmgr_virt_placement(v, "capstest", empty, &pl), 0);
+	assert_int_equal(pl.n_pinned, 2);      /* 9 and 10 (11 excluded by ^11) */
+	assert_int_equal(pl.nodes, 2);         /* node 1 only */
+	assert_int_equal(pl.numatune_nodes, 0);
+	virDomainUndefine(d);
+	virDomainFree(d);
+	virConnectClose(c);
 	vfmgr_virt_close(v);
 }
 
@@ -200,6 +232,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_placement),
+		cmocka_unit_test(test_placement_from_capabilities),
 		cmocka_unit_test(test_open_fails_clearly),
 		cmocka_unit_test(test_device_xml),
 		cmocka_unit_test(test_device_xml_validates),
