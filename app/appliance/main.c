@@ -87,7 +87,7 @@ usage(FILE *f, const char *prog)
 "  --wire W            internal wires: memif | ring [memif]\n"
 "  --routes FILE       routes file (conf/routes.conf.example) [internal: built-in\n"
 "                      10.0.1.0/24 -> port 0, 10.0.2.0/24 -> port 1; ports: required]\n"
-"  --strategy S        off|strict|deferred|optimistic|persistent|shared|ring [off]\n"
+"  --strategy S        off|strict|deferred|optimistic|persistent|shared|ring|pool [off]\n"
 "  --mode M            native|trap-and-emulate|sidecore [native]\n"
 "  --backend B         soft | vfio [soft]\n"
 "  --inv-latency-ns N  soft VT-d invalidation latency [%u]\n"
@@ -218,7 +218,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 's':
 			r = iova_strategy_parse(optarg);
 			if (r < 0) {
-				fprintf(stderr, "vfapp: --strategy '%s': expected off|strict|deferred|optimistic|persistent|shared|ring\n", optarg);
+				fprintf(stderr, "vfapp: --strategy '%s': expected off|strict|deferred|optimistic|persistent|shared|ring|pool\n", optarg);
 				return -EINVAL;
 			}
 			o->strategy = r;
