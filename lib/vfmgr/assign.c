@@ -26,6 +26,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,10 +228,9 @@ static int irq_restore(struct vfmgr_session *s, const json_t *saved)
 		f = fopen(path, "we");
 		if (!f)
 			continue;
-		if (fprintf(f, "%s\n", json_string_value(v)) > 0 && fclose(f) == 0)
+		bool wrote = fprintf(f, "%s\n", json_string_value(v)) > 0;
+		if (fclose(f) == 0 && wrote)
 			n++;
-		else if (f)
-			(void)0;
 	}
 	return n;
 }
