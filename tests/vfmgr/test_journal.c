@@ -54,6 +54,28 @@ static void test_owner(void **state)
 	json_decref(all);
 	assert_int_equal(vfmgr_owner_clear(f->ctx, "0000:3b:00.0", 0, "web1"), 0);
 	assert_int_equal(vfmgr_owner_get(f->ctx, "0000:3b:00.0", 0, NULL, 0), 0);
+	/* two processes race for one VF, 20 rounds: exactly one owner each time */
+	for (int round = 0; round < 20; round++) {
+		pid_t pids[2];
+		int wins = 0;
+		for (int k = 0; k < 2; k++) {
+			pids[k] = fork();
+			if (pids[k] == 0) {
+				char d[16];
+				snprintf(d, sizeof(d), "dom%d", k);
+				_exit(vfmgr_owner_set(f->ctx, "0000:86:00.0", 3, d) == 0 ? 0 : 1);
+			}
+		}
+		for (int k = 0; k < 2; k++) {
+			int st;
+			waitpid(pids[k], &st, 0);
+			wins += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		}
+		assert_int_equal(wins, 1);
+		assert_int_equal(vfmgr_owner_get(f->ctx, "0000:86:00.0", 3, dom, sizeof(dom)), 1);
+		assert_true(!strcmp(dom, "dom0") || !strcmp(dom, "dom1"));
+		assert_int_equal(vfmgr_owner_clear(f->ctx, "0000:86:00.0", 3, dom), 0);
+	}
 	/* corrupt state file: refused with the file named, not silently reset */
 	fx_run("echo '{broken' > '%s'", p);
 	assert_int_equal(vfmgr_owner_get(f->ctx, "0000:3b:00.0", 0, NULL, 0), -EBADMSG);
@@ -135,6 +157,12 @@ static void test_generic(void **state)
 	assert_string_equal(s.last, "libvirt-attach");
 	assert_string_equal(s.key, "0000:3b:00.0/1");
 	assert_int_equal(vfmgr_journal_pending(f->ctx), 0);
+
+	/* leftovers of an interrupted atomic rewrite are removed */
+	fx_run("echo partial > '%s/journal/1-x.json.tmp.99'", f->state);
+	assert_int_equal(vfmgr_journal_recover(f->ctx, &h, 1), 0);
+	snprintf(p, sizeof(p), "%s/journal/1-x.json.tmp.99", f->state);
+	assert_int_equal(access(p, F_OK), -1);
 
 	/* unreadable journal file: kept and named */
 	fx_run("echo garbage > '%s/journal/0-bad.json'", f->state);
