@@ -61,8 +61,6 @@ static void do_apply(struct vfmgrd *d, const char *why)
 	if (d->no_apply || !d->sess.conf)
 		return;
 	sd_notifyf(0, "STATUS=applying configuration (%s)", why);
-	if (vfmgr_conf_resolve(d->sess.ctx, d->sess.conf) < 0)
-		vlog(LOG_WARNING, "apply", NULL, NULL, "%s", vfmgr_errmsg());
 	rc = vfmgr_discover(d->sess.ctx, &host);
 	if (rc == 0)
 		rc = vfmgr_plan_build(d->sess.ctx, d->sess.conf, host, 0, &plan);
@@ -98,6 +96,8 @@ static void reload(struct vfmgrd *d)
 
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
 	conf = load_conf(d, false);
+	if (conf && vfmgr_conf_resolve(d->sess.ctx, conf) < 0)
+		vlog(LOG_WARNING, "reload", NULL, NULL, "%s", vfmgr_errmsg());
 	if (conf) {
 		pthread_rwlock_wrlock(&d->conf_lock);
 		old = d->sess.conf;
@@ -219,6 +219,9 @@ int main(int argc, char **argv)
 	}
 	d.sess.uri = d.uri;
 	d.sess.virt_mu = &d.virt_mu;
+	/* PFs named by permanent MAC -> PCI address (also with --no-apply: plan/assign need it). */
+	if (vfmgr_conf_resolve(d.sess.ctx, d.sess.conf) < 0)
+		vlog(LOG_WARNING, NULL, NULL, NULL, "%s", vfmgr_errmsg());
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
