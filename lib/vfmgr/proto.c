@@ -66,15 +66,18 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 /* Largest id accepted: ids round-trip through JSON numbers, keep them exact in doubles. */
 #define ID_MAX ((int64_t)1 << 53)
 
-/* A name (domain, PF, VF) is printable ASCII without quotes or slashes, 1..255 bytes. */
-static bool name_ok(const char *s)
+/*
+ * A name (domain, PF, VF) is printable ASCII without quotes or backslashes, 1..255 bytes;
+ * '/' only in a target ("PF/index"): libvirt refuses '/' in domain names.
+ */
+static bool name_ok(const char *s, bool slash)
 {
 	size_t n = strlen(s);
 
 	if (n == 0 || n > 255)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p > 0x7e || *p == '/' || *p == '"' || *p == '\\')
+		if (*p < 0x20 || *p > 0x7e || (*p == '/' && !slash) || *p == '"' || *p == '\\')
 			return false;
 	return true;
 }
@@ -92,10 +95,12 @@ static int get_name(json_t *args, const char *key, bool required, const char **o
 		}
 		return 0;
 	}
+	bool slash = strcmp(key, "target") == 0;
+
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
-	    !name_ok(json_string_value(v))) {
+	    !name_ok(json_string_value(v), slash)) {
 		seterr(err, errlen, "\"args\".\"%s\" must be a string of 1-255 printable characters "
-		       "without '/', '\"' or '\\'", key);
+		       "without %s'\"' or '\\'", key, slash ? "" : "'/', ");
 		return -EINVAL;
 	}
 	*out = json_string_value(v);

@@ -76,6 +76,14 @@ expect_grep "nope.conf" "$T/err" "config error names the file"
 expect_rc 4 "daemon unreachable" "$VFMGR" --socket "$T/no.sock" status
 expect_grep "use --local" "$T/err" "unreachable error says what to do"
 
+expect_rc 0 "show by PF/index" vf show "0000:86:00.0/${vfbdf##*.}"
+expect_grep "appl1" "$T/out" "show PF/index names the owner"
+# Changing the VF count of a PF with an assigned VF destroys it: refused without --force.
+sed 's/^numvfs = 2$/numvfs = 3/' "$CONF" >"$T/more.conf"
+expect_rc 7 "apply refuses a count change under an assigned VF" env VFMGR_FAKE_ROOT="$FX" LD_PRELOAD="$FAKESYS" \
+	"$VFMGR" --local --config "$T/more.conf" --root "$FX" --state-dir "$ST" --connect "$URI" apply
+expect_grep "use --force" "$T/err" "refusal names the owner's VF and --force"
+
 # release by domain name: detach confirmed (test driver: not in a fresh connection's XML), owner dropped.
 expect_rc 0 "release appl1" vf release appl1
 expect_rc 0 "list" vf --json list

@@ -74,6 +74,10 @@ static void test_assign_args(void **state)
 	assert_int_equal(dec("{\"op\":\"assign\",\"args\":{\"domian\":\"a\"},\"id\":8}", &r, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "domian"));
 	vfmgr_request_clear(&r);
+	/* PF/index targets are fine, '/' in a domain name is not */
+	assert_int_equal(dec("{\"op\":\"show\",\"args\":{\"target\":\"0000:01:00.0/3\"},\"id\":8}", &r, err, sizeof(err)), 0);
+	assert_string_equal(r.target, "0000:01:00.0/3");
+	vfmgr_request_clear(&r);
 	/* path-like names refused */
 	assert_int_equal(dec("{\"op\":\"assign\",\"args\":{\"domain\":\"../etc\"},\"id\":8}", &r, err, sizeof(err)), -EINVAL);
 	vfmgr_request_clear(&r);
