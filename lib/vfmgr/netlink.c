@@ -279,6 +279,24 @@ bool vfmgr_attrs_differ(const struct vfmgr_vf_attrs *w, const struct vfmgr_vf_at
 	return false;
 }
 
+unsigned vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have, unsigned n_have,
+			   unsigned *idx, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < pc->n_vfs; i++) {
+		const struct vfmgr_vf_conf *vc = &pc->vfs[i];
+		if (!vc->attrs.set)
+			continue;
+		if (vc->index < n_have && !vfmgr_attrs_differ(&vc->attrs, &have[vc->index]))
+			continue;
+		if (idx && n < max)
+			idx[n] = vc->index;
+		n++;
+	}
+	return n;
+}
+
 /* ---- socket side ---------------------------------------------------------- */
 
 struct ack_ctx {

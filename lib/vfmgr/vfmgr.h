@@ -495,6 +495,18 @@ int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsi
  */
 bool vfmgr_attrs_differ(const struct vfmgr_vf_attrs *want, const struct vfmgr_vf_attrs *have);
 
+/**
+ * Which configured VFs of a PF have lost their attributes (PF reset or driver
+ * reload: the attributes live in the PF driver, include/uapi/linux/if_link.h).
+ * @param pc the PF's configuration. @param have attributes read from the
+ *        kernel (e.g. by the monitor callback), indexed by VF.
+ * @param n_have entries in @p have (a configured VF >= n_have counts as lost).
+ * @param[out] idx VF indexes that need re-applying (may be NULL). @param max its size.
+ * @return number of such VFs (0: nothing to do).
+ */
+unsigned vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have, unsigned n_have,
+			   unsigned *idx, unsigned max);
+
 /** Opaque RTM_NEWLINK monitor (RTNLGRP_LINK). */
 struct vfmgr_nl_monitor;
 
@@ -847,8 +859,14 @@ enum vfmgr_virt_path {
  */
 int vfmgr_virt_open(const char *uri, struct vfmgr_virt **out);
 
-/** Close a connection (NULL ignored). */
+/** Drop a reference; the connection is closed with the last one (NULL ignored). */
 void vfmgr_virt_close(struct vfmgr_virt *v);
+
+/** Take a reference (for a thread using the connection while another may replace it). @return @p v. */
+struct vfmgr_virt *vfmgr_virt_ref(struct vfmgr_virt *v);
+
+/** @return true while the connection to libvirt is alive (virConnectIsAlive). */
+bool vfmgr_virt_alive(const struct vfmgr_virt *v);
 
 /** @return the URI the connection was opened with. */
 const char *vfmgr_virt_uri(const struct vfmgr_virt *v);
@@ -948,7 +966,8 @@ struct vfmgr_session {
 };
 
 /**
- * The session's libvirt connection, opened on first use.
+ * The session's libvirt connection, opened on first use and re-opened when it died
+ * (libvirtd restarted). The caller gets its own reference: vfmgr_virt_close() it.
  * @return 0 or -ECONNREFUSED (message names the URI).
  */
 int vfmgr_session_virt(struct vfmgr_session *s, struct vfmgr_virt **out);

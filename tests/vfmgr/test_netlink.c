@@ -231,6 +231,34 @@ static void test_decode_bad(void **state)
 	assert_int_equal(vfmgr_nl_parse_vfinfo(buf, at, 4, &n, NULL), -ENOENT);
 }
 
+static void test_drift(void **state)
+{
+	const char *t = "[pf \"0000:3b:00.0\"]\nnumvfs = 4\n[vf \"0000:3b:00.0\" 0]\nmac = 52:54:00:00:00:10\n"
+			"[vf \"0000:3b:00.0\" 1]\nvlan = 11\nqos = 1\nvlan-proto = 802.1ad\n[vf \"0000:3b:00.0\" 2]\n"
+			"[vf \"0000:3b:00.0\" 3]\ntrust = on\n";
+	static uint8_t buf[8192];
+	struct vfmgr_vf_attrs at[4];
+	struct vfmgr_conf *c;
+	unsigned n, idx[4];
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	memset(at, 0, sizeof(at));
+	assert_int_equal(vfmgr_conf_parse(t, strlen(t), "d.conf", &c), 0);
+	build_newlink(buf, false); /* VF 0: mac ..:10, VF 1: vlan 11 qos 1 802.1ad; 2 VFs only */
+	assert_int_equal(vfmgr_nl_parse_vfinfo(buf, at, 4, &n, NULL), 0);
+	/* VF 0 and 1 as configured; VF 2 has no attributes; VF 3 is missing (PF reset to 2 VFs) */
+	assert_int_equal(vfmgr_attrs_drift(&c->pfs[0], at, n, idx, 4), 1);
+	assert_int_equal(idx[0], 3);
+	/* after a PF driver reload the MAC is gone */
+	memset(at[0].mac, 0, 6);
+	assert_int_equal(vfmgr_attrs_drift(&c->pfs[0], at, n, idx, 4), 2);
+	assert_int_equal(idx[0], 0);
+	assert_int_equal(idx[1], 3);
+	assert_int_equal(vfmgr_attrs_drift(&c->pfs[0], at, n, NULL, 0), 2);
+	vfmgr_conf_free(c);
+}
+
 /* Real kernel, private netns: run fn in a child; 77 = cannot create a netns (skip). */
 static int in_netns(int (*fn)(void))
 {
@@ -304,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_encode_getlink),
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_decode_bad),
+		cmocka_unit_test(test_drift),
 		cmocka_unit_test(test_kernel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
