@@ -67,11 +67,18 @@ int vfmgr_session_virt(struct vfmgr_session *s, struct vfmgr_virt **out)
 	pthread_mutex_t *mu = s->virt_mu;
 	int rc = 0;
 
+	*out = NULL;
 	if (mu)
 		pthread_mutex_lock(mu);
+	if (s->virt && !vfmgr_virt_alive(s->virt)) {
+		/* libvirtd went away: users still holding a reference finish with the old one. */
+		vfmgr_virt_close(s->virt);
+		s->virt = NULL;
+	}
 	if (!s->virt)
 		rc = vfmgr_virt_open(s->uri, &s->virt);
-	*out = s->virt;
+	if (rc == 0)
+		*out = vfmgr_virt_ref(s->virt);
 	if (mu)
 		pthread_mutex_unlock(mu);
 	return rc;
@@ -489,7 +496,7 @@ int vfmgr_assign(struct vfmgr_session *s, const struct vfmgr_assign_req *req,
 {
 	struct vfmgr_placement pl;
 	struct vfmgr_host *host = NULL;
-	struct vfmgr_virt *v;
+	struct vfmgr_virt *v = NULL;
 	char pf_bdf[VFMGR_BDF_LEN] = "";
 	char locked_pf[VFMGR_BDF_LEN] = "";
 	int rc;
@@ -511,11 +518,11 @@ int vfmgr_assign(struct vfmgr_session *s, const struct vfmgr_assign_req *req,
 	if ((rc = vfmgr_session_virt(s, &v)) < 0)
 		return rc;
 	if ((rc = vfmgr_virt_placement(v, req->domain, vfmgr_ctx_root(s->ctx), &pl)) < 0)
-		return rc;
+		goto out;
 	res->domain_nodes = pl.nodes;
 
 	if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
-		return rc;
+		goto out;
 	if (req->pf && (rc = find_pf(host, req->pf, pf_bdf)) < 0)
 		goto out;
 
@@ -545,6 +552,7 @@ out:
 	if (locked_pf[0])
 		vfmgr_unlock_pf(s->ctx, locked_pf);
 	vfmgr_host_free(host);
+	vfmgr_virt_close(v);
 	return rc;
 }
 
@@ -610,7 +618,7 @@ static int confirmed_out(struct vfmgr_virt *v, const char *dom, const char *bdf)
 int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assign_result *res)
 {
 	struct vfmgr_host *host = NULL;
-	struct vfmgr_virt *v;
+	struct vfmgr_virt *v = NULL;
 	struct vfmgr_txn *op = NULL;
 	const struct vfmgr_vf *vf;
 	char pf[VFMGR_BDF_LEN], bdf[VFMGR_BDF_LEN], dom[VFMGR_DOMAIN_LEN], key[64];
@@ -702,6 +710,7 @@ out:
 	if (locked)
 		vfmgr_unlock_pf(s->ctx, pf);
 	vfmgr_host_free(host);
+	vfmgr_virt_close(v);
 	return rc;
 }
 
@@ -728,6 +737,7 @@ static int in_domain(struct vfmgr_session *s, const char *dom, const char *bdf)
 	if (rc < 0)
 		return rc;
 	rc = confirmed_out(v, dom, bdf);
+	vfmgr_virt_close(v);
 	return rc < 0 ? rc : !rc;
 }
 

@@ -42,6 +42,7 @@
 struct vfmgr_virt {
 	virConnectPtr conn;
 	char uri[256];
+	int refs;               /* vfmgr_virt_ref() / vfmgr_virt_close(), atomic */
 };
 
 /* Messages go to vfmgr_errmsg(); the errno given here is not what callers return. */
@@ -98,6 +99,7 @@ int vfmgr_virt_open(const char *uri, struct vfmgr_virt **out)
 	if (!v)
 		return -ENOMEM;
 	snprintf(v->uri, sizeof(v->uri), "%s", uri);
+	v->refs = 1;
 	v->conn = virConnectOpen(uri);
 	if (!v->conn) {
 		verr("cannot connect to libvirt at '%s': %s (is libvirtd/virtqemud running? "
@@ -109,9 +111,21 @@ int vfmgr_virt_open(const char *uri, struct vfmgr_virt **out)
 	return 0;
 }
 
+struct vfmgr_virt *vfmgr_virt_ref(struct vfmgr_virt *v)
+{
+	if (v)
+		__atomic_add_fetch(&v->refs, 1, __ATOMIC_SEQ_CST);
+	return v;
+}
+
+bool vfmgr_virt_alive(const struct vfmgr_virt *v)
+{
+	return v && v->conn && virConnectIsAlive(v->conn) == 1;
+}
+
 void vfmgr_virt_close(struct vfmgr_virt *v)
 {
-	if (!v)
+	if (!v || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_SEQ_CST) > 0)
 		return;
 	if (v->conn)
 		virConnectClose(v->conn);
