@@ -126,24 +126,9 @@ static void on_link(const char *ifname, int ifindex, const struct vfmgr_vf_attrs
 	for (unsigned i = 0; i < host->n_pfs && !pf; i++)
 		if (strcmp(host->pfs[i].netdev, ifname) == 0)
 			pf = &host->pfs[i];
-	for (unsigned i = 0; pf && i < d->sess.conf->n_pfs; i++) {
-		const struct vfmgr_pf_conf *pc = &d->sess.conf->pfs[i];
-
-		if (strcmp(pc->bdf, pf->bdf))
-			continue;
-		for (unsigned j = 0; j < pc->n_vfs; j++) {
-			const struct vfmgr_vf_conf *vc = &pc->vfs[j];
-
-			if (vc->index >= n_vfs || !vfmgr_attrs_differ(&vc->attrs, &attrs[vc->index]))
-				continue;
-			if (vfmgr_vf_set_attrs(ifname, vc->index, &vc->attrs) < 0)
-				vlog(LOG_ERR, "reapply", pf->bdf, NULL, "PF %s lost VF %u attributes; "
-				     "re-applying failed: %s", ifname, vc->index, vfmgr_errmsg());
-			else
-				vlog(LOG_NOTICE, "reapply", pf->bdf, NULL, "PF %s lost VF %u attributes "
-				     "(reset or driver reload): re-applied", ifname, vc->index);
-		}
-	}
+	for (unsigned i = 0; pf && i < d->sess.conf->n_pfs; i++)
+		if (strcmp(d->sess.conf->pfs[i].bdf, pf->bdf) == 0)
+			vfmgrd_reapply(&d->sess.conf->pfs[i], ifname, attrs, n_vfs, vfmgr_vf_set_attrs);
 	vfmgr_host_free(host);
 }
 

@@ -57,4 +57,15 @@ void server_drain(struct vfmgrd *d, int timeout_ms);
  */
 bool server_peer_allowed(uid_t uid, gid_t gid, const char *group, char *why, size_t len);
 
+/* reapply.c */
+/** Setter of VF attributes (vfmgr_vf_set_attrs, or a test double). */
+typedef int (*vfmgrd_set_attrs_fn)(const char *pf_ifname, unsigned vf, const struct vfmgr_vf_attrs *a);
+/**
+ * Re-apply the configured attributes of every VF of @p pc that lost them.
+ * @param have attributes the kernel reports now (monitor callback), @p n_have entries.
+ * @return number of VFs re-applied (failures are logged and skipped).
+ */
+int vfmgrd_reapply(const struct vfmgr_pf_conf *pc, const char *ifname,
+		   const struct vfmgr_vf_attrs *have, unsigned n_have, vfmgrd_set_attrs_fn set);
+
 #endif
