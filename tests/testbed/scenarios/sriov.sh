@@ -72,15 +72,18 @@ if tb_have vfmgr; then
 			i=$((i + 1))
 		done
 	fi
-	# assign one VF to a (pretend) domain, release it
-	vf0=$(echo $VFS | cut -d' ' -f1)
-	tb_true vfmgr-assign $V assign --pf $PF --vf 0 vm-node0
-	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
-	tb_eq vfmgr-assign-owner "$(g "$p.vfs[0].owner")" vm-node0
-	# (vfmgr(8) also documents "pf/index" as a target; the VF address is used here)
-	tb_true vfmgr-release $V release $vf0
-	$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
-	tb_eq vfmgr-release-owner "$(g "$p.vfs[0].owner")" ""
+	# assign VFs to a (shut-off, test-driver) domain and release them: by "pf/index" and by address
+	vf1=$(echo $VFS | cut -d' ' -f2)
+	for t in "0 $PF/0" "1 $vf1"; do
+		set -- $t
+		tb_true vfmgr-assign-vf$1 $V assign --pf $PF --vf $1 vm-node0
+		$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
+		tb_eq vfmgr-assign-owner-vf$1 "$(g "$p.vfs[$1].owner")" vm-node0
+		tb_eq vfmgr-assign-driver-vf$1 "$(g "$p.vfs[$1].driver")" vfio-pci
+		tb_true vfmgr-release-$(echo $2 | tr '/:' '__') $V release $2
+		$V --json status >/tmp/status.json 2>/dev/null; tb_gron /tmp/status.json >/tmp/status.gron
+		tb_eq vfmgr-release-owner-vf$1 "$(g "$p.vfs[$1].owner")" ""
+	done
 	# back to zero VFs
 	printf '[pf "%s"]\nnumvfs = 0\n' $PF >$CONF
 	tb_true vfmgr-apply-0 $V apply
