@@ -6,6 +6,7 @@
 #   4. clang libFuzzer build: every fuzz target for FUZZ_SECONDS (default 60) each
 # Ends with one line "N passed, N failed".
 # Options: --no-sanitize --no-fuzz --no-valgrind --no-testbed, --suite S (only that suite, pass 1 only)
+# (suites are qualified with the project name: "vfmgr" alone would match every test)
 set -u
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -59,25 +60,25 @@ pass() {
 
 if ! build_tree build; then echo "0 passed, 1 failed"; exit 1; fi
 if [ -n "$only_suite" ]; then
-	pass "suite $only_suite" build --suite "$only_suite"
+	pass "suite $only_suite" build --suite "vfmgr:${only_suite#vfmgr:}"
 else
 	skip="--no-suite fuzz"
 	[ $do_testbed = 1 ] || skip="$skip --no-suite testbed"
 	pass "normal build" build $skip
 
 	if [ $do_vg = 1 ]; then
-		pass "valgrind memcheck" build --suite valgrind \
+		pass "valgrind memcheck" build --suite vfmgr:valgrind \
 			--wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet'
 	fi
 	if [ $do_san = 1 ]; then
 		if build_tree build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-				pass "ASan+UBSan" build-asan --suite unit --suite vfmgr --suite crash
+				pass "ASan+UBSan" build-asan --suite vfmgr:unit --suite vfmgr:vfmgr --suite vfmgr:crash
 		else total_fail=$((total_fail + 1)); fi
 	fi
 	if [ $do_fuzz = 1 ]; then
 		if CC=clang build_tree build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false; then
-			pass "fuzz (${FUZZ_SECONDS:-60} s each)" build-fuzz --suite fuzz
+			pass "fuzz (${FUZZ_SECONDS:-60} s each)" build-fuzz --suite vfmgr:fuzz
 		else total_fail=$((total_fail + 1)); fi
 	fi
 fi
