@@ -84,6 +84,22 @@ with open(os.path.join(out, 'testbed.md'), 'w') as m:
                 f"{f(r.get('unmaps'))} | {f(r.get('invalidations'))} | {f(r.get('invalidations_per_unmap'), 2)} | {inv3} | {pps} |\n")
     if not recs:
         m.write('| (no rows: the test bed runs failed) | | | | | | | | | |\n')
+    # computed from this run: trapped invalidations of each strategy relative to strict
+    for wl in sorted({r['workload'] for r in recs}):
+        rows = {r['strategy']: r for r in recs if r['workload'] == wl and r.get('invalidations') is not None}
+        st = rows.get('strict')
+        if not st or not st['invalidations']:
+            continue
+        base = st['invalidations'] / max(1, st.get('unmaps') or st.get('lib_unmaps') or 1)
+        parts = []
+        for k, r in rows.items():
+            if k == 'strict' or k in (None, 'none'):
+                continue
+            n = r.get('unmaps') or r.get('lib_unmaps') or 0
+            if n:
+                parts.append(f"{k} {r['invalidations'] / n / base:.2f}")
+        if parts:
+            m.write(f"\n{wl}: trapped IOTLB invalidations per operation relative to strict (= 1): " + ", ".join(parts) + ".\n")
 print(f"testbed: {len(recs)} records -> {out}/testbed.json, testbed.md", file=sys.stderr)
 PY
 exit $rc
