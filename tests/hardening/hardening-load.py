@@ -178,9 +178,10 @@ def owner_worker(dom, stop, C):
                     C.intervals.append((vf, since, t_send, dom))
 
 
-# show by VF address and by PF:index (PF/index is refused by the protocol: see README, bugs)
+# show by VF address, PF:index and PF/index
 READ_OPS = [("--json", "status"), ("--json", "list"), ("--json", "plan"), ("--json", "check"),
-            ("--json", "show", "0000:3b:02.0"), ("--json", "show", "0000:86:00.0:3")]
+            ("--json", "show", "0000:3b:02.0"), ("--json", "show", "0000:86:00.0:3"),
+            ("--json", "show", "0000:86:00.0/4")]
 
 
 def reader_worker(i, stop, C):

@@ -1,8 +1,7 @@
 #!/bin/bash
 # hardening-target.sh: the VF names vfmgr(8) documents for `release` and `show` -- a VF
 # address, "pf/index" (vfmgr(8) RELEASE) and "pf:index" (vfmgr.h) -- through vfmgrd and --local.
-# KNOWN BUG (lib/vfmgr/proto.c name_ok(), see README.md): "pf/index" is refused by the protocol
-# decoder ('/' is not allowed in "target"), so this test is registered with should_fail.
+# (Found refusing "pf/index" -- proto.c name_ok() -- and fixed by vfmgr-front in 81bc31c.)
 . "$(dirname "$0")/hlib.sh"
 fixture; conf 2 2
 start_daemon "$T/d.log" --socket-mode 0600 || finish
