@@ -37,7 +37,7 @@ for r in res:
            'dmar_faults': sec.get('vtd_dmar_fault', 0)}
     for k, v in r.items():
         if k.startswith('lib_') or k in ('pages', 'rounds', 'errors', 'mpps', 'forwarded', 'packets', 'duration_s',
-                                         'map_cycles', 'unmap_cycles', 'rx_pps', 'kpps', 'dma_faults'):
+                                         'map_cycles', 'unmap_cycles', 'rx_pps', 'kpps', 'dma_faults', 'pool_size'):
             row[k] = v
     rows.append(row)
     print("testbed-row " + " ".join(f"{k}={v}" for k, v in row.items() if k not in ('kind', 'mode')))
