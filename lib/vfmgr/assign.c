@@ -756,8 +756,18 @@ static int recover_assign(struct vfmgr_ctx *ctx, const json_t *intent, const jso
 	if (present < 0)
 		return present;
 	if (present) {
-		/* libvirt has it: finish. */
-		return vfmgr_owner_set(ctx, pf, idx, dom);
+		/* libvirt has it: finish (ownership, then the MSI-X steering if it was not done). */
+		int rc = vfmgr_owner_set(ctx, pf, idx, dom);
+		struct vfmgr_virt *v;
+		struct vfmgr_placement pl;
+		struct vfmgr_assign_result r = { 0 };
+
+		if (rc == 0 && !steps_have(steps, "irq") && vfmgr_session_virt(s, &v) == 0) {
+			if (vfmgr_virt_placement(v, dom, vfmgr_ctx_root(ctx), &pl) == 0)
+				irq_steer(s, bdf, &pl, &r);
+			vfmgr_virt_close(v);
+		}
+		return rc;
 	}
 	struct undo u = { .bound = steps_have(steps, "bind"), .attrs = steps_have(steps, "attrs"),
 			  .owned = true, .irq = steps_have(steps, "irq") };

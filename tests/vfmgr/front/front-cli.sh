@@ -94,6 +94,33 @@ for i in $irqs; do
 	check "IRQ $i affinity restored to 0-7 on release" grep -qx 0-7 "$FX/proc/irq/$i/smp_affinity_list"
 done
 
+# Journal recovery asks libvirt: appl2's definition already holds 0000:3b:02.1, so an assign
+# interrupted after "attach" is finished (owner recorded), and an interrupted release whose
+# detach never happened is rolled back (still owned).
+mkdir -p "$ST/journal"
+cat >"$ST/journal/crafted-assign.json" <<'J'
+{"id":"crafted-assign","type":"assign","key":"0000:3b:00.0/1","state":"running",
+ "intent":{"domain":"appl2","pf":"0000:3b:00.0","index":1,"vf_bdf":"0000:3b:02.1","form":"interface",
+           "prev_driver":"vfio-pci","pf_netdev":"ens1f0","domain_active":false},
+ "steps":[{"name":"attach","data":null}]}
+J
+expect_rc 0 "status recovers an assign interrupted after attach" vf --json status
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); o={v["bdf"]:v["owner"] for p in s["pfs"] for v in p.get("vfs",[]) if v.get("owner")}
+assert o=={"0000:3b:02.1":"appl2"}, o; assert s["journal_pending"]==0' "$T/out" \
+	&& ok "libvirt holds the VF: assign finished, VF owned by appl2" || fail "assign recovery (present)"
+expect_grep "recovered 1 interrupted" "$T/err" "recovery reported on stderr"
+cat >"$ST/journal/crafted-release.json" <<'J'
+{"id":"crafted-release","type":"release","key":"0000:3b:00.0/1","state":"running",
+ "intent":{"domain":"appl2","pf":"0000:3b:00.0","index":1,"vf_bdf":"0000:3b:02.1"},
+ "steps":[{"name":"detach","data":null}]}
+J
+expect_rc 0 "list recovers a release interrupted before the detach" vf --json list
+python3 -c 'import json,sys; l=json.load(open(sys.argv[1])); assert [v["owner"] for v in l if v["vf"]=="0000:3b:02.1"]==["appl2"]' "$T/out" \
+	&& ok "libvirt still holds the VF: release rolled back, still owned by appl2" || fail "release recovery (present)"
+expect_rc 0 "release appl2 (detach through its persistent definition)" vf --json release appl2
+expect_grep '"libvirt": "redefine"' "$T/out" "VF removed from appl2's persistent XML"
+[ -z "$(ls "$ST/journal")" ] && ok "journal empty" || fail "journal not empty: $(ls "$ST/journal")"
+
 # NUMA policy required: only a node-0 PF configured, appl1 lives on node 1 -> refused, named.
 cat >"$CONF" <<'C'
 [global]
