@@ -64,10 +64,10 @@ t_start=$(date +%s)
 
 # ------------------------------------------------------------------ cleanup
 tag=vfb$$
-children=""
+# netns/veth names get a per-run suffix (peers/netns.sh): concurrent runs do not collide
+export VFB_TAG=$(printf '%05d' $(( $$ % 100000 )))
 cleanup() {
 	local p
-	for p in $children; do kill "$p" 2>/dev/null; done
 	[ $peers = 1 ] && "$top/benchmarks/peers/netns.sh" cleanup 2>/dev/null
 	rm -rf /dev/hugepages/${tag}* /var/run/dpdk/${tag}* /tmp/${tag}* 2>/dev/null
 	true
@@ -273,15 +273,16 @@ if [ $peers = 1 ]; then
 		done
 	done
 	log "peers: sockperf ping-pong and iperf3 over a direct veth pair between two namespaces"
+	eval "$(benchmarks/peers/netns.sh names)"
 	if benchmarks/peers/netns.sh direct up 2>"$out/logs/netns-direct.log"; then
 		for rep in $(seq 1 "$preps"); do
-			if rec=$(benchmarks/peers/sockperf.sh --server-ns vfb-db --client-ns vfb-da --ip 10.199.0.2 \
+			if rec=$(benchmarks/peers/sockperf.sh --server-ns "$DB" --client-ns "$DA" --ip 10.199.0.2 \
 				--duration "$pdur" --kind peer --path veth-direct --extra "{\"repetition\":$rep}" 2>"$out/logs/p-sockperf-$rep.log"); then
 				echo "$rec" >>"$records"; log "sockperf veth rep $rep: $(figure "$rec")"
 				# the same figure belongs to the real-peer comparison (direct path)
 				echo "$rec" | sed 's/"kind": "peer"/"kind": "realpeer"/' >>"$records"
 			else error "sockperf veth-direct" "$out/logs/p-sockperf-$rep.log"; fi
-			if rec=$(benchmarks/peers/iperf3.sh --server-ns vfb-db --client-ns vfb-da --ip 10.199.0.2 \
+			if rec=$(benchmarks/peers/iperf3.sh --server-ns "$DB" --client-ns "$DA" --ip 10.199.0.2 \
 				--duration "$((pdur + 1))" --kind realpeer --path veth-direct --extra "{\"repetition\":$rep}" 2>"$out/logs/p-iperf3-$rep.log"); then
 				echo "$rec" >>"$records"; log "iperf3 veth rep $rep: $(figure "$rec")"
 			else error "iperf3 veth-direct" "$out/logs/p-iperf3-$rep.log"; fi
