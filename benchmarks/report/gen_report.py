@@ -555,7 +555,7 @@ def section_real_vs_modeled(res):
 
 
 # ---------------------------------------------------------------- plots
-def make_plots(res, outdir):
+def make_plots(res, outdir, pub=None):
     """Write data + gnuplot scripts and run gnuplot. Returns {key: png file name}."""
     gp = shutil.which("gnuplot")
     if not gp:
@@ -599,18 +599,21 @@ def make_plots(res, outdir):
             if mc is None and uc is None:
                 continue
             short = {"native": "nat", "trap-and-emulate": "t&e", "sidecore": "side"}.get(m, m)
-            rows.append((f"{s}/{short}", max(mc or 0, 1), max(uc or 0, 1)))
+            paper = ((pub or {}).get("viommu_map_unmap_cycles") or {}).get(m) if s == "strict" else None
+            rows.append((f"{s}/{short}", max(mc or 0, 1), max(uc or 0, 1),
+                         paper["map"] if paper else "NaN", paper["unmap"] if paper else "NaN"))
     if rows:
         dat = os.path.join(outdir, "micro.dat")
         with open(dat, "w") as f:
-            f.write('cell "map p50" "unmap p50"\n')
+            f.write('cell "map p50" "unmap p50" "paper map (strict)" "paper unmap (strict)"\n')
             for r in rows:
-                f.write(f"{r[0]} {r[1]:.0f} {r[2]:.0f}\n")
+                f.write(f"{r[0]} {r[1]:.0f} {r[2]:.0f} {r[3]} {r[4]}\n")
         jobs.append(common.replace("size 1000,520", "size 1200,560") +
                     "set output 'micro.png'\nset title 'cycles per 4 KiB map / unmap (p50), "
                     "strategy/mode'\nset logscale y\nset ylabel 'TSC cycles (log)'\n"
                     "set xtics rotate by 45 right\nset yrange [1:*]\n"
-                    "plot 'micro.dat' using 2:xtic(1) title columnheader, '' using 3 title columnheader\n")
+                    "plot 'micro.dat' using 2:xtic(1) title columnheader, '' using 3 title columnheader, "
+                    "'' using 4 title columnheader, '' using 5 title columnheader\n")
         plots["micro"] = "micro.png"
     # latency percentiles of UDP_RR per strategy (native) and by rx mode
     lat_rows = []
@@ -642,7 +645,7 @@ def make_plots(res, outdir):
                 f.write(f"{m} {median([get(r, 'latency_us.p50') for r in rs]) or 0:.3f} "
                         f"{median([get(r, 'latency_us.p99') for r in rs]) or 0:.3f}\n")
         jobs.append(common + "set output 'irq.png'\nset title 'UDP_RR latency by interrupt delivery (µs)'\n"
-                    "set ylabel 'µs'\nset yrange [0:*]\n"
+                    "set ylabel 'µs (log)'\nset logscale y\n"
                     "plot 'irq.dat' using 2:xtic(1) title columnheader, '' using 3 title columnheader\n")
         plots["irq"] = "irq.png"
     for i, script in enumerate(jobs):
@@ -715,7 +718,7 @@ def main(argv=None):
         sys.stderr.write(f"gen_report: published figures unavailable: {e}\n")
     outdir = a.out or os.path.dirname(os.path.abspath(path))
     os.makedirs(outdir, exist_ok=True)
-    plots = {} if a.no_plots else make_plots(res, outdir)
+    plots = {} if a.no_plots else make_plots(res, outdir, pub)
     tb = a.testbed_md
     if tb is None and os.path.exists(os.path.join(outdir, "testbed.md")):
         tb = os.path.join(outdir, "testbed.md")
