@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,40 +365,27 @@ static int topo_from_sysfs(const char *root, struct topo *t)
 	return n;
 }
 
-int vfmgr_virt_placement(struct vfmgr_virt *v, const char *domain, const char *root,
-			 struct vfmgr_placement *out)
+int vfmgr_virt_parse_domain_xml(const char *xml, size_t len, struct vfmgr_placement *out)
 {
-	virDomainPtr dom;
-	char *xml;
 	xmlDocPtr doc;
 	xmlXPathObjectPtr o;
-	struct topo *t;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	vfmgr_clear_error();
-	snprintf(out->name, sizeof(out->name), "%s", domain);
-	dom = virDomainLookupByName(v->conn, domain);
-	if (!dom) {
-		rc = lv_errno();
-		verr("libvirt domain '%s' not found at %s: %s (list them with virsh -c %s list --all)",
-		     domain, v->uri, lv_msg(), v->uri);
-		return rc == -EIO ? -ENOENT : rc;
+	if (len > INT_MAX / 2)
+		return vfmgr_set_error(EINVAL, "domain XML too large (%zu bytes)", len);
+	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return vfmgr_set_error(EINVAL, "unparsable domain XML");
+
+	o = xpath(doc, "/domain/name");
+	if (nodeset_len(o)) {
+		xmlChar *s = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+		snprintf(out->name, sizeof(out->name), "%s", s ? (const char *)s : "");
+		xmlFree(s);
 	}
-	out->active = virDomainIsActive(dom) == 1;
-	out->persistent = virDomainIsPersistent(dom) == 1;
-	xml = virDomainGetXMLDesc(dom, 0);
-	virDomainFree(dom);
-	if (!xml) {
-		verr("cannot read the XML of domain '%s': %s", domain, lv_msg());
-		return -EIO;
-	}
-	doc = xml_parse(xml);
-	free(xml);
-	if (!doc) {
-		verr("libvirt returned unparsable XML for domain '%s'", domain);
-		return -EINVAL;
-	}
+	xmlXPathFreeObject(o);
 
 	/* Memory nodes. */
 	o = xpath(doc, "/domain/numatune/memory/@nodeset");
@@ -410,9 +398,8 @@ int vfmgr_virt_placement(struct vfmgr_virt *v, const char *domain, const char *r
 				if (bit_test(nodes, VFMGR_VIRT_MAX_NODES, i))
 					out->numatune_nodes |= UINT64_C(1) << i;
 		} else {
-			verr("domain '%s': bad <numatune><memory nodeset='%s'>", domain,
-			     s ? (const char *)s : "");
-			rc = -EINVAL;
+			rc = vfmgr_set_error(EINVAL, "bad <numatune><memory nodeset='%.64s'>",
+					     s ? (const char *)s : "");
 		}
 		xmlFree(s);
 	}
@@ -427,10 +414,8 @@ int vfmgr_virt_placement(struct vfmgr_virt *v, const char *domain, const char *r
 	for (int i = 0; i < nodeset_len(o) && rc == 0; i++) {
 		xmlChar *s = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
 
-		if (!s || parse_set((const char *)s, out->pinned, VFMGR_VIRT_MAX_CPUS) < 0) {
-			verr("domain '%s': bad cpuset '%s'", domain, s ? (const char *)s : "");
-			rc = -EINVAL;
-		}
+		if (!s || parse_set((const char *)s, out->pinned, VFMGR_VIRT_MAX_CPUS) < 0)
+			rc = vfmgr_set_error(EINVAL, "bad cpuset '%.64s'", s ? (const char *)s : "");
 		xmlFree(s);
 	}
 	xmlXPathFreeObject(o);
@@ -439,6 +424,67 @@ int vfmgr_virt_placement(struct vfmgr_virt *v, const char *domain, const char *r
 		return rc;
 	for (int c = 0; c < VFMGR_VIRT_MAX_CPUS; c++)
 		out->n_pinned += bit_test(out->pinned, VFMGR_VIRT_MAX_CPUS, c);
+	out->nodes = out->numatune_nodes;
+	return 0;
+}
+
+int vfmgr_virt_xml_has_device(const char *xml, size_t len, const char *bdf)
+{
+	struct pciaddr a;
+	xmlDocPtr doc;
+	int rc;
+
+	if (parse_bdf(bdf, &a) < 0)
+		return vfmgr_set_error(EINVAL, "'%s' is not a PCI address (dddd:bb:ss.f)", bdf);
+	if (len > INT_MAX / 2)
+		return vfmgr_set_error(EINVAL, "domain XML too large (%zu bytes)", len);
+	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return vfmgr_set_error(EINVAL, "unparsable domain XML");
+	rc = find_dev(doc, &a) != NULL;
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+int vfmgr_virt_placement(struct vfmgr_virt *v, const char *domain, const char *root,
+			 struct vfmgr_placement *out)
+{
+	virDomainPtr dom;
+	char *xml;
+	struct topo *t;
+	bool active, persistent;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	vfmgr_clear_error();
+	snprintf(out->name, sizeof(out->name), "%s", domain);
+	dom = virDomainLookupByName(v->conn, domain);
+	if (!dom) {
+		rc = lv_errno();
+		verr("libvirt domain '%s' not found at %s: %s (list them with virsh -c %s list --all)",
+		     domain, v->uri, lv_msg(), v->uri);
+		return rc == -EIO ? -ENOENT : rc;
+	}
+	active = virDomainIsActive(dom) == 1;
+	persistent = virDomainIsPersistent(dom) == 1;
+	xml = virDomainGetXMLDesc(dom, 0);
+	virDomainFree(dom);
+	if (!xml) {
+		verr("cannot read the XML of domain '%s': %s", domain, lv_msg());
+		return -EIO;
+	}
+	rc = vfmgr_virt_parse_domain_xml(xml, strlen(xml), out);
+	free(xml);
+	snprintf(out->name, sizeof(out->name), "%s", domain);
+	out->active = active;
+	out->persistent = persistent;
+	if (rc < 0) {
+		char msg[VFMGR_ERRMSG_LEN];
+		snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
+		verr("domain '%s': %s", domain, msg);
+		return rc;
+	}
 
 	out->nodes = out->numatune_nodes;
 	if (out->n_pinned) {

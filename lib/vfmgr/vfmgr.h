@@ -883,6 +883,20 @@ int vfmgr_virt_placement(struct vfmgr_virt *v, const char *domain, const char *r
 			 struct vfmgr_placement *out);
 
 /**
+ * Parse a domain XML text (as virDomainGetXMLDesc() returns it): name, numatune memory
+ * nodeset, pinned CPUs (vcpupin cpusets, else vcpu cpuset; libvirt syntax "0-3,^2,8").
+ * Sets @ref vfmgr_placement.nodes to the numatune nodes only (no host topology here).
+ * @return 0, -EINVAL (unparsable XML or cpuset/nodeset; message says which).
+ */
+int vfmgr_virt_parse_domain_xml(const char *xml, size_t len, struct vfmgr_placement *out);
+
+/**
+ * Does a domain XML text hold a PCI hostdev (either form) whose source is @p bdf?
+ * @return 1, 0, -EINVAL (bad BDF or unparsable XML).
+ */
+int vfmgr_virt_xml_has_device(const char *xml, size_t len, const char *bdf);
+
+/**
  * Build the device XML for @p hd (managed='no': vfmgr binds vfio-pci itself).
  * Schema: libvirt formatdomain "Host device assignment" / "PCI Passthrough".
  * @return malloc'd XML, or NULL with errno = EINVAL (bad BDF, VLAN outside 1..4094) / ENOMEM.

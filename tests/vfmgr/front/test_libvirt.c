@@ -108,6 +108,30 @@ static void test_placement_from_capabilities(void **state)
 	vfmgr_virt_close(v);
 }
 
+static void test_parse_domain_xml(void **state)
+{
+	static const char ok_xml[] =
+		"<domain><name>d</name><vcpu cpuset='0-7,^3'>2</vcpu>"
+		"<numatune><memory nodeset='0,2-3'/></numatune><devices>"
+		"<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='0x3b' slot='2' function='1'/>"
+		"</source></hostdev></devices></domain>";
+	struct vfmgr_placement pl;
+
+	assert_int_equal(vfmgr_virt_parse_domain_xml(ok_xml, strlen(ok_xml), &pl), 0);
+	assert_string_equal(pl.name, "d");
+	assert_int_equal(pl.n_pinned, 7);
+	assert_int_equal(pl.pinned[0], 0xf7);
+	assert_int_equal(pl.numatune_nodes, 0xd);
+	assert_int_equal(vfmgr_virt_xml_has_device(ok_xml, strlen(ok_xml), "0000:3b:02.1"), 1);
+	assert_int_equal(vfmgr_virt_xml_has_device(ok_xml, strlen(ok_xml), "3b:02.1"), 1);
+	assert_int_equal(vfmgr_virt_xml_has_device(ok_xml, strlen(ok_xml), "0000:3b:02.2"), 0);
+	assert_int_equal(vfmgr_virt_xml_has_device(ok_xml, strlen(ok_xml), "nonsense"), -EINVAL);
+	assert_int_equal(vfmgr_virt_parse_domain_xml("<domain><vcpu cpuset='3-1'>1</vcpu></domain>", 44, &pl), -EINVAL);
+	assert_non_null(strstr(vfmgr_errmsg(), "3-1"));
+	assert_int_equal(vfmgr_virt_parse_domain_xml("<domain><vcpu cpuset='0-99999'>1</vcpu></domain>", 48, &pl), -EINVAL);
+	assert_int_equal(vfmgr_virt_parse_domain_xml("<domain", 7, &pl), -EINVAL);
+}
+
 static void test_open_fails_clearly(void **state)
 {
 	struct vfmgr_virt *v = (void *)1;
@@ -233,6 +257,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_placement),
 		cmocka_unit_test(test_placement_from_capabilities),
+		cmocka_unit_test(test_parse_domain_xml),
 		cmocka_unit_test(test_open_fails_clearly),
 		cmocka_unit_test(test_device_xml),
 		cmocka_unit_test(test_device_xml_validates),
