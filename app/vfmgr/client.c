@@ -179,6 +179,14 @@ int cli_call(struct cli *c, enum vfmgr_reqop op, json_t *args, json_t **result)
 	free(line);
 	if (code) {
 		fprintf(stderr, "vfmgr %s: %s\n", vfmgr_op_name(op), msg[0] ? msg : "failed");
+		if (c->json) {
+			/* Scripts reading stdout get the error in the protocol's shape too. */
+			json_t *e = json_pack("{s:b, s:{s:i, s:s}}", "ok", 0, "error", "code", code,
+					      "message", msg[0] ? msg : "failed");
+			if (e)
+				cli_print_json(e);
+			json_decref(e);
+		}
 		json_decref(*result);
 		*result = NULL;
 	}

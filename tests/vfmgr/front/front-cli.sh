@@ -66,6 +66,9 @@ expect_grep "owned by domain 'appl1'" "$T/err" "busy error names the owner"
 expect_rc 6 "assign to a missing domain" vf assign nosuchdomain
 expect_grep "nosuchdomain" "$T/err" "not-found error names the domain"
 expect_rc 6 "release a VF nobody owns" vf release 0000:3b:02.1
+expect_rc 6 "--json error" vf --json assign nosuchdomain
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); assert e["ok"] is False and e["error"]["code"]==6 and "nosuchdomain" in e["error"]["message"]' "$T/out" \
+	&& ok "--json prints the error as JSON on stdout" || fail "--json error output"
 expect_rc 2 "unknown command" vf frobnicate
 expect_rc 2 "--vf without --pf" vf assign appl1 --vf 1
 expect_rc 0 "assign --help" vf assign --help
