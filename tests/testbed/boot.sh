@@ -123,6 +123,8 @@ if [ $quiet = 0 ]; then tail -n +1 -f --pid=$qpid "$workdir/console.log" 2>/dev/
 wait $qpid
 qrc=$?
 exec 9>&-
+# the initramfs pieces are cached; keep only the logs unless TB_KEEP is set
+[ -n "${TB_KEEP:-}" ] || rm -f "$workdir"/initrd.img "$workdir"/bins.cpio.gz "$workdir"/scenario.cpio.gz "$workdir"/extra.cpio.gz
 t1=$(date +%s.%N)
 sleep 0.2
 secs=$(echo "$t1 $t0" | awk '{printf "%.1f", $1 - $2}')
