@@ -355,20 +355,16 @@ static void rollback(struct vfmgr_session *s, const json_t *intent, const struct
 	side_remove(s, pf, idx);
 }
 
+static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const struct vfmgr_assign_req *req,
+			struct vfmgr_host *host, const struct vfmgr_placement *pl, const struct vfmgr_vf *vf,
+			struct vfmgr_assign_result *res);
+
 static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v, const struct vfmgr_assign_req *req,
 		     struct vfmgr_host *host, const struct vfmgr_placement *pl, const char *pf_want,
 		     struct vfmgr_assign_result *res)
 {
 	const struct vfmgr_vf *vf = NULL;
-	const struct vfmgr_pf *pf;
 	const struct vfmgr_pf_conf *pc;
-	const struct vfmgr_vf_conf *vc;
-	struct vfmgr_hostdev hd = { .form = req->form, .vlan = -1 };
-	struct vfmgr_vf_attrs want = { 0 };
-	struct vfmgr_txn *op = NULL;
-	struct undo u = { 0 };
-	json_t *intent, *side;
-	char key[64];
 	int rc;
 
 	if (req->vf >= 0) {
@@ -391,6 +387,29 @@ static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v, const struct
 		if (rc < 0)
 			return rc;
 	}
+	/* PF lock held by the caller; the VF lock orders us with anything keyed on this VF. */
+	if ((rc = vfmgr_lock_vf(s->ctx, vf->pf_bdf, vf->index)) < 0)
+		return rc;
+	rc = do_assign_vf(s, v, req, host, pl, vf, res);
+	vfmgr_unlock_vf(s->ctx, vf->pf_bdf, vf->index);
+	return rc;
+}
+
+static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const struct vfmgr_assign_req *req,
+			struct vfmgr_host *host, const struct vfmgr_placement *pl, const struct vfmgr_vf *vf,
+			struct vfmgr_assign_result *res)
+{
+	const struct vfmgr_pf *pf;
+	const struct vfmgr_pf_conf *pc;
+	const struct vfmgr_vf_conf *vc;
+	struct vfmgr_hostdev hd = { .form = req->form, .vlan = -1 };
+	struct vfmgr_vf_attrs want = { 0 };
+	struct vfmgr_txn *op = NULL;
+	struct undo u = { 0 };
+	json_t *intent, *side;
+	char key[64];
+	int rc;
+
 	pf = vfmgr_host_find_pf(host, vf->pf_bdf);
 	snprintf(res->pf_bdf, sizeof(res->pf_bdf), "%s", vf->pf_bdf);
 	snprintf(res->vf_bdf, sizeof(res->vf_bdf), "%s", vf->bdf);
@@ -656,6 +675,10 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 
 	if ((rc = vfmgr_lock_pf(s->ctx, pf)) < 0)
 		goto out;
+	if ((rc = vfmgr_lock_vf(s->ctx, pf, idx)) < 0) {
+		vfmgr_unlock_pf(s->ctx, pf);
+		goto out;
+	}
 	locked = true;
 	rc = vfmgr_owner_get(s->ctx, pf, idx, dom, sizeof(dom));
 	if (rc <= 0) {
@@ -707,8 +730,10 @@ abort:
 		vfmgr_set_error(-rc, "%s", msg);
 	}
 out:
-	if (locked)
+	if (locked) {
+		vfmgr_unlock_vf(s->ctx, pf, idx);
 		vfmgr_unlock_pf(s->ctx, pf);
+	}
 	vfmgr_host_free(host);
 	vfmgr_virt_close(v);
 	return rc;
