@@ -43,6 +43,7 @@ if tb_have vfmgr; then
 	V="vfmgr --local --config $CONF --root / --connect test:///etc/tb-node.xml"
 	tb_true vfmgr-check $V check
 	tb_true vfmgr-apply $V apply
+	[ $DRV = nvme ] && tb_eq vfmgr-set-autoprobe-0 "$(cat $PCI/$PF/sriov_drivers_autoprobe)" 0
 	VFS=$(tb_vfs $PF)
 	tb_eq vfmgr-vf-count "$(echo $VFS | wc -w)" 4
 	$V --json status >/tmp/status.json 2>/tmp/status.err
