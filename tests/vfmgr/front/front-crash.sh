@@ -65,6 +65,10 @@ for cfg in "2 2" "4 3" "8 8" "6 5" "3 8" "7 1" "5 8" "8 4"; do
 	conf $cfg
 	scenario "apply from scratch ($cfg)" 0 apply -- apply
 done
+# --- apply from scratch, restart = vfmgrd (recovers the journal, then applies at start) ---
+fixture; rm -rf "$ST"; mkdir -p "$ST"; snap_save
+conf 3 2
+scenario "apply from scratch (3 2), recovery by vfmgrd" 0 daemon -- apply
 # --- apply changing VF counts (passes through 0) ---
 for pair in "2 2>5 1" "4 3>2 6" "8 8>3 0" "1 7>8 7" "5 5>0 8" "6 2>1 5"; do
 	fixture; conf ${pair%%>*}; vf apply >/dev/null 2>&1 || fail "base apply ${pair%%>*}"; snap_save
