@@ -6,7 +6,7 @@
 #  - socket opened to everyone (0666): the daemon still refuses nobody by SO_PEERCRED: one
 #    error response (code 5) naming the uid and the group, the connection closed, the refusal
 #    logged with the client's pid; a refused assign changes nothing; 200 refused connections
-#    leak no fd and do not starve root's requests;
+#    leak no fd, and 100 held open by nobody do not take the client slots from root;
 #  - --group nogroup: the socket belongs to that group, a member (gid 65534) is admitted, a
 #    stranger (uid/gid 12345) is refused naming the group;
 #  - after apply + assign under umask 022 (daemon and --local): state dir, journal/ and
@@ -119,6 +119,21 @@ after=$(proc_stats $dpid)
 echo "daemon RSS kB / fds / threads before 200 refused connections: $before; after: $after"
 check "no fd leaked by refused connections (${before#* } -> ${after#* })" test "$(echo $before | cut -d' ' -f2)" = "$(echo $after | cut -d' ' -f2)"
 expect_rc 0 "root still served after 200 refusals" c status
+# An unprivileged user holding 100 connections open does not take the daemon's client slots
+# (64): it is refused before it counts, so root is still served meanwhile.
+nobody $PY - "$SOCK" "$T/nb/held" <<'P2' &
+import socket, sys, time
+socks = []
+for i in range(100):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); socks.append(s)
+open(sys.argv[2], "w").write("%d\n" % len(socks))
+time.sleep(3)
+P2
+hp=$!
+for _ in $(seq 50); do [ -s "$T/nb/held" ] && break; sleep 0.1; done
+check "nobody holds $(cat "$T/nb/held" 2>/dev/null) connections open" test "$(cat "$T/nb/held" 2>/dev/null)" = 100
+expect_rc 0 "root served while nobody holds 100 connections" c status
+wait $hp
 stop_daemon
 
 # --- --group: members admitted, strangers refused --------------------------------------------
