@@ -88,7 +88,8 @@ micro=$build/benchmarks/microbench/iova-microbench
 help=$(timeout 30 "$vfapp" -l 0 --no-pci --no-huge -m 64 --file-prefix ${tag}_help \
 	--log-level=lib.eal:error -- --help 2>&1 </dev/null | head -200)
 # Strategies the binary lists beyond ours: "--strategy S   off|strict|...|ring [off]".
-for s in $(printf '%s\n' "$help" | grep -m1 -- '--strategy' | grep -oE '[a-z][a-z0-9_-]*(\|[a-z][a-z0-9_-]*)+' | tr '|' ' '); do
+for s in $(printf '%s\n' "$help" | grep -oE -- '--strategy[[:space:]]+([A-Z]+[[:space:]]+)?[a-z][a-z0-9_-]*(\|[a-z][a-z0-9_-]*)+' |
+	head -1 | awk '{print $NF}' | tr '|' ' '); do
 	case " $STRATEGIES " in *" $s "*) ;; *) STRATEGIES="$STRATEGIES $s" ;; esac
 done
 [ -n "$only_s" ] && STRATEGIES=$only_s

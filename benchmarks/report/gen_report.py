@@ -267,7 +267,7 @@ def section_main(res, pub, plots):
     # Beside the paper.
     tp = (pub or {}).get("viommu_tcp_stream_pct")
     ap = (pub or {}).get("viommu_apache_pct")
-    if tp:
+    if tp and "TCP_STREAM" in res.workloads:
         L.append("### Beside the vIOMMU paper (Amit et al., ATC 2011)")
         L.append("")
         L.append(f"Ours = TCP_STREAM in % of off/native (this run); paper = netperf TCP stream in % of "
