@@ -61,6 +61,7 @@ mkdir -p "$out/logs" || exit 1
 out=$(cd "$out" && pwd)
 case $build in /*) ;; *) build=$top/$build ;; esac
 t_start=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ cleanup
 tag=vfb$$
@@ -392,6 +393,7 @@ doc = {
               "hugepages": {"total": int(mi.get("HugePages_Total", 0)), "free_at_start": int("$free_hp" or 0),
                             "size_kb": int(mi.get("Hugepagesize", 0)), "used_by_runs": bool($huge)},
               "dpdk_version": sh("pkg-config --modversion libdpdk"),
+              "loadavg_start": "$load_start", "loadavg_end": open("/proc/loadavg").read().split()[:3],
               "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")},
   "parameters": {"inv_latency_ns": $inv_ns, "vmexit_ns": $vmexit_ns, "duration": $duration,
                  "warmup": $warmup, "reps": $reps, "quick": bool($quick),

@@ -163,6 +163,16 @@ def cell_text(res, s, m, w, value):
 
 
 # ---------------------------------------------------------------- sections
+def _load_high(m):
+    """True when the 1-minute load average at the end exceeded the core count."""
+    le = m.get("loadavg_end")
+    try:
+        v = float(le[0] if isinstance(le, list) else str(le).split()[0])
+        return v > float(m.get("cores") or 2)
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
 def section_header(res):
     m, p = res.machine, res.params
     lines = ["# vfmgr benchmark report", ""]
@@ -178,6 +188,10 @@ def section_header(res):
         ["kernel", m.get("kernel", "?")],
         ["hugepages", hp_s],
         ["DPDK", m.get("dpdk_version", "?")],
+        ["load average (1/5/15 min) at start / end",
+         f"{m.get('loadavg_start', '?')} / {' '.join(m['loadavg_end']) if isinstance(m.get('loadavg_end'), list) else m.get('loadavg_end', '?')}"
+         + (" (**other processes competed for the cores: compare ratios within this run, "
+            "expect run-to-run spread**)" if _load_high(m) else "")],
     ]))
     lines.append("")
     lines.append(table(["parameter", "value"], [
