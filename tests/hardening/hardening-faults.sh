@@ -6,7 +6,8 @@
 #    assign and release;
 #  - libvirt unreachable (URI that fails) on assign, release and journal recovery after a
 #    crash; the domain undefined between assign and release;
-#  - the same sysfs and libvirt faults through the daemon, which must answer and keep serving.
+#  - the same sysfs and libvirt faults through the daemon, which must answer and keep serving;
+#    a PF reset during a daemon apply, with an assign on the other PF served meanwhile.
 # After each: exit code, an error message naming the object (PF/VF/path/URI) and the errno
 # text, and tests/vfmgr/front/invariants.py (journal empty, no VF owned twice or lost, saved
 # assignment files == owners, VF counts/drivers as expected).
@@ -135,5 +136,28 @@ invariants "daemon: after the failed re-apply" 4 0 c
 expect_rc 0 "daemon: apply again" c apply
 invariants "daemon: after apply" 4 4 c
 kill -0 $dpid && ok "daemon survived every fault" || fail "daemon died"
+stop_daemon
+
+# PF reset in the middle of an apply requested through the daemon; requests on the other PF
+# are served meanwhile (the PF lock covers only the PF being applied).
+fixture; conf 4 4
+DAEMON_ENV="VFMGR_FAKE_FAULT=0000:86:02.2/driver_override:hang=2000" start_daemon "$T/d3.log" --no-apply --socket-mode 0600 || finish
+c apply >"$T/ap.out" 2>"$T/ap.err" & ap=$!
+for _ in $(seq 40); do [ -e "$FX/sys/bus/pci/devices/0000:86:02.2" ] && break; sleep 0.05; done
+sleep 0.3
+t0=$(date +%s%N)
+expect_rc 0 "daemon: assign on PF $PF1 while PF $PF2's apply hangs" c assign vm0 --pf $PF1
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "daemon: that assign did not wait for the other PF (${ms} ms < 1500 ms)" test "$ms" -lt 1500
+sysw 0 "$FX/sys/bus/pci/devices/$PF2/sriov_numvfs"
+wait $ap; rc=$?
+check "daemon: apply interrupted by the PF reset fails (exit $rc)" test "$rc" != 0
+expect_grep "0000:86:02.2" "$T/ap.err" "daemon: error names the VF that vanished"
+expect_grep "rolled back" "$T/ap.err" "daemon: error says the PF was rolled back"
+invariants "daemon: after the PF reset mid-apply" 4 0 c
+check "daemon: vm0 still owns $PF1/0" test "$(owners)" = "$PF1/0=vm0"
+expect_rc 0 "daemon: apply after the reset" c apply
+invariants "daemon: after re-apply" 4 4 c
+expect_rc 0 "daemon: release vm0" c release vm0
 stop_daemon
 finish
