@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "vfmgr.h"
+#include "vfmgr_priv.h" /* vfmgr_journal_forget() */
 
 #if __has_include("irqpost.h")
 #include "irqpost.h"
@@ -154,13 +155,16 @@ static int side_write(struct vfmgr_session *s, const char *pf, unsigned idx, jso
 		return vfmgr_set_error(errno, "cannot create %s: %s", dir, strerror(errno));
 	side_path(s, pf, idx, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(o, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) < 0)
-		return vfmgr_set_error(EIO, "cannot write %s (state directory full or read-only?)", tmp);
-	fd = open(tmp, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return vfmgr_set_error(errno, "cannot create %s: %s", tmp, strerror(errno));
+	if (json_dumpfd(o, fd, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
 		close(fd);
+		unlink(tmp);
+		return vfmgr_set_error(e, "cannot write %s: %s", tmp, strerror(e));
 	}
+	close(fd);
 	if (rename(tmp, path) < 0)
 		rc = vfmgr_set_error(errno, "cannot rename %s: %s", tmp, strerror(errno));
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -325,8 +329,8 @@ struct undo {
 	bool bound, attrs, attached, owned, irq;
 };
 
-static void rollback(struct vfmgr_session *s, const json_t *intent, const struct undo *u,
-		     struct vfmgr_virt *v)
+static int rollback(struct vfmgr_session *s, const json_t *intent, const struct undo *u,
+		    struct vfmgr_virt *v)
 {
 	const char *dom = json_string_value(json_object_get(intent, "domain"));
 	const char *pf = json_string_value(json_object_get(intent, "pf"));
@@ -336,23 +340,26 @@ static void rollback(struct vfmgr_session *s, const json_t *intent, const struct
 	unsigned idx = (unsigned)json_integer_value(json_object_get(intent, "index"));
 	struct vfmgr_vf_attrs saved;
 	json_t *side;
+	int rc = 0, r;
 
 	if (!dom || !pf || !bdf)
-		return;
+		return 0;
 	side = side_read(s, pf, idx);
 	if (u->irq && side)
 		irq_restore(s, json_object_get(side, "irq_affinity"));
-	if (u->attached && v)
-		vfmgr_virt_detach(v, dom, bdf, NULL);
-	if (u->owned)
-		vfmgr_owner_clear(s->ctx, pf, idx, dom);
+	if (u->attached && v && (r = vfmgr_virt_detach(v, dom, bdf, NULL)) < 0 && r != -ENOENT)
+		rc = r;
+	if (u->owned && (r = vfmgr_owner_clear(s->ctx, pf, idx, dom)) < 0 && !rc)
+		rc = r;
 	if (u->attrs && pfnet && *pfnet &&
 	    attrs_from_json(json_object_get(intent, "saved_attrs"), &saved))
 		vfmgr_vf_set_attrs(pfnet, idx, &saved);
 	if (u->bound && prev && strcmp(prev, "vfio-pci") != 0)
 		vfmgr_dev_bind_host(s->ctx, bdf);
 	json_decref(side);
-	side_remove(s, pf, idx);
+	if (rc == 0)
+		side_remove(s, pf, idx);
+	return rc;
 }
 
 static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const struct vfmgr_assign_req *req,
@@ -499,11 +506,19 @@ fail:
 		char msg[VFMGR_ERRMSG_LEN];
 
 		snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
-		rollback(s, intent, &u, v);
-		if (op)
-			vfmgr_journal_abort(op);
-		op = NULL;
-		vfmgr_set_error(-rc, "%s", msg);
+		if (rollback(s, intent, &u, v) < 0) {
+			/* keep the journal: recovery finishes the rollback */
+			if (op)
+				vfmgr_journal_forget(op);
+			op = NULL;
+			vfmgr_set_error(-rc, "%s; rollback incomplete (%s): journal kept for recovery", msg,
+					vfmgr_errmsg());
+		} else {
+			if (op)
+				vfmgr_journal_abort(op);
+			op = NULL;
+			vfmgr_set_error(-rc, "%s", msg);
+		}
 	}
 out:
 	json_decref(intent);
@@ -796,8 +811,7 @@ static int recover_assign(struct vfmgr_ctx *ctx, const json_t *intent, const jso
 	}
 	struct undo u = { .bound = steps_have(steps, "bind"), .attrs = steps_have(steps, "attrs"),
 			  .owned = true, .irq = steps_have(steps, "irq") };
-	rollback(s, intent, &u, NULL);
-	return 0;
+	return rollback(s, intent, &u, NULL);
 }
 
 static int recover_release(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *steps, void *user)

@@ -614,8 +614,9 @@ int vfmgr_virt_has_device(struct vfmgr_virt *v, const char *domain, const char *
 	}
 	dom = virDomainLookupByName(v->conn, domain);
 	if (!dom) {
+		rc = lv_errno();
 		verr("libvirt domain '%s' not found: %s", domain, lv_msg());
-		return -ENOENT;
+		return rc == -ENOENT ? -ENOENT : rc == -ECONNREFUSED ? -ECONNREFUSED : -EIO;
 	}
 	if (inactive && virDomainIsPersistent(dom) != 1)
 		inactive = false;
@@ -757,8 +758,9 @@ static int change(struct vfmgr_virt *v, const char *domain, const char *bdf,
 	}
 	dom = virDomainLookupByName(v->conn, domain);
 	if (!dom) {
+		rc = lv_errno();
 		verr("libvirt domain '%s' not found at %s: %s", domain, v->uri, lv_msg());
-		return -ENOENT;
+		return rc == -ENOENT ? -ENOENT : rc == -ECONNREFUSED ? -ECONNREFUSED : -EIO;
 	}
 	active = virDomainIsActive(dom) == 1;
 	persistent = virDomainIsPersistent(dom) == 1;
