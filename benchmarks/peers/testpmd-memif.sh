@@ -27,7 +27,7 @@ sock=/tmp/$tag.sock
 log=$(mktemp /tmp/vfb-testpmd.XXXXXX)
 mem="--in-memory"
 [ $nohuge = 1 ] && mem="--no-huge -m 1024"
-trap 'rm -f "$sock" "$log" /dev/hugepages/${tag}* 2>/dev/null' EXIT
+trap 'rm -rf "$sock" "$log" /dev/hugepages/${tag}* /var/run/dpdk/${tag} 2>/dev/null' EXIT
 # shellcheck disable=SC2086
 ( echo "start tx_first"; sleep "$warm"; echo "show port stats all"; sleep "$dur"
   echo "show port stats all"; echo "stop"; echo "quit"; sleep 2 ) |
