@@ -43,6 +43,12 @@ rm -f "$workdir"/trace.log; : >"$workdir"/console.log
 
 command -v qemu-system-x86_64 >/dev/null || { echo "TB-FAIL qemu-system-x86_64 not installed"; exit 1; }
 
+# One boot at a time on this machine (TCG is CPU-heavy), and the shared cache (vmlinux,
+# base initramfs, guest helpers, binary archives) is built under the same lock: parallel
+# meson tests must never pack a helper another boot is still compiling.
+lock=${TB_LOCK:-/tmp/vfmgr-testbed.lock}
+exec 9>"$lock"
+flock -w $((timeout * 3)) 9 || { echo "TB-FAIL could not get $lock"; exit 1; }
 vmlinux=$("$here/mkinitramfs.sh" vmlinux) || exit 1
 base=$("$here/mkinitramfs.sh" base) || exit 1
 # guest helper programs (tests/testbed/*.c), compiled once into the cache
@@ -107,10 +113,6 @@ trace_args=()
 for t in "${traces[@]}"; do trace_args+=(-trace "enable=$t"); done
 [ ${#traces[@]} -gt 0 ] && trace_args+=(-D "$workdir/trace.log")
 
-# One VM at a time on this machine (TCG is CPU-heavy): serialize on a lock.
-lock=${TB_LOCK:-/tmp/vfmgr-testbed.lock}
-exec 9>"$lock"
-flock -w $((timeout * 3)) 9 || { echo "TB-FAIL could not get $lock"; exit 1; }
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
 timeout --foreground -k 5 "$timeout" qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split \

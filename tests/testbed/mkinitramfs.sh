@@ -134,7 +134,8 @@ helpers() {
 		out=$CACHE/helpers/$(basename "$src" .c)
 		mkdir -p "$CACHE/helpers"
 		if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
-			gcc -O2 -Wall -Wextra -o "$out" "$src" $(pkg-config --cflags --libs jansson) || die "cannot build $src"
+			gcc -O2 -Wall -Wextra -o "$out.tmp.$$" "$src" $(pkg-config --cflags --libs jansson) &&
+				mv -f "$out.tmp.$$" "$out" || { rm -f "$out.tmp.$$"; die "cannot build $src"; }
 		fi
 		echo "$out"
 	done
