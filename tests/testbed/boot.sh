@@ -11,8 +11,8 @@
 # Binaries given with --bin are copied in with their shared libraries and appear as
 # /tb/bin/NAME in the guest. --trace enables QEMU trace events (log written to
 # WORKDIR/trace.log). The console goes to WORKDIR/console.log (and stdout unless --quiet).
-# Exit status: 0 TB-PASS with nothing skipped, 77 TB-PASS with checks skipped (a missing
-# binary), 1 TB-FAIL / timeout / no verdict.
+# Exit status: 0 TB-PASS with nothing skipped, 77 TB-PASS with checks skipped (a binary not
+# built on the host), 1 TB-FAIL / timeout / no verdict / a --bin binary missing in the guest.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 scen="" topo="" append="" timeout=180 quiet=0 dpdk=0 workdir=""
@@ -134,6 +134,16 @@ echo "TB-HOST scenario=$scen topo=$topo qemu_rc=$qrc seconds=$secs workdir=$work
 [ -s "$workdir/qemu.stderr" ] && sed 's/^/qemu: /' "$workdir/qemu.stderr" | head -20
 python3 "$here/parse.py" verdict "$workdir/console.log"
 rc=$?
+# A skip is legitimate only for a binary the host did not build. One that was handed in with
+# --bin and still reported missing in the guest means the initramfs is broken: fail.
+if [ $rc = 77 ]; then
+	for ((i = 0; i < ${#bins[@]}; i += 3)); do
+		if grep -q "TB-CHECK skip ${bins[i+1]} " "$workdir/console.log"; then
+			echo "TB-FAIL ${bins[i+1]} was packed (--bin ${bins[i+2]}) but the guest reports it missing"
+			rc=1
+		fi
+	done
+fi
 # measuring scenarios: join the rows with QEMU's trace (needs --trace, see rows.py)
 if [ $rc != 1 ] && grep -q '^# post: rows' "$script" && [ -f "$workdir/trace.log" ]; then
 	python3 "$here/rows.py" "$workdir" || rc=1
