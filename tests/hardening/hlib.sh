@@ -2,30 +2,13 @@
 #   VFMGR, VFMGRD (binaries), FAKESYS (fakesys LD_PRELOAD shim), MKFIXTURE (fakesys/mkfixture.sh),
 #   INVARIANTS (tests/vfmgr/front/invariants.py), NODE_XML (tests/hardening/node.xml).
 set -u
-: "${VFMGR:?}" "${VFMGRD:?}" "${FAKESYS:?}" "${MKFIXTURE:?}" "${INVARIANTS:?}" "${NODE_XML:?}"
-T=${HARD_TMP:-$(mktemp -d /tmp/vfmgr-hard.XXXXXX)}
-chmod 755 "$T"
-cleanup_hooks=""
-trap 'eval "$cleanup_hooks"; rm -rf "$T" 2>/dev/null' EXIT
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
-URI="test://$NODE_XML"
-FX=$T/root
-ST=$T/state
-CONF=$T/vfmgr.conf
-fails=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
-finish() { [ $fails = 0 ] && { echo "all checks passed"; exit 0; }; echo "$fails check(s) failed" >&2; exit 1; }
-
-# fixture [mkfixture options]: fresh fake host (2 nodes x 4 CPUs, as node.xml) and empty state.
-fixture() {
-	rm -rf "$FX" "$ST"
-	env -u LD_PRELOAD sh "$MKFIXTURE" "$FX" "$@" >/dev/null || { echo "mkfixture failed" >&2; exit 1; }
-	echo 0-3 >"$FX/sys/devices/system/node/node0/cpulist"
-	echo 4-7 >"$FX/sys/devices/system/node/node1/cpulist"
-}
+: "${VFMGRD:?}" "${INVARIANTS:?}"
+# The shared helpers (fixture, vf, expect_rc, check/ok/fail/finish, cleanup trap) are
+# tests/vfmgr/front/lib.sh's; the hardening tests keep their scratch tree on /tmp (disk,
+# for the ENOSPC and fsync cases) unless HARD_TMP names one.
+VFMGR_TEST_TMP=${HARD_TMP:-$(mktemp -d /tmp/vfmgr-hard.XXXXXX)}
+. "$(dirname "${BASH_SOURCE[0]}")/../vfmgr/front/lib.sh"
+export ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0"
 
 # conf N3B N86 [extra global lines]: a configuration with N VFs on each i40e PF.
 conf() {
@@ -33,26 +16,10 @@ conf() {
 	  printf '[pf "0000:3b:00.0"]\nnumvfs = %s\n[pf "0000:86:00.0"]\nnumvfs = %s\n' "$1" "$2"; } >"$CONF"
 }
 
-# vf [vfmgr args]: vfmgr --local on the fixture (URI overridable with VF_URI=...).
-vf() {
-	VFMGR_FAKE_ROOT=$FX LD_PRELOAD=$FAKESYS "$VFMGR" --local --config "$CONF" --root "$FX" \
-		--state-dir "$ST" --connect "${VF_URI:-$URI}" "$@"
-}
-
 # sysw VALUE PATH: write a sysfs file of the fixture through the shim (a PF reset, a driver change).
 sysw() { VFMGR_FAKE_ROOT=$FX LD_PRELOAD=$FAKESYS sh -c 'echo "$1" >"$2"' sh "$1" "$2"; }
 
-# expect_rc RC DESC CMD...: CMD exits RC ('!0' = any non-zero); stdout in $T/out, stderr in $T/err.
-expect_rc() {
-	local want=$1 d=$2 rc; shift 2
-	"$@" >"$T/out" 2>"$T/err"; rc=$?
-	if [ "$rc" = "$want" ] || { [ "$want" = '!0' ] && [ "$rc" != 0 ]; }; then ok "$d (exit $rc)"; else
-		fail "$d: exit $rc, expected $want"; sed 's/^/  stderr: /' "$T/err" | tail -20 >&2
-		sed 's/^/  stdout: /' "$T/out" | tail -20 >&2
-	fi
-	return 0
-}
-# expect_grep PATTERN FILE DESC (grep -E)
+# expect_grep PATTERN FILE DESC: grep -E (lib.sh's is a basic grep)
 expect_grep() {
 	if grep -qE -- "$1" "$2"; then ok "$3"; else fail "$3: /$1/ not in $(basename "$2")"; sed 's/^/  | /' "$2" | tail -20 >&2; fi
 }

@@ -2,11 +2,12 @@
 # Environment from meson: VFMGR, VFMGRD, FAKESYS (LD_PRELOAD shim), MKFIXTURE, NODE_XML.
 set -u
 : "${VFMGR:?}" "${FAKESYS:?}" "${MKFIXTURE:?}" "${NODE_XML:?}"
-# tmpfs when there is one: the crash test copies fixtures hundreds of times.
-T=$(mktemp -d /dev/shm/vfmgr-front.XXXXXX 2>/dev/null || mktemp -d /tmp/vfmgr-front.XXXXXX)
+# tmpfs when there is one: the crash test copies fixtures hundreds of times. A sourcing suite
+# may choose its own directory with VFMGR_TEST_TMP (tests/hardening does).
+T=${VFMGR_TEST_TMP:-$(mktemp -d /dev/shm/vfmgr-front.XXXXXX 2>/dev/null || mktemp -d /tmp/vfmgr-front.XXXXXX)}
 chmod 755 "$T"
 cleanup_hooks=""
-trap 'eval "$cleanup_hooks"; rm -rf "$T"' EXIT
+trap 'eval "$cleanup_hooks"; rm -rf "$T" 2>/dev/null' EXIT
 # The shim and ASan: the shim is preloaded before the ASan runtime.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 URI="test://$NODE_XML"
@@ -29,19 +30,21 @@ fixture() {
 	echo 4-7 >"$FX/sys/devices/system/node/node1/cpulist"
 }
 
-# vf [vfmgr args...]: run vfmgr --local on the fixture.
+# vf [vfmgr args...]: run vfmgr --local on the fixture (libvirt URI overridable with VF_URI=...).
 vf() {
 	VFMGR_FAKE_ROOT=$FX LD_PRELOAD=$FAKESYS "$VFMGR" --local --config "$CONF" --root "$FX" \
-		--state-dir "$ST" --connect "$URI" "$@"
+		--state-dir "$ST" --connect "${VF_URI:-$URI}" "$@"
 }
 
-# expect_rc RC DESC CMD...: CMD exits RC; its stderr is kept in $T/err, stdout in $T/out.
+# expect_rc RC DESC CMD...: CMD exits RC ('!0' = any non-zero); stdout in $T/out, stderr in $T/err.
 expect_rc() {
 	local want=$1 d=$2 rc; shift 2
 	"$@" >"$T/out" 2>"$T/err"; rc=$?
-	if [ "$rc" = "$want" ]; then ok "$d (exit $rc)"; else
-		fail "$d: exit $rc, expected $want"; sed 's/^/  stderr: /' "$T/err" >&2; sed 's/^/  stdout: /' "$T/out" >&2
+	if [ "$rc" = "$want" ] || { [ "$want" = '!0' ] && [ "$rc" != 0 ]; }; then ok "$d (exit $rc)"; else
+		fail "$d: exit $rc, expected $want"; sed 's/^/  stderr: /' "$T/err" | tail -20 >&2
+		sed 's/^/  stdout: /' "$T/out" | tail -20 >&2
 	fi
+	return 0
 }
 # expect_grep PATTERN FILE DESC
 expect_grep() {
