@@ -240,7 +240,7 @@ int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_hand
 				r = handlers[h].fn(ctx, json_object_get(doc, "intent"), json_object_get(doc, "steps"),
 						   handlers[h].user);
 			else
-				r = vfmgr_set_error(ENOSYS, "journal %s: no recovery handler for operation type '%s'", p,
+				r = vfmgr_set_error(EOPNOTSUPP, "journal %s: no recovery handler for operation type '%s'", p,
 						    type);
 		}
 		if (r == 0) {
