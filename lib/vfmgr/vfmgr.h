@@ -748,7 +748,7 @@ struct vfmgr_recover_handler {
  * Reconcile every journal file with the host: "apply" is handled inside
  * (rolls the PF back to the intent's previous state, then the caller
  * re-applies the configuration); other types go to @p handlers.
- * Unknown types are left in place and counted as failures.
+ * Unknown types are left in place and counted as failures (-EOPNOTSUPP: no handler).
  * @return number of operations recovered, or -errno of the first failure.
  */
 int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_handler *handlers, unsigned n);
