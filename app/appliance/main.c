@@ -567,8 +567,11 @@ report(struct app_state *s)
 		json_object_set_new(rec, "vmm_wakeups_per_transaction",
 				    json_real(units ? (double)wake / units : 0));
 		json_object_set_new(rec, "vmm_wakeups", json_integer((json_int_t)wake));
-		json_object_set_new(rec, "vmm_injections",
-				    json_integer((json_int_t)(s->vs1.vmm_injections - s->vs0.vmm_injections)));
+		uint64_t inj = s->vs1.vmm_injections - s->vs0.vmm_injections;
+
+		json_object_set_new(rec, "vmm_injections", json_integer((json_int_t)inj));
+		json_object_set_new(rec, "vmm_injections_per_transaction",
+				    json_real(units ? (double)inj / units : 0));
 		json_object_set_new(rec, "halts", json_integer((json_int_t)s->app.halts));
 	}
 #endif

@@ -87,7 +87,8 @@ def synth(seed=1, reps=3, extra_strategy=None):
     for rx, p50 in (("poll", 5.0), ("posted", 7.5), ("remapped", 12.5)):
         recs.append({"kind": "irq", "rx_mode": rx, "workload": "UDP_RR", "transactions_per_s": 1000,
                      "latency_us": {"p50": p50, "p99": p50 * 2, "p999": p50 * 3},
-                     "vmm_wakeups_per_transaction": {"poll": 0, "posted": 0.0, "remapped": 2.0}[rx]})
+                     "vmm_wakeups_per_transaction": {"poll": 0, "posted": 0.0, "remapped": 2.0}[rx],
+                     "vmm_injections_per_transaction": {"poll": 0, "posted": 0.0, "remapped": 2.0}[rx]})
     return {"schema": "vfmgr-bench/1",
             "machine": {"cpu_model": "Synthetic CPU", "cores": 2, "tsc_hz": 2600000000, "kernel": "6.1",
                         "hugepages": {"total": 512, "free": 500, "size_kb": 2048},
@@ -229,8 +230,9 @@ def test_complete(tmp):
     tabs = tables_after(text, "## 6.")
     if tabs:
         rows = {r[0]: r for r in tabs[0][1:]}
-        check(rows.get("remapped", [None] * 5)[2] == "12.5" and rows["remapped"][4] == "2.000",
-              f"irq remapped row {rows.get('remapped')}")
+        check(rows.get("remapped", [None] * 5)[2] == "12.5" and rows["remapped"][4] == "2.000"
+              and rows["remapped"][5] == "2.000", f"irq remapped row {rows.get('remapped')}")
+        check(rows.get("posted", [None] * 6)[5] == "0.000", f"irq posted row: no injections {rows.get('posted')}")
     else:
         check(False, "irq table present")
     check("`inv_latency_ns` = 700 ns" in text and "`vmexit_ns` = 1200 ns" in text, "modeled values printed")
