@@ -30,10 +30,12 @@ ensure_packages || exit 1
 reserve_hugepages 512
 
 total_pass=0 total_fail=0
-# count DIR: add the results of DIR's last meson test run to the totals.
+# count DIR: add the results of DIR's last meson test run to the totals (meson names the log
+# after a --wrapper, e.g. testlog-valgrind.json: take the newest).
 count() {
-	local r
-	r=$(python3 - "$1/meson-logs/testlog.json" <<'PY'
+	local r log
+	log=$(ls -t "$1"/meson-logs/testlog*.json 2>/dev/null | head -1)
+	r=$(python3 - "${log:-$1/meson-logs/testlog.json}" <<'PY'
 import json, sys
 p = f = 0
 try:
