@@ -76,8 +76,9 @@ base() {
 
 extra() {
 	local out=$1 root n p key a; shift
-	# cached by the arguments and the size/mtime of every file named in them
-	key=$(for a in "$@"; do echo "$a"; if [ -e "$a" ]; then stat -L -c '%s %Y' "$a"; fi; done | sha256sum | cut -c1-16)
+	# cached by this script's content, the arguments and the size/mtime of every file named in them
+	key=$({ sha256sum <"$0"; for a in "$@"; do echo "$a"; if [ -e "$a" ]; then stat -L -c '%s %Y' "$a"; fi; done; } |
+		sha256sum | cut -c1-16)
 	if [ -s "$CACHE/extra-$key.cpio.gz" ]; then
 		touch "$CACHE/extra-$key.cpio.gz"
 		cp "$CACHE/extra-$key.cpio.gz" "$out"
@@ -90,7 +91,9 @@ extra() {
 		case $1 in
 		--bin) n=$2 p=$(readlink -f "$3"); shift 3
 			copy_with_libs "$root" "$p"
-			ln -sf "$p" "$root/tb/bin/$n" ;;
+			# a copy, not a link to the host path: the guest mounts tmpfs on /tmp and /run,
+			# which would hide a binary built under them (a clone in /tmp, as CI may use)
+			cp -L "$p" "$root/tb/bin/$n" ;;
 		--file) mkdir -p "$root$(dirname "$3")"; cp -L "$2" "$root$3"; shift 3 ;;
 		--dpdk) shift
 			local pmds=()
