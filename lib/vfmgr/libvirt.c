@@ -87,6 +87,28 @@ static int lv_errno(void)
 	}
 }
 
+/*
+ * Look up a domain by name. Only VIR_ERR_NO_DOMAIN is "not found" (-ENOENT); a dead
+ * connection (-ECONNREFUSED) or any other failure (-EIO) is not, so that no caller (release
+ * above all) takes an unanswered lookup for a domain that is gone.
+ */
+static int lookup_domain(struct vfmgr_virt *v, const char *domain, virDomainPtr *dom)
+{
+	int rc;
+
+	*dom = virDomainLookupByName(v->conn, domain);
+	if (*dom)
+		return 0;
+	rc = lv_errno();
+	if (rc == -ENOENT) {
+		verr("libvirt domain '%s' not found at %s: %s (list them with virsh -c %s list --all)",
+		     domain, v->uri, lv_msg(), v->uri);
+		return -ENOENT;
+	}
+	verr("cannot look up libvirt domain '%s' at %s: %s", domain, v->uri, lv_msg());
+	return rc == -ECONNREFUSED ? -ECONNREFUSED : -EIO;
+}
+
 int vfmgr_virt_open(const char *uri, struct vfmgr_virt **out)
 {
 	struct vfmgr_virt *v;
@@ -459,13 +481,9 @@ int vfmgr_virt_placement(struct vfmgr_virt *v, const char *domain, const char *r
 	memset(out, 0, sizeof(*out));
 	vfmgr_clear_error();
 	snprintf(out->name, sizeof(out->name), "%s", domain);
-	dom = virDomainLookupByName(v->conn, domain);
-	if (!dom) {
-		rc = lv_errno();
-		verr("libvirt domain '%s' not found at %s: %s (list them with virsh -c %s list --all)",
-		     domain, v->uri, lv_msg(), v->uri);
-		return rc == -EIO ? -ENOENT : rc;
-	}
+	rc = lookup_domain(v, domain, &dom);
+	if (rc < 0)
+		return rc;
 	active = virDomainIsActive(dom) == 1;
 	persistent = virDomainIsPersistent(dom) == 1;
 	xml = virDomainGetXMLDesc(dom, 0);
@@ -612,12 +630,9 @@ int vfmgr_virt_has_device(struct vfmgr_virt *v, const char *domain, const char *
 		verr("'%s' is not a PCI address (dddd:bb:ss.f)", bdf);
 		return -EINVAL;
 	}
-	dom = virDomainLookupByName(v->conn, domain);
-	if (!dom) {
-		rc = lv_errno();
-		verr("libvirt domain '%s' not found: %s", domain, lv_msg());
-		return rc == -ENOENT ? -ENOENT : rc == -ECONNREFUSED ? -ECONNREFUSED : -EIO;
-	}
+	rc = lookup_domain(v, domain, &dom);
+	if (rc < 0)
+		return rc;
 	if (inactive && virDomainIsPersistent(dom) != 1)
 		inactive = false;
 	rc = dom_xml_has(dom, &a, inactive);
@@ -756,12 +771,9 @@ static int change(struct vfmgr_virt *v, const char *domain, const char *bdf,
 		verr("'%s' is not a PCI address (dddd:bb:ss.f)", bdf);
 		return -EINVAL;
 	}
-	dom = virDomainLookupByName(v->conn, domain);
-	if (!dom) {
-		rc = lv_errno();
-		verr("libvirt domain '%s' not found at %s: %s", domain, v->uri, lv_msg());
-		return rc == -ENOENT ? -ENOENT : rc == -ECONNREFUSED ? -ECONNREFUSED : -EIO;
-	}
+	rc = lookup_domain(v, domain, &dom);
+	if (rc < 0)
+		return rc;
 	active = virDomainIsActive(dom) == 1;
 	persistent = virDomainIsPersistent(dom) == 1;
 	flags = active ? VIR_DOMAIN_AFFECT_LIVE | (persistent ? VIR_DOMAIN_AFFECT_CONFIG : 0)
