@@ -101,10 +101,17 @@ int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned in
 	return r;
 }
 
-int vfmgr_owner_set(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, const char *dom)
+/*
+ * Set (set) or clear the owner of (pf_bdf, index) under the process mutex and the state
+ * directory's flock: load, check, change, save. Setting a VF owned by another domain is
+ * -EBUSY; clearing one owned by another domain than dom (dom NULL: any) is -EPERM.
+ */
+static int owner_change(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, const char *dom,
+			bool set)
 {
 	char k[64];
 	json_t *j, *v;
+	const char *cur;
 	int fd, r;
 
 	pthread_mutex_lock(&ctx->owner_mu);
@@ -117,11 +124,18 @@ int vfmgr_owner_set(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, c
 	if (r == 0) {
 		key_of(k, sizeof(k), pf_bdf, index);
 		v = json_object_get(j, k);
-		if (json_is_string(v) && strcmp(json_string_value(v), dom))
+		cur = json_is_string(v) ? json_string_value(v) : NULL;
+		if (set && cur && strcmp(cur, dom))
 			r = vfmgr_set_error(EBUSY, "VF %s vf %u is owned by domain %s; release it first", pf_bdf, index,
-					    json_string_value(v));
-		else if (!v) {
+					    cur);
+		else if (!set && cur && dom && strcmp(cur, dom))
+			r = vfmgr_set_error(EPERM, "VF %s vf %u is owned by domain %s, not %s; not releasing", pf_bdf,
+					    index, cur, dom);
+		else if (set && !v) {
 			json_object_set_new(j, k, json_string(dom));
+			r = save(ctx, j);
+		} else if (!set && v) {
+			json_object_del(j, k);
 			r = save(ctx, j);
 		}
 		json_decref(j);
@@ -131,34 +145,14 @@ int vfmgr_owner_set(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, c
 	return r;
 }
 
+int vfmgr_owner_set(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, const char *dom)
+{
+	return owner_change(ctx, pf_bdf, index, dom, true);
+}
+
 int vfmgr_owner_clear(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, const char *dom)
 {
-	char k[64];
-	json_t *j, *v;
-	int fd, r;
-
-	pthread_mutex_lock(&ctx->owner_mu);
-	fd = lock_state(ctx, LOCK_EX);
-	if (fd < 0) {
-		pthread_mutex_unlock(&ctx->owner_mu);
-		return fd;
-	}
-	r = load(ctx, &j);
-	if (r == 0) {
-		key_of(k, sizeof(k), pf_bdf, index);
-		v = json_object_get(j, k);
-		if (json_is_string(v) && dom && strcmp(json_string_value(v), dom))
-			r = vfmgr_set_error(EPERM, "VF %s vf %u is owned by domain %s, not %s; not releasing", pf_bdf,
-					    index, json_string_value(v), dom);
-		else if (v) {
-			json_object_del(j, k);
-			r = save(ctx, j);
-		}
-		json_decref(j);
-	}
-	close(fd);
-	pthread_mutex_unlock(&ctx->owner_mu);
-	return r;
+	return owner_change(ctx, pf_bdf, index, dom, false);
 }
 
 int vfmgr_owner_list(const struct vfmgr_ctx *ctx, json_t **out)
