@@ -6,9 +6,7 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
-#ifdef VFAPP_HAVE_IRQPOST
 #include "irqpost.h"
-#endif
 #include "endpoint.h"
 
 /** MSI-X vector of the appliance VF's receive queue in the vCPU model. */
@@ -17,14 +15,10 @@
 void
 vfapp_ep_kick(struct vfapp_ep_env *env)
 {
-#ifdef VFAPP_HAVE_IRQPOST
 	if (env->vcpu != NULL) {
 		irqpost_device_interrupt(env->vcpu, VFAPP_RX_VECTOR);
 		env->interrupts++;
 	}
-#else
-	(void)env;
-#endif
 }
 
 struct rte_ipv4_hdr *

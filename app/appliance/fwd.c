@@ -12,9 +12,7 @@
 #include <rte_mbuf.h>
 
 #include "iova.h"
-#ifdef VFAPP_HAVE_IRQPOST
 #include "irqpost.h"
-#endif
 #include "vfapp.h"
 
 static const char *const drop_names[DROP__COUNT] = {
@@ -49,11 +47,7 @@ device_dma(struct vfapp_appliance *a, struct rte_mbuf *m, int access)
 	void *host = NULL;
 	int ret;
 
-#ifdef VFAPP_HAVE_IOVA
 	ret = iova_ctx_dma(a->ctx, m->buf_iova + m->data_off, m->data_len, access, &host);
-#else
-	ret = -ENOTSUP; /* lib/iova's context is not built yet: no device side */
-#endif
 	if (ret == -ENOTSUP) {
 		a->dma_check = false; /* backend without a software device side (VFIO) */
 		return 0;
@@ -152,10 +146,8 @@ vfapp_appliance_step(struct vfapp_appliance *a)
 	struct rte_mbuf *pkts[VFAPP_BURST];
 	unsigned int p, n, total = 0;
 
-#ifdef VFAPP_HAVE_IOVA
 	if (a->ctx != NULL)
 		iova_ctx_poll(a->ctx, a->cpu);
-#endif
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
 		n = rte_eth_rx_burst(a->port_id[p], 0, pkts, VFAPP_BURST);
 		if (n == 0)

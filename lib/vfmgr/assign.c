@@ -38,12 +38,7 @@
 #include "vfmgr.h"
 #include "vfmgr_priv.h" /* vfmgr_journal_forget() */
 
-#if __has_include("irqpost.h")
 #include "irqpost.h"
-#define HAVE_IRQPOST 1
-#else
-#define HAVE_IRQPOST 0
-#endif
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -197,7 +192,6 @@ static void side_remove(struct vfmgr_session *s, const char *pf, unsigned idx)
 static json_t *irq_save(struct vfmgr_session *s, const char *bdf)
 {
 	json_t *o = json_object();
-#if HAVE_IRQPOST
 	int irqs[256];
 	char err[256], path[PATH_MAX], line[1024];
 	int n = irqpost_vf_irqs(vfmgr_ctx_root(s->ctx), bdf, irqs, 256, err, sizeof(err));
@@ -218,7 +212,6 @@ static json_t *irq_save(struct vfmgr_session *s, const char *bdf)
 		}
 		fclose(f);
 	}
-#endif
 	return o;
 }
 
@@ -250,7 +243,6 @@ static int irq_restore(struct vfmgr_session *s, const json_t *saved)
 static int irq_steer(struct vfmgr_session *s, const char *bdf, const struct vfmgr_placement *pl,
 		     struct vfmgr_assign_result *res)
 {
-#if HAVE_IRQPOST
 	int cpus[VFMGR_VIRT_MAX_CPUS];
 	size_t n = 0;
 	struct irqpost_steer *saved = NULL;
@@ -271,10 +263,6 @@ static int irq_steer(struct vfmgr_session *s, const char *bdf, const struct vfmg
 	else if (rc == 0)
 		note(res, "VF has no MSI-X IRQs yet (vfio-pci enables them when the guest does)");
 	return rc;
-#else
-	note(res, "built without lib/irqpost: interrupts not steered");
-	return 0;
-#endif
 }
 
 /* ------------------------------------------------------------------ VF lookup */
@@ -910,13 +898,11 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 			json_object_set_new(out, "journal_pending",
 					    json_integer(vfmgr_journal_pending(s->ctx)));
 			json_object_set_new(out, "config", json_string(s->conf ? s->conf->path : ""));
-#if HAVE_IRQPOST
 			struct irqpost_detect d;
 			irqpost_detect(vfmgr_ctx_root(s->ctx), &d);
 			json_object_set_new(out, "posted_interrupts",
 					    json_pack("{s:b, s:s}", "available", d.available,
 						      "reason", irqpost_verdict_reason(&d)));
-#endif
 		}
 		break;
 	case VFMGR_OP_PLAN:
@@ -999,7 +985,6 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 							     "status", st[ch.v[i].status <= 2 ? ch.v[i].status : 2],
 							     "message", ch.v[i].msg));
 		out = json_pack("{s:o, s:i}", "checks", arr, "failed", (int)ch.n_fail);
-#if HAVE_IRQPOST
 		{
 			struct irqpost_detect d;
 			irqpost_detect(vfmgr_ctx_root(s->ctx), &d);
@@ -1007,7 +992,6 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 					    json_pack("{s:b, s:s}", "available", d.available,
 						      "reason", irqpost_verdict_reason(&d)));
 		}
-#endif
 		vfmgr_checks_free(&ch);
 		break;
 	}

@@ -217,7 +217,6 @@ test_drop_every(void **state)
 static void
 test_iova_pool(void **state)
 {
-#ifdef VFAPP_HAVE_IOVA
 	struct rte_mbuf *m = rte_pktmbuf_alloc(app_pool);
 	struct iova_ctx_stats st;
 
@@ -230,16 +229,11 @@ test_iova_pool(void **state)
 	assert_true(st.maps > 0);
 	assert_true(st.invalidations > 0);
 	assert_true(app.dma_check);
-#else
-	(void)state;
-	skip();
-#endif
 }
 
 static void
 test_dma_fault(void **state)
 {
-#ifdef VFAPP_HAVE_IOVA
 	struct rte_mbuf *at_a[8], *at_b[8], *m;
 	uint64_t stale;
 	uint8_t f[128];
@@ -262,10 +256,6 @@ test_dma_fault(void **state)
 	assert_int_equal(na + nb, 0);
 	assert_int_equal(app.st[0].drops[DROP_DMA_FAULT], 1);
 	assert_int_equal(app.st[1].tx, 0);
-#else
-	(void)state;
-	skip();
-#endif
 }
 
 static int
@@ -282,7 +272,6 @@ setup(void **state)
 	if (rte_eal_init(11, eal) < 0)
 		return -1;
 	ep_pool = rte_pktmbuf_pool_create("t_ep", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-#ifdef VFAPP_HAVE_IOVA
 	if (strict) {
 		struct vtd_soft_params vp;
 		struct iova_ctx_params cp;
@@ -302,9 +291,6 @@ setup(void **state)
 		app.ctx = ctx;
 		app.dma_check = true;
 	}
-#else
-	(void)strict;
-#endif
 	if (app_pool == NULL)
 		app_pool = rte_pktmbuf_pool_create("t_app", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (ep_pool == NULL || app_pool == NULL)
@@ -335,10 +321,8 @@ teardown(void **state)
 	rte_lpm_free(app.lpm);
 	rte_mempool_free(app_pool);
 	rte_mempool_free(ep_pool);
-#ifdef VFAPP_HAVE_IOVA
 	if (ctx != NULL)
 		iova_ctx_destroy(ctx);
-#endif
 	rte_eal_cleanup();
 	return 0;
 }

@@ -138,6 +138,14 @@ elif CASE == "cli":
                 "--repetition", "--drop-every", "--mss", "--window", "--msg-size", "--rate", "--pkt-size",
                 "--rx-mode", "--endpoint-lcore", "--pool-cache", "--pool", "--help"]:
         check(opt in p.stdout, "--help does not list " + opt)
+    # --list-strategies / --list-modes: lib/iova's name tables, one per line, no EAL needed
+    for flag, opt in [("--list-strategies", "--strategy"), ("--list-modes", "--mode")]:
+        lp = subprocess.run([VFAPP, flag], capture_output=True, text=True, timeout=30)
+        names = lp.stdout.split()
+        check(lp.returncode == 0 and len(names) >= 3, flag + ": rc %d, %r" % (lp.returncode, lp.stdout))
+        check(lp.stdout == "".join(n + "\n" for n in names), flag + ": not one name per line")
+        for n in names:
+            check(any(n in l for l in p.stdout.splitlines() if opt + " " in l), flag + ": " + n + " not in --help")
     _, p = run(["--strategy", "bogus"], "bad1", expect_rc=1)
     check("--strategy 'bogus'" in p.stderr, "bad strategy not named")
     _, p = run(["--workload", "TCP_STREM"], "bad2", expect_rc=1)

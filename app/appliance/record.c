@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file record.c
+ * vfapp's result: the human summary and the JSON record (`--json`, one compact line, the
+ * last line of stdout starting with '{').  benchmarks/run.sh stores the record as printed
+ * in results.json (kinds matrix, peer, realpeer, irq; benchmarks/README.md).
+ *
+ * Record schema (every field always present unless marked; counts are over the measured
+ * interval, i.e. after --warmup, unless marked):
+ *
+ *   strategy          string  --strategy (lib/iova name: vfapp --list-strategies)
+ *   mode              string  --mode (vfapp --list-modes)
+ *   workload          string  "TCP_STREAM" | "UDP_RR" | "fwd"
+ *   repetition        int     --repetition, echoed
+ *   backend           string  "soft" | "vfio"
+ *   topology          string  "internal" | "ports"
+ *   wire              string  "memif" | "ring" (internal topology's wires)
+ *   lcores            int     1, or 2 with --endpoint-lcore / --rx-mode != poll
+ *   duration_s        real    measured interval as seen by the appliance lcore, s
+ *   goodput_gbps      real    TCP_STREAM only: in-order payload accepted * 8 / s, Gbit/s
+ *   tcp               object  TCP_STREAM only: mss, window, bytes_measured, bytes_received,
+ *                             bytes_acked, segments_sent, retransmits_measured,
+ *                             fast_retransmits, timeouts, out_of_order, duplicates,
+ *                             corrupt_segments, checksum_errors, bad_frames, acks_sent
+ *   transactions_per_s real   UDP_RR only
+ *   latency_us        object  UDP_RR only: p50, p99, p999 round trip, µs
+ *   udp_rr            object  UDP_RR only: msg_size, rate_limit (1/s, 0 = back to back),
+ *                             transactions, requests, responses, timeouts, late, bad_frames,
+ *                             latency_min_us, latency_max_us, latency_mean_us, interrupts
+ *   gen               object  fwd with the internal topology: pkt_size, generated, sink_rx,
+ *                             sink_mpps, sink_bad_size, alloc_fail
+ *   mpps, gbps        real    fwd only: packets / bytes the appliance transmitted per s
+ *                             (Mpps, Gbit/s of frames without CRC)
+ *   packets           int     packets the appliance received (both ports)
+ *   forwarded         int     packets the appliance transmitted (both ports)
+ *   map_cycles, unmap_cycles           int  lib/iova map / unmap p50, TSC cycles per 4 KiB page
+ *   map_cycles_p99, unmap_cycles_p99   int  the same, p99
+ *   invalidations_per_packet  real  IOTLB invalidations / packets
+ *   exits_per_packet  real    modeled VM exits (trap-and-emulate) / packets
+ *   stale_max_entries, stale_max_ns int  largest stale-IOTLB window seen (deferred strategies)
+ *   reuse_hits, maps, unmaps, invalidations int  lib/iova counters
+ *   dma_faults        int     packets dropped because the (soft) IOMMU faulted their DMA
+ *   dma_mismatch      int     DMA translations that returned an unexpected host address
+ *   dma_checked       bool    device DMA was modeled through the soft IOMMU
+ *   drops             object  {reason: count} for every drop reason (vfapp.h enum vfapp_drop)
+ *   ports             array   per appliance port: rx, tx, rx_bytes, tx_bytes
+ *   retransmits, mismatches int  workload's (0 when it has none)
+ *   rx_mode           string  "poll" | "posted" | "remapped"
+ *   vmm_wakeups, vmm_wakeups_per_transaction,
+ *   vmm_injections, vmm_injections_per_transaction, halts
+ *                     present only with --rx-mode posted|remapped (lib/irqpost vCPU model;
+ *                     per transaction for UDP_RR, per packet otherwise)
+ *   inv_latency_ns    int     --inv-latency-ns (modeled soft VT-d invalidation latency)
+ *   vmexit_ns         int     --vmexit-ns (modeled VM exit cost)
+ *   pool_cache        int     --pool-cache
+ *   pool              string  "iova" | "plain"
+ *   rss_kb            int     VmRSS of the process at the end, kB (-1 unreadable)
+ *   hugepages_used    int     2 MiB+ hugepages held by the EAL (0 with --no-huge)
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+#include <rte_eal.h>
+#include <rte_memory.h>
+
+#include "state.h"
+
+static long
+rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int
+count_huge(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+{
+	uint64_t *n = arg;
+
+	if (!msl->external && ms->hugepage_sz >= (1u << 21))
+		*n += ms->len / ms->hugepage_sz;
+	return 0;
+}
+
+static uint64_t
+hugepages_used(void)
+{
+	uint64_t n = 0;
+
+	if (!rte_eal_has_hugepages())
+		return 0;
+	rte_memseg_walk(count_huge, &n);
+	return n;
+}
+
+void
+vfapp_record_report(struct vfapp_state *s)
+{
+	const struct vfapp_opts *o = &s->o;
+	double secs = s->t_stop > s->t_start ? (double)(s->t_stop - s->t_start) / s->hz : 0;
+	FILE *out = stdout;
+	json_t *rec = json_object(), *drops = json_object(), *ports = json_array();
+	uint64_t packets = s->tot.rx, fwd = s->tot.tx;
+	unsigned int r, p;
+	char *txt;
+
+	json_object_set_new(rec, "strategy", json_string(iova_strategy_name(o->strategy)));
+	json_object_set_new(rec, "mode", json_string(iova_mode_name(o->mode)));
+	json_object_set_new(rec, "workload", json_string(vfapp_workload_name(o->workload)));
+	json_object_set_new(rec, "repetition", json_integer(o->repetition));
+	json_object_set_new(rec, "backend", json_string(o->backend == BACKEND_SOFT ? "soft" : "vfio"));
+	json_object_set_new(rec, "topology", json_string(o->topology == TOPO_INTERNAL ? "internal" : "ports"));
+	json_object_set_new(rec, "wire", json_string(o->wire == WIRE_MEMIF ? "memif" : "ring"));
+	json_object_set_new(rec, "lcores", json_integer(o->endpoint_lcore >= 0 ? 2 : 1));
+	json_object_set_new(rec, "duration_s", json_real(secs));
+	if (s->have_wl) {
+		FILE *sum = o->quiet ? fopen("/dev/null", "w") : out;
+
+		s->wl.report(s->wl.st, secs, rec, sum != NULL ? sum : stderr);
+		if (sum != NULL && sum != out)
+			fclose(sum);
+	}
+	if (o->workload == WL_FWD) {
+		double mpps = secs > 0 ? fwd / secs / 1e6 : 0;
+		double gbps = secs > 0 ? s->tot.tx_bytes * 8.0 / secs / 1e9 : 0;
+
+		json_object_set_new(rec, "mpps", json_real(mpps));
+		json_object_set_new(rec, "gbps", json_real(gbps));
+		if (!o->quiet)
+			fprintf(out, "FWD TEST (appliance) forwarded %" PRIu64 " packets in %.2f s: "
+				"%.3f Mpps, %.3f Gbit/s\n", fwd, secs, mpps, gbps);
+	}
+	json_object_set_new(rec, "packets", json_integer((json_int_t)packets));
+	json_object_set_new(rec, "forwarded", json_integer((json_int_t)fwd));
+	json_object_set_new(rec, "map_cycles", json_integer((json_int_t)s->iova_st.map_cycles_p50));
+	json_object_set_new(rec, "unmap_cycles", json_integer((json_int_t)s->iova_st.unmap_cycles_p50));
+	json_object_set_new(rec, "map_cycles_p99", json_integer((json_int_t)s->iova_st.map_cycles_p99));
+	json_object_set_new(rec, "unmap_cycles_p99", json_integer((json_int_t)s->iova_st.unmap_cycles_p99));
+	json_object_set_new(rec, "invalidations_per_packet",
+			    json_real(packets ? (double)s->iova_st.invalidations / packets : 0));
+	json_object_set_new(rec, "exits_per_packet",
+			    json_real(packets ? (double)s->iova_st.exits / packets : 0));
+	json_object_set_new(rec, "stale_max_entries", json_integer((json_int_t)s->iova_st.stale_max_entries));
+	json_object_set_new(rec, "stale_max_ns", json_integer((json_int_t)s->iova_st.stale_max_ns));
+	json_object_set_new(rec, "reuse_hits", json_integer((json_int_t)s->iova_st.reuse_hits));
+	json_object_set_new(rec, "maps", json_integer((json_int_t)s->iova_st.maps));
+	json_object_set_new(rec, "unmaps", json_integer((json_int_t)s->iova_st.unmaps));
+	json_object_set_new(rec, "invalidations", json_integer((json_int_t)s->iova_st.invalidations));
+	json_object_set_new(rec, "dma_faults", json_integer((json_int_t)s->tot.drops[DROP_DMA_FAULT]));
+	json_object_set_new(rec, "dma_mismatch", json_integer((json_int_t)s->app.dma_mismatch));
+	json_object_set_new(rec, "dma_checked", json_boolean(s->app.dma_check));
+	for (r = 1; r < DROP__COUNT; r++)
+		json_object_set_new(drops, vfapp_drop_name(r), json_integer((json_int_t)s->tot.drops[r]));
+	json_object_set_new(rec, "drops", drops);
+	for (p = 0; p < VFAPP_NB_PORTS; p++) {
+		json_t *pj = json_object();
+
+		json_object_set_new(pj, "rx", json_integer((json_int_t)s->app.st[p].rx));
+		json_object_set_new(pj, "tx", json_integer((json_int_t)s->app.st[p].tx));
+		json_object_set_new(pj, "rx_bytes", json_integer((json_int_t)s->app.st[p].rx_bytes));
+		json_object_set_new(pj, "tx_bytes", json_integer((json_int_t)s->app.st[p].tx_bytes));
+		json_array_append_new(ports, pj);
+	}
+	json_object_set_new(rec, "ports", ports);
+	if (json_object_get(rec, "retransmits") == NULL)
+		json_object_set_new(rec, "retransmits", json_integer(0));
+	if (json_object_get(rec, "mismatches") == NULL)
+		json_object_set_new(rec, "mismatches", json_integer(0));
+	json_object_set_new(rec, "rx_mode", json_string(vfapp_rx_mode_name(o->rx_mode)));
+	if (s->app.vcpu != NULL) {
+		json_t *tr = json_object_get(json_object_get(rec, "udp_rr") ?: json_object(), "transactions");
+		uint64_t trans = tr ? (uint64_t)json_integer_value(tr) : 0;
+		uint64_t wake = s->vs1.vmm_wakeups - s->vs0.vmm_wakeups;
+		uint64_t units = trans ? trans : packets;
+
+		json_object_set_new(rec, "vmm_wakeups_per_transaction",
+				    json_real(units ? (double)wake / units : 0));
+		json_object_set_new(rec, "vmm_wakeups", json_integer((json_int_t)wake));
+		uint64_t inj = s->vs1.vmm_injections - s->vs0.vmm_injections;
+
+		json_object_set_new(rec, "vmm_injections", json_integer((json_int_t)inj));
+		json_object_set_new(rec, "vmm_injections_per_transaction",
+				    json_real(units ? (double)inj / units : 0));
+		json_object_set_new(rec, "halts", json_integer((json_int_t)s->app.halts));
+	}
+	json_object_set_new(rec, "inv_latency_ns", json_integer((json_int_t)o->inv_latency_ns));
+	json_object_set_new(rec, "vmexit_ns", json_integer((json_int_t)o->vmexit_ns));
+	json_object_set_new(rec, "pool_cache", json_integer(o->pool_cache));
+	json_object_set_new(rec, "pool", json_string(o->plain_pool ? "plain" : "iova"));
+	json_object_set_new(rec, "rss_kb", json_integer(rss_kb()));
+	json_object_set_new(rec, "hugepages_used", json_integer((json_int_t)hugepages_used()));
+
+	if (!o->quiet) {
+		fprintf(out, "vfapp: strategy %s, mode %s, backend %s, %" PRIu64 " packets, "
+			"map p50 %" PRIu64 " cycles/page, unmap p50 %" PRIu64 " cycles/page, "
+			"%.3f invalidations/packet, dma faults %" PRIu64 "\n",
+			iova_strategy_name(o->strategy), iova_mode_name(o->mode),
+			o->backend == BACKEND_SOFT ? "soft" : "vfio", packets,
+			s->iova_st.map_cycles_p50, s->iova_st.unmap_cycles_p50,
+			packets ? (double)s->iova_st.invalidations / packets : 0,
+			s->tot.drops[DROP_DMA_FAULT]);
+		vfapp_appliance_print(&s->app, out);
+	}
+	if (o->json) {
+		txt = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		if (txt != NULL) {
+			fprintf(out, "%s\n", txt);
+			free(txt);
+		}
+	}
+	fflush(out);
+	json_decref(rec);
+}

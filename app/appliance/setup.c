@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file setup.c
+ * Wiring of one vfapp run: the lib/iova context and the appliance's mbuf pool, the
+ * rx-mode vCPU (lib/irqpost), the topology (internal vdevs or EAL ports 0 and 1), routes
+ * and LPM, telemetry and the built-in endpoints; and the teardown in reverse order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_lpm.h>
+#include <rte_mbuf.h>
+#include <rte_vfio.h>
+
+#include "state.h"
+
+static int
+setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **pool)
+{
+	const struct vfapp_opts *o = &s->o;
+
+	if (o->plain_pool) {
+		*pool = rte_pktmbuf_pool_create("vfapp_app", o->pool_size, o->pool_cache, 0,
+						RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		if (*pool == NULL) {
+			fprintf(stderr, "vfapp: rte_pktmbuf_pool_create: %s\n", rte_strerror(rte_errno));
+			return -1;
+		}
+		return 0;
+	}
+	struct vtd_soft_params vp;
+	struct iova_mode_params mp = {.vmm_cpu = o->vmm_lcore, .vmexit_ns = o->vmexit_ns};
+	struct iova_ctx_params cp;
+	struct iova_backend *phys, *be;
+	unsigned int lc, max_lc = 0;
+
+	if (o->backend == BACKEND_SOFT) {
+		vtd_soft_default_params(&vp);
+		vp.inv_latency_ns = o->inv_latency_ns;
+		/* the appliance VF as requester 01:00.1 in domain 1 */
+		phys = iova_backend_soft_create(&vp, 0x0101, 1);
+		if (phys == NULL) {
+			fprintf(stderr, "vfapp: iova_backend_soft_create: %s\n", strerror(errno));
+			return -1;
+		}
+	} else {
+		int fd = rte_vfio_get_container_fd();
+
+		if (fd < 0) {
+			fprintf(stderr, "vfapp: --backend vfio: no VFIO container (rte_vfio_get_container_fd "
+				"failed): load vfio-pci and bind a device, or use --backend soft\n");
+			return -1;
+		}
+		phys = iova_backend_vfio_create(fd, NULL);
+		if (phys == NULL) {
+			fprintf(stderr, "vfapp: iova_backend_vfio_create: %s (use --backend soft on a "
+				"machine without an IOMMU)\n", strerror(errno));
+			return -1;
+		}
+	}
+	be = iova_mode_wrap((enum iova_mode)o->mode, &mp, phys);
+	if (be == NULL) {
+		fprintf(stderr, "vfapp: iova_mode_wrap(%s): %s\n", iova_mode_name(o->mode),
+			strerror(errno));
+		return -1;
+	}
+	RTE_LCORE_FOREACH(lc)
+		if (lc > max_lc)
+			max_lc = lc;
+	iova_ctx_default_params(&cp);
+	cp.strategy = (enum iova_strategy)o->strategy;
+	cp.mode = (enum iova_mode)o->mode;
+	cp.mode_params = mp;
+	cp.nb_cpus = max_lc + 1;
+	s->ctx = iova_ctx_create(&cp, be);
+	if (s->ctx == NULL) {
+		fprintf(stderr, "vfapp: iova_ctx_create(strategy %s): %s\n",
+			iova_strategy_name(o->strategy), strerror(errno));
+		return -1;
+	}
+	s->backend = be;
+	*pool = iova_pktmbuf_pool_create("vfapp_app", o->pool_size, o->pool_cache,
+					 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(), s->ctx);
+	if (*pool == NULL) {
+		fprintf(stderr, "vfapp: iova_pktmbuf_pool_create(%u mbufs, strategy %s): %s "
+			"(try a smaller --pool-size or more EAL memory, -m)\n", o->pool_size,
+			iova_strategy_name(o->strategy), rte_strerror(rte_errno));
+		return -1;
+	}
+	s->app.ctx = s->ctx;
+	s->app.cpu = app_lcore;
+	s->app.dma_check = o->backend == BACKEND_SOFT && o->strategy != IOVA_STRAT_OFF;
+	return 0;
+}
+
+static int
+setup_vcpu(struct vfapp_state *s, unsigned int app_lcore)
+{
+	if (s->o.rx_mode == RX_POLL)
+		return 0;
+	s->app.vcpu = irqpost_vcpu_create(s->o.rx_mode == RX_POSTED ? IRQPOST_POSTED : IRQPOST_REMAPPED,
+					  (int)app_lcore);
+	if (s->app.vcpu == NULL) {
+		fprintf(stderr, "vfapp: irqpost_vcpu_create(%s): %s\n", vfapp_rx_mode_name(s->o.rx_mode),
+			strerror(errno));
+		return -1;
+	}
+	s->env.vcpu = s->app.vcpu;
+	return 0;
+}
+
+int
+vfapp_setup(struct vfapp_state *s)
+{
+	char err[512];
+	unsigned int app_lcore;
+	int ret;
+
+	app_lcore = rte_lcore_id();
+	s->app_lcore = app_lcore;
+	if (s->o.rx_mode != RX_POLL && s->o.endpoint_lcore < 0) {
+		/* the appliance lcore must be able to block: endpoints on another lcore */
+		unsigned int lc = rte_get_next_lcore(app_lcore, 1, 0);
+
+		if (lc >= RTE_MAX_LCORE) {
+			fprintf(stderr, "vfapp: --rx-mode %s needs a second lcore for the endpoints: "
+				"give the EAL -l 0-1\n", vfapp_rx_mode_name(s->o.rx_mode));
+			return -1;
+		}
+		s->o.endpoint_lcore = (int)lc;
+	}
+	if (s->o.endpoint_lcore >= 0 &&
+	    (s->o.endpoint_lcore == (int)app_lcore || !rte_lcore_is_enabled(s->o.endpoint_lcore))) {
+		fprintf(stderr, "vfapp: --endpoint-lcore %d: not an enabled worker lcore (main is %u); "
+			"give the EAL -l with both lcores, e.g. -l 0-1\n", s->o.endpoint_lcore, app_lcore);
+		return -1;
+	}
+	if (setup_iova(s, app_lcore, &s->app_pool) != 0)
+		return -1;
+	s->wired = true;
+
+	vfapp_routes_init(&s->routes);
+	if (s->o.topology == TOPO_INTERNAL) {
+		s->ep_pool = rte_pktmbuf_pool_create("vfapp_ep", s->o.pool_size, 256, 0,
+						  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		if (s->ep_pool == NULL) {
+			fprintf(stderr, "vfapp: endpoint pool: %s (more EAL memory: -m 512)\n",
+				rte_strerror(rte_errno));
+			return -1;
+		}
+		ret = vfapp_topo_internal(&s->topo, s->o.wire, "vf", s->app_pool, s->ep_pool, err, sizeof(err));
+		if (ret != 0) {
+			fprintf(stderr, "vfapp: %s\n", err);
+			return -1;
+		}
+		s->topo_up = true;
+		s->app.port_id[0] = s->topo.app_port[0];
+		s->app.port_id[1] = s->topo.app_port[1];
+		vfapp_routes_internal(&s->routes, &s->topo);
+	} else {
+		uint16_t ports[2] = {0, 1};
+
+		if (rte_eth_dev_count_avail() < 2) {
+			fprintf(stderr, "vfapp: --topology ports needs two EAL ports (e.g. --vdev "
+				"net_af_packet0,iface=veth-a --vdev net_af_packet1,iface=veth-b); found %u\n",
+				rte_eth_dev_count_avail());
+			return -1;
+		}
+		if (s->o.routes == NULL) {
+			fprintf(stderr, "vfapp: --topology ports needs --routes FILE with the next-hop "
+				"MACs of the peers (see conf/routes.conf.example)\n");
+			return -1;
+		}
+		if (vfapp_port_setup(0, s->app_pool, err, sizeof(err)) != 0 ||
+		    vfapp_port_setup(1, s->app_pool, err, sizeof(err)) != 0) {
+			fprintf(stderr, "vfapp: %s\n", err);
+			return -1;
+		}
+		if (vfapp_wait_links(ports, 2, 3000) != 0)
+			fprintf(stderr, "vfapp: warning: ports not up after 3 s, forwarding anyway\n");
+		s->app.port_id[0] = 0;
+		s->app.port_id[1] = 1;
+	}
+	if (s->o.routes != NULL) {
+		vfapp_routes_init(&s->routes);
+		if (vfapp_routes_parse_file(&s->routes, s->o.routes, err, sizeof(err)) != 0) {
+			fprintf(stderr, "vfapp: %s\n", err);
+			return -1;
+		}
+	}
+	for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
+		if (s->routes.port_mac_set[p])
+			s->app.port_mac[p] = s->routes.port_mac[p];
+		else
+			rte_eth_macaddr_get(s->app.port_id[p], &s->app.port_mac[p]);
+	}
+	s->app.routes = &s->routes;
+	s->app.drop_every = s->o.drop_every;
+	s->app.lpm = vfapp_routes_build_lpm(&s->routes, "vfapp_lpm", (int)rte_socket_id(), err,
+					    sizeof(err));
+	if (s->app.lpm == NULL) {
+		fprintf(stderr, "vfapp: %s\n", err);
+		return -1;
+	}
+	if (vfapp_telemetry_register(&s->app) != 0 && !s->o.quiet)
+		fprintf(stderr, "vfapp: warning: telemetry command /vfapp/stats not registered\n");
+	if (setup_vcpu(s, app_lcore) != 0)
+		return -1;
+
+	if (s->o.topology == TOPO_INTERNAL) {
+		s->env.pool = s->ep_pool;
+		s->env.hz = rte_get_tsc_hz();
+		s->env.a.port = s->topo.ep_a;
+		s->env.a.mac = s->topo.ep_a_mac;
+		s->env.a.gw_mac = s->app.port_mac[0];
+		s->env.a.ip = s->topo.ep_a_ip;
+		s->env.a.peer_ip = s->topo.ep_b_ip;
+		s->env.b.port = s->topo.ep_b;
+		s->env.b.mac = s->topo.ep_b_mac;
+		s->env.b.gw_mac = s->app.port_mac[1];
+		s->env.b.ip = s->topo.ep_b_ip;
+		s->env.b.peer_ip = s->topo.ep_a_ip;
+		switch (s->o.workload) {
+		case WL_TCP_STREAM: ret = vfapp_tcp_stream_create(&s->env, &s->o.ep, &s->wl); break;
+		case WL_UDP_RR: ret = vfapp_udp_rr_create(&s->env, &s->o.ep, &s->wl); break;
+		default: ret = vfapp_gen_create(&s->env, &s->o.ep, &s->wl); break;
+		}
+		if (ret != 0) {
+			fprintf(stderr, "vfapp: creating the %s endpoints: %s\n",
+				vfapp_workload_name(s->o.workload), strerror(-ret));
+			return -1;
+		}
+		s->have_wl = true;
+	}
+	return 0;
+}
+
+void
+vfapp_teardown(struct vfapp_state *s)
+{
+	uint16_t pid;
+
+	if (!s->wired)
+		return; /* failed before the pool existed: nothing to release (as before the split) */
+	if (s->have_wl)
+		s->wl.destroy(s->wl.st);
+	irqpost_vcpu_destroy(s->app.vcpu);
+	if (s->topo_up)
+		vfapp_topo_close(&s->topo);
+	RTE_ETH_FOREACH_DEV(pid) {
+		rte_eth_dev_stop(pid);
+		rte_eth_dev_close(pid);
+	}
+	if (s->app.lpm != NULL)
+		rte_lpm_free(s->app.lpm);
+	rte_mempool_free(s->app_pool);
+	rte_mempool_free(s->ep_pool);
+	if (s->ctx != NULL)
+		iova_ctx_destroy(s->ctx);
+}
