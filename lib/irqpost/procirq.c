@@ -17,8 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irqpost.h"
-#include "irqpost_priv.h"
+#include "irqpost_internal.h"
 
 #define MAX_CPUS_PARSED 65536
 

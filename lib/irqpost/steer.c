@@ -17,8 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "irqpost.h"
-#include "irqpost_priv.h"
+#include "irqpost_internal.h"
 
 #define CPU_BITS 8192
 #define CPU_WORDS (CPU_BITS / 64)

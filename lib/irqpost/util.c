@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "irqpost_priv.h"
+#include "irqpost_internal.h"
 
 int irqpost__path(char *buf, size_t len, const char *root, const char *fmt, ...)
 {

@@ -3,7 +3,7 @@
  * lib/irqpost: interrupt-driven receive vCPU model for benchmarks.
  *
  * POSTED follows the VT-d posted IRTE path (VT-d spec 5.2.3, 9.12) with KVM's vCPU
- * side from pid.c: a device interrupt is an irqpost_pid_post(); a RUNNING vCPU
+ * side from pi_desc.c: a device interrupt is an irqpost_pi_desc_post(); a RUNNING vCPU
  * takes it with no VMM involvement; a HALTED vCPU (NV = POSTED_INTR_WAKEUP_VECTOR,
  * on the pCPU wakeup list) is woken by pi_wakeup_handler() -> kvm_vcpu_wake_up().
  *
@@ -16,6 +16,42 @@
  * Blocking uses Linux futexes (futex(2)) on 32-bit sequence counters; a waker bumps
  * the counter before FUTEX_WAKE so a wakeup between the check and the wait is never
  * lost (the wait returns EAGAIN).
+ *
+ * Where threads meet
+ * ------------------
+ * Threads: the guest lcore (irqpost_vcpu_halt*, irqpost_vcpu_poll: ONE thread per
+ * vCPU), device threads (irqpost_device_interrupt: any number, any thread), and for
+ * REMAPPED the vCPU's VMM thread (vmm_thread).  irqpost_vcpu_create/destroy run when
+ * none of the others use the vCPU (destroy joins the VMM thread).
+ *
+ * Lock order: this file takes no lock.  The only locks of the model are the per-pCPU
+ * wakeup-list mutexes in pi_desc.c (Linux wakeup_vcpus_on_cpu_lock), one level deep:
+ * no path holds two list locks.  posted_kick() runs UNDER a list lock (called from the
+ * wakeup handler), so a kick callback must not call back into irqpost_pi_* functions
+ * that lock a list (load, put(blocking), wakeup_handler, vcpu_destroy); it only bumps
+ * wake_seq and calls FUTEX_WAKE.
+ *
+ * Invariants (all shared words are accessed with __ATOMIC_SEQ_CST unless noted):
+ *  - wake_seq: the guest reads it BEFORE announcing that it halts (POSTED: put(true)
+ *    puts it on the wakeup list with NV = 0xf1; REMAPPED: halted = 1) and then waits
+ *    for it to change; every waker increments it before FUTEX_WAKE.  A wakeup between
+ *    the announcement and the wait is therefore never lost.
+ *  - POSTED: a vCPU on a wakeup list has NV = 0xf1; irqpost_pi_vcpu_load() takes it off
+ *    the list before switching NV back to 0xf2, and put(true) re-checks ON after
+ *    switching NV, so a post that raced with the switch still wakes it (pi_desc.c).
+ *  - REMAPPED device -> VMM: the device adds pend_count[vec], then sets the pend_bits
+ *    bit, then reads vmm_sleeping; the VMM stores vmm_sleeping = 1, then re-reads
+ *    pend_bits before sleeping on vmm_seq (read at the top of its loop).  One of the
+ *    two always sees the other (store-then-load on both sides, SEQ_CST), so an
+ *    interrupt never waits for the next one.  pend_count is exchanged to 0 only after
+ *    its pend_bits bit was taken, so every counted interrupt is injected exactly once.
+ *  - REMAPPED VMM -> guest: the guest sets halted = 1 and re-reads virr before
+ *    waiting; the VMM ORs virr, then CASes halted 1 -> 0 and wakes: exactly one of the
+ *    VMM or the guest's own CAS after the wait clears halted.
+ *  - Counters (n_*) are monotonic relaxed atomics: a stats snapshot is per counter,
+ *    not a consistent cut across counters.
+ *  - g_host (all vCPUs' model host, MODEL_PCPUS pCPUs) is created once and lives until
+ *    the process exits.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -26,12 +62,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "irqpost.h"
+#include "irqpost_internal.h"
 
 #define MODEL_PCPUS 1024
 
 struct irqpost_vcpu {
-	struct irqpost_pi_vcpu *pi;        /* POSTED: PID + KVM PI state */
+	struct irqpost_pi_vcpu *pi;        /* POSTED: pi_desc + KVM PI state */
 	enum irqpost_delivery delivery;
 	int pcpu;
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "irqpost.h"
+#include "irqpost_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "irqpost.h"
+#include "irqpost_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

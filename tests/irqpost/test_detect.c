@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "irqpost.h"
+#include "irqpost_internal.h"
 
 static const char *fixtures;
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "irqpost.h"
+#include "irqpost_internal.h"
 
 #define BDF "0000:03:10.2"
 

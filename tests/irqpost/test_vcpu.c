@@ -12,7 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "irqpost.h"
+#include "irqpost_internal.h"
 
 #define N 1000
 

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "irqpost.h"
+#include "irqpost_internal.h"
 
 #define VMIN 32
 #define NVEC (256 - VMIN)
@@ -119,8 +119,8 @@ static void *vcpu_thread(void *arg)
 		uint32_t seen = __atomic_load_n(&wake_seq, __ATOMIC_SEQ_CST);
 		int cpu = irqpost_pi_vcpu_pcpu(vcpu);
 
-		if (__atomic_load_n(&poster_done, __ATOMIC_SEQ_CST) && !irqpost_pid_pir_pending(
-			    irqpost_pi_vcpu_pid(vcpu)))
+		if (__atomic_load_n(&poster_done, __ATOMIC_SEQ_CST) && !irqpost_pi_desc_pir_pending(
+			    irqpost_pi_vcpu_pi_desc(vcpu)))
 			break;
 		irqpost_pi_vcpu_put(vcpu, true);
 		n_halts++;
@@ -134,7 +134,7 @@ static void *vcpu_thread(void *arg)
 			syscall(SYS_futex, &wake_seq, FUTEX_WAIT_PRIVATE, seen, &rel, NULL, 0);
 			if (now_ns() - t0 > STUCK_NS) {
 				/* posted interrupts pending while halted and nobody woke us */
-				if (irqpost_pid_pir_pending(irqpost_pi_vcpu_pid(vcpu)))
+				if (irqpost_pi_desc_pir_pending(irqpost_pi_vcpu_pi_desc(vcpu)))
 					fail("lost wakeup: PIR pending while halted on pCPU %d for 5 s", cpu);
 				break;
 			}

@@ -16,86 +16,86 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irqpost.h"
+#include "irqpost_internal.h"
 
-_Static_assert(sizeof(struct irqpost_pid) == 64, "PID must be 64 bytes");
-_Static_assert(_Alignof(struct irqpost_pid) == 64, "PID must be 64-byte aligned");
-_Static_assert(offsetof(struct irqpost_pid, control) == 32, "control word is PID bits 319:256");
+_Static_assert(sizeof(struct irqpost_pi_desc) == 64, "pi_desc must be 64 bytes");
+_Static_assert(_Alignof(struct irqpost_pi_desc) == 64, "pi_desc must be 64-byte aligned");
+_Static_assert(offsetof(struct irqpost_pi_desc, control) == 32, "control word is pi_desc bits 319:256");
 
-#define ON_MASK   (1ULL << IRQPOST_PID_ON_BIT)
-#define SN_MASK   (1ULL << IRQPOST_PID_SN_BIT)
-#define NV_MASK   (0xffULL << IRQPOST_PID_NV_SHIFT)
-#define NDST_MASK (0xffffffffULL << IRQPOST_PID_NDST_SHIFT)
+#define ON_MASK   (1ULL << IRQPOST_PI_DESC_ON_BIT)
+#define SN_MASK   (1ULL << IRQPOST_PI_DESC_SN_BIT)
+#define NV_MASK   (0xffULL << IRQPOST_PI_DESC_NV_SHIFT)
+#define NDST_MASK (0xffffffffULL << IRQPOST_PI_DESC_NDST_SHIFT)
 
 uint32_t irqpost_ndst_encode(uint32_t apicid, bool x2apic)
 {
 	return x2apic ? apicid : ((apicid << 8) & 0xff00u);
 }
 
-bool irqpost_pid_ctl_on(uint64_t c) { return c & ON_MASK; }
-bool irqpost_pid_ctl_sn(uint64_t c) { return c & SN_MASK; }
-uint8_t irqpost_pid_ctl_nv(uint64_t c) { return (uint8_t)(c >> IRQPOST_PID_NV_SHIFT); }
-uint32_t irqpost_pid_ctl_ndst(uint64_t c) { return (uint32_t)(c >> IRQPOST_PID_NDST_SHIFT); }
+bool irqpost_pi_desc_ctl_on(uint64_t c) { return c & ON_MASK; }
+bool irqpost_pi_desc_ctl_sn(uint64_t c) { return c & SN_MASK; }
+uint8_t irqpost_pi_desc_ctl_nv(uint64_t c) { return (uint8_t)(c >> IRQPOST_PI_DESC_NV_SHIFT); }
+uint32_t irqpost_pi_desc_ctl_ndst(uint64_t c) { return (uint32_t)(c >> IRQPOST_PI_DESC_NDST_SHIFT); }
 
 static inline uint64_t ctl_set_nv(uint64_t c, uint8_t nv)
 {
-	return (c & ~NV_MASK) | ((uint64_t)nv << IRQPOST_PID_NV_SHIFT);
+	return (c & ~NV_MASK) | ((uint64_t)nv << IRQPOST_PI_DESC_NV_SHIFT);
 }
 
 static inline uint64_t ctl_set_ndst(uint64_t c, uint32_t ndst)
 {
-	return (c & ~NDST_MASK) | ((uint64_t)ndst << IRQPOST_PID_NDST_SHIFT);
+	return (c & ~NDST_MASK) | ((uint64_t)ndst << IRQPOST_PI_DESC_NDST_SHIFT);
 }
 
-void irqpost_pid_init(struct irqpost_pid *pid)
+void irqpost_pi_desc_init(struct irqpost_pi_desc *pi_desc)
 {
-	memset(pid, 0, sizeof(*pid));
-	__atomic_store_n(&pid->control,
+	memset(pi_desc, 0, sizeof(*pi_desc));
+	__atomic_store_n(&pi_desc->control,
 			 ctl_set_nv(SN_MASK, IRQPOST_POSTED_INTR_VECTOR), __ATOMIC_SEQ_CST);
 }
 
-uint64_t irqpost_pid_control(const struct irqpost_pid *pid)
+uint64_t irqpost_pi_desc_control(const struct irqpost_pi_desc *pi_desc)
 {
-	return __atomic_load_n(&pid->control, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&pi_desc->control, __ATOMIC_SEQ_CST);
 }
 
 /* pi_try_set_control(): one 64-bit CAS; on failure *old is refreshed. */
-static inline bool ctl_cas(struct irqpost_pid *pid, uint64_t *old, uint64_t new)
+static inline bool ctl_cas(struct irqpost_pi_desc *pi_desc, uint64_t *old, uint64_t new)
 {
-	return __atomic_compare_exchange_n(&pid->control, old, new, false,
+	return __atomic_compare_exchange_n(&pi_desc->control, old, new, false,
 					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
-int irqpost_pid_post(struct irqpost_pid *pid, uint8_t vector,
+int irqpost_pi_desc_post(struct irqpost_pi_desc *pi_desc, uint8_t vector,
 		     irqpost_notify_fn notify, void *arg)
 {
 	uint64_t old, new;
 
 	if (vector < 16) /* vectors 0-15 are reserved (SDM vol. 3 10.5.2) */
 		return -EINVAL;
-	__atomic_fetch_or(&pid->pir[vector >> 6], 1ULL << (vector & 63), __ATOMIC_SEQ_CST);
-	old = __atomic_load_n(&pid->control, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&pi_desc->pir[vector >> 6], 1ULL << (vector & 63), __ATOMIC_SEQ_CST);
+	old = __atomic_load_n(&pi_desc->control, __ATOMIC_SEQ_CST);
 	do {
 		if (old & (ON_MASK | SN_MASK))
 			return 0; /* outstanding notification, or suppressed */
 		new = old | ON_MASK;
-	} while (!ctl_cas(pid, &old, new));
+	} while (!ctl_cas(pi_desc, &old, new));
 	if (notify != NULL)
-		notify(irqpost_pid_ctl_nv(new), irqpost_pid_ctl_ndst(new), arg);
+		notify(irqpost_pi_desc_ctl_nv(new), irqpost_pi_desc_ctl_ndst(new), arg);
 	return 1;
 }
 
-bool irqpost_pid_pir_pending(const struct irqpost_pid *pid)
+bool irqpost_pi_desc_pir_pending(const struct irqpost_pi_desc *pi_desc)
 {
 	for (int i = 0; i < 4; i++)
-		if (__atomic_load_n(&pid->pir[i], __ATOMIC_SEQ_CST) != 0)
+		if (__atomic_load_n(&pi_desc->pir[i], __ATOMIC_SEQ_CST) != 0)
 			return true;
 	return false;
 }
 
-int irqpost_pid_sync_pir(struct irqpost_pid *pid, uint64_t irr[4])
+int irqpost_pi_desc_sync_pir(struct irqpost_pi_desc *pi_desc, uint64_t irr[4])
 {
-	uint64_t old = __atomic_load_n(&pid->control, __ATOMIC_SEQ_CST);
+	uint64_t old = __atomic_load_n(&pi_desc->control, __ATOMIC_SEQ_CST);
 	int n = 0;
 
 	/* vmx_sync_pir_to_irr(): PIR is read only when ON is set (a PIR bit without ON
@@ -105,15 +105,15 @@ int irqpost_pid_sync_pir(struct irqpost_pid *pid, uint64_t irr[4])
 	for (;;) {
 		if (!(old & ON_MASK))
 			return 0;
-		if (ctl_cas(pid, &old, old & ~ON_MASK))
+		if (ctl_cas(pi_desc, &old, old & ~ON_MASK))
 			break;
 	}
 	for (int i = 0; i < 4; i++) {
 		uint64_t w;
 
-		if (__atomic_load_n(&pid->pir[i], __ATOMIC_RELAXED) == 0)
+		if (__atomic_load_n(&pi_desc->pir[i], __ATOMIC_RELAXED) == 0)
 			continue;
-		w = __atomic_exchange_n(&pid->pir[i], 0, __ATOMIC_SEQ_CST);
+		w = __atomic_exchange_n(&pi_desc->pir[i], 0, __ATOMIC_SEQ_CST);
 		irr[i] |= w;
 		n += __builtin_popcountll(w);
 	}
@@ -136,7 +136,7 @@ struct irqpost_pi_host {
 };
 
 struct irqpost_pi_vcpu {
-	struct irqpost_pid pid;            /* first: keeps the 64-byte alignment */
+	struct irqpost_pi_desc pi_desc;            /* first: keeps the 64-byte alignment */
 	uint64_t virr[4];                  /* virtual APIC IRR */
 	struct irqpost_pi_host *host;
 	int state;                         /* enum irqpost_vcpu_state, atomic */
@@ -218,7 +218,7 @@ struct irqpost_pi_vcpu *irqpost_pi_vcpu_create(struct irqpost_pi_host *h,
 	if (v == NULL)
 		return NULL;
 	memset(v, 0, sizeof(*v));
-	irqpost_pid_init(&v->pid);
+	irqpost_pi_desc_init(&v->pi_desc);
 	v->host = h;
 	v->state = IRQPOST_VCPU_READY;
 	v->cpu = -1;
@@ -265,26 +265,26 @@ int irqpost_pi_vcpu_load(struct irqpost_pi_vcpu *v, int pcpu)
 		return -EINVAL;
 	/* vmx_vcpu_pi_load(): a vCPU that blocked is on a wakeup list with NV=0xf1;
 	 * take it off before switching NV back, so the handler never sees it with 0xf2. */
-	if (irqpost_pid_ctl_nv(irqpost_pid_control(&v->pid)) == IRQPOST_POSTED_INTR_WAKEUP_VECTOR ||
+	if (irqpost_pi_desc_ctl_nv(irqpost_pi_desc_control(&v->pi_desc)) == IRQPOST_POSTED_INTR_WAKEUP_VECTOR ||
 	    __atomic_load_n(&v->wakeup_cpu, __ATOMIC_SEQ_CST) >= 0)
 		wakeup_list_del(v);
 
 	dest = v->host->ndst[pcpu];
-	old = irqpost_pid_control(&v->pid);
+	old = irqpost_pi_desc_control(&v->pi_desc);
 	do {
 		new = ctl_set_ndst(old, dest);
 		new = ctl_set_nv(new, IRQPOST_POSTED_INTR_VECTOR);
 		new &= ~SN_MASK;
-	} while (!ctl_cas(&v->pid, &old, new));
+	} while (!ctl_cas(&v->pi_desc, &old, new));
 	v->cpu = pcpu;
 	__atomic_store_n(&v->state, IRQPOST_VCPU_RUNNING, __ATOMIC_SEQ_CST);
 
 	/* "Clear SN before reading the bitmap": posts that saw SN=1 left PIR bits
 	 * without ON; set ON now and self-notify so they are processed on entry. */
-	if (irqpost_pid_pir_pending(&v->pid)) {
-		old = irqpost_pid_control(&v->pid);
+	if (irqpost_pi_desc_pir_pending(&v->pi_desc)) {
+		old = irqpost_pi_desc_control(&v->pi_desc);
 		while (!(old & ON_MASK)) {
-			if (ctl_cas(&v->pid, &old, old | ON_MASK)) {
+			if (ctl_cas(&v->pi_desc, &old, old | ON_MASK)) {
 				if (v->kick)
 					v->kick(v, false, v->kick_arg);
 				return 1;
@@ -303,8 +303,8 @@ int irqpost_pi_vcpu_put(struct irqpost_pi_vcpu *v, bool blocking)
 		return -EINVAL;
 	if (!blocking) {
 		/* pi_set_sn(): preempted, hardware keeps posting into PIR silently */
-		old = irqpost_pid_control(&v->pid);
-		while (!ctl_cas(&v->pid, &old, old | SN_MASK))
+		old = irqpost_pi_desc_control(&v->pi_desc);
+		while (!ctl_cas(&v->pi_desc, &old, old | SN_MASK))
 			;
 		__atomic_store_n(&v->state, IRQPOST_VCPU_READY, __ATOMIC_SEQ_CST);
 		return 0;
@@ -319,10 +319,10 @@ int irqpost_pi_vcpu_put(struct irqpost_pi_vcpu *v, bool blocking)
 	l->head = v;
 	__atomic_store_n(&v->wakeup_cpu, v->cpu, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&v->state, IRQPOST_VCPU_HALTED, __ATOMIC_SEQ_CST);
-	old = irqpost_pid_control(&v->pid);
+	old = irqpost_pi_desc_control(&v->pi_desc);
 	do
 		new = ctl_set_nv(old, IRQPOST_POSTED_INTR_WAKEUP_VECTOR);
-	while (!ctl_cas(&v->pid, &old, new));
+	while (!ctl_cas(&v->pi_desc, &old, new));
 	pthread_mutex_unlock(&l->lock);
 
 	/* "Send a wakeup IPI to this CPU if an interrupt may have been posted before
@@ -345,7 +345,7 @@ int irqpost_pi_wakeup_handler(struct irqpost_pi_host *h, int pcpu)
 	l = &h->lists[pcpu];
 	pthread_mutex_lock(&l->lock);
 	for (v = l->head; v != NULL; v = v->next) {
-		if (irqpost_pid_ctl_on(irqpost_pid_control(&v->pid))) {
+		if (irqpost_pi_desc_ctl_on(irqpost_pi_desc_control(&v->pi_desc))) {
 			if (v->kick)
 				v->kick(v, true, v->kick_arg);
 			n++;
@@ -375,7 +375,7 @@ int irqpost_pi_post(struct irqpost_pi_vcpu *v, uint8_t vector)
 {
 	if (v == NULL)
 		return -EINVAL;
-	return irqpost_pid_post(&v->pid, vector, model_notify, v);
+	return irqpost_pi_desc_post(&v->pi_desc, vector, model_notify, v);
 }
 
 int irqpost_pi_vcpu_deliver(struct irqpost_pi_vcpu *v, uint64_t out[4])
@@ -384,7 +384,7 @@ int irqpost_pi_vcpu_deliver(struct irqpost_pi_vcpu *v, uint64_t out[4])
 
 	if (v == NULL)
 		return -EINVAL;
-	irqpost_pid_sync_pir(&v->pid, v->virr);
+	irqpost_pi_desc_sync_pir(&v->pi_desc, v->virr);
 	for (int i = 0; i < 4; i++) {
 		uint64_t w = v->virr[i];
 
@@ -408,9 +408,9 @@ int irqpost_pi_vcpu_pcpu(const struct irqpost_pi_vcpu *v)
 	return v->cpu;
 }
 
-struct irqpost_pid *irqpost_pi_vcpu_pid(struct irqpost_pi_vcpu *v)
+struct irqpost_pi_desc *irqpost_pi_vcpu_pi_desc(struct irqpost_pi_vcpu *v)
 {
-	return &v->pid;
+	return &v->pi_desc;
 }
 
 bool irqpost_pi_vcpu_on_wakeup_list(const struct irqpost_pi_vcpu *v)
