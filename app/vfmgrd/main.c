@@ -115,7 +115,7 @@ static void reload(struct vfmgrd *d)
 
 /* Netlink: a PF whose VF attributes differ from the configuration lost them (reset). */
 static void on_link(const char *ifname, int ifindex, const struct vfmgr_vf_attrs *attrs,
-		    unsigned n_vfs, void *user)
+		    unsigned int n_vfs, void *user)
 {
 	struct vfmgrd *d = user;
 	struct vfmgr_host *host = NULL;
@@ -123,10 +123,10 @@ static void on_link(const char *ifname, int ifindex, const struct vfmgr_vf_attrs
 
 	if (!d->sess.conf || vfmgr_discover(d->sess.ctx, &host) < 0)
 		return;
-	for (unsigned i = 0; i < host->n_pfs && !pf; i++)
+	for (unsigned int i = 0; i < host->n_pfs && !pf; i++)
 		if (strcmp(host->pfs[i].netdev, ifname) == 0)
 			pf = &host->pfs[i];
-	for (unsigned i = 0; pf && i < d->sess.conf->n_pfs; i++)
+	for (unsigned int i = 0; pf && i < d->sess.conf->n_pfs; i++)
 		if (strcmp(d->sess.conf->pfs[i].bdf, pf->bdf) == 0)
 			vfmgrd_reapply(&d->sess.conf->pfs[i], ifname, attrs, n_vfs, vfmgr_vf_set_attrs);
 	vfmgr_host_free(host);
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 		case 'c': d.config_path = optarg; break;
 		case 'S': d.socket_path = optarg; break;
 		case 'm':
-			d.socket_mode = (unsigned)strtoul(optarg, &end, 8);
+			d.socket_mode = (unsigned int)strtoul(optarg, &end, 8);
 			if (*end || d.socket_mode > 0777) {
 				fprintf(stderr, "vfmgrd: --socket-mode '%s' is not an octal mode\n", optarg);
 				return 2;

@@ -10,15 +10,15 @@
 #include "vfmgrd.h"
 
 int vfmgrd_reapply(const struct vfmgr_pf_conf *pc, const char *ifname,
-		   const struct vfmgr_vf_attrs *have, unsigned n_have, vfmgrd_set_attrs_fn set)
+		   const struct vfmgr_vf_attrs *have, unsigned int n_have, vfmgrd_set_attrs_fn set)
 {
-	unsigned idx[1024];
-	unsigned n = vfmgr_attrs_drift(pc, have, n_have, idx, 1024);
+	unsigned int idx[1024];
+	unsigned int n = vfmgr_attrs_drift(pc, have, n_have, idx, 1024);
 	int done = 0;
 
 	if (n > 1024)
 		n = 1024;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		const struct vfmgr_vf_conf *vc = vfmgr_conf_find_vf(pc, idx[i]);
 
 		if (!vc)

@@ -42,7 +42,7 @@ bool server_peer_allowed(uid_t uid, gid_t gid, const char *group, char *why, siz
 		return true;
 	if (getgrnam_r(group, &grb, buf, sizeof(buf), &gr) != 0 || !gr) {
 		snprintf(why, len, "permission denied: uid %u is not root and group '%s' does not exist "
-			 "(create it: systemd-sysusers, or groupadd %s)", (unsigned)uid, group, group);
+			 "(create it: systemd-sysusers, or groupadd %s)", (unsigned int)uid, group, group);
 		return false;
 	}
 	gid_t want = gr->gr_gid;
@@ -55,7 +55,7 @@ bool server_peer_allowed(uid_t uid, gid_t gid, const char *group, char *why, siz
 				return true;
 	}
 	snprintf(why, len, "permission denied: uid %u is neither root nor a member of group '%s' "
-		 "(add the user to group %s)", (unsigned)uid, group, group);
+		 "(add the user to group %s)", (unsigned int)uid, group, group);
 	return false;
 }
 
@@ -145,7 +145,7 @@ static char *handle_line(struct client *c, const char *line, size_t len)
 	rc = vfmgr_proto_decode_request(line, len, &req, err, sizeof(err));
 	if (rc < 0) {
 		vlog(LOG_WARNING, NULL, NULL, NULL, "refused malformed request from pid %d uid %u: %s",
-		     (int)c->cred.pid, (unsigned)c->cred.uid, err);
+		     (int)c->cred.pid, (unsigned int)c->cred.uid, err);
 		out = vfmgr_proto_encode_error(req.id, VFMGR_EXIT_USAGE, err);
 		vfmgr_request_clear(&req);
 		return out;
@@ -155,12 +155,12 @@ static char *handle_line(struct client *c, const char *line, size_t len)
 	pthread_rwlock_unlock(&d->conf_lock);
 	if (code == 0) {
 		vlog(LOG_INFO, vfmgr_op_name(req.op), req.pf, req.domain ? req.domain : req.target,
-		     "%s by uid %u: ok", vfmgr_op_name(req.op), (unsigned)c->cred.uid);
+		     "%s by uid %u: ok", vfmgr_op_name(req.op), (unsigned int)c->cred.uid);
 		out = vfmgr_proto_encode_ok(req.id, result);
 	} else {
 		vlog(code == VFMGR_EXIT_FAILED ? LOG_ERR : LOG_WARNING, vfmgr_op_name(req.op), req.pf,
 		     req.domain ? req.domain : req.target, "%s by uid %u failed: %s",
-		     vfmgr_op_name(req.op), (unsigned)c->cred.uid, msg);
+		     vfmgr_op_name(req.op), (unsigned int)c->cred.uid, msg);
 		out = vfmgr_proto_encode_error(req.id, code, msg);
 	}
 	vfmgr_request_clear(&req);

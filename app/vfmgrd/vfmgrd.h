@@ -9,7 +9,35 @@
 
 #include "vfmgr.h"
 
-/** Daemon state. */
+/**
+ * Daemon state.
+ *
+ * Threads: the main thread (signals, accept, netlink monitor, SIGHUP reload) and
+ * one thread per client connection (server.c), at most VFMGRD_MAX_CLIENTS.
+ *
+ * The daemon's three locks, and the order they are taken in (never the reverse):
+ *
+ *   conf_lock (rwlock)  ->  lib/vfmgr PF lock -> VF lock  ->  virt_mu
+ *   clients_mu: alone, never held with another lock.
+ *
+ * - conf_lock guards sess.conf. Every request (server.c) and every netlink
+ *   dispatch (main.c) holds it for reading for its whole run, so the
+ *   configuration an operation started with stays valid until it ends. The
+ *   SIGHUP reload (main.c reload()) holds it for writing while it swaps the
+ *   pointer, recovers the journal and applies, so no request sees a half-applied
+ *   reload; the old configuration is freed after unlocking, when no reader can
+ *   hold it. Invariant: sess.conf is never freed or replaced under a reader.
+ * - virt_mu (passed to lib/vfmgr as sess.virt_mu) guards the sess.virt pointer
+ *   only: vfmgr_session_virt() takes it, replaces a dead connection, takes a
+ *   reference and drops it again. It is a leaf: nothing else is locked while it
+ *   is held, so it may be taken under PF/VF locks (release) or outside them
+ *   (assign). Invariant: a thread uses a connection only through its own
+ *   reference, so a replacement never closes one that is in use.
+ * - clients_mu guards n_clients and goes with clients_cv (server_drain() waits on
+ *   it). Taken only around the counter, never around request work.
+ * lib/vfmgr's own PF and VF mutexes (lock.c) serialise operations on one PF/VF;
+ * its internal mutexes (locks_mu, owner_mu) are leaves inside the library.
+ */
 struct vfmgrd {
 	const char *config_path;     /**< --config */
 	const char *socket_path;     /**< --socket */
@@ -17,15 +45,15 @@ struct vfmgrd {
 	const char *state_dir;       /**< --state-dir */
 	const char *uri;             /**< --connect */
 	const char *group;           /**< --group (default "vfmgr") */
-	unsigned socket_mode;        /**< --socket-mode (default 0660) */
+	unsigned int socket_mode;        /**< --socket-mode (default 0660) */
 	bool no_apply;               /**< --no-apply */
 	int listen_fd;               /**< control socket */
 	struct vfmgr_session sess;   /**< context, conf, libvirt */
-	pthread_mutex_t virt_mu;     /**< guards sess.virt */
-	pthread_rwlock_t conf_lock;  /**< readers: requests; writer: SIGHUP reload */
-	pthread_mutex_t clients_mu;  /**< guards n_clients */
+	pthread_mutex_t virt_mu;     /**< guards sess.virt (leaf; see above) */
+	pthread_rwlock_t conf_lock;  /**< guards sess.conf; readers: requests, netlink; writer: SIGHUP reload */
+	pthread_mutex_t clients_mu;  /**< guards n_clients (alone) */
 	pthread_cond_t clients_cv;   /**< signalled when a client thread ends */
-	unsigned n_clients;          /**< client threads alive */
+	unsigned int n_clients;          /**< client threads alive */
 	volatile bool stopping;      /**< SIGTERM received */
 };
 
@@ -59,13 +87,13 @@ bool server_peer_allowed(uid_t uid, gid_t gid, const char *group, char *why, siz
 
 /* reapply.c */
 /** Setter of VF attributes (vfmgr_vf_set_attrs, or a test double). */
-typedef int (*vfmgrd_set_attrs_fn)(const char *pf_ifname, unsigned vf, const struct vfmgr_vf_attrs *a);
+typedef int (*vfmgrd_set_attrs_fn)(const char *pf_ifname, unsigned int vf, const struct vfmgr_vf_attrs *a);
 /**
  * Re-apply the configured attributes of every VF of @p pc that lost them.
  * @param have attributes the kernel reports now (monitor callback), @p n_have entries.
  * @return number of VFs re-applied (failures are logged and skipped).
  */
 int vfmgrd_reapply(const struct vfmgr_pf_conf *pc, const char *ifname,
-		   const struct vfmgr_vf_attrs *have, unsigned n_have, vfmgrd_set_attrs_fn set);
+		   const struct vfmgr_vf_attrs *have, unsigned int n_have, vfmgrd_set_attrs_fn set);
 
 #endif

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * assign.c: assign/release of VFs to libvirt domains, their journal recovery, and the
- * request executor shared by vfmgrd and `vfmgr --local` (vfmgr-front).
+ * assign.c: assign/release of VFs to libvirt domains and their journal recovery.
  *
  * Assign (journal type "assign", steps in this order, each a crash point):
  *   intent {domain, pf, index, vf_bdf, form, prev_driver, saved_attrs, want_attrs}
@@ -19,6 +18,7 @@
  * Recovery asks libvirt whether the VF is in the domain's XML (live or persistent):
  *   assign:  present -> finish (owner recorded); absent -> roll back (driver, attrs, owner)
  *   release: present -> roll back (still owned, untouched); absent -> finish.
+ * The request executor (vfmgr_exec) is in exec.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,7 +35,6 @@
 
 #include <jansson.h>
 
-#include "vfmgr.h"
 #include "vfmgr_priv.h" /* vfmgr_journal_forget() */
 
 #include "irqpost.h"
@@ -128,19 +127,19 @@ static bool attrs_from_json(const json_t *o, struct vfmgr_vf_attrs *a)
 
 static const struct vfmgr_pf_conf *conf_pf(const struct vfmgr_conf *conf, const char *pf_bdf)
 {
-	for (unsigned i = 0; conf && i < conf->n_pfs; i++)
+	for (unsigned int i = 0; conf && i < conf->n_pfs; i++)
 		if (strcmp(conf->pfs[i].bdf, pf_bdf) == 0)
 			return &conf->pfs[i];
 	return NULL;
 }
 
 /* <state>/assigned/<pf>_<index>.json */
-static void side_path(struct vfmgr_session *s, const char *pf, unsigned idx, char *buf, size_t len)
+static void side_path(struct vfmgr_session *s, const char *pf, unsigned int idx, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/assigned/%s_%u.json", vfmgr_ctx_state_dir(s->ctx), pf, idx);
 }
 
-static int side_write(struct vfmgr_session *s, const char *pf, unsigned idx, json_t *o)
+static int side_write(struct vfmgr_session *s, const char *pf, unsigned int idx, json_t *o)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
 	int fd, rc = 0;
@@ -170,7 +169,7 @@ static int side_write(struct vfmgr_session *s, const char *pf, unsigned idx, jso
 	return rc;
 }
 
-static json_t *side_read(struct vfmgr_session *s, const char *pf, unsigned idx)
+json_t *vfmgr_assigned_read(struct vfmgr_session *s, const char *pf, unsigned int idx)
 {
 	char path[PATH_MAX];
 
@@ -178,7 +177,7 @@ static json_t *side_read(struct vfmgr_session *s, const char *pf, unsigned idx)
 	return json_load_file(path, 0, NULL);
 }
 
-static void side_remove(struct vfmgr_session *s, const char *pf, unsigned idx)
+static void side_remove(struct vfmgr_session *s, const char *pf, unsigned int idx)
 {
 	char path[PATH_MAX];
 
@@ -275,7 +274,7 @@ static int find_pf(const struct vfmgr_host *h, const char *pf, char out[VFMGR_BD
 		memcpy(out, bdf, VFMGR_BDF_LEN);
 		return 0;
 	}
-	for (unsigned i = 0; i < h->n_pfs; i++)
+	for (unsigned int i = 0; i < h->n_pfs; i++)
 		if (h->pfs[i].netdev[0] && strcmp(h->pfs[i].netdev, pf) == 0) {
 			memcpy(out, h->pfs[i].bdf, VFMGR_BDF_LEN);
 			return 0;
@@ -285,7 +284,7 @@ static int find_pf(const struct vfmgr_host *h, const char *pf, char out[VFMGR_BD
 }
 
 /* target = VF BDF | PF/index | PF:index -> VF (NULL when not a VF name). */
-static const struct vfmgr_vf *find_vf_target(const struct vfmgr_host *h, const char *target)
+const struct vfmgr_vf *vfmgr_find_vf_target(const struct vfmgr_host *h, const char *target)
 {
 	char pf[64], bdf[VFMGR_BDF_LEN];
 	const char *sep;
@@ -308,7 +307,7 @@ static const struct vfmgr_vf *find_vf_target(const struct vfmgr_host *h, const c
 	if (find_pf(h, pf, bdf) < 0)
 		return NULL;
 	vfmgr_clear_error();
-	return vfmgr_host_find_vf(h, bdf, (unsigned)idx);
+	return vfmgr_host_find_vf(h, bdf, (unsigned int)idx);
 }
 
 /* ------------------------------------------------------------------ assign */
@@ -325,14 +324,14 @@ static int rollback(struct vfmgr_session *s, const json_t *intent, const struct 
 	const char *bdf = json_string_value(json_object_get(intent, "vf_bdf"));
 	const char *prev = json_string_value(json_object_get(intent, "prev_driver"));
 	const char *pfnet = json_string_value(json_object_get(intent, "pf_netdev"));
-	unsigned idx = (unsigned)json_integer_value(json_object_get(intent, "index"));
+	unsigned int idx = (unsigned int)json_integer_value(json_object_get(intent, "index"));
 	struct vfmgr_vf_attrs saved;
 	json_t *side;
 	int rc = 0, r;
 
 	if (!dom || !pf || !bdf)
 		return 0;
-	side = side_read(s, pf, idx);
+	side = vfmgr_assigned_read(s, pf, idx);
 	if (u->irq && side)
 		irq_restore(s, json_object_get(side, "irq_affinity"));
 	if (u->attached && v && (r = vfmgr_virt_detach(v, dom, bdf, NULL)) < 0 && r != -ENOENT)
@@ -363,7 +362,7 @@ static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v, const struct
 	int rc;
 
 	if (req->vf >= 0) {
-		vf = vfmgr_host_find_vf(host, pf_want, (unsigned)req->vf);
+		vf = vfmgr_host_find_vf(host, pf_want, (unsigned int)req->vf);
 		if (!vf)
 			return vfmgr_set_error(ENOENT, "PF %s has no VF %d (it has %u); see `vfmgr status`",
 					       pf_want, req->vf, vfmgr_host_find_pf(host, pf_want)->n_vfs);
@@ -582,10 +581,10 @@ out:
 
 /* Restore what assign changed, after libvirt confirmed the VF is out. */
 static int finish_release(struct vfmgr_session *s, struct vfmgr_txn *op, const char *dom,
-			  const char *pf, unsigned idx, const char *vf_bdf,
+			  const char *pf, unsigned int idx, const char *vf_bdf,
 			  struct vfmgr_assign_result *res)
 {
-	json_t *side = side_read(s, pf, idx);
+	json_t *side = vfmgr_assigned_read(s, pf, idx);
 	json_t *intent = json_object_get(side, "intent");
 	const char *pfnet = json_string_value(json_object_get(intent, "pf_netdev"));
 	const struct vfmgr_pf_conf *pc = conf_pf(s->conf, pf);
@@ -644,7 +643,7 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 	struct vfmgr_txn *op = NULL;
 	const struct vfmgr_vf *vf;
 	char pf[VFMGR_BDF_LEN], bdf[VFMGR_BDF_LEN], dom[VFMGR_DOMAIN_LEN], key[64];
-	unsigned idx;
+	unsigned int idx;
 	bool locked = false;
 	int rc;
 
@@ -655,11 +654,11 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 		return vfmgr_set_error(EINVAL, "release needs a domain name or a VF (0000:3b:02.1 or PF/index)");
 	if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
 		return rc;
-	vf = find_vf_target(host, target);
+	vf = vfmgr_find_vf_target(host, target);
 	if (!vf) {
 		/* A domain name: its first VF. */
-		for (unsigned i = 0; i < host->n_pfs && !vf; i++)
-			for (unsigned j = 0; j < host->pfs[i].n_vfs && !vf; j++)
+		for (unsigned int i = 0; i < host->n_pfs && !vf; i++)
+			for (unsigned int j = 0; j < host->pfs[i].n_vfs && !vf; j++)
 				if (strcmp(host->pfs[i].vfs[j].owner, target) == 0)
 					vf = &host->pfs[i].vfs[j];
 		if (!vf) {
@@ -775,7 +774,7 @@ static int recover_assign(struct vfmgr_ctx *ctx, const json_t *intent, const jso
 	const char *dom = json_string_value(json_object_get(intent, "domain"));
 	const char *pf = json_string_value(json_object_get(intent, "pf"));
 	const char *bdf = json_string_value(json_object_get(intent, "vf_bdf"));
-	unsigned idx = (unsigned)json_integer_value(json_object_get(intent, "index"));
+	unsigned int idx = (unsigned int)json_integer_value(json_object_get(intent, "index"));
 	int present;
 
 	if (!dom || !pf || !bdf)
@@ -808,7 +807,7 @@ static int recover_release(struct vfmgr_ctx *ctx, const json_t *intent, const js
 	const char *dom = json_string_value(json_object_get(intent, "domain"));
 	const char *pf = json_string_value(json_object_get(intent, "pf"));
 	const char *bdf = json_string_value(json_object_get(intent, "vf_bdf"));
-	unsigned idx = (unsigned)json_integer_value(json_object_get(intent, "index"));
+	unsigned int idx = (unsigned int)json_integer_value(json_object_get(intent, "index"));
 	int present;
 
 	if (!dom || !pf || !bdf)
@@ -821,7 +820,7 @@ static int recover_release(struct vfmgr_ctx *ctx, const json_t *intent, const js
 	return finish_release(s, NULL, dom, pf, idx, bdf, NULL);
 }
 
-unsigned vfmgr_front_recover_handlers(struct vfmgr_session *s, struct vfmgr_recover_handler h[2])
+unsigned int vfmgr_front_recover_handlers(struct vfmgr_session *s, struct vfmgr_recover_handler h[2])
 {
 	h[0] = (struct vfmgr_recover_handler){ .type = "assign", .fn = recover_assign, .user = s };
 	h[1] = (struct vfmgr_recover_handler){ .type = "release", .fn = recover_release, .user = s };
@@ -830,182 +829,8 @@ unsigned vfmgr_front_recover_handlers(struct vfmgr_session *s, struct vfmgr_reco
 
 int vfmgr_session_recover(struct vfmgr_session *s)
 {
-	struct vfmgr_recover_handler h[2];
-	unsigned n = vfmgr_front_recover_handlers(s, h);
+	struct vfmgr_recover_handler h[3] = { vfmgr_apply_recover_handler };
+	unsigned int n = 1 + vfmgr_front_recover_handlers(s, h + 1);
 
 	return vfmgr_journal_recover(s->ctx, h, n);
-}
-
-/* ------------------------------------------------------------------ executor */
-
-static json_t *result_json(const struct vfmgr_assign_result *r)
-{
-	static const char *const paths[] = { "none", "hotplug", "redefine" };
-	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:i, s:s}",
-			      "domain", r->domain, "pf", r->pf_bdf, "index", (int)r->index,
-			      "vf", r->vf_bdf, "vf_numa_node", r->vf_numa_node,
-			      "libvirt", paths[r->path <= VFMGR_VIRT_REDEFINE ? r->path : 0],
-			      "irqs", r->irqs, "note", r->note);
-	json_t *nodes = json_array();
-
-	for (int n = 0; n < 64; n++)
-		if (r->domain_nodes & (UINT64_C(1) << n))
-			json_array_append_new(nodes, json_integer(n));
-	json_object_set_new(o, "domain_nodes", nodes);
-	return o;
-}
-
-static const json_t *vf_json(json_t *hostj, const char *pf, unsigned idx)
-{
-	size_t i, j;
-	json_t *p, *v;
-
-	json_array_foreach(json_object_get(hostj, "pfs"), i, p) {
-		if (strcmp(json_string_value(json_object_get(p, "bdf")) ?: "", pf))
-			continue;
-		json_array_foreach(json_object_get(p, "vfs"), j, v)
-			if (json_integer_value(json_object_get(v, "index")) == (json_int_t)idx)
-				return v;
-	}
-	return NULL;
-}
-
-static int fail(int rc, char *msg, size_t msglen)
-{
-	snprintf(msg, msglen, "%s", vfmgr_errmsg()[0] ? vfmgr_errmsg() : strerror(-rc));
-	return vfmgr_exit_from_errno(rc);
-}
-
-int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t **result,
-	       char *msg, size_t msglen)
-{
-	struct vfmgr_host *host = NULL;
-	struct vfmgr_plan *plan = NULL;
-	struct vfmgr_assign_result res;
-	json_t *out = NULL;
-	int rc = 0, code = 0;
-
-	*result = NULL;
-	msg[0] = '\0';
-	vfmgr_clear_error();
-	switch (req->op) {
-	case VFMGR_OP_STATUS:
-	case VFMGR_OP_LIST:
-		if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
-			return fail(rc, msg, msglen);
-		out = vfmgr_host_to_json(host);
-		if (req->op == VFMGR_OP_STATUS) {
-			json_object_set_new(out, "journal_pending",
-					    json_integer(vfmgr_journal_pending(s->ctx)));
-			json_object_set_new(out, "config", json_string(s->conf ? s->conf->path : ""));
-			struct irqpost_detect d;
-			irqpost_detect(vfmgr_ctx_root(s->ctx), &d);
-			json_object_set_new(out, "posted_interrupts",
-					    json_pack("{s:b, s:s}", "available", d.available,
-						      "reason", irqpost_verdict_reason(&d)));
-		}
-		break;
-	case VFMGR_OP_PLAN:
-	case VFMGR_OP_APPLY:
-		if (!s->conf) {
-			snprintf(msg, msglen, "no configuration loaded: give --config FILE (vfmgr.conf(5))");
-			return VFMGR_EXIT_USAGE;
-		}
-		if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
-			return fail(rc, msg, msglen);
-		rc = vfmgr_plan_build(s->ctx, s->conf, host, req->force ? VFMGR_F_FORCE : 0, &plan);
-		if (rc < 0) {
-			code = fail(rc, msg, msglen);
-			goto done;
-		}
-		out = json_pack("{s:o}", "steps", vfmgr_plan_to_json(plan));
-		if (req->op == VFMGR_OP_APPLY) {
-			rc = vfmgr_plan_apply(s->ctx, plan, req->force ? VFMGR_F_FORCE : 0);
-			if (rc < 0) {
-				code = fail(rc, msg, msglen);
-				goto done;
-			}
-			json_object_set_new(out, "applied", json_integer(plan->n));
-		}
-		break;
-	case VFMGR_OP_ASSIGN: {
-		struct vfmgr_assign_req ar = { .domain = req->domain, .pf = req->pf, .vf = req->vf,
-					       .form = req->plain ? VFMGR_HOSTDEV_PLAIN : VFMGR_HOSTDEV_INTERFACE };
-		rc = vfmgr_assign(s, &ar, &res);
-		if (rc < 0) {
-			code = fail(rc, msg, msglen);
-			if (res.refused)
-				code = VFMGR_EXIT_REFUSED;
-			goto done;
-		}
-		out = result_json(&res);
-		break;
-	}
-	case VFMGR_OP_RELEASE:
-		rc = vfmgr_release(s, req->target, &res);
-		if (rc < 0) {
-			code = fail(rc, msg, msglen);
-			goto done;
-		}
-		out = result_json(&res);
-		break;
-	case VFMGR_OP_SHOW: {
-		const struct vfmgr_vf *vf;
-		json_t *hj, *side;
-
-		if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
-			return fail(rc, msg, msglen);
-		vf = find_vf_target(host, req->target);
-		if (!vf) {
-			snprintf(msg, msglen, "no VF '%s' (give 0000:3b:02.1 or PF/index; `vfmgr list` shows them)",
-				 req->target);
-			code = VFMGR_EXIT_NOTFOUND;
-			goto done;
-		}
-		hj = vfmgr_host_to_json(host);
-		out = json_deep_copy(vf_json(hj, vf->pf_bdf, vf->index));
-		json_decref(hj);
-		if (!out)
-			out = json_object();
-		json_object_set_new(out, "pf", json_string(vf->pf_bdf));
-		side = side_read(s, vf->pf_bdf, vf->index);
-		json_object_set_new(out, "assignment", side ? side : json_null());
-		break;
-	}
-	case VFMGR_OP_CHECK: {
-		struct vfmgr_checks ch = { 0 };
-		json_t *arr = json_array();
-		static const char *const st[] = { "ok", "warn", "fail" };
-
-		rc = vfmgr_preflight(s->ctx, s->conf, &ch);
-		if (rc < 0)
-			return fail(rc, msg, msglen);
-		for (unsigned i = 0; i < ch.n; i++)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", ch.v[i].name,
-							     "status", st[ch.v[i].status <= 2 ? ch.v[i].status : 2],
-							     "message", ch.v[i].msg));
-		out = json_pack("{s:o, s:i}", "checks", arr, "failed", (int)ch.n_fail);
-		{
-			struct irqpost_detect d;
-			irqpost_detect(vfmgr_ctx_root(s->ctx), &d);
-			json_object_set_new(out, "posted_interrupts",
-					    json_pack("{s:b, s:s}", "available", d.available,
-						      "reason", irqpost_verdict_reason(&d)));
-		}
-		vfmgr_checks_free(&ch);
-		break;
-	}
-	default:
-		snprintf(msg, msglen, "unknown operation");
-		return VFMGR_EXIT_USAGE;
-	}
-done:
-	vfmgr_plan_free(plan);
-	vfmgr_host_free(host);
-	if (code) {
-		json_decref(out);
-		return code;
-	}
-	*result = out ? out : json_null();
-	return 0;
 }

@@ -36,25 +36,25 @@ struct pvf {
 	char pfid[32];
 	struct vfmgr_vf_conf c;
 	uint32_t keys;
-	unsigned qos_line, proto_line, rate_line;
+	unsigned int qos_line, proto_line, rate_line;
 	bool has_qos, has_proto;
 };
 
 struct parser {
 	const char *buf;
 	size_t len, pos;
-	unsigned line;
+	unsigned int line;
 	const char *name;
 	struct vfmgr_conf *conf;
 	struct pvf *vfs;
-	unsigned n_vfs, cap_vfs;
-	unsigned cap_pfs;
+	unsigned int n_vfs, cap_vfs;
+	unsigned int cap_pfs;
 	enum sect_kind sect;
 	int cur;              /* index in pfs or vfs */
 	uint32_t keys;        /* keys seen in current section (global/pf) */
 	uint32_t global_keys;
 	int err;              /* first error (negative errno), 0 none */
-	unsigned err_line;
+	unsigned int err_line;
 	char errmsg[VFMGR_ERRMSG_LEN];
 };
 
@@ -99,7 +99,7 @@ char *vfmgr_format_mac(const uint8_t mac[6], char *buf)
 
 int vfmgr_parse_bdf(const char *s, char out[VFMGR_BDF_LEN])
 {
-	unsigned dom = 0, bus, dev, fn;
+	unsigned int dom = 0, bus, dev, fn;
 	int n = 0;
 
 	if (strlen(s) == 12) {
@@ -124,12 +124,12 @@ static const char *const numa_names[] = { "any", "preferred", "required" };
 
 const char *vfmgr_numa_policy_name(enum vfmgr_numa_policy p)
 {
-	return (unsigned)p < 3 ? numa_names[p] : "?";
+	return (unsigned int)p < 3 ? numa_names[p] : "?";
 }
 
 int vfmgr_parse_numa_policy(const char *s, enum vfmgr_numa_policy *out)
 {
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned int i = 0; i < 3; i++)
 		if (strcmp(s, numa_names[i]) == 0) {
 			*out = (enum vfmgr_numa_policy)i;
 			return 0;
@@ -139,12 +139,12 @@ int vfmgr_parse_numa_policy(const char *s, enum vfmgr_numa_policy *out)
 
 static const char *const ls_names[] = { "auto", "enable", "disable" };
 
-const char *vfmgr_link_state_name(unsigned ls)
+const char *vfmgr_link_state_name(unsigned int ls)
 {
 	return ls < 3 ? ls_names[ls] : "?";
 }
 
-/* Strict unsigned parse: decimal digits only, <= max. */
+/* Strict unsigned int parse: decimal digits only, <= max. */
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -190,7 +190,7 @@ static int canon_pfid(const char *s, char out[32], bool *by_mac, uint8_t mac[6],
 
 static struct vfmgr_pf_conf *find_pf(struct vfmgr_conf *c, const char *id)
 {
-	for (unsigned i = 0; i < c->n_pfs; i++)
+	for (unsigned int i = 0; i < c->n_pfs; i++)
 		if (strcmp(c->pfs[i].id, id) == 0)
 			return &c->pfs[i];
 	return NULL;
@@ -262,7 +262,7 @@ static void section_header(struct parser *p, char *s)
 			return;
 		}
 		if (p->conf->n_pfs == p->cap_pfs) {
-			unsigned nc = p->cap_pfs ? 2 * p->cap_pfs : 4;
+			unsigned int nc = p->cap_pfs ? 2 * p->cap_pfs : 4;
 			void *np = realloc(p->conf->pfs, nc * sizeof(*p->conf->pfs));
 			if (!np) {
 				p->err = -ENOMEM;
@@ -293,13 +293,13 @@ static void section_header(struct parser *p, char *s)
 		     VFMGR_MAX_NUMVFS - 1, canon);
 		return;
 	}
-	for (unsigned i = 0; i < p->n_vfs; i++)
+	for (unsigned int i = 0; i < p->n_vfs; i++)
 		if (p->vfs[i].c.index == idx && strcmp(p->vfs[i].pfid, canon) == 0) {
 			perr(p, "duplicate VF %lu of PF %s (already defined at line %u)", idx, canon, p->vfs[i].c.line);
 			return;
 		}
 	if (p->n_vfs == p->cap_vfs) {
-		unsigned nc = p->cap_vfs ? 2 * p->cap_vfs : 8;
+		unsigned int nc = p->cap_vfs ? 2 * p->cap_vfs : 8;
 		void *np = realloc(p->vfs, nc * sizeof(*p->vfs));
 		if (!np) {
 			p->err = -ENOMEM;
@@ -312,7 +312,7 @@ static void section_header(struct parser *p, char *s)
 	struct pvf *v = &p->vfs[p->n_vfs];
 	memset(v, 0, sizeof(*v));
 	strcpy(v->pfid, canon);
-	v->c.index = (unsigned)idx;
+	v->c.index = (unsigned int)idx;
 	v->c.line = p->line;
 	v->c.attrs.vlan_proto = 0x8100;
 	p->cur = (int)p->n_vfs++;
@@ -392,184 +392,217 @@ static bool key_once(struct parser *p, uint32_t *seen, uint32_t bit, const char 
 	return true;
 }
 
-static int handler(void *user, const char *section, const char *key, const char *value)
+/*
+ * Key handlers: one per section, chosen by section_handler[] from the section
+ * the parser is in. Each reports through perr() (first error wins) and keeps
+ * parsing; inih is told to continue so the line numbers stay right.
+ */
+
+/* [global]: state-dir, wait-timeout-ms, numa-policy */
+static void global_key(struct parser *p, const char *key, const char *value)
 {
-	struct parser *p = user;
+	unsigned long u;
+
+	if (!strcmp(key, "state-dir")) {
+		if (!key_once(p, &p->global_keys, K_STATE_DIR, key))
+			return;
+		if (value[0] != '/' || strlen(value) >= sizeof(p->conf->state_dir))
+			perr(p, "state-dir '%s' must be an absolute path shorter than %zu characters", value,
+			     sizeof(p->conf->state_dir));
+		else
+			strcpy(p->conf->state_dir, value);
+	} else if (!strcmp(key, "wait-timeout-ms")) {
+		if (!key_once(p, &p->global_keys, K_WAIT, key))
+			return;
+		if (parse_uint(value, 600000, &u) < 0 || u == 0)
+			perr(p, "wait-timeout-ms '%s' must be a number of milliseconds 1..600000", value);
+		else
+			p->conf->wait_ms = (unsigned int)u;
+	} else if (!strcmp(key, "numa-policy")) {
+		if (!key_once(p, &p->global_keys, K_NUMA, key))
+			return;
+		if (vfmgr_parse_numa_policy(value, &p->conf->numa_policy) < 0)
+			perr(p, "numa-policy '%s' must be required, preferred or any", value);
+	} else {
+		perr(p, "unknown key '%s' in [global] (known: state-dir, wait-timeout-ms, numa-policy)", key);
+	}
+}
+
+/* [pf "<id>"]: numvfs, driver, numa-policy */
+static void pf_key(struct parser *p, const char *key, const char *value)
+{
+	struct vfmgr_pf_conf *pf = &p->conf->pfs[p->cur];
+	unsigned long u;
+
+	if (!strcmp(key, "numvfs")) {
+		if (!key_once(p, &p->keys, K_NUMVFS, key))
+			return;
+		if (parse_uint(value, VFMGR_MAX_NUMVFS, &u) < 0)
+			perr(p, "numvfs '%s' is not a VF count 0..%u (the PF's sriov_totalvfs is checked when applying)",
+			     value, VFMGR_MAX_NUMVFS);
+		else
+			pf->numvfs = (unsigned int)u;
+	} else if (!strcmp(key, "driver")) {
+		if (!key_once(p, &p->keys, K_DRIVER, key))
+			return;
+		if (strcmp(value, "vfio-pci") && strcmp(value, "none"))
+			perr(p, "driver '%s' not supported: use vfio-pci (VFs for guests) or none (leave VFs to the host)",
+			     value);
+		else
+			strcpy(pf->driver, value);
+	} else if (!strcmp(key, "numa-policy")) {
+		if (!key_once(p, &p->keys, K_NUMA, key))
+			return;
+		if (vfmgr_parse_numa_policy(value, &pf->numa_policy) < 0)
+			perr(p, "numa-policy '%s' must be required, preferred or any", value);
+	} else {
+		perr(p, "unknown key '%s' in [pf \"%s\"] (known: numvfs, driver, numa-policy)", key, pf->id);
+	}
+}
+
+/* [vf] mac: unicast, not all-zero, unique across the file */
+static void vf_mac(struct parser *p, struct pvf *v, const char *value)
+{
+	struct vfmgr_vf_attrs *a = &v->c.attrs;
+	uint8_t m[6];
+	char mb[18];
+
+	if (vfmgr_parse_mac(value, m) < 0) {
+		perr(p, "malformed MAC '%s': expected six hex pairs like 52:54:00:12:34:56", value);
+		return;
+	}
+	if (m[0] & 1) {
+		perr(p, "MAC %s is a multicast address; a VF needs a unicast MAC (first octet even)", value);
+		return;
+	}
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5])) {
+		perr(p, "MAC 00:00:00:00:00:00 is not a usable VF address; omit 'mac' to leave it unset");
+		return;
+	}
+	for (unsigned int i = 0; i < p->n_vfs; i++) {
+		if ((int)i != p->cur && (p->vfs[i].c.attrs.set & VFMGR_ATTR_MAC) &&
+		    !memcmp(p->vfs[i].c.attrs.mac, m, 6)) {
+			perr(p, "MAC %s already used by [vf \"%s\" %u] at line %u; VF MACs must be unique",
+			     vfmgr_format_mac(m, mb), p->vfs[i].pfid, p->vfs[i].c.index, p->vfs[i].c.line);
+			return;
+		}
+	}
+	memcpy(a->mac, m, 6);
+	a->set |= VFMGR_ATTR_MAC;
+}
+
+/* [vf "<pf>" N]: mac, vlan, qos, vlan-proto, spoofchk, trust, link-state, min-rate, max-rate */
+static void vf_key(struct parser *p, const char *key, const char *value)
+{
+	struct pvf *v = &p->vfs[p->cur];
+	struct vfmgr_vf_attrs *a = &v->c.attrs;
 	unsigned long u;
 	bool b;
 
+	if (!strcmp(key, "mac")) {
+		if (key_once(p, &v->keys, K_MAC, key))
+			vf_mac(p, v, value);
+	} else if (!strcmp(key, "vlan")) {
+		if (!key_once(p, &v->keys, K_VLAN, key))
+			return;
+		if (parse_uint(value, 4094, &u) < 0) {
+			perr(p, "VLAN '%s' must be a VLAN id 0..4094 (0 = untagged)", value);
+			return;
+		}
+		a->vlan = (uint16_t)u;
+		a->set |= VFMGR_ATTR_VLAN;
+	} else if (!strcmp(key, "qos")) {
+		if (!key_once(p, &v->keys, K_QOS, key))
+			return;
+		if (parse_uint(value, 7, &u) < 0) {
+			perr(p, "qos '%s' must be an 802.1p priority 0..7", value);
+			return;
+		}
+		a->qos = (uint8_t)u;
+		v->has_qos = true;
+		v->qos_line = p->line;
+	} else if (!strcmp(key, "vlan-proto")) {
+		if (!key_once(p, &v->keys, K_PROTO, key))
+			return;
+		if (!strcasecmp(value, "802.1Q")) {
+			a->vlan_proto = 0x8100;
+		} else if (!strcasecmp(value, "802.1ad")) {
+			a->vlan_proto = 0x88a8;
+		} else {
+			perr(p, "vlan-proto '%s' must be 802.1Q or 802.1ad", value);
+			return;
+		}
+		v->has_proto = true;
+		v->proto_line = p->line;
+	} else if (!strcmp(key, "spoofchk") || !strcmp(key, "trust")) {
+		bool sp = key[0] == 's';
+
+		if (!key_once(p, &v->keys, sp ? K_SPOOF : K_TRUST, key))
+			return;
+		if (parse_bool(value, &b) < 0) {
+			perr(p, "%s '%s' must be on or off", key, value);
+			return;
+		}
+		if (sp) {
+			a->spoofchk = b;
+			a->set |= VFMGR_ATTR_SPOOFCHK;
+		} else {
+			a->trust = b;
+			a->set |= VFMGR_ATTR_TRUST;
+		}
+	} else if (!strcmp(key, "link-state")) {
+		unsigned int i;
+
+		if (!key_once(p, &v->keys, K_LINK, key))
+			return;
+		for (i = 0; i < 3 && strcmp(value, ls_names[i]); i++)
+			;
+		if (i == 3) {
+			perr(p, "link-state '%s' must be auto, enable or disable", value);
+			return;
+		}
+		a->link_state = (uint8_t)i;
+		a->set |= VFMGR_ATTR_LINK_STATE;
+	} else if (!strcmp(key, "min-rate") || !strcmp(key, "max-rate")) {
+		bool mn = key[1] == 'i';
+
+		if (!key_once(p, &v->keys, mn ? K_MINRATE : K_MAXRATE, key))
+			return;
+		if (parse_uint(value, UINT32_MAX, &u) < 0) {
+			perr(p, "%s '%s' must be a rate in Mbit/s (0 = no limit)", key, value);
+			return;
+		}
+		if (mn)
+			a->min_rate = (uint32_t)u;
+		else
+			a->max_rate = (uint32_t)u;
+		a->set |= VFMGR_ATTR_RATE;
+		v->rate_line = p->line;
+	} else {
+		perr(p, "unknown key '%s' in [vf \"%s\" %u] (known: mac, vlan, qos, vlan-proto, spoofchk, trust, "
+			"link-state, min-rate, max-rate)", key, v->pfid, v->c.index);
+	}
+}
+
+static void (*const section_handler[])(struct parser *p, const char *key, const char *value) = {
+	[SECT_GLOBAL] = global_key,
+	[SECT_PF] = pf_key,
+	[SECT_VF] = vf_key,
+};
+
+/* inih's per-key callback: route to the current section's handler. Always 1 (keep going). */
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct parser *p = user;
+
 	(void)section;
-	if (p->err)
+	if (p->err || p->sect == SECT_BAD) /* first error wins; a bad header was reported */
 		return 1;
-	switch (p->sect) {
-	case SECT_NONE:
+	if (p->sect == SECT_NONE) {
 		perr(p, "key '%s' outside a section; put it under [global], [pf \"...\"] or [vf \"...\" N]", key);
 		return 1;
-	case SECT_BAD:
-		return 1; /* header error already reported */
-	case SECT_GLOBAL:
-		if (!strcmp(key, "state-dir")) {
-			if (!key_once(p, &p->global_keys, K_STATE_DIR, key))
-				return 1;
-			if (value[0] != '/' || strlen(value) >= sizeof(p->conf->state_dir))
-				perr(p, "state-dir '%s' must be an absolute path shorter than %zu characters", value,
-				     sizeof(p->conf->state_dir));
-			else
-				strcpy(p->conf->state_dir, value);
-		} else if (!strcmp(key, "wait-timeout-ms")) {
-			if (!key_once(p, &p->global_keys, K_WAIT, key))
-				return 1;
-			if (parse_uint(value, 600000, &u) < 0 || u == 0)
-				perr(p, "wait-timeout-ms '%s' must be a number of milliseconds 1..600000", value);
-			else
-				p->conf->wait_ms = (unsigned)u;
-		} else if (!strcmp(key, "numa-policy")) {
-			if (!key_once(p, &p->global_keys, K_NUMA, key))
-				return 1;
-			if (vfmgr_parse_numa_policy(value, &p->conf->numa_policy) < 0)
-				perr(p, "numa-policy '%s' must be required, preferred or any", value);
-		} else {
-			perr(p, "unknown key '%s' in [global] (known: state-dir, wait-timeout-ms, numa-policy)", key);
-		}
-		return 1;
-	case SECT_PF: {
-		struct vfmgr_pf_conf *pf = &p->conf->pfs[p->cur];
-		if (!strcmp(key, "numvfs")) {
-			if (!key_once(p, &p->keys, K_NUMVFS, key))
-				return 1;
-			if (parse_uint(value, VFMGR_MAX_NUMVFS, &u) < 0)
-				perr(p, "numvfs '%s' is not a VF count 0..%u (the PF's sriov_totalvfs is checked when applying)",
-				     value, VFMGR_MAX_NUMVFS);
-			else
-				pf->numvfs = (unsigned)u;
-		} else if (!strcmp(key, "driver")) {
-			if (!key_once(p, &p->keys, K_DRIVER, key))
-				return 1;
-			if (strcmp(value, "vfio-pci") && strcmp(value, "none"))
-				perr(p, "driver '%s' not supported: use vfio-pci (VFs for guests) or none (leave VFs to the host)",
-				     value);
-			else
-				strcpy(pf->driver, value);
-		} else if (!strcmp(key, "numa-policy")) {
-			if (!key_once(p, &p->keys, K_NUMA, key))
-				return 1;
-			if (vfmgr_parse_numa_policy(value, &pf->numa_policy) < 0)
-				perr(p, "numa-policy '%s' must be required, preferred or any", value);
-		} else {
-			perr(p, "unknown key '%s' in [pf \"%s\"] (known: numvfs, driver, numa-policy)", key, pf->id);
-		}
-		return 1;
 	}
-	case SECT_VF: {
-		struct pvf *v = &p->vfs[p->cur];
-		struct vfmgr_vf_attrs *a = &v->c.attrs;
-		if (!strcmp(key, "mac")) {
-			if (!key_once(p, &v->keys, K_MAC, key))
-				return 1;
-			uint8_t m[6];
-			char mb[18];
-			if (vfmgr_parse_mac(value, m) < 0) {
-				perr(p, "malformed MAC '%s': expected six hex pairs like 52:54:00:12:34:56", value);
-				return 1;
-			}
-			if (m[0] & 1) {
-				perr(p, "MAC %s is a multicast address; a VF needs a unicast MAC (first octet even)", value);
-				return 1;
-			}
-			if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5])) {
-				perr(p, "MAC 00:00:00:00:00:00 is not a usable VF address; omit 'mac' to leave it unset");
-				return 1;
-			}
-			for (unsigned i = 0; i < p->n_vfs; i++) {
-				if ((int)i != p->cur && (p->vfs[i].c.attrs.set & VFMGR_ATTR_MAC) &&
-				    !memcmp(p->vfs[i].c.attrs.mac, m, 6)) {
-					perr(p, "MAC %s already used by [vf \"%s\" %u] at line %u; VF MACs must be unique",
-					     vfmgr_format_mac(m, mb), p->vfs[i].pfid, p->vfs[i].c.index, p->vfs[i].c.line);
-					return 1;
-				}
-			}
-			memcpy(a->mac, m, 6);
-			a->set |= VFMGR_ATTR_MAC;
-		} else if (!strcmp(key, "vlan")) {
-			if (!key_once(p, &v->keys, K_VLAN, key))
-				return 1;
-			if (parse_uint(value, 4094, &u) < 0)
-				perr(p, "VLAN '%s' must be a VLAN id 0..4094 (0 = untagged)", value);
-			else {
-				a->vlan = (uint16_t)u;
-				a->set |= VFMGR_ATTR_VLAN;
-			}
-		} else if (!strcmp(key, "qos")) {
-			if (!key_once(p, &v->keys, K_QOS, key))
-				return 1;
-			if (parse_uint(value, 7, &u) < 0)
-				perr(p, "qos '%s' must be an 802.1p priority 0..7", value);
-			else {
-				a->qos = (uint8_t)u;
-				v->has_qos = true;
-				v->qos_line = p->line;
-			}
-		} else if (!strcmp(key, "vlan-proto")) {
-			if (!key_once(p, &v->keys, K_PROTO, key))
-				return 1;
-			if (!strcasecmp(value, "802.1Q"))
-				a->vlan_proto = 0x8100;
-			else if (!strcasecmp(value, "802.1ad"))
-				a->vlan_proto = 0x88a8;
-			else {
-				perr(p, "vlan-proto '%s' must be 802.1Q or 802.1ad", value);
-				return 1;
-			}
-			v->has_proto = true;
-			v->proto_line = p->line;
-		} else if (!strcmp(key, "spoofchk") || !strcmp(key, "trust")) {
-			bool sp = key[0] == 's';
-			if (!key_once(p, &v->keys, sp ? K_SPOOF : K_TRUST, key))
-				return 1;
-			if (parse_bool(value, &b) < 0) {
-				perr(p, "%s '%s' must be on or off", key, value);
-				return 1;
-			}
-			if (sp) {
-				a->spoofchk = b;
-				a->set |= VFMGR_ATTR_SPOOFCHK;
-			} else {
-				a->trust = b;
-				a->set |= VFMGR_ATTR_TRUST;
-			}
-		} else if (!strcmp(key, "link-state")) {
-			if (!key_once(p, &v->keys, K_LINK, key))
-				return 1;
-			unsigned i;
-			for (i = 0; i < 3 && strcmp(value, ls_names[i]); i++)
-				;
-			if (i == 3)
-				perr(p, "link-state '%s' must be auto, enable or disable", value);
-			else {
-				a->link_state = (uint8_t)i;
-				a->set |= VFMGR_ATTR_LINK_STATE;
-			}
-		} else if (!strcmp(key, "min-rate") || !strcmp(key, "max-rate")) {
-			bool mn = key[1] == 'i';
-			if (!key_once(p, &v->keys, mn ? K_MINRATE : K_MAXRATE, key))
-				return 1;
-			if (parse_uint(value, UINT32_MAX, &u) < 0) {
-				perr(p, "%s '%s' must be a rate in Mbit/s (0 = no limit)", key, value);
-				return 1;
-			}
-			if (mn)
-				a->min_rate = (uint32_t)u;
-			else
-				a->max_rate = (uint32_t)u;
-			a->set |= VFMGR_ATTR_RATE;
-			v->rate_line = p->line;
-		} else {
-			perr(p, "unknown key '%s' in [vf \"%s\" %u] (known: mac, vlan, qos, vlan-proto, spoofchk, trust, "
-				"link-state, min-rate, max-rate)", key, v->pfid, v->c.index);
-		}
-		return 1;
-	}
-	}
+	section_handler[p->sect](p, key, value);
 	return 1;
 }
 
@@ -585,7 +618,7 @@ static void finish(struct parser *p)
 {
 	struct vfmgr_conf *c = p->conf;
 
-	for (unsigned i = 0; i < c->n_pfs && !p->err; i++) {
+	for (unsigned int i = 0; i < c->n_pfs && !p->err; i++) {
 		struct vfmgr_pf_conf *pf = &c->pfs[i];
 		if ((int)pf->numa_policy == -1)
 			pf->numa_policy = c->numa_policy;
@@ -594,7 +627,7 @@ static void finish(struct parser *p)
 			perr(p, "[pf \"%s\"] has no numvfs; say how many VFs the PF should have (0 for none)", pf->id);
 		}
 	}
-	for (unsigned i = 0; i < p->n_vfs && !p->err; i++) {
+	for (unsigned int i = 0; i < p->n_vfs && !p->err; i++) {
 		struct pvf *v = &p->vfs[i];
 		struct vfmgr_pf_conf *pf = find_pf(c, v->pfid);
 		p->line = v->c.line;
@@ -624,7 +657,7 @@ static void finish(struct parser *p)
 			break;
 		}
 	}
-	for (unsigned i = 0; i < p->n_vfs && !p->err; i++) {
+	for (unsigned int i = 0; i < p->n_vfs && !p->err; i++) {
 		struct pvf *v = &p->vfs[i];
 		struct vfmgr_pf_conf *pf = find_pf(c, v->pfid);
 		struct vfmgr_vf_conf *nv = realloc(pf->vfs, (pf->n_vfs + 1) * sizeof(*nv));
@@ -636,7 +669,7 @@ static void finish(struct parser *p)
 		pf->vfs = nv;
 		pf->vfs[pf->n_vfs++] = v->c;
 	}
-	for (unsigned i = 0; i < c->n_pfs && !p->err; i++)
+	for (unsigned int i = 0; i < c->n_pfs && !p->err; i++)
 		if (c->pfs[i].n_vfs > 1)
 			qsort(c->pfs[i].vfs, c->pfs[i].n_vfs, sizeof(*c->pfs[i].vfs), cmp_vf);
 }
@@ -661,7 +694,7 @@ int vfmgr_conf_parse(const char *buf, size_t len, const char *name, struct vfmgr
 	}
 	r = ini_parse_stream(reader, &p, handler, &p);
 	if (r > 0 && !p.err) {
-		p.line = (unsigned)r;
+		p.line = (unsigned int)r;
 		perr(&p, "syntax error: expected 'key = value', a [section] header, or a comment (; or #)");
 	} else if (r < 0 && !p.err) {
 		p.err = -ENOMEM;
@@ -715,15 +748,15 @@ void vfmgr_conf_free(struct vfmgr_conf *conf)
 {
 	if (!conf)
 		return;
-	for (unsigned i = 0; i < conf->n_pfs; i++)
+	for (unsigned int i = 0; i < conf->n_pfs; i++)
 		free(conf->pfs[i].vfs);
 	free(conf->pfs);
 	free(conf);
 }
 
-const struct vfmgr_vf_conf *vfmgr_conf_find_vf(const struct vfmgr_pf_conf *pf, unsigned index)
+const struct vfmgr_vf_conf *vfmgr_conf_find_vf(const struct vfmgr_pf_conf *pf, unsigned int index)
 {
-	for (unsigned i = 0; i < pf->n_vfs; i++)
+	for (unsigned int i = 0; i < pf->n_vfs; i++)
 		if (pf->vfs[i].index == index)
 			return &pf->vfs[i];
 	return NULL;

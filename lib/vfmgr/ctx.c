@@ -99,11 +99,6 @@ const char *vfmgr_ctx_state_dir(const struct vfmgr_ctx *ctx)
 	return ctx->state_dir;
 }
 
-unsigned vfmgr_ctx_wait_ms(const struct vfmgr_ctx *ctx)
-{
-	return ctx->wait_ms;
-}
-
 int vfmgr_path(const struct vfmgr_ctx *ctx, char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -208,7 +203,7 @@ fail:
 	return -e;
 }
 
-void vfmgr_sleep_ms(unsigned ms)
+void vfmgr_sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 

@@ -16,14 +16,14 @@
 
 #include "vfmgr_priv.h"
 
-static unsigned read_hex(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr)
+static unsigned int read_hex(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr)
 {
 	char p[PATH_MAX], b[32];
 
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/%s", bdf, attr);
 	if (vfmgr_read_file(ctx, p, b, sizeof(b)) <= 0)
 		return 0;
-	return (unsigned)strtoul(b, NULL, 16);
+	return (unsigned int)strtoul(b, NULL, 16);
 }
 
 static int read_int(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, int def)
@@ -62,7 +62,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Fill group number and members. */
-static void read_group(const struct vfmgr_ctx *ctx, const char *bdf, int *group, unsigned *n,
+static void read_group(const struct vfmgr_ctx *ctx, const char *bdf, int *group, unsigned int *n,
 		       char members[VFMGR_GROUP_MAX][VFMGR_BDF_LEN])
 {
 	char p[PATH_MAX];
@@ -110,7 +110,7 @@ static int discover_pf(struct vfmgr_ctx *ctx, const char *bdf, struct vfmgr_pf *
 {
 	char p[PATH_MAX];
 	struct vfmgr_vf_attrs *attrs = NULL;
-	unsigned n_attrs = 0;
+	unsigned int n_attrs = 0;
 
 	memset(pf, 0, sizeof(*pf));
 	snprintf(pf->bdf, sizeof(pf->bdf), "%s", bdf);
@@ -123,12 +123,12 @@ static int discover_pf(struct vfmgr_ctx *ctx, const char *bdf, struct vfmgr_pf *
 		pf->iommu_group = -1;
 	read_netdev(ctx, bdf, pf->netdev);
 	read_perm_mac(ctx, pf);
-	pf->totalvfs = (unsigned)read_int(ctx, bdf, "sriov_totalvfs", 0);
-	pf->numvfs = (unsigned)read_int(ctx, bdf, "sriov_numvfs", 0);
+	pf->totalvfs = (unsigned int)read_int(ctx, bdf, "sriov_totalvfs", 0);
+	pf->numvfs = (unsigned int)read_int(ctx, bdf, "sriov_numvfs", 0);
 	pf->autoprobe = read_int(ctx, bdf, "sriov_drivers_autoprobe", -1);
 
 	/* count virtfnN links (consecutive) */
-	unsigned n = 0;
+	unsigned int n = 0;
 	for (;; n++) {
 		vfmgr_path(ctx, p, sizeof(p), "/sys/bus/pci/devices/%s/virtfn%u", bdf, n);
 		if (access(p, F_OK) < 0)
@@ -144,7 +144,7 @@ static int discover_pf(struct vfmgr_ctx *ctx, const char *bdf, struct vfmgr_pf *
 		if (attrs && vfmgr_vf_get_attrs(pf->netdev, attrs, n, &n_attrs) < 0)
 			n_attrs = 0;
 	}
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		struct vfmgr_vf *vf = &pf->vfs[pf->n_vfs];
 		char ovr[VFMGR_DRV_LEN];
 
@@ -234,7 +234,7 @@ void vfmgr_host_free(struct vfmgr_host *h)
 {
 	if (!h)
 		return;
-	for (unsigned i = 0; i < h->n_pfs; i++)
+	for (unsigned int i = 0; i < h->n_pfs; i++)
 		free(h->pfs[i].vfs);
 	free(h->pfs);
 	free(h);
@@ -242,19 +242,19 @@ void vfmgr_host_free(struct vfmgr_host *h)
 
 struct vfmgr_pf *vfmgr_host_find_pf(const struct vfmgr_host *h, const char *bdf)
 {
-	for (unsigned i = 0; i < h->n_pfs; i++)
+	for (unsigned int i = 0; i < h->n_pfs; i++)
 		if (!strcmp(h->pfs[i].bdf, bdf))
 			return &h->pfs[i];
 	return NULL;
 }
 
-struct vfmgr_vf *vfmgr_host_find_vf(const struct vfmgr_host *h, const char *pf_bdf, unsigned index)
+struct vfmgr_vf *vfmgr_host_find_vf(const struct vfmgr_host *h, const char *pf_bdf, unsigned int index)
 {
 	struct vfmgr_pf *pf = vfmgr_host_find_pf(h, pf_bdf);
 
 	if (!pf)
 		return NULL;
-	for (unsigned i = 0; i < pf->n_vfs; i++)
+	for (unsigned int i = 0; i < pf->n_vfs; i++)
 		if (pf->vfs[i].index == index)
 			return &pf->vfs[i];
 	return NULL;
@@ -262,8 +262,8 @@ struct vfmgr_vf *vfmgr_host_find_vf(const struct vfmgr_host *h, const char *pf_b
 
 struct vfmgr_vf *vfmgr_host_find_vf_bdf(const struct vfmgr_host *h, const char *vf_bdf)
 {
-	for (unsigned i = 0; i < h->n_pfs; i++)
-		for (unsigned j = 0; j < h->pfs[i].n_vfs; j++)
+	for (unsigned int i = 0; i < h->n_pfs; i++)
+		for (unsigned int j = 0; j < h->pfs[i].n_vfs; j++)
 			if (!strcmp(h->pfs[i].vfs[j].bdf, vf_bdf))
 				return &h->pfs[i].vfs[j];
 	return NULL;
@@ -303,13 +303,13 @@ json_t *vfmgr_host_to_json(const struct vfmgr_host *h)
 
 	if (!pfs)
 		return NULL;
-	for (unsigned i = 0; i < h->n_pfs; i++) {
+	for (unsigned int i = 0; i < h->n_pfs; i++) {
 		const struct vfmgr_pf *pf = &h->pfs[i];
 		json_t *vfs = json_array();
-		for (unsigned j = 0; j < pf->n_vfs; j++) {
+		for (unsigned int j = 0; j < pf->n_vfs; j++) {
 			const struct vfmgr_vf *vf = &pf->vfs[j];
 			json_t *mem = json_array();
-			for (unsigned k = 0; k < vf->n_group_members; k++)
+			for (unsigned int k = 0; k < vf->n_group_members; k++)
 				json_array_append_new(mem, json_string(vf->group_members[k]));
 			json_array_append_new(vfs, json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:i, s:s, s:s, s:o}",
 				"index", (int)vf->index, "bdf", vf->bdf, "vendor", (snprintf(id, sizeof(id), "%04x", vf->vendor), id),
@@ -336,14 +336,14 @@ int vfmgr_conf_resolve(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf)
 	int r = 0;
 	char mb[18];
 
-	for (unsigned i = 0; i < conf->n_pfs; i++) {
+	for (unsigned int i = 0; i < conf->n_pfs; i++) {
 		struct vfmgr_pf_conf *pc = &conf->pfs[i];
 		if (!pc->by_mac)
 			continue;
 		if (!h && (r = vfmgr_discover(ctx, &h)) < 0)
 			return r;
 		pc->bdf[0] = '\0';
-		for (unsigned j = 0; j < h->n_pfs; j++)
+		for (unsigned int j = 0; j < h->n_pfs; j++)
 			if (h->pfs[j].has_perm_mac && !memcmp(h->pfs[j].perm_mac, pc->perm_mac, 6))
 				snprintf(pc->bdf, sizeof(pc->bdf), "%s", h->pfs[j].bdf);
 		if (!pc->bdf[0]) {
@@ -353,8 +353,8 @@ int vfmgr_conf_resolve(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf)
 			break;
 		}
 	}
-	for (unsigned i = 0; !r && i < conf->n_pfs; i++)
-		for (unsigned j = 0; j < i; j++)
+	for (unsigned int i = 0; !r && i < conf->n_pfs; i++)
+		for (unsigned int j = 0; j < i; j++)
 			if (conf->pfs[i].bdf[0] && !strcmp(conf->pfs[i].bdf, conf->pfs[j].bdf)) {
 				r = vfmgr_set_error(EEXIST, "%s:%u: [pf \"%s\"] is PF %s, already configured at line %u",
 						    conf->path, conf->pfs[i].line, conf->pfs[i].id, conf->pfs[i].bdf,

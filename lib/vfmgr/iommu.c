@@ -63,7 +63,7 @@ static bool is_bridge(const struct vfmgr_ctx *ctx, const char *bdf)
 	return (strtoul(b, NULL, 16) >> 8) == 0x0604; /* PCI_CLASS_BRIDGE_PCI */
 }
 
-int vfmgr_vf_group_check(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index)
+int vfmgr_vf_group_check(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index)
 {
 	char vf[VFMGR_BDF_LEN], p[PATH_MAX], others[600] = "";
 	struct dirent *e;
@@ -186,7 +186,7 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 		add(c, "discovery", VFMGR_CHECK_FAIL, "%s", vfmgr_errmsg());
 		return (int)c->n_fail;
 	}
-	for (unsigned i = 0; i < conf->n_pfs; i++) {
+	for (unsigned int i = 0; i < conf->n_pfs; i++) {
 		const struct vfmgr_pf_conf *pc = &conf->pfs[i];
 		char name[48];
 		snprintf(name, sizeof(name), "pf %s", pc->id);
@@ -210,7 +210,7 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 		    pf->vendor, pf->device, pf->driver, pf->numa_node, pf->numvfs, pf->totalvfs, pc->numvfs);
 		if (strcmp(pc->driver, "vfio-pci"))
 			continue;
-		for (unsigned j = 0; j < pf->n_vfs; j++) {
+		for (unsigned int j = 0; j < pf->n_vfs; j++) {
 			snprintf(name, sizeof(name), "group %s", pf->vfs[j].bdf);
 			if (vfmgr_vf_group_check(ctx, pf->bdf, pf->vfs[j].index) < 0)
 				add(c, name, VFMGR_CHECK_FAIL, "%s", vfmgr_errmsg());

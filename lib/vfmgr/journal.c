@@ -48,7 +48,7 @@ __attribute__((constructor)) static void journal_init(void)
 
 static void crash_point(void)
 {
-	unsigned n = atomic_fetch_add(&step_count, 1) + 1;
+	unsigned int n = atomic_fetch_add(&step_count, 1) + 1;
 	const char *cf = getenv("VFMGR_CRASHPOINT_COUNT");
 	const char *cp = getenv("VFMGR_CRASHPOINT");
 
@@ -206,7 +206,7 @@ int vfmgr_journal_pending(const struct vfmgr_ctx *ctx)
 	return n;
 }
 
-int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_handler *handlers, unsigned nh)
+int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_handler *handlers, unsigned int nh)
 {
 	char dir[PATH_MAX], p[PATH_MAX + 256], first[VFMGR_ERRMSG_LEN] = "";
 	struct dirent **ents;
@@ -229,10 +229,8 @@ int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_hand
 		if (!doc || !type) {
 			r = vfmgr_set_error(EBADMSG, "journal %s is unreadable (%s); inspect and remove it by hand", p,
 					    je.text);
-		} else if (!strcmp(type, "apply")) {
-			r = vfmgr_apply_recover(ctx, json_object_get(doc, "intent"), json_object_get(doc, "steps"), NULL);
 		} else {
-			unsigned h;
+			unsigned int h;
 			for (h = 0; h < nh; h++)
 				if (handlers[h].type && !strcmp(handlers[h].type, type))
 					break;

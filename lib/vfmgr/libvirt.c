@@ -38,7 +38,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-#include "vfmgr.h"
+#include "vfmgr_priv.h"
 
 struct vfmgr_virt {
 	virConnectPtr conn;
@@ -48,11 +48,6 @@ struct vfmgr_virt {
 
 /* Messages go to vfmgr_errmsg(); the errno given here is not what callers return. */
 #define verr(...) ((void)vfmgr_set_error(EIO, __VA_ARGS__))
-
-const char *vfmgr_virt_uri(const struct vfmgr_virt *v)
-{
-	return v ? v->uri : "";
-}
 
 /* libvirt prints every error on stderr by default; we report them ourselves. */
 static void quiet_errors(void *opaque, virErrorPtr e)
@@ -271,7 +266,7 @@ struct pciaddr {
 
 static int parse_bdf(const char *bdf, struct pciaddr *a)
 {
-	unsigned d, b, s, f;
+	unsigned int d, b, s, f;
 	char tail;
 
 	if (sscanf(bdf, "%x:%x:%x.%x%c", &d, &b, &s, &f, &tail) == 4) {

@@ -62,7 +62,7 @@ void vfmgr_unlock_pf(struct vfmgr_ctx *ctx, const char *pf_bdf)
 	unlock_key(ctx, pf_bdf);
 }
 
-int vfmgr_lock_vf(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index)
+int vfmgr_lock_vf(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index)
 {
 	char k[VFMGR_BDF_LEN + 12];
 
@@ -70,7 +70,7 @@ int vfmgr_lock_vf(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index)
 	return lock_key(ctx, k);
 }
 
-void vfmgr_unlock_vf(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index)
+void vfmgr_unlock_vf(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index)
 {
 	char k[VFMGR_BDF_LEN + 12];
 

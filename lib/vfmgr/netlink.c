@@ -44,7 +44,7 @@ static struct nlmsghdr *put_hdr(void *buf, size_t len, uint16_t type, uint16_t f
 	return nlh;
 }
 
-int vfmgr_nl_build_setlink(void *buf, size_t len, int ifindex, unsigned vf, const struct vfmgr_vf_attrs *a,
+int vfmgr_nl_build_setlink(void *buf, size_t len, int ifindex, unsigned int vf, const struct vfmgr_vf_attrs *a,
 			   uint32_t seq)
 {
 	struct nlmsghdr *nlh = put_hdr(buf, len, RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, seq, ifindex);
@@ -119,7 +119,7 @@ int vfmgr_nl_build_getlink(void *buf, size_t len, int ifindex, const char *ifnam
 }
 
 /* Parse one IFLA_VF_INFO nest into attrs[vf]. */
-static int parse_vf_info(const struct nlattr *info, struct vfmgr_vf_attrs *attrs, unsigned max, unsigned *n_vfs)
+static int parse_vf_info(const struct nlattr *info, struct vfmgr_vf_attrs *attrs, unsigned int max, unsigned int *n_vfs)
 {
 	const struct nlattr *a;
 	struct vfmgr_vf_attrs v = {0};
@@ -215,14 +215,14 @@ static int parse_vf_info(const struct nlattr *info, struct vfmgr_vf_attrs *attrs
 	}
 	if (vf < 0)
 		return 0;
-	if ((unsigned)vf < max)
+	if ((unsigned int)vf < max)
 		attrs[vf] = v;
-	if ((unsigned)vf + 1 > *n_vfs)
-		*n_vfs = (unsigned)vf + 1;
+	if ((unsigned int)vf + 1 > *n_vfs)
+		*n_vfs = (unsigned int)vf + 1;
 	return 0;
 }
 
-int vfmgr_nl_parse_vfinfo(const void *msg, struct vfmgr_vf_attrs *attrs, unsigned max, unsigned *n_vfs,
+int vfmgr_nl_parse_vfinfo(const void *msg, struct vfmgr_vf_attrs *attrs, unsigned int max, unsigned int *n_vfs,
 			  char ifname[VFMGR_IFNAME_LEN])
 {
 	const struct nlmsghdr *nlh = msg;
@@ -279,12 +279,12 @@ bool vfmgr_attrs_differ(const struct vfmgr_vf_attrs *w, const struct vfmgr_vf_at
 	return false;
 }
 
-unsigned vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have, unsigned n_have,
-			   unsigned *idx, unsigned max)
+unsigned int vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have, unsigned int n_have,
+			   unsigned int *idx, unsigned int max)
 {
-	unsigned n = 0;
+	unsigned int n = 0;
 
-	for (unsigned i = 0; i < pc->n_vfs; i++) {
+	for (unsigned int i = 0; i < pc->n_vfs; i++) {
 		const struct vfmgr_vf_conf *vc = &pc->vfs[i];
 		if (!vc->attrs.set)
 			continue;
@@ -307,7 +307,7 @@ static int parse_extack(const struct nlmsghdr *nlh, struct ack_ctx *ac)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
-	unsigned off;
+	unsigned int off;
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return 0;
@@ -383,7 +383,7 @@ static int nl_talk(struct mnl_socket *nl, void *buf, size_t len, struct ack_ctx 
 
 struct get_ctx {
 	struct vfmgr_vf_attrs *attrs;
-	unsigned max, n;
+	unsigned int max, n;
 	int r;
 };
 
@@ -395,7 +395,7 @@ static int get_cb(const struct nlmsghdr *h, void *data)
 	return 0;
 }
 
-int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsigned max, unsigned *n_vfs)
+int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsigned int max, unsigned int *n_vfs)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct ack_ctx ac;
@@ -422,7 +422,7 @@ int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsi
 	return 0;
 }
 
-int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned vf, const struct vfmgr_vf_attrs *a)
+int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned int vf, const struct vfmgr_vf_attrs *a)
 {
 	static const struct { uint32_t bit; const char *name; } fields[] = {
 		{ VFMGR_ATTR_MAC, "mac" }, { VFMGR_ATTR_VLAN, "vlan" }, { VFMGR_ATTR_SPOOFCHK, "spoofchk" },
@@ -433,7 +433,7 @@ int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned vf, const struct vfmgr_vf
 	struct ack_ctx ac;
 	struct mnl_socket *nl;
 	int idx = (int)if_nametoindex(pf_ifname), r = 0;
-	unsigned n;
+	unsigned int n;
 	uint32_t seq = (uint32_t)time(NULL);
 
 	if (!idx)
@@ -441,7 +441,7 @@ int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned vf, const struct vfmgr_vf
 	nl = nl_open();
 	if (!nl)
 		return vfmgr_set_error(errno, "cannot open an rtnetlink socket: %s", strerror(errno));
-	for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (unsigned int i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		struct vfmgr_vf_attrs one = *a;
 		if (!(a->set & fields[i].bit))
 			continue;
@@ -508,11 +508,11 @@ int vfmgr_nl_monitor_dispatch(struct vfmgr_nl_monitor *m, vfmgr_nl_monitor_cb cb
 			struct ifinfomsg *ifm = mnl_nlmsg_get_payload(h);
 			struct vfmgr_vf_attrs attrs[256];
 			char ifname[IF_NAMESIZE];
-			unsigned nv;
+			unsigned int nv;
 
 			if (h->nlmsg_type != RTM_NEWLINK)
 				continue;
-			if (!if_indextoname((unsigned)ifm->ifi_index, ifname))
+			if (!if_indextoname((unsigned int)ifm->ifi_index, ifname))
 				continue;
 			/* events carry no VF info: re-read with RTEXT_FILTER_VF */
 			memset(attrs, 0, sizeof(attrs));

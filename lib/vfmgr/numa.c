@@ -77,18 +77,18 @@ int vfmgr_numa_choose(const struct vfmgr_ctx *ctx, const struct vfmgr_host *host
 {
 	const struct vfmgr_vf *best = NULL;
 	int best_d = INT_MAX;
-	unsigned n_free = 0;
+	unsigned int n_free = 0;
 	char freelist[400] = "", nodes[128];
 	size_t o = 0;
 
 	*out = NULL;
 	if (!nodemask)
 		policy = VFMGR_NUMA_ANY;
-	for (unsigned i = 0; i < host->n_pfs; i++) {
+	for (unsigned int i = 0; i < host->n_pfs; i++) {
 		const struct vfmgr_pf *pf = &host->pfs[i];
 		if (pf_bdf && strcmp(pf->bdf, pf_bdf))
 			continue;
-		for (unsigned j = 0; j < pf->n_vfs; j++) {
+		for (unsigned int j = 0; j < pf->n_vfs; j++) {
 			const struct vfmgr_vf *vf = &pf->vfs[j];
 			if (!vf_free(ctx, vf))
 				continue;

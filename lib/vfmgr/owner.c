@@ -72,12 +72,12 @@ static int save(const struct vfmgr_ctx *ctx, json_t *j)
 	return 0;
 }
 
-static void key_of(char *k, size_t n, const char *pf, unsigned index)
+static void key_of(char *k, size_t n, const char *pf, unsigned int index)
 {
 	snprintf(k, n, "%s/%u", pf, index);
 }
 
-int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, char *dom, size_t len)
+int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, char *dom, size_t len)
 {
 	char k[64];
 	json_t *j, *v;
@@ -106,7 +106,7 @@ int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned in
  * directory's flock: load, check, change, save. Setting a VF owned by another domain is
  * -EBUSY; clearing one owned by another domain than dom (dom NULL: any) is -EPERM.
  */
-static int owner_change(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, const char *dom,
+static int owner_change(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, const char *dom,
 			bool set)
 {
 	char k[64];
@@ -145,12 +145,12 @@ static int owner_change(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned inde
 	return r;
 }
 
-int vfmgr_owner_set(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, const char *dom)
+int vfmgr_owner_set(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, const char *dom)
 {
 	return owner_change(ctx, pf_bdf, index, dom, true);
 }
 
-int vfmgr_owner_clear(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, const char *dom)
+int vfmgr_owner_clear(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, const char *dom)
 {
 	return owner_change(ctx, pf_bdf, index, dom, false);
 }

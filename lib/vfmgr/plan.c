@@ -55,7 +55,7 @@ static void attrs_text(const struct vfmgr_vf_attrs *a, char *buf, size_t len)
 }
 
 int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const struct vfmgr_host *host,
-		     unsigned flags, struct vfmgr_plan **out)
+		     unsigned int flags, struct vfmgr_plan **out)
 {
 	struct vfmgr_plan *pl = calloc(1, sizeof(*pl));
 	int r = 0;
@@ -65,7 +65,7 @@ int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const
 		return vfmgr_set_error(ENOMEM, "out of memory");
 #define STEP(k, pf, vf) ({ struct vfmgr_step *s_ = add_step(pl, k, pf, vf); \
 	if (!s_) { r = vfmgr_set_error(ENOMEM, "out of memory"); goto out; } s_; })
-	for (unsigned i = 0; i < conf->n_pfs; i++) {
+	for (unsigned int i = 0; i < conf->n_pfs; i++) {
 		const struct vfmgr_pf_conf *pc = &conf->pfs[i];
 		const struct vfmgr_pf *pf = pc->bdf[0] ? vfmgr_host_find_pf(host, pc->bdf) : NULL;
 		bool vfio = !strcmp(pc->driver, "vfio-pci");
@@ -83,7 +83,7 @@ int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const
 					    conf->path, pc->line, pc->numvfs, pf->bdf, pf->totalvfs);
 			goto out;
 		}
-		for (unsigned j = 0; j < pc->n_vfs; j++)
+		for (unsigned int j = 0; j < pc->n_vfs; j++)
 			if (pc->vfs[j].attrs.set && !pf->netdev[0] && !(flags & VFMGR_F_NO_ATTRS)) {
 				r = vfmgr_set_error(EINVAL, "%s:%u: PF %s has no network interface (driver '%s'), so VF "
 						    "attributes cannot be set; bind the PF to its network driver or remove "
@@ -95,7 +95,7 @@ int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const
 		if (count_change && pf->numvfs && !(flags & VFMGR_F_FORCE)) {
 			char owned[400] = "";
 			size_t o = 0;
-			for (unsigned j = 0; j < pf->n_vfs; j++)
+			for (unsigned int j = 0; j < pf->n_vfs; j++)
 				if (pf->vfs[j].owner[0] && o < sizeof(owned) - 64)
 					o += (size_t)snprintf(owned + o, sizeof(owned) - o, "%svf %u (%s)", o ? ", " : "",
 							      pf->vfs[j].index, pf->vfs[j].owner);
@@ -118,7 +118,7 @@ int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const
 				 pf->numvfs && pc->numvfs ? " (through 0: every VF is recreated)" : "");
 		}
 		if (!(flags & VFMGR_F_NO_ATTRS))
-			for (unsigned j = 0; j < pc->n_vfs; j++) {
+			for (unsigned int j = 0; j < pc->n_vfs; j++) {
 				const struct vfmgr_vf_conf *vc = &pc->vfs[j];
 				const struct vfmgr_vf *vf = vfmgr_host_find_vf(host, pf->bdf, vc->index);
 				char at[200];
@@ -133,7 +133,7 @@ int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const
 				snprintf(s->text, sizeof(s->text), "PF %s (%s) vf %u: set%s", pf->bdf, pf->netdev, vc->index, at);
 			}
 		if (vfio)
-			for (unsigned k = 0; k < pc->numvfs; k++) {
+			for (unsigned int k = 0; k < pc->numvfs; k++) {
 				const struct vfmgr_vf *vf = vfmgr_host_find_vf(host, pf->bdf, k);
 				if (!count_change && vf && !strcmp(vf->driver, "vfio-pci"))
 					continue;
@@ -166,7 +166,7 @@ json_t *vfmgr_plan_to_json(const struct vfmgr_plan *pl)
 {
 	json_t *a = json_array();
 
-	for (unsigned i = 0; a && i < pl->n; i++) {
+	for (unsigned int i = 0; a && i < pl->n; i++) {
 		const struct vfmgr_step *s = &pl->steps[i];
 		json_array_append_new(a, json_pack("{s:s, s:i, s:s, s:s}", "pf", s->pf_bdf, "vf", s->vf, "kind",
 						   kind_names[s->kind], "text", s->text));
@@ -194,7 +194,7 @@ static int step_from_json(const json_t *j, struct vfmgr_step *s)
 	const char *kind, *pf, *drv, *nd, *mac;
 	int vf, value, set, vlan, qos, proto, ls, sp, tr;
 	json_int_t mn, mx;
-	unsigned k;
+	unsigned int k;
 
 	memset(s, 0, sizeof(*s));
 	if (json_unpack((json_t *)j, "{s:s, s:s, s:i, s:i, s:s, s:s, s:{s:i, s:s, s:i, s:i, s:i, s:b, s:b, s:i, s:I, s:I}}",
@@ -208,7 +208,7 @@ static int step_from_json(const json_t *j, struct vfmgr_step *s)
 		return -EBADMSG;
 	s->kind = (enum vfmgr_step_kind)k;
 	s->vf = vf;
-	s->value = (unsigned)value;
+	s->value = (unsigned int)value;
 	snprintf(s->driver, sizeof(s->driver), "%s", drv);
 	snprintf(s->pf_netdev, sizeof(s->pf_netdev), "%s", nd);
 	s->attrs.set = (uint32_t)set;
@@ -234,7 +234,7 @@ static void step_name(const struct vfmgr_step *s, char *buf, size_t len)
 		snprintf(buf, len, "%s", kind_names[s->kind]);
 }
 
-static int exec_step(struct vfmgr_ctx *ctx, const struct vfmgr_step *s, unsigned flags)
+static int exec_step(struct vfmgr_ctx *ctx, const struct vfmgr_step *s, unsigned int flags)
 {
 	char vf[VFMGR_BDF_LEN];
 	int r;
@@ -245,13 +245,13 @@ static int exec_step(struct vfmgr_ctx *ctx, const struct vfmgr_step *s, unsigned
 	case VFMGR_STEP_NUMVFS:
 		return vfmgr_sriov_set_numvfs(ctx, s->pf_bdf, s->value, false, flags);
 	case VFMGR_STEP_ATTRS:
-		return vfmgr_vf_set_attrs(s->pf_netdev, (unsigned)s->vf, &s->attrs);
+		return vfmgr_vf_set_attrs(s->pf_netdev, (unsigned int)s->vf, &s->attrs);
 	case VFMGR_STEP_BIND:
-		r = vfmgr_sriov_vf_bdf(ctx, s->pf_bdf, (unsigned)s->vf, vf);
+		r = vfmgr_sriov_vf_bdf(ctx, s->pf_bdf, (unsigned int)s->vf, vf);
 		if (r < 0)
 			return vfmgr_set_error(ENOENT, "PF %s has no VF %d (no virtfn%d link)", s->pf_bdf, s->vf, s->vf);
 		if (!strcmp(s->driver, "vfio-pci")) {
-			r = vfmgr_vf_group_check(ctx, s->pf_bdf, (unsigned)s->vf);
+			r = vfmgr_vf_group_check(ctx, s->pf_bdf, (unsigned int)s->vf);
 			if (r < 0)
 				return r;
 		}
@@ -273,7 +273,7 @@ static json_t *pf_snapshot(struct vfmgr_ctx *ctx, const char *pf)
 		ap = atoi(b);
 	for (int i = 0; i < numvfs; i++) {
 		drv[0] = '\0';
-		if (vfmgr_sriov_vf_bdf(ctx, pf, (unsigned)i, vf) == 0)
+		if (vfmgr_sriov_vf_bdf(ctx, pf, (unsigned int)i, vf) == 0)
 			vfmgr_dev_driver(ctx, vf, drv, sizeof(drv));
 		json_array_append_new(drivers, json_string(drv));
 	}
@@ -296,13 +296,13 @@ static int rollback_pf(struct vfmgr_ctx *ctx, const char *pf, const json_t *prev
 		vfmgr_sysfs_write(ctx, pf, "sriov_drivers_autoprobe", b);
 	}
 	if (cur != numvfs) {
-		r = vfmgr_sriov_set_numvfs(ctx, pf, (unsigned)numvfs, false, VFMGR_F_FORCE);
+		r = vfmgr_sriov_set_numvfs(ctx, pf, (unsigned int)numvfs, false, VFMGR_F_FORCE);
 		if (r < 0)
 			return r;
 	}
 	for (int i = 0; i < numvfs; i++) {
 		const char *want = json_string_value(json_array_get(drivers, (size_t)i));
-		if (!want || vfmgr_sriov_vf_bdf(ctx, pf, (unsigned)i, vf) < 0)
+		if (!want || vfmgr_sriov_vf_bdf(ctx, pf, (unsigned int)i, vf) < 0)
 			continue;
 		if (vfmgr_dev_driver(ctx, vf, drv, sizeof(drv)) < 0 || !strcmp(drv, want))
 			continue;
@@ -315,7 +315,7 @@ static int rollback_pf(struct vfmgr_ctx *ctx, const char *pf, const json_t *prev
 }
 
 /* Execute steps [from, to) of one PF inside a journaled operation. */
-static int apply_pf(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned from, unsigned to, unsigned flags)
+static int apply_pf(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned int from, unsigned int to, unsigned int flags)
 {
 	const char *pf = pl->steps[from].pf_bdf;
 	json_t *steps = json_array(), *prev, *intent;
@@ -323,7 +323,7 @@ static int apply_pf(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned
 	char name[64];
 	int r;
 
-	for (unsigned i = from; i < to; i++)
+	for (unsigned int i = from; i < to; i++)
 		json_array_append_new(steps, step_to_json(&pl->steps[i]));
 	prev = pf_snapshot(ctx, pf);
 	intent = json_pack("{s:s, s:i, s:O, s:o}", "pf", pf, "flags", (int)flags, "prev", prev, "steps", steps);
@@ -336,7 +336,7 @@ static int apply_pf(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned
 		json_decref(prev);
 		return r;
 	}
-	for (unsigned i = from; i < to; i++) {
+	for (unsigned int i = from; i < to; i++) {
 		const struct vfmgr_step *s = &pl->steps[i];
 		step_name(s, name, sizeof(name));
 		r = vfmgr_journal_step(t, name, NULL);
@@ -366,15 +366,15 @@ static int apply_pf(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned
 	return vfmgr_journal_commit(t);
 }
 
-int vfmgr_plan_apply(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned flags)
+int vfmgr_plan_apply(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned int flags)
 {
 	int first = 0;
 	char msg[VFMGR_ERRMSG_LEN] = "";
 
 	if (flags & VFMGR_F_DRY_RUN)
 		return 0;
-	for (unsigned i = 0; i < pl->n;) {
-		unsigned j = i;
+	for (unsigned int i = 0; i < pl->n;) {
+		unsigned int j = i;
 		while (j < pl->n && !strcmp(pl->steps[j].pf_bdf, pl->steps[i].pf_bdf))
 			j++;
 		int r = vfmgr_lock_pf(ctx, pl->steps[i].pf_bdf);
@@ -393,14 +393,14 @@ int vfmgr_plan_apply(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigne
 	return 0;
 }
 
-int vfmgr_apply(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf, unsigned flags)
+int vfmgr_apply(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf, unsigned int flags)
 {
 	struct vfmgr_host *h = NULL;
 	struct vfmgr_plan *pl = NULL;
 	bool vfio = false;
 	int r;
 
-	for (unsigned i = 0; i < conf->n_pfs; i++)
+	for (unsigned int i = 0; i < conf->n_pfs; i++)
 		vfio |= conf->pfs[i].numvfs && !strcmp(conf->pfs[i].driver, "vfio-pci");
 	if (vfio && (r = vfmgr_iommu_check(ctx)) < 0)
 		return vfmgr_set_error(-r, "%s; nothing applied", vfmgr_errmsg());
@@ -419,11 +419,11 @@ int vfmgr_apply(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf, unsigned flags)
 	return r;
 }
 
-int vfmgr_apply_recover(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *done, void *user)
+static int apply_recover(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *done, void *user)
 {
 	const char *pf = json_string_value(json_object_get(intent, "pf"));
 	const json_t *steps = json_object_get(intent, "steps"), *prev = json_object_get(intent, "prev");
-	unsigned flags = (unsigned)json_integer_value(json_object_get(intent, "flags"));
+	unsigned int flags = (unsigned int)json_integer_value(json_object_get(intent, "flags"));
 	struct vfmgr_step s;
 	size_t i;
 	int r = 0;
@@ -457,3 +457,8 @@ int vfmgr_apply_recover(struct vfmgr_ctx *ctx, const json_t *intent, const json_
 	vfmgr_unlock_pf(ctx, pf);
 	return r;
 }
+
+/* plan.c owns the "apply" operation, so it owns its recovery: journal.c never names it. */
+const struct vfmgr_recover_handler vfmgr_apply_recover_handler = {
+	.type = "apply", .fn = apply_recover, .user = NULL,
+};

@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-#include "vfmgr.h"
+#include "vfmgr_priv.h"
 
 static const char *const op_names[VFMGR_OP__COUNT] = {
 	[VFMGR_OP_STATUS] = "status", [VFMGR_OP_LIST] = "list",

@@ -12,7 +12,7 @@
 
 #include "vfmgr_priv.h"
 
-int vfmgr_sriov_vf_bdf(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, char out[VFMGR_BDF_LEN])
+int vfmgr_sriov_vf_bdf(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, char out[VFMGR_BDF_LEN])
 {
 	char p[PATH_MAX];
 
@@ -21,10 +21,10 @@ int vfmgr_sriov_vf_bdf(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned
 }
 
 /* Number of consecutive virtfnN links with a VF carrying its physfn link. */
-static unsigned count_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned max, bool *extra)
+static unsigned int count_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int max, bool *extra)
 {
 	char vf[VFMGR_BDF_LEN], p[PATH_MAX];
-	unsigned i;
+	unsigned int i;
 
 	for (i = 0; i < max; i++) {
 		if (vfmgr_sriov_vf_bdf(ctx, pf_bdf, i, vf) < 0)
@@ -37,10 +37,10 @@ static unsigned count_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsig
 	return i;
 }
 
-int vfmgr_sriov_wait_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned n)
+int vfmgr_sriov_wait_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int n)
 {
 	uint64_t deadline = vfmgr_now_ms() + ctx->wait_ms;
-	unsigned have;
+	unsigned int have;
 	bool extra;
 
 	for (;;) {
@@ -55,18 +55,18 @@ int vfmgr_sriov_wait_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsign
 			       pf_bdf, have, n, ctx->wait_ms, extra ? " and stale VFs remain" : "");
 }
 
-static int read_uint(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, unsigned *out)
+static int read_uint(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, unsigned int *out)
 {
 	char b[32];
 	int r = vfmgr_sysfs_read(ctx, bdf, attr, b, sizeof(b));
 
 	if (r < 0)
 		return r;
-	*out = (unsigned)strtoul(b, NULL, 10);
+	*out = (unsigned int)strtoul(b, NULL, 10);
 	return 0;
 }
 
-static int write_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned n, unsigned total)
+static int write_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned int n, unsigned int total)
 {
 	char v[16];
 	int r;
@@ -90,9 +90,9 @@ static int write_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned n, unsig
 	}
 }
 
-int vfmgr_sriov_set_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned n, bool autoprobe_off, unsigned flags)
+int vfmgr_sriov_set_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned int n, bool autoprobe_off, unsigned int flags)
 {
-	unsigned total, cur;
+	unsigned int total, cur;
 	int r;
 
 	if (read_uint(ctx, pf, "sriov_totalvfs", &total) < 0)
@@ -109,7 +109,7 @@ int vfmgr_sriov_set_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned n, bo
 	if (cur && !(flags & VFMGR_F_FORCE)) {
 		char owned[512] = "", dom[VFMGR_DOMAIN_LEN];
 		size_t o = 0;
-		for (unsigned i = 0; i < cur; i++) {
+		for (unsigned int i = 0; i < cur; i++) {
 			if (vfmgr_owner_get(ctx, pf, i, dom, sizeof(dom)) == 1 && o < sizeof(owned) - 64)
 				o += (size_t)snprintf(owned + o, sizeof(owned) - o, "%svf %u (%s)", o ? ", " : "", i, dom);
 		}

@@ -16,10 +16,21 @@
  * (driver_override), drivers/base/bus.c (bind/unbind/drivers_probe),
  * drivers/vfio/vfio.c (group viability), include/uapi/linux/if_link.h.
  *
- * Conventions: every function returning int returns 0 (or a count) on success
- * and a negative errno on failure. On failure a human sentence naming the
- * object and the fix is stored in a thread-local buffer read with
- * vfmgr_errmsg(). VFs are keyed by (PF BDF, VF index), never by ifname or IOMMU
+ * This header holds what the applications (app/vfmgr, app/vfmgrd) use. The
+ * library's building blocks (sysfs, binding, journal, ownership, libvirt,
+ * assign/release, pre-flight, NUMA) are in the @internal vfmgr_priv.h, for the
+ * library's own files and its tests.
+ *
+ * Conventions (lib/vfmgr/README.md "Error conventions" says why):
+ * - every function returning int returns 0 (or a count) on success and a
+ *   negative errno on failure;
+ * - on failure a sentence naming the object and the fix is stored in a
+ *   thread-local buffer read with vfmgr_errmsg();
+ * - only the protocol decoders and the request executor, which answer a peer
+ *   rather than report on the host, write their message into a caller's
+ *   (char *err, size_t errlen); vfmgr_exec() returns an enum vfmgr_exit code.
+ * Units: times in milliseconds, rates in Mbit/s, VLAN ids 0..4094.
+ * VFs are keyed by (PF BDF "DDDD:BB:DD.F", VF index), never by ifname or IOMMU
  * group number.
  */
 
@@ -67,17 +78,6 @@ struct json_t;
  */
 const char *vfmgr_errmsg(void);
 
-/**
- * Set the calling thread's error message (for code built on lib/vfmgr).
- * @param err positive errno value describing the failure.
- * @param fmt printf format of a sentence naming the object and the fix.
- * @return -err, so callers can write `return vfmgr_set_error(EINVAL, ...)`.
- */
-int vfmgr_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/** Clear the calling thread's error message. */
-void vfmgr_clear_error(void);
-
 /** Log priorities (syslog values). */
 enum vfmgr_log_prio { VFMGR_LOG_ERR = 3, VFMGR_LOG_WARNING = 4, VFMGR_LOG_INFO = 6, VFMGR_LOG_DEBUG = 7 };
 
@@ -104,7 +104,7 @@ struct vfmgr_opts {
 	/** Journal and ownership directory (NULL = VFMGR_DEFAULT_STATE_DIR). Not prefixed by root. */
 	const char *state_dir;
 	/** Bounded wait for VFs to appear / driver links to settle, ms (0 = VFMGR_DEFAULT_WAIT_MS). */
-	unsigned wait_ms;
+	unsigned int wait_ms;
 	/** Accept VFIO no-IOMMU mode (unsafe: no DMA isolation). */
 	bool allow_unsafe_noiommu;
 };
@@ -122,24 +122,6 @@ int vfmgr_ctx_new(const struct vfmgr_opts *opts, struct vfmgr_ctx **out);
 
 /** Free a context (NULL is ignored). */
 void vfmgr_ctx_free(struct vfmgr_ctx *ctx);
-
-/** @return the root prefix without trailing slash ("" for "/"). */
-const char *vfmgr_ctx_root(const struct vfmgr_ctx *ctx);
-
-/** @return the state directory path. */
-const char *vfmgr_ctx_state_dir(const struct vfmgr_ctx *ctx);
-
-/** @return the bounded wait in milliseconds. */
-unsigned vfmgr_ctx_wait_ms(const struct vfmgr_ctx *ctx);
-
-/**
- * Build a path under the root prefix: root + formatted absolute path.
- * @param buf output buffer. @param len its size.
- * @param fmt printf format of an absolute path ("/sys/bus/pci/devices/%s/driver").
- * @return length written, or -ENAMETOOLONG.
- */
-int vfmgr_path(const struct vfmgr_ctx *ctx, char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 /** @} */
 
@@ -187,9 +169,9 @@ struct vfmgr_vf_attrs {
 
 /** One [vf "<pf>" N] section. */
 struct vfmgr_vf_conf {
-	unsigned index;               /**< VF index N (0-based, < numvfs) */
+	unsigned int index;               /**< VF index N (0-based, < numvfs) */
 	struct vfmgr_vf_attrs attrs;  /**< attributes to set */
-	unsigned line;                /**< line of the section header */
+	unsigned int line;                /**< line of the section header */
 };
 
 /** One [pf "<id>"] section. */
@@ -198,34 +180,23 @@ struct vfmgr_pf_conf {
 	bool by_mac;                  /**< selected by permanent MAC */
 	uint8_t perm_mac[6];          /**< permanent MAC when by_mac */
 	char bdf[VFMGR_BDF_LEN];      /**< BDF (given, or resolved by vfmgr_conf_resolve()) */
-	unsigned numvfs;              /**< VFs wanted */
+	unsigned int numvfs;              /**< VFs wanted */
 	char driver[VFMGR_DRV_LEN];   /**< VF driver: "vfio-pci" (default) or "none" (leave unbound/host) */
 	enum vfmgr_numa_policy numa_policy; /**< default from [global], else preferred */
 	struct vfmgr_vf_conf *vfs;    /**< per-VF sections, sorted by index */
-	unsigned n_vfs;               /**< entries in vfs */
-	unsigned line;                /**< line of the section header */
+	unsigned int n_vfs;               /**< entries in vfs */
+	unsigned int line;                /**< line of the section header */
 };
 
 /** A parsed configuration. */
 struct vfmgr_conf {
 	char path[256];               /**< file name used in messages */
 	char state_dir[256];          /**< [global] state-dir ("" = default) */
-	unsigned wait_ms;             /**< [global] wait-timeout-ms (0 = default) */
+	unsigned int wait_ms;             /**< [global] wait-timeout-ms (0 = default) */
 	enum vfmgr_numa_policy numa_policy; /**< [global] numa-policy */
 	struct vfmgr_pf_conf *pfs;    /**< PF sections in file order */
-	unsigned n_pfs;               /**< entries in pfs */
+	unsigned int n_pfs;               /**< entries in pfs */
 };
-
-/**
- * Parse a configuration held in memory. Nothing is applied.
- * @param buf text (need not be NUL-terminated). @param len its length.
- * @param name file name used in messages ("vfmgr.conf").
- * @param[out] out the configuration, free with vfmgr_conf_free(); NULL on error.
- * @return 0; -EINVAL with vfmgr_errmsg() = "<name>:<line>: <reason>" for the
- *         first error (unknown section/key, bad value, malformed MAC/VLAN,
- *         duplicate PF/VF/key, VF index >= numvfs, duplicate MAC...); -ENOMEM.
- */
-int vfmgr_conf_parse(const char *buf, size_t len, const char *name, struct vfmgr_conf **out);
 
 /**
  * Parse a configuration file (see vfmgr_conf_parse()).
@@ -245,20 +216,7 @@ void vfmgr_conf_free(struct vfmgr_conf *conf);
 int vfmgr_conf_resolve(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf);
 
 /** Find the VF section of a PF. @return it or NULL. */
-const struct vfmgr_vf_conf *vfmgr_conf_find_vf(const struct vfmgr_pf_conf *pf, unsigned index);
-
-/** Parse "aa:bb:cc:dd:ee:ff". @return 0 or -EINVAL. */
-int vfmgr_parse_mac(const char *s, uint8_t mac[6]);
-/** Format a MAC into @p buf (>= 18 bytes). @return buf. */
-char *vfmgr_format_mac(const uint8_t mac[6], char *buf);
-/** Check and canonicalise a PCI address "DDDD:BB:DD.F" (lowercase). @return 0 or -EINVAL. */
-int vfmgr_parse_bdf(const char *s, char out[VFMGR_BDF_LEN]);
-/** Name of a NUMA policy ("any", "preferred", "required"). */
-const char *vfmgr_numa_policy_name(enum vfmgr_numa_policy p);
-/** Parse a NUMA policy name. @return 0 or -EINVAL. */
-int vfmgr_parse_numa_policy(const char *s, enum vfmgr_numa_policy *out);
-/** Name of a link state ("auto", "enable", "disable"). */
-const char *vfmgr_link_state_name(unsigned ls);
+const struct vfmgr_vf_conf *vfmgr_conf_find_vf(const struct vfmgr_pf_conf *pf, unsigned int index);
 
 /** @} */
 
@@ -270,12 +228,12 @@ const char *vfmgr_link_state_name(unsigned ls);
 struct vfmgr_vf {
 	char bdf[VFMGR_BDF_LEN];      /**< VF PCI address */
 	char pf_bdf[VFMGR_BDF_LEN];   /**< parent PF */
-	unsigned index;               /**< N of the PF's virtfnN link */
+	unsigned int index;               /**< N of the PF's virtfnN link */
 	uint16_t vendor, device;      /**< PCI ids */
 	char driver[VFMGR_DRV_LEN];   /**< bound driver ("" = none) */
 	char driver_override[VFMGR_DRV_LEN]; /**< driver_override ("" = none) */
 	int iommu_group;              /**< group number (-1 = none); never a key */
-	unsigned n_group_members;     /**< devices in the group, including this VF */
+	unsigned int n_group_members;     /**< devices in the group, including this VF */
 	char group_members[VFMGR_GROUP_MAX][VFMGR_BDF_LEN]; /**< their BDFs, sorted */
 	bool vfio_dev;                /**< /dev/vfio/<group> exists */
 	int numa_node;                /**< sysfs numa_node (-1 unknown) */
@@ -295,17 +253,17 @@ struct vfmgr_pf {
 	char netdev[VFMGR_IFNAME_LEN];/**< PF netdev ("" none: VF attributes unavailable) */
 	bool has_perm_mac;            /**< perm_mac valid */
 	uint8_t perm_mac[6];          /**< permanent MAC (IFLA_PERM_ADDRESS, or address when addr_assign_type=0) */
-	unsigned totalvfs;            /**< sriov_totalvfs */
-	unsigned numvfs;              /**< sriov_numvfs */
+	unsigned int totalvfs;            /**< sriov_totalvfs */
+	unsigned int numvfs;              /**< sriov_numvfs */
 	int autoprobe;                /**< sriov_drivers_autoprobe (-1 unknown) */
 	struct vfmgr_vf *vfs;         /**< VFs sorted by index */
-	unsigned n_vfs;               /**< entries in vfs (virtfnN links present) */
+	unsigned int n_vfs;               /**< entries in vfs (virtfnN links present) */
 };
 
 /** The host's SR-IOV view. */
 struct vfmgr_host {
 	struct vfmgr_pf *pfs;         /**< PFs sorted by BDF */
-	unsigned n_pfs;               /**< entries */
+	unsigned int n_pfs;               /**< entries */
 };
 
 /**
@@ -320,84 +278,6 @@ int vfmgr_discover(struct vfmgr_ctx *ctx, struct vfmgr_host **out);
 /** Free a host view (NULL ignored). */
 void vfmgr_host_free(struct vfmgr_host *host);
 
-/** @return the PF with this BDF or NULL. */
-struct vfmgr_pf *vfmgr_host_find_pf(const struct vfmgr_host *host, const char *bdf);
-/** @return the VF (pf_bdf, index) or NULL. */
-struct vfmgr_vf *vfmgr_host_find_vf(const struct vfmgr_host *host, const char *pf_bdf, unsigned index);
-/** @return the VF with this VF BDF or NULL. */
-struct vfmgr_vf *vfmgr_host_find_vf_bdf(const struct vfmgr_host *host, const char *vf_bdf);
-
-/**
- * JSON view of the host (for `vfmgr status` / the daemon protocol):
- * {"pfs":[{"bdf","vendor","device","driver","numa_node","netdev","totalvfs",
- * "numvfs","autoprobe","vfs":[{"index","bdf","driver","iommu_group",
- * "group_members":[..],"numa_node","netdev","owner","attrs":{..}|null}]}]}.
- * @return new reference or NULL on ENOMEM.
- */
-struct json_t *vfmgr_host_to_json(const struct vfmgr_host *host);
-
-/** JSON object of VF attributes (only the fields set). @return new reference. */
-struct json_t *vfmgr_attrs_to_json(const struct vfmgr_vf_attrs *a);
-
-/** @} */
-
-/* ------------------------------------------------------------------------- */
-/** @name sysfs and device binding (drivers/base/bus.c, drivers/pci/pci-sysfs.c) */
-/** @{ */
-
-/**
- * Read a device attribute <root>/sys/bus/pci/devices/<bdf>/<attr>, trailing newline stripped.
- * @return length, or -errno (message names the file).
- */
-int vfmgr_sysfs_read(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, char *buf, size_t len);
-
-/**
- * Write a string to a file under root (one write() call, as sysfs expects;
- * the kernel reports errors from write(), not open()).
- * @param abspath absolute path without root ("/sys/bus/pci/drivers_probe").
- * @return 0 or -errno (message names the file, the value and the errno).
- */
-int vfmgr_sysfs_write_path(const struct vfmgr_ctx *ctx, const char *abspath, const char *val);
-
-/** Write a device attribute (see vfmgr_sysfs_write_path()). @return 0 or -errno. */
-int vfmgr_sysfs_write(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, const char *val);
-
-/** Current driver of a device into @p buf ("" if none). @return 0, -ENOENT (no such device). */
-int vfmgr_dev_driver(const struct vfmgr_ctx *ctx, const char *bdf, char *buf, size_t len);
-
-/** IOMMU group number of a device. @return group >= 0, or -ENOENT (no iommu_group link). */
-int vfmgr_dev_iommu_group(const struct vfmgr_ctx *ctx, const char *bdf);
-
-/** NUMA node from sysfs numa_node. @return node >= 0, or -1 when unknown/absent. */
-int vfmgr_dev_numa_node(const struct vfmgr_ctx *ctx, const char *bdf);
-
-/**
- * Unbind a device from its driver (no-op when unbound).
- * @return 0 or -errno from <driver>/unbind.
- */
-int vfmgr_dev_unbind(const struct vfmgr_ctx *ctx, const char *bdf);
-
-/**
- * Bind a device to @p driver the driverctl/libvirt way: remember the current
- * driver, unbind, write driver_override, write the BDF to
- * /sys/bus/pci/drivers_probe, wait (bounded) for the driver link, and for
- * vfio-pci check /dev/vfio/<group>. On any failure roll back: clear the
- * override and re-bind the previous driver.
- * @param driver e.g. "vfio-pci"; the driver directory must exist.
- * @return 0; -ENOENT (driver not loaded: message says modprobe), -ETIMEDOUT
- *         (no driver bound within wait_ms), -EIO (another driver bound),
- *         -ENODEV (vfio-pci: no IOMMU group or /dev/vfio/<group> missing), or
- *         the errno of a sysfs write; the device is rolled back first.
- */
-int vfmgr_dev_bind(const struct vfmgr_ctx *ctx, const char *bdf, const char *driver);
-
-/**
- * Give a device back to its host driver: unbind, clear driver_override
- * (write "\n"), drivers_probe.
- * @return 0 or -errno.
- */
-int vfmgr_dev_bind_host(const struct vfmgr_ctx *ctx, const char *bdf);
-
 /** @} */
 
 /* ------------------------------------------------------------------------- */
@@ -411,65 +291,11 @@ enum vfmgr_flags {
 	VFMGR_F_NO_ATTRS = 1u << 2,/**< skip netlink VF attributes */
 };
 
-/**
- * Set sriov_numvfs of a PF: sriov_drivers_autoprobe=0 first (when
- * @p autoprobe_off), then 0 if the current count is non-zero and different
- * (the kernel answers EBUSY otherwise), then N; then wait (bounded) for the N
- * virtfnN links and each VF's physfn link.
- * Refuses (-EBUSY) when any VF of the PF is owned unless VFMGR_F_FORCE.
- * @return 0; -ENODEV (not SR-IOV capable: no sriov_totalvfs), -ERANGE
- *         (N > sriov_totalvfs), -ENOENT (PF has no driver, or one without
- *         sriov_configure), -EBUSY (owned VFs, or the kernel refused),
- *         -ETIMEDOUT (only K of N VFs appeared; the count is set back to 0),
- *         or the write errno.
- */
-int vfmgr_sriov_set_numvfs(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned n,
-			   bool autoprobe_off, unsigned flags);
-
-/**
- * Wait (bounded by the context's wait_ms) until the PF has exactly @p n
- * virtfnN links and each VF has its physfn link.
- * @return 0 or -ETIMEDOUT (message "K of N VFs appeared").
- */
-int vfmgr_sriov_wait_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned n);
-
-/** BDF of VF @p index of a PF (virtfnN link). @return 0 or -ENOENT. */
-int vfmgr_sriov_vf_bdf(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index,
-		       char out[VFMGR_BDF_LEN]);
-
 /** @} */
 
 /* ------------------------------------------------------------------------- */
 /** @name VF attributes over rtnetlink (libmnl; include/uapi/linux/if_link.h) */
 /** @{ */
-
-/**
- * Build an RTM_SETLINK request on the PF carrying
- * IFLA_VFINFO_LIST > IFLA_VF_INFO > {IFLA_VF_MAC, IFLA_VF_VLAN_LIST >
- * IFLA_VF_VLAN_INFO, IFLA_VF_SPOOFCHK, IFLA_VF_TRUST, IFLA_VF_LINK_STATE,
- * IFLA_VF_RATE} for the fields set in @p a.
- * @param buf buffer of at least MNL_SOCKET_BUFFER_SIZE bytes. @param len its size.
- * @param ifindex PF interface index. @param vf VF index. @param seq sequence number.
- * @return message length, or -ENOSPC.
- */
-int vfmgr_nl_build_setlink(void *buf, size_t len, int ifindex, unsigned vf,
-			   const struct vfmgr_vf_attrs *a, uint32_t seq);
-
-/**
- * Build an RTM_GETLINK request for one interface with IFLA_EXT_MASK = RTEXT_FILTER_VF.
- * @param ifname PF name (used when ifindex is 0). @return message length or -ENOSPC.
- */
-int vfmgr_nl_build_getlink(void *buf, size_t len, int ifindex, const char *ifname, uint32_t seq);
-
-/**
- * Parse the IFLA_VFINFO_LIST of an RTM_NEWLINK message.
- * @param nlh the message. @param[out] attrs array indexed by VF index.
- * @param max entries in @p attrs. @param[out] n_vfs highest VF index + 1 seen.
- * @param[out] ifname interface name (IFLA_IFNAME), may be NULL.
- * @return 0, -EINVAL (not an RTM_NEWLINK / malformed attributes), -ENOENT (no VF info).
- */
-int vfmgr_nl_parse_vfinfo(const void *nlh, struct vfmgr_vf_attrs *attrs, unsigned max,
-			  unsigned *n_vfs, char ifname[VFMGR_IFNAME_LEN]);
 
 /**
  * Set VF attributes on the PF netdev (RTM_SETLINK, one request per field
@@ -479,21 +305,7 @@ int vfmgr_nl_parse_vfinfo(const void *nlh, struct vfmgr_vf_attrs *attrs, unsigne
  *         "PF <ifname>: kernel refused VF <n> <field>: <strerror> (<extack>)";
  *         -EIO when the read-back differs.
  */
-int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned vf, const struct vfmgr_vf_attrs *a);
-
-/**
- * Read all VF attributes of a PF netdev (RTM_GETLINK, RTEXT_FILTER_VF).
- * @param[out] attrs array of @p max. @param[out] n_vfs VFs reported.
- * @return 0, -ENODEV, -ENOENT (no VF info: no SR-IOV netdev), -errno.
- */
-int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsigned max, unsigned *n_vfs);
-
-/**
- * @return true when any field set in @p want is missing from, or different
- *         in, @p have (i.e. the VF needs re-applying); fields not set in
- *         @p want are ignored.
- */
-bool vfmgr_attrs_differ(const struct vfmgr_vf_attrs *want, const struct vfmgr_vf_attrs *have);
+int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned int vf, const struct vfmgr_vf_attrs *a);
 
 /**
  * Which configured VFs of a PF have lost their attributes (PF reset or driver
@@ -504,8 +316,8 @@ bool vfmgr_attrs_differ(const struct vfmgr_vf_attrs *want, const struct vfmgr_vf
  * @param[out] idx VF indexes that need re-applying (may be NULL). @param max its size.
  * @return number of such VFs (0: nothing to do).
  */
-unsigned vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have, unsigned n_have,
-			   unsigned *idx, unsigned max);
+unsigned int vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have, unsigned int n_have,
+			   unsigned int *idx, unsigned int max);
 
 /** Opaque RTM_NEWLINK monitor (RTNLGRP_LINK). */
 struct vfmgr_nl_monitor;
@@ -515,7 +327,7 @@ struct vfmgr_nl_monitor;
  * @param ifname PF netdev. @param attrs VF attributes by index. @param n_vfs count.
  */
 typedef void (*vfmgr_nl_monitor_cb)(const char *ifname, int ifindex,
-				    const struct vfmgr_vf_attrs *attrs, unsigned n_vfs, void *user);
+				    const struct vfmgr_vf_attrs *attrs, unsigned int n_vfs, void *user);
 
 /**
  * Open a netlink socket subscribed to RTNLGRP_LINK. RTM_NEWLINK for a PF
@@ -539,88 +351,6 @@ void vfmgr_nl_monitor_close(struct vfmgr_nl_monitor *mon);
 /** @} */
 
 /* ------------------------------------------------------------------------- */
-/** @name Pre-flight checks (IOMMU, VFIO, hugepages, group viability) */
-/** @{ */
-
-/** Outcome of one check. */
-enum vfmgr_check_status { VFMGR_CHECK_OK = 0, VFMGR_CHECK_WARN = 1, VFMGR_CHECK_FAIL = 2 };
-
-/** One check result. */
-struct vfmgr_check {
-	char name[48];                 /**< "iommu", "vfio-pci", "hugepages", "group 0000:01:00.2", ... */
-	enum vfmgr_check_status status;/**< ok / warn / fail */
-	char msg[512];                 /**< what was found and, unless ok, the fix */
-};
-
-/** A list of check results. */
-struct vfmgr_checks {
-	struct vfmgr_check *v;  /**< results */
-	unsigned n;             /**< entries */
-	unsigned n_fail;        /**< entries with VFMGR_CHECK_FAIL */
-};
-
-/**
- * Is an IOMMU active? (/sys/class/iommu non-empty or
- * /sys/kernel/iommu_groups non-empty; VFIO no-IOMMU mode
- * (/sys/module/vfio/parameters/enable_unsafe_noiommu_mode = Y) only counts
- * with opts.allow_unsafe_noiommu.)
- * @return 1 active, 0 no-IOMMU accepted, -ENODEV (message names the fix:
- *         intel_iommu=on / amd_iommu=on on the kernel command line).
- */
-int vfmgr_iommu_check(const struct vfmgr_ctx *ctx);
-
-/**
- * Check that a VF's IOMMU group holds only that VF (bridges excepted:
- * PCI class 0x0604xx, per drivers/vfio/vfio.c).
- * @return 0; -EBUSY with message "VF <bdf> (pf <pf> vf <n>) shares IOMMU
- *         group <g> with <members>: each VF needs its own group (ACS on the
- *         path); refusing"; -ENOENT (no iommu_group link).
- */
-int vfmgr_vf_group_check(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index);
-
-/**
- * Run all host checks: IOMMU active, vfio-pci driver present
- * (/sys/bus/pci/drivers/vfio-pci, /sys/module/vfio_pci), hugepages
- * (/proc/meminfo HugePages_Total/Free), and, when @p conf is given, for each
- * configured PF: exists, SR-IOV capable, numvfs <= totalvfs, and each existing
- * VF's group is viable.
- * @param conf may be NULL. @param[out] out results, free with vfmgr_checks_free().
- * @return number of failed checks (>= 0) or -ENOMEM.
- */
-int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct vfmgr_checks *out);
-
-/** Free check results (the struct itself is the caller's). */
-void vfmgr_checks_free(struct vfmgr_checks *c);
-
-/** @} */
-
-/* ------------------------------------------------------------------------- */
-/** @name NUMA placement */
-/** @{ */
-
-/**
- * Distance between two NUMA nodes: libnuma numa_distance() when root is "/",
- * else <root>/sys/devices/system/node/node<a>/distance.
- * @return distance (10 = local), or -1 when unknown.
- */
-int vfmgr_numa_distance(const struct vfmgr_ctx *ctx, int a, int b);
-
-/**
- * Choose a free VF (no owner, bound to vfio-pci, group viable) for a domain
- * whose memory/vCPUs are on the nodes of @p nodemask (bit n = node n).
- * @param pf_bdf restrict to one PF (NULL = all).
- * @param nodemask domain nodes (0 = unknown: treated as policy any).
- * @param[out] out chosen VF (points into @p host).
- * @return 0; -ENODEV "no free VF on node(s) ... (policy required); free VFs:
- *         ..." ; -ENOSPC no free VF at all.
- */
-int vfmgr_numa_choose(const struct vfmgr_ctx *ctx, const struct vfmgr_host *host,
-		      const char *pf_bdf, uint64_t nodemask, enum vfmgr_numa_policy policy,
-		      const struct vfmgr_vf **out);
-
-/** @} */
-
-/* ------------------------------------------------------------------------- */
 /** @name Plan and apply */
 /** @{ */
 
@@ -637,7 +367,7 @@ struct vfmgr_step {
 	enum vfmgr_step_kind kind;     /**< what */
 	char pf_bdf[VFMGR_BDF_LEN];    /**< PF */
 	int vf;                        /**< VF index or -1 */
-	unsigned value;                /**< numvfs value */
+	unsigned int value;                /**< numvfs value */
 	char driver[VFMGR_DRV_LEN];    /**< bind target */
 	char pf_netdev[VFMGR_IFNAME_LEN]; /**< for ATTRS */
 	struct vfmgr_vf_attrs attrs;   /**< for ATTRS */
@@ -647,7 +377,7 @@ struct vfmgr_step {
 /** A plan: steps grouped by PF in order. */
 struct vfmgr_plan {
 	struct vfmgr_step *steps;  /**< steps */
-	unsigned n;                /**< entries */
+	unsigned int n;                /**< entries */
 };
 
 /**
@@ -659,13 +389,10 @@ struct vfmgr_plan {
  *         them and says --force), -EINVAL (attributes on a PF without netdev).
  */
 int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf,
-		     const struct vfmgr_host *host, unsigned flags, struct vfmgr_plan **out);
+		     const struct vfmgr_host *host, unsigned int flags, struct vfmgr_plan **out);
 
 /** Free a plan (NULL ignored). */
 void vfmgr_plan_free(struct vfmgr_plan *plan);
-
-/** JSON array of {"pf","vf","kind","text"}. @return new reference. */
-struct json_t *vfmgr_plan_to_json(const struct vfmgr_plan *plan);
 
 /**
  * Execute a plan, one journaled operation (type "apply") per PF, holding the
@@ -674,13 +401,7 @@ struct json_t *vfmgr_plan_to_json(const struct vfmgr_plan *plan);
  * vfmgr_journal_step() (crash points).
  * @return 0, or the first error (-errno) with vfmgr_errmsg().
  */
-int vfmgr_plan_apply(struct vfmgr_ctx *ctx, const struct vfmgr_plan *plan, unsigned flags);
-
-/**
- * Convenience: resolve, discover, plan, and apply.
- * @return as vfmgr_plan_build() / vfmgr_plan_apply().
- */
-int vfmgr_apply(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf, unsigned flags);
+int vfmgr_plan_apply(struct vfmgr_ctx *ctx, const struct vfmgr_plan *plan, unsigned int flags);
 
 /** @} */
 
@@ -688,284 +409,20 @@ int vfmgr_apply(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf, unsigned flags);
 /** @name Journal (crash-safe multi-step operations) */
 /** @{ */
 
-/**
- * Opaque journaled operation (transaction). File <state>/journal/<id>.json, rewritten
- * atomically (temp file, fsync, rename, fsync dir) at begin and each step:
- * {"id","type","key","intent":{..},"steps":[{"name","data"}],"state"}.
- *
- * Crash points: if env VFMGR_CRASHPOINT=N is set, the process raise(SIGKILL)s
- * right before writing its N-th step record (counted per process from 1,
- * commit included; a forked child starts from 0 again).
- * If env VFMGR_CRASHPOINT_COUNT=<file> is set, the process-wide count of steps
- * so far is written to that file at each step.
- */
-struct vfmgr_txn;
-
-/**
- * Begin an operation: write the intent record before acting.
- * @param type "apply", "assign", "release", ... (selects the recover handler).
- * @param key the object (PF BDF, "pf/vf") — informative.
- * @param intent JSON object describing what will be done (reference is taken).
- * @param[out] out operation handle.
- * @return 0 or -errno (state dir not writable: message names it).
- */
-int vfmgr_journal_begin(struct vfmgr_ctx *ctx, const char *type, const char *key,
-			struct json_t *intent, struct vfmgr_txn **out);
-
-/**
- * Record that step @p name is about to be done (crash point hook first).
- * @param data optional JSON (reference is taken), e.g. previous driver.
- * @return 0 or -errno.
- */
-int vfmgr_journal_step(struct vfmgr_txn *op, const char *name, struct json_t *data);
-
-/** Operation finished: remove its journal file and free @p op. @return 0 or -errno. */
-int vfmgr_journal_commit(struct vfmgr_txn *op);
-
-/** Operation rolled back on purpose: remove its journal file and free @p op. */
-int vfmgr_journal_abort(struct vfmgr_txn *op);
-
-/** @return the intent object (borrowed). */
-struct json_t *vfmgr_txn_intent(const struct vfmgr_txn *op);
-
-/**
- * Recovery handler for one operation type: finish or roll back.
- * @param intent the intent object. @param steps array of {"name","data"}
- *        recorded (the last one may not have completed).
- * @return 0 when reconciled (the journal file is then removed), -errno to keep it.
- */
-typedef int (*vfmgr_recover_fn)(struct vfmgr_ctx *ctx, const struct json_t *intent,
-				const struct json_t *steps, void *user);
-
-/** Handler registration for vfmgr_journal_recover(). */
-struct vfmgr_recover_handler {
-	const char *type;      /**< operation type */
-	vfmgr_recover_fn fn;   /**< handler */
-	void *user;            /**< passed back */
-};
-
-/**
- * Reconcile every journal file with the host: "apply" is handled inside
- * (rolls the PF back to the intent's previous state, then the caller
- * re-applies the configuration); other types go to @p handlers.
- * Unknown types are left in place and counted as failures (-EOPNOTSUPP: no handler).
- * @return number of operations recovered, or -errno of the first failure.
- */
-int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_handler *handlers, unsigned n);
-
 /** Number of journal files pending. @return count or -errno. */
 int vfmgr_journal_pending(const struct vfmgr_ctx *ctx);
 
 /** @} */
 
 /* ------------------------------------------------------------------------- */
-/** @name Ownership (VF -> domain), <state>/owners.json, atomic rewrite */
+/** @name Session: what the daemon and `vfmgr --local` run requests in */
 /** @{ */
 
-/**
- * Owner of a VF. @param[out] dom buffer ("" when free), may be NULL.
- * @return 1 owned, 0 free, -errno (state file unreadable / corrupt: message names it).
- */
-int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, char *dom, size_t len);
-
-/**
- * Record that @p dom owns the VF.
- * @return 0 (also if already owned by @p dom), -EBUSY when owned by another
- *         domain (message names it), -errno on I/O.
- */
-int vfmgr_owner_set(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, const char *dom);
-
-/**
- * Clear ownership. @param dom expected owner (NULL = any).
- * @return 0 (also if already free), -EPERM when owned by a different domain.
- */
-int vfmgr_owner_clear(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index, const char *dom);
-
-/** All owners as {"<pf>/<index>": "<domain>"}. @return 0 or -errno; *out new reference. */
-int vfmgr_owner_list(const struct vfmgr_ctx *ctx, struct json_t **out);
-
-/** @} */
-
-/* ------------------------------------------------------------------------- */
-/** @name Locks for the daemon (process-local pthread mutexes keyed by BDF) */
-/** @{ */
-
-/** Lock a PF (blocks). @return 0 or -ENOMEM. */
-int vfmgr_lock_pf(struct vfmgr_ctx *ctx, const char *pf_bdf);
-/** Unlock a PF. */
-void vfmgr_unlock_pf(struct vfmgr_ctx *ctx, const char *pf_bdf);
-/** Lock a VF (pf, index) (blocks). @return 0 or -ENOMEM. */
-int vfmgr_lock_vf(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index);
-/** Unlock a VF. */
-void vfmgr_unlock_vf(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned index);
-
-/** @} */
-
-/* ========================================================================= */
-/* libvirt, assign/release, protocol (vfmgr-front)                           */
-/* Declarations for lib/vfmgr/libvirt.c, assign.c, proto.c go below.         */
-/* ========================================================================= */
-
-/** @name libvirt (lib/vfmgr/libvirt.c, libvirt >= 9.0) */
-/** @{ */
-
-/** Host CPUs tracked for a domain's pinning. */
-#define VFMGR_VIRT_MAX_CPUS 1024
-/** NUMA nodes tracked (bit n of a node mask = node n). */
-#define VFMGR_VIRT_MAX_NODES 64
-
-/** Opaque libvirt connection. */
+/** Opaque libvirt connection (libvirt.c, libvirt >= 9.0; opened lazily by the session). */
 struct vfmgr_virt;
-
-/** Where a libvirt domain lives, from its XML and the host topology. */
-struct vfmgr_placement {
-	char name[VFMGR_DOMAIN_LEN]; /**< domain name */
-	bool active;                 /**< running (virDomainIsActive) */
-	bool persistent;             /**< has a persistent definition */
-	uint64_t nodes;              /**< NUMA nodes used: numatune + nodes of pinned CPUs (0 = unknown) */
-	uint64_t numatune_nodes;     /**< nodes of <numatune><memory nodeset> only */
-	int n_pinned;                /**< pinned host CPUs (0 = not pinned) */
-	uint8_t pinned[VFMGR_VIRT_MAX_CPUS / 8]; /**< bitmap of pinned host CPUs */
-};
-
-/** Form of the device XML handed to libvirt. */
-enum vfmgr_hostdev_form {
-	VFMGR_HOSTDEV_INTERFACE = 0, /**< <interface type='hostdev' managed='no'> + <mac>/<vlan> (stable guest MAC) */
-	VFMGR_HOSTDEV_PLAIN = 1,     /**< <hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/> */
-};
-
-/** A VF as a libvirt device. */
-struct vfmgr_hostdev {
-	char bdf[VFMGR_BDF_LEN];      /**< VF PCI address */
-	enum vfmgr_hostdev_form form; /**< XML form */
-	bool has_mac;                 /**< @ref mac is meaningful (interface form) */
-	uint8_t mac[6];               /**< guest MAC (interface form) */
-	int vlan;                     /**< VLAN 1..4094, or -1 for none (interface form) */
-};
-
-/** How a device change reached libvirt. */
-enum vfmgr_virt_path {
-	VFMGR_VIRT_NONE = 0,     /**< nothing changed */
-	VFMGR_VIRT_HOTPLUG = 1,  /**< virDomainAttach/DetachDeviceFlags */
-	VFMGR_VIRT_REDEFINE = 2, /**< inactive domain, driver without attach-device: XML edited + virDomainDefineXML */
-};
-
-/**
- * Open a libvirt connection (virConnectOpen). libvirt's default stderr error
- * printing is silenced; messages go to vfmgr_errmsg().
- * @param uri libvirt URI (NULL/"" = "qemu:///system"; tests: "test:///abs/node.xml").
- * @param[out] out handle, free with vfmgr_virt_close().
- * @return 0, -ENOMEM, -ECONNREFUSED (message names the URI and --connect).
- */
-int vfmgr_virt_open(const char *uri, struct vfmgr_virt **out);
 
 /** Drop a reference; the connection is closed with the last one (NULL ignored). */
 void vfmgr_virt_close(struct vfmgr_virt *v);
-
-/** Take a reference (for a thread using the connection while another may replace it). @return @p v. */
-struct vfmgr_virt *vfmgr_virt_ref(struct vfmgr_virt *v);
-
-/** @return true while the connection to libvirt is alive (virConnectIsAlive). */
-bool vfmgr_virt_alive(const struct vfmgr_virt *v);
-
-/** @return the URI the connection was opened with. */
-const char *vfmgr_virt_uri(const struct vfmgr_virt *v);
-
-/**
- * A domain's NUMA placement: <numatune><memory nodeset>, plus the nodes of its
- * pinned host CPUs (<cputune><vcpupin cpuset>, else <vcpu cpuset>) through the
- * capabilities' <topology><cells>; when libvirt reports no cells (the 9.0 test
- * driver with a custom node file), through <root>/sys/devices/system/node/nodeN/cpulist.
- * @param root root prefix for sysfs (NULL or "" = "/").
- * @return 0, -ENOENT (no such domain), -EIO, -EINVAL (unparsable cpuset/nodeset).
- */
-int vfmgr_virt_placement(struct vfmgr_virt *v, const char *domain, const char *root,
-			 struct vfmgr_placement *out);
-
-/**
- * Parse a domain XML text (as virDomainGetXMLDesc() returns it): name, numatune memory
- * nodeset, pinned CPUs (vcpupin cpusets, else vcpu cpuset; libvirt syntax "0-3,^2,8").
- * Sets @ref vfmgr_placement.nodes to the numatune nodes only (no host topology here).
- * @return 0, -EINVAL (unparsable XML or cpuset/nodeset; message says which).
- */
-int vfmgr_virt_parse_domain_xml(const char *xml, size_t len, struct vfmgr_placement *out);
-
-/**
- * Does a domain XML text hold a PCI hostdev (either form) whose source is @p bdf?
- * @return 1, 0, -EINVAL (bad BDF or unparsable XML).
- */
-int vfmgr_virt_xml_has_device(const char *xml, size_t len, const char *bdf);
-
-/**
- * Build the device XML for @p hd (managed='no': vfmgr binds vfio-pci itself).
- * Schema: libvirt formatdomain "Host device assignment" / "PCI Passthrough".
- * @return malloc'd XML, or NULL with errno = EINVAL (bad BDF, VLAN outside 1..4094) / ENOMEM.
- */
-char *vfmgr_virt_device_xml(const struct vfmgr_hostdev *hd);
-
-/**
- * Attach a VF: running domain -> VIR_DOMAIN_AFFECT_LIVE|VIR_DOMAIN_AFFECT_CONFIG
- * (LIVE only if transient); inactive -> VIR_DOMAIN_AFFECT_CONFIG. If the driver
- * lacks attach-device (VIR_ERR_NO_SUPPORT, libvirt 9.0 test driver) and the
- * domain is inactive, the persistent XML (VIR_DOMAIN_XML_INACTIVE|SECURE) is
- * edited and redefined (virDomainDefineXML), then read back.
- * @param[out] path how it got in (may be NULL).
- * @return 0; -ENOTSUP (running domain, driver cannot hot-plug: message says
- *         VIR_ERR_NO_SUPPORT and what to do); -ENOENT no domain; -EEXIST VF
- *         already in the domain; -EIO other libvirt errors.
- */
-int vfmgr_virt_attach(struct vfmgr_virt *v, const char *domain, const struct vfmgr_hostdev *hd,
-		      enum vfmgr_virt_path *path);
-
-/**
- * Detach a VF (matched by PCI address, either form) the same way. A live
- * detach is confirmed by polling the live XML for up to 10 s.
- * @return 0; -ENOENT (no domain, or VF not in it); -ENOTSUP; -ETIMEDOUT (guest
- *         has not released it); -EIO.
- */
-int vfmgr_virt_detach(struct vfmgr_virt *v, const char *domain, const char *bdf,
-		      enum vfmgr_virt_path *path);
-
-/**
- * Is the VF in the domain's XML?
- * @param inactive look at the persistent definition (falls back to live XML for a transient domain).
- * @return 1 yes, 0 no, -ENOENT no such domain, -EINVAL bad BDF, -EIO.
- */
-int vfmgr_virt_has_device(struct vfmgr_virt *v, const char *domain, const char *bdf, bool inactive);
-
-/**
- * Domains (active or not, live or persistent XML) holding the VF.
- * @param[out] name first one found (may be NULL).
- * @return how many, or -errno.
- */
-int vfmgr_virt_find_owner(struct vfmgr_virt *v, const char *bdf, char *name, size_t len);
-
-/** @} */
-
-/** @name Assign / release (lib/vfmgr/assign.c) */
-/** @{ */
-
-/** What to assign. */
-struct vfmgr_assign_req {
-	const char *domain;            /**< libvirt domain name */
-	const char *pf;                /**< PF BDF or netdev name (NULL = any configured PF) */
-	int vf;                        /**< VF index on @ref pf, -1 = choose by NUMA policy */
-	enum vfmgr_hostdev_form form;  /**< device XML form (default interface) */
-};
-
-/** What was done. */
-struct vfmgr_assign_result {
-	char domain[VFMGR_DOMAIN_LEN]; /**< domain */
-	char pf_bdf[VFMGR_BDF_LEN];    /**< PF */
-	unsigned index;                /**< VF index */
-	char vf_bdf[VFMGR_BDF_LEN];    /**< VF address */
-	int vf_numa_node;              /**< VF's node (-1 unknown) */
-	uint64_t domain_nodes;         /**< domain's nodes (0 unknown) */
-	enum vfmgr_virt_path path;     /**< how libvirt took/released it */
-	bool refused;                  /**< a pre-flight check refused (IOMMU, group) */
-	int irqs;                      /**< MSI-X IRQs steered (assign) / restored (release); <0 errno */
-	char note[512];                /**< extra information for the operator */
-};
 
 /**
  * Everything an operation needs: context, configuration, lazily opened libvirt
@@ -980,59 +437,23 @@ struct vfmgr_session {
 };
 
 /**
- * The session's libvirt connection, opened on first use and re-opened when it died
- * (libvirtd restarted). The caller gets its own reference: vfmgr_virt_close() it.
- * @return 0 or -ECONNREFUSED (message names the URI).
- */
-int vfmgr_session_virt(struct vfmgr_session *s, struct vfmgr_virt **out);
-
-/**
- * Assign a VF to a domain: pre-flight (IOMMU, VF alone in its IOMMU group), choose
- * a free VF per the PF's NUMA policy for the domain's nodes (vfmgr_numa_choose()),
- * journal intent ("assign"), bind vfio-pci if needed, set MAC/VLAN from the
- * configuration, attach through libvirt, record ownership, steer MSI-X IRQs to the
- * domain's pinned CPUs (lib/irqpost), journal done. Holds the PF then the VF lock.
- * A failure after the intent rolls back (driver, attributes, no ownership).
- * Saved state for release: <state>/assigned/<pf>_<index>.json.
- * @return 0; -ENOENT (domain/PF/VF unknown); -EBUSY (VF owned, or group not
- *         viable: res->refused); -ENODEV/-ENOSPC (no free VF); -ENOTSUP
- *         (libvirt cannot hot-plug into this running domain); -errno.
- */
-int vfmgr_assign(struct vfmgr_session *s, const struct vfmgr_assign_req *req,
-		 struct vfmgr_assign_result *res);
-
-/**
- * Release a VF: @p target is a VF BDF, "PF/index", "PF:index", or a domain name
- * (its first VF). Journal intent ("release"), detach through libvirt and only once
- * libvirt confirms the VF is out of the domain's XML restore the VF attributes
- * saved at assign time and the IRQ affinity, drop ownership, journal done.
- * @return 0; -ENOENT (nothing owned by / named @p target); -ENOTSUP / -ETIMEDOUT /
- *         -EIO from libvirt (the VF stays owned); -errno.
- */
-int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assign_result *res);
-
-/**
- * Journal recovery handlers for "assign" and "release" (user = @p s): ask libvirt
- * whether the VF is in the domain's XML; present -> finish (ownership recorded /
- * kept), absent -> roll back an assign (driver, attributes, no owner) or finish a
- * release (attributes and IRQs restored, owner dropped).
- * @param[out] h two handlers for vfmgr_journal_recover().
- * @return 2.
- */
-unsigned vfmgr_front_recover_handlers(struct vfmgr_session *s, struct vfmgr_recover_handler h[2]);
-
-/**
- * Recover every journaled operation (core "apply" + the handlers above).
- * @return number recovered, or -errno (journal kept, message says why).
+ * Recover every journaled operation: "apply" (plan.c: roll the PF forward, else
+ * back to its recorded previous state), "assign" and "release" (assign.c: ask
+ * libvirt whether the VF is in the domain's XML, then finish or roll back).
+ * Opens the libvirt connection when an assign/release is pending.
+ * @return number recovered, or -errno of the first failure (that journal file is
+ *         kept for the next attempt; vfmgr_errmsg() says why).
  */
 int vfmgr_session_recover(struct vfmgr_session *s);
 
 struct vfmgr_request;
 /**
- * Execute one decoded request (daemon and `vfmgr --local` share this).
- * @param[out] result JSON result on success (new reference).
- * @param msg error message on failure.
- * @return enum vfmgr_exit code (0 = ok).
+ * Execute one decoded request (daemon and `vfmgr --local` share this; exec.c).
+ * Results are the JSON objects documented in vfmgrd(8) PROTOCOL.
+ * @param[out] result JSON result on success (new reference), NULL on failure.
+ * @param msg receives the error sentence on failure. @param msglen its size.
+ * @return an enum vfmgr_exit code (0 = ok): the protocol's error code and
+ *         vfmgr(8)'s exit status, mapped from -errno by one table (proto.c).
  */
 int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, struct json_t **result,
 	       char *msg, size_t msglen);
@@ -1081,8 +502,6 @@ struct vfmgr_request {
 
 /** @return "status", ..., or NULL for an invalid op. */
 const char *vfmgr_op_name(enum vfmgr_reqop op);
-/** @return the op named @p name or VFMGR_OP_INVALID. */
-enum vfmgr_reqop vfmgr_op_from_name(const char *name);
 
 /**
  * Decode and validate one request line (trailing "\n" allowed). Unknown members,
@@ -1111,12 +530,6 @@ char *vfmgr_proto_encode_error(int64_t id, int code, const char *message);
  */
 int vfmgr_proto_decode_response(const char *buf, size_t len, int64_t *id, struct json_t **result,
 				int *code, char *msg, size_t msglen);
-
-/**
- * Map a negative errno from lib/vfmgr to a protocol/exit code.
- * @return enum vfmgr_exit value.
- */
-int vfmgr_exit_from_errno(int err);
 
 /** @} */
 

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vfmgr.h"
+#include "vfmgr_priv.h"
 
 struct fx {
 	char dir[PATH_MAX];    /* temp dir */

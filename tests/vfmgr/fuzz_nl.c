@@ -7,7 +7,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include "vfmgr.h"
+#include "vfmgr_priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

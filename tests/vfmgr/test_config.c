@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "vfmgr.h"
+#include "vfmgr_priv.h"
 
 static const char good[] =
 	"; vfmgr test configuration\n"

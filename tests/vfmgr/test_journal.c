@@ -270,7 +270,7 @@ static void test_crash_every_step(void **state)
 		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
 			fail_msg("crash point %d: child not killed (status %d)", k, st);
 		assert_int_equal(vfmgr_journal_pending(f->ctx), 1);
-		int r = vfmgr_journal_recover(f->ctx, NULL, 0);
+		int r = vfmgr_journal_recover(f->ctx, &vfmgr_apply_recover_handler, 1);
 		if (r != 1)
 			fail_msg("crash point %d: recover returned %d: %s", k, r, vfmgr_errmsg());
 		assert_int_equal(vfmgr_journal_pending(f->ctx), 0);
@@ -308,7 +308,7 @@ static void test_recover_rolls_back_when_forward_fails(void **state)
 	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs"), "3");
 	/* vfio-pci vanished meanwhile: cannot finish, so back to the previous state */
 	fx_run("mv '%s/sys/bus/pci/drivers/vfio-pci' '%s/vfio-off'", f->root, f->dir);
-	assert_int_equal(vfmgr_journal_recover(f->ctx, NULL, 0), 1);
+	assert_int_equal(vfmgr_journal_recover(f->ctx, &vfmgr_apply_recover_handler, 1), 1);
 	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs"), "0");
 	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:3b:00.0/sriov_drivers_autoprobe"), "1");
 	assert_int_equal(vfmgr_journal_pending(f->ctx), 0);

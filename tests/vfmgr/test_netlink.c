@@ -24,7 +24,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
-#include "vfmgr.h"
+#include "vfmgr_priv.h"
 
 static uint16_t u16at(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static uint32_t u32at(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }

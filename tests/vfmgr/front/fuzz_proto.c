@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "vfmgr.h"
+#include "vfmgr_priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

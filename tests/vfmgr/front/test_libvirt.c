@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <libvirt/libvirt.h>
 
-#include "vfmgr.h"
+#include "vfmgr_priv.h"
 
 static char uri[4096];
 static char root[4096];

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "vfmgr.h"
+#include "vfmgr_priv.h"
 
 static int dec(const char *s, struct vfmgr_request *r, char *err, size_t n)
 {

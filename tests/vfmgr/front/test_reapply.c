@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "vfmgrd.h"
+#include "vfmgr_priv.h"
 
 static unsigned calls, called_vf[8];
 static struct vfmgr_vf_attrs called_attrs[8];
