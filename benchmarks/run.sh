@@ -77,12 +77,18 @@ trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
 # ------------------------------------------------------------------ install + build
-ensure_packages || exit 1
-reserve_hugepages 512
-log "building $build"
-build_tree "$build" || { log "build failed"; exit 1; }
-vfapp=$build/app/appliance/vfapp
-micro=$build/benchmarks/microbench/iova-microbench
+if [ -n "${VFB_VFAPP:-}" ]; then
+	# run by /usr/bin/vfmgr-bench (vfmgr-bench package): its binaries, nothing built
+	reserve_hugepages 512
+	vfapp=$VFB_VFAPP micro=${VFB_MICRO:-}
+else
+	ensure_packages || exit 1
+	reserve_hugepages 512
+	log "building $build"
+	build_tree "$build" || { log "build failed"; exit 1; }
+	vfapp=$build/app/appliance/vfapp
+	micro=$build/benchmarks/microbench/iova-microbench
+fi
 [ -x "$vfapp" ] || { log "no $vfapp after the build"; exit 1; }
 # vfapp's own options come after the EAL's: `vfapp EAL -- --help`.
 # shellcheck disable=SC2046
