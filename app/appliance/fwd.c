@@ -85,7 +85,9 @@ tx_flush(struct vfapp_appliance *a, unsigned int out, struct rte_mbuf **pkts, un
 	}
 	for (i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
-	sent = rte_eth_tx_burst(a->port_id[out], 0, pkts, (uint16_t)n);
+	sent = a->port[out].ops != NULL ?
+	       a->port[out].ops->tx_burst(a->port[out].dev, pkts, (uint16_t)n) :
+	       rte_eth_tx_burst(a->port_id[out], 0, pkts, (uint16_t)n);
 	for (i = sent; i < n; i++) {
 		bytes -= pkts[i]->pkt_len;
 		drop(a, out, DROP_TX_FULL, pkts[i]);
@@ -149,7 +151,8 @@ vfapp_appliance_step(struct vfapp_appliance *a)
 	if (a->ctx != NULL)
 		iova_ctx_poll(a->ctx, a->cpu);
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
-		n = rte_eth_rx_burst(a->port_id[p], 0, pkts, VFAPP_BURST);
+		n = a->port[p].ops != NULL ? a->port[p].ops->rx_burst(a->port[p].dev, pkts, VFAPP_BURST) :
+		    rte_eth_rx_burst(a->port_id[p], 0, pkts, VFAPP_BURST);
 		if (n == 0)
 			continue;
 		vfapp_appliance_process(a, p, pkts, n);

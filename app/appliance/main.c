@@ -33,10 +33,26 @@ on_signal(int sig)
 	force_quit = 1;
 }
 
+/* Device and IOMMU counters the record reports as deltas over the measured interval. */
+static void
+snap_devices(struct vfapp_state *s, struct vfdev_stats *vf, struct vtd_soft_stats *vtd)
+{
+	for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++)
+		if (s->topo.vf[p] != NULL)
+			vfdev_get_stats(s->topo.vf[p], &vf[p]);
+	if (s->phys != NULL && iova_backend_soft_unit(s->phys) != NULL) {
+		vtd_soft_get_stats(iova_backend_soft_unit(s->phys), vtd);
+		s->have_vtd = true;
+	}
+}
+
 static void
 measure_start(struct vfapp_state *s, uint64_t now)
 {
 	vfapp_appliance_reset_stats(&s->app);
+	snap_devices(s, s->vf0, &s->vtd0);
+	s->busy_cycles = s->busy_iters = 0;
+	hist_reset(&s->busy_hist);
 	if (s->ctx != NULL)
 		iova_ctx_reset_stats(s->ctx);
 	if (s->app.vcpu != NULL)
@@ -53,6 +69,7 @@ measure_stop(struct vfapp_state *s, uint64_t now)
 	s->t_stop = now;
 	s->stopped = true;
 	vfapp_appliance_totals(&s->app, &s->tot);
+	snap_devices(s, s->vf1, &s->vtd1);
 	if (s->ctx != NULL)
 		iova_ctx_get_stats(s->ctx, &s->iova_st);
 	if (s->app.vcpu != NULL)
@@ -79,6 +96,8 @@ endpoint_loop(void *arg)
 			break;
 		}
 		w->client_step(w->st, now);
+		if (s->dev_remote)
+			vfapp_topo_vfdev_poll(&s->topo);   /* the device core: DMA engines */
 		w->server_step(w->st, now);
 	}
 	s->ep_done = true;
@@ -101,7 +120,7 @@ run(struct vfapp_state *s)
 {
 	struct vfapp_workload *w = s->have_wl ? &s->wl : NULL;
 	bool two = s->o.endpoint_lcore >= 0;
-	uint64_t now;
+	uint64_t now, t0;
 	unsigned int n;
 
 	s->hz = rte_get_tsc_hz();
@@ -132,7 +151,24 @@ run(struct vfapp_state *s)
 		}
 		if (w != NULL && !two)
 			w->client_step(w->st, now);
+		/* one lcore: the devices share it, polled before and after the appliance so a
+		 * frame crosses device -> appliance -> device within one iteration (as memif's
+		 * direct copy does), not one iteration per hop */
+		if (s->topo.vf[0] != NULL && !s->dev_remote)
+			vfapp_topo_vfdev_poll(&s->topo);
+		t0 = rte_rdtsc();
 		n = vfapp_appliance_step(&s->app);
+		if (n > 0 && s->started) {
+			/* service demand: the appliance's own work, iterations that received */
+			uint64_t c = rte_rdtsc() - t0;
+
+			s->busy_cycles += c;
+			s->busy_iters++;
+			for (unsigned int i = 0; i < n; i++)
+				hist_record(&s->busy_hist, c / n);
+		}
+		if (s->topo.vf[0] != NULL && !s->dev_remote)
+			vfapp_topo_vfdev_poll(&s->topo);
 		if (w != NULL && !two)
 			w->server_step(w->st, now);
 		if (n == 0 && s->app.vcpu != NULL)

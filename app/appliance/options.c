@@ -62,9 +62,14 @@ usage(FILE *f, const char *prog)
 "IPv4 forwarding appliance with per-buffer DMA mapping (lib/iova) and built-in\n"
 "netperf-like endpoints. Options (default in brackets):\n"
 "  --workload W        TCP_STREAM | UDP_RR | fwd [TCP_STREAM]\n"
-"  --topology T        internal (4 memif ports made by vfapp: A<->p0, p1<->B) |\n"
+"  --topology T        internal (vfapp builds A<->p0, p1<->B on --wire) |\n"
 "                      ports (EAL ports 0 and 1 are the appliance's; workload fwd) [internal]\n"
-"  --wire W            internal wires: memif | ring [memif]\n"
+"  --wire W            internal topology: vfdev (the appliance's ports are software\n"
+"                      VFs whose DMA goes through the IOMMU; devices and endpoints on\n"
+"                      the second lcore when the EAL has one) | memif | ring\n"
+"                      [vfdev; memif with --rx-mode posted|remapped]\n"
+"  --attack on|off     vfdev: malicious-device mode (stale DMA writes to freed\n"
+"                      buffers, counted in attack_*) [on]\n"
 "  --routes FILE       routes file (conf/routes.conf.example) [internal: built-in\n"
 "                      10.0.1.0/24 -> port 0, 10.0.2.0/24 -> port 1; ports: required]\n"
 "  --strategy S        off|strict|deferred|optimistic|persistent|shared|ring|pool [off]\n"
@@ -164,10 +169,13 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"mss", 1, 0, 'M'}, {"window", 1, 0, 'N'}, {"rto-us", 1, 0, 'O'},
 		{"msg-size", 1, 0, 'S'}, {"rate", 1, 0, 'A'}, {"pkt-size", 1, 0, 'P'}, {"rx-mode", 1, 0, 'x'},
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
-		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+		{"attack", 1, 0, 'K'}, {0, 0, 0, 0},
 	};
 	static const char *const topo_names[] = {"internal", "ports"};
-	static const char *const wire_names[] = {"memif", "ring"};
+	static const char *const wire_names[] = {"memif", "ring", "vfdev"};
+	static const char *const onoff[] = {"off", "on"};
+	bool wire_set = false;
 	static const char *const backend_names[] = {"soft", "vfio"};
 	uint64_t v;
 	int c, r;
@@ -189,13 +197,16 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	o->endpoint_lcore = -1;
 	o->pool_size = 16383;
 	o->pool_cache = 0;
+	o->wire = WIRE_VFDEV;
+	o->attack = true;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'w': r = pick("workload", optarg, workload_names, 3); if (r < 0) return r; o->workload = r; break;
 		case 'T': r = pick("topology", optarg, topo_names, 2); if (r < 0) return r; o->topology = r; break;
-		case 'W': r = pick("wire", optarg, wire_names, 2); if (r < 0) return r; o->wire = r; break;
+		case 'W': r = pick("wire", optarg, wire_names, 3); if (r < 0) return r; o->wire = r; wire_set = true; break;
+		case 'K': r = pick("attack", optarg, onoff, 2); if (r < 0) return r; o->attack = r == 1; break;
 		case 'r': o->routes = optarg; break;
 		case 's':
 			r = iova_strategy_parse(optarg);
@@ -261,6 +272,8 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 			argv[optind]);
 		return -EINVAL;
 	}
+	if (!wire_set && o->rx_mode != RX_POLL)
+		o->wire = WIRE_MEMIF;  /* the vfdev raises no MSI-X yet: the endpoints kick the vCPU */
 	if (o->topology == TOPO_PORTS && o->workload != WL_FWD) {
 		fprintf(stderr, "vfapp: --topology ports runs the appliance only: use --workload fwd "
 			"(TCP_STREAM/UDP_RR endpoints exist in --topology internal)\n");

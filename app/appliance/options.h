@@ -40,6 +40,7 @@ struct vfapp_opts {
 	unsigned int pool_size, pool_cache;
 	bool plain_pool;
 	bool quiet;
+	bool attack;              /**< --attack: vfdev malicious-device mode */
 };
 
 /** @return "TCP_STREAM", "UDP_RR" or "fwd". */

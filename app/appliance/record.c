@@ -14,7 +14,8 @@
  *   repetition        int     --repetition, echoed
  *   backend           string  "soft" | "vfio"
  *   topology          string  "internal" | "ports"
- *   wire              string  "memif" | "ring" (internal topology's wires)
+ *   wire              string  "vfdev" | "memif" | "ring" (internal topology's wires; vfdev:
+ *                             the appliance's ports are lib/vfdev software VFs)
  *   lcores            int     1, or 2 with --endpoint-lcore / --rx-mode != poll
  *   duration_s        real    measured interval as seen by the appliance lcore, s
  *   goodput_gbps      real    TCP_STREAM only: in-order payload accepted * 8 / s, Gbit/s
@@ -50,6 +51,28 @@
  *   vmm_injections, vmm_injections_per_transaction, halts
  *                     present only with --rx-mode posted|remapped (lib/irqpost vCPU model;
  *                     per transaction for UDP_RR, per packet otherwise)
+ *   appliance_busy_cycles  int   TSC cycles of appliance-lcore iterations that received
+ *                             packets (RX, forwarding, TX, buffer map/unmap, invalidation
+ *                             waits, VM exits: all synchronous on the vCPU); idle polls excluded
+ *   appliance_cycles_per_pkt real  appliance_busy_cycles / packets (netperf service demand
+ *                             = this / tsc_hz per packet)
+ *   appliance_cycles_per_pkt_p50 int  median over packets of (iteration cycles / packets of
+ *                             that iteration): robust to the lcore being preempted on a
+ *                             shared host, where the mean above absorbs whole time slices
+ *   tsc_hz            int     TSC frequency (rte_get_tsc_hz)
+ *   inv_waits_per_pkt real    synchronous invalidation waits by the strategy / packets
+ *   exits_per_pkt     real    = exits_per_packet
+ *   iotlb_hits_per_pkt, iotlb_misses_per_pkt, page_walks_per_pkt, translations_per_pkt
+ *                     real    soft VT-d unit counters / packets (present with --backend soft)
+ *   iommu_faults      int     soft VT-d faults recorded in the interval (soft backend)
+ *   vfdev             object  wire vfdev only: rx_refills, tx_frees, rx_errors,
+ *                             dev_rx_faults, dev_tx_faults, dev_translations, dev_desc_faults
+ *                             (both ports, interval deltas)
+ *   attack_attempts, attack_faults, attack_successes, attack_corruptions, attack_legit,
+ *   attack_redirected  int    vfdev malicious-device mode (--attack, lib/vfdev/README.md),
+ *                             both ports, interval deltas; 0 with --attack off or other wires
+ *   attack_age_p50_ns, attack_age_max_ns int  age of successes since the buffer's free
+ *                             (whole run)
  *   inv_latency_ns    int     --inv-latency-ns (modeled soft VT-d invalidation latency)
  *   vmexit_ns         int     --vmexit-ns (modeled VM exit cost)
  *   pool_cache        int     --pool-cache
@@ -104,6 +127,75 @@ hugepages_used(void)
 	return n;
 }
 
+#define DELTA(f) (b->f - a->f)
+
+/** Device, IOMMU and service-demand fields (record schema above). */
+static void
+record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
+{
+	struct vfdev_stats d = {0};
+	json_t *vj = json_object();
+	double pk = packets ? (double)packets : 1;
+
+	for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
+		const struct vfdev_stats *a = &s->vf0[p], *b = &s->vf1[p];
+
+		d.rx_refills += DELTA(rx_refills);
+		d.tx_frees += DELTA(tx_frees);
+		d.rx_errors += DELTA(rx_errors);
+		d.dev_rx_faults += DELTA(dev_rx_faults);
+		d.dev_tx_faults += DELTA(dev_tx_faults);
+		d.dev_desc_faults += DELTA(dev_desc_faults);
+		d.dev_translations += DELTA(dev_translations);
+		d.attack_attempts += DELTA(attack_attempts);
+		d.attack_faults += DELTA(attack_faults);
+		d.attack_successes += DELTA(attack_successes);
+		d.attack_corruptions += DELTA(attack_corruptions);
+		d.attack_legit += DELTA(attack_legit);
+		d.attack_redirected += DELTA(attack_redirected);
+		if (b->attack_age_max_ns > d.attack_age_max_ns)
+			d.attack_age_max_ns = b->attack_age_max_ns;
+		if (b->attack_age_p50_ns > d.attack_age_p50_ns)
+			d.attack_age_p50_ns = b->attack_age_p50_ns;
+	}
+	json_object_set_new(rec, "appliance_busy_cycles", json_integer((json_int_t)s->busy_cycles));
+	json_object_set_new(rec, "appliance_cycles_per_pkt", json_real(packets ? s->busy_cycles / pk : 0));
+	json_object_set_new(rec, "appliance_cycles_per_pkt_p50",
+			    json_integer((json_int_t)hist_quantile(&s->busy_hist, 0.5)));
+	json_object_set_new(rec, "tsc_hz", json_integer((json_int_t)s->hz));
+	json_object_set_new(rec, "inv_waits_per_pkt", json_real(packets ? s->iova_st.waits / pk : 0));
+	json_object_set_new(rec, "exits_per_pkt", json_real(packets ? s->iova_st.exits / pk : 0));
+	if (s->have_vtd) {
+		const struct vtd_soft_stats *a = &s->vtd0, *b = &s->vtd1;
+
+		json_object_set_new(rec, "iotlb_hits_per_pkt", json_real(DELTA(iotlb_hits) / pk));
+		json_object_set_new(rec, "iotlb_misses_per_pkt", json_real(DELTA(iotlb_misses) / pk));
+		json_object_set_new(rec, "page_walks_per_pkt", json_real(DELTA(page_walks) / pk));
+		json_object_set_new(rec, "translations_per_pkt", json_real(DELTA(translations) / pk));
+		json_object_set_new(rec, "iommu_faults", json_integer((json_int_t)DELTA(faults)));
+	}
+	json_object_set_new(vj, "rx_refills", json_integer((json_int_t)d.rx_refills));
+	json_object_set_new(vj, "tx_frees", json_integer((json_int_t)d.tx_frees));
+	json_object_set_new(vj, "rx_errors", json_integer((json_int_t)d.rx_errors));
+	json_object_set_new(vj, "dev_rx_faults", json_integer((json_int_t)d.dev_rx_faults));
+	json_object_set_new(vj, "dev_tx_faults", json_integer((json_int_t)d.dev_tx_faults));
+	json_object_set_new(vj, "dev_desc_faults", json_integer((json_int_t)d.dev_desc_faults));
+	json_object_set_new(vj, "dev_translations", json_integer((json_int_t)d.dev_translations));
+	if (s->topo.vf[0] != NULL)
+		json_object_set_new(rec, "vfdev", vj);
+	else
+		json_decref(vj);
+	json_object_set_new(rec, "attack_attempts", json_integer((json_int_t)d.attack_attempts));
+	json_object_set_new(rec, "attack_faults", json_integer((json_int_t)d.attack_faults));
+	json_object_set_new(rec, "attack_successes", json_integer((json_int_t)d.attack_successes));
+	json_object_set_new(rec, "attack_corruptions", json_integer((json_int_t)d.attack_corruptions));
+	json_object_set_new(rec, "attack_legit", json_integer((json_int_t)d.attack_legit));
+	json_object_set_new(rec, "attack_redirected", json_integer((json_int_t)d.attack_redirected));
+	json_object_set_new(rec, "attack_age_p50_ns", json_integer((json_int_t)d.attack_age_p50_ns));
+	json_object_set_new(rec, "attack_age_max_ns", json_integer((json_int_t)d.attack_age_max_ns));
+	s->dev_faults = d.dev_rx_faults + d.dev_tx_faults;
+}
+
 void
 vfapp_record_report(struct vfapp_state *s)
 {
@@ -121,7 +213,8 @@ vfapp_record_report(struct vfapp_state *s)
 	json_object_set_new(rec, "repetition", json_integer(o->repetition));
 	json_object_set_new(rec, "backend", json_string(o->backend == BACKEND_SOFT ? "soft" : "vfio"));
 	json_object_set_new(rec, "topology", json_string(o->topology == TOPO_INTERNAL ? "internal" : "ports"));
-	json_object_set_new(rec, "wire", json_string(o->wire == WIRE_MEMIF ? "memif" : "ring"));
+	json_object_set_new(rec, "wire", json_string(o->wire == WIRE_MEMIF ? "memif" :
+						   o->wire == WIRE_RING ? "ring" : "vfdev"));
 	json_object_set_new(rec, "lcores", json_integer(o->endpoint_lcore >= 0 ? 2 : 1));
 	json_object_set_new(rec, "duration_s", json_real(secs));
 	if (s->have_wl) {
@@ -157,9 +250,11 @@ vfapp_record_report(struct vfapp_state *s)
 	json_object_set_new(rec, "maps", json_integer((json_int_t)s->iova_st.maps));
 	json_object_set_new(rec, "unmaps", json_integer((json_int_t)s->iova_st.unmaps));
 	json_object_set_new(rec, "invalidations", json_integer((json_int_t)s->iova_st.invalidations));
-	json_object_set_new(rec, "dma_faults", json_integer((json_int_t)s->tot.drops[DROP_DMA_FAULT]));
+	record_devices(s, rec, packets);
+	json_object_set_new(rec, "dma_faults",
+			    json_integer((json_int_t)(s->tot.drops[DROP_DMA_FAULT] + s->dev_faults)));
 	json_object_set_new(rec, "dma_mismatch", json_integer((json_int_t)s->app.dma_mismatch));
-	json_object_set_new(rec, "dma_checked", json_boolean(s->app.dma_check));
+	json_object_set_new(rec, "dma_checked", json_boolean(s->app.dma_check || s->dev_dma));
 	for (r = 1; r < DROP__COUNT; r++)
 		json_object_set_new(drops, vfapp_drop_name(r), json_integer((json_int_t)s->tot.drops[r]));
 	json_object_set_new(rec, "drops", drops);

@@ -84,6 +84,7 @@ setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **p
 		return -1;
 	}
 	s->backend = be;
+	s->phys = o->backend == BACKEND_SOFT ? phys : NULL;
 	*pool = iova_pktmbuf_pool_create("vfapp_app", o->pool_size, o->pool_cache,
 					 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(), s->ctx);
 	if (*pool == NULL) {
@@ -123,6 +124,14 @@ vfapp_setup(struct vfapp_state *s)
 
 	app_lcore = rte_lcore_id();
 	s->app_lcore = app_lcore;
+	if (s->o.topology == TOPO_INTERNAL && s->o.wire == WIRE_VFDEV && s->o.endpoint_lcore < 0) {
+		/* the appliance alone on its lcore (the guest vCPU); devices, IOMMU hardware and
+		 * endpoints on the next lcore when there is one */
+		unsigned int lc = rte_get_next_lcore(app_lcore, 1, 0);
+
+		if (lc < RTE_MAX_LCORE)
+			s->o.endpoint_lcore = (int)lc;
+	}
 	if (s->o.rx_mode != RX_POLL && s->o.endpoint_lcore < 0) {
 		/* the appliance lcore must be able to block: endpoints on another lcore */
 		unsigned int lc = rte_get_next_lcore(app_lcore, 1, 0);
@@ -153,14 +162,30 @@ vfapp_setup(struct vfapp_state *s)
 				rte_strerror(rte_errno));
 			return -1;
 		}
-		ret = vfapp_topo_internal(&s->topo, s->o.wire, "vf", s->app_pool, s->ep_pool, err, sizeof(err));
+		if (s->o.wire == WIRE_VFDEV)
+			ret = vfapp_topo_vfdev(&s->topo, "vf", s->app_pool, s->ep_pool, s->ctx,
+					       s->o.attack, err, sizeof(err));
+		else
+			ret = vfapp_topo_internal(&s->topo, s->o.wire, "vf", s->app_pool, s->ep_pool,
+						  err, sizeof(err));
 		if (ret != 0) {
 			fprintf(stderr, "vfapp: %s\n", err);
 			return -1;
 		}
 		s->topo_up = true;
-		s->app.port_id[0] = s->topo.app_port[0];
-		s->app.port_id[1] = s->topo.app_port[1];
+		if (s->o.wire == WIRE_VFDEV) {
+			for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
+				s->app.port[p] = vfapp_port_vfdev(s->topo.vf[p]);
+				s->app.port_mac[p] = s->topo.app_mac[p];
+			}
+			/* the device does the DMA itself: no translation check in the forwarder */
+			s->dev_dma = s->app.dma_check;
+			s->app.dma_check = false;
+			s->dev_remote = s->o.endpoint_lcore >= 0;
+		} else {
+			s->app.port_id[0] = s->topo.app_port[0];
+			s->app.port_id[1] = s->topo.app_port[1];
+		}
 		vfapp_routes_internal(&s->routes, &s->topo);
 	} else {
 		uint16_t ports[2] = {0, 1};
@@ -196,7 +221,7 @@ vfapp_setup(struct vfapp_state *s)
 	for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
 		if (s->routes.port_mac_set[p])
 			s->app.port_mac[p] = s->routes.port_mac[p];
-		else
+		else if (s->app.port[p].ops == NULL)
 			rte_eth_macaddr_get(s->app.port_id[p], &s->app.port_mac[p]);
 	}
 	s->app.routes = &s->routes;
@@ -250,7 +275,9 @@ vfapp_teardown(struct vfapp_state *s)
 	if (s->have_wl)
 		s->wl.destroy(s->wl.st);
 	irqpost_vcpu_destroy(s->app.vcpu);
-	if (s->topo_up)
+	if (s->topo_up && s->o.wire == WIRE_VFDEV)
+		vfapp_topo_vfdev_close(&s->topo);
+	else if (s->topo_up)
 		vfapp_topo_close(&s->topo);
 	RTE_ETH_FOREACH_DEV(pid) {
 		rte_eth_dev_stop(pid);

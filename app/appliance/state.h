@@ -11,10 +11,12 @@
 #include <stdint.h>
 
 #include "endpoint.h"
+#include "hist.h"
 #include "iova.h"
 #include "irqpost.h"
 #include "options.h"
 #include "vfapp.h"
+#include "vfdev.h"
 
 /** Everything one run owns (large because of the route table: keep it static). */
 struct vfapp_state {
@@ -26,6 +28,7 @@ struct vfapp_state {
 	struct vfapp_ep_env env;
 	struct iova_ctx *ctx;
 	struct iova_backend *backend;
+	struct iova_backend *phys;    /**< the physical backend (soft VT-d: IOTLB counters), or NULL */
 	/* set-up (setup.c) */
 	struct rte_mempool *app_pool, *ep_pool;
 	struct vfapp_topo topo;
@@ -41,6 +44,16 @@ struct vfapp_state {
 	struct vfapp_port_stats tot;
 	struct irqpost_vcpu_stats vs0, vs1;
 	volatile bool ep_done;
+	/* vfdev ports: device counters and soft VT-d counters at start / stop of the interval */
+	struct vfdev_stats vf0[VFAPP_NB_PORTS], vf1[VFAPP_NB_PORTS];
+	struct vtd_soft_stats vtd0, vtd1;
+	bool have_vtd;
+	bool dev_dma;                /**< the device's DMA goes through the soft IOMMU (vfdev + soft) */
+	bool dev_remote;             /**< device halves polled on the endpoint lcore */
+	/* service demand: appliance lcore cycles spent in iterations that received packets */
+	uint64_t busy_cycles, busy_iters;
+	struct hist busy_hist;        /**< busy cycles per packet, one value per packet */
+	uint64_t dev_faults;          /**< frames the vfdevs dropped on DMA faults (record.c) */
 };
 
 /**

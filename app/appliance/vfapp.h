@@ -21,6 +21,40 @@
 struct iova_ctx;
 struct irqpost_vcpu;
 struct rte_lpm;
+struct vfdev;
+
+/* ---- port.c: the appliance's port layer ---- */
+
+/** Per-port device counters the port layer can report (what the device saw). */
+struct vfapp_port_hw_stats {
+	uint64_t rx_packets, tx_packets;
+	uint64_t dma_faults;      /**< frames the device dropped because the IOMMU faulted a DMA */
+};
+
+/**
+ * What the appliance needs from a port: one RX and one TX queue. Two implementations:
+ * ethdev (any DPDK port, queue 0) and vfdev (lib/vfdev's software VF driver half).
+ */
+struct vfapp_port_ops {
+	const char *name;
+	uint16_t (*rx_burst)(void *dev, struct rte_mbuf **pkts, uint16_t n);
+	uint16_t (*tx_burst)(void *dev, struct rte_mbuf **pkts, uint16_t n);
+	int (*link)(void *dev);    /**< 1 up, 0 down */
+	void (*stats)(void *dev, struct vfapp_port_hw_stats *st);
+};
+
+/** One appliance port: ops + its device (ethdev: the port id cast to a pointer). */
+struct vfapp_port {
+	const struct vfapp_port_ops *ops;
+	void *dev;
+};
+
+extern const struct vfapp_port_ops vfapp_port_ethdev_ops;
+extern const struct vfapp_port_ops vfapp_port_vfdev_ops;
+/** An ethdev port (queue 0). */
+struct vfapp_port vfapp_port_ethdev(uint16_t port_id);
+/** A vfdev port (its driver half; the device half is polled elsewhere). */
+struct vfapp_port vfapp_port_vfdev(struct vfdev *d);
 
 /** Drop reasons: the parser verdicts first (same values), then forwarding-stage ones. */
 enum vfapp_drop {
@@ -51,7 +85,8 @@ struct vfapp_port_stats {
 
 /** The forwarding appliance: two ports, LPM, next hops, optional lib/iova context. */
 struct vfapp_appliance {
-	uint16_t port_id[VFAPP_NB_PORTS];
+	uint16_t port_id[VFAPP_NB_PORTS];         /**< ethdev ports (when port[p].ops is NULL) */
+	struct vfapp_port port[VFAPP_NB_PORTS];   /**< ops NULL: ethdev port_id[p] */
 	struct rte_ether_addr port_mac[VFAPP_NB_PORTS];
 	struct rte_lpm *lpm;
 	const struct vfapp_route_cfg *routes;   /**< LPM next hop i = routes->routes[i] */
@@ -89,7 +124,7 @@ int vfapp_telemetry_register(const struct vfapp_appliance *a);
 
 /* ---- ports.c ---- */
 
-enum vfapp_wire { WIRE_MEMIF = 0, WIRE_RING };
+enum vfapp_wire { WIRE_MEMIF = 0, WIRE_RING, WIRE_VFDEV };
 
 /** Internal topology: endpoint A <-> appliance port 0, appliance port 1 <-> endpoint B. */
 struct vfapp_topo {
@@ -97,6 +132,9 @@ struct vfapp_topo {
 	uint16_t app_port[VFAPP_NB_PORTS];
 	struct rte_ether_addr ep_a_mac, ep_b_mac;
 	uint32_t ep_a_ip, ep_b_ip;        /**< host order: 10.0.1.2, 10.0.2.2 */
+	struct vfdev *vf[VFAPP_NB_PORTS]; /**< WIRE_VFDEV: the appliance's VFs, else NULL */
+	struct rte_ether_addr app_mac[VFAPP_NB_PORTS]; /**< WIRE_VFDEV: the VFs' MACs */
+	struct rte_ring *wring[4];        /**< WIRE_VFDEV: a->vf0, vf0->a, b->vf1, vf1->b */
 };
 
 /**
@@ -113,6 +151,20 @@ int vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t 
 int vfapp_wait_links(const uint16_t *ports, unsigned int n, unsigned int timeout_ms);
 /** Stop, close and remove the internal topology's devices. */
 void vfapp_topo_close(struct vfapp_topo *t);
+
+/**
+ * Internal topology on software VFs (topo_vfdev.c): the appliance's two ports are vfdevs
+ * (lib/vfdev) whose DMA goes through ctx; their wires are rte_ring pairs whose far ends
+ * are net_ring ethdevs for the endpoints (ep_pool buffers = the network's).
+ * @return 0 or -errno with a message in err.
+ */
+int vfapp_topo_vfdev(struct vfapp_topo *t, const char *tag, struct rte_mempool *app_pool,
+		     struct rte_mempool *ep_pool, struct iova_ctx *ctx, bool attack,
+		     char *err, size_t errlen);
+/** Destroy the vfdevs (their device half no longer polled) and the endpoint ports. */
+void vfapp_topo_vfdev_close(struct vfapp_topo *t);
+/** One round of both devices' DMA engines (the device core). @return descriptors completed. */
+unsigned int vfapp_topo_vfdev_poll(struct vfapp_topo *t);
 
 /** Built-in routes of the internal topology. */
 void vfapp_routes_internal(struct vfapp_route_cfg *cfg, const struct vfapp_topo *t);

@@ -294,6 +294,35 @@ print(n, sorted(ttls))
         for ns, veth in ((na, va), (nb, vb)):
             sh("ip link del %s0" % veth, ok=True)
             sh("ip netns del %s" % ns, ok=True)
+elif CASE == "vfdev":
+    # The default wire: the appliance's ports are lib/vfdev software VFs whose DMA goes
+    # through the soft VT-d; devices and endpoints on lcore 1, the appliance alone on 0.
+    for s in ["off", "strict", "persistent"]:
+        rec, p = run(["--workload", "UDP_RR", "--strategy", s, "--duration", "0.6", "--warmup", "0.2",
+                      "--pool-size", "4095", "--json"], "vf-" + s, lcores="0-1")
+        if not common_fields(rec, "vfdev " + s):
+            continue
+        check(rec["wire"] == "vfdev" and rec["lcores"] == 2, s + ": not on vfdev ports / 2 lcores")
+        check(rec["udp_rr"]["transactions"] > 0, s + ": no transactions")
+        check(rec["appliance_busy_cycles"] > 0 and rec["appliance_cycles_per_pkt"] > 0,
+              s + ": no busy-cycle accounting")
+        check(rec["tsc_hz"] > 0, s + ": tsc_hz")
+        check(rec["vfdev"]["rx_refills"] > 0 and rec["vfdev"]["tx_frees"] > 0, s + ": no bulk refill/free")
+        check(rec["attack_attempts"] > 0, s + ": the malicious device made no attempt")
+        check(rec["attack_attempts"] == rec["attack_faults"] + rec["attack_successes"] +
+              rec["attack_legit"] + rec["attack_redirected"], s + ": attack outcomes do not add up")
+        if s == "strict":
+            check(rec["attack_successes"] == 0, "strict: a stale DMA write succeeded")
+            check(rec["iotlb_misses_per_pkt"] > 0, "strict: no IOTLB misses counted")
+            check(rec["translations_per_pkt"] >= 2, "strict: fewer than 2 device translations per packet")
+            check(rec["inv_waits_per_pkt"] > 0, "strict: no invalidation waits")
+            check(rec["dma_checked"], "strict: device DMA not through the IOMMU")
+    rec, _ = run(["--workload", "TCP_STREAM", "--attack", "off", "--duration", "0.6", "--warmup", "0.2",
+                  "--json"], "vf-tcp")
+    if common_fields(rec, "vfdev TCP_STREAM one lcore"):
+        check(rec["wire"] == "vfdev" and rec["lcores"] == 1, "one lcore: not vfdev")
+        check(rec["goodput_gbps"] > 0, "one lcore: goodput 0")
+        check(rec["attack_attempts"] == 0, "--attack off: attempts counted")
 else:
     print("unknown case", CASE)
     sys.exit(2)
