@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_lpm.h>
 #include <rte_mbuf.h>
 
@@ -29,7 +31,34 @@ static const char *const drop_names[DROP__COUNT] = {
 	[DROP_DMA_FAULT] = "dma_fault",
 	[DROP_INDUCED] = "induced",
 	[DROP_TX_FULL] = "tx_full",
+	[DROP_NOT_OUR_MAC] = "not_our_mac",
+	[DROP_L2_BCAST] = "l2_bcast",
+	[DROP_VLAN] = "vlan",
+	[DROP_MARTIAN_SRC] = "martian_src",
+	[DROP_MARTIAN_DST] = "martian_dst",
+	[DROP_LOCAL] = "local",
+	[DROP_FRAG_NEEDED] = "frag_needed",
+	[DROP_NO_NEIGH] = "no_neigh",
+	[DROP_NO_MBUF] = "no_mbuf",
 };
+
+static const char *const event_names[EV__COUNT] = {
+	[EV_ARP_RX] = "arp_rx",
+	[EV_ARP_REPLIES] = "arp_replies",
+	[EV_ARP_REQUESTS] = "arp_requests",
+	[EV_NEIGH_LEARNED] = "neigh_learned",
+	[EV_ICMP_TIME_EXCEEDED] = "icmp_time_exceeded",
+	[EV_ICMP_UNREACH] = "icmp_unreachable",
+	[EV_ICMP_FRAG_NEEDED] = "icmp_frag_needed",
+	[EV_ICMP_RATELIMITED] = "icmp_ratelimited",
+	[EV_FRAGMENTS] = "fragments",
+};
+
+const char *
+vfapp_event_name(unsigned int ev)
+{
+	return ev < EV__COUNT ? event_names[ev] : "unknown";
+}
 
 const char *
 vfapp_drop_name(unsigned int reason)
@@ -44,19 +73,31 @@ vfapp_drop_name(unsigned int reason)
 static inline int
 device_dma(struct vfapp_appliance *a, struct rte_mbuf *m, int access)
 {
+	struct rte_mbuf *seg;
 	void *host = NULL;
 	int ret;
 
-	ret = iova_ctx_dma(a->ctx, m->buf_iova + m->data_off, m->data_len, access, &host);
-	if (ret == -ENOTSUP) {
-		a->dma_check = false; /* backend without a software device side (VFIO) */
-		return 0;
+	for (seg = m; seg != NULL; seg = seg->next) {
+		ret = iova_ctx_dma(a->ctx, seg->buf_iova + seg->data_off, seg->data_len, access,
+				   &host);
+		if (ret == -ENOTSUP) {
+			a->dma_check = false; /* backend without a software device side (VFIO) */
+			return 0;
+		}
+		if (ret < 0)
+			return -1;
+		if (host != rte_pktmbuf_mtod(seg, void *))
+			a->dma_mismatch++;
 	}
-	if (ret < 0)
-		return -1;
-	if (host != rte_pktmbuf_mtod(m, void *))
-		a->dma_mismatch++;
 	return 0;
+}
+
+/* Transmit on port p through its ops (vfdev) or the ethdev. */
+static inline uint16_t
+port_tx(struct vfapp_appliance *a, unsigned int p, struct rte_mbuf **pkts, uint16_t n)
+{
+	return a->port[p].ops != NULL ? a->port[p].ops->tx_burst(a->port[p].dev, pkts, n) :
+	       rte_eth_tx_burst(a->port_id[p], 0, pkts, n);
 }
 
 static inline void
@@ -85,15 +126,222 @@ tx_flush(struct vfapp_appliance *a, unsigned int out, struct rte_mbuf **pkts, un
 	}
 	for (i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
-	sent = a->port[out].ops != NULL ?
-	       a->port[out].ops->tx_burst(a->port[out].dev, pkts, (uint16_t)n) :
-	       rte_eth_tx_burst(a->port_id[out], 0, pkts, (uint16_t)n);
+	sent = port_tx(a, out, pkts, (uint16_t)n);
 	for (i = sent; i < n; i++) {
 		bytes -= pkts[i]->pkt_len;
 		drop(a, out, DROP_TX_FULL, pkts[i]);
 	}
 	a->st[out].tx += sent;
 	a->st[out].tx_bytes += bytes;
+}
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+void
+vfapp_appliance_router_init(struct vfapp_appliance *a, const struct vfapp_route_cfg *cfg,
+			    const uint16_t dev_mtu[VFAPP_NB_PORTS], struct rte_mempool *pool,
+			    uint64_t icmp_rate, uint64_t icmp_burst)
+{
+	unsigned int p;
+
+	a->pool = pool;
+	a->hz = rte_get_tsc_hz();
+	for (p = 0; p < VFAPP_NB_PORTS; p++) {
+		a->port_ip_set[p] = cfg->port_ip_set[p];
+		a->port_ip[p] = cfg->port_ip[p];
+		a->mtu[p] = cfg->port_mtu[p] ? cfg->port_mtu[p] :
+			    dev_mtu[p] ? dev_mtu[p] : RTE_ETHER_MTU;
+		memset(&a->neigh[p], 0, sizeof(a->neigh[p]));
+	}
+	vfapp_ratelimit_init(&a->icmp_rl, icmp_rate, icmp_burst, a->hz, rte_rdtsc());
+}
+
+/* Transmit one frame the appliance originated (ARP, ICMP) on port p. */
+static void
+send_ctl(struct vfapp_appliance *a, unsigned int p, struct rte_mbuf *m)
+{
+	if (a->dma_check && device_dma(a, m, IOVA_PROT_READ) != 0) {
+		drop(a, p, DROP_DMA_FAULT, m);
+		return;
+	}
+	if (port_tx(a, p, &m, 1) != 1)
+		drop(a, p, DROP_TX_FULL, m);
+}
+
+static struct rte_mbuf *
+alloc_frame(struct vfapp_appliance *a, uint16_t len)
+{
+	struct rte_mbuf *m = a->pool != NULL ? rte_pktmbuf_alloc(a->pool) : NULL;
+
+	if (m != NULL && rte_pktmbuf_append(m, len) == NULL) {
+		rte_pktmbuf_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+/*
+ * ICMP error about m (received on port in) to its source, sent back to the previous
+ * hop (the frame's source MAC) on the input port, from the input port's address
+ * (RFC 1812 4.3.2.4).  Rate-limited (4.3.2.8); nothing is sent without a port address.
+ */
+static void
+icmp_error(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m, uint8_t type,
+	   uint8_t code, uint16_t nh_mtu, unsigned int ev)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
+	size_t avail = m->data_len - RTE_ETHER_HDR_LEN, len;
+	uint8_t buf[RTE_ETHER_HDR_LEN + VFAPP_ICMP_MAX_IP_LEN];
+	struct rte_mbuf *n;
+
+	if (!a->port_ip_set[in] || !vfapp_icmp_error_allowed(ip, avail))
+		return;
+	if (!vfapp_ratelimit_take(&a->icmp_rl, rte_rdtsc())) {
+		a->st[in].ev[EV_ICMP_RATELIMITED]++;
+		return;
+	}
+	len = vfapp_icmp_error_build(buf, &eth->src_addr, &a->port_mac[in], a->port_ip[in], type,
+				     code, nh_mtu, a->icmp_id++, ip, avail);
+	n = alloc_frame(a, (uint16_t)len);
+	if (n == NULL)
+		return;
+	memcpy(rte_pktmbuf_mtod(n, void *), buf, len);
+	a->st[in].ev[ev]++;
+	send_ctl(a, in, n);
+}
+
+/* ARP frame received on port in: learn the sender, answer requests for the port's address. */
+static void
+arp_input(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m)
+{
+	struct vfapp_arp arp;
+	bool for_us;
+
+	if (vfapp_arp_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &arp) != 0) {
+		drop(a, in, DROP_NOT_IPV4, m);
+		return;
+	}
+	a->st[in].ev[EV_ARP_RX]++;
+	if (!a->port_ip_set[in]) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	for_us = arp.tpa == a->port_ip[in];
+	/* RFC 826 merge: update a known sender; add it when the request is for us */
+	if (arp.spa != 0 && !vfapp_martian_src(arp.spa) &&
+	    vfapp_neigh_update(&a->neigh[in], arp.spa, &arp.sha, for_us, rte_rdtsc()) > 0)
+		a->st[in].ev[EV_NEIGH_LEARNED]++;
+	if (!for_us || arp.op != 1) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* answer in the request's own buffer */
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - VFAPP_ARP_FRAME_LEN));
+	vfapp_arp_build(rte_pktmbuf_mtod(m, uint8_t *), 2, &a->port_mac[in], a->port_ip[in],
+			&arp.sha, arp.spa);
+	a->st[in].ev[EV_ARP_REPLIES]++;
+	send_ctl(a, in, m);
+}
+
+/* Ask for ip on port out (at most once a second per neighbour: RFC 1122 2.3.2.1). */
+static void
+arp_solicit(struct vfapp_appliance *a, unsigned int out, struct vfapp_neigh *e)
+{
+	uint64_t now = rte_rdtsc();
+	struct rte_mbuf *n;
+	static const struct rte_ether_addr zero;
+
+	if (e->req_tsc != 0 && now - e->req_tsc < a->hz)
+		return;
+	e->req_tsc = now;
+	n = alloc_frame(a, VFAPP_ARP_FRAME_LEN);
+	if (n == NULL)
+		return;
+	vfapp_arp_build(rte_pktmbuf_mtod(n, uint8_t *), 1, &a->port_mac[out], a->port_ip[out],
+			&zero, e->ip);
+	a->st[out].ev[EV_ARP_REQUESTS]++;
+	send_ctl(a, out, n);
+}
+
+/*
+ * Split m (headers already rewritten, DF clear) into fragments of at most mtu bytes of
+ * IP (RFC 791 3.2; every option is copied into every fragment) and transmit them on out.
+ * m is freed.
+ */
+static void
+fragment(struct vfapp_appliance *a, unsigned int in, unsigned int out, struct rte_mbuf *m,
+	 const struct pkt_info *pi)
+{
+	struct rte_mbuf *frags[VFAPP_BURST];
+	const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t hl = pi->l3_len, payload = (uint16_t)(pi->ip_totlen - hl);
+	uint16_t chunk = (uint16_t)((a->mtu[out] - hl) & ~7u);
+	uint16_t frag = rd16(hdr + pi->l3_off + 6);
+	unsigned int nf = 0;
+	uint16_t off;
+
+	if (chunk == 0) { /* header alone exceeds the MTU */
+		drop(a, in, DROP_FRAG_NEEDED, m);
+		return;
+	}
+	for (off = 0; off < payload; off = (uint16_t)(off + chunk)) {
+		uint16_t len = payload - off < chunk ? payload - off : chunk;
+		uint16_t flen = (uint16_t)(pi->l3_off + hl + len);
+		bool more = off + len < payload || (frag & RTE_IPV4_HDR_MF_FLAG);
+		struct rte_mbuf *f = alloc_frame(a, flen);
+		uint8_t *p, *ip;
+		const void *src;
+
+		if (f == NULL) {
+			a->st[in].drops[DROP_NO_MBUF]++;
+			break;
+		}
+		p = rte_pktmbuf_mtod(f, uint8_t *);
+		memcpy(p, hdr, pi->l3_off + hl);
+		src = rte_pktmbuf_read(m, pi->l3_off + hl + off, len, p + pi->l3_off + hl);
+		if (src != p + pi->l3_off + hl)
+			memcpy(p + pi->l3_off + hl, src, len);
+		ip = p + pi->l3_off;
+		ip[2] = (uint8_t)((hl + len) >> 8);
+		ip[3] = (uint8_t)(hl + len);
+		{
+			uint16_t fo = (uint16_t)((frag & RTE_IPV4_HDR_OFFSET_MASK) + off / 8) |
+				      (more ? RTE_IPV4_HDR_MF_FLAG : 0);
+			uint16_t c;
+
+			ip[6] = (uint8_t)(fo >> 8);
+			ip[7] = (uint8_t)fo;
+			ip[10] = ip[11] = 0;
+			c = (uint16_t)~rte_raw_cksum(ip, hl);
+			memcpy(ip + 10, &c, 2);
+		}
+		frags[nf++] = f;
+		a->st[out].ev[EV_FRAGMENTS]++;
+		if (nf == VFAPP_BURST) {
+			tx_flush(a, out, frags, nf);
+			nf = 0;
+		}
+	}
+	tx_flush(a, out, frags, nf);
+	rte_pktmbuf_free(m);
+}
+
+static inline bool
+is_port_addr(const struct vfapp_appliance *a, uint32_t ip)
+{
+	return (a->port_ip_set[0] && ip == a->port_ip[0]) ||
+	       (a->port_ip_set[1] && ip == a->port_ip[1]);
 }
 
 void
@@ -108,22 +356,80 @@ vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_m
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ether_hdr *eth;
+		const struct rte_ether_addr *dmac;
 		const struct vfapp_route *r;
+		const uint8_t *ip;
 		struct pkt_info pi;
 		enum pkt_verdict v;
-		uint32_t nh;
+		uint32_t nh, src, dst;
+		uint16_t etype;
 
 		a->st[in].rx_bytes += m->pkt_len;
 		if (a->dma_check && device_dma(a, m, IOVA_PROT_WRITE) != 0) {
 			drop(a, in, DROP_DMA_FAULT, m);
 			continue;
 		}
-		v = pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &pi);
-		if (v != PKT_OK) {
+		if (m->data_len < RTE_ETHER_HDR_LEN) {
+			drop(a, in, DROP_TRUNC_ETH, m);
+			continue;
+		}
+		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		etype = rte_be_to_cpu_16(eth->ether_type);
+		/* L2: our unicast MAC (configured or the device's), or broadcast for ARP */
+		if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &a->port_mac[in]) &&
+			     !rte_is_same_ether_addr(&eth->dst_addr, &a->hw_mac[in]))) {
+			if (!rte_is_multicast_ether_addr(&eth->dst_addr))
+				drop(a, in, DROP_NOT_OUR_MAC, m);
+			else if (rte_is_broadcast_ether_addr(&eth->dst_addr) &&
+				 etype == RTE_ETHER_TYPE_ARP)
+				arp_input(a, in, m);
+			else
+				drop(a, in, DROP_L2_BCAST, m);
+			continue;
+		}
+		if (unlikely(etype != RTE_ETHER_TYPE_IPV4)) {
+			if (etype == RTE_ETHER_TYPE_ARP)
+				arp_input(a, in, m);
+			else if (etype == RTE_ETHER_TYPE_VLAN || etype == RTE_ETHER_TYPE_QINQ)
+				drop(a, in, DROP_VLAN, m);
+			else
+				drop(a, in, DROP_NOT_IPV4, m);
+			continue;
+		}
+		/* headers must be in the first segment (every PMD puts >= 128 bytes there) */
+		if (unlikely(m->data_len < m->pkt_len && m->data_len < RTE_ETHER_HDR_LEN + 60)) {
+			drop(a, in, DROP_TRUNC_IP, m);
+			continue;
+		}
+		v = pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->pkt_len, &pi);
+		if (unlikely(v != PKT_OK && v != PKT_TTL_EXPIRED)) {
 			drop(a, in, (unsigned int)v, m);
 			continue;
 		}
+		ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
+		src = rd32(ip + 12);
+		dst = rd32(ip + 16);
+		if (unlikely(vfapp_martian_src(src))) {
+			drop(a, in, DROP_MARTIAN_SRC, m);
+			continue;
+		}
+		if (unlikely(vfapp_martian_dst(dst))) {
+			drop(a, in, DROP_MARTIAN_DST, m);
+			continue;
+		}
+		if (unlikely(is_port_addr(a, dst))) {
+			drop(a, in, DROP_LOCAL, m);
+			continue;
+		}
+		if (unlikely(v == PKT_TTL_EXPIRED)) {
+			icmp_error(a, in, m, VFAPP_ICMP_TIME_EXCEEDED, VFAPP_ICMP_TTL_EXCEEDED, 0,
+				   EV_ICMP_TIME_EXCEEDED);
+			drop(a, in, DROP_TTL_EXPIRED, m);
+			continue;
+		}
 		if (rte_lpm_lookup(a->lpm, pi.dst_ip, &nh) != 0 || nh >= a->routes->nb_routes) {
+			icmp_error(a, in, m, VFAPP_ICMP_DEST_UNREACH, VFAPP_ICMP_NET_UNREACH, 0,
+				   EV_ICMP_UNREACH);
 			drop(a, in, DROP_UNROUTABLE, m);
 			continue;
 		}
@@ -132,8 +438,34 @@ vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_m
 			continue;
 		}
 		r = &a->routes->routes[nh];
-		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-		rte_ether_addr_copy(&r->nh_mac, &eth->dst_addr);
+		if (likely(r->nh_kind == VFAPP_NH_MAC)) {
+			dmac = &r->nh_mac;
+		} else {
+			uint32_t hop = r->nh_kind == VFAPP_NH_VIA ? r->nh_ip : dst;
+			struct vfapp_neigh *e = vfapp_neigh_get(&a->neigh[r->port], hop);
+
+			if (e == NULL || e->state != NEIGH_REACHABLE) {
+				if (e != NULL && a->port_ip_set[r->port])
+					arp_solicit(a, r->port, e);
+				drop(a, in, DROP_NO_NEIGH, m);
+				continue;
+			}
+			dmac = &e->mac;
+		}
+		if (unlikely(a->mtu[r->port] != 0 && pi.ip_totlen > a->mtu[r->port])) {
+			if (ip[6] & 0x40) { /* DF */
+				icmp_error(a, in, m, VFAPP_ICMP_DEST_UNREACH, VFAPP_ICMP_FRAG_NEEDED,
+					   a->mtu[r->port], EV_ICMP_FRAG_NEEDED);
+				drop(a, in, DROP_FRAG_NEEDED, m);
+				continue;
+			}
+			rte_ether_addr_copy(dmac, &eth->dst_addr);
+			rte_ether_addr_copy(&a->port_mac[r->port], &eth->src_addr);
+			pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
+			fragment(a, in, r->port, m, &pi);
+			continue;
+		}
+		rte_ether_addr_copy(dmac, &eth->dst_addr);
 		rte_ether_addr_copy(&a->port_mac[r->port], &eth->src_addr);
 		pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
 		out[r->port][nout[r->port]++] = m;
@@ -186,6 +518,8 @@ vfapp_appliance_totals(const struct vfapp_appliance *a, struct vfapp_port_stats 
 		tot->tx_bytes += a->st[p].tx_bytes;
 		for (r = 0; r < DROP__COUNT; r++)
 			tot->drops[r] += a->st[p].drops[r];
+		for (r = 0; r < EV__COUNT; r++)
+			tot->ev[r] += a->st[p].ev[r];
 	}
 }
 
@@ -193,6 +527,7 @@ void
 vfapp_appliance_print(const struct vfapp_appliance *a, FILE *f)
 {
 	unsigned int p, r;
+	bool any;
 
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
 		const struct vfapp_port_stats *s = &a->st[p];
@@ -202,6 +537,12 @@ vfapp_appliance_print(const struct vfapp_appliance *a, FILE *f)
 		for (r = 1; r < DROP__COUNT; r++)
 			if (s->drops[r] != 0)
 				fprintf(f, " %s=%" PRIu64, drop_names[r], s->drops[r]);
+		for (r = 0, any = false; r < EV__COUNT; r++) {
+			if (s->ev[r] == 0)
+				continue;
+			fprintf(f, "%s %s=%" PRIu64, any ? "" : "; router:", event_names[r], s->ev[r]);
+			any = true;
+		}
 		fprintf(f, "\n");
 	}
 }

@@ -97,6 +97,8 @@ usage(FILE *f, const char *prog)
 "                      per-buffer map/unmap [0]\n"
 "  --pool P            iova | plain: plain = rte_pktmbuf_pool_create, no lib/iova at all\n"
 "                      (strategy off only; measures the iova mempool's own cost) [iova]\n"
+"  --icmp-rate N       ICMP errors sent per second at most, 0 = unlimited [1000]\n"
+"  --icmp-burst N      ICMP errors sent back to back before --icmp-rate applies [50]\n"
 "  --quiet             no human-readable summary\n"
 "  --list-strategies   print the --strategy names, one per line, and exit (no EAL needed)\n"
 "  --list-modes        print the --mode names, one per line, and exit (no EAL needed)\n"
@@ -170,7 +172,8 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"msg-size", 1, 0, 'S'}, {"rate", 1, 0, 'A'}, {"pkt-size", 1, 0, 'P'}, {"rx-mode", 1, 0, 'x'},
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
 		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
-		{"attack", 1, 0, 'K'}, {0, 0, 0, 0},
+		{"attack", 1, 0, 'K'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
+		{0, 0, 0, 0},
 	};
 	static const char *const topo_names[] = {"internal", "ports"};
 	static const char *const wire_names[] = {"memif", "ring", "vfdev"};
@@ -199,6 +202,8 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	o->pool_cache = 0;
 	o->wire = WIRE_VFDEV;
 	o->attack = true;
+	o->icmp_rate = 1000;   /* Linux net.ipv4.icmp_msgs_per_sec */
+	o->icmp_burst = 50;    /* Linux net.ipv4.icmp_msgs_burst */
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -257,6 +262,8 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 			break;
 		}
 		case 'q': o->quiet = true; break;
+		case 'i': if (parse_u64("icmp-rate", optarg, 0, 10000000, &o->icmp_rate)) return -EINVAL; break;
+		case 'B': if (parse_u64("icmp-burst", optarg, 1, 1000000, &o->icmp_burst)) return -EINVAL; break;
 		case 'h': usage(stdout, argv[0]); exit(0);
 		default:
 			if (optopt != 0)

@@ -41,6 +41,8 @@ struct vfapp_opts {
 	bool plain_pool;
 	bool quiet;
 	bool attack;              /**< --attack: vfdev malicious-device mode */
+	uint64_t icmp_rate;       /**< ICMP errors per second, 0 = unlimited */
+	uint64_t icmp_burst;
 };
 
 /** @return "TCP_STREAM", "UDP_RR" or "fwd". */

@@ -5,6 +5,7 @@
  * pair in one process, payload copied like device DMA) or net_ring pairs.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,11 +28,48 @@ static const char *const mac_p1 = "02:00:00:00:02:01";
 static const char *const mac_b = "02:00:00:00:02:02";
 
 int
-vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errlen)
+vfapp_port_ifname(uint16_t port, char *name, size_t len)
+{
+	struct rte_eth_dev_info info;
+	char buf[IF_NAMESIZE];
+
+	if (rte_eth_dev_info_get(port, &info) != 0 || info.if_index == 0 ||
+	    if_indextoname(info.if_index, buf) == NULL)
+		return -ENOENT;
+	snprintf(name, len, "%s", buf);
+	return 0;
+}
+
+/* " (interface X MTU N)" for kernel-backed ports, "" otherwise. */
+static const char *
+kernel_mtu_note(uint16_t port, char *buf, size_t len)
+{
+	char ifn[IF_NAMESIZE], path[64], val[16] = "?";
+	FILE *f;
+
+	buf[0] = '\0';
+	if (vfapp_port_ifname(port, ifn, sizeof(ifn)) != 0)
+		return buf;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifn);
+	f = fopen(path, "r");
+	if (f != NULL) {
+		if (fscanf(f, "%15s", val) != 1)
+			snprintf(val, sizeof(val), "?");
+		fclose(f);
+	}
+	snprintf(buf, len, " (interface %s, MTU %s)", ifn, val);
+	return buf;
+}
+
+int
+vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char *err,
+		     size_t errlen)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD;
+	uint32_t room, frame;
+	char note[96];
 	int ret;
 
 	memset(&conf, 0, sizeof(conf));
@@ -40,10 +78,35 @@ vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errl
 		snprintf(err, errlen, "port %u: rte_eth_dev_info_get: %s", port, strerror(-ret));
 		return ret;
 	}
+	if (mtu != 0) {
+		if (mtu > info.max_mtu || mtu < info.min_mtu) {
+			snprintf(err, errlen, "port %u (%s)%s: MTU %u is outside what the PMD takes "
+				 "(%u..%u): set 'port %u mtu' in the routes file within that range",
+				 port, info.driver_name, kernel_mtu_note(port, note, sizeof(note)),
+				 mtu, info.min_mtu, info.max_mtu, port);
+			return -EINVAL;
+		}
+		conf.rxmode.mtu = mtu;
+		/* jumbo: frames larger than one mbuf arrive as segment chains */
+		room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+		frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+		if (frame > room) {
+			if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
+				snprintf(err, errlen, "port %u (%s): MTU %u needs %u-byte frames, more "
+					 "than one %u-byte mbuf, and the PMD has no scattered RX: "
+					 "lower the MTU", port, info.driver_name, mtu, frame, room);
+				return -EINVAL;
+			}
+			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+			if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+				conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		}
+	}
 	ret = rte_eth_dev_configure(port, 1, 1, &conf);
 	if (ret != 0) {
-		snprintf(err, errlen, "port %u (%s): rte_eth_dev_configure: %s", port,
-			 info.driver_name, strerror(-ret));
+		snprintf(err, errlen, "port %u (%s)%s: rte_eth_dev_configure (MTU %u): %s", port,
+			 info.driver_name, kernel_mtu_note(port, note, sizeof(note)),
+			 mtu ? mtu : RTE_ETHER_MTU, strerror(-ret));
 		return ret;
 	}
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
@@ -66,13 +129,22 @@ vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errl
 	}
 	ret = rte_eth_dev_start(port);
 	if (ret != 0) {
-		snprintf(err, errlen, "port %u (%s): rte_eth_dev_start: %s", port,
-			 info.driver_name, strerror(-ret));
+		snprintf(err, errlen, "port %u (%s)%s: rte_eth_dev_start: %s (the PMD's largest "
+			 "frame is %u bytes: an interface MTU above it fails here, e.g. af_xdp on a "
+			 "9000-byte MTU: lower it with ip link set dev IFACE mtu 1500)", port,
+			 info.driver_name, kernel_mtu_note(port, note, sizeof(note)), strerror(-ret),
+			 info.max_rx_pktlen);
 		return ret;
 	}
 	/* Not every PMD has promiscuous mode (memif); forwarding does not depend on it. */
 	(void)rte_eth_promiscuous_enable(port);
 	return 0;
+}
+
+int
+vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errlen)
+{
+	return vfapp_port_setup_mtu(port, pool, 0, err, errlen);
 }
 
 int
@@ -265,6 +337,11 @@ void
 vfapp_routes_internal(struct vfapp_route_cfg *cfg, const struct vfapp_topo *t)
 {
 	vfapp_routes_init(cfg);
+	/* the endpoints' gateways: source of ICMP errors and ARP */
+	cfg->port_ip_set[0] = cfg->port_ip_set[1] = true;
+	cfg->port_ip[0] = IP4(10, 0, 1, 1);
+	cfg->port_ip[1] = IP4(10, 0, 2, 1);
+	cfg->port_plen[0] = cfg->port_plen[1] = 24;
 	vfapp_routes_add(cfg, IP4(10, 0, 1, 0), 24, 0, &t->ep_a_mac);
 	vfapp_routes_add(cfg, IP4(10, 0, 2, 0), 24, 1, &t->ep_b_mac);
 }

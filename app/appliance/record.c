@@ -44,6 +44,10 @@
  *   dma_mismatch      int     DMA translations that returned an unexpected host address
  *   dma_checked       bool    device DMA was modeled through the soft IOMMU
  *   drops             object  {reason: count} for every drop reason (vfapp.h enum vfapp_drop)
+ *   router            object  {event: count} of the router's own frames (vfapp.h enum
+ *                             vfapp_event): arp_rx, arp_replies, arp_requests, neigh_learned,
+ *                             icmp_time_exceeded, icmp_unreachable, icmp_frag_needed,
+ *                             icmp_ratelimited, fragments
  *   ports             array   per appliance port: rx, tx, rx_bytes, tx_bytes
  *   retransmits, mismatches int  workload's (0 when it has none)
  *   rx_mode           string  "poll" | "posted" | "remapped"
@@ -203,6 +207,7 @@ vfapp_record_report(struct vfapp_state *s)
 	double secs = s->t_stop > s->t_start ? (double)(s->t_stop - s->t_start) / s->hz : 0;
 	FILE *out = stdout;
 	json_t *rec = json_object(), *drops = json_object(), *ports = json_array();
+	json_t *router = json_object();
 	uint64_t packets = s->tot.rx, fwd = s->tot.tx;
 	unsigned int r, p;
 	char *txt;
@@ -258,6 +263,9 @@ vfapp_record_report(struct vfapp_state *s)
 	for (r = 1; r < DROP__COUNT; r++)
 		json_object_set_new(drops, vfapp_drop_name(r), json_integer((json_int_t)s->tot.drops[r]));
 	json_object_set_new(rec, "drops", drops);
+	for (r = 0; r < EV__COUNT; r++)
+		json_object_set_new(router, vfapp_event_name(r), json_integer((json_int_t)s->tot.ev[r]));
+	json_object_set_new(rec, "router", router);
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
 		json_t *pj = json_object();
 

@@ -38,8 +38,24 @@ vfapp_routes_add(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth, ui
 	r->prefix = depth == 0 ? 0 : prefix & (uint32_t)(0xffffffffu << (32 - depth));
 	r->depth = depth;
 	r->port = port;
+	r->nh_kind = VFAPP_NH_MAC;
 	r->nh_mac = *nh_mac;
+	r->nh_ip = 0;
 	r->line = 0;
+	return 0;
+}
+
+int
+vfapp_routes_add_via(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth, uint8_t port,
+		     uint32_t nh_ip)
+{
+	static const struct rte_ether_addr zero;
+	int ret = vfapp_routes_add(cfg, prefix, depth, port, &zero);
+
+	if (ret != 0)
+		return ret;
+	cfg->routes[cfg->nb_routes - 1].nh_kind = nh_ip ? VFAPP_NH_VIA : VFAPP_NH_CONNECTED;
+	cfg->routes[cfg->nb_routes - 1].nh_ip = nh_ip;
 	return 0;
 }
 
@@ -89,6 +105,18 @@ parse_port(const char *s, uint8_t *port)
 		*port = 1;
 	else
 		return -1;
+	return 0;
+}
+
+/* "a.b.c.d" -> host order. */
+static int
+parse_ip(const char *s, uint32_t *ip)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*ip = ntohl(a.s_addr);
 	return 0;
 }
 
@@ -146,10 +174,41 @@ parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno, c
 		uint8_t port;
 		struct rte_ether_addr mac;
 
-		if (nt != 4 || strcmp(tok[2], "mac") != 0)
-			return fail(err, errlen, name, lineno, "expected 'port <0|1> mac <xx:xx:xx:xx:xx:xx>'");
+		if (nt != 4 || (strcmp(tok[2], "mac") != 0 && strcmp(tok[2], "ip") != 0 &&
+				strcmp(tok[2], "mtu") != 0))
+			return fail(err, errlen, name, lineno, "expected 'port <0|1> mac <xx:xx:xx:xx:xx:xx>', "
+				    "'port <0|1> ip <a.b.c.d>/<len>' or 'port <0|1> mtu <%u-%u>'",
+				    VFAPP_MTU_MIN, VFAPP_MTU_MAX);
 		if (parse_port(tok[1], &port) != 0)
 			return fail(err, errlen, name, lineno, "bad port '%s': the appliance has ports 0 and 1", tok[1]);
+		if (strcmp(tok[2], "ip") == 0) {
+			uint32_t ip;
+			uint8_t plen;
+			int host_bits;
+
+			if (parse_prefix(tok[3], &ip, &plen, &host_bits) != 0 || plen == 0 || plen > 30)
+				return fail(err, errlen, name, lineno, "bad port address '%s': write the port's "
+					    "address and its subnet length 1-30, like 10.0.1.1/24", tok[3]);
+			if (!host_bits)
+				return fail(err, errlen, name, lineno, "port address '%s' is the subnet's network "
+					    "address: give the port's own address, like 10.0.1.1/24", tok[3]);
+			cfg->port_ip_set[port] = true;
+			cfg->port_ip[port] = ip;
+			cfg->port_plen[port] = plen;
+			return 0;
+		}
+		if (strcmp(tok[2], "mtu") == 0) {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(tok[3], &end, 10);
+			if (errno != 0 || *end != '\0' || v < VFAPP_MTU_MIN || v > VFAPP_MTU_MAX)
+				return fail(err, errlen, name, lineno, "bad MTU '%s': an IP MTU in %u..%u bytes",
+					    tok[3], VFAPP_MTU_MIN, VFAPP_MTU_MAX);
+			cfg->port_mtu[port] = (uint16_t)v;
+			return 0;
+		}
 		if (parse_mac(tok[3], &mac) != 0)
 			return fail(err, errlen, name, lineno, "bad MAC '%s': write six hex bytes like 02:00:00:00:01:01", tok[3]);
 		cfg->port_mac_set[port] = true;
@@ -164,16 +223,29 @@ parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno, c
 		struct rte_ether_addr mac;
 		unsigned int i;
 
-		if (nt != 6 || strcmp(tok[2], "port") != 0 || strcmp(tok[4], "nexthop-mac") != 0)
-			return fail(err, errlen, name, lineno, "expected 'route <a.b.c.d>/<len> port <0|1> nexthop-mac <xx:xx:xx:xx:xx:xx>'");
+		uint32_t nh_ip = 0;
+		uint8_t kind;
+
+		if (nt == 6 && strcmp(tok[2], "port") == 0 && strcmp(tok[4], "nexthop-mac") == 0)
+			kind = VFAPP_NH_MAC;
+		else if (nt == 6 && strcmp(tok[2], "port") == 0 && strcmp(tok[4], "via") == 0)
+			kind = VFAPP_NH_VIA;
+		else if (nt == 5 && strcmp(tok[2], "port") == 0 && strcmp(tok[4], "connected") == 0)
+			kind = VFAPP_NH_CONNECTED;
+		else
+			return fail(err, errlen, name, lineno, "expected 'route <a.b.c.d>/<len> port <0|1> nexthop-mac <xx:xx:xx:xx:xx:xx>' "
+				    "(or 'via <a.b.c.d>', or 'connected')");
 		if (parse_prefix(tok[1], &prefix, &depth, &host_bits) != 0)
 			return fail(err, errlen, name, lineno, "bad prefix '%s': write an IPv4 address and a length 0-32, like 10.0.2.0/24", tok[1]);
 		if (host_bits)
 			return fail(err, errlen, name, lineno, "prefix '%s' has host bits set beyond /%u: clear them", tok[1], depth);
 		if (parse_port(tok[3], &port) != 0)
 			return fail(err, errlen, name, lineno, "bad port '%s': the appliance has ports 0 and 1", tok[3]);
-		if (parse_mac(tok[5], &mac) != 0)
+		memset(&mac, 0, sizeof(mac));
+		if (kind == VFAPP_NH_MAC && parse_mac(tok[5], &mac) != 0)
 			return fail(err, errlen, name, lineno, "bad MAC '%s': write six hex bytes like 02:00:00:00:02:02", tok[5]);
+		if (kind == VFAPP_NH_VIA && (parse_ip(tok[5], &nh_ip) != 0 || nh_ip == 0))
+			return fail(err, errlen, name, lineno, "bad next hop '%s': write an IPv4 address like 10.0.2.3", tok[5]);
 		for (i = 0; i < cfg->nb_routes; i++)
 			if (cfg->routes[i].prefix == prefix && cfg->routes[i].depth == depth)
 				return fail(err, errlen, name, lineno, "duplicate route %s (first at line %u): remove one", tok[1], cfg->routes[i].line);
@@ -183,7 +255,9 @@ parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno, c
 		r->prefix = prefix;
 		r->depth = depth;
 		r->port = port;
+		r->nh_kind = kind;
 		r->nh_mac = mac;
+		r->nh_ip = nh_ip;
 		r->line = lineno;
 		return 0;
 	}

@@ -115,11 +115,31 @@ setup_vcpu(struct vfapp_state *s, unsigned int app_lcore)
 	return 0;
 }
 
+/* Routes that resolve their next hop by ARP need an address on their port. */
+static int
+check_routes(const struct vfapp_route_cfg *cfg, const char *file)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nb_routes; i++) {
+		const struct vfapp_route *r = &cfg->routes[i];
+
+		if (r->nh_kind != VFAPP_NH_MAC && !cfg->port_ip_set[r->port]) {
+			fprintf(stderr, "vfapp: %s:%u: this route resolves its next hop by ARP, which "
+				"needs an address on port %u: add 'port %u ip A.B.C.D/LEN'\n",
+				file ? file : "routes", r->line, r->port, r->port);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 vfapp_setup(struct vfapp_state *s)
 {
 	char err[512];
 	unsigned int app_lcore;
+	uint16_t dev_mtu[VFAPP_NB_PORTS] = {0, 0};
 	int ret;
 
 	app_lcore = rte_lcore_id();
@@ -154,6 +174,13 @@ vfapp_setup(struct vfapp_state *s)
 	s->wired = true;
 
 	vfapp_routes_init(&s->routes);
+	if (s->o.routes != NULL &&
+	    vfapp_routes_parse_file(&s->routes, s->o.routes, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vfapp: %s\n", err);
+		return -1;
+	}
+	if (check_routes(&s->routes, s->o.routes) != 0)
+		return -1;
 	if (s->o.topology == TOPO_INTERNAL) {
 		s->ep_pool = rte_pktmbuf_pool_create("vfapp_ep", s->o.pool_size, 256, 0,
 						  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
@@ -186,7 +213,10 @@ vfapp_setup(struct vfapp_state *s)
 			s->app.port_id[0] = s->topo.app_port[0];
 			s->app.port_id[1] = s->topo.app_port[1];
 		}
-		vfapp_routes_internal(&s->routes, &s->topo);
+		if (s->o.routes == NULL)
+			vfapp_routes_internal(&s->routes, &s->topo);
+		/* internal wires carry one mbuf: frames up to --pkt-size 2048 */
+		dev_mtu[0] = dev_mtu[1] = RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN;
 	} else {
 		uint16_t ports[2] = {0, 1};
 
@@ -201,8 +231,8 @@ vfapp_setup(struct vfapp_state *s)
 				"MACs of the peers (see conf/routes.conf.example)\n");
 			return -1;
 		}
-		if (vfapp_port_setup(0, s->app_pool, err, sizeof(err)) != 0 ||
-		    vfapp_port_setup(1, s->app_pool, err, sizeof(err)) != 0) {
+		if (vfapp_port_setup_mtu(0, s->app_pool, s->routes.port_mtu[0], err, sizeof(err)) != 0 ||
+		    vfapp_port_setup_mtu(1, s->app_pool, s->routes.port_mtu[1], err, sizeof(err)) != 0) {
 			fprintf(stderr, "vfapp: %s\n", err);
 			return -1;
 		}
@@ -210,20 +240,20 @@ vfapp_setup(struct vfapp_state *s)
 			fprintf(stderr, "vfapp: warning: ports not up after 3 s, forwarding anyway\n");
 		s->app.port_id[0] = 0;
 		s->app.port_id[1] = 1;
-	}
-	if (s->o.routes != NULL) {
-		vfapp_routes_init(&s->routes);
-		if (vfapp_routes_parse_file(&s->routes, s->o.routes, err, sizeof(err)) != 0) {
-			fprintf(stderr, "vfapp: %s\n", err);
-			return -1;
-		}
+		for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++)
+			if (rte_eth_dev_get_mtu(p, &dev_mtu[p]) != 0)
+				dev_mtu[p] = 0;
 	}
 	for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
-		if (s->routes.port_mac_set[p])
-			s->app.port_mac[p] = s->routes.port_mac[p];
-		else if (s->app.port[p].ops == NULL)
-			rte_eth_macaddr_get(s->app.port_id[p], &s->app.port_mac[p]);
+		/* the device's own MAC (vfdev: set by its topology), accepted beside port_mac */
+		if (s->app.port[p].ops == NULL)
+			rte_eth_macaddr_get(s->app.port_id[p], &s->app.hw_mac[p]);
+		else
+			s->app.hw_mac[p] = s->app.port_mac[p];
+		s->app.port_mac[p] = s->routes.port_mac_set[p] ? s->routes.port_mac[p] : s->app.hw_mac[p];
 	}
+	vfapp_appliance_router_init(&s->app, &s->routes, dev_mtu, s->app_pool, s->o.icmp_rate,
+				    s->o.icmp_burst);
 	s->app.routes = &s->routes;
 	s->app.drop_every = s->o.drop_every;
 	s->app.lpm = vfapp_routes_build_lpm(&s->routes, "vfapp_lpm", (int)rte_socket_id(), err,

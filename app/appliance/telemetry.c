@@ -17,14 +17,17 @@ static struct rte_tel_data *
 port_dict(const struct vfapp_port_stats *s)
 {
 	struct rte_tel_data *d = rte_tel_data_alloc();
-	struct rte_tel_data *drops;
+	struct rte_tel_data *drops, *ev;
 	unsigned int r;
 
 	if (d == NULL)
 		return NULL;
 	drops = rte_tel_data_alloc();
-	if (drops == NULL) {
+	ev = rte_tel_data_alloc();
+	if (drops == NULL || ev == NULL) {
 		rte_tel_data_free(d);
+		rte_tel_data_free(drops);
+		rte_tel_data_free(ev);
 		return NULL;
 	}
 	rte_tel_data_start_dict(d);
@@ -36,6 +39,10 @@ port_dict(const struct vfapp_port_stats *s)
 	for (r = 1; r < DROP__COUNT; r++)
 		rte_tel_data_add_dict_u64(drops, vfapp_drop_name(r), s->drops[r]);
 	rte_tel_data_add_dict_container(d, "drops", drops, 0);
+	rte_tel_data_start_dict(ev);
+	for (r = 0; r < EV__COUNT; r++)
+		rte_tel_data_add_dict_u64(ev, vfapp_event_name(r), s->ev[r]);
+	rte_tel_data_add_dict_container(d, "router", ev, 0);
 	return d;
 }
 

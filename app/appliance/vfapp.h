@@ -14,6 +14,7 @@
 #include <rte_mbuf.h>
 
 #include "pkt.h"
+#include "router.h"
 #include "routes.h"
 
 #define VFAPP_BURST 32
@@ -70,8 +71,34 @@ enum vfapp_drop {
 	DROP_DMA_FAULT,   /**< the (soft) IOMMU faulted the device's DMA */
 	DROP_INDUCED,     /**< --drop-every */
 	DROP_TX_FULL,     /**< the output queue did not take the packet */
+	DROP_NOT_OUR_MAC, /**< unicast frame for another MAC (the port is promiscuous) */
+	DROP_L2_BCAST,    /**< non-ARP frame to Ethernet broadcast/multicast (RFC 1812 5.3.4) */
+	DROP_VLAN,        /**< 802.1Q / 802.1ad tagged frame: no VLAN-to-port map, dropped */
+	DROP_MARTIAN_SRC, /**< RFC 1812 5.3.7 source: 0/8, 127/8, 224/4, 240/4 */
+	DROP_MARTIAN_DST, /**< destination 0/8, 127/8, 224/4 (no multicast routing), 240/4 */
+	DROP_LOCAL,       /**< IPv4 for a port address: the appliance only answers ARP */
+	DROP_FRAG_NEEDED, /**< DF set and larger than the egress MTU (ICMP 3/4 sent) */
+	DROP_NO_NEIGH,    /**< next hop not resolved yet (ARP request sent) */
+	DROP_NO_MBUF,     /**< no mbuf for a fragment */
 	DROP__COUNT
 };
+
+/** Router events: frames the appliance itself received or sent (not forwarded traffic). */
+enum vfapp_event {
+	EV_ARP_RX = 0,          /**< ARP requests/replies received */
+	EV_ARP_REPLIES,         /**< ARP replies sent for a port address */
+	EV_ARP_REQUESTS,        /**< ARP requests sent to resolve a next hop */
+	EV_NEIGH_LEARNED,       /**< neighbour entries that became reachable or changed MAC */
+	EV_ICMP_TIME_EXCEEDED,  /**< ICMP 11/0 sent (TTL expired in transit) */
+	EV_ICMP_UNREACH,        /**< ICMP 3/0 sent (no route) */
+	EV_ICMP_FRAG_NEEDED,    /**< ICMP 3/4 sent with the next-hop MTU */
+	EV_ICMP_RATELIMITED,    /**< ICMP errors not sent: over --icmp-rate */
+	EV_FRAGMENTS,           /**< fragments made from packets larger than the egress MTU */
+	EV__COUNT
+};
+
+/** Name of a router event as used in JSON, telemetry and the exit summary. */
+const char *vfapp_event_name(unsigned int ev);
 
 /** Name of a drop reason as used in JSON, telemetry and the exit summary. */
 const char *vfapp_drop_name(unsigned int reason);
@@ -81,6 +108,7 @@ struct vfapp_port_stats {
 	uint64_t rx, rx_bytes;
 	uint64_t tx, tx_bytes;
 	uint64_t drops[DROP__COUNT];
+	uint64_t ev[EV__COUNT];
 };
 
 /** The forwarding appliance: two ports, LPM, next hops, optional lib/iova context. */
@@ -100,7 +128,27 @@ struct vfapp_appliance {
 	uint64_t polls, idle_polls;
 	struct irqpost_vcpu *vcpu; /**< rx-mode posted/remapped: halt when idle */
 	uint64_t halts, halt_timeouts;
+	/* router duties (vfapp_appliance_router_init) */
+	struct rte_mempool *pool;  /**< buffers for ICMP, ARP and fragments */
+	struct rte_ether_addr hw_mac[VFAPP_NB_PORTS]; /**< device MAC: accepted beside port_mac */
+	bool port_ip_set[VFAPP_NB_PORTS];
+	uint32_t port_ip[VFAPP_NB_PORTS]; /**< host order; the source of ARP and ICMP */
+	uint16_t mtu[VFAPP_NB_PORTS];     /**< egress IP MTU */
+	struct vfapp_neigh_table neigh[VFAPP_NB_PORTS];
+	struct vfapp_ratelimit icmp_rl;
+	uint16_t icmp_id;
+	uint64_t hz;
 };
+
+/**
+ * Set the router state from the routes configuration: port addresses, egress MTUs
+ * (cfg's, else @p dev_mtu), an empty neighbour table and the ICMP token bucket
+ * (@p icmp_rate errors per second, burst @p icmp_burst; 0 = unlimited). @p pool gives
+ * the buffers of the frames the appliance originates.
+ */
+void vfapp_appliance_router_init(struct vfapp_appliance *a, const struct vfapp_route_cfg *cfg,
+				 const uint16_t dev_mtu[VFAPP_NB_PORTS], struct rte_mempool *pool,
+				 uint64_t icmp_rate, uint64_t icmp_burst);
 
 /**
  * One appliance iteration: receive a burst on each port, validate, route,
@@ -147,6 +195,14 @@ int vfapp_topo_internal(struct vfapp_topo *t, enum vfapp_wire wire, const char *
 			size_t errlen);
 /** Configure one rx + one tx queue on port, start it, enable promiscuous mode. */
 int vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errlen);
+/**
+ * vfapp_port_setup() with an ethdev MTU (0 = the PMD's default): frames larger than one
+ * mbuf enable scattered RX and multi-segment TX, or fail with a message naming the MTU.
+ */
+int vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char *err,
+			 size_t errlen);
+/** Kernel interface behind a port (af_packet, af_xdp, tap...). @return 0, -ENOENT if none. */
+int vfapp_port_ifname(uint16_t port, char *name, size_t len);
 /** Wait until every port has link up or timeout_ms passes. @return 0 or -ETIMEDOUT. */
 int vfapp_wait_links(const uint16_t *ports, unsigned int n, unsigned int timeout_ms);
 /** Stop, close and remove the internal topology's devices. */
@@ -166,7 +222,7 @@ void vfapp_topo_vfdev_close(struct vfapp_topo *t);
 /** One round of both devices' DMA engines (the device core). @return descriptors completed. */
 unsigned int vfapp_topo_vfdev_poll(struct vfapp_topo *t);
 
-/** Built-in routes of the internal topology. */
+/** Built-in routes of the internal topology, ports 10.0.1.1/24 and 10.0.2.1/24. */
 void vfapp_routes_internal(struct vfapp_route_cfg *cfg, const struct vfapp_topo *t);
 
 /* ---- endpoint helpers (endpoint.c) ---- */

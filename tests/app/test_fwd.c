@@ -132,6 +132,7 @@ test_forward_b_to_a_and_hairpin(void **state)
 	vfapp_appliance_reset_stats(&app);
 	l1 = frames_build(f1, FR_VALID, IP(10, 0, 1, 2), 64, 40, 9);
 	l2 = frames_build(f2, FR_VALID, IP(10, 9, 3, 4), 9, 40, 10); /* 10.9/16 -> port 0 */
+	rte_eth_macaddr_get(topo.app_port[1], (struct rte_ether_addr *)f1); /* B's gateway */
 	send_raw(topo.ep_b, f1, l1);
 	send_raw(topo.ep_a, f2, l2);
 	pump(at_a, &na, at_b, &nb, 64);
@@ -258,6 +259,384 @@ test_dma_fault(void **state)
 	assert_int_equal(app.st[1].tx, 0);
 }
 
+
+/* ---- router duties (RFC 1812): ICMP, ARP, neighbour table, L2/martian filters, MTU ---- */
+
+static void
+set_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static void
+fix_csum(uint8_t *f)
+{
+	uint16_t c = frames_ip_csum(f + 14, 20);
+
+	f[14 + 10] = (uint8_t)(c >> 8);
+	f[14 + 11] = (uint8_t)c;
+}
+
+/* Ports get 10.0.1.1/24 and 10.0.2.1/24, MTU 1500, ICMP limited to rate/s (burst). */
+static void
+router_on(uint64_t rate, uint64_t burst)
+{
+	uint16_t mtu[VFAPP_NB_PORTS] = {1500, 1500};
+
+	routes.port_ip_set[0] = routes.port_ip_set[1] = true;
+	routes.port_ip[0] = IP(10, 0, 1, 1);
+	routes.port_ip[1] = IP(10, 0, 2, 1);
+	routes.port_plen[0] = routes.port_plen[1] = 24;
+	vfapp_appliance_router_init(&app, &routes, mtu, app_pool, rate, burst);
+	vfapp_appliance_reset_stats(&app);
+}
+
+static void
+check_icmp(struct rte_mbuf *m, uint8_t type, uint8_t code, const uint8_t *sent, uint32_t from)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *), *ip = p + 14, *icmp = ip + 20;
+	struct rte_ether_addr p0mac;
+	unsigned int totlen = (unsigned int)(ip[2] << 8 | ip[3]);
+
+	rte_eth_macaddr_get(topo.app_port[0], &p0mac);
+	assert_memory_equal(p, topo.ep_a_mac.addr_bytes, 6);   /* back to the previous hop */
+	assert_memory_equal(p + 6, p0mac.addr_bytes, 6);
+	assert_int_equal(p[12] << 8 | p[13], 0x0800);
+	assert_true(pkt_ipv4_csum_ok(ip, 20));
+	assert_int_equal(ip[9], 1);                              /* ICMP */
+	assert_int_equal(get_u32(ip + 12), from);                /* the input port's address */
+	assert_int_equal(get_u32(ip + 16), IP(10, 0, 1, 2));     /* the offending source */
+	assert_int_equal(m->pkt_len, 14 + totlen);
+	assert_int_equal(icmp[0], type);
+	assert_int_equal(icmp[1], code);
+	assert_int_equal(rte_raw_cksum(icmp, totlen - 20), 0xffff);
+	/* the original IP header is quoted, then its first data bytes */
+	assert_memory_equal(icmp + 8, sent + 14, 20 + 8);
+}
+
+static void
+test_icmp_time_exceeded(void **state)
+{
+	struct rte_mbuf *at_a[64], *at_b[64];
+	uint8_t f[256];
+	unsigned int l, na, nb;
+
+	(void)state;
+	router_on(0, 1);
+	l = frames_build(f, FR_TTL1, IP(10, 0, 2, 2), 1, 30, 1);
+	send_raw(topo.ep_a, f, l);
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(nb, 0);
+	assert_int_equal(na, 1);
+	check_icmp(at_a[0], 11, 0, f, IP(10, 0, 1, 1));
+	rte_pktmbuf_free_bulk(at_a, na);
+	assert_int_equal(app.st[0].drops[DROP_TTL_EXPIRED], 1);
+	assert_int_equal(app.st[0].ev[EV_ICMP_TIME_EXCEEDED], 1);
+}
+
+static void
+test_icmp_unreachable(void **state)
+{
+	struct rte_mbuf *at_a[64], *at_b[64];
+	uint8_t f[256];
+	unsigned int l, na, nb;
+
+	(void)state;
+	router_on(0, 1);
+	l = frames_build(f, FR_VALID, IP(172, 16, 0, 1), 64, 30, 2);
+	send_raw(topo.ep_a, f, l);
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(na, 1);
+	assert_int_equal(nb, 0);
+	check_icmp(at_a[0], 3, 0, f, IP(10, 0, 1, 1));
+	rte_pktmbuf_free_bulk(at_a, na);
+	assert_int_equal(app.st[0].drops[DROP_UNROUTABLE], 1);
+	assert_int_equal(app.st[0].ev[EV_ICMP_UNREACH], 1);
+}
+
+static void
+test_icmp_ratelimit(void **state)
+{
+	struct rte_mbuf *at_a[64], *at_b[64];
+	uint8_t f[256];
+	unsigned int i, l, na, nb;
+
+	(void)state;
+	router_on(1, 3); /* 1 per second after a burst of 3: the 10 below come within 1 s */
+	for (i = 0; i < 10; i++) {
+		l = frames_build(f, FR_TTL1, IP(10, 0, 2, 2), 1, 30, (uint8_t)i);
+		send_raw(topo.ep_a, f, l);
+	}
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(na, 3);
+	rte_pktmbuf_free_bulk(at_a, na);
+	assert_int_equal(app.st[0].drops[DROP_TTL_EXPIRED], 10);
+	assert_int_equal(app.st[0].ev[EV_ICMP_TIME_EXCEEDED], 3);
+	assert_int_equal(app.st[0].ev[EV_ICMP_RATELIMITED], 7);
+}
+
+static void
+test_mtu_frag_needed_and_fragments(void **state)
+{
+	struct rte_mbuf *at_a[64], *at_b[64];
+	uint8_t f[1200], whole[1100];
+	unsigned int l, na, nb, i, got = 0;
+	const uint8_t *ip, *icmp;
+
+	(void)state;
+	router_on(0, 1);
+	app.mtu[1] = 576;
+	/* DF set: ICMP fragmentation needed with the next-hop MTU (RFC 1191) */
+	l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 1000, 3);
+	f[14 + 6] |= 0x40;
+	fix_csum(f);
+	send_raw(topo.ep_a, f, l);
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(nb, 0);
+	assert_int_equal(na, 1);
+	check_icmp(at_a[0], 3, 4, f, IP(10, 0, 1, 1));
+	icmp = rte_pktmbuf_mtod_offset(at_a[0], const uint8_t *, 14 + 20);
+	assert_int_equal(icmp[6] << 8 | icmp[7], 576);
+	rte_pktmbuf_free_bulk(at_a, na);
+	assert_int_equal(app.st[0].drops[DROP_FRAG_NEEDED], 1);
+	assert_int_equal(app.st[0].ev[EV_ICMP_FRAG_NEEDED], 1);
+
+	/* DF clear: fragments of <= 576 bytes, offsets in 8-byte units, MF on all but the last */
+	l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 1000, 4);
+	send_raw(topo.ep_a, f, l);
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(na, 0);
+	assert_int_equal(nb, 2); /* 1008 bytes of data in 552-byte pieces */
+	for (i = 0; i < nb; i++) {
+		unsigned int tl, fo;
+
+		ip = rte_pktmbuf_mtod_offset(at_b[i], const uint8_t *, 14);
+		tl = (unsigned int)(ip[2] << 8 | ip[3]);
+		fo = (unsigned int)((ip[6] & 0x1f) << 8 | ip[7]);
+		assert_true(tl <= 576);
+		assert_true(pkt_ipv4_csum_ok(ip, 20));
+		assert_int_equal(ip[8], 63);
+		assert_int_equal(fo * 8, got);
+		assert_int_equal(!!(ip[6] & 0x20), i + 1 < nb);
+		assert_int_equal(at_b[i]->pkt_len, 14 + tl);
+		memcpy(whole + got, ip + 20, tl - 20);
+		got += tl - 20;
+	}
+	assert_int_equal(got, 8 + 1000);
+	assert_memory_equal(whole, f + 14 + 20, got);
+	rte_pktmbuf_free_bulk(at_b, nb);
+	assert_int_equal(app.st[1].ev[EV_FRAGMENTS], 2);
+	assert_int_equal(app.st[1].tx, 2);
+	app.mtu[1] = 1500;
+}
+
+static unsigned int
+arp_frame(uint8_t *f, uint16_t op, const struct rte_ether_addr *sha, uint32_t spa,
+	  const struct rte_ether_addr *tha, uint32_t tpa, const struct rte_ether_addr *eth_dst)
+{
+	unsigned int l = (unsigned int)vfapp_arp_build(f, op, sha, spa, tha, tpa);
+
+	if (eth_dst != NULL)
+		memcpy(f, eth_dst->addr_bytes, 6);
+	memset(f + l, 0, 60 - l); /* Ethernet minimum */
+	return 60;
+}
+
+static void
+test_arp_responder(void **state)
+{
+	struct rte_mbuf *at_a[64], *at_b[64];
+	static const struct rte_ether_addr zero;
+	struct rte_ether_addr p0mac;
+	struct vfapp_arp arp;
+	uint8_t f[64];
+	unsigned int l, na, nb;
+	struct vfapp_neigh *e;
+
+	(void)state;
+	router_on(0, 1);
+	rte_eth_macaddr_get(topo.app_port[0], &p0mac);
+	l = arp_frame(f, 1, &topo.ep_a_mac, IP(10, 0, 1, 2), &zero, IP(10, 0, 1, 1), NULL);
+	send_raw(topo.ep_a, f, l);
+	l = arp_frame(f, 1, &topo.ep_a_mac, IP(10, 0, 1, 2), &zero, IP(10, 0, 1, 77), NULL);
+	send_raw(topo.ep_a, f, l); /* not our address: no answer */
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(nb, 0);
+	assert_int_equal(na, 1);
+	assert_int_equal(vfapp_arp_parse(rte_pktmbuf_mtod(at_a[0], const uint8_t *),
+					 at_a[0]->data_len, &arp), 0);
+	assert_memory_equal(rte_pktmbuf_mtod(at_a[0], const uint8_t *), topo.ep_a_mac.addr_bytes, 6);
+	assert_int_equal(arp.op, 2);
+	assert_memory_equal(arp.sha.addr_bytes, p0mac.addr_bytes, 6);
+	assert_int_equal(arp.spa, IP(10, 0, 1, 1));
+	assert_memory_equal(arp.tha.addr_bytes, topo.ep_a_mac.addr_bytes, 6);
+	assert_int_equal(arp.tpa, IP(10, 0, 1, 2));
+	rte_pktmbuf_free_bulk(at_a, na);
+	assert_int_equal(app.st[0].ev[EV_ARP_RX], 2);
+	assert_int_equal(app.st[0].ev[EV_ARP_REPLIES], 1);
+	/* the requester was learned (RFC 826: the request was for us) */
+	e = vfapp_neigh_find(&app.neigh[0], IP(10, 0, 1, 2));
+	assert_non_null(e);
+	assert_int_equal(e->state, NEIGH_REACHABLE);
+	assert_memory_equal(e->mac.addr_bytes, topo.ep_a_mac.addr_bytes, 6);
+}
+
+static void
+test_neighbour_resolution(void **state)
+{
+	static const struct rte_ether_addr nh = {{0x02, 0, 0, 0, 0x02, 0x33}};
+	static const struct rte_ether_addr zero;
+	struct rte_mbuf *at_a[64], *at_b[64];
+	struct rte_ether_addr p1mac;
+	struct vfapp_arp arp;
+	char err[256];
+	uint8_t f[256];
+	unsigned int l, na, nb;
+
+	(void)state;
+	router_on(0, 1);
+	rte_eth_macaddr_get(topo.app_port[1], &p1mac);
+	/* 10.0.3.0/24 via 10.0.2.3: no static MAC, the neighbour table resolves it */
+	assert_int_equal(vfapp_routes_add_via(&routes, IP(10, 0, 3, 0), 24, 1, IP(10, 0, 2, 3)), 0);
+	rte_lpm_free(app.lpm);
+	app.lpm = vfapp_routes_build_lpm(&routes, "t_lpm_nh", 0, err, sizeof(err));
+	assert_non_null(app.lpm);
+
+	l = frames_build(f, FR_VALID, IP(10, 0, 3, 9), 64, 30, 5);
+	send_raw(topo.ep_a, f, l);
+	send_raw(topo.ep_a, f, l);
+	pump(at_a, &na, at_b, &nb, 64);
+	/* one ARP request for the next hop (at most one a second), both packets dropped */
+	assert_int_equal(nb, 1);
+	assert_int_equal(vfapp_arp_parse(rte_pktmbuf_mtod(at_b[0], const uint8_t *),
+					 at_b[0]->data_len, &arp), 0);
+	assert_true(rte_is_broadcast_ether_addr(rte_pktmbuf_mtod(at_b[0], struct rte_ether_addr *)));
+	assert_int_equal(arp.op, 1);
+	assert_int_equal(arp.tpa, IP(10, 0, 2, 3));
+	assert_int_equal(arp.spa, IP(10, 0, 2, 1));
+	assert_memory_equal(arp.sha.addr_bytes, p1mac.addr_bytes, 6);
+	rte_pktmbuf_free_bulk(at_b, nb);
+	assert_int_equal(app.st[0].drops[DROP_NO_NEIGH], 2);
+	assert_int_equal(app.st[1].ev[EV_ARP_REQUESTS], 1);
+
+	/* the next hop answers; the next packet goes out to its MAC */
+	l = arp_frame(f, 2, &nh, IP(10, 0, 2, 3), &p1mac, IP(10, 0, 2, 1), &p1mac);
+	send_raw(topo.ep_b, f, l);
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(app.st[1].ev[EV_NEIGH_LEARNED], 1);
+	l = frames_build(f, FR_VALID, IP(10, 0, 3, 9), 64, 30, 6);
+	send_raw(topo.ep_a, f, l);
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(nb, 1);
+	check_forwarded(at_b[0], f, l, &nh, &p1mac);
+	rte_pktmbuf_free_bulk(at_b, nb);
+	(void)zero;
+}
+
+static void
+test_l2_filter_and_vlan(void **state)
+{
+	static const struct rte_ether_addr other = {{0x02, 0, 0, 0, 0x09, 0x09}};
+	struct rte_mbuf *at_a[64], *at_b[64];
+	uint8_t f[256], g[260];
+	unsigned int l, na, nb;
+
+	(void)state;
+	router_on(0, 1);
+	l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 30, 7);
+	memcpy(f, other.addr_bytes, 6);          /* another host's frame (promiscuous port) */
+	send_raw(topo.ep_a, f, l);
+	memset(f, 0xff, 6);                      /* IPv4 in an Ethernet broadcast */
+	send_raw(topo.ep_a, f, l);
+	l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 30, 8);
+	memcpy(g, f, 12);                        /* 802.1Q VID 5 */
+	g[12] = 0x81; g[13] = 0x00; g[14] = 0x00; g[15] = 0x05;
+	memcpy(g + 16, f + 12, l - 12);
+	send_raw(topo.ep_a, g, l + 4);
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(na + nb, 0);
+	assert_int_equal(app.st[0].drops[DROP_NOT_OUR_MAC], 1);
+	assert_int_equal(app.st[0].drops[DROP_L2_BCAST], 1);
+	assert_int_equal(app.st[0].drops[DROP_VLAN], 1);
+}
+
+static void
+test_martians(void **state)
+{
+	static const uint32_t bad_src[] = {IP(127, 0, 0, 1), IP(0, 1, 2, 3), IP(224, 0, 0, 5),
+					   IP(240, 0, 0, 1), IP(255, 255, 255, 255)};
+	static const uint32_t bad_dst[] = {IP(127, 0, 0, 1), IP(0, 0, 0, 1), IP(240, 0, 0, 1),
+					   IP(255, 255, 255, 255), IP(224, 0, 0, 1)};
+	struct rte_mbuf *at_a[64], *at_b[64];
+	uint8_t f[256];
+	unsigned int i, l, na, nb;
+
+	(void)state;
+	router_on(0, 1);
+	for (i = 0; i < 5; i++) {
+		l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 30, (uint8_t)i);
+		set_u32(f + 14 + 12, bad_src[i]);
+		fix_csum(f);
+		send_raw(topo.ep_a, f, l);
+		l = frames_build(f, FR_VALID, bad_dst[i], 64, 30, (uint8_t)i);
+		send_raw(topo.ep_a, f, l);
+	}
+	l = frames_build(f, FR_VALID, IP(10, 0, 2, 1), 64, 30, 9); /* the router itself */
+	send_raw(topo.ep_a, f, l);
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(na + nb, 0); /* and no ICMP about martians */
+	assert_int_equal(app.st[0].drops[DROP_MARTIAN_SRC], 5);
+	assert_int_equal(app.st[0].drops[DROP_MARTIAN_DST], 5);
+	assert_int_equal(app.st[0].drops[DROP_LOCAL], 1);
+}
+
+static void
+test_jumbo_multiseg(void **state)
+{
+	static uint8_t f[4000];
+	struct rte_mbuf *at_a[64], *at_b[64], *m0, *m1;
+	struct rte_ether_addr p1mac;
+	unsigned int l, i, na, nb, half;
+	uint8_t out[4000];
+
+	(void)state;
+	router_on(0, 1);
+	app.mtu[1] = 9000;
+	l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 3500, 11);
+	half = 1800;
+	/* a two-segment frame on the wire */
+	m0 = rte_pktmbuf_alloc(ep_pool);
+	m1 = rte_pktmbuf_alloc(ep_pool);
+	assert_non_null(m0);
+	assert_non_null(m1);
+	memcpy(rte_pktmbuf_append(m0, (uint16_t)half), f, half);
+	memcpy(rte_pktmbuf_append(m1, (uint16_t)(l - half)), f + half, l - half);
+	assert_int_equal(rte_pktmbuf_chain(m0, m1), 0);
+	for (i = 0; i < 1000 && rte_eth_tx_burst(topo.ep_a, 0, &m0, 1) == 0; i++)
+		rte_delay_us_block(1000);
+	pump(at_a, &na, at_b, &nb, 64);
+	assert_int_equal(app.st[0].drops[DROP_BAD_TOTLEN], 0);
+	assert_int_equal(nb, 1);
+	assert_int_equal(at_b[0]->pkt_len, l);
+	rte_eth_macaddr_get(topo.app_port[1], &p1mac);
+	memcpy(out, rte_pktmbuf_read(at_b[0], 0, l, out), l);
+	assert_memory_equal(out, topo.ep_b_mac.addr_bytes, 6);
+	assert_memory_equal(out + 6, p1mac.addr_bytes, 6);
+	assert_int_equal(out[14 + 8], 63);
+	assert_memory_equal(out + 34, f + 34, l - 34);
+	rte_pktmbuf_free_bulk(at_b, nb);
+	app.mtu[1] = 1500;
+}
+
 static int
 setup(void **state)
 {
@@ -309,6 +688,8 @@ setup(void **state)
 	app.port_mac[0] = mac;
 	rte_eth_macaddr_get(topo.app_port[1], &mac);
 	app.port_mac[1] = mac;
+	app.hw_mac[1] = mac;
+	app.hw_mac[0] = app.port_mac[0];
 	app.lpm = vfapp_routes_build_lpm(&routes, "t_lpm", 0, err, sizeof(err));
 	return app.lpm == NULL ? -1 : 0;
 }
@@ -337,6 +718,15 @@ main(void)
 		cmocka_unit_test(test_drop_every),
 		cmocka_unit_test(test_iova_pool),
 		cmocka_unit_test(test_dma_fault),
+		cmocka_unit_test(test_icmp_time_exceeded),
+		cmocka_unit_test(test_icmp_unreachable),
+		cmocka_unit_test(test_icmp_ratelimit),
+		cmocka_unit_test(test_mtu_frag_needed_and_fragments),
+		cmocka_unit_test(test_arp_responder),
+		cmocka_unit_test(test_neighbour_resolution),
+		cmocka_unit_test(test_l2_filter_and_vlan),
+		cmocka_unit_test(test_martians),
+		cmocka_unit_test(test_jumbo_multiseg),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
