@@ -35,8 +35,11 @@ static void usage(FILE *f)
 		"  --state-dir DIR     journal and ownership directory\n"
 		"  --connect URI       libvirt URI (default qemu:///system)\n"
 		"  --no-apply          do not apply the configuration at start/reload\n"
+		"  --metrics FILE      Prometheus textfile (default %s;\n"
+		"                      none: off; off by default with --root)\n"
+		"  --metrics-interval SEC  rewrite it every SEC seconds too (default 15)\n"
 		"  -h, --help          this help\n"
-		"  -V, --version       version\n", VFMGR_DEFAULT_CONF);
+		"  -V, --version       version\n", VFMGR_DEFAULT_CONF, VFMGR_DEFAULT_METRICS_FILE);
 }
 
 static struct vfmgr_conf *load_conf(struct vfmgrd *d, bool at_start)
@@ -66,6 +69,7 @@ static void do_apply(struct vfmgrd *d, const char *why)
 		rc = vfmgr_plan_build(d->sess.ctx, d->sess.conf, host, 0, &plan);
 	if (rc == 0 && plan->n)
 		rc = vfmgr_plan_apply(d->sess.ctx, plan, 0);
+	vfmgr_metrics_set_apply(d->metrics, rc, rc == 0 && plan ? plan->n : 0);
 	if (rc < 0)
 		vlog(LOG_ERR, "apply", NULL, NULL, "applying %s failed: %s", d->config_path, vfmgr_errmsg());
 	else
@@ -83,6 +87,7 @@ static void do_recover(struct vfmgrd *d)
 		return;
 	sd_notify(0, "STATUS=recovering interrupted operations from the journal");
 	rc = vfmgr_session_recover(&d->sess);
+	vfmgr_metrics_count_recovery(d->metrics, rc);
 	if (rc < 0)
 		vlog(LOG_ERR, "recover", NULL, NULL, "journal recovery incomplete (will retry on SIGHUP): %s",
 		     vfmgr_errmsg());
@@ -109,6 +114,7 @@ static void reload(struct vfmgrd *d)
 		vlog(LOG_INFO, "reload", NULL, NULL, "configuration %s reloaded (%u PF(s))",
 		     d->config_path, conf->n_pfs);
 	}
+	vfmgrd_metrics_write(d, "reload");
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s (%s)", d->socket_path,
 		   conf ? "configuration reloaded" : "reload refused, previous configuration kept");
 }
@@ -132,6 +138,25 @@ static void on_link(const char *ifname, int ifindex, const struct vfmgr_vf_attrs
 	vfmgr_host_free(host);
 }
 
+void vfmgrd_metrics_write(struct vfmgrd *d, const char *why)
+{
+	int rc;
+
+	if (!d->metrics)
+		return;
+	rc = vfmgr_metrics_write(d->metrics, &d->sess);
+	if (rc < 0 && rc != -EALREADY)
+		vlog(LOG_WARNING, NULL, NULL, NULL, "metrics (%s): %s", why, vfmgr_errmsg());
+}
+
+static long long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -143,13 +168,15 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "connect", required_argument, NULL, 'C' },
 		{ "no-apply", no_argument, NULL, 'n' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "metrics-interval", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	static struct vfmgrd d = {
 		.config_path = VFMGR_DEFAULT_CONF, .socket_path = "/run/vfmgr/vfmgrd.sock",
-		.group = "vfmgr", .socket_mode = 0660, .listen_fd = -1,
+		.group = "vfmgr", .socket_mode = 0660, .listen_fd = -1, .metrics_interval = 15,
 		.virt_mu = PTHREAD_MUTEX_INITIALIZER, .conf_lock = PTHREAD_RWLOCK_INITIALIZER,
 		.clients_mu = PTHREAD_MUTEX_INITIALIZER, .clients_cv = PTHREAD_COND_INITIALIZER,
 	};
@@ -177,6 +204,15 @@ int main(int argc, char **argv)
 		case 's': d.state_dir = optarg; break;
 		case 'C': d.uri = optarg; break;
 		case 'n': d.no_apply = true; break;
+		case 'M': d.metrics_path = optarg; break;
+		case 'I':
+			d.metrics_interval = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || d.metrics_interval < 1 || d.metrics_interval > 86400) {
+				fprintf(stderr, "vfmgrd: --metrics-interval '%s' is not a number of seconds "
+					"in 1..86400\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vfmgrd %s\n", VFMGR_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -188,6 +224,13 @@ int main(int argc, char **argv)
 	}
 	vlog_init();
 	vfmgr_set_log(vlog_lib, NULL);
+	/* With --root the host is a fixture: no default metrics file (it would describe the fixture). */
+	if (d.metrics_path ? strcmp(d.metrics_path, "none") != 0 : !d.root) {
+		if (vfmgr_metrics_new(d.metrics_path, &d.metrics) < 0) {
+			fprintf(stderr, "vfmgrd: %s\n", vfmgr_errmsg());
+			return 2;
+		}
+	}
 
 	d.sess.conf = load_conf(&d, true);
 	if (!d.sess.conf) {
@@ -229,6 +272,8 @@ int main(int argc, char **argv)
 		     "re-applied after a PF reset", vfmgr_errmsg());
 		mon = NULL;
 	}
+	vfmgrd_metrics_write(&d, "start");
+	long long next_metrics = mono_ms() + (long long)d.metrics_interval * 1000;
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s, %u PF(s) configured", d.socket_path,
 		   d.sess.conf->n_pfs);
 	vlog(LOG_INFO, NULL, NULL, NULL, "listening on %s (config %s, libvirt %s)", d.socket_path,
@@ -242,6 +287,18 @@ int main(int argc, char **argv)
 		};
 		int timeout = wd_usec ? (int)(wd_usec / 2000) : -1;
 		struct timespec now;
+
+		if (d.metrics) {
+			long long left = next_metrics - mono_ms();
+
+			if (left <= 0) {
+				vfmgrd_metrics_write(&d, "interval");
+				next_metrics = mono_ms() + (long long)d.metrics_interval * 1000;
+				left = (long long)d.metrics_interval * 1000;
+			}
+			if (timeout < 0 || left < timeout)
+				timeout = (int)left;
+		}
 
 		if (poll(p, 3, timeout) < 0 && errno != EINTR)
 			break;
@@ -283,6 +340,7 @@ int main(int argc, char **argv)
 	bool idle = d.n_clients == 0;
 	pthread_mutex_unlock(&d.clients_mu);
 	if (idle) {
+		vfmgr_metrics_free(d.metrics);
 		vfmgr_virt_close(d.sess.virt);
 		vfmgr_conf_free(d.sess.conf);
 		vfmgr_ctx_free(d.sess.ctx);

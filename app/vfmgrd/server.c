@@ -153,6 +153,9 @@ static char *handle_line(struct client *c, const char *line, size_t len)
 	pthread_rwlock_rdlock(&d->conf_lock);
 	code = vfmgr_exec(&d->sess, &req, &result, msg, sizeof(msg));
 	pthread_rwlock_unlock(&d->conf_lock);
+	vfmgr_metrics_count_op(d->metrics, req.op, code);
+	if (req.op == VFMGR_OP_APPLY || req.op == VFMGR_OP_ASSIGN || req.op == VFMGR_OP_RELEASE)
+		vfmgrd_metrics_write(d, vfmgr_op_name(req.op));
 	if (code == 0) {
 		vlog(LOG_INFO, vfmgr_op_name(req.op), req.pf, req.domain ? req.domain : req.target,
 		     "%s by uid %u: ok", vfmgr_op_name(req.op), (unsigned int)c->cred.uid);

@@ -47,6 +47,9 @@ struct vfmgrd {
 	const char *group;           /**< --group (default "vfmgr") */
 	unsigned int socket_mode;        /**< --socket-mode (default 0660) */
 	bool no_apply;               /**< --no-apply */
+	const char *metrics_path;    /**< --metrics ("none": off; NULL: default unless --root) */
+	unsigned int metrics_interval;   /**< --metrics-interval, seconds (default 15) */
+	struct vfmgr_metrics *metrics; /**< NULL: no metrics file (thread-safe, own locks) */
 	int listen_fd;               /**< control socket */
 	struct vfmgr_session sess;   /**< context, conf, libvirt */
 	pthread_mutex_t virt_mu;     /**< guards sess.virt (leaf; see above) */
@@ -84,6 +87,9 @@ void server_drain(struct vfmgrd *d, int timeout_ms);
  * @return true if admitted; @p why receives the refusal reason.
  */
 bool server_peer_allowed(uid_t uid, gid_t gid, const char *group, char *why, size_t len);
+
+/** Rewrite the metrics file now (no-op without metrics); failures are logged once per errno. */
+void vfmgrd_metrics_write(struct vfmgrd *d, const char *why);
 
 /* reapply.c */
 /** Setter of VF attributes (vfmgr_vf_set_attrs, or a test double). */

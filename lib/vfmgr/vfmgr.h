@@ -533,6 +533,62 @@ int vfmgr_proto_decode_response(const char *buf, size_t len, int64_t *id, struct
 
 /** @} */
 
+/* ------------------------------------------------------------------------- */
+/** @name Metrics (metrics.c): Prometheus text exposition format 0.0.4 for node_exporter's
+ * textfile collector. Series and example alerts: lib/vfmgr/README.md "Metrics". */
+/** @{ */
+
+/** Default metrics file: Debian's textfile-collector directory (prometheus-node-exporter). */
+#define VFMGR_DEFAULT_METRICS_FILE "/var/lib/prometheus/node-exporter/vfmgrd.prom"
+
+/** State of a VF as the metrics (and `vfmgr status`) count it; exactly one per VF. */
+enum vfmgr_vf_state {
+	VFMGR_VF_FREE = 0,     /**< on vfio-pci, no owner, alone in its IOMMU group: assignable */
+	VFMGR_VF_ASSIGNED = 1, /**< owned by a domain through vfmgr (owner record) */
+	VFMGR_VF_HELD = 2,     /**< in a libvirt domain's XML without a vfmgr owner record */
+	VFMGR_VF_HOST = 3,     /**< bound to a host driver (not vfio-pci) */
+	VFMGR_VF_UNUSABLE = 4, /**< no driver bound, or its IOMMU group holds other devices */
+};
+
+/**
+ * State of a discovered VF.
+ * @param held the VF was found in a libvirt domain (vfmgr_virt_find_owner()).
+ */
+enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf, bool held);
+/** @return "free", "assigned", "held", "host" or "unusable" (the metrics' state label). */
+const char *vfmgr_vf_state_name(enum vfmgr_vf_state s);
+
+/** Opaque metrics: counters kept in memory and the file they are written to. Thread-safe. */
+struct vfmgr_metrics;
+
+/**
+ * Create the metrics of a daemon.
+ * @param path file to write (NULL or "" = VFMGR_DEFAULT_METRICS_FILE); absolute, ending in ".prom".
+ * @return 0, -EINVAL (message names the path and the rule), -ENOMEM.
+ */
+int vfmgr_metrics_new(const char *path, struct vfmgr_metrics **out);
+/** Free (NULL ignored). The file is left in place. */
+void vfmgr_metrics_free(struct vfmgr_metrics *m);
+/** @return the file written. */
+const char *vfmgr_metrics_path(const struct vfmgr_metrics *m);
+/** Count one request: @p code is its enum vfmgr_exit result (NULL @p m ignored). */
+void vfmgr_metrics_count_op(struct vfmgr_metrics *m, enum vfmgr_reqop op, int code);
+/** Count a journal recovery: @p rc as vfmgr_session_recover() returned it (count, or -errno). */
+void vfmgr_metrics_count_recovery(struct vfmgr_metrics *m, int rc);
+/** Record an apply of the configuration now: @p rc 0 or -errno, @p steps executed. */
+void vfmgr_metrics_set_apply(struct vfmgr_metrics *m, int rc, unsigned int steps);
+/**
+ * Discover the host (VFs by state, per-VF info; a VF held by a libvirt domain is found
+ * only over a connection the session already opened), detect posted interrupts
+ * (lib/irqpost), and write every series atomically: "<path>.tmp.<pid>", fsync, rename.
+ * @return 0; -errno of discovery or of the file (message names the file and the fix);
+ *         -EALREADY when this write failed with the same errno as the previous one
+ *         (already reported: log only what is new).
+ */
+int vfmgr_metrics_write(struct vfmgr_metrics *m, struct vfmgr_session *s);
+
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include "vfmgr.h"
 
 /* ------------------------------------------------------------------------- */
@@ -649,6 +650,20 @@ struct json_t *vfmgr_assigned_read(struct vfmgr_session *s, const char *pf, unsi
 /** VF named by a VF BDF, "PF/index" or "PF:index" (PF = BDF or netdev). @return it or NULL. */
 const struct vfmgr_vf *vfmgr_find_vf_target(const struct vfmgr_host *h, const char *target);
 
+/** @} */
+
+/* ------------------------------------------------------------------------- */
+/** @name Metrics formatting (metrics.c), for tests */
+/** @{ */
+struct irqpost_detect;
+/**
+ * Write every series to @p f (no file handling): VF states from @p host, @p held[k]
+ * for the k-th VF in PF then index order (NULL: none held), @p pi (NULL: no
+ * posted-interrupt series), @p journal_pending (< 0 written as 0).
+ * @return 0 or -EIO.
+ */
+int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx, const struct vfmgr_host *host,
+			 const bool *held, const struct irqpost_detect *pi, int journal_pending, FILE *f);
 /** @} */
 
 #endif /* VFMGR_PRIV_H */
