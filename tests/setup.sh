@@ -4,7 +4,7 @@
 VFMGR_PACKAGES="meson ninja-build pkg-config gcc clang lld libclang-rt-14-dev python3
  libdpdk-dev dpdk dpdk-dev libvirt-dev libvirt-clients libvirt-daemon libnuma-dev
  libjansson-dev libmnl-dev libcmocka-dev libsystemd-dev libinih-dev systemd man-db
- python3-matplotlib iperf3 sockperf iproute2 ethtool tcpdump procps
+ python3-matplotlib liblwip-dev iperf3 sockperf iproute2 ethtool tcpdump procps
  qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils kmod valgrind
  libxml2-dev libxml2-utils util-linux
  debhelper lintian devscripts file curl prometheus-node-exporter"

@@ -4,6 +4,7 @@
  * Frame building shared by the endpoints, and the device-interrupt hook.
  */
 #include <rte_byteorder.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 
 #include "irqpost.h"
@@ -43,4 +44,16 @@ vfapp_ep_build_ipv4(struct rte_mbuf *m, const struct vfapp_ep_side *s, uint8_t p
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	return ip;
+}
+
+uint16_t
+vfapp_ep_rx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_rx_burst(port, 0, pkts, n);
+}
+
+uint16_t
+vfapp_ep_tx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_tx_burst(port, 0, pkts, n);
 }

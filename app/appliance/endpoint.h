@@ -28,11 +28,16 @@ struct vfapp_ep_env {
 /** Raise the appliance VF's interrupt after transmitting toward it (rx-mode != poll). */
 void vfapp_ep_kick(struct vfapp_ep_env *env);
 
+/**
+ * rte_eth_rx_burst() / rte_eth_tx_burst() on queue 0 of port, for endpoint files that cannot
+ * include rte_ethdev.h: lwIP's headers (tcp_lwip.c) redefine netinet's struct ip6_hdr,
+ * which rte_ethdev.h pulls in. @return frames received / transmitted.
+ */
+uint16_t vfapp_ep_rx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n);
+uint16_t vfapp_ep_tx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n);
+
 /** Workload parameters from the command line. */
 struct vfapp_ep_params {
-	unsigned int mss;        /**< TCP_STREAM payload per segment */
-	unsigned int window;     /**< TCP_STREAM window in segments */
-	uint64_t rto_us;         /**< TCP_STREAM retransmission timeout */
 	unsigned int msg_size;   /**< UDP_RR request/response size */
 	uint64_t rr_timeout_us;  /**< UDP_RR: request given up after this */
 	uint64_t rate;           /**< UDP_RR: at most this many requests per second, 0 = back to back */

@@ -83,9 +83,6 @@ usage(FILE *f, const char *prog)
 "  --json              print one JSON record (last line starting with '{')\n"
 "  --repetition N      echoed in the JSON record [0]\n"
 "  --drop-every N      appliance drops every Nth packet it would forward, 0 = off [0]\n"
-"  --mss N             TCP_STREAM payload per segment, 1..1460 [1448]\n"
-"  --window N          TCP_STREAM window in segments [64]\n"
-"  --rto-us N          TCP_STREAM retransmission timeout [1000]\n"
 "  --msg-size N        UDP_RR request and response size, 1..1472 [1]\n"
 "  --rate N            UDP_RR: at most N transactions per second (low load), 0 = back to back [0]\n"
 "  --pkt-size N        fwd generator frame size in bytes (no CRC), 42..2048 [64]\n"
@@ -168,7 +165,6 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"backend", 1, 0, 'b'}, {"inv-latency-ns", 1, 0, 'I'}, {"vmexit-ns", 1, 0, 'X'},
 		{"vmm-lcore", 1, 0, 'V'}, {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'u'},
 		{"json", 0, 0, 'j'}, {"repetition", 1, 0, 'R'}, {"drop-every", 1, 0, 'D'},
-		{"mss", 1, 0, 'M'}, {"window", 1, 0, 'N'}, {"rto-us", 1, 0, 'O'},
 		{"msg-size", 1, 0, 'S'}, {"rate", 1, 0, 'A'}, {"pkt-size", 1, 0, 'P'}, {"rx-mode", 1, 0, 'x'},
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
 		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
@@ -191,9 +187,6 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	o->vmm_lcore = -1;
 	o->duration = 5;
 	o->warmup = 1;
-	o->ep.mss = 1448;
-	o->ep.window = 64;
-	o->ep.rto_us = 1000;
 	o->ep.msg_size = 1;
 	o->ep.rr_timeout_us = 20000;
 	o->ep.pkt_size = 64;
@@ -242,9 +235,6 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		case 'j': o->json = true; break;
 		case 'R': if (parse_u64("repetition", optarg, 0, 1000000, &v)) return -EINVAL; o->repetition = (long)v; break;
 		case 'D': if (parse_u64("drop-every", optarg, 0, UINT32_MAX, &o->drop_every)) return -EINVAL; break;
-		case 'M': if (parse_u64("mss", optarg, 1, 1460, &v)) return -EINVAL; o->ep.mss = (unsigned int)v; break;
-		case 'N': if (parse_u64("window", optarg, 1, 512, &v)) return -EINVAL; o->ep.window = (unsigned int)v; break;
-		case 'O': if (parse_u64("rto-us", optarg, 10, 10000000, &o->ep.rto_us)) return -EINVAL; break;
 		case 'S': if (parse_u64("msg-size", optarg, 1, 1472, &v)) return -EINVAL; o->ep.msg_size = (unsigned int)v; break;
 		case 'A': if (parse_u64("rate", optarg, 0, 100000000, &o->ep.rate)) return -EINVAL; break;
 		case 'P': if (parse_u64("pkt-size", optarg, 42, 2048, &v)) return -EINVAL; o->ep.pkt_size = (unsigned int)v; break;

@@ -18,13 +18,16 @@
  *                             the appliance's ports are lib/vfdev software VFs)
  *   lcores            int     1, or 2 with --endpoint-lcore / --rx-mode != poll
  *   duration_s        real    measured interval as seen by the appliance lcore, s
- *   goodput_gbps      real    TCP_STREAM only: in-order payload accepted * 8 / s, Gbit/s
- *   tcp               object  TCP_STREAM only: mss, window, bytes_measured, bytes_received,
- *                             bytes_acked, segments_sent, retransmits_measured,
- *                             fast_retransmits, timeouts, out_of_order, duplicates,
- *                             corrupt_segments, checksum_errors, bad_frames, acks_sent
+ *   goodput_gbps      real    TCP_STREAM only: payload delivered in order to the lwIP server,
+ *                             * 8 / s, Gbit/s (every byte checked against the stream pattern)
+ *   tcp               object  TCP_STREAM only (tcp_lwip.c): stack ("lwIP 2.1.3"), connected,
+ *                             error, mss, snd_buf, rcv_wnd, cwnd_end, ssthresh_end,
+ *                             bytes_measured, bytes_received, bytes_written, segments_sent,
+ *                             retransmits_total, out_of_order (measured interval),
+ *                             out_of_order_total, duplicates, corrupt_segments, corrupt_bytes,
+ *                             frames_tx_a, frames_tx_b, tx_drops, rx_no_pbuf, write_errors
  *   transactions_per_s real   UDP_RR only
- *   latency_us        object  UDP_RR only: p50, p99, p999 round trip, µs
+ *   latency_us        object  UDP_RR only: p50, p90, p99, p999 round trip, µs
  *   udp_rr            object  UDP_RR only: msg_size, rate_limit (1/s, 0 = back to back),
  *                             transactions, requests, responses, timeouts, late, bad_frames,
  *                             latency_min_us, latency_max_us, latency_mean_us, interrupts
@@ -49,7 +52,8 @@
  *                             icmp_time_exceeded, icmp_unreachable, icmp_frag_needed,
  *                             icmp_ratelimited, fragments
  *   ports             array   per appliance port: rx, tx, rx_bytes, tx_bytes
- *   retransmits, mismatches int  workload's (0 when it has none)
+ *   retransmits, mismatches int  workload's (0 when it has none); TCP_STREAM: segments
+ *                             retransmitted in the measured interval, corrupt segments
  *   rx_mode           string  "poll" | "posted" | "remapped"
  *   vmm_wakeups, vmm_wakeups_per_transaction,
  *   vmm_injections, vmm_injections_per_transaction, halts

@@ -232,12 +232,14 @@ rr_report(void *arg, double secs, json_t *rec, FILE *out)
 	struct udp_rr *s = arg;
 	double tps = secs > 0 ? (double)s->trans_measured / secs : 0;
 	double p50 = hist_quantile(&s->lat_ns, 0.50) / 1000.0;
+	double p90 = hist_quantile(&s->lat_ns, 0.90) / 1000.0;
 	double p99 = hist_quantile(&s->lat_ns, 0.99) / 1000.0;
 	double p999 = hist_quantile(&s->lat_ns, 0.999) / 1000.0;
 	json_t *lat = json_object(), *t = json_object();
 
 	json_object_set_new(rec, "transactions_per_s", json_real(tps));
 	json_object_set_new(lat, "p50", json_real(p50));
+	json_object_set_new(lat, "p90", json_real(p90));
 	json_object_set_new(lat, "p99", json_real(p99));
 	json_object_set_new(lat, "p999", json_real(p999));
 	json_object_set_new(rec, "latency_us", lat);
@@ -267,8 +269,8 @@ rr_report(void *arg, double secs, json_t *rec, FILE *out)
 	fprintf(out, "bytes  Bytes  bytes    bytes   secs.    per sec\n\n");
 	fprintf(out, "%-6u %-6u %-8u %-7u %-8.2f %.2f\n", 65535u, 65535u, s->msg_size, s->msg_size,
 		secs, tps);
-	fprintf(out, "latency us: p50 %.2f p99 %.2f p99.9 %.2f; mismatches %" PRIu64
-		", timeouts %" PRIu64 "\n", p50, p99, p999, s->mismatches, s->timeouts);
+	fprintf(out, "latency us: p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f; mismatches %" PRIu64
+		", timeouts %" PRIu64 "\n", p50, p90, p99, p999, s->mismatches, s->timeouts);
 }
 
 static void
