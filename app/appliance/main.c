@@ -124,6 +124,8 @@ run(struct vfapp_state *s)
 	unsigned int n;
 
 	s->hz = rte_get_tsc_hz();
+	if (s->o.prometheus != NULL)
+		vfapp_prometheus_start(s->o.prometheus, s->o.prometheus_interval);
 	now = rte_rdtsc();
 	s->t_warm = now + (uint64_t)(s->o.warmup * s->hz);
 	s->t_end = s->o.duration > 0 ? s->t_warm + (uint64_t)(s->o.duration * s->hz) : UINT64_MAX;
@@ -171,6 +173,7 @@ run(struct vfapp_state *s)
 			vfapp_topo_vfdev_poll(&s->topo);
 		if (w != NULL && !two)
 			w->server_step(w->st, now);
+		vfapp_prometheus_tick(&s->app, now);
 		if (n == 0 && s->app.vcpu != NULL)
 			appliance_idle(s);
 	}
@@ -207,6 +210,7 @@ main(int argc, char **argv)
 	if (vfapp_setup(s) != 0)
 		goto out;
 	run(s);
+	vfapp_prometheus_flush(&s->app);
 	vfapp_record_report(s);
 	rc = 0;
 out:

@@ -96,6 +96,10 @@ usage(FILE *f, const char *prog)
 "                      (strategy off only; measures the iova mempool's own cost) [iova]\n"
 "  --icmp-rate N       ICMP errors sent per second at most, 0 = unlimited [1000]\n"
 "  --icmp-burst N      ICMP errors sent back to back before --icmp-rate applies [50]\n"
+"  --prometheus FILE   write the per-port counters, drops by reason and router events\n"
+"                      to FILE (*.prom, node_exporter textfile collector), atomically,\n"
+"                      every --prometheus-interval seconds and at exit\n"
+"  --prometheus-interval S  seconds between writes, fractional ok [5]\n"
 "  --quiet             no human-readable summary\n"
 "  --list-strategies   print the --strategy names, one per line, and exit (no EAL needed)\n"
 "  --list-modes        print the --mode names, one per line, and exit (no EAL needed)\n"
@@ -169,6 +173,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
 		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
 		{"attack", 1, 0, 'K'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
+		{"prometheus", 1, 0, 'Y'}, {"prometheus-interval", 1, 0, 'Z'},
 		{0, 0, 0, 0},
 	};
 	static const char *const topo_names[] = {"internal", "ports"};
@@ -197,6 +202,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	o->attack = true;
 	o->icmp_rate = 1000;   /* Linux net.ipv4.icmp_msgs_per_sec */
 	o->icmp_burst = 50;    /* Linux net.ipv4.icmp_msgs_burst */
+	o->prometheus_interval = 5;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -252,6 +258,22 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 			break;
 		}
 		case 'q': o->quiet = true; break;
+		case 'Y':
+			if (vfapp_prometheus_check_path(optarg) != 0)
+				return -EINVAL;
+			o->prometheus = optarg;
+			break;
+		case 'Z': {
+			char *end;
+
+			o->prometheus_interval = strtod(optarg, &end);
+			if (*end || end == optarg || !(o->prometheus_interval >= 0.1 &&
+						       o->prometheus_interval <= 86400)) {
+				fprintf(stderr, "vfapp: --prometheus-interval '%s': seconds in 0.1..86400\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		}
 		case 'i': if (parse_u64("icmp-rate", optarg, 0, 10000000, &o->icmp_rate)) return -EINVAL; break;
 		case 'B': if (parse_u64("icmp-burst", optarg, 1, 1000000, &o->icmp_burst)) return -EINVAL; break;
 		case 'h': usage(stdout, argv[0]); exit(0);

@@ -43,6 +43,8 @@ struct vfapp_opts {
 	bool attack;              /**< --attack: vfdev malicious-device mode */
 	uint64_t icmp_rate;       /**< ICMP errors per second, 0 = unlimited */
 	uint64_t icmp_burst;
+	const char *prometheus;   /**< --prometheus FILE (*.prom) or NULL */
+	double prometheus_interval; /**< --prometheus-interval seconds */
 };
 
 /** @return "TCP_STREAM", "UDP_RR" or "fwd". */

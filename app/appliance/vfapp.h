@@ -170,6 +170,20 @@ void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct 
 /** Register "/vfapp/stats" (telemetry.c). @return 0 or -errno. */
 int vfapp_telemetry_register(const struct vfapp_appliance *a);
 
+/* ---- prometheus.c: --prometheus FILE (text exposition format, node_exporter textfile) ---- */
+/** Write every series of @p a to @p f. @return 0 or -EIO. */
+int vfapp_prometheus_format(const struct vfapp_appliance *a, FILE *f);
+/** Write them to @p path atomically (PATH.tmp.<pid>, fsync, rename). @return 0 or -errno. */
+int vfapp_prometheus_write(const struct vfapp_appliance *a, const char *path);
+/** @return 0, or -EINVAL after a message on stderr when @p path does not end in ".prom". */
+int vfapp_prometheus_check_path(const char *path);
+/** Write @p path every @p interval_s seconds from vfapp_prometheus_tick() (NULL path: never). */
+void vfapp_prometheus_start(const char *path, double interval_s);
+/** In the run loop: write when the interval has passed (cheap otherwise). */
+void vfapp_prometheus_tick(const struct vfapp_appliance *a, uint64_t now);
+/** Write now (end of run); a failure is reported on stderr once per errno. */
+void vfapp_prometheus_flush(const struct vfapp_appliance *a);
+
 /* ---- ports.c ---- */
 
 enum vfapp_wire { WIRE_MEMIF = 0, WIRE_RING, WIRE_VFDEV };
