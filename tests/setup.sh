@@ -7,7 +7,8 @@ VFMGR_PACKAGES="meson ninja-build pkg-config gcc clang lld libclang-rt-14-dev py
  python3-matplotlib liblwip-dev iperf3 sockperf iproute2 ethtool tcpdump procps
  qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils kmod valgrind
  libxml2-dev libxml2-utils util-linux
- debhelper lintian devscripts file curl prometheus-node-exporter"
+ debhelper lintian devscripts file curl prometheus-node-exporter
+ libcurl4-openssl-dev python3-placement"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

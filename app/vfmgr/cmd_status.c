@@ -24,7 +24,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	json_t *res, *p;
 	size_t i;
 	int ch, rc;
-	char b[8][32];
+	char b[9][32];
 
 	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1) {
 		cli_usage_cmd(ch == 'h' ? stdout : stderr, "status");
@@ -56,6 +56,14 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	if (json_object_get(res, "posted_interrupts"))
 		printf("posted interrupts: %s\n",
 		       json_string_value(json_object_get(json_object_get(res, "posted_interrupts"), "reason")) ?: "?");
+	p = json_object_get(res, "placement");
+	if (json_is_object(p))
+		printf("placement: %s as host %s, last sync %s: %s (%s providers, %s VFs, %s reserved, %s assigned, "
+		       "%s conflict(s) retried)\n", cli_str(p, "url", b[0], 32), cli_str(p, "host", b[1], 32),
+		       cli_str(p, "last_sync", b[2], 32), cli_str(p, "result", b[3], 32),
+		       cli_str(p, "providers", b[4], 32), cli_str(p, "vfs_total", b[5], 32),
+		       cli_str(p, "vfs_reserved", b[6], 32), cli_str(p, "vfs_assigned", b[7], 32),
+		       cli_str(p, "conflicts_total", b[8], 32));
 	if (json_integer_value(json_object_get(res, "journal_pending")) > 0)
 		printf("journal: %" JSON_INTEGER_FORMAT " unfinished operation(s)\n",
 		       json_integer_value(json_object_get(res, "journal_pending")));

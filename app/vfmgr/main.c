@@ -20,6 +20,8 @@ static const struct cli_cmd commands[] = {
 	{ "release", "<domain|vf>", "take a VF back from its domain", cmd_release },
 	{ "show", "<vf>", "everything about one VF", cmd_show },
 	{ "check", "", "pre-flight: IOMMU, groups, VFIO, hugepages, posted interrupts", cmd_check },
+	{ "fleet", "place <domain> [--resources RC:N] [--required TRAIT]... [--numa N] [--consumer UUID] | list",
+	  "OpenStack Placement: claim a VF on any host and assign it there; list the fleet", cmd_fleet },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -135,6 +137,6 @@ int main(int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "vfmgr: unknown command '%s'; commands: status list plan apply assign "
-		"release show check (see `vfmgr --help`)\n", argv[optind]);
+		"release show check fleet (see `vfmgr --help`)\n", argv[optind]);
 	return VFMGR_EXIT_USAGE;
 }

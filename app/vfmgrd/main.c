@@ -113,6 +113,9 @@ static void reload(struct vfmgrd *d)
 		vfmgr_conf_free(old);
 		vlog(LOG_INFO, "reload", NULL, NULL, "configuration %s reloaded (%u PF(s))",
 		     d->config_path, conf->n_pfs);
+		if (!d->fleet && conf->placement.url[0])
+			fleet_start(d);
+		fleet_kick(d);
 	}
 	vfmgrd_metrics_write(d, "reload");
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s (%s)", d->socket_path,
@@ -136,6 +139,7 @@ static void on_link(const char *ifname, int ifindex, const struct vfmgr_vf_attrs
 		if (strcmp(d->sess.conf->pfs[i].bdf, pf->bdf) == 0)
 			vfmgrd_reapply(&d->sess.conf->pfs[i], ifname, attrs, n_vfs, vfmgr_vf_set_attrs);
 	vfmgr_host_free(host);
+	fleet_kick(d);
 }
 
 void vfmgrd_metrics_write(struct vfmgrd *d, const char *why)
@@ -267,6 +271,8 @@ int main(int argc, char **argv)
 		sd_notifyf(0, "STATUS=cannot listen on %s", d.socket_path);
 		return 1;
 	}
+	if (fleet_start(&d) < 0)
+		vlog(LOG_ERR, "placement", NULL, NULL, "cannot start the Placement publisher thread");
 	if (vfmgr_nl_monitor_open(&mon) < 0) {
 		vlog(LOG_WARNING, NULL, NULL, NULL, "no netlink monitor (%s): VF attributes will not be "
 		     "re-applied after a PF reset", vfmgr_errmsg());
@@ -335,6 +341,7 @@ int main(int argc, char **argv)
 	close(d.listen_fd);
 	unlink(d.socket_path);
 	server_drain(&d, 5000);
+	fleet_stop(&d);
 	vfmgr_nl_monitor_close(mon);
 	pthread_mutex_lock(&d.clients_mu);
 	bool idle = d.n_clients == 0;

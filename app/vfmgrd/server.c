@@ -156,6 +156,10 @@ static char *handle_line(struct client *c, const char *line, size_t len)
 	vfmgr_metrics_count_op(d->metrics, req.op, code);
 	if (req.op == VFMGR_OP_APPLY || req.op == VFMGR_OP_ASSIGN || req.op == VFMGR_OP_RELEASE)
 		vfmgrd_metrics_write(d, vfmgr_op_name(req.op));
+	if (code == 0 && (req.op == VFMGR_OP_ASSIGN || req.op == VFMGR_OP_RELEASE || req.op == VFMGR_OP_APPLY))
+		fleet_kick(d);
+	if (code == 0 && req.op == VFMGR_OP_STATUS && json_is_object(result))
+		json_object_set_new(result, "placement", fleet_status(d));
 	if (code == 0) {
 		vlog(LOG_INFO, vfmgr_op_name(req.op), req.pf, req.domain ? req.domain : req.target,
 		     "%s by uid %u: ok", vfmgr_op_name(req.op), (unsigned int)c->cred.uid);

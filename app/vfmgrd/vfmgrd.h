@@ -58,6 +58,7 @@ struct vfmgrd {
 	pthread_cond_t clients_cv;   /**< signalled when a client thread ends */
 	unsigned int n_clients;          /**< client threads alive */
 	volatile bool stopping;      /**< SIGTERM received */
+	struct vfmgrd_fleet *fleet;  /**< Placement publisher (NULL: no [placement] url) */
 };
 
 /** Maximum concurrent client connections. */
@@ -101,5 +102,16 @@ typedef int (*vfmgrd_set_attrs_fn)(const char *pf_ifname, unsigned int vf, const
  */
 int vfmgrd_reapply(const struct vfmgr_pf_conf *pc, const char *ifname,
 		   const struct vfmgr_vf_attrs *have, unsigned int n_have, vfmgrd_set_attrs_fn set);
+
+/* fleet.c: publish this host to OpenStack Placement ([placement] in vfmgr.conf). */
+struct json_t;
+/** Start the sync thread when [placement] url is set (first sync at once). @return 0 or -errno. */
+int fleet_start(struct vfmgrd *d);
+/** Ask for a sync now (after assign, release, apply, reload, PF events). */
+void fleet_kick(struct vfmgrd *d);
+/** Stop and join the sync thread (an ongoing sync finishes first, bounded by [placement] timeout-ms). */
+void fleet_stop(struct vfmgrd *d);
+/** {"url","host","last_sync","result",...} of the last sync, or JSON null when not publishing. */
+struct json_t *fleet_status(struct vfmgrd *d);
 
 #endif

@@ -18,18 +18,19 @@
 #include <ini.h>
 
 #include "vfmgr_priv.h"
+#include "placement_priv.h" /* pl_conf_key(): the [placement] section */
 
 #define CONF_MAX_LINE 512
 #define CONF_MAX_SIZE (1u << 20)
 
-enum sect_kind { SECT_NONE, SECT_GLOBAL, SECT_PF, SECT_VF, SECT_BAD };
+enum sect_kind { SECT_NONE, SECT_GLOBAL, SECT_PF, SECT_VF, SECT_PLACEMENT, SECT_BAD };
 
 /* Keys seen in the current section instance (duplicate detection). */
 enum {
 	K_STATE_DIR = 1u << 0, K_WAIT = 1u << 1, K_NUMA = 1u << 2, K_NUMVFS = 1u << 3,
 	K_DRIVER = 1u << 4, K_MAC = 1u << 5, K_VLAN = 1u << 6, K_QOS = 1u << 7,
 	K_PROTO = 1u << 8, K_SPOOF = 1u << 9, K_TRUST = 1u << 10, K_LINK = 1u << 11,
-	K_MINRATE = 1u << 12, K_MAXRATE = 1u << 13,
+	K_MINRATE = 1u << 12, K_MAXRATE = 1u << 13, K_PHYSNET = 1u << 14,
 };
 
 struct pvf {
@@ -53,6 +54,7 @@ struct parser {
 	int cur;              /* index in pfs or vfs */
 	uint32_t keys;        /* keys seen in current section (global/pf) */
 	uint32_t global_keys;
+	uint32_t placement_keys; /* bit 31: section seen */
 	int err;              /* first error (negative errno), 0 none */
 	unsigned int err_line;
 	char errmsg[VFMGR_ERRMSG_LEN];
@@ -208,7 +210,7 @@ static void section_header(struct parser *p, char *s)
 	p->keys = 0;
 	p->sect = SECT_BAD;
 	if (!e) {
-		perr(p, "section header without closing ']'; expected [global], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]");
+		perr(p, "section header without closing ']'; expected [global], [placement], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]");
 		return;
 	}
 	*e = '\0';
@@ -226,10 +228,19 @@ static void section_header(struct parser *p, char *s)
 		p->sect = SECT_GLOBAL;
 		return;
 	}
+	if (strcmp(s, "placement") == 0) {
+		if (p->placement_keys & 0x80000000u) {
+			perr(p, "duplicate [placement] section (first one earlier in the file)");
+			return;
+		}
+		p->placement_keys |= 0x80000000u;
+		p->sect = SECT_PLACEMENT;
+		return;
+	}
 	bool is_pf = strncmp(s, "pf", 2) == 0 && (s[2] == ' ' || s[2] == '\t' || s[2] == '"');
 	bool is_vf = strncmp(s, "vf", 2) == 0 && (s[2] == ' ' || s[2] == '\t' || s[2] == '"');
 	if (!is_pf && !is_vf) {
-		perr(p, "unknown section [%s]; expected [global], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]", s);
+		perr(p, "unknown section [%s]; expected [global], [placement], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]", s);
 		return;
 	}
 	q1 = strchr(s, '"');
@@ -455,8 +466,16 @@ static void pf_key(struct parser *p, const char *key, const char *value)
 			return;
 		if (vfmgr_parse_numa_policy(value, &pf->numa_policy) < 0)
 			perr(p, "numa-policy '%s' must be required, preferred or any", value);
+	} else if (!strcmp(key, "physnet")) {
+		if (!key_once(p, &p->keys, K_PHYSNET, key))
+			return;
+		if (!value[0] || strlen(value) >= sizeof(pf->physnet))
+			perr(p, "physnet '%s' must be a name of 1..%zu characters", value, sizeof(pf->physnet) - 1);
+		else
+			strcpy(pf->physnet, value);
 	} else {
-		perr(p, "unknown key '%s' in [pf \"%s\"] (known: numvfs, driver, numa-policy)", key, pf->id);
+		perr(p, "unknown key '%s' in [pf \"%s\"] (known: numvfs, driver, numa-policy, physnet)", key,
+		     pf->id);
 	}
 }
 
@@ -584,8 +603,18 @@ static void vf_key(struct parser *p, const char *key, const char *value)
 	}
 }
 
+/* [placement]: the keys are Placement's business (placement.c). */
+static void placement_key(struct parser *p, const char *key, const char *value)
+{
+	char e[400];
+
+	if (pl_conf_key(&p->conf->placement, key, value, &p->placement_keys, e, sizeof(e)) < 0)
+		perr(p, "%s", e);
+}
+
 static void (*const section_handler[])(struct parser *p, const char *key, const char *value) = {
 	[SECT_GLOBAL] = global_key,
+	[SECT_PLACEMENT] = placement_key,
 	[SECT_PF] = pf_key,
 	[SECT_VF] = vf_key,
 };
@@ -684,6 +713,8 @@ int vfmgr_conf_parse(const char *buf, size_t len, const char *name, struct vfmgr
 	p.len = len;
 	p.name = name ? name : "vfmgr.conf";
 	p.conf = calloc(1, sizeof(*p.conf));
+	if (p.conf)
+		vfmgr_pl_conf_defaults(&p.conf->placement);
 	if (!p.conf)
 		return vfmgr_set_error(ENOMEM, "%s: out of memory", p.name);
 	snprintf(p.conf->path, sizeof(p.conf->path), "%s", p.name);

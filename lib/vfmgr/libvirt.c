@@ -864,3 +864,22 @@ int vfmgr_virt_detach(struct vfmgr_virt *v, const char *domain, const char *bdf,
 {
 	return change(v, domain, bdf, NULL, path);
 }
+
+int vfmgr_virt_domain_uuid(struct vfmgr_virt *v, const char *domain, char uuid[37])
+{
+	char buf[VIR_UUID_STRING_BUFLEN];
+	virDomainPtr dom;
+	int rc;
+
+	vfmgr_clear_error();
+	rc = lookup_domain(v, domain, &dom);
+	if (rc < 0)
+		return rc;
+	rc = virDomainGetUUIDString(dom, buf) == 0 ? 0 : -EIO;
+	if (rc < 0)
+		verr("cannot read the UUID of domain '%s': %s", domain, lv_msg());
+	else
+		snprintf(uuid, 37, "%s", buf);
+	virDomainFree(dom);
+	return rc;
+}

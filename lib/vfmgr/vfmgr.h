@@ -167,6 +167,23 @@ struct vfmgr_vf_attrs {
 	uint32_t max_rate;     /**< Mbit/s, IFLA_VF_RATE.max_tx_rate (0 = unlimited) */
 };
 
+/**
+ * [placement] section of vfmgr.conf (vfmgr.conf(5)). Placement API reference:
+ * https://docs.openstack.org/api-ref/placement/ (microversion 1.39, Placement 8.0.0).
+ */
+struct vfmgr_pl_conf {
+	char url[256];          /**< Placement endpoint ("" = not published), e.g. http://127.0.0.1:8778 */
+	char host[64];          /**< root provider name ("" = gethostname()) */
+	char token[128];        /**< X-Auth-Token (default "admin": noauth2; a Keystone token otherwise) */
+	unsigned interval_s;    /**< periodic reconciliation, seconds (default 60, 1..86400) */
+	unsigned timeout_ms;    /**< one HTTP request, milliseconds (default 5000) */
+	unsigned claim_grace_s; /**< an allocation on this host not backed by an assigned VF is an
+				     in-flight claim for this long, then removed (default 60) */
+	char fleet_socket[256]; /**< vfmgr fleet: vfmgrd socket of a host, "%h" = its name
+				     (default "/run/vfmgr/%h.sock") */
+	char project[64];       /**< project_id/user_id of new consumers (default "vfmgr") */
+};
+
 /** One [vf "<pf>" N] section. */
 struct vfmgr_vf_conf {
 	unsigned int index;               /**< VF index N (0-based, < numvfs) */
@@ -183,6 +200,7 @@ struct vfmgr_pf_conf {
 	unsigned int numvfs;              /**< VFs wanted */
 	char driver[VFMGR_DRV_LEN];   /**< VF driver: "vfio-pci" (default) or "none" (leave unbound/host) */
 	enum vfmgr_numa_policy numa_policy; /**< default from [global], else preferred */
+	char physnet[64];             /**< physical network (Placement trait CUSTOM_PHYSNET_*; "" none) */
 	struct vfmgr_vf_conf *vfs;    /**< per-VF sections, sorted by index */
 	unsigned int n_vfs;               /**< entries in vfs */
 	unsigned int line;                /**< line of the section header */
@@ -196,6 +214,7 @@ struct vfmgr_conf {
 	enum vfmgr_numa_policy numa_policy; /**< [global] numa-policy */
 	struct vfmgr_pf_conf *pfs;    /**< PF sections in file order */
 	unsigned int n_pfs;               /**< entries in pfs */
+	struct vfmgr_pl_conf placement; /**< [placement] (url "" = not published) */
 };
 
 /**
@@ -586,6 +605,133 @@ void vfmgr_metrics_set_apply(struct vfmgr_metrics *m, int rc, unsigned int steps
  *         (already reported: log only what is new).
  */
 int vfmgr_metrics_write(struct vfmgr_metrics *m, struct vfmgr_session *s);
+
+/** @name OpenStack Placement: the fleet's inventory and claims (lib/vfmgr/placement*.c) */
+/** @{ */
+
+/** Fill @p pc with the defaults above (url empty). */
+void vfmgr_pl_conf_defaults(struct vfmgr_pl_conf *pc);
+
+/** Opaque Placement client (libcurl). */
+struct vfmgr_pl;
+
+/**
+ * Create a client. Every request carries "OpenStack-API-Version: placement 1.39",
+ * "X-Auth-Token" and JSON bodies.
+ * @return 0, -EINVAL (no or bad URL: message names the key), -ENOMEM.
+ */
+int vfmgr_pl_open(const struct vfmgr_pl_conf *pc, struct vfmgr_pl **out);
+
+/** Free a client (NULL ignored). */
+void vfmgr_pl_close(struct vfmgr_pl *pl);
+
+/**
+ * One request. @p path starts with "/" (query included); @p body is sent as JSON when
+ * not NULL (borrowed).
+ * @param[out] resp decoded JSON answer (new reference, NULL when empty or not JSON).
+ * @return the HTTP status (200..599); -ECONNREFUSED (nothing listens), -ETIMEDOUT,
+ *         -EIO (other transport errors); the message names the URL.
+ */
+int vfmgr_pl_call(struct vfmgr_pl *pl, const char *method, const char *path, struct json_t *body,
+		  struct json_t **resp);
+
+/** Generation conflicts (HTTP 409 "placement.concurrent_update") seen and retried by this client. */
+unsigned long vfmgr_pl_conflicts(const struct vfmgr_pl *pl);
+
+/** Result of one reconciliation. */
+struct vfmgr_pl_sync_stats {
+	int rc;                 /**< 0 or -errno of the sync */
+	char msg[512];          /**< "" or why it failed */
+	unsigned providers;     /**< providers in the host's tree */
+	unsigned vfs_total;     /**< SRIOV_NET_VF total over the PFs */
+	unsigned vfs_reserved;  /**< reserved */
+	unsigned vfs_assigned;  /**< VFs owned by domains (allocated) */
+	unsigned writes;        /**< POST/PUT/DELETE sent */
+	unsigned conflicts;     /**< 409 generation conflicts re-read and retried */
+	unsigned claims_kept;   /**< allocations without a VF kept as in-flight claims */
+	unsigned claims_dropped;/**< such allocations removed after claim_grace_s */
+	uint64_t duration_ms;   /**< wall time */
+};
+
+/** State kept between reconciliations (what this process last published). */
+struct vfmgr_pl_sync;
+
+/** @return a new state or NULL (ENOMEM). */
+struct vfmgr_pl_sync *vfmgr_pl_sync_new(void);
+/** Free a state (NULL ignored). */
+void vfmgr_pl_sync_free(struct vfmgr_pl_sync *st);
+
+/**
+ * Level-triggered reconciliation of this host into Placement: read the host (discovery,
+ * ownership, libvirt domain UUIDs), build the desired tree (root, NUMA nodes, PFs),
+ * inventories, traits and per-domain allocations, read Placement's view and write only
+ * the differences, each write with its resource provider or consumer generation; a 409
+ * generation conflict re-reads and retries (PL_MAX_RETRIES). Order: decreases of
+ * allocations, inventories, increases. An allocation on this host's PFs not backed by an
+ * assigned VF is removed at once when this process wrote it, otherwise after
+ * vfmgr_pl_conf.claim_grace_s (an in-flight `vfmgr fleet place` claim).
+ * Idempotent: a crash at any point is repaired by the next run.
+ * @param hostname root provider name. @param[out] stats (may be NULL).
+ * @return 0, -ECONNREFUSED/-ETIMEDOUT/-EIO (Placement unreachable), -EPROTO (an
+ *         unexpected answer, message quotes it), -EAGAIN (conflicts outlasted the retries).
+ */
+int vfmgr_pl_sync_run(struct vfmgr_pl *pl, struct vfmgr_pl_sync *st, struct vfmgr_session *s,
+		      const char *hostname, unsigned claim_grace_s, struct vfmgr_pl_sync_stats *stats);
+
+/** JSON of a sync result ({"rc","result","providers",...}). @return new reference. */
+struct json_t *vfmgr_pl_sync_stats_json(const struct vfmgr_pl_sync_stats *st);
+
+/** A claim made by vfmgr_pl_claim(). */
+struct vfmgr_pl_claim {
+	char consumer[37];            /**< consumer UUID (libvirt domain UUID) */
+	char rp[37];                  /**< PF provider claimed from */
+	char host[64];                /**< its root provider name (the host) */
+	char pf_bdf[VFMGR_BDF_LEN];   /**< the PF */
+	char rc_name[64];             /**< resource class */
+	unsigned count;               /**< units claimed */
+	int numa;                     /**< NUMA node of the PF (-1 unknown) */
+	unsigned conflicts;           /**< 409s retried while claiming / releasing */
+	unsigned candidates;          /**< allocation candidates of the last query */
+};
+
+/**
+ * Find and claim: GET /allocation_candidates with one request group
+ * (resources1=@p resources, required1=HW_NIC_SRIOV,@p required...,CUSTOM_NUMA_NODE_<numa>),
+ * choose the PF with the most free units, then add that to the consumer's allocations
+ * (GET + PUT /allocations/{consumer} with consumer_generation). A 409 (someone else took
+ * the units, or changed the consumer) queries again, at most PL_MAX_RETRIES times.
+ * @param resources "RC:N" (e.g. "SRIOV_NET_VF:1"). @param numa node or -1 for any.
+ * @return 0; -ENOSPC (no candidate: message says what was asked); -EAGAIN; -EINVAL; -errno.
+ */
+int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resources,
+		   const char *const *required, unsigned n_required, int numa, const char *project,
+		   struct vfmgr_pl_claim *out);
+
+/**
+ * Give back a claim: subtract it from the consumer's allocations (generation-checked,
+ * retried on 409). @return 0 or -errno.
+ */
+int vfmgr_pl_unclaim(struct vfmgr_pl *pl, struct vfmgr_pl_claim *c);
+
+/**
+ * Every host from Placement: {"hosts":[{"name","uuid","pfs":[{"name","uuid","pf","numa",
+ * "total","reserved","used","traits":[..]}]}], "allocations": N}.
+ * @return 0 or -errno.
+ */
+int vfmgr_pl_fleet(struct vfmgr_pl *pl, struct json_t **out);
+
+/**
+ * The Placement consumer of a libvirt domain: its UUID, read through libvirt at @p uri
+ * (NULL = qemu:///system).
+ * @param[out] uuid 37 bytes. @return 0, -ENOENT (no such domain), -ECONNREFUSED, -EIO.
+ */
+int vfmgr_pl_domain_uuid(const char *uri, const char *domain, char uuid[37]);
+
+/**
+ * Expand a vfmgr_pl_conf.fleet_socket template: every "%h" becomes @p host.
+ * @return 0, -ENAMETOOLONG, -EINVAL (host name with '/' or "..").
+ */
+int vfmgr_pl_host_socket(const char *tmpl, const char *host, char *out, size_t len);
 
 /** @} */
 

@@ -552,6 +552,13 @@ int vfmgr_virt_has_device(struct vfmgr_virt *v, const char *domain, const char *
  * @return how many, or -errno.
  */
 int vfmgr_virt_find_owner(struct vfmgr_virt *v, const char *bdf, char *name, size_t len);
+
+/**
+ * A domain's UUID (virDomainGetUUIDString), the consumer of its VFs in Placement.
+ * @param[out] uuid 37 bytes.
+ * @return 0, -ENOENT (no such domain), -ECONNREFUSED, -EIO.
+ */
+int vfmgr_virt_domain_uuid(struct vfmgr_virt *v, const char *domain, char uuid[37]);
 /** @} */
 
 /* ------------------------------------------------------------------------- */

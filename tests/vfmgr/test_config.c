@@ -152,7 +152,7 @@ static const struct bad bads[] = {
 	{ "numvfs = 1\n",
 	  "c.conf:1: key 'numvfs' outside a section; put it under [global], [pf \"...\"] or [vf \"...\" N]" },
 	{ "[global]\n[bogus]\n",
-	  "c.conf:2: unknown section [bogus]; expected [global], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]" },
+	  "c.conf:2: unknown section [bogus]; expected [global], [placement], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]" },
 	{ "[global]\nthis line is not ini\n",
 	  "c.conf:2: syntax error: expected 'key = value', a [section] header, or a comment (; or #)" },
 	{ "[vf \"0000:02:00.0\" 0]\nmac = 52:54:00:00:00:01\n",
