@@ -106,7 +106,7 @@ struct bad { const char *text; const char *msg; };
 
 static const struct bad bads[] = {
 	{ "[pf \"0000:01:00.0\"]\nnumvfs = 4\ncolour = red\n",
-	  "c.conf:3: unknown key 'colour' in [pf \"0000:01:00.0\"] (known: numvfs, driver, numa-policy)" },
+	  "c.conf:3: unknown key 'colour' in [pf \"0000:01:00.0\"] (known: numvfs, driver, numa-policy, physnet)" },
 	{ "[pf \"0000:01:00.0\"]\nnumvfs = -1\n",
 	  "c.conf:2: numvfs '-1' is not a VF count 0..65535 (the PF's sriov_totalvfs is checked when applying)" },
 	{ "[pf \"0000:01:00.0\"]\nnumvfs = 70000\n",
@@ -222,9 +222,65 @@ static void test_load_file(void **state)
 	assert_int_equal(vfmgr_conf_load(path, &c), -EINVAL);
 	char want[256];
 	snprintf(want, sizeof(want), "%s:3: unknown key 'bad' in [pf \"0000:01:00.0\"] (known: numvfs, driver, "
-		 "numa-policy)", path);
+		 "numa-policy, physnet)", path);
 	assert_string_equal(vfmgr_errmsg(), want);
 	unlink(path);
+}
+
+/* [placement] (fleet, issue #18) and [pf] physnet. */
+static void test_placement(void **state)
+{
+	const char *t = "[placement]\nurl = http://127.0.0.1:8778/\nhost = hv1\ninterval = 5\n"
+			"claim-grace = 0\ntimeout-ms = 250\nfleet-socket = /run/vfmgr/%h.sock\n"
+			"token = tok\nproject = p1\n[pf \"3b:00.0\"]\nnumvfs = 2\nphysnet = net-1\n";
+	const char *d = "[pf \"3b:00.0\"]\nnumvfs = 2\n";
+	static const struct bad pbad[] = {
+		{ "[placement]\nurl = ftp://x\n", "c.conf:2: url 'ftp://x' must be the Placement endpoint, "
+		  "http://HOST:PORT or https://... (at most 255 characters)" },
+		{ "[placement]\ninterval = 0\n", "c.conf:2: interval '0' must be a number of seconds 1..86400" },
+		{ "[placement]\nhost = a/b\n", "c.conf:2: host 'a/b' must be the host's provider name, 1..63 "
+		  "characters without '/' or '..'" },
+		{ "[placement]\nhost = a\nhost = b\n", "c.conf:3: duplicate key 'host' in this section" },
+		{ "[placement]\n[placement]\n", "c.conf:2: duplicate [placement] section (first one earlier in the file)" },
+		{ "[placement]\nregion = x\n", "c.conf:2: unknown key 'region' in [placement] (known: url, host, "
+		  "token, interval, timeout-ms, claim-grace, fleet-socket, project)" },
+		{ "[placement]\nfleet-socket = rel/%h\n", "c.conf:2: fleet-socket 'rel/%h' must be an absolute path "
+		  "template (%h = host), at most 255 characters" },
+	};
+	struct vfmgr_conf *c = NULL;
+	char out[256];
+
+	(void)state;
+	assert_int_equal(vfmgr_conf_parse(t, strlen(t), "c.conf", &c), 0);
+	assert_string_equal(c->placement.url, "http://127.0.0.1:8778/");
+	assert_string_equal(c->placement.host, "hv1");
+	assert_int_equal(c->placement.interval_s, 5);
+	assert_int_equal(c->placement.claim_grace_s, 0);
+	assert_int_equal(c->placement.timeout_ms, 250);
+	assert_string_equal(c->placement.token, "tok");
+	assert_string_equal(c->placement.project, "p1");
+	assert_string_equal(c->pfs[0].physnet, "net-1");
+	assert_int_equal(vfmgr_pl_host_socket(c->placement.fleet_socket, "hv1", out, sizeof(out)), 0);
+	assert_string_equal(out, "/run/vfmgr/hv1.sock");
+	assert_int_equal(vfmgr_pl_host_socket(c->placement.fleet_socket, "../x", out, sizeof(out)), -EINVAL);
+	vfmgr_conf_free(c);
+	/* Defaults: not published. */
+	assert_int_equal(vfmgr_conf_parse(d, strlen(d), "c.conf", &c), 0);
+	assert_string_equal(c->placement.url, "");
+	assert_int_equal(c->placement.interval_s, 60);
+	assert_int_equal(c->placement.claim_grace_s, 60);
+	assert_int_equal(c->placement.timeout_ms, 5000);
+	assert_string_equal(c->placement.token, "admin");
+	assert_string_equal(c->placement.fleet_socket, "/run/vfmgr/%h.sock");
+	assert_string_equal(c->pfs[0].physnet, "");
+	vfmgr_conf_free(c);
+	for (size_t i = 0; i < sizeof(pbad) / sizeof(pbad[0]); i++) {
+		c = NULL;
+		assert_int_equal(vfmgr_conf_parse(pbad[i].text, strlen(pbad[i].text), "c.conf", &c), -EINVAL);
+		assert_null(c);
+		if (strcmp(vfmgr_errmsg(), pbad[i].msg))
+			fail_msg("case %zu:\n got: %s\nwant: %s", i, vfmgr_errmsg(), pbad[i].msg);
+	}
 }
 
 static void test_helpers(void **state)
@@ -258,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_long_line_and_nul),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_placement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
