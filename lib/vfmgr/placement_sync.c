@@ -442,8 +442,12 @@ static int sync_inventory(struct run *r, const struct pl_want_rp *rp)
 			       PL_MAX_RETRIES);
 }
 
-/* Write the consumer's allocations on this host's providers = @p want (others kept). */
-static int write_consumer(struct run *r, const char *consumer, json_t *want)
+/*
+ * Write the consumer's allocations on this host's providers = @p want (others kept).
+ * @p backed: the part the host backs with assigned VFs, remembered as what this process
+ * published (an in-flight claim kept in @p want is not ours).
+ */
+static int write_consumer(struct run *r, const char *consumer, json_t *want, json_t *backed)
 {
 	char p[128];
 
@@ -470,7 +474,7 @@ static int write_consumer(struct run *r, const char *consumer, json_t *want)
 		json_decref(body);
 		if (st == 204 || st == 200) {
 			json_decref(resp);
-			json_object_set(r->st->last, consumer, want);
+			json_object_set(r->st->last, consumer, backed);
 			return 0;
 		}
 		if (is_conflict(st, resp)) {
@@ -703,10 +707,11 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 			}
 			json_object_del(cur, c); /* frees have */
 			if (increase) {
-				json_object_set_new(plan2, c, target); /* after the inventories */
+				/* after the inventories */
+				json_object_set_new(plan2, c, json_pack("{s:o, s:O}", "target", target, "backed", want));
 				continue;
 			}
-			rc = write_consumer(r, c, target);
+			rc = write_consumer(r, c, target, want);
 			json_decref(target);
 			if (rc < 0 && keep_err(rc, &first_err, first_msg, sizeof(first_msg)))
 				goto out;
@@ -721,7 +726,8 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 
 		/* One consumer refused (over capacity) does not stop the others. */
 		json_object_foreach(plan2, c, target)
-			if ((rc = write_consumer(r, c, target)) < 0 &&
+			if ((rc = write_consumer(r, c, json_object_get(target, "target"),
+						 json_object_get(target, "backed"))) < 0 &&
 			    keep_err(rc, &first_err, first_msg, sizeof(first_msg)))
 				goto out;
 	}
