@@ -606,6 +606,9 @@ void vfmgr_metrics_set_apply(struct vfmgr_metrics *m, int rc, unsigned int steps
  */
 int vfmgr_metrics_write(struct vfmgr_metrics *m, struct vfmgr_session *s);
 
+/** @} */
+
+/* ------------------------------------------------------------------------- */
 /** @name OpenStack Placement: the fleet's inventory and claims (lib/vfmgr/placement*.c) */
 /** @{ */
 
