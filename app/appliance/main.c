@@ -52,7 +52,7 @@ measure_start(struct vfapp_state *s, uint64_t now)
 	vfapp_appliance_reset_stats(&s->app);
 	snap_devices(s, s->vf0, &s->vtd0);
 	s->busy_cycles = s->busy_iters = 0;
-	hist_reset(&s->busy_hist);
+	iova_hist_reset(&s->busy_hist);
 	if (s->ctx != NULL)
 		iova_ctx_reset_stats(s->ctx);
 	if (s->app.vcpu != NULL)
@@ -167,7 +167,7 @@ run(struct vfapp_state *s)
 			s->busy_cycles += c;
 			s->busy_iters++;
 			for (unsigned int i = 0; i < n; i++)
-				hist_record(&s->busy_hist, c / n);
+				iova_hist_record(&s->busy_hist, c / n);
 		}
 		if (s->topo.vf[0] != NULL && !s->dev_remote)
 			vfapp_topo_vfdev_poll(&s->topo);

@@ -169,7 +169,7 @@ record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 	json_object_set_new(rec, "appliance_busy_cycles", json_integer((json_int_t)s->busy_cycles));
 	json_object_set_new(rec, "appliance_cycles_per_pkt", json_real(packets ? s->busy_cycles / pk : 0));
 	json_object_set_new(rec, "appliance_cycles_per_pkt_p50",
-			    json_integer((json_int_t)hist_quantile(&s->busy_hist, 0.5)));
+			    json_integer((json_int_t)iova_hist_quantile(&s->busy_hist, 0.5)));
 	json_object_set_new(rec, "tsc_hz", json_integer((json_int_t)s->hz));
 	json_object_set_new(rec, "inv_waits_per_pkt", json_real(packets ? s->iova_st.waits / pk : 0));
 	json_object_set_new(rec, "exits_per_pkt", json_real(packets ? s->iova_st.exits / pk : 0));

@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 #include "endpoint.h"
-#include "hist.h"
 #include "iova.h"
 #include "irqpost.h"
 #include "options.h"
@@ -52,7 +51,7 @@ struct vfapp_state {
 	bool dev_remote;             /**< device halves polled on the endpoint lcore */
 	/* service demand: appliance lcore cycles spent in iterations that received packets */
 	uint64_t busy_cycles, busy_iters;
-	struct hist busy_hist;        /**< busy cycles per packet, one value per packet */
+	struct iova_hist busy_hist;       /**< busy cycles per packet, one value per packet */
 	uint64_t dev_faults;          /**< frames the vfdevs dropped on DMA faults (record.c) */
 };
 

@@ -19,7 +19,7 @@
 #include <rte_udp.h>
 
 #include "endpoint.h"
-#include "hist.h"
+#include "iova.h"
 
 #define SPORT 40001
 #define DPORT 12866
@@ -39,7 +39,7 @@ struct udp_rr {
 
 	bool measuring;
 	uint64_t t_start, t_stop, trans_measured, interrupts_start, interrupts_stop;
-	struct hist lat_ns;
+	struct iova_hist lat_ns;
 };
 
 static inline uint8_t
@@ -102,7 +102,7 @@ rr_client_step(void *arg, uint64_t now)
 		s->responses++;
 		if (s->measuring) {
 			s->trans_measured++;
-			hist_record(&s->lat_ns, (now - s->t_sent) * 1000000000ull / s->env->hz);
+			iova_hist_record(&s->lat_ns, (now - s->t_sent) * 1000000000ull / s->env->hz);
 		}
 next:
 		rte_pktmbuf_free(m);
@@ -211,7 +211,7 @@ rr_start(void *arg, uint64_t now)
 	s->t_start = now;
 	s->trans_measured = 0;
 	s->interrupts_start = s->env->interrupts;
-	hist_reset(&s->lat_ns);
+	iova_hist_reset(&s->lat_ns);
 }
 
 static void
@@ -231,10 +231,10 @@ rr_report(void *arg, double secs, json_t *rec, FILE *out)
 {
 	struct udp_rr *s = arg;
 	double tps = secs > 0 ? (double)s->trans_measured / secs : 0;
-	double p50 = hist_quantile(&s->lat_ns, 0.50) / 1000.0;
-	double p90 = hist_quantile(&s->lat_ns, 0.90) / 1000.0;
-	double p99 = hist_quantile(&s->lat_ns, 0.99) / 1000.0;
-	double p999 = hist_quantile(&s->lat_ns, 0.999) / 1000.0;
+	double p50 = iova_hist_quantile(&s->lat_ns, 0.50) / 1000.0;
+	double p90 = iova_hist_quantile(&s->lat_ns, 0.90) / 1000.0;
+	double p99 = iova_hist_quantile(&s->lat_ns, 0.99) / 1000.0;
+	double p999 = iova_hist_quantile(&s->lat_ns, 0.999) / 1000.0;
 	json_t *lat = json_object(), *t = json_object();
 
 	json_object_set_new(rec, "transactions_per_s", json_real(tps));
@@ -294,7 +294,7 @@ vfapp_udp_rr_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
 	s->msg_size = p->msg_size;
 	s->timeout_cycles = p->rr_timeout_us * env->hz / 1000000;
 	s->interval_cycles = p->rate ? env->hz / p->rate : 0;
-	hist_reset(&s->lat_ns);
+	iova_hist_reset(&s->lat_ns);
 	memset(w, 0, sizeof(*w));
 	w->name = "UDP_RR";
 	w->st = s;

@@ -32,7 +32,6 @@
 #include <jansson.h>
 
 #include "iova.h"
-#include "iova_priv.h"
 
 #define MAX_BURST 64
 

@@ -24,7 +24,6 @@
 #include <sys/mman.h>
 
 #include "iova.h"
-#include "iova_priv.h"
 
 static void usage(FILE *f)
 {

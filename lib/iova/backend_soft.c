@@ -10,13 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "vtd_priv.h"
+#include "iova_priv.h"
+#include "iova_vtd.h"
 
 struct soft_backend {
 	struct iova_backend b;
 	struct vtd_soft *v;
+	struct vtd_drv *drv;
 	struct vtd_domain *d;
-	uint16_t bdf;
+	uint16_t rid;
 };
 
 static inline struct soft_backend *sb(struct iova_backend *b)
@@ -58,7 +60,7 @@ static int soft_inv_flush(struct iova_backend *b, bool wait)
 
 static int soft_dma(struct iova_backend *b, uint64_t iova, size_t len, int access, void **host)
 {
-	return vtd_soft_translate(sb(b)->v, sb(b)->bdf, iova, len, access, host);
+	return vtd_soft_translate(sb(b)->v, sb(b)->rid, iova, len, access, host);
 }
 
 static void soft_destroy(struct iova_backend *b)
@@ -68,7 +70,9 @@ static void soft_destroy(struct iova_backend *b)
 	if (!b)
 		return;
 	s = sb(b);
+	/* driver first (domain, then the driver's tables and queue), then the unit */
 	vtd_drv_domain_destroy(s->d);
+	vtd_drv_fini(s->drv);
 	vtd_soft_destroy(s->v);
 	free(s);
 }
@@ -85,12 +89,12 @@ static const struct iova_backend_ops soft_ops = {
 
 /**
  * Create a soft VT-d backend: vtd_soft_create(p), vtd_drv_init(), domain did,
- * bdf attached. Counters: phys_maps/phys_unmaps per successful call,
+ * rid attached. Counters: phys_maps/phys_unmaps per successful call,
  * phys_invalidations += IOTLB descriptors queued; exits stays 0.
  * @return the backend, or NULL with errno EINVAL (did 0, bad params), ENOMEM,
  *         ETIMEDOUT (unit bring-up).
  */
-struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, uint16_t bdf,
+struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, uint16_t rid,
 					      uint16_t did)
 {
 	struct soft_backend *s;
@@ -108,7 +112,7 @@ struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, u
 	}
 	s->b.ops = &soft_ops;
 	s->b.priv = s;
-	s->bdf = bdf;
+	s->rid = rid;
 	s->v = vtd_soft_create(p);
 	if (!s->v) {
 		rc = -errno;
@@ -116,19 +120,23 @@ struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, u
 			"(haw 39..57, qi_entries a power of two in 256..32768)\n");
 		goto fail;
 	}
-	rc = vtd_drv_init(s->v);
-	if (rc)
+	s->drv = vtd_drv_init(s->v);
+	if (!s->drv) {
+		rc = -errno;
 		goto fail;
-	s->d = vtd_drv_domain_create(s->v, did);
+	}
+	s->d = vtd_drv_domain_create(s->drv, did);
 	if (!s->d) {
 		rc = -errno;
 		goto fail;
 	}
-	rc = vtd_drv_attach(s->d, bdf);
+	rc = vtd_drv_attach(s->d, rid);
 	if (rc)
 		goto fail;
 	return &s->b;
 fail:
+	vtd_drv_domain_destroy(s->d);
+	vtd_drv_fini(s->drv);
 	vtd_soft_destroy(s->v);
 	free(s);
 	errno = -rc;

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,67 +49,81 @@ enum iova_prot {
 };
 
 /* ======================================================================
- * 1. IOVA allocator (iova_alloc.c)
- *    Size-aligned ranges, top-down below limit, an rbtree of allocated ranges
- *    under one lock, and per-CPU magazines (Linux iova rcache) as the O(1) path.
+ * 0. Clocks (iova_tsc.c): what the context's cycle statistics use, so that a
+ *    benchmark reports in the same units without DPDK's EAL.
  * ====================================================================== */
 
-struct iova_allocator;
+/** TSC cycles (x86 RDTSC, the counter rte_rdtsc() reads); CLOCK_MONOTONIC ns elsewhere. */
+static inline uint64_t iova_rdtsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	struct timespec ts;
 
-/** Allocator statistics (monotonic counters since creation). */
-struct iova_allocator_stats {
-	uint64_t allocs;        /**< successful iova_alloc() calls */
-	uint64_t frees;         /**< successful iova_free() calls */
-	uint64_t cache_hits;    /**< allocs served by a per-CPU magazine */
-	uint64_t cache_misses;  /**< allocs that went to the tree */
-	uint64_t bad_frees;     /**< double or foreign frees detected */
-	uint64_t ranges_in_use; /**< currently allocated ranges (not counting cached) */
-	uint64_t pages_in_use;  /**< pages in those ranges */
-};
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+#endif
+}
 
-/**
- * Create an allocator for pfns [base_pfn, limit_pfn] inclusive.
- * @param nb_cpus number of per-CPU magazine sets (lcores); 0 disables caching.
- * @return the allocator, or NULL with errno set (EINVAL, ENOMEM).
- */
-struct iova_allocator *iova_allocator_create(uint64_t base_pfn, uint64_t limit_pfn,
-					     unsigned int nb_cpus);
-void iova_allocator_destroy(struct iova_allocator *a);
+/** CLOCK_MONOTONIC in ns (vDSO, ~20 ns). Used for timeouts and stale windows. */
+static inline uint64_t iova_now_ns(void)
+{
+	struct timespec ts;
 
-/**
- * Allocate npages (rounded up to a power of two, size-aligned) of IOVA space,
- * highest free range first. Ranges of 1..32 pages go through the CPU's magazine.
- * @param cpu  magazine index < nb_cpus; IOVA_ANY_CPU or any value >= nb_cpus bypasses the magazines.
- * @param pfn  out: first page frame number of the range.
- * @return 0, -EINVAL (npages 0 or too large), -ENOMEM (space exhausted).
- */
-int iova_alloc(struct iova_allocator *a, uint64_t npages, unsigned int cpu, uint64_t *pfn);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /**
- * Free a range returned by iova_alloc() with the same npages.
- * @return 0, or -EINVAL for a double free or a range that was never allocated
- *         (counted in bad_frees; the allocator state is unchanged).
+ * Estimate the TSC frequency in Hz by comparing iova_rdtsc() with CLOCK_MONOTONIC
+ * over ms milliseconds (busy wait; 0 means 50 ms). The first result is cached and
+ * returned by every later call whatever ms. Never fails (an estimate, not CPUID).
  */
-int iova_free(struct iova_allocator *a, uint64_t pfn, uint64_t npages, unsigned int cpu);
-
-/** Return every cached range to the tree (Linux free_cpu_cached_iovas()). */
-void iova_allocator_flush_caches(struct iova_allocator *a);
-void iova_allocator_get_stats(const struct iova_allocator *a, struct iova_allocator_stats *st);
+uint64_t iova_tsc_hz(unsigned int ms);
 
 /* ======================================================================
- * 2. Soft VT-d (vtd_*.c): the hardware side of a software IOMMU.
- *    Bit layouts are in vtd_defs.h (VT-d spec ch. 9 and 10; Linux
- *    drivers/iommu/intel/iommu.h; QEMU hw/i386/intel_iommu_internal.h).
+ * 1. Log-linear histogram (iova_hist.c): the one latency / cycle histogram of
+ *    the project (lib/iova's per-call map/unmap cycles, vfapp's UDP_RR latency).
+ *    HdrHistogram bucketing with fixed precision: 2^IOVA_HIST_SUB_BITS linear
+ *    sub-buckets per power of two, so a recorded value is reported within
+ *    1/2^IOVA_HIST_SUB_BITS relative error (0.8 %). Fixed memory, O(1) record,
+ *    no allocation, no locking (one writer).
  * ====================================================================== */
 
-struct vtd_soft;
+#define IOVA_HIST_SUB_BITS 7
+#define IOVA_HIST_SUB      (1u << IOVA_HIST_SUB_BITS)
+#define IOVA_HIST_BUCKETS  ((64 - IOVA_HIST_SUB_BITS + 1) * IOVA_HIST_SUB)
 
+/** A histogram of uint64_t values in any unit (ns, TSC cycles, ...): the caller's. */
+struct iova_hist {
+	uint64_t count;             /**< values recorded */
+	uint64_t min, max;          /**< smallest / largest value recorded (min = UINT64_MAX when empty) */
+	uint64_t sum;               /**< sum of the values (wraps after 2^64) */
+	uint64_t b[IOVA_HIST_BUCKETS];
+};
+
+/** Empty h (count 0, min UINT64_MAX). A zero-filled struct is NOT empty-ready: call this. */
+void iova_hist_reset(struct iova_hist *h);
+/** Record one value v. */
+void iova_hist_record(struct iova_hist *h, uint64_t v);
+/**
+ * Value at quantile q (clamped to 0..1): the midpoint of the bucket holding the
+ * ceil(q * count)-th smallest value, clamped to [min, max]. 0 when empty.
+ */
+uint64_t iova_hist_quantile(const struct iova_hist *h, double q);
+
+/* ======================================================================
+ * 2. Soft VT-d parameters (the unit itself is internal: iova_vtd.h).
+ * ====================================================================== */
+
+/** Geometry and modeled latency of a software Intel VT-d unit (vtd_soft.c). */
 struct vtd_soft_params {
-	unsigned int haw;            /**< IOVA width in bits (default 48): >= 48 allows 3- and 4-level tables, less 3-level only. Entry address fields are fixed at 48 bits (host addresses are process VAs). */
-	unsigned int iotlb_sets;     /**< IOTLB sets (default 64) */
-	unsigned int iotlb_ways;     /**< IOTLB ways per set (default 8) */
+	unsigned int haw;            /**< IOVA width in bits (default 48, 39..57): >= 48 allows 3- and 4-level tables, less 3-level only. Entry address fields are fixed at 48 bits (host addresses are process VAs). */
+	unsigned int iotlb_sets;     /**< IOTLB sets (default 64, at most 65536) */
+	unsigned int iotlb_ways;     /**< IOTLB ways per set (default 8, at most 64) */
 	unsigned int ctx_cache_entries; /**< context-cache entries (default 16) */
-	unsigned int qi_entries;     /**< invalidation queue length in 128-bit descriptors (default 256) */
+	unsigned int qi_entries;     /**< invalidation queue length in 128-bit descriptors (default 256; a power of two in 256..32768, VT-d 10.4.24 IQA.QS) */
 	/**
 	 * Modeled hardware latency of executing queued invalidation descriptors,
 	 * in ns (default VTD_DEFAULT_INV_LATENCY_NS). The soft hardware executes
@@ -120,115 +135,31 @@ struct vtd_soft_params {
 };
 #define VTD_DEFAULT_INV_LATENCY_NS 700
 
-/** A VT-d fault record (VT-d spec 7.1.3, 10.4.14 FRCD). */
-struct vtd_fault {
-	uint16_t bdf;      /**< source requester ID */
-	uint64_t iova;     /**< faulting address (page aligned) */
-	uint8_t  reason;   /**< VT-d fault reason code (vtd_defs.h), e.g. VTD_FR_PTE_NOT_PRESENT(write) */
-	bool     write;    /**< the request was a write */
-};
+/** Fill p with the defaults above. NULL is a no-op. */
+void vtd_soft_default_params(struct vtd_soft_params *p);
 
-/** Hardware-side counters. */
+struct vtd_soft; /**< a soft VT-d unit (its register-level API is internal: iova_vtd.h) */
+
+/** Hardware-side counters of a soft VT-d unit, monotonic since creation. */
 struct vtd_soft_stats {
-	uint64_t translations, iotlb_hits, iotlb_misses, page_walks;
-	uint64_t ctx_hits, ctx_misses;
-	uint64_t faults;
-	uint64_t qi_descs;            /**< descriptors executed */
-	uint64_t inv_iotlb_global, inv_iotlb_domain, inv_iotlb_page, inv_ctx, inv_wait;
+	uint64_t translations;        /**< vtd_soft_translate() requests (one per DMA, whatever its length) */
+	uint64_t iotlb_hits, iotlb_misses; /**< IOTLB lookups (VT-d 6.2.2) */
+	uint64_t page_walks;          /**< second-level page walks (IOTLB misses that walked) */
+	uint64_t ctx_hits, ctx_misses;/**< context-cache lookups (VT-d 6.2.1) */
+	uint64_t faults;              /**< fault records written (VT-d 7.1.3) */
+	uint64_t qi_descs;            /**< queued-invalidation descriptors executed (VT-d 6.5.2) */
+	uint64_t inv_iotlb_global, inv_iotlb_domain, inv_iotlb_page; /**< IOTLB invalidations by granularity */
+	uint64_t inv_ctx, inv_wait;   /**< context-cache invalidations, wait descriptors */
 	uint64_t stale_hits;          /**< translations served by an IOTLB entry whose PTE is no longer present */
 };
 
-void vtd_soft_default_params(struct vtd_soft_params *p);
-struct vtd_soft *vtd_soft_create(const struct vtd_soft_params *p);
-void vtd_soft_destroy(struct vtd_soft *v);
-
-/** Register file (VT-d spec 10.4). 32- and 64-bit registers both read/write as uint64_t. */
-uint64_t vtd_soft_reg_read(struct vtd_soft *v, unsigned int offset);
-void vtd_soft_reg_write(struct vtd_soft *v, unsigned int offset, uint64_t val);
-
-/** Execute queued invalidations whose modeled latency has passed. Returns descriptors executed. */
-int vtd_soft_poll(struct vtd_soft *v);
-
-/**
- * Device side: translate a DMA request of len bytes at iova from requester bdf.
- * Walks context cache -> context entry -> IOTLB -> 4-level page walk, checks R/W.
- * @param access IOVA_PROT_READ or IOVA_PROT_WRITE.
- * @param access IOVA_PROT_READ, IOVA_PROT_WRITE, or both (then both rights are needed).
- * @param host   out: host address of iova (valid for len bytes).
- * @return 0; -EFAULT after recording a fault (reason per VT-d 7.1.3: a not-present
- *         entry is VTD_FR_PTE_NOT_PRESENT(write), 5h for a write and 6h for a read);
- *         -ERANGE when every page translates but the pages are not contiguous in host
- *         memory (no fault recorded); -EINVAL for bad arguments.
- */
-int vtd_soft_translate(struct vtd_soft *v, uint16_t bdf, uint64_t iova, size_t len,
-		       int access, void **host);
-
-/** Pop the oldest fault record. @return 1 if one was returned, 0 if the log is empty. */
-int vtd_soft_fault_pop(struct vtd_soft *v, struct vtd_fault *f);
+/** Snapshot unit v's counters into *st (consistent: taken under the unit lock). NULL v or st: no-op. */
 void vtd_soft_get_stats(const struct vtd_soft *v, struct vtd_soft_stats *st);
-
-/* ---- Driver side of the soft VT-d (vtd_drv.c): what Linux's intel-iommu does. ---- */
-
-struct vtd_domain; /**< one DID with its own second-level page table */
-
-/** Program root table, context tables, invalidation queue and enable translation (GCMD.TE, QIE). */
-int vtd_drv_init(struct vtd_soft *v);
-/** Create domain did (1..65535) with a 4-level page table. */
-struct vtd_domain *vtd_drv_domain_create(struct vtd_soft *v, uint16_t did);
-void vtd_drv_domain_destroy(struct vtd_domain *d);
-/** Point the context entry of bdf at domain d (TT=0, AW=2) and invalidate the context cache. */
-int vtd_drv_attach(struct vtd_domain *d, uint16_t bdf);
-/**
- * Write PTEs mapping [iova, iova+len) -> [host, host+len) with prot.
- * Uses 2 MiB superpages (PS=1) where iova, host and len allow.
- * @return 0, -EINVAL (unaligned), -EEXIST (already mapped), -ENOMEM.
- */
-int vtd_drv_map(struct vtd_domain *d, uint64_t iova, void *host, size_t len, int prot);
-/** Clear PTEs of [iova, iova+len). Does not invalidate. @return 0 or -ENOENT. */
-int vtd_drv_unmap(struct vtd_domain *d, uint64_t iova, size_t len);
-/** Software walk of the domain's page table. @return 0 with *host and *prot, or -ENOENT. */
-int vtd_drv_lookup(struct vtd_domain *d, uint64_t iova, void **host, int *prot);
-/**
- * Queue IOTLB invalidations: page-selective (G=3, AM chosen to cover [iova, iova+npages)),
- * possibly several descriptors; npages == 0 means domain-selective (G=2).
- * Does not ring the doorbell until vtd_drv_flush(). @return descriptors queued or -errno.
- */
-int vtd_drv_inv_queue(struct vtd_domain *d, uint64_t iova, uint64_t npages);
-/**
- * Ring the doorbell (one IQT write) for everything queued, append a wait descriptor
- * (SW=1, status write) and, if wait, spin until its status is written
- * (Linux qi_submit_sync()). @return 0, -ETIMEDOUT, -EIO on an invalidation queue error.
- */
-int vtd_drv_flush(struct vtd_domain *d, bool wait);
-
-/* ---- Descriptor and entry encoders/decoders (vtd_defs.c); the fuzz target drives decode. ---- */
-
-struct vtd_desc { uint64_t lo, hi; }; /**< one 128-bit QI descriptor, VT-d 6.5.2 */
-
-struct vtd_desc vtd_desc_iotlb_global(void);
-struct vtd_desc vtd_desc_iotlb_domain(uint16_t did);
-/** Page-selective-within-domain: addr aligned to 2^am pages (VT-d 6.5.2.3). */
-struct vtd_desc vtd_desc_iotlb_page(uint16_t did, uint64_t addr, unsigned int am, bool ih);
-struct vtd_desc vtd_desc_context_global(void);
-struct vtd_desc vtd_desc_wait(uint32_t status_data, uint64_t status_addr, bool irq);
-
-/** A decoded descriptor, for emulators (trap-and-emulate, sidecore) and the fuzzer. */
-struct vtd_desc_info {
-	unsigned int type;   /**< VTD_QI_TYPE_* (1 ctx, 2 iotlb, 3 dev-tlb, 4 iec, 5 wait) */
-	unsigned int gran;   /**< granularity field (IOTLB G, context G) */
-	uint16_t did;
-	uint64_t addr;       /**< IOTLB page address (4 KiB aligned) */
-	unsigned int am;     /**< address mask: 2^am pages */
-	bool ih, dr, dw;
-	bool sw, iflag, fn;  /**< wait: status write, interrupt, fence */
-	uint32_t status_data;
-	uint64_t status_addr;
-};
-/** @return 0, or -EINVAL for a reserved-bit violation or unknown type (VT-d 6.5.2: IQE). */
-int vtd_desc_decode(const struct vtd_desc *d, struct vtd_desc_info *out);
 
 /* ======================================================================
  * 3. Backends and emulation modes: one ops table for all.
+ *    Callers hold a struct iova_backend * and destroy it with b->ops->destroy(b)
+ *    unless ownership passed to a context (iova_ctx_create()).
  * ====================================================================== */
 
 struct iova_backend;
@@ -256,17 +187,28 @@ struct iova_backend {
 	uint64_t exits, phys_invalidations, phys_maps, phys_unmaps;
 };
 
-/** Soft VT-d backend: own vtd_soft unit, one domain, device bdf attached. */
-struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, uint16_t bdf,
+/**
+ * Soft VT-d backend: its own vtd_soft unit (params p, NULL = defaults) brought up
+ * by the driver as Linux intel-iommu does, one domain did (1..65535) with requester
+ * rid (PCI bus << 8 | devfn, VT-d 3.4.1 source-id) attached. map/unmap edit the
+ * domain's second-level table; dma translates through the unit's IOTLB and
+ * page walk and records VT-d faults (7.1.3).
+ * @return the backend, or NULL with errno EINVAL (did 0, bad params; a message
+ *         names the parameter), ENOMEM, ETIMEDOUT (unit bring-up).
+ */
+struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, uint16_t rid,
 					      uint16_t did);
-/** The vtd_soft behind a soft backend (for faults and stats), or NULL. */
+/** The vtd_soft unit behind a soft backend (for its counters), or NULL for any other backend (a mode wrapper, VFIO). */
 struct vtd_soft *iova_backend_soft_unit(struct iova_backend *b);
 
 /**
  * VFIO type1 backend over container_fd (from rte_vfio_get_container_fd(), or -1 to
  * open /dev/vfio/vfio and attach group `group_path`, e.g. "/dev/vfio/12").
  * map/unmap are VFIO_IOMMU_MAP_DMA / VFIO_IOMMU_UNMAP_DMA (the kernel invalidates
- * synchronously inside UNMAP: inv_* are counted no-ops). Errors name the ioctl.
+ * synchronously inside UNMAP: inv_* are counted no-ops; Linux
+ * drivers/vfio/vfio_iommu_type1.c). dma is -ENOTSUP (no software device side).
+ * @return the backend, or NULL with errno from open()/ioctl() (a message names the
+ *         ioctl and the fix, e.g. the group path), or ENOMEM.
  */
 struct iova_backend *iova_backend_vfio_create(int container_fd, const char *group_path);
 
@@ -286,14 +228,17 @@ struct iova_mode_params {
 /**
  * Wrap phys in an emulated guest IOMMU. In trap-and-emulate and sidecore the returned
  * backend keeps guest page tables and a guest invalidation queue in memory, and a VMM
- * thread validates guest descriptors, walks guest tables and shadows into phys.
- * In native mode returns phys itself. Takes ownership of phys.
+ * thread validates guest descriptors, walks guest tables and shadows into phys
+ * (QEMU hw/i386/intel_iommu.c, caching mode). In native mode returns phys itself.
+ * Takes ownership of phys on success.
+ * @return the backend, or NULL with errno EINVAL (phys NULL, unknown mode), ENOMEM,
+ *         or pthread_create()'s error (e.g. EAGAIN).
  */
 struct iova_backend *iova_mode_wrap(enum iova_mode mode, const struct iova_mode_params *p,
 				    struct iova_backend *phys);
 
 /* ======================================================================
- * 4. Strategies and the per-device context.
+ * 4. Strategies and the per-device context (iova_ctx.c, strat_*.c).
  * ====================================================================== */
 
 enum iova_strategy {
@@ -352,25 +297,45 @@ void iova_ctx_default_params(struct iova_ctx_params *p);
  *         or the error of the mode wrapper (e.g. EAGAIN: VMM thread could not start).
  */
 struct iova_ctx *iova_ctx_create(const struct iova_ctx_params *p, struct iova_backend *backend);
+/** Tear down every mapping the strategy keeps, destroy the backend it owns, free c. NULL is a no-op. */
 void iova_ctx_destroy(struct iova_ctx *c);
 
 /**
- * Map one buffer [host, host+len) for DMA; host need not be page aligned; the IOVA
- * returned keeps host's page offset. @return 0 with *iova, or -errno.
+ * Map one buffer [host, host+len) bytes for DMA with prot (IOVA_PROT_*); host need
+ * not be page aligned; the IOVA returned keeps host's page offset. cpu selects the
+ * allocator magazine (IOVA_ANY_CPU: none).
+ * @return 0 with *iova; -EINVAL (len 0, prot 0), -ENOMEM (IOVA space or memory),
+ *         or the backend's map error (e.g. -EEXIST, -EIO from an emulated IOMMU).
  */
 int iova_ctx_map(struct iova_ctx *c, void *host, size_t len, int prot, unsigned int cpu,
 		 uint64_t *iova);
-/** Unmap a buffer mapped by iova_ctx_map (same len). Applies the strategy's teardown. */
+/**
+ * Unmap a buffer mapped by iova_ctx_map() (same iova and len bytes). Applies the
+ * strategy's teardown (strict: PTE cleared, invalidated and waited for before
+ * returning; deferred/optimistic: later, counted in the stale window).
+ * @return 0; -EINVAL (not a mapped buffer of this ctx), or the backend's error.
+ */
 int iova_ctx_unmap(struct iova_ctx *c, uint64_t iova, size_t len, unsigned int cpu);
-/** Batch forms: one burst, the natural unit for batching strategies (ring). */
+/**
+ * Batch forms of iova_ctx_map()/iova_ctx_unmap() for n buffers of len bytes each:
+ * one burst, the natural unit for batching strategies (ring). map is all or
+ * nothing; unmap processes every buffer and returns the first error.
+ * @return 0 or -errno as the single-buffer forms.
+ */
 int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int prot,
 		      unsigned int cpu, uint64_t *iova, unsigned int n);
 int iova_ctx_unmap_bulk(struct iova_ctx *c, const uint64_t *iova, size_t len,
 			unsigned int cpu, unsigned int n);
-/** Run timers (deferred flush timeout, optimistic time limit). Call from the datapath loop. */
+/** Run timers (deferred flush timeout fq_timeout_ns, optimistic opt_timeout_ns). Call from the datapath loop. */
 void iova_ctx_poll(struct iova_ctx *c, unsigned int cpu);
-/** Device-side access through the physical IOMMU (see iova_backend_ops.dma). */
+/**
+ * Device-side access of len bytes at iova through the physical IOMMU (see
+ * iova_backend_ops.dma): what the device would reach.
+ * @return 0 with *host; -EFAULT (IOMMU fault, recorded by the soft VT-d), -ERANGE
+ *         (pages not contiguous in host memory), -ENOTSUP (VFIO: no device side).
+ */
 int iova_ctx_dma(struct iova_ctx *c, uint64_t iova, size_t len, int access, void **host);
+/** Snapshot the counters (taken under the ctx lock) into *st. */
 void iova_ctx_get_stats(const struct iova_ctx *c, struct iova_ctx_stats *st);
 
 /**
@@ -385,14 +350,9 @@ void iova_ctx_get_stats(const struct iova_ctx *c, struct iova_ctx_stats *st);
  *         already), -ENOMEM (IOVA space), or the backend's map error.
  */
 int iova_ctx_register_pool(struct iova_ctx *c, void *va, size_t len);
-/**
- * Unmap and forget the pool registered at va (strict teardown: PTEs cleared,
- * invalidated and waited for before returning). No-op for other strategies.
- * @return 0, -ENOENT (no pool at va), -EBUSY (buffers of it still mapped).
- */
-int iova_ctx_unregister_pool(struct iova_ctx *c, void *va);
 /** Zero the counters and cycle histograms (after warm-up). */
 void iova_ctx_reset_stats(struct iova_ctx *c);
+/** The top backend of c (the mode wrapper, or the physical backend), still owned by c. */
 struct iova_backend *iova_ctx_backend(struct iova_ctx *c);
 
 /** Names exactly as the CLI, the report and results.json use them. */
@@ -412,13 +372,14 @@ struct rte_mempool;
  * Create a pktmbuf pool whose buffers are mapped through ctx. cache_size is passed
  * to DPDK; a per-lcore cache keeps freed buffers mapped (see iova_mempool.c for the
  * interaction with each strategy); 0 gives exact per-buffer semantics.
+ * n buffers of data_room_size bytes (DPDK rte_pktmbuf_pool_create() semantics).
+ * @return the pool, or NULL with rte_errno set (EINVAL: name or ctx NULL, n 0; ENOMEM; or the
+ *         mempool's error).
  */
 struct rte_mempool *iova_pktmbuf_pool_create(const char *name, unsigned int n,
 					     unsigned int cache_size, uint16_t data_room_size,
 					     int socket_id, struct iova_ctx *ctx);
 
-/** The ctx a pool made by iova_pktmbuf_pool_create() maps through, or NULL for any other pool. */
-struct iova_ctx *iova_mempool_ctx(const struct rte_mempool *mp);
 
 #ifdef __cplusplus
 }

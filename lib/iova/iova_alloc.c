@@ -43,7 +43,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "iova_alloc_priv.h"
+#include "iova_alloc.h"
+#include "iova_rbtree.h"
 
 #include "iova.h"
 
@@ -56,10 +57,9 @@
 enum iova_node_state { IOVA_NODE_ANCHOR = 0, IOVA_NODE_ALLOCATED = 1, IOVA_NODE_CACHED = 2 };
 
 struct iova_node {
-	struct iova_node *parent, *left, *right;
+	struct iova_rb_node rb;        /* tree link, keyed by pfn_lo */
 	uint64_t pfn_lo, pfn_hi;       /* inclusive */
 	struct iova_node *hnext;       /* range-hash chain */
-	uint8_t red;
 	uint8_t state;                 /* enum iova_node_state, guarded by the shard lock */
 };
 
@@ -94,7 +94,7 @@ struct iova_allocator {
 	unsigned int nb_cpus;
 
 	pthread_spinlock_t tree_lock;
-	struct iova_node *root;
+	struct iova_rb_root root;
 	struct iova_node *cached_node;
 	uint64_t max_alloc_size;
 	struct iova_node anchor;
@@ -109,238 +109,31 @@ struct iova_allocator {
 
 #define STAT_ADD(a, f, v) __atomic_fetch_add(&(a)->f, (v), __ATOMIC_RELAXED)
 
-/* ====================================================================== */
-/* Red-black tree keyed by pfn_lo (CLRS ch. 13 with NULL leaves, parent links) */
-/* ====================================================================== */
-
-static void rb_rotate_left(struct iova_allocator *a, struct iova_node *x)
+static inline struct iova_node *node_of(struct iova_rb_node *rb)
 {
-	struct iova_node *y = x->right;
-
-	x->right = y->left;
-	if (y->left)
-		y->left->parent = x;
-	y->parent = x->parent;
-	if (!x->parent)
-		a->root = y;
-	else if (x == x->parent->left)
-		x->parent->left = y;
-	else
-		x->parent->right = y;
-	y->left = x;
-	x->parent = y;
+	return rb ? iova_rb_entry(rb, struct iova_node, rb) : NULL;
 }
 
-static void rb_rotate_right(struct iova_allocator *a, struct iova_node *x)
+/* Tree lock held. Insert z keyed by pfn_lo (duplicates go right). */
+static void tree_insert(struct iova_allocator *a, struct iova_node *z)
 {
-	struct iova_node *y = x->left;
-
-	x->left = y->right;
-	if (y->right)
-		y->right->parent = x;
-	y->parent = x->parent;
-	if (!x->parent)
-		a->root = y;
-	else if (x == x->parent->right)
-		x->parent->right = y;
-	else
-		x->parent->left = y;
-	y->right = x;
-	x->parent = y;
-}
-
-static void rb_insert(struct iova_allocator *a, struct iova_node *z)
-{
-	struct iova_node **link = &a->root, *parent = NULL;
+	struct iova_rb_node **link = &a->root.node, *parent = NULL;
 
 	while (*link) {
 		parent = *link;
-		link = z->pfn_lo < parent->pfn_lo ? &parent->left : &parent->right;
+		link = z->pfn_lo < node_of(parent)->pfn_lo ? &parent->left : &parent->right;
 	}
-	z->parent = parent;
-	z->left = z->right = NULL;
-	z->red = 1;
-	*link = z;
-
-	while (z->parent && z->parent->red) {
-		struct iova_node *p = z->parent, *g = p->parent, *u;
-
-		if (p == g->left) {
-			u = g->right;
-			if (u && u->red) {
-				p->red = 0;
-				u->red = 0;
-				g->red = 1;
-				z = g;
-			} else {
-				if (z == p->right) {
-					z = p;
-					rb_rotate_left(a, z);
-					p = z->parent;
-				}
-				p->red = 0;
-				g->red = 1;
-				rb_rotate_right(a, g);
-			}
-		} else {
-			u = g->left;
-			if (u && u->red) {
-				p->red = 0;
-				u->red = 0;
-				g->red = 1;
-				z = g;
-			} else {
-				if (z == p->left) {
-					z = p;
-					rb_rotate_right(a, z);
-					p = z->parent;
-				}
-				p->red = 0;
-				g->red = 1;
-				rb_rotate_left(a, g);
-			}
-		}
-	}
-	a->root->red = 0;
+	iova_rb_insert(&a->root, &z->rb, parent, link);
 }
 
-static void rb_transplant(struct iova_allocator *a, struct iova_node *u, struct iova_node *v)
+static inline struct iova_node *tree_prev(struct iova_node *n)
 {
-	if (!u->parent)
-		a->root = v;
-	else if (u == u->parent->left)
-		u->parent->left = v;
-	else
-		u->parent->right = v;
-	if (v)
-		v->parent = u->parent;
+	return node_of(iova_rb_prev(&n->rb));
 }
 
-static inline bool rb_is_black(const struct iova_node *n)
+static inline struct iova_node *tree_next(struct iova_node *n)
 {
-	return !n || !n->red;
-}
-
-static void rb_erase(struct iova_allocator *a, struct iova_node *z)
-{
-	struct iova_node *y = z, *x, *xp;
-	bool y_black = !y->red;
-
-	if (!z->left) {
-		x = z->right;
-		xp = z->parent;
-		rb_transplant(a, z, z->right);
-	} else if (!z->right) {
-		x = z->left;
-		xp = z->parent;
-		rb_transplant(a, z, z->left);
-	} else {
-		y = z->right;
-		while (y->left)
-			y = y->left;
-		y_black = !y->red;
-		x = y->right;
-		if (y->parent == z) {
-			xp = y;
-		} else {
-			xp = y->parent;
-			rb_transplant(a, y, y->right);
-			y->right = z->right;
-			y->right->parent = y;
-		}
-		rb_transplant(a, z, y);
-		y->left = z->left;
-		y->left->parent = y;
-		y->red = z->red;
-	}
-	if (!y_black)
-		return;
-
-	while (x != a->root && rb_is_black(x)) {
-		struct iova_node *w;
-
-		if (x == xp->left) {
-			w = xp->right;
-			if (w->red) {
-				w->red = 0;
-				xp->red = 1;
-				rb_rotate_left(a, xp);
-				w = xp->right;
-			}
-			if (rb_is_black(w->left) && rb_is_black(w->right)) {
-				w->red = 1;
-				x = xp;
-				xp = x->parent;
-			} else {
-				if (rb_is_black(w->right)) {
-					w->left->red = 0;
-					w->red = 1;
-					rb_rotate_right(a, w);
-					w = xp->right;
-				}
-				w->red = xp->red;
-				xp->red = 0;
-				if (w->right)
-					w->right->red = 0;
-				rb_rotate_left(a, xp);
-				x = a->root;
-			}
-		} else {
-			w = xp->left;
-			if (w->red) {
-				w->red = 0;
-				xp->red = 1;
-				rb_rotate_right(a, xp);
-				w = xp->left;
-			}
-			if (rb_is_black(w->left) && rb_is_black(w->right)) {
-				w->red = 1;
-				x = xp;
-				xp = x->parent;
-			} else {
-				if (rb_is_black(w->left)) {
-					w->right->red = 0;
-					w->red = 1;
-					rb_rotate_left(a, w);
-					w = xp->left;
-				}
-				w->red = xp->red;
-				xp->red = 0;
-				if (w->left)
-					w->left->red = 0;
-				rb_rotate_right(a, xp);
-				x = a->root;
-			}
-		}
-	}
-	if (x)
-		x->red = 0;
-}
-
-static struct iova_node *rb_prev(struct iova_node *n)
-{
-	if (n->left) {
-		n = n->left;
-		while (n->right)
-			n = n->right;
-		return n;
-	}
-	while (n->parent && n == n->parent->left)
-		n = n->parent;
-	return n->parent;
-}
-
-static struct iova_node *rb_next(struct iova_node *n)
-{
-	if (n->right) {
-		n = n->right;
-		while (n->left)
-			n = n->left;
-		return n;
-	}
-	while (n->parent && n == n->parent->right)
-		n = n->parent;
-	return n->parent;
+	return node_of(iova_rb_next(&n->rb));
 }
 
 /* ====================================================================== */
@@ -473,7 +266,7 @@ retry:
 		high = high < curr->pfn_lo ? high : curr->pfn_lo;
 		new_pfn = (high - size) & align_mask;
 		prev = curr;
-		curr = rb_prev(curr);
+		curr = tree_prev(curr);
 	} while (curr && new_pfn <= curr->pfn_hi && new_pfn >= low);
 
 	if (high < size || new_pfn < low) {
@@ -492,7 +285,7 @@ retry:
 	node->pfn_hi = new_pfn + size - 1;
 	node->state = IOVA_NODE_ALLOCATED;
 	node->hnext = NULL;
-	rb_insert(a, node);
+	tree_insert(a, node);
 	a->cached_node = node;      /* __cached_rbnode_insert_update() */
 	/* Publish in the hash before dropping the tree lock: a free can only
 	 * come after the caller has seen *out, i.e. after we return. */
@@ -511,9 +304,9 @@ static void tree_erase_locked(struct iova_allocator *a, struct iova_node *n)
 {
 	/* __cached_rbnode_delete_update() */
 	if (n->pfn_lo >= a->cached_node->pfn_lo)
-		a->cached_node = rb_next(n);
+		a->cached_node = tree_next(n);
 	a->max_alloc_size = UINT64_MAX;
-	rb_erase(a, n);
+	iova_rb_erase(&a->root, &n->rb);
 	free(n);
 }
 
@@ -754,7 +547,7 @@ struct iova_allocator *iova_allocator_create(uint64_t base_pfn, uint64_t limit_p
 	pthread_spin_init(&a->tree_lock, PTHREAD_PROCESS_PRIVATE);
 	a->anchor.pfn_lo = a->anchor.pfn_hi = limit_pfn + 1;
 	a->anchor.state = IOVA_NODE_ANCHOR;
-	rb_insert(a, &a->anchor);
+	tree_insert(a, &a->anchor);
 	a->cached_node = &a->anchor;
 	a->max_alloc_size = UINT64_MAX;
 

@@ -5,6 +5,31 @@
  * per-page cycle statistics (iova.h section 4).
  *
  * Plain C11 + POSIX (no DPDK), so that the VFIO probe links statically.
+ *
+ * THREADS, INVARIANTS AND LOCK ORDER
+ *  Any number of threads (lcores) may call the iova_ctx_* functions on one ctx.
+ *  C1. c->lock (a mutex) serialises every strategy call (map, unmap, poll,
+ *      register/unregister pool): strategy state (c->sp), the counters c->st, the
+ *      stale-window bookkeeping and the two histograms are touched only under it.
+ *      A strategy never drops it mid-operation, so a strategy sees its state
+ *      consistent at entry and leaves it consistent at exit (map is all or nothing).
+ *  C2. Every backend operation of a strategy goes through iova_be_*() under c->lock,
+ *      so backend counters (be->phys_*, c->st.invalidations, waits) match the
+ *      operations the strategy issued.
+ *  C3. iova_ctx_dma() (the device side) takes no ctx lock: it goes straight to the
+ *      physical IOMMU, which has its own synchronisation (soft VT-d unit spinlock,
+ *      lock-free page walk over release-published tables). A DMA racing an unmap
+ *      sees either the old translation (until the invalidation executed: the stale
+ *      window the strategies account for) or a fault, never a torn one.
+ *  C4. The allocator is called under c->lock (iova_ctx_alloc_pfn()) but is itself
+ *      thread-safe (iova_alloc.c I6); the per-CPU magazine index is iova_ctx_cpu(cpu).
+ *  C5. Bulk calls split into chunks of BULK_CHUNK; the lock is dropped between
+ *      chunks, so a bulk map is all-or-nothing for its caller (undone on failure)
+ *      but other threads may interleave between chunks.
+ *  Lock order: c->lock -> mode wrapper glock (mode_emul.c) -> physical backend locks
+ *  (vtd_drv domain mutex or driver mutex, never nested -> vtd_soft spinlock);
+ *  c->lock -> allocator locks
+ *  (rcache -> depot -> tree -> shard). Nothing below c->lock ever takes it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +87,8 @@ struct iova_ctx *iova_ctx_create(const struct iova_ctx_params *p, struct iova_ba
 		return NULL;
 	}
 	c->p = *p;
+	iova_hist_reset(&c->map_hist);
+	iova_hist_reset(&c->unmap_hist);
 	if (!c->p.nb_cpus)
 		c->p.nb_cpus = 1;
 	if (!c->p.fq_size)
@@ -178,7 +205,7 @@ static inline void iova_to_req(struct iova_req *r, uint64_t iova, size_t len)
 
 static inline void record(struct iova_hist *h, uint64_t cycles, uint64_t pages)
 {
-	iova_hist_add(h, pages ? cycles / pages : cycles);
+	iova_hist_record(h, pages ? cycles / pages : cycles);
 }
 
 int iova_ctx_map(struct iova_ctx *c, void *host, size_t len, int prot, unsigned int cpu,
@@ -342,8 +369,8 @@ void iova_ctx_reset_stats(struct iova_ctx *c)
 	memset(&c->st, 0, sizeof(c->st));
 	c->st.stale_now = now_stale;
 	c->st.stale_max_entries = now_stale;
-	memset(&c->map_hist, 0, sizeof(c->map_hist));
-	memset(&c->unmap_hist, 0, sizeof(c->unmap_hist));
+	iova_hist_reset(&c->map_hist);
+	iova_hist_reset(&c->unmap_hist);
 	c->exits_base = c->be ? c->be->exits : 0;
 	pthread_mutex_unlock(&c->lock);
 }

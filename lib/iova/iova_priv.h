@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file iova_priv.h
+ * @internal
  * lib/iova internals of the "software half": the strategy interface that
  * iova_ctx.c drives, the context object the strategies share, the stale-window
- * bookkeeping, a TSC/clock helper that needs no DPDK, a small intrusive hash
- * table, and hooks the tests use to reach into the emulation modes.
+ * bookkeeping, spin helpers, a small intrusive hash table (iova_htab.c), the
+ * allocator (iova_alloc.h), and hooks the tests use to reach into the emulation
+ * modes, the pool strategy and the mempool driver.
  *
  * Nothing here is part of the public contract (iova.h). It is plain C11 + POSIX:
  * the VFIO backend, the context, the strategies and the modes build without DPDK
@@ -24,30 +26,12 @@
 #endif
 
 #include "iova.h"
+#include "iova_alloc.h"
+#include "iova_vtd.h"
 
 /* ---------------------------------------------------------------------- */
 /* Time                                                                    */
 /* ---------------------------------------------------------------------- */
-
-/** TSC cycles (rdtsc; the same counter rte_rdtsc() reads). Falls back to ns elsewhere. */
-static inline uint64_t iova_rdtsc(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __rdtsc();
-#else
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-#endif
-}
-
-/** CLOCK_MONOTONIC in ns (vDSO, ~20 ns). Used for timeouts and stale windows. */
-static inline uint64_t iova_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /** Spin-wait hint (x86 PAUSE). */
 static inline void iova_cpu_relax(void)
@@ -69,14 +53,17 @@ static inline void iova_spin_ns(uint64_t ns)
 		iova_cpu_relax();
 }
 
-/**
- * Estimate the TSC frequency in Hz by comparing rdtsc with CLOCK_MONOTONIC over
- * ms milliseconds (busy wait). Cached after the first call.
- */
-uint64_t iova_tsc_hz(unsigned int ms);
+/* ---------------------------------------------------------------------- */
+/* Histogram internals (iova_hist.c; the histogram itself is public, iova.h) */
+/* ---------------------------------------------------------------------- */
+
+/** Bucket index of v (< IOVA_HIST_BUCKETS). Values below 2 * IOVA_HIST_SUB have their own bucket. */
+unsigned int iova_hist_bucket(uint64_t v);
+/** Lowest value of bucket i (< IOVA_HIST_BUCKETS) in *lo and the bucket's width in *width. */
+void iova_hist_bucket_range(unsigned int i, uint64_t *lo, uint64_t *width);
 
 /* ---------------------------------------------------------------------- */
-/* Intrusive chained hash of uint64_t keys (iova_ctx_hash.c)               */
+/* Intrusive chained hash of uint64_t keys (iova_htab.c)                   */
 /* ---------------------------------------------------------------------- */
 
 struct iova_hnode {
@@ -103,22 +90,6 @@ void iova_htab_foreach(const struct iova_htab *h, void (*fn)(struct iova_hnode *
 
 #define iova_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - __builtin_offsetof(type, member)))
-
-/* ---------------------------------------------------------------------- */
-/* Cycle histogram: log-linear buckets, 16 sub-buckets per power of two     */
-/* ---------------------------------------------------------------------- */
-
-#define IOVA_HIST_SUB_BITS 4
-#define IOVA_HIST_BUCKETS  (64 << IOVA_HIST_SUB_BITS)
-
-struct iova_hist {
-	uint64_t n;
-	uint64_t b[IOVA_HIST_BUCKETS];
-};
-
-void iova_hist_add(struct iova_hist *h, uint64_t v);
-/** Value at quantile q (0..1): midpoint of the bucket holding it (resolution ~3 %). 0 if empty. */
-uint64_t iova_hist_quantile(const struct iova_hist *h, double q);
 
 /* ---------------------------------------------------------------------- */
 /* Requests and the strategy interface                                     */
@@ -200,7 +171,7 @@ struct iova_ctx {
 
 	struct iova_ctx_stats st;     /**< counters (cycle percentiles filled on read) */
 	uint64_t exits_base;          /**< be->exits at the last reset */
-	struct iova_hist map_hist, unmap_hist;
+	struct iova_hist map_hist, unmap_hist; /**< cycles per page of each call */
 };
 
 /** Map a user cpu argument onto an allocator magazine index. */
@@ -287,6 +258,17 @@ int iova_mode_get_stats(struct iova_backend *b, struct iova_mode_stats *st);
  * -EINVAL if b is not a wrapper.
  */
 int iova_mode_guest_submit_raw(struct iova_backend *b, const struct vtd_desc *d, unsigned int n);
+
+/**
+ * Unmap and forget the pool registered at va (strict teardown: PTEs cleared,
+ * invalidated and waited for before returning). No-op for other strategies.
+ * @return 0, -ENOENT (no pool at va), -EBUSY (buffers of it still mapped).
+ */
+int iova_ctx_unregister_pool(struct iova_ctx *c, void *va);
+
+struct rte_mempool;
+/** The ctx a pool made by iova_pktmbuf_pool_create() maps through, or NULL for any other pool. */
+struct iova_ctx *iova_mempool_ctx(const struct rte_mempool *mp);
 
 /** VFIO backend: the container's usable IOVA aperture in pfns (from VFIO_IOMMU_GET_INFO). */
 bool iova_backend_is_vfio(const struct iova_backend *b);

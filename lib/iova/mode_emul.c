@@ -30,6 +30,35 @@
  * Mechanisms are real code paths: a real cross-thread round trip per exit, a real
  * polling thread, real descriptor parsing and page walks. The only modeled cost is the
  * optional vmexit_ns busy wait (default 0).
+ *
+ * THREADS, INVARIANTS AND LOCK ORDER (where the guest and the VMM thread meet)
+ *  Two threads touch one struct emul: "guest" = any caller of the backend ops (the
+ *  ctx calls them with its ctx lock held), and the one VMM thread.
+ *  E1. Guest-owned: the guest page table (root, written with release stores), the
+ *      queue slots q[] from IQT up to IQH, gtail, seq. Written only under glock.
+ *      glock serialises guest callers (Linux qi->q_lock + the domain lock).
+ *  E2. VMM-owned: the shadow hash, phys_inv_pending, st.shadow_*, st.descs*,
+ *      st.waits_completed. Written only by the VMM thread (no lock: one writer).
+ *      The physical backend is called only by the VMM thread while the wrapper lives.
+ *  E3. Shared registers (struct gregs) are atomics: the guest publishes IQT with
+ *      release after filling q[]; the VMM reads IQT with acquire, then q[]; it
+ *      publishes IQH (release) and IQE in FSTS (release) after processing. The
+ *      guest never writes IQH; the VMM never writes IQT.
+ *  E4. A wait descriptor's status word is written (release) by the VMM only after
+ *      every earlier descriptor, including the physical invalidations it caused,
+ *      completed; the guest reads it with acquire. So "status == seq" means the
+ *      shadow and the physical IOTLB reflect every guest PTE change before the wait.
+ *  E5. Trap-and-emulate: the guest holds glock across the whole exit (req/done futex
+ *      words, acq_rel), so the VMM runs only while one guest is blocked in it, like a
+ *      vCPU in a VM exit. Sidecore: the VMM polls IQT and may run concurrently with a
+ *      guest that rang without waiting (inv_flush(wait = false)).
+ *  E6. iova_mode_get_stats() snapshots E2 counters under glock: exact in
+ *      trap-and-emulate and after a wait; in sidecore with a doorbell in flight the
+ *      VMM counters may be mid-update (statistics only, never used for control).
+ *  Lock order: ctx lock -> glock -> (VMM thread, no emul lock) -> physical backend's
+ *  locks (soft VT-d: domain mutex or driver mutex, never nested -> unit spinlock).
+ *  The VMM thread
+ *  never takes glock or the ctx lock, so the handoff cannot deadlock.
  */
 #include <limits.h>
 #include <sched.h>
@@ -41,6 +70,7 @@
 #include <unistd.h>
 
 #include "iova_priv.h"
+#include "iova_vtd.h"
 #include "vtd_defs.h"
 
 #define GUEST_DID     1
@@ -51,93 +81,22 @@
 #define SPIN_YIELD    (1u << 10)        /* ~25 us of PAUSE before sched_yield() on an oversubscribed host */
 
 /* ---------------------------------------------------------------------- */
-/* Guest second-level page table (VT-d 9.8 format, 4 levels)               */
+/* Guest second-level page table (VT-d 9.8 format, 4 levels, 4 KiB leaves),  */
+/* walked with the library's one walker (vtd_pgtable.c).                     */
 /* ---------------------------------------------------------------------- */
 
 typedef uint64_t pte_t;
 
-static inline pte_t pte_load(const pte_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static inline void pte_store(pte_t *p, pte_t v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
-static inline bool pte_present(pte_t v)
-{
-	return v & (VTD_PTE_R | VTD_PTE_W);
-}
-
-static inline pte_t *pte_next(pte_t v)
-{
-	return (pte_t *)(uintptr_t)(v & VTD_PTE_ADDR_MASK(PT_HAW));
-}
-
-static inline unsigned int pt_index(uint64_t pfn, int level)
-{
-	return (unsigned int)(pfn >> (9 * (level - 1))) & (VTD_PT_ENTRIES - 1);
-}
-
-static pte_t *pt_alloc(void)
-{
-	pte_t *t = aligned_alloc(VTD_PAGE_SIZE, VTD_PAGE_SIZE);
-	if (t)
-		memset(t, 0, VTD_PAGE_SIZE);
-	return t;
-}
+#define pte_load    vtd_pte_load
+#define pte_store   vtd_pte_store
+#define pte_present vtd_pte_present
 
 /* leaf slot of pfn; creates tables if create; NULL if absent / no memory */
-static pte_t *pt_slot(pte_t *root, uint64_t pfn, bool create)
+static inline pte_t *pt_slot(pte_t *root, uint64_t pfn, bool create)
 {
-	pte_t *t = root;
-	for (int level = PT_LEVELS; level > 1; level--) {
-		pte_t *e = &t[pt_index(pfn, level)];
-		pte_t v = pte_load(e);
-		if (!pte_present(v)) {
-			if (!create)
-				return NULL;
-			pte_t *n = pt_alloc();
-			if (!n)
-				return NULL;
-			pte_store(e, vtd_pte_table((uint64_t)(uintptr_t)n));
-			v = pte_load(e);
-		}
-		t = pte_next(v);
-	}
-	return &t[pt_index(pfn, 1)];
-}
+	int err = 0;
 
-static void pt_free(pte_t *t, int level)
-{
-	if (level > 1)
-		for (unsigned int i = 0; i < VTD_PT_ENTRIES; i++)
-			if (pte_present(t[i]))
-				pt_free(pte_next(t[i]), level - 1);
-	free(t);
-}
-
-/* Visit present leaves with pfn in [s, e): skips absent subtrees. */
-typedef void (*pt_visit_fn)(uint64_t pfn, pte_t v, void *arg);
-
-static void pt_walk(pte_t *t, int level, uint64_t base, uint64_t s, uint64_t e,
-		    pt_visit_fn fn, void *arg)
-{
-	uint64_t span = 1ull << (9 * (level - 1)); /* pages per entry */
-	for (unsigned int i = 0; i < VTD_PT_ENTRIES; i++) {
-		uint64_t lo = base + i * span, hi = lo + span;
-		if (hi <= s || lo >= e)
-			continue;
-		pte_t v = pte_load(&t[i]);
-		if (!pte_present(v))
-			continue;
-		if (level == 1)
-			fn(lo, v, arg);
-		else
-			pt_walk(pte_next(v), level - 1, lo, s, e, fn, arg);
-	}
+	return vtd_pt_slot(root, PT_LEVELS, pfn << IOVA_PAGE_SHIFT, 1, create, &err);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -265,8 +224,9 @@ static int shadow_sync_page(struct emul *e, uint64_t pfn, pte_t v)
 	return removed;
 }
 
-static void sync_present_cb(uint64_t pfn, pte_t v, void *arg)
+static void sync_present_cb(uint64_t pfn, pte_t v, unsigned int level, void *arg)
 {
+	(void)level; /* the guest driver (emul_map) writes 4 KiB leaves only */
 	shadow_sync_page(arg, pfn, v);
 }
 
@@ -314,7 +274,7 @@ static void shadow_sync_range(struct emul *e, uint64_t s, uint64_t end, bool dom
 			phys_inv(e, lo, hi - lo);
 		return;
 	}
-	pt_walk(e->root, PT_LEVELS, 0, s, end, sync_present_cb, e);
+	vtd_pt_walk(e->root, PT_LEVELS, s, end, sync_present_cb, e);
 	struct stale_collect a = { .e = e, .s = s, .end = end };
 	iova_htab_foreach(&e->shadow, collect_gone, &a);
 	for (size_t i = 0; i < a.n; i++)
@@ -665,7 +625,7 @@ static void emul_free(struct emul *e)
 		iova_htab_fini(&e->shadow);
 	}
 	if (e->root)
-		pt_free(e->root, PT_LEVELS);
+		vtd_pt_free(e->root, PT_LEVELS);
 	free(e->q);
 	pthread_mutex_destroy(&e->glock);
 	free(e);
@@ -737,7 +697,7 @@ struct iova_backend *iova_mode_wrap(enum iova_mode mode, const struct iova_mode_
 		e->mp.vmm_cpu = -1;
 	e->phys = phys;
 	pthread_mutex_init(&e->glock, NULL);
-	e->root = pt_alloc();
+	e->root = vtd_pt_alloc();
 	e->q = aligned_alloc(VTD_PAGE_SIZE, GUEST_QLEN * sizeof(struct vtd_desc));
 	int err = ENOMEM;
 	if (!e->root || !e->q || iova_htab_init(&e->shadow, 1024) < 0)

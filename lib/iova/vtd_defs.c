@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "iova.h"
+#include "iova_vtd.h"
 #include "vtd_defs.h"
 
 static const char *const vtd_fault_reasons[] = {

@@ -57,23 +57,14 @@ struct vtd_domain {
 	struct vtd_domain *next;
 };
 
-static void *zalloc_page(void)
+static inline void *zalloc_page(void)
 {
-	void *p = aligned_alloc(VTD_PAGE_SIZE, VTD_PAGE_SIZE);
-
-	if (p)
-		memset(p, 0, VTD_PAGE_SIZE);
-	return p;
+	return vtd_pt_alloc();
 }
 
 static inline void store64(uint64_t *p, uint64_t v)
 {
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
-static inline uint64_t load64(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	vtd_pte_store(p, v);
 }
 
 static inline unsigned int level_shift(unsigned int level)
@@ -212,29 +203,40 @@ static int qi_reserve(struct vtd_drv *drv, unsigned int n)
 
 /**
  * Bring the unit up as Linux intel-iommu does (see the file comment).
- * @return 0; -EINVAL (NULL), -EBUSY (already initialized), -ENODEV (no QI or no
- *         3/4-level SAGAW), -ENOMEM, -ETIMEDOUT (a GSTS handshake or the initial
- *         invalidation wait did not complete within the driver timeout).
+ * The unit is found in its reset state or refused: a unit whose GSTS shows
+ * translation or queued invalidation enabled belongs to another driver instance.
+ * @return the driver, or NULL with errno EINVAL (NULL), EBUSY (already enabled),
+ *         ENODEV (no QI or no 3/4-level SAGAW), ENOMEM, ETIMEDOUT (a GSTS handshake
+ *         or the initial invalidation wait did not complete within the driver timeout).
  */
-int vtd_drv_init(struct vtd_soft *v)
+struct vtd_drv *vtd_drv_init(struct vtd_soft *v)
 {
 	struct vtd_drv *drv;
 	uint64_t cap, ecap;
 	int rc;
 
-	if (!v)
-		return -EINVAL;
-	if (v->drv)
-		return -EBUSY;
+	if (!v) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (vtd_soft_reg_read(v, VTD_REG_GSTS) & (VTD_GSTS_TES | VTD_GSTS_QIES)) {
+		fprintf(stderr, "vtd_drv: unit already enabled (GSTS 0x%llx); one driver per unit\n",
+			(unsigned long long)vtd_soft_reg_read(v, VTD_REG_GSTS));
+		errno = EBUSY;
+		return NULL;
+	}
 	cap = vtd_soft_reg_read(v, VTD_REG_CAP);
 	ecap = vtd_soft_reg_read(v, VTD_REG_ECAP);
 	if (!(ecap & VTD_ECAP_QI)) {
 		fprintf(stderr, "vtd_drv: unit has no queued invalidation (ECAP.QI=0)\n");
-		return -ENODEV;
+		errno = ENODEV;
+		return NULL;
 	}
 	drv = calloc(1, sizeof(*drv));
-	if (!drv)
-		return -ENOMEM;
+	if (!drv) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	pthread_mutex_init(&drv->lock, NULL);
 	drv->v = v;
 	drv->timeout_ns = VTD_DRV_DEFAULT_TIMEOUT_NS;
@@ -246,7 +248,8 @@ int vtd_drv_init(struct vtd_soft *v)
 		fprintf(stderr, "vtd_drv: CAP.SAGAW 0x%llx supports neither 3- nor 4-level tables\n",
 			(unsigned long long)VTD_CAP_SAGAW(cap));
 		free(drv);
-		return -ENODEV;
+		errno = ENODEV;
+		return NULL;
 	}
 	drv->levels = VTD_AW_LEVELS(drv->aw);
 	drv->psi = !!(cap & VTD_CAP_PSI);
@@ -263,10 +266,10 @@ int vtd_drv_init(struct vtd_soft *v)
 		free(drv->ring);
 		free(drv->status);
 		free(drv);
-		return -ENOMEM;
+		errno = ENOMEM;
+		return NULL;
 	}
 	memset(drv->ring, 0, (size_t)drv->entries * sizeof(struct vtd_desc));
-	v->drv = drv;
 
 	pthread_mutex_lock(&drv->lock);
 	/* iommu_set_root_entry() */
@@ -293,38 +296,38 @@ int vtd_drv_init(struct vtd_soft *v)
 	rc = gcmd_sync(drv, 0, VTD_GSTS_TES, true);
 out:
 	pthread_mutex_unlock(&drv->lock);
-	return rc;
-}
-
-static void free_table(uint64_t *table, unsigned int level)
-{
-	if (!table)
-		return;
-	if (level > 1) {
-		for (unsigned int i = 0; i < VTD_PT_ENTRIES; i++) {
-			uint64_t e = table[i];
-
-			if ((e & (VTD_PTE_R | VTD_PTE_W)) && !(e & VTD_PTE_PS))
-				free_table((uint64_t *)(uintptr_t)(e & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS)),
-					   level - 1);
-		}
+	if (rc) {
+		vtd_drv_fini(drv);
+		errno = -rc;
+		return NULL;
 	}
-	free(table);
+	return drv;
 }
 
 static void domain_free(struct vtd_domain *d)
 {
-	free_table(d->pgd, d->levels);
+	vtd_pt_free(d->pgd, d->levels);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
 
-void vtd_drv_fini(struct vtd_soft *v)
+/**
+ * Tear the driver down: destroy its domains (context entries cleared and flushed),
+ * disable translation and queued invalidation (GCMD), free root/context tables and
+ * the queue. The unit is left in its disabled state for vtd_soft_destroy().
+ */
+void vtd_drv_fini(struct vtd_drv *drv)
 {
-	struct vtd_drv *drv = v ? v->drv : NULL;
-
 	if (!drv)
 		return;
+	/* iommu_disable_translation(), then QI off (__dmar_disable_qi()): the unit no
+	 * longer walks or fetches from the memory freed below. */
+	pthread_mutex_lock(&drv->lock);
+	drv->gcmd &= ~VTD_GCMD_TE;
+	gcmd_sync(drv, 0, VTD_GSTS_TES, false);
+	drv->gcmd &= ~VTD_GCMD_QIE;
+	gcmd_sync(drv, 0, VTD_GSTS_QIES, false);
+	pthread_mutex_unlock(&drv->lock);
 	while (drv->domains) {
 		struct vtd_domain *d = drv->domains;
 
@@ -338,13 +341,12 @@ void vtd_drv_fini(struct vtd_soft *v)
 	free(drv->status);
 	pthread_mutex_destroy(&drv->lock);
 	free(drv);
-	v->drv = NULL;
 }
 
-void vtd_drv_set_timeout(struct vtd_soft *v, uint64_t ns)
+void vtd_drv_set_timeout(struct vtd_drv *drv, uint64_t ns)
 {
-	if (v && v->drv)
-		v->drv->timeout_ns = ns;
+	if (drv)
+		drv->timeout_ns = ns;
 }
 
 /* ====================================================================== */
@@ -355,9 +357,8 @@ void vtd_drv_set_timeout(struct vtd_soft *v, uint64_t ns)
  * Create domain did with an empty 3- or 4-level table (4-level when SAGAW allows).
  * @return the domain, or NULL with errno EINVAL (no driver, did 0), EEXIST, ENOMEM.
  */
-struct vtd_domain *vtd_drv_domain_create(struct vtd_soft *v, uint16_t did)
+struct vtd_domain *vtd_drv_domain_create(struct vtd_drv *drv, uint16_t did)
 {
-	struct vtd_drv *drv = v ? v->drv : NULL;
 	struct vtd_domain *d;
 
 	if (!drv || did == 0) {
@@ -382,7 +383,7 @@ struct vtd_domain *vtd_drv_domain_create(struct vtd_soft *v, uint16_t did)
 		errno = ENOMEM;
 		return NULL;
 	}
-	d->v = v;
+	d->v = drv->v;
 	d->drv = drv;
 	d->did = did;
 	d->levels = drv->levels;
@@ -391,11 +392,6 @@ struct vtd_domain *vtd_drv_domain_create(struct vtd_soft *v, uint16_t did)
 	drv->domains = d;
 	pthread_mutex_unlock(&drv->lock);
 	return d;
-}
-
-struct vtd_soft *vtd_drv_domain_unit(struct vtd_domain *d)
-{
-	return d ? d->v : NULL;
 }
 
 /**
@@ -438,16 +434,16 @@ void vtd_drv_domain_destroy(struct vtd_domain *d)
 }
 
 /**
- * Point bdf's context entry at d (TT=0, AW of the driver, DID), allocating the
+ * Point requester rid's context entry at d (TT=0, AW of the driver, DID), allocating the
  * bus's context table and root entry on first use (Linux domain_context_mapping_one()).
  * An existing entry is cleared and flushed first. Then device-selective
  * context-cache + domain IOTLB invalidation, waited for.
  * @return 0, -EINVAL, -ENOMEM, -ETIMEDOUT, -EIO (invalidation queue error).
  */
-int vtd_drv_attach(struct vtd_domain *d, uint16_t bdf)
+int vtd_drv_attach(struct vtd_domain *d, uint16_t rid)
 {
 	struct vtd_drv *drv;
-	unsigned int bus = bdf >> 8, devfn = bdf & 0xff;
+	unsigned int bus = rid >> 8, devfn = rid & 0xff;
 	uint64_t *ct;
 	int rc;
 
@@ -474,7 +470,7 @@ int vtd_drv_attach(struct vtd_domain *d, uint16_t bdf)
 		rc = qi_reserve(drv, 2);
 		if (rc)
 			goto out;
-		qi_push(drv, vtd_desc_context(VTD_QI_CC_G_DEVICE, (uint16_t)VTD_CE_HI_DID(old_hi), bdf, 0));
+		qi_push(drv, vtd_desc_context(VTD_QI_CC_G_DEVICE, (uint16_t)VTD_CE_HI_DID(old_hi), rid, 0));
 		qi_push(drv, vtd_desc_iotlb_domain((uint16_t)VTD_CE_HI_DID(old_hi)));
 		rc = qi_submit(drv, true);
 		if (rc)
@@ -486,7 +482,7 @@ int vtd_drv_attach(struct vtd_domain *d, uint16_t bdf)
 	rc = qi_reserve(drv, 2);
 	if (rc)
 		goto out;
-	qi_push(drv, vtd_desc_context(VTD_QI_CC_G_DEVICE, d->did, bdf, 0));
+	qi_push(drv, vtd_desc_context(VTD_QI_CC_G_DEVICE, d->did, rid, 0));
 	qi_push(drv, vtd_desc_iotlb_domain(d->did));
 	rc = qi_submit(drv, true);
 out:
@@ -498,75 +494,21 @@ out:
 /* Page tables                                                            */
 /* ====================================================================== */
 
-/**
- * Find the entry mapping iova. @return pointer to the leaf entry (present) with
- * *level, or NULL if not mapped. d->lock held (or read-only use).
- */
-static uint64_t *walk_leaf(struct vtd_domain *d, uint64_t iova, unsigned int *level)
+static inline uint64_t *walk_leaf(struct vtd_domain *d, uint64_t iova, unsigned int *level)
 {
-	uint64_t *table = d->pgd;
-
-	for (unsigned int lvl = d->levels; lvl >= 1; lvl--) {
-		uint64_t *e = &table[(iova >> level_shift(lvl)) & (VTD_PT_ENTRIES - 1)];
-		uint64_t v = load64(e);
-
-		if (!(v & (VTD_PTE_R | VTD_PTE_W)))
-			return NULL;
-		if (lvl == 1 || (v & VTD_PTE_PS)) {
-			*level = lvl;
-			return e;
-		}
-		table = (uint64_t *)(uintptr_t)(v & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS));
-	}
-	return NULL;
+	return vtd_pt_leaf(d->pgd, d->levels, iova, level);
 }
 
-/** Get (allocating tables) the entry at target_level for iova. NULL on -ENOMEM or conflict. */
-static uint64_t *walk_alloc(struct vtd_domain *d, uint64_t iova, unsigned int target_level,
-			    int *err)
-{
-	uint64_t *table = d->pgd;
-
-	for (unsigned int lvl = d->levels; lvl > target_level; lvl--) {
-		uint64_t *e = &table[(iova >> level_shift(lvl)) & (VTD_PT_ENTRIES - 1)];
-		uint64_t v = load64(e);
-
-		if (!(v & (VTD_PTE_R | VTD_PTE_W))) {
-			uint64_t *nt = zalloc_page();
-
-			if (!nt) {
-				*err = -ENOMEM;
-				return NULL;
-			}
-			v = vtd_pte_table((uint64_t)(uintptr_t)nt);
-			store64(e, v);
-		} else if (v & VTD_PTE_PS) {
-			*err = -EEXIST;
-			return NULL;
-		}
-		table = (uint64_t *)(uintptr_t)(v & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS));
-	}
-	return &table[(iova >> level_shift(target_level)) & (VTD_PT_ENTRIES - 1)];
-}
-
-/** Is the level-2 slot of iova free for a superpage (no entry, or an empty table)? */
+/** Is the level-2 slot of iova free for a superpage (no entry, or no table above it)? */
 static bool superpage_slot_free(struct vtd_domain *d, uint64_t iova)
 {
-	uint64_t *table = d->pgd;
+	int err = 0;
+	uint64_t *e = vtd_pt_slot(d->pgd, d->levels, iova, 2, false, &err);
 
-	for (unsigned int lvl = d->levels; lvl > 2; lvl--) {
-		uint64_t v = load64(&table[(iova >> level_shift(lvl)) & (VTD_PT_ENTRIES - 1)]);
-
-		if (!(v & (VTD_PTE_R | VTD_PTE_W)))
-			return true;
-		if (v & VTD_PTE_PS)
-			return false;
-		table = (uint64_t *)(uintptr_t)(v & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS));
-	}
-	uint64_t v = load64(&table[(iova >> level_shift(2)) & (VTD_PT_ENTRIES - 1)]);
-
+	if (!e)
+		return err == -ENOENT;
 	/* An existing level-1 table (even empty) is kept: we do not free tables while live. */
-	return !(v & (VTD_PTE_R | VTD_PTE_W));
+	return !vtd_pte_present(vtd_pte_load(e));
 }
 
 static int check_range(struct vtd_domain *d, uint64_t iova, uint64_t len)
@@ -622,7 +564,7 @@ int vtd_drv_map(struct vtd_domain *d, uint64_t iova, void *host, size_t len, int
 		bool sp = !((a | ha) & (VTD_SUPERPAGE_SIZE - 1)) && len - off >= VTD_SUPERPAGE_SIZE &&
 			  superpage_slot_free(d, a);
 		unsigned int lvl = sp ? 2 : 1;
-		uint64_t *e = walk_alloc(d, a, lvl, &rc);
+		uint64_t *e = vtd_pt_slot(d->pgd, d->levels, a, lvl, true, &rc);
 
 		if (!e) {
 			if (off)
@@ -699,7 +641,7 @@ int vtd_drv_lookup(struct vtd_domain *d, uint64_t iova, void **host, int *prot)
 		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
 	e = walk_leaf(d, iova, &lvl);
-	v = e ? load64(e) : 0;
+	v = e ? vtd_pte_load(e) : 0;
 	pthread_mutex_unlock(&d->lock);
 	if (!e)
 		return -ENOENT;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file vtd_priv.h
- * Internals shared by vtd_soft.c (the soft hardware), vtd_drv.c (its driver)
- * and backend_soft.c. Not part of the lib/iova contract.
+ * @internal
+ * Internals of the soft hardware (vtd_soft.c): the unit object, its caches and
+ * its geometry constants. The driver (vtd_drv.c) and the soft backend see the
+ * unit only through iova_vtd.h (registers, translate, faults). Not part of the
+ * lib/iova contract.
  *
  * Memory model: the soft unit's "physical memory" is this process's address
  * space. RTADDR, context-table pointers, SLPTPTR, PTE addresses, IQA and wait
@@ -19,19 +22,15 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "iova.h"
+#include "iova_vtd.h"
 #include "vtd_defs.h"
 
-#define VTD_SOFT_PHYS_BITS  48      /**< width of PTE/table address fields (host VAs) */
 #define VTD_SOFT_NFR        8       /**< fault recording registers (CAP.NFR + 1) */
 #define VTD_SOFT_FRO        0x40    /**< CAP.FRO: FRCD at 0x400 */
 #define VTD_SOFT_IRO        0x50    /**< ECAP.IRO: IVA at 0x500, IOTLB at 0x508 */
 #define VTD_SOFT_MAMV       9       /**< CAP.MAMV: up to 2^9 pages (2 MiB) per PSI descriptor */
 #define VTD_SOFT_VER        0x10    /**< VER: 1.0 (QEMU intel-iommu legacy mode reports 1.0) */
 #define VTD_SOFT_REG_SIZE   0x1000
-
-/** Default driver-side wait timeout for qi_submit_sync()-style waits (ns). */
-#define VTD_DRV_DEFAULT_TIMEOUT_NS (1000ULL * 1000 * 1000)
 
 static inline uint64_t vtd_now_ns(void)
 {
@@ -59,7 +58,7 @@ struct vtd_iotlb_entry {
 
 struct vtd_ctx_cache_entry {
 	uint64_t lo, hi, lru;
-	uint16_t bdf;
+	uint16_t rid;
 	bool valid;
 };
 
@@ -67,8 +66,6 @@ struct vtd_iq_event {
 	uint32_t tail;     /**< descriptor index written to IQT */
 	uint64_t due_ns;   /**< when the descriptors before tail may execute */
 };
-
-struct vtd_drv;
 
 struct vtd_soft {
 	pthread_spinlock_t lock;
@@ -96,21 +93,6 @@ struct vtd_soft {
 	unsigned int ev_cap, ev_head, ev_count;
 
 	struct vtd_soft_stats st;
-	struct vtd_drv *drv;           /**< driver state (vtd_drv.c), freed with the unit */
 };
-
-/** Free the driver state of v (called by vtd_soft_destroy()). */
-void vtd_drv_fini(struct vtd_soft *v);
-/** Driver-side wait timeout in ns (tests shorten it to provoke -ETIMEDOUT). */
-void vtd_drv_set_timeout(struct vtd_soft *v, uint64_t ns);
-/** Number of valid IOTLB entries (tests). */
-unsigned int vtd_soft_iotlb_count(struct vtd_soft *v);
-/**
- * Is (did, iova) cached in the IOTLB? Does not touch LRU or counters (tests).
- * @return 1 if an entry covers it, 0 otherwise.
- */
-int vtd_soft_iotlb_probe(struct vtd_soft *v, uint16_t did, uint64_t iova);
-/** The unit a domain belongs to. */
-struct vtd_soft *vtd_drv_domain_unit(struct vtd_domain *d);
 
 #endif /* VTD_PRIV_H */

@@ -39,7 +39,7 @@ static inline uint64_t load64(const uint64_t *p)
 /* Fault recording (VT-d 7.2.1 primary fault logging, 10.4.14 FRCD)        */
 /* ====================================================================== */
 
-static void record_fault(struct vtd_soft *v, uint16_t bdf, uint64_t iova, bool write,
+static void record_fault(struct vtd_soft *v, uint16_t rid, uint64_t iova, bool write,
 			 uint8_t reason, bool fpd)
 {
 	v->st.faults++;
@@ -54,7 +54,7 @@ static void record_fault(struct vtd_soft *v, uint16_t bdf, uint64_t iova, bool w
 	}
 	v->frcd[v->fri][0] = iova & VTD_FRCD_LO_FI_MASK;
 	v->frcd[v->fri][1] = VTD_FRCD_HI_F | (write ? 0 : VTD_FRCD_HI_T) |
-			     VTD_FRCD_HI_MAKE_FR(reason) | bdf;
+			     VTD_FRCD_HI_MAKE_FR(reason) | rid;
 	v->fri = (v->fri + 1) % VTD_SOFT_NFR;
 	if (!(v->fectl & VTD_FECTL_IM))
 		v->fectl |= VTD_FECTL_IP;
@@ -88,7 +88,7 @@ int vtd_soft_fault_pop(struct vtd_soft *v, struct vtd_fault *f)
 
 		if (!(hi & VTD_FRCD_HI_F))
 			continue;
-		f->bdf = (uint16_t)VTD_FRCD_HI_SID(hi);
+		f->rid = (uint16_t)VTD_FRCD_HI_SID(hi);
 		f->iova = v->frcd[j][0] & VTD_FRCD_LO_FI_MASK;
 		f->reason = (uint8_t)VTD_FRCD_HI_FR(hi);
 		f->write = !(hi & VTD_FRCD_HI_T);
@@ -233,7 +233,7 @@ static void ctx_invalidate(struct vtd_soft *v, unsigned int g, uint16_t did, uin
 		if (g == VTD_QI_CC_G_DOMAIN && VTD_CE_HI_DID(c->hi) != did)
 			continue;
 		if (g == VTD_QI_CC_G_DEVICE &&
-		    (VTD_CE_HI_DID(c->hi) != did || (c->bdf & fm_mask[fm & 3]) != (sid & fm_mask[fm & 3])))
+		    (VTD_CE_HI_DID(c->hi) != did || (c->rid & fm_mask[fm & 3]) != (sid & fm_mask[fm & 3])))
 			continue;
 		c->valid = false;
 	}
@@ -577,15 +577,15 @@ void vtd_soft_reg_write(struct vtd_soft *v, unsigned int off, uint64_t val)
 /* Translation (VT-d 3.4.3 legacy mode address translation)                */
 /* ====================================================================== */
 
-/** Look up / fetch the context entry for bdf. Lock held. @return 0 or a fault reason. */
-static int context_fetch(struct vtd_soft *v, uint16_t bdf, uint64_t *lo, uint64_t *hi)
+/** Look up / fetch the context entry for rid. Lock held. @return 0 or a fault reason. */
+static int context_fetch(struct vtd_soft *v, uint16_t rid, uint64_t *lo, uint64_t *hi)
 {
 	struct vtd_ctx_cache_entry *victim = NULL;
 
 	for (unsigned int i = 0; i < v->p.ctx_cache_entries; i++) {
 		struct vtd_ctx_cache_entry *c = &v->ctx[i];
 
-		if (c->valid && c->bdf == bdf) {
+		if (c->valid && c->rid == rid) {
 			c->lru = ++v->lru_clock;
 			*lo = c->lo;
 			*hi = c->hi;
@@ -597,7 +597,7 @@ static int context_fetch(struct vtd_soft *v, uint16_t bdf, uint64_t *lo, uint64_
 	if (!v->root_active)
 		return VTD_FR_ROOT_TABLE_INV;
 	const uint64_t *root = (const uint64_t *)(uintptr_t)v->root_active;
-	uint64_t rlo = load64(&root[2 * (bdf >> 8)]), rhi = load64(&root[2 * (bdf >> 8) + 1]);
+	uint64_t rlo = load64(&root[2 * (rid >> 8)]), rhi = load64(&root[2 * (rid >> 8) + 1]);
 
 	if (!(rlo & VTD_RE_P))
 		return VTD_FR_ROOT_ENTRY_P;
@@ -606,7 +606,7 @@ static int context_fetch(struct vtd_soft *v, uint16_t bdf, uint64_t *lo, uint64_
 	if (!(rlo & VTD_RE_CTP_MASK))
 		return VTD_FR_CONTEXT_TABLE_INV;
 	const uint64_t *ctxt = (const uint64_t *)(uintptr_t)(rlo & VTD_RE_CTP_MASK);
-	uint64_t clo = load64(&ctxt[2 * (bdf & 0xff)]), chi = load64(&ctxt[2 * (bdf & 0xff) + 1]);
+	uint64_t clo = load64(&ctxt[2 * (rid & 0xff)]), chi = load64(&ctxt[2 * (rid & 0xff) + 1]);
 
 	if (!(clo & VTD_CE_LO_P))
 		return VTD_FR_CONTEXT_ENTRY_P;
@@ -628,7 +628,7 @@ static int context_fetch(struct vtd_soft *v, uint16_t bdf, uint64_t *lo, uint64_
 			victim = c;
 	}
 	victim->valid = true;
-	victim->bdf = bdf;
+	victim->rid = rid;
 	victim->lo = clo;
 	victim->hi = chi;
 	victim->lru = ++v->lru_clock;
@@ -740,7 +740,7 @@ static int translate_page(struct vtd_soft *v, uint64_t clo, uint64_t chi, uint64
 }
 
 /**
- * Device-side DMA translation of [iova, iova + len) for requester bdf (VT-d 3.4.3):
+ * Device-side DMA translation of [iova, iova + len) for requester rid (VT-d 3.4.3):
  * due invalidations first, then context cache / root and context entries, then
  * per 4 KiB page the IOTLB or a second-level walk, checking R/W (effective rights
  * are the AND over all levels) and reserved bits.
@@ -753,7 +753,7 @@ static int translate_page(struct vtd_soft *v, uint64_t clo, uint64_t chi, uint64
  *         -EINVAL for NULL arguments, no access bit, or a wrapping range.
  *         With GSTS.TES clear requests are not remapped: *host = iova.
  */
-int vtd_soft_translate(struct vtd_soft *v, uint16_t bdf, uint64_t iova, size_t len, int access,
+int vtd_soft_translate(struct vtd_soft *v, uint16_t rid, uint64_t iova, size_t len, int access,
 		       void **host)
 {
 	uint64_t clo, chi, h0 = 0;
@@ -777,9 +777,9 @@ int vtd_soft_translate(struct vtd_soft *v, uint16_t bdf, uint64_t iova, size_t l
 		*host = (void *)(uintptr_t)iova;
 		goto out;
 	}
-	fr = context_fetch(v, bdf, &clo, &chi);
+	fr = context_fetch(v, rid, &clo, &chi);
 	if (fr) {
-		record_fault(v, bdf, iova, write, (uint8_t)fr, false);
+		record_fault(v, rid, iova, write, (uint8_t)fr, false);
 		ret = -EFAULT;
 		goto out;
 	}
@@ -790,7 +790,7 @@ int vtd_soft_translate(struct vtd_soft *v, uint16_t bdf, uint64_t iova, size_t l
 
 		fr = translate_page(v, clo, chi, a, access, &h);
 		if (fr) {
-			record_fault(v, bdf, a, write, (uint8_t)fr, clo & VTD_CE_LO_FPD);
+			record_fault(v, rid, a, write, (uint8_t)fr, clo & VTD_CE_LO_FPD);
 			ret = -EFAULT;
 			goto out;
 		}
@@ -890,12 +890,15 @@ struct vtd_soft *vtd_soft_create(const struct vtd_soft_params *p)
 	return v;
 }
 
-/** Destroy the unit and its driver state (domains, tables, queue). NULL is a no-op. */
+/**
+ * Free the unit (caches, queue bookkeeping). The memory it points at (root table,
+ * queue) belongs to its driver, which is torn down first (vtd_drv_fini()).
+ * NULL is a no-op.
+ */
 void vtd_soft_destroy(struct vtd_soft *v)
 {
 	if (!v)
 		return;
-	vtd_drv_fini(v);
 	free(v->iotlb);
 	free(v->ctx);
 	free(v->ev);
@@ -913,17 +916,6 @@ void vtd_soft_get_stats(const struct vtd_soft *v, struct vtd_soft_stats *st)
 	pthread_spin_lock(&mv->lock);
 	*st = v->st;
 	pthread_spin_unlock(&mv->lock);
-}
-
-unsigned int vtd_soft_iotlb_count(struct vtd_soft *v)
-{
-	unsigned int n = 0;
-
-	pthread_spin_lock(&v->lock);
-	for (unsigned int i = 0; i < v->p.iotlb_sets * v->p.iotlb_ways; i++)
-		n += v->iotlb[i].level != 0;
-	pthread_spin_unlock(&v->lock);
-	return n;
 }
 
 int vtd_soft_iotlb_probe(struct vtd_soft *v, uint16_t did, uint64_t iova)

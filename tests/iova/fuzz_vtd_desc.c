@@ -20,6 +20,7 @@
 #include "vtd_priv.h"
 
 static struct vtd_soft *unit;
+static struct vtd_drv *drv;
 static struct vtd_domain *dom;
 static struct vtd_desc *ring;
 static uint32_t status_word;
@@ -41,9 +42,12 @@ static void setup(void)
 	vtd_soft_default_params(&p);
 	p.inv_latency_ns = 0;
 	unit = vtd_soft_create(&p);
-	if (!unit || vtd_drv_init(unit))
+	if (!unit)
 		abort();
-	dom = vtd_drv_domain_create(unit, 5);
+	drv = vtd_drv_init(unit);
+	if (!drv)
+		abort();
+	dom = vtd_drv_domain_create(drv, 5);
 	if (!dom || vtd_drv_attach(dom, 0x0100))
 		abort();
 	page = aligned_alloc(4096, 4096);

@@ -23,6 +23,7 @@
 #endif
 
 #include "iova.h"
+#include "iova_alloc.h"
 #include "vtd_priv.h"
 
 static uint64_t scaled(uint64_t n)

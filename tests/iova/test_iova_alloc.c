@@ -26,7 +26,7 @@
 #endif
 
 #include "iova.h"
-#include "iova_alloc_priv.h"
+#include "iova_alloc.h"
 
 /* Scale: the full count normally; IOVA_TEST_SCALE=N divides it (valgrind divides by 5). */
 static uint64_t scaled(uint64_t n)

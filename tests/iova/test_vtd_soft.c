@@ -22,11 +22,12 @@
 #include "vtd_defs.h"
 #include "vtd_priv.h"
 
-#define BDF   0x0100   /* bus 1, dev 0, fn 0 */
+#define RID   0x0100   /* bus 1, dev 0, fn 0 */
 #define DID   3
 
 struct fixture {
 	struct vtd_soft *v;
+	struct vtd_drv *drv;
 	struct vtd_domain *d;
 	uint8_t *buf;      /* 4 MiB, 2 MiB aligned */
 };
@@ -40,16 +41,17 @@ static struct fixture *setup_unit(uint64_t latency_ns)
 	p.inv_latency_ns = latency_ns;
 	f->v = vtd_soft_create(&p);
 	assert_non_null(f->v);
-	assert_int_equal(vtd_drv_init(f->v), 0);
+	f->drv = vtd_drv_init(f->v);
+	assert_non_null(f->drv);
 	/* the driver's handshakes left the unit translating with QI on */
 	uint64_t gsts = vtd_soft_reg_read(f->v, VTD_REG_GSTS);
 
 	assert_true(gsts & VTD_GSTS_TES);
 	assert_true(gsts & VTD_GSTS_QIES);
 	assert_true(gsts & VTD_GSTS_RTPS);
-	f->d = vtd_drv_domain_create(f->v, DID);
+	f->d = vtd_drv_domain_create(f->drv, DID);
 	assert_non_null(f->d);
-	assert_int_equal(vtd_drv_attach(f->d, BDF), 0);
+	assert_int_equal(vtd_drv_attach(f->d, RID), 0);
 	f->buf = aligned_alloc(VTD_SUPERPAGE_SIZE, 2 * VTD_SUPERPAGE_SIZE);
 	assert_non_null(f->buf);
 	return f;
@@ -58,17 +60,18 @@ static struct fixture *setup_unit(uint64_t latency_ns)
 static void teardown_unit(struct fixture *f)
 {
 	vtd_drv_domain_destroy(f->d);
+	vtd_drv_fini(f->drv);
 	vtd_soft_destroy(f->v);
 	free(f->buf);
 	free(f);
 }
 
-static void expect_fault(struct vtd_soft *v, uint16_t bdf, uint64_t iova, uint8_t reason, bool write)
+static void expect_fault(struct vtd_soft *v, uint16_t rid, uint64_t iova, uint8_t reason, bool write)
 {
 	struct vtd_fault f;
 
 	assert_int_equal(vtd_soft_fault_pop(v, &f), 1);
-	assert_int_equal(f.bdf, bdf);
+	assert_int_equal(f.rid, rid);
 	assert_true(f.iova == (iova & ~0xfffULL));
 	assert_int_equal(f.reason, reason);
 	assert_int_equal(f.write, write);
@@ -87,29 +90,29 @@ static void test_faults_driver_tables(void **state)
 	assert_int_equal(vtd_soft_translate(f->v, 0x0101, 0x2345, 8, IOVA_PROT_WRITE, &h), -EFAULT);
 	expect_fault(f->v, 0x0101, 0x2000, VTD_FR_CONTEXT_ENTRY_P, true);
 	/* PTE not present: 6h for a read, 5h for a write */
-	assert_int_equal(vtd_soft_translate(f->v, BDF, 0x7000, 8, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(f->v, BDF, 0x7000, VTD_FR_READ, false);
-	assert_int_equal(vtd_soft_translate(f->v, BDF, 0x7000, 8, IOVA_PROT_WRITE, &h), -EFAULT);
-	expect_fault(f->v, BDF, 0x7000, VTD_FR_WRITE, true);
+	assert_int_equal(vtd_soft_translate(f->v, RID, 0x7000, 8, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(f->v, RID, 0x7000, VTD_FR_READ, false);
+	assert_int_equal(vtd_soft_translate(f->v, RID, 0x7000, 8, IOVA_PROT_WRITE, &h), -EFAULT);
+	expect_fault(f->v, RID, 0x7000, VTD_FR_WRITE, true);
 	/* read-only page: read ok, write faults with 5h */
 	assert_int_equal(vtd_drv_map(f->d, 0x9000, f->buf, 4096, IOVA_PROT_READ), 0);
-	assert_int_equal(vtd_soft_translate(f->v, BDF, 0x9010, 16, IOVA_PROT_READ, &h), 0);
+	assert_int_equal(vtd_soft_translate(f->v, RID, 0x9010, 16, IOVA_PROT_READ, &h), 0);
 	assert_ptr_equal(h, f->buf + 0x10);
-	assert_int_equal(vtd_soft_translate(f->v, BDF, 0x9010, 16, IOVA_PROT_WRITE, &h), -EFAULT);
-	expect_fault(f->v, BDF, 0x9000, VTD_FR_WRITE, true);
+	assert_int_equal(vtd_soft_translate(f->v, RID, 0x9010, 16, IOVA_PROT_WRITE, &h), -EFAULT);
+	expect_fault(f->v, RID, 0x9000, VTD_FR_WRITE, true);
 	/* read-modify-write needs both rights: 5h on a read-only page (now an IOTLB hit) */
-	assert_int_equal(vtd_soft_translate(f->v, BDF, 0x9010, 16, IOVA_PROT_RW, &h), -EFAULT);
-	expect_fault(f->v, BDF, 0x9000, VTD_FR_WRITE, true);
+	assert_int_equal(vtd_soft_translate(f->v, RID, 0x9010, 16, IOVA_PROT_RW, &h), -EFAULT);
+	expect_fault(f->v, RID, 0x9000, VTD_FR_WRITE, true);
 	/* write-only page: read faults with 6h */
 	assert_int_equal(vtd_drv_map(f->d, 0xa000, f->buf + 4096, 4096, IOVA_PROT_WRITE), 0);
-	assert_int_equal(vtd_soft_translate(f->v, BDF, 0xa000, 1, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(f->v, BDF, 0xa000, VTD_FR_READ, false);
+	assert_int_equal(vtd_soft_translate(f->v, RID, 0xa000, 1, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(f->v, RID, 0xa000, VTD_FR_READ, false);
 	/* beyond the 48-bit AGAW */
-	assert_int_equal(vtd_soft_translate(f->v, BDF, 1ULL << 48, 1, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(f->v, BDF, 1ULL << 48, VTD_FR_ADDR_BEYOND_MGAW, false);
+	assert_int_equal(vtd_soft_translate(f->v, RID, 1ULL << 48, 1, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(f->v, RID, 1ULL << 48, VTD_FR_ADDR_BEYOND_MGAW, false);
 	/* a request crossing into an unmapped page faults on that page */
-	assert_int_equal(vtd_soft_translate(f->v, BDF, 0x9ff0, 0x20, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(f->v, BDF, 0xa000, VTD_FR_READ, false);
+	assert_int_equal(vtd_soft_translate(f->v, RID, 0x9ff0, 0x20, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(f->v, RID, 0xa000, VTD_FR_READ, false);
 
 	struct vtd_fault ff;
 
@@ -129,7 +132,7 @@ static void test_fault_log_overflow(void **state)
 
 	/* 10 faults, 8 recording registers: the 9th sets PFO and is lost, so is the 10th */
 	for (unsigned int i = 0; i < 10; i++)
-		assert_int_equal(vtd_soft_translate(f->v, BDF, 0x100000 + i * 4096ULL, 1,
+		assert_int_equal(vtd_soft_translate(f->v, RID, 0x100000 + i * 4096ULL, 1,
 						    IOVA_PROT_READ, &h), -EFAULT);
 	uint64_t fsts = vtd_soft_reg_read(f->v, VTD_REG_FSTS);
 
@@ -140,10 +143,10 @@ static void test_fault_log_overflow(void **state)
 	uint64_t hi = vtd_soft_reg_read(f->v, VTD_REG_FRCD_HI(VTD_SOFT_FRO, 0));
 	uint64_t lo = vtd_soft_reg_read(f->v, VTD_REG_FRCD_LO(VTD_SOFT_FRO, 0));
 
-	assert_true(hi == ((1ULL << 63) | (1ULL << 62) | (6ULL << 32) | BDF));
+	assert_true(hi == ((1ULL << 63) | (1ULL << 62) | (6ULL << 32) | RID));
 	assert_true(lo == 0x100000);
 	for (unsigned int i = 0; i < 8; i++)
-		expect_fault(f->v, BDF, 0x100000 + i * 4096ULL, VTD_FR_READ, false);
+		expect_fault(f->v, RID, 0x100000 + i * 4096ULL, VTD_FR_READ, false);
 	fsts = vtd_soft_reg_read(f->v, VTD_REG_FSTS);
 	assert_false(fsts & VTD_FSTS_PPF);
 	assert_true(fsts & VTD_FSTS_PFO);
@@ -152,8 +155,8 @@ static void test_fault_log_overflow(void **state)
 	vtd_soft_reg_write(f->v, VTD_REG_FSTS, VTD_FSTS_PFO);
 	assert_false(vtd_soft_reg_read(f->v, VTD_REG_FSTS) & VTD_FSTS_PFO);
 	assert_false(vtd_soft_reg_read(f->v, VTD_REG_FECTL) & VTD_FECTL_IP);
-	assert_int_equal(vtd_soft_translate(f->v, BDF, 0x555000, 1, IOVA_PROT_WRITE, &h), -EFAULT);
-	expect_fault(f->v, BDF, 0x555000, VTD_FR_WRITE, true);
+	assert_int_equal(vtd_soft_translate(f->v, RID, 0x555000, 1, IOVA_PROT_WRITE, &h), -EFAULT);
+	expect_fault(f->v, RID, 0x555000, VTD_FR_WRITE, true);
 	teardown_unit(f);
 }
 
@@ -202,7 +205,7 @@ static void test_faults_manual_tables(void **state)
 	m.l1 = page_alloc();
 	m.page = (uint8_t *)page_alloc();
 	/* bus 0x12, devfn 0x34 */
-	uint16_t bdf = 0x1234;
+	uint16_t rid = 0x1234;
 
 	m.root[2 * 0x12] = (uint64_t)(uintptr_t)m.ctx | 1;
 	m.ctx[2 * 0x34 + 1] = (2 << 0) | (7ULL << 8);          /* AW=2, DID=7 */
@@ -213,48 +216,48 @@ static void test_faults_manual_tables(void **state)
 	m.l1[(iova >> 12) & 511] = (uint64_t)(uintptr_t)m.page | 3;
 
 	/* translation disabled: untranslated pass-through */
-	assert_int_equal(vtd_soft_translate(m.v, bdf, 0x1234, 4, IOVA_PROT_READ, &h), 0);
+	assert_int_equal(vtd_soft_translate(m.v, rid, 0x1234, 4, IOVA_PROT_READ, &h), 0);
 	assert_ptr_equal(h, (void *)0x1234);
 	/* TE before SRTP: root table address invalid (8h) */
 	vtd_soft_reg_write(m.v, VTD_REG_GCMD, VTD_GCMD_TE);
 	assert_true(vtd_soft_reg_read(m.v, VTD_REG_GSTS) & VTD_GSTS_TES);
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(m.v, bdf, iova, VTD_FR_ROOT_TABLE_INV, false);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(m.v, rid, iova, VTD_FR_ROOT_TABLE_INV, false);
 	/* SRTP handshake; GCMD writes carry TE (persistent) */
 	vtd_soft_reg_write(m.v, VTD_REG_RTADDR, (uint64_t)(uintptr_t)m.root);
 	vtd_soft_reg_write(m.v, VTD_REG_GCMD, VTD_GCMD_TE | VTD_GCMD_SRTP);
 	assert_true(vtd_soft_reg_read(m.v, VTD_REG_GSTS) & VTD_GSTS_RTPS);
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova + 0x10, 4, IOVA_PROT_WRITE, &h), 0);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova + 0x10, 4, IOVA_PROT_WRITE, &h), 0);
 	assert_ptr_equal(h, m.page + 0x10);
 
 	/* reserved bit in a present root entry (bit 5) -> Ah */
 	m.root[2 * 0x12] |= 1ULL << 5;
 	ctx_flush_reg(m.v);
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(m.v, bdf, iova, VTD_FR_ROOT_ENTRY_RSVD, false);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(m.v, rid, iova, VTD_FR_ROOT_ENTRY_RSVD, false);
 	m.root[2 * 0x12] &= ~(1ULL << 5);
 	/* context cached? no: faults are not cached; reserved hi bit 7 -> Bh */
 	m.ctx[2 * 0x34 + 1] |= 1ULL << 7;
 	ctx_flush_reg(m.v);
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(m.v, bdf, iova, VTD_FR_CONTEXT_ENTRY_RSVD, false);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(m.v, rid, iova, VTD_FR_CONTEXT_ENTRY_RSVD, false);
 	m.ctx[2 * 0x34 + 1] &= ~(1ULL << 7);
 	/* AW = 3 (5-level) not in SAGAW -> 3h */
 	m.ctx[2 * 0x34 + 1] = 3 | (7ULL << 8);
 	ctx_flush_reg(m.v);
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(m.v, bdf, iova, VTD_FR_CONTEXT_ENTRY_INV, false);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(m.v, rid, iova, VTD_FR_CONTEXT_ENTRY_INV, false);
 	/* TT = 2 (pass-through) without ECAP.PT -> 3h */
 	m.ctx[2 * 0x34 + 1] = 2 | (7ULL << 8);
 	m.ctx[2 * 0x34] = (uint64_t)(uintptr_t)m.l4 | 1 | (2 << 2);
 	ctx_flush_reg(m.v);
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(m.v, bdf, iova, VTD_FR_CONTEXT_ENTRY_INV, false);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(m.v, rid, iova, VTD_FR_CONTEXT_ENTRY_INV, false);
 	/* FPD = 1: the fault is blocked but not recorded */
 	m.ctx[2 * 0x34] = (uint64_t)(uintptr_t)m.l4 | 1 | 2;
 	ctx_flush_reg(m.v);
 	m.l1[(iova >> 12) & 511] = 0;
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
 	struct vtd_fault ff;
 
 	assert_int_equal(vtd_soft_fault_pop(m.v, &ff), 0);
@@ -262,19 +265,19 @@ static void test_faults_manual_tables(void **state)
 	ctx_flush_reg(m.v);
 	/* TM (bit 62) in a leaf without ECAP.DT -> Ch */
 	m.l1[(iova >> 12) & 511] = (uint64_t)(uintptr_t)m.page | 3 | (1ULL << 62);
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(m.v, bdf, iova, VTD_FR_PAGING_ENTRY_RSVD, false);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(m.v, rid, iova, VTD_FR_PAGING_ENTRY_RSVD, false);
 	/* PS in a level-4 entry is reserved -> Ch */
 	m.l1[(iova >> 12) & 511] = (uint64_t)(uintptr_t)m.page | 3;
 	m.l4[(iova >> 39) & 511] |= VTD_PTE_PS;
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(m.v, bdf, iova, VTD_FR_PAGING_ENTRY_RSVD, false);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(m.v, rid, iova, VTD_FR_PAGING_ENTRY_RSVD, false);
 	m.l4[(iova >> 39) & 511] &= ~VTD_PTE_PS;
 	/* a non-leaf entry without W blocks writes (rights are ANDed across levels) */
 	m.l3[(iova >> 30) & 511] &= ~VTD_PTE_W;
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_WRITE, &h), -EFAULT);
-	expect_fault(m.v, bdf, iova, VTD_FR_WRITE, true);
-	assert_int_equal(vtd_soft_translate(m.v, bdf, iova, 4, IOVA_PROT_READ, &h), 0);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_WRITE, &h), -EFAULT);
+	expect_fault(m.v, rid, iova, VTD_FR_WRITE, true);
+	assert_int_equal(vtd_soft_translate(m.v, rid, iova, 4, IOVA_PROT_READ, &h), 0);
 	assert_ptr_equal(h, m.page);
 
 	/* register-based page-selective invalidation: IVA (ADDR, AM) then IOTLB (IVT, IIRG=3, DID) */
@@ -307,7 +310,7 @@ static void test_iotlb_counters_superpage(void **state)
 	assert_int_equal(vtd_drv_map(f->d, 0x200000ULL - 0x4000, f->buf, 0x4000, IOVA_PROT_RW), 0);
 	for (int round = 0; round < 2; round++)
 		for (unsigned int i = 0; i < 4; i++) {
-			assert_int_equal(vtd_soft_translate(f->v, BDF, 0x1fc000ULL + i * 4096 + 8, 8,
+			assert_int_equal(vtd_soft_translate(f->v, RID, 0x1fc000ULL + i * 4096 + 8, 8,
 							    IOVA_PROT_READ, &h), 0);
 			assert_ptr_equal(h, f->buf + i * 4096 + 8);
 		}
@@ -327,13 +330,13 @@ static void test_iotlb_counters_superpage(void **state)
 	assert_ptr_equal(h, f->buf + 0x123456);
 	assert_int_equal(prot, IOVA_PROT_RW);
 	vtd_soft_get_stats(f->v, &st0);
-	assert_int_equal(vtd_soft_translate(f->v, BDF, sp + 0x12345, 4, IOVA_PROT_WRITE, &h), 0);
+	assert_int_equal(vtd_soft_translate(f->v, RID, sp + 0x12345, 4, IOVA_PROT_WRITE, &h), 0);
 	assert_ptr_equal(h, f->buf + 0x12345);
 	/* a different 4 KiB page of the same 2 MiB page hits the same IOTLB entry */
-	assert_int_equal(vtd_soft_translate(f->v, BDF, sp + 0x1ff000, 4, IOVA_PROT_READ, &h), 0);
+	assert_int_equal(vtd_soft_translate(f->v, RID, sp + 0x1ff000, 4, IOVA_PROT_READ, &h), 0);
 	assert_ptr_equal(h, f->buf + 0x1ff000);
 	/* a request spanning both superpages is host-contiguous */
-	assert_int_equal(vtd_soft_translate(f->v, BDF, sp + 0x1ffff0, 0x20, IOVA_PROT_READ, &h), 0);
+	assert_int_equal(vtd_soft_translate(f->v, RID, sp + 0x1ffff0, 0x20, IOVA_PROT_READ, &h), 0);
 	assert_ptr_equal(h, f->buf + 0x1ffff0);
 	vtd_soft_get_stats(f->v, &st);
 	assert_int_equal(st.iotlb_misses - st0.iotlb_misses, 2);  /* one per 2 MiB page */
@@ -370,11 +373,11 @@ static void test_stale_until_invalidation_executes(void **state)
 	uint64_t iova = 0x3000000;
 
 	assert_int_equal(vtd_drv_map(f->d, iova, f->buf, 4096, IOVA_PROT_RW), 0);
-	assert_int_equal(vtd_soft_translate(f->v, BDF, iova, 64, IOVA_PROT_WRITE, &h), 0);
+	assert_int_equal(vtd_soft_translate(f->v, RID, iova, 64, IOVA_PROT_WRITE, &h), 0);
 	assert_ptr_equal(h, f->buf);
 	assert_int_equal(vtd_drv_unmap(f->d, iova, 4096), 0);
 	/* PTE gone, IOTLB entry still there: the device still reaches the page */
-	assert_int_equal(vtd_soft_translate(f->v, BDF, iova, 64, IOVA_PROT_WRITE, &h), 0);
+	assert_int_equal(vtd_soft_translate(f->v, RID, iova, 64, IOVA_PROT_WRITE, &h), 0);
 	assert_ptr_equal(h, f->buf);
 	vtd_soft_get_stats(f->v, &st);
 	assert_int_equal(st.stale_hits, 1);
@@ -383,7 +386,7 @@ static void test_stale_until_invalidation_executes(void **state)
 	uint64_t t0 = vtd_now_ns();
 
 	/* doorbell rung, latency not yet elapsed: still stale */
-	assert_int_equal(vtd_soft_translate(f->v, BDF, iova, 64, IOVA_PROT_READ, &h), 0);
+	assert_int_equal(vtd_soft_translate(f->v, RID, iova, 64, IOVA_PROT_READ, &h), 0);
 	if (vtd_now_ns() - t0 < lat) {
 		vtd_soft_get_stats(f->v, &st);
 		assert_int_equal(st.stale_hits, 2);
@@ -391,28 +394,28 @@ static void test_stale_until_invalidation_executes(void **state)
 	}
 	sleep_ns(lat + 10 * 1000 * 1000);
 	/* executes on the next translation: now a miss and a fault */
-	assert_int_equal(vtd_soft_translate(f->v, BDF, iova, 64, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(f->v, BDF, iova, VTD_FR_READ, false);
+	assert_int_equal(vtd_soft_translate(f->v, RID, iova, 64, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(f->v, RID, iova, VTD_FR_READ, false);
 	vtd_soft_get_stats(f->v, &st);
 	assert_int_equal(st.inv_iotlb_page, 1);
 	assert_int_equal(st.stale_hits, 2);
 
 	/* a synchronous flush waits the modeled latency */
 	assert_int_equal(vtd_drv_map(f->d, iova, f->buf, 4096, IOVA_PROT_RW), 0);
-	assert_int_equal(vtd_soft_translate(f->v, BDF, iova, 8, IOVA_PROT_READ, &h), 0);
+	assert_int_equal(vtd_soft_translate(f->v, RID, iova, 8, IOVA_PROT_READ, &h), 0);
 	assert_int_equal(vtd_drv_unmap(f->d, iova, 4096), 0);
 	assert_int_equal(vtd_drv_inv_queue(f->d, iova, 1), 1);
 	t0 = vtd_now_ns();
 	assert_int_equal(vtd_drv_flush(f->d, true), 0);
 	assert_true(vtd_now_ns() - t0 >= lat);
-	assert_int_equal(vtd_soft_translate(f->v, BDF, iova, 8, IOVA_PROT_READ, &h), -EFAULT);
-	expect_fault(f->v, BDF, iova, VTD_FR_READ, false);
+	assert_int_equal(vtd_soft_translate(f->v, RID, iova, 8, IOVA_PROT_READ, &h), -EFAULT);
+	expect_fault(f->v, RID, iova, VTD_FR_READ, false);
 
 	/* a wait shorter than the latency times out */
-	vtd_drv_set_timeout(f->v, 5 * 1000 * 1000);
+	vtd_drv_set_timeout(f->drv, 5 * 1000 * 1000);
 	assert_int_equal(vtd_drv_inv_queue(f->d, 0, 0), 1);
 	assert_int_equal(vtd_drv_flush(f->d, true), -ETIMEDOUT);
-	vtd_drv_set_timeout(f->v, VTD_DRV_DEFAULT_TIMEOUT_NS);
+	vtd_drv_set_timeout(f->drv, VTD_DRV_DEFAULT_TIMEOUT_NS);
 	assert_int_equal(vtd_drv_flush(f->d, true), 0);
 	teardown_unit(f);
 }
@@ -427,7 +430,7 @@ static void test_psi_am_exact_range(void **state)
 
 	assert_int_equal(vtd_drv_map(f->d, base, f->buf, 16 * 4096, IOVA_PROT_RW), 0);
 	for (unsigned int i = 0; i < 16; i++)
-		assert_int_equal(vtd_soft_translate(f->v, BDF, base + i * 4096ULL, 1, IOVA_PROT_READ, &h), 0);
+		assert_int_equal(vtd_soft_translate(f->v, RID, base + i * 4096ULL, 1, IOVA_PROT_READ, &h), 0);
 	for (unsigned int i = 0; i < 16; i++)
 		assert_int_equal(vtd_soft_iotlb_probe(f->v, DID, base + i * 4096ULL), 1);
 	/* pages 4..7: one descriptor with AM = 2 */
@@ -445,7 +448,7 @@ static void test_psi_am_exact_range(void **state)
 		assert_int_equal(vtd_soft_iotlb_probe(f->v, DID, base + i * 4096ULL),
 				 (i < 4) || i == 8 || i == 15);
 	/* other domains are not touched by a page-selective invalidation of DID 3 */
-	struct vtd_domain *d2 = vtd_drv_domain_create(f->v, 9);
+	struct vtd_domain *d2 = vtd_drv_domain_create(f->drv, 9);
 
 	assert_non_null(d2);
 	assert_int_equal(vtd_drv_attach(d2, 0x0300), 0);
@@ -548,7 +551,7 @@ static void *device_thread(void *arg)
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		for (unsigned int i = 0; i < 64; i++) {
 			void *h;
-			int rc = vtd_soft_translate(r->f->v, BDF, 0x7000000 + i * 4096ULL, 8,
+			int rc = vtd_soft_translate(r->f->v, RID, 0x7000000 + i * 4096ULL, 8,
 						    IOVA_PROT_READ, &h);
 			if (rc == 0) {
 				__atomic_fetch_add(&r->ok, 1, __ATOMIC_RELAXED);
@@ -618,19 +621,24 @@ static void test_queue_full_and_sizes(void **state)
 	struct vtd_soft *v = vtd_soft_create(&p);
 
 	assert_non_null(v);
-	assert_int_equal(vtd_drv_init(v), 0);
-	assert_int_equal(vtd_drv_init(v), -EBUSY);
+	struct vtd_drv *drv = vtd_drv_init(v);
+
+	assert_non_null(drv);
+	errno = 0;
+	assert_null(vtd_drv_init(v));                   /* one driver per unit */
+	assert_int_equal(errno, EBUSY);
 	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQA) & 7, 2);
-	struct vtd_domain *d = vtd_drv_domain_create(v, 77);
+	struct vtd_domain *d = vtd_drv_domain_create(drv, 77);
 
 	assert_non_null(d);
-	assert_null(vtd_drv_domain_create(v, 77));      /* DID in use */
-	assert_null(vtd_drv_domain_create(v, 0));       /* DID 0 reserved */
+	assert_null(vtd_drv_domain_create(drv, 77));    /* DID in use */
+	assert_null(vtd_drv_domain_create(drv, 0));     /* DID 0 reserved */
 	for (unsigned int i = 0; i < 3000; i++)
 		assert_true(vtd_drv_inv_queue(d, (uint64_t)i << 12, 3) > 0);
 	assert_int_equal(vtd_drv_flush(d, true), 0);
 	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), vtd_soft_reg_read(v, VTD_REG_IQT));
 	vtd_drv_domain_destroy(d);
+	vtd_drv_fini(drv);
 	vtd_soft_destroy(v);
 }
 

@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 
 #include "iova.h"
+#include "iova_vtd.h" /* @internal: the soft unit's fault log and counters */
 #include "vfdev.h"
 #include "vfdev_priv.h"
 
@@ -188,7 +189,7 @@ static void test_rx_unmapped_iova_faults(void **state)
 	assert_int_equal(st.dev_rx_frames, 1);
 	/* the fault is in the VT-d fault log: requester, page, write */
 	assert_int_equal(vtd_soft_fault_pop(unit, &f), 1);
-	assert_int_equal(f.bdf, 0x0101);
+	assert_int_equal(f.rid, 0x0101);
 	assert_true(f.write);
 	assert_int_equal(f.iova, bad & ~(IOVA_PAGE_SIZE - 1));
 	assert_int_not_equal(f.reason, 0);

@@ -18,6 +18,7 @@
 #include <rte_mempool.h>
 
 #include "iova.h"
+#include "iova_priv.h"
 
 static struct iova_ctx *mk(enum iova_strategy s)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/** @file test_hist.c Unit tests of the log-linear latency histogram. */
+/** @file test_iova_hist.c Unit tests of the log-linear histogram (iova_hist.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "hist.h"
+#include "iova_priv.h"
 
-static struct hist h;
+static struct iova_hist h;
 
 static int
 cmp_u64(const void *a, const void *b)
@@ -28,16 +28,16 @@ test_buckets(void **state)
 	(void)state;
 	/* every value lies inside its bucket, buckets are monotonic and relative width <= 1/128 */
 	for (v = 0; v < (1ull << 40); v = v < 4096 ? v + 1 : v + v / 97 + 1) {
-		b = hist_bucket(v);
-		assert_true(b < HIST_BUCKETS);
+		b = iova_hist_bucket(v);
+		assert_true(b < IOVA_HIST_BUCKETS);
 		assert_true(b >= prev);
 		prev = b;
-		hist_bucket_range(b, &lo, &w);
+		iova_hist_bucket_range(b, &lo, &w);
 		assert_true(v >= lo && v < lo + w);
-		if (v >= 2 * HIST_SUB)
-			assert_true(w * HIST_SUB <= lo);
+		if (v >= 2 * IOVA_HIST_SUB)
+			assert_true(w * IOVA_HIST_SUB <= lo);
 	}
-	assert_true(hist_bucket(UINT64_MAX) < HIST_BUCKETS);
+	assert_true(iova_hist_bucket(UINT64_MAX) < IOVA_HIST_BUCKETS);
 }
 
 static void
@@ -49,13 +49,13 @@ test_quantiles(void **state)
 	uint32_t x = 12345;
 
 	(void)state;
-	hist_reset(&h);
-	assert_int_equal(hist_quantile(&h, 0.5), 0);
+	iova_hist_reset(&h);
+	assert_int_equal(iova_hist_quantile(&h, 0.5), 0);
 	for (i = 0; i < n; i++) {
 		/* heavy-tailed: mostly 500..1500 ns, 1 % up to ~100 us */
 		x = x * 1103515245u + 12345u;
 		vals[i] = 500 + (x >> 8) % 1000 + ((x >> 4) % 100 == 0 ? (x >> 9) % 100000 : 0);
-		hist_record(&h, vals[i]);
+		iova_hist_record(&h, vals[i]);
 	}
 	qsort(vals, n, sizeof(vals[0]), cmp_u64);
 	assert_int_equal(h.count, n);
@@ -63,10 +63,10 @@ test_quantiles(void **state)
 	assert_int_equal(h.max, vals[n - 1]);
 	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		uint64_t exact = vals[(size_t)(qs[i] * n + 0.999999) - 1];
-		uint64_t got = hist_quantile(&h, qs[i]);
+		uint64_t got = iova_hist_quantile(&h, qs[i]);
 		double err = got > exact ? (double)(got - exact) / exact : (double)(exact - got) / exact;
 
-		if (err > 1.0 / HIST_SUB)
+		if (err > 1.0 / IOVA_HIST_SUB)
 			fail_msg("q %.3f: got %lu exact %lu (err %.4f)", qs[i], (unsigned long)got,
 				 (unsigned long)exact, err);
 	}
@@ -78,13 +78,13 @@ test_constant(void **state)
 	unsigned int i;
 
 	(void)state;
-	hist_reset(&h);
+	iova_hist_reset(&h);
 	for (i = 0; i < 1000; i++)
-		hist_record(&h, 123456);
+		iova_hist_record(&h, 123456);
 	/* clamped to [min, max]: a constant stream reports exactly that value */
-	assert_int_equal(hist_quantile(&h, 0.5), 123456);
-	assert_int_equal(hist_quantile(&h, 0.999), 123456);
-	assert_int_equal(hist_quantile(&h, 0), 123456);
+	assert_int_equal(iova_hist_quantile(&h, 0.5), 123456);
+	assert_int_equal(iova_hist_quantile(&h, 0.999), 123456);
+	assert_int_equal(iova_hist_quantile(&h, 0), 123456);
 }
 
 int

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * lib/iova helpers for the software half: an intrusive chained hash table keyed by
- * uint64_t, a log-linear cycle histogram, and the TSC frequency estimate.
- * Plain C, no DPDK.
+/**
+ * @file iova_htab.c
+ * Intrusive chained hash table keyed by uint64_t (splitmix64 finalizer), grown by
+ * doubling when the load passes 1. No locking: callers serialise (the ctx lock,
+ * or the VMM thread alone for mode_emul.c's shadow). Plain C, no DPDK.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "iova_priv.h"
-
-/* ---- hash ---- */
 
 static inline size_t hash64(uint64_t k)
 {
@@ -100,75 +99,4 @@ void iova_htab_foreach(const struct iova_htab *h, void (*fn)(struct iova_hnode *
 	for (size_t i = 0; i <= h->mask; i++)
 		for (struct iova_hnode *e = h->b[i]; e; e = e->next)
 			fn(e, arg);
-}
-
-/* ---- histogram ---- */
-
-static unsigned int hist_index(uint64_t v)
-{
-	if (v < (1u << IOVA_HIST_SUB_BITS))
-		return (unsigned int)v; /* exact below 16 */
-	unsigned int msb = 63 - (unsigned int)__builtin_clzll(v);
-	unsigned int sub = (unsigned int)(v >> (msb - IOVA_HIST_SUB_BITS)) & ((1u << IOVA_HIST_SUB_BITS) - 1);
-	return ((msb - IOVA_HIST_SUB_BITS + 1) << IOVA_HIST_SUB_BITS) | sub;
-}
-
-/* [lo, hi) of bucket i */
-static void hist_bounds(unsigned int i, uint64_t *lo, uint64_t *hi)
-{
-	if (i < (1u << IOVA_HIST_SUB_BITS)) {
-		*lo = i;
-		*hi = i + 1;
-		return;
-	}
-	unsigned int msb = (i >> IOVA_HIST_SUB_BITS) + IOVA_HIST_SUB_BITS - 1;
-	uint64_t sub = i & ((1u << IOVA_HIST_SUB_BITS) - 1);
-	uint64_t step = 1ull << (msb - IOVA_HIST_SUB_BITS);
-	*lo = (1ull << msb) + sub * step;
-	*hi = *lo + step;
-}
-
-void iova_hist_add(struct iova_hist *h, uint64_t v)
-{
-	unsigned int i = hist_index(v);
-	if (i >= IOVA_HIST_BUCKETS)
-		i = IOVA_HIST_BUCKETS - 1;
-	h->b[i]++;
-	h->n++;
-}
-
-uint64_t iova_hist_quantile(const struct iova_hist *h, double q)
-{
-	if (!h->n)
-		return 0;
-	uint64_t rank = (uint64_t)(q * (double)(h->n - 1)) + 1; /* 1-based */
-	uint64_t acc = 0;
-	for (unsigned int i = 0; i < IOVA_HIST_BUCKETS; i++) {
-		acc += h->b[i];
-		if (acc >= rank) {
-			uint64_t lo, hi;
-			hist_bounds(i, &lo, &hi);
-			return lo + (hi - lo) / 2;
-		}
-	}
-	return 0;
-}
-
-/* ---- TSC frequency ---- */
-
-uint64_t iova_tsc_hz(unsigned int ms)
-{
-	static uint64_t cached;
-	if (cached)
-		return cached;
-	if (!ms)
-		ms = 50;
-	uint64_t t0 = iova_now_ns(), c0 = iova_rdtsc();
-	uint64_t end = t0 + (uint64_t)ms * 1000000ull, t1;
-	while ((t1 = iova_now_ns()) < end)
-		iova_cpu_relax();
-	uint64_t c1 = iova_rdtsc();
-	double hz = (double)(c1 - c0) * 1e9 / (double)(t1 - t0);
-	cached = (uint64_t)hz;
-	return cached;
 }
