@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cmd_fleet.c: `vfmgr fleet place|list` -- the fleet through OpenStack Placement.
- *   place DOMAIN --resources RC:N [--required TRAIT]... [--numa N] [--consumer UUID]
+ *   place DOMAIN --resources RC:N [--required TRAIT]... [--numa N] [--host H] [--consumer UUID]
  *     GET /allocation_candidates, claim (PUT /allocations/{consumer}), then ask the chosen
  *     host's vfmgrd (socket from [placement] fleet-socket, "%h" = host) to assign the VF on
  *     the claimed PF; the claim is given back if the assign fails.
@@ -74,10 +74,11 @@ static int fleet_place(struct cli *c, int argc, char **argv)
 		{ "consumer", required_argument, NULL, 'u' },
 		{ "placement-url", required_argument, NULL, 'U' },
 		{ "host-socket", required_argument, NULL, 'H' },
+		{ "host", required_argument, NULL, 'o' },
 		{ 0 }
 	};
 	struct fleet_opts o = { 0 };
-	const char *resources = "SRIOV_NET_VF:1", *consumer = NULL, *required[MAX_REQUIRED];
+	const char *resources = "SRIOV_NET_VF:1", *consumer = NULL, *required[MAX_REQUIRED], *host = NULL;
 	unsigned n_req = 0;
 	long numa = -1;
 	struct vfmgr_pl *pl = NULL;
@@ -115,6 +116,7 @@ static int fleet_place(struct cli *c, int argc, char **argv)
 			break;
 		case 'U': o.url = optarg; break;
 		case 'H': o.sock_tmpl = optarg; break;
+		case 'o': host = optarg; break;
 		default:
 			cli_usage_cmd(ch == 'h' ? stdout : stderr, "fleet");
 			return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
@@ -149,7 +151,7 @@ static int fleet_place(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "vfmgr fleet place: %s\n", vfmgr_errmsg());
 		return VFMGR_EXIT_USAGE;
 	}
-	rc = vfmgr_pl_claim(pl, consumer, resources, required, n_req, (int)numa, o.pc.project, &claim);
+	rc = vfmgr_pl_claim(pl, consumer, resources, required, n_req, (int)numa, host, o.pc.project, &claim);
 	if (rc < 0) {
 		fprintf(stderr, "vfmgr fleet place: %s\n", vfmgr_errmsg());
 		if (c->json) {

@@ -20,7 +20,7 @@ static const struct cli_cmd commands[] = {
 	{ "release", "<domain|vf>", "take a VF back from its domain", cmd_release },
 	{ "show", "<vf>", "everything about one VF", cmd_show },
 	{ "check", "", "pre-flight: IOMMU, groups, VFIO, hugepages, posted interrupts", cmd_check },
-	{ "fleet", "place <domain> [--resources RC:N] [--required TRAIT]... [--numa N] [--consumer UUID] | list",
+	{ "fleet", "place <domain> [--resources RC:N] [--required TRAIT]... [--numa N] [--host H] [--consumer UUID] | list",
 	  "OpenStack Placement: claim a VF on any host and assign it there; list the fleet", cmd_fleet },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

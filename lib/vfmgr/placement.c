@@ -380,8 +380,8 @@ static int numa_of_traits(json_t *traits)
 }
 
 int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resources,
-		   const char *const *required, unsigned n_required, int numa, const char *project,
-		   struct vfmgr_pl_claim *out)
+		   const char *const *required, unsigned n_required, int numa, const char *host,
+		   const char *project, struct vfmgr_pl_claim *out)
 {
 	char path[1536], req[1024], rcname[64];
 	const char *colon = strchr(resources, ':');
@@ -419,8 +419,14 @@ int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resour
 	snprintf(out->rc_name, sizeof(out->rc_name), "%s", rcname);
 	out->count = (unsigned)count;
 	/* One numbered request group: all units from one provider (one PF). */
-	snprintf(path, sizeof(path), "/allocation_candidates?resources1=%s:%ld&required1=%s&group_policy=none",
-		 rcname, count, req);
+	o = (size_t)snprintf(path, sizeof(path), "/allocation_candidates?resources1=%s:%ld&required1=%s"
+			     "&group_policy=none", rcname, count, req);
+	if (host && host[0]) {
+		char root[PL_UUID_LEN];
+
+		pl_name_uuid(host, root);
+		snprintf(path + o, sizeof(path) - o, "&in_tree1=%s", root);
+	}
 
 	for (int attempt = 0; attempt < PL_MAX_RETRIES * 2; attempt++) {
 		json_t *ac = NULL, *reqs, *sums, *a;
@@ -455,8 +461,9 @@ int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resour
 		}
 		if (!best) {
 			json_decref(ac);
-			return vfmgr_set_error(ENOSPC, "no host has %s free with traits %s in Placement "
-					       "(`vfmgr fleet list` shows inventory and usage)", resources, req);
+			return vfmgr_set_error(ENOSPC, "no host%s%s has %s free with traits %s in Placement "
+					       "(`vfmgr fleet list` shows inventory and usage)", host ? " " : "",
+					       host ? host : "", resources, req);
 		}
 		snprintf(out->rp, sizeof(out->rp), "%s", best);
 		{

@@ -704,11 +704,12 @@ struct vfmgr_pl_claim {
  * (GET + PUT /allocations/{consumer} with consumer_generation). A 409 (someone else took
  * the units, or changed the consumer) queries again, at most PL_MAX_RETRIES times.
  * @param resources "RC:N" (e.g. "SRIOV_NET_VF:1"). @param numa node or -1 for any.
+ * @param host only this host's tree (in_tree1=<its root provider>), NULL = any host.
  * @return 0; -ENOSPC (no candidate: message says what was asked); -EAGAIN; -EINVAL; -errno.
  */
 int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resources,
-		   const char *const *required, unsigned n_required, int numa, const char *project,
-		   struct vfmgr_pl_claim *out);
+		   const char *const *required, unsigned n_required, int numa, const char *host,
+		   const char *project, struct vfmgr_pl_claim *out);
 
 /**
  * Give back a claim: subtract it from the consumer's allocations (generation-checked,

@@ -21,6 +21,7 @@
 # 3. Placement stopped: a fleet place fails cleanly (exit 1, nothing assigned); through the
 #    daemons one VF released on hv2 and hv3 and x3 assigned on hv3; `vfmgr status` shows the
 #    failed sync; Placement started again: converges (time printed).
+#    --host restricts the candidates to one host's tree.
 # Prints: placements, conflicts retried (claims + daemon syncs), convergence times.
 set -u
 : "${VFMGR:?}" "${VFMGRD:?}" "${FAKESYS:?}" "${MKFIXTURE:?}"
@@ -232,7 +233,7 @@ start_daemon hv1 || fail "hv1 restart"
 out=$(check --wait 40) && ok "hv1 restarted: converged, no double counting ($out)" || fail "after restart: $out"
 conv_kill=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$out" 2>/dev/null || echo "?")
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==15==j["assigned"], j' "$out" &&
-	ok "15 allocated == 15 assigned after release x2 + assign x2" || fail "totals after restart: $out"
+	ok "15 allocated == 15 assigned after 2 releases + 2 assigns on hv1" || fail "totals after restart: $out"
 
 # ---------------------------------------------------------------- 3. Placement outage during assigns
 pl_stop
@@ -258,6 +259,17 @@ out=$(check --wait 40) && ok "Placement back: converged ($out)" || fail "after t
 conv_outage=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$out" 2>/dev/null || echo "?")
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==14==j["assigned"], j' "$out" &&
 	ok "14 allocated == 14 assigned after the outage" || fail "totals after the outage: $out"
+# --host: one host's tree only (in_tree1). hv3 has no node-0 PF; hv2 has the VF $r2 gave back.
+"$VFMGR" --config "$T/hv1/vfmgr.conf" --connect "test://$T/hv1/node.xml" fleet place "$r2" --numa 0 --host hv3 \
+	>/dev/null 2>"$T/err"; rc=$?
+[ $rc = 7 ] && grep -q "no host hv3 has" "$T/err" && ok "--host hv3 --numa 0: no candidate in hv3's tree (exit 7)" ||
+	{ fail "--host hv3: exit $rc"; cat "$T/err" >&2; }
+"$VFMGR" --config "$T/hv1/vfmgr.conf" --connect "test://$T/hv1/node.xml" --json fleet place "$r2" --numa 0 --host hv2 \
+	>"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 0 ] && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["host"]=="hv2" and j["assigned"]["vf_numa_node"]==0, j' "$T/out" &&
+	ok "--host hv2 --numa 0: placed on hv2" || { fail "--host hv2: exit $rc"; cat "$T/err" "$T/out" >&2; }
+out=$(check --wait 20) && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==15==j["assigned"], j' "$out" &&
+	ok "15 allocated == 15 assigned at the end ($out)" || fail "final totals: $out"
 sync_conflicts2=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sync_conflicts"])' "$out" 2>/dev/null || echo 0)
 
 t_end=$(date +%s.%N)
