@@ -209,6 +209,9 @@ vfapp_setup(struct vfapp_state *s)
 			s->dev_dma = s->app.dma_check;
 			s->app.dma_check = false;
 			s->dev_remote = s->o.endpoint_lcore >= 0;
+			s->share_cpu_with_vmm = s->dev_remote && s->o.mode == IOVA_MODE_SIDECORE &&
+				s->o.vmm_lcore >= 0 &&
+				s->o.vmm_lcore == (int)rte_lcore_to_cpu_id(s->o.endpoint_lcore);
 		} else {
 			s->app.port_id[0] = s->topo.app_port[0];
 			s->app.port_id[1] = s->topo.app_port[1];

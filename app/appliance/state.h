@@ -52,6 +52,10 @@ struct vfapp_state {
 	/* service demand: appliance lcore cycles spent in iterations that received packets */
 	uint64_t busy_cycles, busy_iters;
 	struct iova_hist busy_hist;       /**< busy cycles per packet, one value per packet */
+	uint64_t busy_clean_cycles, busy_clean_pkts; /**< busy iterations the kernel did not preempt */
+	uint64_t busy_preempted;      /**< busy iterations left out: the thread was preempted */
+	uint64_t nivcsw;              /**< involuntary context switches seen so far */
+	bool share_cpu_with_vmm;      /**< the sidecore VMM thread runs on the device lcore's CPU */
 	uint64_t dev_faults;          /**< frames the vfdevs dropped on DMA faults (record.c) */
 };
 

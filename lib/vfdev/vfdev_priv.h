@@ -54,9 +54,9 @@
 
 #define VFDEV_MAX_FRAME         9728   /**< largest frame the device moves (jumbo) */
 #define VFDEV_DEV_BURST         32     /**< descriptors per direction per vfdev_dev_poll() */
-#define VFDEV_ATTACK_HIST       1024   /**< completed buffers the attacker remembers */
+#define VFDEV_ATTACK_HIST       8192   /**< completed buffers the attacker remembers */
 #define VFDEV_ATTACK_AGES       4096   /**< success ages kept for the median */
-#define VFDEV_ATTACK_GIVEUP_NS  50000000ULL /**< forget a buffer not freed within 50 ms */
+#define VFDEV_ATTACK_GIVEUP_NS  1000000000ULL /**< forget a buffer not freed within 1 s */
 
 /** One 16-byte descriptor (both rings). */
 struct vfdev_desc {
