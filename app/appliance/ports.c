@@ -129,11 +129,15 @@ vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char
 	}
 	ret = rte_eth_dev_start(port);
 	if (ret != 0) {
-		snprintf(err, errlen, "port %u (%s)%s: rte_eth_dev_start: %s (the PMD's largest "
-			 "frame is %u bytes: an interface MTU above it fails here, e.g. af_xdp on a "
-			 "9000-byte MTU: lower it with ip link set dev IFACE mtu 1500)", port,
-			 info.driver_name, kernel_mtu_note(port, note, sizeof(note)), strerror(-ret),
-			 info.max_rx_pktlen);
+		if (kernel_mtu_note(port, note, sizeof(note))[0] != '\0')
+			snprintf(err, errlen, "port %u (%s)%s: rte_eth_dev_start: %s (the PMD's "
+				 "largest frame is %u bytes: an interface MTU above it fails here, e.g. "
+				 "af_xdp on a 9000-byte MTU: lower it with ip link set dev IFACE mtu "
+				 "1500)", port, info.driver_name, note, strerror(-ret),
+				 info.max_rx_pktlen);
+		else
+			snprintf(err, errlen, "port %u (%s): rte_eth_dev_start: %s", port,
+				 info.driver_name, strerror(-ret));
 		return ret;
 	}
 	/* Not every PMD has promiscuous mode (memif); forwarding does not depend on it. */

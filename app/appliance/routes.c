@@ -355,7 +355,11 @@ vfapp_routes_build_lpm(const struct vfapp_route_cfg *cfg, const char *name, int 
 	for (i = 0; i < cfg->nb_routes; i++) {
 		const struct vfapp_route *r = &cfg->routes[i];
 
-		ret = rte_lpm_add(lpm, r->prefix, r->depth, i);
+		/* rte_lpm takes depths 1..32: a default route is its two /1 halves */
+		if (r->depth == 0)
+			ret = rte_lpm_add(lpm, 0, 1, i) < 0 ? -EINVAL : rte_lpm_add(lpm, 0x80000000u, 1, i);
+		else
+			ret = rte_lpm_add(lpm, r->prefix, r->depth, i);
 		if (ret < 0) {
 			snprintf(err, errlen, "rte_lpm_add(route %u, line %u): %s", i, r->line,
 				 strerror(-ret));
