@@ -6,12 +6,13 @@
 #               [--pmd af_xdp|af_packet] [--duration S] [--logdir DIR] [--prefix P]
 #               [--eal-mem "--in-memory ..."] [--extra-args "vfapp args"] [--no-sockperf] [--no-iperf3]
 #
-# vfapp: `vfapp -l 0-1 --no-pci --vdev net_af_xdp0,iface=$RA,start_queue=0,queue_count=1
+# vfapp: `vfapp -l 0-1 --main-lcore 1 --no-pci --vdev net_af_xdp0,iface=$RA,start_queue=0,queue_count=1
 #   --vdev net_af_xdp1,iface=$RB,... -- --topology ports --routes FILE --workload fwd
 #   --strategy S --mode M --duration T --json` with the routes file from netns.sh middle-routes
 #   (vfapp routes between 10.199.1.0/24 and 10.199.2.0/24, rewriting MACs).
 # testpmd: mac forwarding with --eth-peer set to the namespace ends (the same routing effect).
-# The forwarder runs on lcore 1 (EAL -l 0-1), the peers are pinned to CPU 0.
+# The forwarder runs on CPU 1 (vfapp: main lcore 1, where the appliance loop runs; testpmd:
+# its forwarding lcore 1), the peers (iperf3, sockperf --cpu 0) are pinned to CPU 0.
 # Prints JSON records {"kind":"realpeer","tool":"iperf3"|"sockperf","path":"<forwarder>-<pmd>",
 # "strategy","mode",...} and the forwarder's own record {"kind":"realpeer","tool":"<forwarder>"}.
 # af_xdp is tried first; if the forwarder does not come up, af_packet. Exit 1 if nothing ran.
@@ -31,6 +32,11 @@ while [ $# -gt 0 ]; do
 done
 [ "$fwder" = testpmd ] || [ -x "$vfapp" ] || { echo "realpeer.sh: --vfapp PATH needed" >&2; exit 2; }
 mkdir -p "$logdir"
+# The VMM thread relative to the appliance on CPU 1 (overrides a --vmm-lcore in --extra-args,
+# which run.sh computes for the appliance on CPU 0): trap-and-emulate exits on the vCPU's own
+# CPU, the sidecore polls on the other one.
+vmm=""
+case $mode in trap-and-emulate) vmm="--vmm-lcore 1" ;; sidecore) vmm="--vmm-lcore 0" ;; esac
 fpid=""
 routes=$(mktemp /tmp/vfb-routes.XXXXXX)
 finish() {
@@ -79,9 +85,11 @@ for pmd in $pmds; do
 			--forward-mode=mac --eth-peer=0,"$ma" --eth-peer=1,"$mb" --total-num-mbufs=16384 \
 			--stats-period 30 -a </dev/null >"$flog" 2>&1 &
 	else
-		timeout -k 3 "$life" "$vfapp" -l 0-1 --no-pci --file-prefix "${prefix}_$pmd" $mem $vdevs -- \
+		# --main-lcore 1: the appliance runs on vfapp's main lcore, which must not be CPU 0
+		# where the peers are pinned (lcore 0 stays a worker for --endpoint-lcore/VMM use)
+		timeout -k 3 "$life" "$vfapp" -l 0-1 --main-lcore 1 --no-pci --file-prefix "${prefix}_$pmd" $mem $vdevs -- \
 			--topology ports --routes "$routes" --workload fwd --strategy "$strategy" --mode "$mode" \
-			--duration 0 --warmup 0 --json $extra </dev/null >"$flog" 2>&1 &
+			--duration 0 --warmup 0 --json $extra $vmm </dev/null >"$flog" 2>&1 &
 	fi
 	fpid=$!
 	up=0

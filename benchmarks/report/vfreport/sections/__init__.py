@@ -2,10 +2,10 @@
 absent). ORDER is the report's order; a colleague adding a section adds a module here and
 puts it in ORDER. ctx: .res (model.Results), .pub (published.json or None), .plots
 ({key: png}), .testbed_md (path or None)."""
-from . import (header, summary, netperf, paper, sensitivity, micro, protection, peers,
+from . import (header, summary, netperf, paper, sensitivity, micro, protection, peers, dut,
                realpeers, modeled, testbed)
 
-ORDER = [summary, header, netperf, paper, sensitivity, micro, protection, peers, realpeers,
+ORDER = [summary, header, netperf, paper, sensitivity, micro, protection, peers, dut, realpeers,
          modeled, testbed]
 
 
