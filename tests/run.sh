@@ -75,7 +75,8 @@ else
 	if [ $do_san = 1 ]; then
 		if build_tree build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-				pass "ASan+UBSan" build-asan --suite vfmgr:unit --suite vfmgr:vfmgr --suite vfmgr:crash
+				pass "ASan+UBSan" build-asan --suite vfmgr:unit --suite vfmgr:vfmgr --suite vfmgr:crash \
+					--suite vfmgr:placement
 		else total_fail=$((total_fail + 1)); fi
 	fi
 	if [ $do_fuzz = 1 ]; then

@@ -350,8 +350,10 @@ static int consumer_add(struct vfmgr_pl *pl, const char *consumer, const char *r
 		if (st == 409) {
 			const char *code = json_string_value(json_object_get(
 				json_array_get(json_object_get(resp, "errors"), 0), "code"));
+			bool generation = code && !strcmp(code, "placement.concurrent_update");
+
 			json_decref(resp);
-			if (code && !strcmp(code, "placement.concurrent_update")) {
+			if (generation) {
 				(*conflicts)++;
 				continue;
 			}
