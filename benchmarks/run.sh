@@ -5,7 +5,7 @@
 #                     [--duration S] [--warmup S] [--only-strategies a,b] [--only-modes a,b]
 #                     [--only-workloads a,b] [--sensitivity NS,NS,...|none] [--no-peers]
 #                     [--testbed] [--build-dir DIR] [--inv-latency-ns N] [--vmexit-ns N]
-#                     [--pool-size N] [--max-load L] [--force]
+#                     [--pool-size N] [--wire memif|vfdev] [--max-load L] [--force]
 #
 # Every strategy x mode x workload cell (names from `vfapp --list-strategies/--list-modes`)
 # is repeated as `netperf -I 99,5 -i 10,3` does: until the 99 % confidence interval of its
@@ -15,7 +15,9 @@
 # map/unmap microbenchmark, the peers (testpmd on net_memif, sockperf/iperf3 on veths, real
 # peers through the appliance on net_af_xdp), interrupt delivery (modeled), the QEMU test
 # bed with --testbed.
-#   --quick          -i 3,3, 0.4 s runs, sensitivity once per point (about 4-5 minutes built)
+#   --quick          -i 3,3, 0.25 s runs, sensitivity once per point (4-5 minutes built)
+#   --wire W         the matrix's internal wires (default memif); the attack pass always
+#                    runs on vfdev (the software VF with its malicious-device mode)
 #   --iterations MAX,MIN   netperf -i (default 10,3; --quick 3,3; clamped to 3..30 like netperf)
 #   --confidence LEVEL,WIDTH  netperf -I (default 99,5: 99 % interval within +-2.5 %)
 #   --sensitivity L  --inv-latency-ns points of the sweep (default 0,250,500,1000,2000; none = skip)
@@ -42,7 +44,7 @@ vfr() { PYTHONPATH="$top/benchmarks/report" "$PY" -m vfreport "$@"; }
 WORKLOADS="TCP_STREAM UDP_RR"
 quick=0 out="" iters="" confidence=99,5 duration="" warmup="" peers=1 testbed=0 build=build
 pool_size=4095 only_s="" only_m="" only_w="" inv_ns=${VFB_INV_LATENCY_NS:-700} vmexit_ns=${VFB_VMEXIT_NS:-1200}
-sens=0,250,500,1000,2000 force=0 max_load=""
+sens=0,250,500,1000,2000 force=0 max_load="" wire=memif
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -63,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--vmexit-ns) vmexit_ns=$2; shift ;;
 	--pool-size) pool_size=$2; shift ;;
 	--max-load) max_load=$2; shift ;;
+	--wire) wire=$2; shift ;;
 	--force) force=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "benchmarks/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -70,7 +73,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ $quick = 1 ]; then
-	iters=${iters:-3,3} duration=${duration:-0.4} warmup=${warmup:-0.2} sens_reps=1
+	iters=${iters:-3,3} duration=${duration:-0.25} warmup=${warmup:-0.1} sens_reps=1
 else
 	iters=${iters:-10,3} duration=${duration:-1} warmup=${warmup:-0.5} sens_reps=3
 fi
@@ -176,9 +179,10 @@ run_vfapp() {
 		# shellcheck disable=SC2046
 		timeout -k 3 "$tmo" "$vfapp" $(eal "$name") -- "$@" --json >"$lf" 2>&1 </dev/null &
 		pid=$!
-		sleep "$sample_at"
-		vfr placement --pid "$pid" >"$lf.placement.json" 2>/dev/null
+		# thread placement, sampled in the background during the warm-up (not the measurement)
+		(sleep "$sample_at"; vfr placement --pid "$pid" >"$lf.placement.json" 2>/dev/null) &
 		wait "$pid"
+		wait $!
 		t0=$(( ($(date +%s%N) - t0) / 10000000 ))
 		x=$(printf '"wall_s": %d.%02d, "loadavg": %s' $((t0 / 100)) $((t0 % 100)) "$la")
 		if [ -n "$extra" ]; then x="${extra%\}}, $x}"; else x="{$x}"; fi
@@ -193,8 +197,8 @@ run_vfapp() {
 	return 1
 }
 tmo_run=$(awk -v d="$duration" -v w="$warmup" 'BEGIN { printf "%d", d + w + 30.999 }')
-# placement sample: EAL start-up (~0.4 s here) + warm-up + half the measured interval
-sample_at=$(awk -v d="$duration" -v w="$warmup" 'BEGIN { printf "%.2f", 0.4 + w + d / 2 }')
+# placement sample: EAL start-up (~0.4 s here) + half the warm-up
+sample_at=$(awk -v w="$warmup" 'BEGIN { printf "%.2f", 0.4 + w / 2 }')
 
 # run_cells KIND MAX MIN EXTRA-ARGS-FN CELL...: netperf's repetition over cells
 # (KIND:strategy:mode:workload[:inv_latency_ns]), round-robin: in round r every cell that
@@ -208,7 +212,7 @@ run_cells() {
 		[ -n "$todo" ] || break
 		for cell in $todo; do
 			IFS=: read -r k s m w inv <<<"$cell"
-			a="--inv-latency-ns ${inv:-$inv_ns} --vmexit-ns $vmexit_ns --pool-size $pool_size"
+			a="--inv-latency-ns ${inv:-$inv_ns} --vmexit-ns $vmexit_ns --pool-size $pool_size --wire $wire"
 			n=$((n + 1))
 			if rec=$(run_vfapp "$k-$s-$m-$w${inv:+-$inv}-$r" "$kind" "" "$tmo_run" --workload "$w" \
 				--strategy "$s" --mode "$m" --duration "$duration" --warmup "$warmup" \
@@ -230,6 +234,23 @@ log "matrix: ${#cells[@]} cells ($(echo $STRATEGIES | wc -w) strategies x $(echo
 t_matrix=$(date +%s)
 run_cells matrix "$imax" "$imin" "${cells[@]}"
 log "matrix done in $(( $(date +%s) - t_matrix )) s"
+
+# ------------------------------------------------------------------ attack (protection)
+# The device issue's malicious-device mode: the software VF (--wire vfdev) keeps DMA-writing
+# to buffers the appliance freed; forwarding traffic (fwd) frees buffers all the time.
+# One run per strategy x mode; attack_attempts / attack_successes feed the protection table
+# and the summary's "safe".
+log "attack: vfapp --workload fwd --wire vfdev --attack on, every strategy x mode"
+na=0
+for m in $MODES; do
+	for s in $STRATEGIES; do
+		if rec=$(run_vfapp "attack-$s-$m" attack "" "$tmo_run" --workload fwd --wire vfdev --attack on \
+			--strategy "$s" --mode "$m" --duration "$duration" --warmup "$warmup" $common $(vmm_args "$m")); then
+			na=$((na + 1))
+		fi
+	done
+done
+log "attack: $na runs"
 
 # ------------------------------------------------------------------ sensitivity
 if [ -n "$sens" ] && [[ " $WORKLOADS " == *" TCP_STREAM "* ]]; then
@@ -272,7 +293,7 @@ if [ $peers = 1 ]; then
 	for rep in $(seq 1 "$preps"); do
 		for sz in 64 1500; do
 			if rec=$(run_vfapp "p-fwd-$sz-$rep" peer "{\"tool\":\"vfapp\",\"fwd_mode\":\"fwd\",\"ports\":\"net_memif\",\"pkt_size\":$sz}" \
-				"$tmo_run" --workload fwd --strategy off --mode native --pkt-size "$sz" \
+				"$tmo_run" --workload fwd --wire memif --strategy off --mode native --pkt-size "$sz" \
 				--duration "$pdur" --warmup "$warmup" --repetition "$rep" $common); then
 				log "vfapp fwd $sz B rep $rep: $rec"
 			fi
@@ -332,7 +353,7 @@ fi
 log "interrupt delivery (modeled): UDP_RR with --rx-mode poll|posted|remapped at --rate 1000"
 for rep in $(seq 1 "$preps"); do
 	for rx in poll posted remapped; do
-		if rec=$(run_vfapp "irq-$rx-$rep" irq "" "$tmo_run" --workload UDP_RR --strategy off --mode native \
+		if rec=$(run_vfapp "irq-$rx-$rep" irq "" "$tmo_run" --workload UDP_RR --wire memif --strategy off --mode native \
 			--rx-mode "$rx" --duration "$pdur" --warmup "$warmup" --repetition "$rep" --rate 1000 $common); then
 			log "rx-mode $rx rep $rep: $rec"
 		fi
@@ -365,7 +386,7 @@ vfr results --out "$out" --records "$records" --errors "$errors" ${tsc_hz:+--tsc
 	--list sensitivity_inv_latency_ns="$sens" --set sensitivity_reps="$sens_reps" \
 	--set names_source="$names_src" --set eal="$(eal X | sed 's/_X//')" --set pool_size="$pool_size" \
 	--set "vmm_cpu={\"native\": null, \"trap-and-emulate\": $(vmm_cpu_for trap-and-emulate), \"sidecore\": $(vmm_cpu_for sidecore)}" \
-	--set vfapp_args="$common" --set peers="$([ $peers = 1 ] && echo true || echo false)" \
+	--set vfapp_args="$common" --set wire="$wire" --set peers="$([ $peers = 1 ] && echo true || echo false)" \
 	--set testbed="$([ $testbed = 1 ] && echo true || echo false)" --set elapsed_s="$elapsed" \
 	--set max_load="$max_load" --set forced="$([ $force = 1 ] && echo true || echo false)" \
 	--set build_dir="$build" || { log "cannot write results.json"; exit 1; }

@@ -58,7 +58,9 @@ if CASE == "tcp":
     # a real TCP (lwIP) under induced loss (every 50th packet, data and ACKs): it recovers by
     # retransmission with out-of-order queueing, and every byte delivered in order matches
     # the stream pattern
-    rec, _ = run(["--workload", "TCP_STREAM", "--drop-every", "50", "--repetition", "7"] + COMMON, "tcp")
+    # (memif wires: the vfdev wire also loses frames of its own, see benchmarks/README.md)
+    rec, _ = run(["--workload", "TCP_STREAM", "--wire", "memif", "--drop-every", "50", "--repetition", "7"]
+                 + COMMON, "tcp")
     if common_fields(rec, "TCP_STREAM"):
         t = rec["tcp"]
         check(rec["repetition"] == 7, "repetition not echoed")
@@ -73,7 +75,7 @@ if CASE == "tcp":
         check(t["bytes_received"] <= t["bytes_written"], "received more than written")
         check(t["cwnd_end"] > 0 and t["mss"] == 1460, "cwnd %r mss %r" % (t["cwnd_end"], t["mss"]))
         check(rec["mismatches"] == 0, "mismatches")
-    rec, _ = run(["--workload", "TCP_STREAM"] + COMMON, "tcp2")
+    rec, _ = run(["--workload", "TCP_STREAM", "--wire", "memif"] + COMMON, "tcp2")
     if common_fields(rec, "TCP_STREAM lossless"):
         check(rec["retransmits"] == 0, "retransmits without loss")
         check(rec["tcp"]["out_of_order"] == 0, "out-of-order segments without loss")

@@ -229,6 +229,20 @@ class Sections(unittest.TestCase):
         self.assertIn("iperf3 TCP Gbit/s", text)
         self.assertTrue(any(r[0].startswith("vfapp-") for r in tables(text, "## 7.")[0][1:]))
 
+    def test_attack_pass_records_win(self):
+        d = with_new_fields(self.doc)
+        # the attack pass (kind attack) says optimistic is safe in native mode: it is used, not
+        # the matrix records' figures
+        d["records"].append({"kind": "attack", "strategy": "optimistic", "mode": "native",
+                             "workload": "fwd", "attack_attempts": 50, "attack_successes": 0})
+        res = model.Results(d)
+        self.assertEqual(res.attack("optimistic", "native"), (50, 0))
+        self.assertTrue(res.safe("optimistic", "native"))
+        self.assertFalse(res.safe("optimistic", "sidecore"))   # matrix figures: 3 successes
+        self.assertFalse(res.safe("off", "native"))
+        text = render(protection, d)
+        self.assertIn("the attack pass", text)
+
     def test_modeled_lists_interrupt_delivery(self):
         text = render(modeled, self.doc)
         i_mod = text.index("**Modeled (with their parameters):**")

@@ -212,10 +212,15 @@ class Results:
                        if num(r.get("inv_latency_ns")) is not None})
 
     def attack(self, strategy, mode):
-        """(attempts, successes) summed over the strategy/mode's matrix records, or None when
-        no record carries the attack fields."""
-        recs = [r for r in self.matrix if r.get("strategy") == strategy and r.get("mode") == mode
-                and num(r.get("attack_attempts")) is not None]
+        """(attempts, successes) summed over the strategy/mode's attack-pass records (kind
+        "attack": vfapp --wire vfdev --attack on), else over its matrix records; None when no
+        record carries the attack fields."""
+        recs = []
+        for kind in ("attack", "matrix"):
+            recs = [r for r in self.kind(kind) if r.get("strategy") == strategy and r.get("mode") == mode
+                    and num(r.get("attack_attempts")) is not None]
+            if recs:
+                break
         if not recs:
             return None
         return (sum(num(r.get("attack_attempts")) or 0 for r in recs),

@@ -7,10 +7,13 @@ OFF_TEXT = "no IOMMU: every buffer reachable"
 def render(ctx):
     res = ctx.res
     L = ["## 5. Protection: what each strategy leaves open", ""]
+    att_src = ("the attack pass: `vfapp --workload fwd --wire vfdev --attack on`, one run per strategy "
+               "and mode" if res.kind("attack") else "the matrix runs")
     L.append("Medians over TCP_STREAM repetitions. Stale window = a freed buffer the device can still "
-             "reach (mapping or IOTLB entry not yet gone). Attack = the device issue's attack mode: "
-             "DMA aimed at buffers the appliance no longer owns (`attack_attempts`, "
-             "`attack_successes` summed over the strategy/mode's runs).")
+             "reach (mapping or IOTLB entry not yet gone). Attack = the device issue's malicious-device "
+             "mode: the software VF keeps DMA-writing to buffers the appliance freed "
+             f"(`attack_attempts`, `attack_successes` summed over {att_src}); a success is a write "
+             "the IOMMU let through.")
     L.append("")
     rows = []
     any_attack = False
