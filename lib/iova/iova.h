@@ -151,6 +151,13 @@ struct vtd_soft_stats {
 	uint64_t inv_iotlb_global, inv_iotlb_domain, inv_iotlb_page; /**< IOTLB invalidations by granularity */
 	uint64_t inv_ctx, inv_wait;   /**< context-cache invalidations, wait descriptors */
 	uint64_t stale_hits;          /**< translations served by an IOTLB entry whose PTE is no longer present */
+	/* interrupt remapping (VT-d ch. 5) */
+	uint64_t ir_requests;         /**< interrupt requests (MSI writes) seen */
+	uint64_t ir_remapped, ir_posted; /**< requests remapped / posted through an IRTE */
+	uint64_t ir_compat;           /**< requests passed through unremapped (IR off, or CFIS = 1) */
+	uint64_t ir_blocked;          /**< requests blocked with an interrupt-remapping fault */
+	uint64_t iec_hits, iec_misses;/**< interrupt-entry cache lookups */
+	uint64_t inv_iec;             /**< interrupt-entry cache invalidation descriptors */
 };
 
 /** Snapshot unit v's counters into *st (consistent: taken under the unit lock). NULL v or st: no-op. */

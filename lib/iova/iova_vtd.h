@@ -43,7 +43,8 @@ struct vtd_fault {
 	uint16_t rid;      /**< source requester ID (bus << 8 | devfn) */
 	uint64_t iova;     /**< faulting address (page aligned) */
 	uint8_t  reason;   /**< VT-d fault reason code (vtd_defs.h), e.g. VTD_FR_PTE_NOT_PRESENT(write) */
-	bool     write;    /**< the request was a write */
+	bool     write;    /**< the request was a write (DMA faults) */
+	uint16_t index;    /**< interrupt index (interrupt-remapping faults, VTD_FR_IS_IR(reason)): FRCD.FI 63:48 */
 };
 
 /**
@@ -168,6 +169,154 @@ struct vtd_desc_info {
 };
 /** @return 0, or -EINVAL for a reserved-bit violation or unknown type (VT-d 6.5.2: IQE). */
 int vtd_desc_decode(const struct vtd_desc *d, struct vtd_desc_info *out);
+
+/* ======================================================================
+ * Interrupt remapping (VT-d ch. 5, 9.10, 9.11): encoders/decoders
+ * (vtd_irdefs.c, pure, the fuzz target drives them), the hardware's request
+ * path (vtd_soft_interrupt(), vtd_soft_ir.c) and the driver (vtd_drv_ir_*,
+ * vtd_drv.c). lib/iova DECODES and never delivers: the caller (the device
+ * model) hands a remapped interrupt to its VMM and a posted one to the vCPU's
+ * posted-interrupt descriptor.
+ * ====================================================================== */
+
+struct vtd_irte { uint64_t lo, hi; }; /**< one 128-bit IRTE */
+
+/** A decoded IRTE (VT-d 9.10 remapped, 9.11 posted). */
+struct vtd_irte_info {
+	bool present;        /**< P */
+	bool fpd;            /**< fault processing disable */
+	bool posted;         /**< IM = 1 */
+	uint8_t vector;      /**< V: host vector (remapped) or guest vector (posted) */
+	uint8_t avail;       /**< AVL 11:8, software-available */
+	/* remapped */
+	bool dm;             /**< destination mode: 0 physical, 1 logical */
+	bool rh;             /**< redirection hint */
+	bool tm;             /**< trigger mode: 0 edge, 1 level */
+	uint8_t dlm;         /**< delivery mode (0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 7 ExtINT) */
+	uint32_t dest;       /**< destination APIC ID (xAPIC: 8 bits from DST 15:8; x2APIC: 32 bits) */
+	/* posted */
+	bool urg;            /**< urgent */
+	uint64_t pda;        /**< posted-interrupt descriptor address (64-byte aligned) */
+	/* source validation */
+	uint16_t sid;        /**< source-id */
+	uint8_t sq;          /**< source-id qualifier (SVT = 1): 0 all 16 bits, 1..3 ignore bits 2, 2:1, 2:0 */
+	uint8_t svt;         /**< source validation type: VTD_SVT_NONE / _SID / _BUS */
+};
+
+/**
+ * Decode IRTE e. eime: IRTA.EIME (x2APIC destinations); pi: CAP.PI (posted format allowed).
+ * A not-present entry decodes (present = false) without checking the rest.
+ * @return 0; -EINVAL for a reserved field set in a present entry (VT-d fault 24h:
+ *         reserved bits, SVT = 3, IM = 1 without pi).
+ */
+int vtd_irte_decode(const struct vtd_irte *e, bool eime, bool pi, struct vtd_irte_info *out);
+/** Encode i (its present, posted and eime decide the format). Fields wider than the format are truncated. */
+struct vtd_irte vtd_irte_encode(const struct vtd_irte_info *i, bool eime);
+
+/** A decoded MSI write (address, data) as the remapping hardware sees it (VT-d 5.1.2, 5.1.4). */
+struct vtd_msi_info {
+	bool remappable;     /**< address bit 4 (interrupt format) */
+	/* remappable format */
+	uint16_t handle;     /**< HANDLE[15] (bit 2) : HANDLE[14:0] (bits 19:5) */
+	bool shv;            /**< subhandle valid (bit 3) */
+	uint16_t subhandle;  /**< data 15:0 when shv */
+	uint32_t index;      /**< interrupt index = handle (+ subhandle when shv), up to 2^17 - 2 */
+	/* compatibility format */
+	uint8_t dest;        /**< destination ID, address 19:12 */
+	bool dm, rh;         /**< destination mode, redirection hint (address 2, 3) */
+	uint8_t vector;      /**< data 7:0 */
+	uint8_t dlm;         /**< delivery mode, data 10:8 */
+	bool tm;             /**< trigger mode, data 15 */
+};
+
+/**
+ * Decode an MSI write of data to addr.
+ * @return 0; -EINVAL if it is no interrupt request or has a reserved field set
+ *         (VT-d fault 20h): addr 63:32 non-zero, addr 31:20 != FEEh, or (remappable)
+ *         data 31:16 non-zero.
+ */
+int vtd_msi_decode(uint64_t addr, uint32_t data, struct vtd_msi_info *out);
+/** The remappable-format message for (handle, shv, subhandle), as Linux fill_msi_msg() writes it. */
+void vtd_msi_remappable(uint16_t handle, bool shv, uint16_t subhandle, uint64_t *addr, uint32_t *data);
+/** The compatibility-format message for a fixed, edge, physical interrupt of vector to APIC ID dest. */
+void vtd_msi_compat(uint8_t dest, uint8_t vector, uint64_t *addr, uint32_t *data);
+
+/** Interrupt-entry-cache invalidation (VT-d 6.5.2.7): all entries. */
+struct vtd_desc vtd_desc_iec_global(void);
+/** Index-selective IEC invalidation of the 2^im entries from idx (idx aligned to 2^im). */
+struct vtd_desc vtd_desc_iec_index(uint16_t idx, unsigned int im);
+
+/** How the unit handled an interrupt request (vtd_soft_interrupt()). */
+enum vtd_irq_kind {
+	VTD_IRQ_COMPAT = 0,  /**< not remapped: IR disabled (GSTS.IRES = 0), or a compatibility-format request with GSTS.CFIS = 1 */
+	VTD_IRQ_REMAPPED,    /**< remapped through a remapped-format IRTE: deliver vector to dest */
+	VTD_IRQ_POSTED,      /**< posted-format IRTE: post vector into the PI descriptor at pi_desc */
+};
+
+/** The decoded result of an interrupt request; the caller delivers it. */
+struct vtd_irq {
+	enum vtd_irq_kind kind;
+	uint32_t index;      /**< interrupt index (remapped / posted) */
+	uint8_t vector;      /**< remapped / compat: host vector; posted: guest vector */
+	/* remapped / compat */
+	uint32_t dest;       /**< APIC ID */
+	bool dm, rh, tm;
+	uint8_t dlm;
+	/* posted */
+	uint64_t pi_desc;    /**< posted-interrupt descriptor address (IRTE PDA) */
+	bool urg;            /**< IRTE URG: notify even if the vCPU suppressed notifications */
+};
+
+/**
+ * The remapping hardware's handling of one interrupt request: an MSI write of data
+ * to addr from requester rid (VT-d 5.1: IRES, CFIS, IRTA size, interrupt-entry cache,
+ * IRTE checks, source validation). Never delivers anything.
+ * @return 0 with *out; -EFAULT when the request is blocked, after recording a fault
+ *         (reason 20h-27h, FRCD.FI = index; not recorded when the IRTE has FPD = 1
+ *         for the qualified reasons 22h, 24h, 26h, 27h); -EINVAL for bad arguments.
+ */
+int vtd_soft_interrupt(struct vtd_soft *v, uint16_t rid, uint64_t addr, uint32_t data,
+		       struct vtd_irq *out);
+
+/**
+ * Driver: set up interrupt remapping (Linux intel_setup_irq_remapping(),
+ * iommu_set_irq_remapping(), intel_enable_irq_remapping()): an IRT of entries
+ * (power of two, 2..65536) at IRTA with EIME = x2apic, GCMD.SIRTP, global IEC
+ * invalidation, GCMD.IRE, and compatibility format blocked (CFI = 0).
+ * @return 0; -EINVAL (entries, NULL), -ENODEV (no ECAP.IR, or x2apic without ECAP.EIM),
+ *         -EBUSY (already enabled), -ENOMEM, -ETIMEDOUT.
+ */
+int vtd_drv_ir_enable(struct vtd_drv *drv, unsigned int entries, bool x2apic);
+/**
+ * Allocate count IRTEs (rounded up to a power of two, naturally aligned: Linux
+ * alloc_irte() / bitmap_find_free_region()) for one device's vectors.
+ * @return 0 with *base; -EINVAL (count 0 or > 32), -ENOSPC (table full), -ENODEV (IR off).
+ */
+int vtd_drv_ir_alloc(struct vtd_drv *drv, unsigned int count, uint16_t *base);
+/** Clear and free the block of count entries at base, flushing the IEC (Linux free_irte()). */
+void vtd_drv_ir_free(struct vtd_drv *drv, uint16_t base, unsigned int count);
+/**
+ * Program IRTE index (remapped format, fixed delivery, physical destination, edge):
+ * vector to APIC ID dest, source validation SVT = 1, SQ = 0, SID = rid (Linux
+ * set_msi_sid()); written with a 128-bit compare-and-exchange, then an
+ * index-selective IEC invalidation waited for (Linux modify_irte()).
+ * @return 0; -EINVAL (index not allocated), -ETIMEDOUT, -EIO.
+ */
+int vtd_drv_ir_set_remapped(struct vtd_drv *drv, uint16_t index, uint16_t rid, uint8_t vector,
+			    uint32_t dest);
+/**
+ * Program IRTE index in posted format: guest vector, posted-interrupt descriptor
+ * pi_desc (64-byte aligned), URG; source validation as above (Linux
+ * intel_ir_set_vcpu_affinity()). @return as vtd_drv_ir_set_remapped(), -EINVAL for
+ * a misaligned or NULL pi_desc.
+ */
+int vtd_drv_ir_set_posted(struct vtd_drv *drv, uint16_t index, uint16_t rid, uint8_t vector,
+			  uint64_t pi_desc, bool urg);
+/**
+ * The MSI message for sub-vector sub of a block at base: remappable format,
+ * handle = base, SHV = 1, data = sub (Linux fill_msi_msg()).
+ */
+void vtd_drv_ir_msi(uint16_t base, unsigned int sub, uint64_t *addr, uint32_t *data);
 
 /* ======================================================================
  * Second-level page tables (vtd_pgtable.c): the one software walker, used by

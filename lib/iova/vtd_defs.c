@@ -27,6 +27,15 @@ static const char *const vtd_fault_reasons[] = {
 	[0xb] = "non-zero reserved fields in CTP",
 	[0xc] = "non-zero reserved fields in PTE",
 	[0xd] = "PCE for translation request specifies blocking",
+	/* Linux drivers/iommu/intel/dmar.c irq_remap_fault_reasons[] (0x20-0x26) */
+	[0x20] = "Detected reserved fields in the decoded interrupt-remapped request",
+	[0x21] = "Interrupt index exceeded the interrupt-remapping table size",
+	[0x22] = "Present field in the IRTE entry is clear",
+	[0x23] = "Error accessing interrupt-remapping table pointed by IRTA_REG",
+	[0x24] = "Detected reserved fields in the IRTE entry",
+	[0x25] = "Blocked a compatibility format interrupt request",
+	[0x26] = "Blocked an interrupt request due to source-id verification failure",
+	[0x27] = "Error accessing the posted-interrupt descriptor of the IRTE",
 };
 
 const char *vtd_fault_reason_str(unsigned int reason)

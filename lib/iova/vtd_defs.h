@@ -348,6 +348,83 @@
 #define VTD_QI_WAIT_RSVD_HI     0x0000000000000003ULL   /* bits 1:0 */
 
 /* ---------------------------------------------------------------------- */
+/* Interrupt remapping (VT-d ch. 5; 9.10 remapped IRTE, 9.11 posted IRTE;    */
+/* 10.4.29 IRTA; Linux drivers/iommu/intel/irq_remapping.c + include/linux/  */
+/* dmar.h struct irte; QEMU hw/i386/intel_iommu_internal.h VTD_IR_*).        */
+/* ---------------------------------------------------------------------- */
+/* IRTA (10.4.29): IRTA 63:12, EIME 11, S 3:0 (2^(S+1) entries) */
+#define VTD_IRTA_ADDR_MASK      VTD_GENMASK(63, 12)
+#define VTD_IRTA_EIME           VTD_BIT(11)
+#define VTD_IRTA_S(v)           VTD_FIELD_GET(v, 3, 0)
+#define VTD_IRTA_ENTRIES(v)     (2u << VTD_IRTA_S(v))
+#define VTD_IRTA_RSVD           VTD_GENMASK(10, 4)
+#define VTD_IRTE_SIZE           16
+
+/* IRTE lo, both formats: P 0, FPD 1, AVL 11:8, IM 15 (1 = posted), V 23:16 */
+#define VTD_IRTE_P              VTD_BIT(0)
+#define VTD_IRTE_FPD            VTD_BIT(1)
+#define VTD_IRTE_AVL(lo)        VTD_FIELD_GET(lo, 11, 8)
+#define VTD_IRTE_MAKE_AVL(x)    VTD_FIELD_PREP(x, 11, 8)
+#define VTD_IRTE_IM             VTD_BIT(15)
+#define VTD_IRTE_V(lo)          VTD_FIELD_GET(lo, 23, 16)
+#define VTD_IRTE_MAKE_V(x)      VTD_FIELD_PREP(x, 23, 16)
+/* remapped (IM = 0): DM 2, RH 3, TM 4, DLM 7:5, DST 63:32 (xAPIC: APIC ID in 47:40) */
+#define VTD_IRTE_DM             VTD_BIT(2)
+#define VTD_IRTE_RH             VTD_BIT(3)
+#define VTD_IRTE_TM             VTD_BIT(4)
+#define VTD_IRTE_DLM(lo)        VTD_FIELD_GET(lo, 7, 5)
+#define VTD_IRTE_MAKE_DLM(x)    VTD_FIELD_PREP(x, 7, 5)
+#define VTD_IRTE_DST(lo)        VTD_FIELD_GET(lo, 63, 32)
+#define VTD_IRTE_MAKE_DST(x)    VTD_FIELD_PREP(x, 63, 32)
+#define VTD_IRTE_DST_XAPIC(lo)  VTD_FIELD_GET(lo, 47, 40)
+#define VTD_IRTE_MAKE_DST_XAPIC(x) VTD_FIELD_PREP(x, 47, 40)
+#define VTD_IRTE_RSVD_LO_X2APIC (VTD_GENMASK(31, 24) | VTD_GENMASK(14, 12))
+#define VTD_IRTE_RSVD_LO_XAPIC  (VTD_GENMASK(31, 24) | VTD_GENMASK(14, 12) | \
+				 VTD_GENMASK(39, 32) | VTD_GENMASK(63, 48))
+/* posted (IM = 1): URG 14, PDA[31:6] in lo 63:38, PDA[63:32] in hi 63:32 */
+#define VTD_IRTE_URG            VTD_BIT(14)
+#define VTD_IRTE_PDA_LO(lo)     VTD_FIELD_GET(lo, 63, 38)
+#define VTD_IRTE_MAKE_PDA_LO(pda) VTD_FIELD_PREP((pda) >> 6, 63, 38)
+#define VTD_IRTE_PDA_HI(hi)     VTD_FIELD_GET(hi, 63, 32)
+#define VTD_IRTE_MAKE_PDA_HI(pda) VTD_FIELD_PREP((pda) >> 32, 63, 32)
+#define VTD_IRTE_RSVD_LO_POSTED (VTD_GENMASK(7, 2) | VTD_GENMASK(13, 12) | VTD_GENMASK(37, 24))
+/* hi, both formats: SID 15:0, SQ 17:16, SVT 19:18; remapped: 63:20 reserved; posted: 31:20 */
+#define VTD_IRTE_SID(hi)        VTD_FIELD_GET(hi, 15, 0)
+#define VTD_IRTE_SQ(hi)         VTD_FIELD_GET(hi, 17, 16)
+#define VTD_IRTE_MAKE_SQ(x)     VTD_FIELD_PREP(x, 17, 16)
+#define VTD_IRTE_SVT(hi)        VTD_FIELD_GET(hi, 19, 18)
+#define VTD_IRTE_MAKE_SVT(x)    VTD_FIELD_PREP(x, 19, 18)
+#define VTD_IRTE_RSVD_HI        VTD_GENMASK(63, 20)
+#define VTD_IRTE_RSVD_HI_POSTED VTD_GENMASK(31, 20)
+#define VTD_SVT_NONE            0   /**< no source validation */
+#define VTD_SVT_SID             1   /**< requester-id must match SID under the SQ mask */
+#define VTD_SVT_BUS             2   /**< requester bus in [SID 15:8, SID 7:0] */
+#define VTD_SQ_ALL              0   /**< compare all 16 bits (Linux SQ_ALL_16) */
+
+/* MSI address/data (5.1.2, 5.1.4; Intel SDM 10.11; Linux arch_msi_msg_addr_lo) */
+#define VTD_MSI_ADDR_BASE       0xfee00000ULL
+#define VTD_MSI_ADDR_HEAD_MASK  VTD_GENMASK(31, 20)
+#define VTD_MSI_ADDR_HI_MASK    VTD_GENMASK(63, 32)
+/* remappable format: IF 4 = 1, SHV 3, HANDLE[15] 2, HANDLE[14:0] 19:5; data: SUBHANDLE 15:0 */
+#define VTD_MSI_IR_FORMAT       VTD_BIT(4)
+#define VTD_MSI_IR_SHV          VTD_BIT(3)
+#define VTD_MSI_IR_HANDLE(a)    ((uint16_t)(VTD_FIELD_GET(a, 19, 5) | (VTD_FIELD_GET(a, 2, 2) << 15)))
+#define VTD_MSI_IR_MAKE_HANDLE(h) (VTD_FIELD_PREP((h) & 0x7fff, 19, 5) | VTD_FIELD_PREP((h) >> 15, 2, 2))
+#define VTD_MSI_IR_DATA_RSVD    0xffff0000u
+/* compatibility format: DEST 19:12, RH 3, DM 2; data: V 7:0, DLM 10:8, level 14, TM 15 */
+#define VTD_MSI_DEST(a)         VTD_FIELD_GET(a, 19, 12)
+#define VTD_MSI_RH              VTD_BIT(3)
+#define VTD_MSI_DM              VTD_BIT(2)
+#define VTD_MSI_DATA_V(d)       ((d) & 0xffu)
+#define VTD_MSI_DATA_DLM(d)     (((d) >> 8) & 7u)
+#define VTD_MSI_DATA_LEVEL      (1u << 14)
+#define VTD_MSI_DATA_TM         (1u << 15)
+
+/* Interrupt-entry-cache invalidation descriptor (6.5.2.7): G 4 = index-selective */
+#define VTD_QI_IEC_MAKE_IM(x)   VTD_FIELD_PREP(x, 31, 27)
+#define VTD_QI_IEC_MAKE_IIDX(x) VTD_FIELD_PREP(x, 47, 32)
+
+/* ---------------------------------------------------------------------- */
 /* Fault reasons (VT-d 7.1.3 table "Non-recoverable fault reason codes";    */
 /* QEMU enum VTDFaultReason; Linux dma_remap_fault_reasons[]).              */
 /* A not-present PTE is a PTE with R=W=0: VT-d reports it as 5h (write) or  */
@@ -366,6 +443,19 @@
 #define VTD_FR_CONTEXT_ENTRY_RSVD 0xb  /**< non-zero reserved field in a present context entry */
 #define VTD_FR_PAGING_ENTRY_RSVD  0xc  /**< non-zero reserved field in a present paging entry */
 #define VTD_FR_CONTEXT_ENTRY_TT   0xd  /**< request blocked by the context entry's TT */
+/* Interrupt-remapping faults (7.1.3; QEMU VTD_FR_IR_*; Linux irq_remap_fault_reasons[]).
+ * FRCD.FI 63:48 holds the interrupt index of the faulted request. */
+#define VTD_FR_IR_REQ_RSVD        0x20 /**< reserved field set in the interrupt request (address/data) */
+#define VTD_FR_IR_INDEX_OVER      0x21 /**< interrupt index beyond the IRT size (IRTA.S) */
+#define VTD_FR_IR_ENTRY_P         0x22 /**< present bit in the IRTE is clear */
+#define VTD_FR_IR_ROOT_INVAL      0x23 /**< IRT at IRTA could not be accessed */
+#define VTD_FR_IR_IRTE_RSVD       0x24 /**< reserved field set in a present IRTE (incl. IM=1 without CAP.PI, SVT=3) */
+#define VTD_FR_IR_REQ_COMPAT      0x25 /**< compatibility-format request blocked (IRES=1, CFIS=0) */
+#define VTD_FR_IR_SID_ERR         0x26 /**< source-id validation (SVT/SQ/SID) failed */
+#define VTD_FR_IR_PDA_INVAL       0x27 /**< posted-interrupt descriptor (PDA) could not be accessed */
+/** An interrupt-remapping fault reason (FRCD.FI carries the index, not an address). */
+#define VTD_FR_IS_IR(r)           ((r) >= 0x20 && (r) <= 0x27)
+
 /** Reason recorded for a not-present (R=W=0) second-level entry: 5h for writes, 6h for reads. */
 #define VTD_FR_PTE_NOT_PRESENT(write) ((write) ? VTD_FR_WRITE : VTD_FR_READ)
 

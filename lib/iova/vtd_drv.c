@@ -45,6 +45,11 @@ struct vtd_drv {
 	bool psi;
 	uint64_t timeout_ns;
 	struct vtd_domain *domains;
+	/* interrupt remapping (Linux struct ir_table) */
+	struct vtd_irte *irt;          /**< the IRT, ir_entries x 128 bits, 4 KiB aligned */
+	uint64_t *ir_bitmap;           /**< allocated entries */
+	unsigned int ir_entries;
+	bool ir_eime;
 };
 
 struct vtd_domain {
@@ -327,7 +332,13 @@ void vtd_drv_fini(struct vtd_drv *drv)
 	gcmd_sync(drv, 0, VTD_GSTS_TES, false);
 	drv->gcmd &= ~VTD_GCMD_QIE;
 	gcmd_sync(drv, 0, VTD_GSTS_QIES, false);
+	if (drv->gcmd & VTD_GCMD_IRE) {
+		drv->gcmd &= ~VTD_GCMD_IRE;
+		gcmd_sync(drv, 0, VTD_GSTS_IRES, false);
+	}
 	pthread_mutex_unlock(&drv->lock);
+	free(drv->irt);
+	free(drv->ir_bitmap);
 	while (drv->domains) {
 		struct vtd_domain *d = drv->domains;
 
@@ -728,4 +739,196 @@ int vtd_drv_flush(struct vtd_domain *d, bool wait)
 		rc = qi_submit(d->drv, wait);
 	pthread_mutex_unlock(&d->drv->lock);
 	return rc;
+}
+
+/* ====================================================================== */
+/* Interrupt remapping (Linux drivers/iommu/intel/irq_remapping.c)         */
+/* ====================================================================== */
+
+/* 128-bit compare-and-exchange store of an IRTE (Linux modify_irte() uses
+ * cmpxchg_double for posted entries; we use it for every entry so the unit's
+ * 128-bit load never sees a torn entry). */
+static void irte_store(struct vtd_irte *p, struct vtd_irte n)
+{
+#if defined(__x86_64__)
+	uint64_t lo = p->lo, hi = p->hi;
+	bool ok;
+
+	do {
+		__asm__ __volatile__("lock cmpxchg16b %1\n\tsete %0"
+				     : "=q"(ok), "+m"(*(volatile struct vtd_irte *)p), "+a"(lo), "+d"(hi)
+				     : "b"(n.lo), "c"(n.hi)
+				     : "memory", "cc");
+	} while (!ok);
+#else
+	__atomic_store_n(&p->hi, n.hi, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->lo, n.lo, __ATOMIC_RELEASE);
+#endif
+}
+
+/* drv->lock held: IEC invalidation of 2^im entries at index (or all), waited for (qi_flush_iec()). */
+static int iec_flush(struct vtd_drv *drv, bool global, uint16_t index, unsigned int im)
+{
+	int rc = qi_reserve(drv, 1);
+
+	if (rc)
+		return rc;
+	qi_push(drv, global ? vtd_desc_iec_global() : vtd_desc_iec_index(index, im));
+	return qi_submit(drv, true);
+}
+
+int vtd_drv_ir_enable(struct vtd_drv *drv, unsigned int entries, bool x2apic)
+{
+	uint64_t ecap;
+	unsigned int s;
+	int rc;
+
+	if (!drv || entries < 2 || entries > 65536 || (entries & (entries - 1)))
+		return -EINVAL;
+	ecap = vtd_soft_reg_read(drv->v, VTD_REG_ECAP);
+	if (!(ecap & VTD_ECAP_IR) || (x2apic && !(ecap & VTD_ECAP_EIM))) {
+		fprintf(stderr, "vtd_drv: unit lacks %s (ECAP 0x%llx)\n",
+			!(ecap & VTD_ECAP_IR) ? "interrupt remapping (ECAP.IR)" : "x2APIC IRTEs (ECAP.EIM)",
+			(unsigned long long)ecap);
+		return -ENODEV;
+	}
+	pthread_mutex_lock(&drv->lock);
+	if (drv->irt) {
+		pthread_mutex_unlock(&drv->lock);
+		return -EBUSY;
+	}
+	size_t bytes = (size_t)entries * sizeof(struct vtd_irte);
+
+	drv->irt = aligned_alloc(VTD_PAGE_SIZE, bytes < VTD_PAGE_SIZE ? VTD_PAGE_SIZE : bytes);
+	drv->ir_bitmap = calloc((entries + 63) / 64, sizeof(uint64_t));
+	if (!drv->irt || !drv->ir_bitmap) {
+		free(drv->irt);
+		free(drv->ir_bitmap);
+		drv->irt = NULL;
+		drv->ir_bitmap = NULL;
+		pthread_mutex_unlock(&drv->lock);
+		return -ENOMEM;
+	}
+	memset(drv->irt, 0, bytes);
+	drv->ir_entries = entries;
+	drv->ir_eime = x2apic;
+	s = (unsigned int)__builtin_ctz(entries) - 1;           /* 2^(S+1) entries */
+	/* iommu_set_irq_remapping(): IRTA, SIRTP handshake, global IEC flush */
+	vtd_soft_reg_write(drv->v, VTD_REG_IRTA, (uint64_t)(uintptr_t)drv->irt |
+			   (x2apic ? VTD_IRTA_EIME : 0) | s);
+	rc = gcmd_sync(drv, VTD_GCMD_SIRTP, VTD_GSTS_IRTPS, true);
+	if (!rc)
+		rc = iec_flush(drv, true, 0, 0);
+	/* intel_enable_irq_remapping(): IRE, and compatibility format blocked (CFI = 0) */
+	if (!rc) {
+		drv->gcmd |= VTD_GCMD_IRE;
+		drv->gcmd &= ~VTD_GCMD_CFI;
+		rc = gcmd_sync(drv, 0, VTD_GSTS_IRES, true);
+	}
+	pthread_mutex_unlock(&drv->lock);
+	return rc;
+}
+
+static bool ir_bit(const struct vtd_drv *drv, unsigned int i)
+{
+	return drv->ir_bitmap[i / 64] & (1ULL << (i % 64));
+}
+
+int vtd_drv_ir_alloc(struct vtd_drv *drv, unsigned int count, uint16_t *base)
+{
+	unsigned int n = 1;
+
+	if (!drv || !base || count == 0 || count > 32)
+		return -EINVAL;
+	while (n < count)
+		n <<= 1;
+	pthread_mutex_lock(&drv->lock);
+	if (!drv->irt) {
+		pthread_mutex_unlock(&drv->lock);
+		return -ENODEV;
+	}
+	/* bitmap_find_free_region(): first naturally aligned free block */
+	for (unsigned int b = 0; b + n <= drv->ir_entries; b += n) {
+		unsigned int k;
+
+		for (k = 0; k < n && !ir_bit(drv, b + k); k++)
+			;
+		if (k < n)
+			continue;
+		for (k = 0; k < n; k++)
+			drv->ir_bitmap[(b + k) / 64] |= 1ULL << ((b + k) % 64);
+		*base = (uint16_t)b;
+		pthread_mutex_unlock(&drv->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&drv->lock);
+	return -ENOSPC;
+}
+
+void vtd_drv_ir_free(struct vtd_drv *drv, uint16_t base, unsigned int count)
+{
+	unsigned int n = 1, im = 0;
+
+	if (!drv || !count)
+		return;
+	while (n < count) {
+		n <<= 1;
+		im++;
+	}
+	pthread_mutex_lock(&drv->lock);
+	if (drv->irt && (unsigned int)base + n <= drv->ir_entries) {
+		for (unsigned int k = 0; k < n; k++) {
+			irte_store(&drv->irt[base + k], (struct vtd_irte){ 0, 0 });
+			drv->ir_bitmap[(base + k) / 64] &= ~(1ULL << ((base + k) % 64));
+		}
+		iec_flush(drv, false, base, im);
+	}
+	pthread_mutex_unlock(&drv->lock);
+}
+
+static int ir_modify(struct vtd_drv *drv, uint16_t index, const struct vtd_irte_info *i)
+{
+	int rc;
+
+	pthread_mutex_lock(&drv->lock);
+	if (!drv->irt || index >= drv->ir_entries || !ir_bit(drv, index)) {
+		pthread_mutex_unlock(&drv->lock);
+		return -EINVAL;
+	}
+	irte_store(&drv->irt[index], vtd_irte_encode(i, drv->ir_eime));
+	rc = iec_flush(drv, false, index, 0);
+	pthread_mutex_unlock(&drv->lock);
+	return rc;
+}
+
+int vtd_drv_ir_set_remapped(struct vtd_drv *drv, uint16_t index, uint16_t rid, uint8_t vector,
+			    uint32_t dest)
+{
+	/* prepare_irte() + set_msi_sid(): fixed, physical, edge; SVT_VERIFY_SID_SQ, SQ_ALL_16 */
+	struct vtd_irte_info i = {
+		.present = true, .vector = vector, .dest = dest, .dlm = 0,
+		.sid = rid, .sq = VTD_SQ_ALL, .svt = VTD_SVT_SID,
+	};
+
+	if (!drv)
+		return -EINVAL;
+	return ir_modify(drv, index, &i);
+}
+
+int vtd_drv_ir_set_posted(struct vtd_drv *drv, uint16_t index, uint16_t rid, uint8_t vector,
+			  uint64_t pi_desc, bool urg)
+{
+	struct vtd_irte_info i = {
+		.present = true, .posted = true, .vector = vector, .pda = pi_desc, .urg = urg,
+		.sid = rid, .sq = VTD_SQ_ALL, .svt = VTD_SVT_SID,
+	};
+
+	if (!drv || !pi_desc || (pi_desc & 63))
+		return -EINVAL;
+	return ir_modify(drv, index, &i);
+}
+
+void vtd_drv_ir_msi(uint16_t base, unsigned int sub, uint64_t *addr, uint32_t *data)
+{
+	vtd_msi_remappable(base, true, (uint16_t)sub, addr, data);
 }

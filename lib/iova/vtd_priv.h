@@ -62,6 +62,15 @@ struct vtd_ctx_cache_entry {
 	bool valid;
 };
 
+#define VTD_SOFT_IEC_ENTRIES 64    /**< interrupt-entry cache size (fully associative, LRU) */
+
+/** One cached IRTE (VT-d 6.4 interrupt entry cache). */
+struct vtd_iec_entry {
+	uint64_t lo, hi, lru;
+	uint32_t index;
+	bool valid;
+};
+
 struct vtd_iq_event {
 	uint32_t tail;     /**< descriptor index written to IQT */
 	uint64_t due_ns;   /**< when the descriptors before tail may execute */
@@ -81,11 +90,13 @@ struct vtd_soft {
 
 	/* latched state */
 	uint64_t root_active;          /**< root table pointer latched by SRTP */
+	uint64_t irta_active;          /**< IRTA latched by SIRTP (address | EIME | S) */
 	unsigned int mgaw_bits;        /**< CAP.MGAW + 1 */
 
 	/* caches */
 	struct vtd_iotlb_entry *iotlb; /**< sets * ways */
 	struct vtd_ctx_cache_entry *ctx;
+	struct vtd_iec_entry iec[VTD_SOFT_IEC_ENTRIES];
 	uint64_t lru_clock;
 
 	/* queued invalidation: pending IQT writes with their modeled due time */
@@ -94,5 +105,11 @@ struct vtd_soft {
 
 	struct vtd_soft_stats st;
 };
+
+/** Record a primary fault (VT-d 7.2.1). fi: FRCD.FI (page address, or index << 48 for IR faults). Lock held. */
+void vtd_soft_record_fault(struct vtd_soft *v, uint16_t rid, uint64_t fi, bool write,
+			   uint8_t reason, bool fpd);
+/** Interrupt-entry cache invalidation: global (gran 0) or 2^im entries from idx. Lock held. */
+void vtd_soft_iec_invalidate(struct vtd_soft *v, unsigned int gran, uint32_t idx, unsigned int im);
 
 #endif /* VTD_PRIV_H */

@@ -39,8 +39,8 @@ static inline uint64_t load64(const uint64_t *p)
 /* Fault recording (VT-d 7.2.1 primary fault logging, 10.4.14 FRCD)        */
 /* ====================================================================== */
 
-static void record_fault(struct vtd_soft *v, uint16_t rid, uint64_t iova, bool write,
-			 uint8_t reason, bool fpd)
+void vtd_soft_record_fault(struct vtd_soft *v, uint16_t rid, uint64_t iova, bool write,
+			   uint8_t reason, bool fpd)
 {
 	v->st.faults++;
 	if (fpd)                /* context entry FPD: fault is blocked but not recorded */
@@ -52,6 +52,7 @@ static void record_fault(struct vtd_soft *v, uint16_t rid, uint64_t iova, bool w
 		v->fsts |= VTD_FSTS_PFO;
 		return;
 	}
+	/* FI: the page address of a DMA fault, or the interrupt index in 63:48 */
 	v->frcd[v->fri][0] = iova & VTD_FRCD_LO_FI_MASK;
 	v->frcd[v->fri][1] = VTD_FRCD_HI_F | (write ? 0 : VTD_FRCD_HI_T) |
 			     VTD_FRCD_HI_MAKE_FR(reason) | rid;
@@ -91,6 +92,11 @@ int vtd_soft_fault_pop(struct vtd_soft *v, struct vtd_fault *f)
 		f->rid = (uint16_t)VTD_FRCD_HI_SID(hi);
 		f->iova = v->frcd[j][0] & VTD_FRCD_LO_FI_MASK;
 		f->reason = (uint8_t)VTD_FRCD_HI_FR(hi);
+		f->index = 0;
+		if (VTD_FR_IS_IR(f->reason)) {
+			f->index = (uint16_t)(f->iova >> 48);
+			f->iova = 0;
+		}
 		f->write = !(hi & VTD_FRCD_HI_T);
 		v->frcd[j][1] &= ~VTD_FRCD_HI_F;  /* software clears F (RW1C) */
 		ret = 1;
@@ -279,8 +285,11 @@ static int qi_exec(struct vtd_soft *v, const struct vtd_desc *d)
 		}
 		v->st.inv_wait++;
 		break;
+	case VTD_QI_TYPE_IEC:
+		vtd_soft_iec_invalidate(v, in.gran, (uint32_t)in.addr, in.am);
+		v->st.inv_iec++;
+		break;
 	case VTD_QI_TYPE_DEV_IOTLB: /* ECAP.DT = 0 */
-	case VTD_QI_TYPE_IEC:       /* ECAP.IR = 0 */
 	default:
 		return -EINVAL;
 	}
@@ -425,8 +434,11 @@ static void gcmd_write(struct vtd_soft *v, uint32_t val)
 		v->root_active = v->rtaddr & VTD_RTADDR_RTA_MASK;
 		v->gsts |= VTD_GSTS_RTPS;
 	}
-	if (val & VTD_GCMD_SIRTP)
+	if (val & VTD_GCMD_SIRTP) {
+		/* latch IRTA (VT-d 10.4.4 SIRTP); software then invalidates the IEC globally */
+		v->irta_active = v->irta;
 		v->gsts |= VTD_GSTS_IRTPS;
+	}
 	if (val & VTD_GCMD_QIE) {
 		/* Model restriction: IQA must hold a queue (the unit reads address 0 never)
 		 * and 128-bit descriptors (IQA.DW = 0, no scalable mode). */
@@ -554,7 +566,10 @@ void vtd_soft_reg_write(struct vtd_soft *v, unsigned int off, uint64_t val)
 	case VTD_REG_IEDATA: v->iedata = (uint32_t)val; break;
 	case VTD_REG_IEADDR: v->ieaddr = (uint32_t)val; break;
 	case VTD_REG_IEUADDR: v->ieuaddr = (uint32_t)val; break;
-	case VTD_REG_IRTA: v->irta = val; break;
+	case VTD_REG_IRTA:
+		/* EIME needs ECAP.EIM; bits 10:4 are reserved (VT-d 10.4.29) */
+		v->irta = val & ~VTD_IRTA_RSVD & ((v->ecap & VTD_ECAP_EIM) ? ~0ULL : ~VTD_IRTA_EIME);
+		break;
 	case VTD_REG_IVA(VTD_SOFT_IRO): v->iva = val; break;
 	case VTD_REG_IOTLB(VTD_SOFT_IRO): iotlb_reg_write(v, val); break;
 	default:
@@ -779,7 +794,7 @@ int vtd_soft_translate(struct vtd_soft *v, uint16_t rid, uint64_t iova, size_t l
 	}
 	fr = context_fetch(v, rid, &clo, &chi);
 	if (fr) {
-		record_fault(v, rid, iova, write, (uint8_t)fr, false);
+		vtd_soft_record_fault(v, rid, iova, write, (uint8_t)fr, false);
 		ret = -EFAULT;
 		goto out;
 	}
@@ -790,7 +805,7 @@ int vtd_soft_translate(struct vtd_soft *v, uint16_t rid, uint64_t iova, size_t l
 
 		fr = translate_page(v, clo, chi, a, access, &h);
 		if (fr) {
-			record_fault(v, rid, a, write, (uint8_t)fr, clo & VTD_CE_LO_FPD);
+			vtd_soft_record_fault(v, rid, a, write, (uint8_t)fr, clo & VTD_CE_LO_FPD);
 			ret = -EFAULT;
 			goto out;
 		}
@@ -831,7 +846,7 @@ void vtd_soft_default_params(struct vtd_soft_params *p)
  * Create a soft VT-d unit in its reset state (translation and QI disabled).
  * Zero fields of p (or p == NULL) take the defaults; inv_latency_ns 0 executes
  * descriptors at the IQT write. CAP: ND=6, SAGAW 39/48-bit (haw >= 48) or 39-bit,
- * MGAW, FRO, SLLPS=2 MiB, PSI, NFR=8, MAMV=9; ECAP: C, QI, SC, IRO.
+ * MGAW, FRO, SLLPS=2 MiB, PSI, NFR=8, MAMV=9; CAP.PI; ECAP: C, QI, SC, IRO, IR, EIM.
  * @return the unit, or NULL with errno EINVAL (haw outside 39..57, qi_entries
  *         not a power of two in 256..32768, IOTLB > 65536 sets or > 64 ways) or ENOMEM.
  */
@@ -885,8 +900,10 @@ struct vtd_soft *vtd_soft_create(const struct vtd_soft_params *p)
 		 VTD_CAP_MAKE_SLLPS(VTD_SLLPS_2M) |
 		 VTD_CAP_PSI |
 		 VTD_CAP_MAKE_NFR(VTD_SOFT_NFR - 1) |
-		 VTD_CAP_MAKE_MAMV(VTD_SOFT_MAMV);
-	v->ecap = VTD_ECAP_C | VTD_ECAP_QI | VTD_ECAP_SC | VTD_ECAP_MAKE_IRO(VTD_SOFT_IRO);
+		 VTD_CAP_MAKE_MAMV(VTD_SOFT_MAMV) |
+		 VTD_CAP_PI;                           /* posted-format IRTEs decode */
+	v->ecap = VTD_ECAP_C | VTD_ECAP_QI | VTD_ECAP_SC | VTD_ECAP_MAKE_IRO(VTD_SOFT_IRO) |
+		  VTD_ECAP_IR | VTD_ECAP_EIM;           /* interrupt remapping, x2APIC IRTEs */
 	return v;
 }
 

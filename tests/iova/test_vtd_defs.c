@@ -77,7 +77,9 @@ static void test_cap_ecap_of_unit(void **state)
 	assert_int_equal((cap >> 40) & 0xff, 7);                 /* NFR 47:40: 8 records */
 	assert_int_equal((cap >> 48) & 0x3f, 9);                 /* MAMV 53:48 */
 	assert_int_equal((cap >> 7) & 1, 0);                     /* CM 7 */
-	assert_int_equal((cap >> 59) & 1, 0);                    /* PI 59 */
+	assert_int_equal((cap >> 59) & 1, 1);                    /* PI 59: posted IRTEs (#17) */
+	assert_int_equal((ecap >> 3) & 1, 1);                    /* IR 3 (#17) */
+	assert_int_equal((ecap >> 4) & 1, 1);                    /* EIM 4 (#17) */
 	assert_int_equal((ecap >> 1) & 1, 1);                    /* QI 1 */
 	assert_int_equal((ecap >> 2) & 1, 0);                    /* DT 2 */
 	assert_int_equal(((ecap >> 8) & 0x3ff) * 16, 0x500);     /* IRO 17:8 */
