@@ -118,6 +118,48 @@ endpoint_loop(void *arg)
 	return 0;
 }
 
+/*
+ * The device core (vfdev wire with a second lcore): the IOMMU hardware (the soft VT-d's
+ * invalidation queue and, for the sidecore mode, the sidecore VMM) from set-up to
+ * teardown, and during the run also the devices' DMA engines and the endpoints.
+ * Bounded: stops on hw_stop (teardown), the endpoint part on the run clock.
+ */
+int
+vfapp_device_core(void *arg)
+{
+	struct vfapp_state *s = arg;
+	struct vfapp_workload *w = NULL;   /* the endpoints exist once run() says go */
+	bool started = false, stopped = false;
+	uint64_t now;
+
+	while (!__atomic_load_n(&s->hw_stop, __ATOMIC_ACQUIRE)) {
+		iova_backend_poll(s->backend);
+		if (stopped || !__atomic_load_n(&s->dev_go, __ATOMIC_ACQUIRE))
+			continue;
+		if (!started && w == NULL && s->have_wl)
+			w = &s->wl;
+		now = rte_rdtsc();
+		if (!started && now >= s->t_warm) {
+			if (w != NULL)
+				w->start(w->st, now);
+			started = true;
+		}
+		if (now >= s->t_end || force_quit) {
+			if (w != NULL)
+				w->stop(w->st, now);
+			stopped = true;
+			s->ep_done = true;
+			continue;
+		}
+		if (w != NULL)
+			w->client_step(w->st, now);
+		vfapp_topo_vfdev_poll(&s->topo);
+		if (w != NULL)
+			w->server_step(w->st, now);
+	}
+	return 0;
+}
+
 static void
 appliance_idle(struct vfapp_state *s)
 {
@@ -143,7 +185,9 @@ run(struct vfapp_state *s)
 	now = rte_rdtsc();
 	s->t_warm = now + (uint64_t)(s->o.warmup * s->hz);
 	s->t_end = s->o.duration > 0 ? s->t_warm + (uint64_t)(s->o.duration * s->hz) : UINT64_MAX;
-	if (w != NULL && two) {
+	if (s->dev_core) {
+		__atomic_store_n(&s->dev_go, true, __ATOMIC_RELEASE);  /* already running: go */
+	} else if (w != NULL && two) {
 		int ret = rte_eal_remote_launch(endpoint_loop, s, (unsigned int)s->o.endpoint_lcore);
 
 		if (ret != 0) {
@@ -211,7 +255,8 @@ run(struct vfapp_state *s)
 		/* the endpoint loop stops on the same clock; keep forwarding until it did */
 		while (!s->ep_done)
 			vfapp_appliance_step(&s->app);
-		rte_eal_wait_lcore((unsigned int)s->o.endpoint_lcore);
+		if (!s->dev_core)   /* the device core runs on until teardown */
+			rte_eal_wait_lcore((unsigned int)s->o.endpoint_lcore);
 	}
 }
 

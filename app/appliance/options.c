@@ -75,7 +75,8 @@ usage(FILE *f, const char *prog)
 "  --strategy S        off|strict|deferred|optimistic|persistent|shared|ring|pool [off]\n"
 "  --mode M            native|trap-and-emulate|sidecore [native]\n"
 "  --backend B         soft | vfio [soft]\n"
-"  --inv-latency-ns N  soft VT-d invalidation latency [%u]\n"
+"  --inv-latency-ns N  modeled extra latency of the soft VT-d's queued invalidations,\n"
+"                      on top of the real execution (by the device core with vfdev) [0]\n"
 "  --vmexit-ns N       modeled VM exit cost, trap-and-emulate [0]\n"
 "  --vmm-lcore N       CPU of the VMM / sidecore thread, -1 = any [-1]\n"
 "  --duration S        measured seconds, fractional ok; ports topology: 0 = until signal [5]\n"
@@ -106,7 +107,7 @@ usage(FILE *f, const char *prog)
 "  -h, --help          this text\n"
 "Example: %s --no-huge -m 512 --no-pci --in-memory --file-prefix vfapp -l 0 -- \\\n"
 "           --workload UDP_RR --strategy strict --json\n",
-		prog, VTD_DEFAULT_INV_LATENCY_NS, prog);
+		prog, prog);
 }
 
 static int
@@ -188,7 +189,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	o->workload = WL_TCP_STREAM;
 	o->strategy = IOVA_STRAT_OFF;
 	o->mode = IOVA_MODE_NATIVE;
-	o->inv_latency_ns = VTD_DEFAULT_INV_LATENCY_NS;
+	o->inv_latency_ns = 0;   /* the device core executes the queue: the wait is real */
 	o->vmm_lcore = -1;
 	o->duration = 5;
 	o->warmup = 1;

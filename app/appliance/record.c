@@ -73,6 +73,12 @@
  *                             shared host, where the mean above absorbs whole time slices
  *   tsc_hz            int     TSC frequency (rte_get_tsc_hz)
  *   inv_waits_per_pkt real    synchronous invalidation waits by the strategy / packets
+ *   cycles_per_inv_wait real  TSC cycles per such wait (submit to completion, as the vCPU saw it)
+ *   iommu_hw          string  "device-core": the soft VT-d's invalidation queue is executed by
+ *                             the device core (a real cross-core round trip per wait);
+ *                             "inline": by the CPU that waits (one lcore, memif/ring wires)
+ *   sidecore          string  sidecore mode only: "device-core-loop" (the sidecore VMM runs in
+ *                             the device core's polling loop) or "thread" (its own thread)
  *   exits_per_pkt     real    = exits_per_packet
  *   iotlb_hits_per_pkt, iotlb_misses_per_pkt, page_walks_per_pkt, translations_per_pkt
  *                     real    soft VT-d unit counters / packets (present with --backend soft)
@@ -179,6 +185,11 @@ record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 			    json_integer((json_int_t)iova_hist_quantile(&s->busy_hist, 0.5)));
 	json_object_set_new(rec, "tsc_hz", json_integer((json_int_t)s->hz));
 	json_object_set_new(rec, "inv_waits_per_pkt", json_real(packets ? s->iova_st.waits / pk : 0));
+	json_object_set_new(rec, "cycles_per_inv_wait",
+			    json_real(s->iova_st.waits ? (double)s->iova_st.wait_cycles / s->iova_st.waits : 0));
+	json_object_set_new(rec, "iommu_hw", json_string(s->dev_core ? "device-core" : "inline"));
+	if (s->o.mode == IOVA_MODE_SIDECORE)
+		json_object_set_new(rec, "sidecore", json_string(s->side_polled ? "device-core-loop" : "thread"));
 	json_object_set_new(rec, "exits_per_pkt", json_real(packets ? s->iova_st.exits / pk : 0));
 	if (s->have_vtd) {
 		const struct vtd_soft_stats *a = &s->vtd0, *b = &s->vtd1;

@@ -63,11 +63,35 @@ setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **p
 			return -1;
 		}
 	}
+	/* vfdev ports with a second lcore: that lcore is the device core and plays the IOMMU
+	 * hardware too (its invalidation queue; the sidecore as part of its loop) */
+	bool dev_core = o->topology == TOPO_INTERNAL && o->wire == WIRE_VFDEV &&
+			o->endpoint_lcore >= 0 && o->backend == BACKEND_SOFT;
+
+	if (dev_core && o->mode == IOVA_MODE_SIDECORE &&
+	    (o->vmm_lcore < 0 || o->vmm_lcore == (int)rte_lcore_to_cpu_id(o->endpoint_lcore))) {
+		mp.vmm_cpu = IOVA_VMM_POLLED;
+		s->side_polled = true;
+	}
 	be = iova_mode_wrap((enum iova_mode)o->mode, &mp, phys);
 	if (be == NULL) {
 		fprintf(stderr, "vfapp: iova_mode_wrap(%s): %s\n", iova_mode_name(o->mode),
 			strerror(errno));
 		return -1;
+	}
+	s->backend = be;
+	if (dev_core) {
+		int ret;
+
+		iova_backend_set_polled(be, true);
+		ret = rte_eal_remote_launch(vfapp_device_core, s, (unsigned int)o->endpoint_lcore);
+		if (ret != 0) {
+			iova_backend_set_polled(be, false);
+			fprintf(stderr, "vfapp: cannot launch the device core on lcore %d: %s\n",
+				o->endpoint_lcore, strerror(-ret));
+			return -1;
+		}
+		s->dev_core = true;
 	}
 	RTE_LCORE_FOREACH(lc)
 		if (lc > max_lc)
@@ -209,7 +233,8 @@ vfapp_setup(struct vfapp_state *s)
 			s->dev_dma = s->app.dma_check;
 			s->app.dma_check = false;
 			s->dev_remote = s->o.endpoint_lcore >= 0;
-			s->share_cpu_with_vmm = s->dev_remote && s->o.mode == IOVA_MODE_SIDECORE &&
+			s->share_cpu_with_vmm = s->dev_remote && !s->side_polled &&
+				s->o.mode == IOVA_MODE_SIDECORE &&
 				s->o.vmm_lcore >= 0 &&
 				s->o.vmm_lcore == (int)rte_lcore_to_cpu_id(s->o.endpoint_lcore);
 		} else {
@@ -298,13 +323,27 @@ vfapp_setup(struct vfapp_state *s)
 	return 0;
 }
 
+/* The hardware thread stops; from here the waiting CPU executes the queue itself. */
+static void
+stop_device_core(struct vfapp_state *s)
+{
+	if (!s->dev_core)
+		return;
+	__atomic_store_n(&s->hw_stop, true, __ATOMIC_RELEASE);
+	rte_eal_wait_lcore((unsigned int)s->o.endpoint_lcore);
+	iova_backend_set_polled(s->backend, false);
+	s->dev_core = false;
+}
+
 void
 vfapp_teardown(struct vfapp_state *s)
 {
 	uint16_t pid;
 
-	if (!s->wired)
-		return; /* failed before the pool existed: nothing to release (as before the split) */
+	if (!s->wired) {
+		stop_device_core(s);
+		return;
+	} /* failed before the pool existed: nothing to release (as before the split) */
 	if (s->have_wl)
 		s->wl.destroy(s->wl.st);
 	irqpost_vcpu_destroy(s->app.vcpu);
@@ -320,6 +359,7 @@ vfapp_teardown(struct vfapp_state *s)
 		rte_lpm_free(s->app.lpm);
 	rte_mempool_free(s->app_pool);
 	rte_mempool_free(s->ep_pool);
+	stop_device_core(s);
 	if (s->ctx != NULL)
 		iova_ctx_destroy(s->ctx);
 }

@@ -56,8 +56,16 @@ struct vfapp_state {
 	uint64_t busy_preempted;      /**< busy iterations left out: the thread was preempted */
 	uint64_t nivcsw;              /**< involuntary context switches seen so far */
 	bool share_cpu_with_vmm;      /**< the sidecore VMM thread runs on the device lcore's CPU */
+	/* the device core (vfapp_device_core on the endpoint lcore): IOMMU hardware + devices */
+	bool dev_core;                /**< launched (set-up) and polling until teardown */
+	bool side_polled;             /**< the sidecore runs in the device core's loop */
+	bool dev_go;                  /**< run(): endpoints and DMA engines may start */
+	bool hw_stop;                 /**< teardown: the device core returns */
 	uint64_t dev_faults;          /**< frames the vfdevs dropped on DMA faults (record.c) */
 };
+
+/** The device core's loop (main.c), launched by vfapp_setup() on the endpoint lcore. */
+int vfapp_device_core(void *arg);
 
 /**
  * Build the run after rte_eal_init() and option parsing: lcore checks, lib/iova context

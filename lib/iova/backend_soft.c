@@ -77,6 +77,17 @@ static void soft_destroy(struct iova_backend *b)
 	free(s);
 }
 
+static int soft_poll(struct iova_backend *b)
+{
+	return vtd_soft_hw_poll(sb(b)->v);
+}
+
+static int soft_set_polled(struct iova_backend *b, bool on)
+{
+	vtd_soft_set_polled(sb(b)->v, on);
+	return 0;
+}
+
 static const struct iova_backend_ops soft_ops = {
 	.name = "soft-vtd",
 	.map = soft_map,
@@ -85,6 +96,8 @@ static const struct iova_backend_ops soft_ops = {
 	.inv_flush = soft_inv_flush,
 	.dma = soft_dma,
 	.destroy = soft_destroy,
+	.poll = soft_poll,
+	.set_polled = soft_set_polled,
 };
 
 /**

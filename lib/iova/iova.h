@@ -185,6 +185,10 @@ struct iova_backend_ops {
 	/** Device-side DMA of len bytes at iova with access; host address out. -EFAULT on a fault. -ENOTSUP if the backend has no software device side (VFIO). */
 	int (*dma)(struct iova_backend *b, uint64_t iova, size_t len, int access, void **host);
 	void (*destroy)(struct iova_backend *b);
+	/** Hardware side, one bounded round (see iova_backend_poll()); NULL: nothing to run. */
+	int (*poll)(struct iova_backend *b);
+	/** See iova_backend_set_polled(); NULL: -ENOTSUP. */
+	int (*set_polled)(struct iova_backend *b, bool on);
 };
 
 struct iova_backend {
@@ -226,8 +230,12 @@ enum iova_mode {
 	IOVA_MODE_SIDECORE,          /**< a VMM thread on another core polls guest registers in shared memory */
 };
 
+/** iova_mode_params.vmm_cpu for the sidecore: no VMM thread; the caller runs the sidecore
+ *  from its own polling loop with iova_backend_poll() (the device core). */
+#define IOVA_VMM_POLLED (-2)
+
 struct iova_mode_params {
-	int vmm_cpu;                 /**< CPU for the VMM / sidecore thread, -1 = any */
+	int vmm_cpu;                 /**< CPU for the VMM / sidecore thread, -1 = any; sidecore: IOVA_VMM_POLLED */
 	/** Modeled cost of one VM exit + entry round trip in ns (trap-and-emulate only); default 0 = only the real thread handoff. Printed in reports. */
 	uint64_t vmexit_ns;
 };
@@ -243,6 +251,26 @@ struct iova_mode_params {
  */
 struct iova_backend *iova_mode_wrap(enum iova_mode mode, const struct iova_mode_params *p,
 				    struct iova_backend *phys);
+
+/**
+ * Run the IOMMU's hardware side for one bounded round, from the core that plays the
+ * hardware (the device core): the sidecore VMM of a wrapper made with vmm_cpu
+ * IOVA_VMM_POLLED (one pass over the guest's invalidation queue), then the physical
+ * unit's queued invalidations when they are polled (iova_backend_set_polled()).
+ * The thread that calls it becomes the unit's hardware thread.
+ * @return work items done (>= 0), -EINVAL for NULL.
+ */
+int iova_backend_poll(struct iova_backend *b);
+
+/**
+ * Soft VT-d (also through a mode wrapper): with on, queued invalidations are executed only
+ * by iova_backend_poll() -- the hardware thread -- never at the IQT write nor by a driver
+ * spinning on its wait descriptor (unless that driver runs on the hardware thread itself,
+ * e.g. a polled sidecore). An invalidation wait then costs a real cross-core round trip
+ * plus the IOTLB work. Off (the default): executed inline, as before.
+ * @return 0, -ENOTSUP (no soft unit: VFIO), -EINVAL for NULL.
+ */
+int iova_backend_set_polled(struct iova_backend *b, bool on);
 
 /* ======================================================================
  * 4. Strategies and the per-device context (iova_ctx.c, strat_*.c).
@@ -281,6 +309,7 @@ struct iova_ctx_stats {
 	uint64_t backend_maps, backend_unmaps; /**< PTE changes actually made */
 	uint64_t invalidations;              /**< IOTLB invalidation descriptors issued */
 	uint64_t waits;                      /**< synchronous invalidation waits */
+	uint64_t wait_cycles;                /**< TSC cycles spent in those waits (submit to completion) */
 	uint64_t reuse_hits;                 /**< maps served by an existing live mapping */
 	uint64_t exits;                      /**< guest IOMMU exits (trap-and-emulate) */
 	uint64_t stale_max_entries;          /**< most freed-but-reachable buffers at once */

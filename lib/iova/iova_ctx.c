@@ -330,6 +330,20 @@ void iova_ctx_poll(struct iova_ctx *c, unsigned int cpu)
 	pthread_mutex_unlock(&c->lock);
 }
 
+int iova_backend_poll(struct iova_backend *b)
+{
+	if (!b)
+		return -EINVAL;
+	return b->ops->poll ? b->ops->poll(b) : 0;
+}
+
+int iova_backend_set_polled(struct iova_backend *b, bool on)
+{
+	if (!b)
+		return -EINVAL;
+	return b->ops->set_polled ? b->ops->set_polled(b, on) : -ENOTSUP;
+}
+
 int iova_ctx_dma(struct iova_ctx *c, uint64_t iova, size_t len, int access, void **host)
 {
 	if (!c || !host || !len || (access != IOVA_PROT_READ && access != IOVA_PROT_WRITE))
@@ -406,7 +420,9 @@ int iova_be_inv(struct iova_ctx *c, uint64_t pfn, uint64_t npages)
 
 int iova_be_flush_wait(struct iova_ctx *c)
 {
+	uint64_t t0 = iova_rdtsc();
 	int rc = c->be->ops->inv_flush(c->be, true);
+	c->st.wait_cycles += iova_rdtsc() - t0;
 	c->st.waits++;
 	return rc;
 }

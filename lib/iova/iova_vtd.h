@@ -62,6 +62,20 @@ void vtd_soft_reg_write(struct vtd_soft *v, unsigned int offset, uint64_t val);
 
 /** Execute queued invalidations whose modeled latency has passed. @return descriptors executed. */
 int vtd_soft_poll(struct vtd_soft *v);
+/**
+ * Polled mode (iova_backend_set_polled()): IQT writes only ring the doorbell; descriptors
+ * run in vtd_soft_hw_poll() on the hardware thread.
+ */
+void vtd_soft_set_polled(struct vtd_soft *v, bool on);
+/** The hardware thread's poll: marks the caller as the hardware thread, then vtd_soft_poll(). */
+int vtd_soft_hw_poll(struct vtd_soft *v);
+/**
+ * Called by a driver spinning on a wait descriptor: executes due descriptors unless the
+ * unit is polled by another thread (then the hardware thread must do it). @return executed.
+ */
+int vtd_soft_wait_progress(struct vtd_soft *v);
+/** pthread_self() of the thread that executed the last wait descriptor (tests), 0 if none. */
+uint64_t vtd_soft_last_wait_thread(struct vtd_soft *v);
 
 /**
  * Device side: translate a DMA request of len bytes at iova from requester rid.

@@ -138,6 +138,7 @@ struct emul {
 	/* VMM thread */
 	pthread_t vmm;
 	bool vmm_started;
+	atomic_bool polled;          /**< IOVA_VMM_POLLED sidecore: run by iova_backend_poll(); else by the waiting guest */
 	_Atomic bool stop;
 	struct iova_htab shadow;  /* VMM only */
 	bool phys_inv_pending;    /* physical invalidations queued since the last phys wait */
@@ -385,16 +386,25 @@ static void *vmm_trap_thread(void *arg)
 	return NULL;
 }
 
+/* One sidecore round: process the guest's queue if its IQT moved. @return 1 if it did. */
+static int side_round(struct emul *e)
+{
+	uint64_t t = atomic_load_explicit(&e->regs.iqt, memory_order_acquire);
+	uint64_t h = atomic_load_explicit(&e->regs.iqh, memory_order_relaxed);
+
+	if (t == h || (atomic_load_explicit(&e->regs.fsts, memory_order_acquire) & VTD_FSTS_IQE))
+		return 0;
+	vmm_process(e);
+	return 1;
+}
+
 static void *vmm_side_thread(void *arg)
 {
 	struct emul *e = arg;
 	pin_self(e->mp.vmm_cpu);
 	unsigned int idle = 0;
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
-		uint64_t t = atomic_load_explicit(&e->regs.iqt, memory_order_acquire);
-		uint64_t h = atomic_load_explicit(&e->regs.iqh, memory_order_relaxed);
-		if (t != h && !(atomic_load_explicit(&e->regs.fsts, memory_order_acquire) & VTD_FSTS_IQE)) {
-			vmm_process(e);
+		if (side_round(e)) {
 			idle = 0;
 			continue;
 		}
@@ -443,12 +453,23 @@ static int guest_recover_iqe(struct emul *e)
 }
 
 /* Wait until the VMM consumed everything (sidecore) or failed. */
+static int side_round(struct emul *e);
+
+/* A sidecore made with IOVA_VMM_POLLED and not (or no longer) polled by a hardware thread
+ * has nobody else to run it: the waiting guest runs a round itself (set-up, teardown). */
+static inline void guest_inline_vmm(struct emul *e)
+{
+	if (e->mp.vmm_cpu == IOVA_VMM_POLLED && !atomic_load_explicit(&e->polled, memory_order_acquire))
+		side_round(e);
+}
+
 static int guest_drain(struct emul *e)
 {
 	unsigned int spins = 0;
 	while ((atomic_load_explicit(&e->regs.iqh, memory_order_acquire) >> VTD_IQ_IDX_SHIFT) != e->gtail) {
 		if (guest_iqe(e))
 			return guest_recover_iqe(e);
+		guest_inline_vmm(e);
 		iova_cpu_relax();
 		if (++spins == SPIN_YIELD) {
 			spins = 0;
@@ -491,6 +512,7 @@ static int guest_submit_wait(struct emul *e)
 	while (atomic_load_explicit(&e->status, memory_order_acquire) != seq) {
 		if (guest_iqe(e))
 			return guest_recover_iqe(e);
+		guest_inline_vmm(e);
 		iova_cpu_relax();
 		if (++spins == SPIN_YIELD) {
 			spins = 0;
@@ -653,6 +675,31 @@ static void emul_destroy(struct iova_backend *b)
 		phys->ops->destroy(phys);
 }
 
+/* The hardware side from the caller's loop: a polled sidecore's round, then the physical unit. */
+static int emul_poll(struct iova_backend *b)
+{
+	struct emul *e = b->priv;
+	int n = 0, r;
+
+	if (e->mode == IOVA_MODE_SIDECORE && e->mp.vmm_cpu == IOVA_VMM_POLLED)
+		n = side_round(e);
+	if (e->phys->ops->poll) {
+		r = e->phys->ops->poll(e->phys);
+		if (r > 0)
+			n += r;
+	}
+	return n;
+}
+
+/* Stop the polling thread before turning polling off: a round must not run in two threads. */
+static int emul_set_polled(struct iova_backend *b, bool on)
+{
+	struct emul *e = b->priv;
+
+	atomic_store_explicit(&e->polled, on, memory_order_release);
+	return e->phys->ops->set_polled ? e->phys->ops->set_polled(e->phys, on) : -ENOTSUP;
+}
+
 static const struct iova_backend_ops emul_ops_trap = {
 	.name = "trap-and-emulate",
 	.map = emul_map,
@@ -661,6 +708,8 @@ static const struct iova_backend_ops emul_ops_trap = {
 	.inv_flush = emul_inv_flush,
 	.dma = emul_dma,
 	.destroy = emul_destroy,
+	.poll = emul_poll,
+	.set_polled = emul_set_polled,
 };
 
 static const struct iova_backend_ops emul_ops_side = {
@@ -671,6 +720,8 @@ static const struct iova_backend_ops emul_ops_side = {
 	.inv_flush = emul_inv_flush,
 	.dma = emul_dma,
 	.destroy = emul_destroy,
+	.poll = emul_poll,
+	.set_polled = emul_set_polled,
 };
 
 struct iova_backend *iova_mode_wrap(enum iova_mode mode, const struct iova_mode_params *p,
@@ -703,6 +754,12 @@ struct iova_backend *iova_mode_wrap(enum iova_mode mode, const struct iova_mode_
 	if (!e->root || !e->q || iova_htab_init(&e->shadow, 1024) < 0)
 		goto fail;
 	memset(e->q, 0, GUEST_QLEN * sizeof(struct vtd_desc));
+	if (mode == IOVA_MODE_SIDECORE && e->mp.vmm_cpu == IOVA_VMM_POLLED)
+		return &e->be;   /* no thread: the caller's loop runs the sidecore (iova_backend_poll) */
+	if (e->mp.vmm_cpu < -1) {
+		err = EINVAL;   /* IOVA_VMM_POLLED is for the sidecore only */
+		goto fail;
+	}
 	err = pthread_create(&e->vmm, NULL,
 			     mode == IOVA_MODE_TRAP_EMULATE ? vmm_trap_thread : vmm_side_thread, e);
 	if (err)

@@ -19,9 +19,11 @@
  *    when PSI is absent or the range needs AM > CAP.MAMV: iommu_flush_iotlb_psi());
  *    vtd_drv_flush() appends one wait descriptor (SW=1, FN=1), writes IQT once and,
  *    if asked, spins on the status word (qi_submit_sync(), drivers/iommu/intel/dmar.c),
- *    calling vtd_soft_poll() so the soft hardware progresses; bounded by a timeout.
+ *    calling vtd_soft_wait_progress() so the soft hardware progresses (unless the unit is
+ *    polled by a hardware thread: then that thread executes it); bounded by a timeout.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,7 +168,11 @@ static int qi_submit(struct vtd_drv *drv, bool wait)
 			if (f)
 				rc = f;
 		}
-		vtd_soft_poll(drv->v);
+		vtd_soft_wait_progress(drv->v);
+		/* Executed by a hardware thread that may share this CPU (oversubscribed host,
+		 * valgrind): let it run now and then, as mode_emul's waits do. */
+		if ((spin & 1023) == 1023)
+			sched_yield();
 		if (vtd_now_ns() > deadline) {
 			fprintf(stderr, "vtd_drv: invalidation wait timed out after %llu ns "
 				"(IQH %u, IQT %u); the soft unit's inv_latency_ns may exceed the timeout\n",
@@ -193,7 +199,7 @@ static int qi_reserve(struct vtd_drv *drv, unsigned int n)
 	uint64_t deadline = vtd_now_ns() + drv->timeout_ns;
 
 	while (qi_space(drv) < n + 1) {
-		vtd_soft_poll(drv->v);
+		vtd_soft_wait_progress(drv->v);
 		qi_check_fault(drv);
 		if (vtd_now_ns() > deadline)
 			return -ETIMEDOUT;

@@ -102,6 +102,9 @@ struct vtd_soft {
 	/* queued invalidation: pending IQT writes with their modeled due time */
 	struct vtd_iq_event *ev;
 	unsigned int ev_cap, ev_head, ev_count;
+	bool polled;                /**< descriptors run only on the hardware thread */
+	uint64_t hw_thread;         /**< pthread_self() of the hardware thread (polled mode) */
+	uint64_t last_wait_thread;  /**< thread that executed the last wait descriptor */
 
 	struct vtd_soft_stats st;
 };

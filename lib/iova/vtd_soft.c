@@ -284,6 +284,7 @@ static int qi_exec(struct vtd_soft *v, const struct vtd_desc *d)
 				v->iectl |= VTD_IECTL_IP;
 		}
 		v->st.inv_wait++;
+		v->last_wait_thread = (uint64_t)pthread_self();
 		break;
 	case VTD_QI_TYPE_IEC:
 		vtd_soft_iec_invalidate(v, in.gran, (uint32_t)in.addr, in.am);
@@ -365,7 +366,8 @@ static void qi_tail_write(struct vtd_soft *v, uint64_t val)
 		v->ev[slot].due_ns = v->p.inv_latency_ns ? vtd_now_ns() + v->p.inv_latency_ns : 0;
 		__atomic_store_n(&v->ev_count, v->ev_count + 1, __ATOMIC_RELAXED);
 	}
-	if (!v->p.inv_latency_ns)
+	/* Polled (hardware thread): the doorbell is all the CPU does. */
+	if (!v->p.inv_latency_ns && !v->polled)
 		qi_process_due(v, true);
 }
 
@@ -388,6 +390,57 @@ int vtd_soft_poll(struct vtd_soft *v)
 	n = qi_process_due(v, false);
 	pthread_spin_unlock(&v->lock);
 	return n;
+}
+
+/**
+ * Polled mode: queued invalidations run only on the hardware thread (vtd_soft_hw_poll()),
+ * the way a real unit executes its queue concurrently with the CPU that wrote IQT.
+ */
+void vtd_soft_set_polled(struct vtd_soft *v, bool on)
+{
+	if (!v)
+		return;
+	pthread_spin_lock(&v->lock);
+	v->polled = on;
+	if (!on)
+		v->hw_thread = 0;
+	pthread_spin_unlock(&v->lock);
+}
+
+/** The hardware thread's round: remember the caller as the hardware thread, then poll. */
+int vtd_soft_hw_poll(struct vtd_soft *v)
+{
+	if (!v)
+		return -EINVAL;
+	if (__atomic_load_n(&v->hw_thread, __ATOMIC_RELAXED) != (uint64_t)pthread_self())
+		__atomic_store_n(&v->hw_thread, (uint64_t)pthread_self(), __ATOMIC_RELAXED);
+	return vtd_soft_poll(v);
+}
+
+/**
+ * A driver spinning on its wait descriptor: make progress itself unless another thread
+ * is the unit's hardware thread (then only that thread executes the queue).
+ */
+int vtd_soft_wait_progress(struct vtd_soft *v)
+{
+	if (!v)
+		return -EINVAL;
+	if (__atomic_load_n(&v->polled, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&v->hw_thread, __ATOMIC_RELAXED) != (uint64_t)pthread_self())
+		return 0;
+	return vtd_soft_poll(v);
+}
+
+uint64_t vtd_soft_last_wait_thread(struct vtd_soft *v)
+{
+	uint64_t t;
+
+	if (!v)
+		return 0;
+	pthread_spin_lock(&v->lock);
+	t = v->last_wait_thread;
+	pthread_spin_unlock(&v->lock);
+	return t;
 }
 
 /* ====================================================================== */
@@ -547,7 +600,8 @@ void vtd_soft_reg_write(struct vtd_soft *v, unsigned int off, uint64_t val)
 		v->fsts &= ~((uint32_t)val & VTD_FSTS_RW1C);
 		if (!any_pending_fault(v) && !(v->fsts & VTD_FSTS_PFO))
 			v->fectl &= ~VTD_FECTL_IP;
-		qi_process_due(v, false);  /* IQE cleared: the queue resumes */
+		if (!v->polled)
+			qi_process_due(v, false);  /* IQE cleared: the queue resumes */
 		break;
 	case VTD_REG_FECTL: v->fectl = (v->fectl & VTD_FECTL_IP) | ((uint32_t)val & VTD_FECTL_IM); break;
 	case VTD_REG_FEDATA: v->fedata = (uint32_t)val; break;
