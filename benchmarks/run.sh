@@ -307,14 +307,17 @@ if [ $peers = 1 ]; then
 		done
 	done
 	# vfapp vs dpdk-l3fwd (LPM) vs testpmd io/mac as the DUT on the same two memif ports
-	# (peers/l3fwd.sh builds l3fwd from dpdk-doc; records kind "dut", benchmarks/README.md)
-	log "peers: vfapp vs dpdk-l3fwd (LPM) vs testpmd io/mac on the same ports, 64/1500 B"
-	nh=""; [ $huge = 0 ] && nh=--no-huge
-	n0=$(wc -l <"$records")
-	benchmarks/peers/l3fwd.sh --vfapp "$vfapp" --duration "$((pdur + 1))" --warmup 1 $nh \
-		--build-dir "$out/l3fwd-build" >>"$records" 2>"$out/logs/p-l3fwd.log" ||
-		error "peers/l3fwd.sh" "$out/logs/p-l3fwd.log"
-	log "l3fwd peers: $(($(wc -l <"$records") - n0)) record(s)"
+	# (peers/l3fwd.sh builds l3fwd from dpdk-doc; records kind "dut", benchmarks/README.md).
+	# Full run only: building l3fwd and 12 more runs do not fit --quick's 5 minutes.
+	if [ $quick = 0 ]; then
+		log "peers: vfapp vs dpdk-l3fwd (LPM) vs testpmd io/mac on the same ports, 64/1500 B"
+		nh=""; [ $huge = 0 ] && nh=--no-huge
+		n0=$(wc -l <"$records")
+		benchmarks/peers/l3fwd.sh --vfapp "$vfapp" --duration "$((pdur + 1))" --warmup 1 $nh \
+			--build-dir "$out/l3fwd-build" >>"$records" 2>"$out/logs/p-l3fwd.log" ||
+			error "peers/l3fwd.sh" "$out/logs/p-l3fwd.log"
+		log "l3fwd peers: $(($(wc -l <"$records") - n0)) record(s)"
+	fi
 	log "peers: sockperf ping-pong and iperf3 over a direct veth pair between two namespaces"
 	eval "$(benchmarks/peers/netns.sh names)"
 	if benchmarks/peers/netns.sh direct up 2>"$out/logs/netns-direct.log"; then

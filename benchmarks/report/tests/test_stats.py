@@ -110,6 +110,14 @@ class ServiceDemand(unittest.TestCase):
              "duration_s": 1.0, "transactions_per_s": 50000.0, "udp_rr": {"transactions": 100000}}
         self.assertAlmostEqual(model.service_demand(r), 1.0)
 
+    def test_unpreempted_cycles_preferred(self):
+        # cycles/packet of the iterations the kernel did not preempt x packets, not the raw sum
+        r = {"workload": "UDP_RR", "appliance_busy_cycles": 9e9, "appliance_cycles_per_pkt": 1300.0,
+             "appliance_cycles_per_pkt_raw": 45000.0, "packets": 200000, "tsc_hz": 2.6e9,
+             "udp_rr": {"transactions": 100000}}
+        self.assertAlmostEqual(model.appliance_cycles(r), 2.6e8)
+        self.assertAlmostEqual(model.service_demand(r), 1.0)
+
     def test_absent(self):
         self.assertIsNone(model.service_demand({"workload": "UDP_RR", "transactions_per_s": 5.0}))
 

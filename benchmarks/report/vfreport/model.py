@@ -63,11 +63,21 @@ def throughput(rec):
     return num(rec.get("mpps"))
 
 
+def appliance_cycles(rec):
+    """Appliance-lcore cycles of the measured interval: appliance_cycles_per_pkt x packets (the
+    busy iterations the kernel did not preempt, so time slices of other tasks on a shared host
+    do not count) when the record has it, else appliance_busy_cycles; None without either."""
+    cpp, pk = num(rec.get("appliance_cycles_per_pkt")), num(rec.get("packets"))
+    if cpp is not None and pk is not None and rec.get("appliance_cycles_per_pkt_raw") is not None:
+        return cpp * pk
+    return num(rec.get("appliance_busy_cycles"))
+
+
 def service_demand(rec, tsc_hz=None):
     """µs of appliance-lcore CPU per KB (1024 B, as netperf) for TCP_STREAM, per transaction
-    for UDP_RR, from appliance_busy_cycles / tsc_hz over the measured interval. None when the
+    for UDP_RR, from appliance_cycles() / tsc_hz over the measured interval. None when the
     record has no busy-cycle accounting."""
-    busy = num(rec.get("appliance_busy_cycles"))
+    busy = appliance_cycles(rec)
     hz = num(rec.get("tsc_hz")) or num(tsc_hz)
     if busy is None or not hz:
         return None

@@ -24,8 +24,9 @@ def render(ctx):
         L.append("")
         sdu = SD_UNIT[w]
         L.append(f"Service demand, {sdu} of the appliance lcore's busy cycles "
-                 f"(`appliance_busy_cycles` / `tsc_hz`; shows a strategy's cost even when the "
-                 f"endpoints limit the throughput), mean ±CI:")
+                 f"(`appliance_cycles_per_pkt` x `packets`, i.e. busy iterations the kernel did not "
+                 f"preempt, else `appliance_busy_cycles`; / `tsc_hz`): shows a strategy's cost even "
+                 f"when the endpoints limit the throughput. Mean ±CI:")
         L.append("")
         rows = []
         any_sd = False
