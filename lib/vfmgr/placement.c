@@ -96,6 +96,15 @@ void pl_crashpoint(const char *path)
 	}
 }
 
+void pl_rmw_delay(void)
+{
+	const char *e = getenv("VFMGR_PL_RMW_DELAY_MS");
+	unsigned long ms = e ? strtoul(e, NULL, 10) : 0;
+
+	if (ms)
+		usleep((useconds_t)(ms > 5000 ? 5000 : ms) * 1000);
+}
+
 struct buf {
 	char *p;
 	size_t n, cap;
@@ -340,6 +349,7 @@ static int consumer_add(struct vfmgr_pl *pl, const char *consumer, const char *r
 		user = json_string_value(json_object_get(cur, "user_id"));
 		body = consumer_body(allocs, gen, proj ? proj : project, user ? user : project);
 		json_decref(allocs);
+		pl_rmw_delay();
 		st = vfmgr_pl_call(pl, "PUT", path, body, &resp);
 		json_decref(body);
 		json_decref(cur);

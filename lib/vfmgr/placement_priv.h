@@ -119,4 +119,11 @@ int pl_conf_key(struct vfmgr_pl_conf *pc, const char *key, const char *value, ui
  */
 void pl_crashpoint(const char *path);
 
+/**
+ * Test hook: VFMGR_PL_RMW_DELAY_MS=N (at most 5000) sleeps N ms between the GET and the PUT
+ * of every read-modify-write of a consumer's allocations, widening the window in which
+ * another writer bumps the consumer generation (tests/placement: the 409 retry path).
+ */
+void pl_rmw_delay(void);
+
 #endif

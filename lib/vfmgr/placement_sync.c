@@ -470,6 +470,7 @@ static int write_consumer(struct run *r, const char *consumer, json_t *want, jso
 				 "consumer_type", PL_CONSUMER_TYPE);
 		json_decref(cur);
 		r->stats->writes++;
+		pl_rmw_delay();
 		st = vfmgr_pl_call(r->pl, "PUT", p, body, &resp);
 		json_decref(body);
 		if (st == 204 || st == 200) {

@@ -22,6 +22,9 @@
 #    daemons one VF released on hv2 and hv3 and x3 assigned on hv3; `vfmgr status` shows the
 #    failed sync; Placement started again: converges (time printed).
 #    --host restricts the candidates to one host's tree.
+# A rival writer (rival.py) rewrites every consumer's allocations with their generation during
+# 1-3, so the clients' and daemons' read-modify-writes meet real 409s (the daemons run with
+# VFMGR_PL_RMW_DELAY_MS=500: 500 ms between the GET and the PUT of a consumer, a wider window).
 # Prints: placements, conflicts retried (claims + daemon syncs), convergence times.
 set -u
 : "${VFMGR:?}" "${VFMGRD:?}" "${FAKESYS:?}" "${MKFIXTURE:?}"
@@ -111,7 +114,7 @@ vfd() { local h=$1; shift; "$VFMGR" --socket "$T/$h.sock" "$@"; }
 start_daemon() {
 	local h=$1 i; shift
 	rm -f "$T/$h.sock"
-	env "$@" VFMGR_FAKE_ROOT="$T/$h/root" LD_PRELOAD="$FAKESYS" "$VFMGRD" --config "$T/$h/vfmgr.conf" \
+	env VFMGR_PL_RMW_DELAY_MS=500 "$@" VFMGR_FAKE_ROOT="$T/$h/root" LD_PRELOAD="$FAKESYS" "$VFMGRD" --config "$T/$h/vfmgr.conf" \
 		--socket "$T/$h.sock" --socket-mode 0666 --group nogroup --root "$T/$h/root" \
 		--state-dir "$T/$h/state" --connect "test://$T/$h/node.xml" --no-apply >>"$T/$h/daemon.log" 2>&1 &
 	DPID[$h]=$!
@@ -166,6 +169,10 @@ place() { # place DOMAIN: one fleet place, JSON in $T/place/DOMAIN.json, exit co
 	echo $? >"$T/place/$d.rc"
 }
 mkdir -p "$T/place"
+# A rival writer rewrites every consumer's allocations (same content, consumer generation)
+# while the daemons and clients work: their read-modify-writes must survive 409s.
+rival() { python3 "$HERE/rival.py" "$URL" "$1" >"$T/rival$2.json" 2>"$T/rival$2.err" & RIVAL=$!; ALLPIDS="$ALLPIDS $!"; }
+rival 6 1
 t0=$(date +%s.%N)
 (for i in $(seq -w 1 10); do place d$i; done) &
 c1=$!
@@ -173,6 +180,7 @@ c1=$!
 c2=$!
 wait $c1 $c2
 t1=$(date +%s.%N)
+wait $RIVAL
 python3 - "$T/place" <<'P' >"$T/place.sum" && ok "placements: $(cat "$T/place.sum")" || { fail "placements"; cat "$T/place.sum" >&2; }
 import json, os, sys
 d = sys.argv[1]
@@ -201,7 +209,6 @@ P
 out=$(check --wait 30) && ok "placements converged: allocations == assigned VFs ($out)" || fail "after placements: $out"
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==15==j["assigned"], j' "$out" &&
 	ok "15 VFs allocated in Placement == 15 assigned on the hosts (no over-allocation)" || fail "totals after placements: $out"
-sync_conflicts=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sync_conflicts"])' "$out" 2>/dev/null || echo 0)
 "$VFMGR" --config "$T/hv1/vfmgr.conf" fleet list | sed 's/^/  /'
 # Nothing left to claim on node 0: one more ask gets "no candidate", and a bad trait too.
 "$VFMGR" --config "$T/hv1/vfmgr.conf" fleet place x1 --consumer 6695eb01-0000-4000-8000-000000000021 --numa 0 \
@@ -218,6 +225,7 @@ print(" ".join(sorted({v["owner"] for p in s["pfs"] for v in p.get("vfs",[]) if 
 set -- $hv1_doms
 rel0=""; rel1=""
 for d in "$@"; do n=$((10#${d#d} % 2)); [ $n = 0 ] && [ -z "$rel0" ] && rel0=$d; [ $n = 1 ] && [ -z "$rel1" ] && rel1=$d; done
+hv1_conflicts=$(vfd hv1 --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["placement"]["conflicts_total"])')
 stop_daemon hv1
 vfl hv1 release "$rel0" >"$T/r.log" 2>&1 && vfl hv1 release "$rel1" >>"$T/r.log" 2>&1 &&
 	vfl hv1 assign x1 >>"$T/r.log" 2>&1 && vfl hv1 assign x2 >>"$T/r.log" 2>&1 &&
@@ -228,12 +236,13 @@ if kill -0 "${DPID[hv1]}" 2>/dev/null; then fail "hv1 vfmgrd was not killed at i
 	wait "${DPID[hv1]}"; ok "hv1 vfmgrd killed mid-sync (before its 2nd allocation write, exit $?)"; fi
 grep -q "VFMGR_PL_CRASHPOINT" "$T/hv1/daemon.log" || fail "crash point message missing"
 out=$(check) && fail "published state already equal after the crash? ($out)" || ok "after the crash Placement lags the host (as expected)"
-tk=$(date +%s.%N)
+rival 6 2
 start_daemon hv1 || fail "hv1 restart"
 out=$(check --wait 40) && ok "hv1 restarted: converged, no double counting ($out)" || fail "after restart: $out"
 conv_kill=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$out" 2>/dev/null || echo "?")
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==15==j["assigned"], j' "$out" &&
 	ok "15 allocated == 15 assigned after 2 releases + 2 assigns on hv1" || fail "totals after restart: $out"
+wait $RIVAL
 
 # ---------------------------------------------------------------- 3. Placement outage during assigns
 pl_stop
@@ -254,6 +263,7 @@ sleep 1
 vfd hv3 status >"$T/st.out" 2>&1
 grep -q "placement: .*last sync .*did not answer" "$T/st.out" && ok "vfmgr status shows the failed sync" ||
 	{ fail "status during the outage"; cat "$T/st.out" >&2; }
+rival 6 3
 pl_start "$T/placement" "$PORT" || fail "Placement restart"
 out=$(check --wait 40) && ok "Placement back: converged ($out)" || fail "after the outage: $out"
 conv_outage=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$out" 2>/dev/null || echo "?")
@@ -270,12 +280,21 @@ python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]=
 	ok "--host hv2 --numa 0: placed on hv2" || { fail "--host hv2: exit $rc"; cat "$T/err" "$T/out" >&2; }
 out=$(check --wait 20) && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==15==j["assigned"], j' "$out" &&
 	ok "15 allocated == 15 assigned at the end ($out)" || fail "final totals: $out"
-sync_conflicts2=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sync_conflicts"])' "$out" 2>/dev/null || echo 0)
+# Conflicts the daemons retried: hv1 before its stop + every running daemon since its start.
+sync_conflicts_all=$(( ${hv1_conflicts:-0} + $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sync_conflicts"])' "$out" 2>/dev/null || echo 0) ))
+wait $RIVAL
+rival_w=0 rival_c=0
+for i in 1 2 3; do
+	rival_w=$((rival_w + $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["writes"])' "$T/rival$i.json" 2>/dev/null || echo 0)))
+	rival_c=$((rival_c + $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["conflicts"])' "$T/rival$i.json" 2>/dev/null || echo 0)))
+done
+[ "$rival_w" -gt 0 ] && ok "rival writer: $rival_w rewrites, $rival_c of its writes lost a race" || fail "rival writer wrote nothing"
 
 t_end=$(date +%s.%N)
-printf 'RESULT placements=15/20 (two concurrent clients, %.1f s) claim_conflicts_retried=%s sync_conflicts_retried=%s convergence_after_vfmgrd_crash=%ss convergence_after_placement_outage=%ss total=%.0fs\n' \
+printf 'RESULT placements=15/20 (two concurrent clients, %.1f s) claim_conflicts_retried=%s sync_conflicts_retried=%s rival_writes=%s convergence_after_vfmgrd_crash=%ss convergence_after_placement_outage=%ss total=%.0fs\n' \
 	"$(awk "BEGIN{print $t1 - $t0}")" "$(cat "$T/place/conflicts" 2>/dev/null || echo ?)" \
-	"$((sync_conflicts + sync_conflicts2))" "$conv_kill" "$conv_outage" "$(awk "BEGIN{print $t_end - $t_start}")"
+	"$sync_conflicts_all" "$rival_w" "$conv_kill" "$conv_outage" \
+	"$(awk "BEGIN{print $t_end - $t_start}")"
 [ $fails = 0 ] && { echo "all checks passed"; exit 0; }
 echo "$fails check(s) failed" >&2
 exit 1
