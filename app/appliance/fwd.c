@@ -52,6 +52,7 @@ static const char *const event_names[EV__COUNT] = {
 	[EV_ICMP_FRAG_NEEDED] = "icmp_frag_needed",
 	[EV_ICMP_RATELIMITED] = "icmp_ratelimited",
 	[EV_FRAGMENTS] = "fragments",
+	[EV_L4_CSUM_FIXED] = "l4_csum_fixed",
 };
 
 const char *
@@ -337,6 +338,32 @@ fragment(struct vfapp_appliance *a, unsigned int in, unsigned int out, struct rt
 	rte_pktmbuf_free(m);
 }
 
+/*
+ * --fix-l4-csum: recompute the TCP/UDP checksum of an unfragmented packet in software
+ * (a kernel peer with checksum offload on leaves the pseudo-header sum there).
+ */
+static void
+fix_l4_csum(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m,
+	    const struct pkt_info *pi)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pi->l3_off);
+	uint16_t *csum;
+
+	if (rte_be_to_cpu_16(ip->fragment_offset) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+		return;
+	if (pi->proto == IPPROTO_TCP && m->data_len >= pi->l4_off + 20)
+		csum = rte_pktmbuf_mtod_offset(m, uint16_t *, pi->l4_off + 16);
+	else if (pi->proto == IPPROTO_UDP && m->data_len >= pi->l4_off + 8)
+		csum = rte_pktmbuf_mtod_offset(m, uint16_t *, pi->l4_off + 6);
+	else
+		return;
+	if (pi->proto == IPPROTO_UDP && *csum == 0)
+		return; /* no UDP checksum: nothing to complete */
+	*csum = 0;
+	*csum = rte_ipv4_udptcp_cksum_mbuf(m, ip, pi->l4_off);
+	a->st[in].ev[EV_L4_CSUM_FIXED]++;
+}
+
 static inline bool
 is_port_addr(const struct vfapp_appliance *a, uint32_t ip)
 {
@@ -467,7 +494,20 @@ vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_m
 		}
 		rte_ether_addr_copy(dmac, &eth->dst_addr);
 		rte_ether_addr_copy(&a->port_mac[r->port], &eth->src_addr);
-		pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
+		if (unlikely(a->fix_l4_csum))
+			fix_l4_csum(a, in, m, &pi);
+		if (a->hw_ip_csum[r->port]) {
+			struct rte_ipv4_hdr *h = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+									 pi.l3_off);
+
+			h->time_to_live--;
+			h->hdr_checksum = 0;
+			m->l2_len = pi.l3_off;
+			m->l3_len = pi.l3_len;
+			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		} else {
+			pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
+		}
 		out[r->port][nout[r->port]++] = m;
 	}
 	for (i = 0; i < VFAPP_NB_PORTS; i++)

@@ -101,6 +101,9 @@ usage(FILE *f, const char *prog)
 "                      to FILE (*.prom, node_exporter textfile collector), atomically,\n"
 "                      every --prometheus-interval seconds and at exit\n"
 "  --prometheus-interval S  seconds between writes, fractional ok [5]\n"
+"  --fix-l4-csum       recompute TCP/UDP checksums of forwarded packets in software: kernel\n"
+"                      ports whose checksum offload is on (refused at start-up without it,\n"
+"                      naming the ethtool -K command) [off]\n"
 "  --quiet             no human-readable summary\n"
 "  --list-strategies   print the --strategy names, one per line, and exit (no EAL needed)\n"
 "  --list-modes        print the --mode names, one per line, and exit (no EAL needed)\n"
@@ -174,6 +177,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
 		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
 		{"attack", 1, 0, 'K'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
+		{"fix-l4-csum", 0, 0, 'F'},
 		{"prometheus", 1, 0, 'Y'}, {"prometheus-interval", 1, 0, 'Z'},
 		{0, 0, 0, 0},
 	};
@@ -259,6 +263,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 			break;
 		}
 		case 'q': o->quiet = true; break;
+		case 'F': o->fix_l4_csum = true; break;
 		case 'Y':
 			if (vfapp_prometheus_check_path(optarg) != 0)
 				return -EINVAL;

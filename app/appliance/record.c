@@ -50,7 +50,7 @@
  *   router            object  {event: count} of the router's own frames (vfapp.h enum
  *                             vfapp_event): arp_rx, arp_replies, arp_requests, neigh_learned,
  *                             icmp_time_exceeded, icmp_unreachable, icmp_frag_needed,
- *                             icmp_ratelimited, fragments
+ *                             icmp_ratelimited, fragments, l4_csum_fixed
  *   ports             array   per appliance port: rx, tx, rx_bytes, tx_bytes
  *   retransmits, mismatches int  workload's (0 when it has none); TCP_STREAM: segments
  *                             retransmitted in the measured interval, corrupt segments

@@ -264,6 +264,19 @@ vfapp_setup(struct vfapp_state *s)
 			fprintf(stderr, "vfapp: %s\n", err);
 			return -1;
 		}
+		for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
+			struct rte_eth_dev_info info;
+			int r = vfapp_port_offload_check(p, s->o.fix_l4_csum, err, sizeof(err));
+
+			if (r < 0) {
+				fprintf(stderr, "vfapp: %s\n", err);
+				return -1;
+			}
+			if (r > 0 && !s->o.quiet)
+				fprintf(stderr, "vfapp: warning: %s\n", err);
+			s->app.hw_ip_csum[p] = rte_eth_dev_info_get(p, &info) == 0 &&
+					       (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+		}
 		if (vfapp_wait_links(ports, 2, 3000) != 0)
 			fprintf(stderr, "vfapp: warning: ports not up after 3 s, forwarding anyway\n");
 		s->app.port_id[0] = 0;
@@ -282,6 +295,7 @@ vfapp_setup(struct vfapp_state *s)
 	}
 	vfapp_appliance_router_init(&s->app, &s->routes, dev_mtu, s->app_pool, s->o.icmp_rate,
 				    s->o.icmp_burst);
+	s->app.fix_l4_csum = s->o.fix_l4_csum;
 	s->app.routes = &s->routes;
 	s->app.drop_every = s->o.drop_every;
 	s->app.lpm = vfapp_routes_build_lpm(&s->routes, "vfapp_lpm", (int)rte_socket_id(), err,

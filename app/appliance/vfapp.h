@@ -94,6 +94,7 @@ enum vfapp_event {
 	EV_ICMP_FRAG_NEEDED,    /**< ICMP 3/4 sent with the next-hop MTU */
 	EV_ICMP_RATELIMITED,    /**< ICMP errors not sent: over --icmp-rate */
 	EV_FRAGMENTS,           /**< fragments made from packets larger than the egress MTU */
+	EV_L4_CSUM_FIXED,       /**< TCP/UDP checksums recomputed (--fix-l4-csum) */
 	EV__COUNT
 };
 
@@ -138,6 +139,8 @@ struct vfapp_appliance {
 	struct vfapp_ratelimit icmp_rl;
 	uint16_t icmp_id;
 	uint64_t hz;
+	bool fix_l4_csum;          /**< --fix-l4-csum: recompute TCP/UDP checksums in software */
+	bool hw_ip_csum[VFAPP_NB_PORTS]; /**< the port computes the IPv4 header checksum on TX */
 };
 
 /**
@@ -215,6 +218,13 @@ int vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t 
  */
 int vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char *err,
 			 size_t errlen);
+/**
+ * Offloads of the kernel interface behind a port (ethtool ioctl): tx-checksumming, TSO, GSO
+ * and GRO hand the appliance partial L4 checksums and oversize frames.
+ * @return 0 fine (or no kernel interface), -1 refuse, 1 warn (with @p fix_l4_csum); @p msg
+ *         names the interface, the features and the exact `ethtool -K` command.
+ */
+int vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t len);
 /** Kernel interface behind a port (af_packet, af_xdp, tap...). @return 0, -ENOENT if none. */
 int vfapp_port_ifname(uint16_t port, char *name, size_t len);
 /** Wait until every port has link up or timeout_ms passes. @return 0 or -ETIMEDOUT. */
