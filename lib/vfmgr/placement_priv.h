@@ -82,8 +82,8 @@ typedef int (*pl_foreign_fn)(const char *vf_bdf, void *user);
  * Build the desired tree of a host: root @p hostname; a NUMA node provider
  * (trait HW_NUMA_ROOT, CUSTOM_NUMA_NODE_<n>) per node holding a configured PF; a PF
  * provider under it (under the root when the node is unknown) with inventory
- * SRIOV_NET_VF total = VFs present, reserved = VFs neither free nor owned by a vfmgr
- * domain, traits HW_NIC_SRIOV, CUSTOM_PF_<netdev|bdf>, CUSTOM_NUMA_NODE_<n>,
+ * SRIOV_NET_VF total = VFs present, reserved = VFs in state held, host or unusable
+ * (vfmgr_vf_state(), as the metrics count them), traits HW_NIC_SRIOV, CUSTOM_PF_<netdev|bdf>, CUSTOM_NUMA_NODE_<n>,
  * CUSTOM_PHYSNET_<physnet> (configured), CUSTOM_POSTED_INTERRUPTS (@p posted);
  * allocations: per owner domain, its VFs per PF provider.
  * A VF owned by a domain whose UUID cannot be read counts as reserved.

@@ -111,13 +111,6 @@ static struct pl_want_alloc *get_alloc(struct pl_want *w, const char *consumer, 
 	return a->rps ? a : NULL;
 }
 
-static bool vf_usable(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf)
-{
-	if (strcmp(vf->driver, "vfio-pci"))
-		return false;
-	return vf->n_group_members <= 1 || vfmgr_vf_group_check(ctx, vf->pf_bdf, vf->index) == 0;
-}
-
 int pl_want_build(const struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf,
 		  const struct vfmgr_host *host, const char *hostname, bool posted,
 		  pl_uuid_fn uuid_of, pl_foreign_fn foreign, void *user, struct pl_want *out)
@@ -193,8 +186,15 @@ int pl_want_build(const struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf,
 					json_integer_value(json_object_get(a->rps, rp->uuid)) + 1));
 				out->vfs_assigned++;
 				rp->assigned++;
-			} else if (!vf_usable(ctx, vf) || (foreign && foreign(vf->bdf, user) > 0)) {
-				rp->reserved++;
+			} else {
+				/* One definition of "free" with the metrics (vfmgr_vf_state); libvirt is
+				 * asked only about VFs that look free. */
+				enum vfmgr_vf_state vs = vfmgr_vf_state(ctx, vf, false);
+
+				if (vs == VFMGR_VF_FREE && foreign && foreign(vf->bdf, user) > 0)
+					vs = VFMGR_VF_HELD;
+				if (vs != VFMGR_VF_FREE)
+					rp->reserved++;
 			}
 		}
 		rp->free = rp->total - rp->reserved - rp->assigned;
