@@ -63,6 +63,12 @@ static int soft_dma(struct iova_backend *b, uint64_t iova, size_t len, int acces
 	return vtd_soft_translate(sb(b)->v, sb(b)->rid, iova, len, access, host);
 }
 
+static int soft_interrupt(struct iova_backend *b, uint16_t rid, uint64_t addr, uint32_t data,
+			  struct iova_irq *out)
+{
+	return vtd_soft_interrupt(sb(b)->v, rid, addr, data, out);
+}
+
 static void soft_destroy(struct iova_backend *b)
 {
 	struct soft_backend *s;
@@ -98,6 +104,7 @@ static const struct iova_backend_ops soft_ops = {
 	.destroy = soft_destroy,
 	.poll = soft_poll,
 	.set_polled = soft_set_polled,
+	.interrupt = soft_interrupt,
 };
 
 /**
@@ -162,4 +169,55 @@ struct vtd_soft *iova_backend_soft_unit(struct iova_backend *b)
 	if (!b || b->ops != &soft_ops)
 		return NULL;
 	return sb(b)->v;
+}
+
+/* ---- interrupt remapping: the host kernel's side (Linux irq_remapping.c) ---- */
+
+static struct soft_backend *soft_of(struct iova_backend *b)
+{
+	return b && b->ops == &soft_ops ? sb(b) : NULL;
+}
+
+int iova_backend_soft_ir_enable(struct iova_backend *b, unsigned int entries)
+{
+	struct soft_backend *s = soft_of(b);
+
+	if (!s) {
+		fprintf(stderr, "iova_backend_soft_ir_enable: interrupt remapping needs the soft VT-d backend\n");
+		return -EINVAL;
+	}
+	return vtd_drv_ir_enable(s->drv, entries, false);
+}
+
+int iova_backend_soft_ir_alloc(struct iova_backend *b, unsigned int count, uint16_t *base)
+{
+	struct soft_backend *s = soft_of(b);
+
+	return s ? vtd_drv_ir_alloc(s->drv, count, base) : -EINVAL;
+}
+
+int iova_backend_soft_ir_set_remapped(struct iova_backend *b, uint16_t index, uint16_t rid,
+				      uint8_t vector, uint32_t dest)
+{
+	struct soft_backend *s = soft_of(b);
+
+	return s ? vtd_drv_ir_set_remapped(s->drv, index, rid, vector, dest) : -EINVAL;
+}
+
+int iova_backend_soft_ir_set_posted(struct iova_backend *b, uint16_t index, uint16_t rid,
+				    uint8_t vector, uint64_t pi_desc)
+{
+	struct soft_backend *s = soft_of(b);
+
+	return s ? vtd_drv_ir_set_posted(s->drv, index, rid, vector, pi_desc, false) : -EINVAL;
+}
+
+void iova_ir_msi_remappable(uint16_t base, unsigned int sub, uint64_t *addr, uint32_t *data)
+{
+	vtd_drv_ir_msi(base, sub, addr, data);
+}
+
+void iova_ir_msi_compat(uint8_t dest, uint8_t vector, uint64_t *addr, uint32_t *data)
+{
+	vtd_msi_compat(dest, vector, addr, data);
 }

@@ -170,6 +170,7 @@ void vtd_soft_get_stats(const struct vtd_soft *v, struct vtd_soft_stats *st);
  * ====================================================================== */
 
 struct iova_backend;
+struct iova_irq;
 
 /** What a backend (physical IOMMU, or an emulated one in front of it) can do. */
 struct iova_backend_ops {
@@ -189,6 +190,10 @@ struct iova_backend_ops {
 	int (*poll)(struct iova_backend *b);
 	/** See iova_backend_set_polled(); NULL: -ENOTSUP. */
 	int (*set_polled)(struct iova_backend *b, bool on);
+	/** Device-side interrupt message through the IOMMU's interrupt remapping (see
+	 *  iova_ctx_interrupt()). NULL if the backend has none (VFIO: the host kernel owns it). */
+	int (*interrupt)(struct iova_backend *b, uint16_t rid, uint64_t addr, uint32_t data,
+			 struct iova_irq *out);
 };
 
 struct iova_backend {
@@ -416,6 +421,77 @@ struct rte_mempool *iova_pktmbuf_pool_create(const char *name, unsigned int n,
 					     unsigned int cache_size, uint16_t data_room_size,
 					     int socket_id, struct iova_ctx *ctx);
 
+
+/* ======================================================================
+ * 6. Interrupt remapping (soft VT-d, VT-d ch. 5). lib/iova DECODES an
+ *    interrupt message and never delivers it: the device model hands the result
+ *    to whoever delivers (remapped: the host IRQ handler -> VMM; posted: the
+ *    vCPU's posted-interrupt descriptor, lib/irqpost).
+ * ====================================================================== */
+
+/** How the IOMMU handled an interrupt message. */
+enum iova_irq_kind {
+	IOVA_IRQ_COMPAT = 0, /**< not remapped: remapping off (GSTS.IRES = 0), or compatibility format with GSTS.CFIS = 1 */
+	IOVA_IRQ_REMAPPED,   /**< remapped-format IRTE: a host interrupt, vector to APIC ID dest */
+	IOVA_IRQ_POSTED,     /**< posted-format IRTE: post vector into the PI descriptor at pi_desc */
+};
+
+/** The decoded result of one interrupt message; the caller delivers it. */
+struct iova_irq {
+	enum iova_irq_kind kind;
+	uint32_t index;      /**< IRTE index (remapped / posted) */
+	uint8_t vector;      /**< remapped / compat: host vector; posted: guest vector */
+	uint32_t dest;       /**< remapped / compat: destination APIC ID */
+	bool dm, rh, tm;     /**< destination mode (logical), redirection hint, trigger mode (level) */
+	uint8_t dlm;         /**< delivery mode (0 fixed) */
+	uint64_t pi_desc;    /**< posted: posted-interrupt descriptor address (IRTE PDA, 64-byte aligned) */
+	bool urg;            /**< posted: IRTE URG */
+};
+
+/**
+ * Device side: the interrupt message (an MSI write of data to addr) from requester
+ * rid through the physical IOMMU's interrupt remapping (VT-d 5.1; QEMU
+ * vtd_interrupt_remap_msi()). Like iova_ctx_dma() for DMA.
+ * @return 0 with *out; -EFAULT when the IOMMU blocked it (a VT-d fault 20h-27h is
+ *         recorded: forged source-id 26h, unprogrammed entry 22h, index beyond the
+ *         table 21h, compatibility format while remapping is enforced 25h, ...);
+ *         -ENOTSUP without a soft VT-d (IOVA_STRAT_OFF, VFIO); -EINVAL (NULL).
+ */
+int iova_ctx_interrupt(struct iova_ctx *c, uint16_t rid, uint64_t addr, uint32_t data,
+		       struct iova_irq *out);
+
+/**
+ * Host side, what the host kernel does for an assigned device (Linux
+ * drivers/iommu/intel/irq_remapping.c): enable interrupt remapping on the soft
+ * backend's unit with a table of entries IRTEs (power of two, 2..65536; xAPIC
+ * destinations); compatibility-format interrupts are blocked from then on.
+ * Without this call the unit does not remap (a host without IR).
+ * @return 0; -EINVAL (not a soft backend, bad entries), -EBUSY (already on), -ENOMEM.
+ */
+int iova_backend_soft_ir_enable(struct iova_backend *b, unsigned int entries);
+/**
+ * Allocate count (1..32) IRTEs, a naturally aligned power-of-two block, for one
+ * device's MSI-X vectors. @return 0 with *base; -ENOSPC, -EINVAL, -ENODEV (IR off).
+ */
+int iova_backend_soft_ir_alloc(struct iova_backend *b, unsigned int count, uint16_t *base);
+/**
+ * Program IRTE index as remapped: host vector to APIC ID dest (fixed, physical, edge),
+ * source validation against requester rid (SVT = 1, SQ = 0). Invalidates the
+ * interrupt-entry cache for it and waits. @return 0; -EINVAL (not allocated), -ETIMEDOUT, -EIO.
+ */
+int iova_backend_soft_ir_set_remapped(struct iova_backend *b, uint16_t index, uint16_t rid,
+				      uint8_t vector, uint32_t dest);
+/**
+ * Program IRTE index as posted (KVM's vmx_pi_update_irte()): guest vector into the
+ * posted-interrupt descriptor at pi_desc (64-byte aligned), source-validated against
+ * rid. @return as iova_backend_soft_ir_set_remapped(); -EINVAL for a misaligned pi_desc.
+ */
+int iova_backend_soft_ir_set_posted(struct iova_backend *b, uint16_t index, uint16_t rid,
+				    uint8_t vector, uint64_t pi_desc);
+/** The remappable-format MSI message for sub-vector sub of a block at base (Linux fill_msi_msg(): SHV = 1, data = sub). */
+void iova_ir_msi_remappable(uint16_t base, unsigned int sub, uint64_t *addr, uint32_t *data);
+/** The compatibility-format MSI message of a host without IR: vector to APIC ID dest (fixed, physical, edge). */
+void iova_ir_msi_compat(uint8_t dest, uint8_t vector, uint64_t *addr, uint32_t *data);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,7 @@
  *  C2. Every backend operation of a strategy goes through iova_be_*() under c->lock,
  *      so backend counters (be->phys_*, c->st.invalidations, waits) match the
  *      operations the strategy issued.
- *  C3. iova_ctx_dma() (the device side) takes no ctx lock: it goes straight to the
+ *  C3. iova_ctx_dma() and iova_ctx_interrupt() (the device side) take no ctx lock: it goes straight to the
  *      physical IOMMU, which has its own synchronisation (soft VT-d unit spinlock,
  *      lock-free page walk over release-published tables). A DMA racing an unmap
  *      sees either the old translation (until the invalidation executed: the stale
@@ -355,6 +355,20 @@ int iova_ctx_dma(struct iova_ctx *c, uint64_t iova, size_t len, int access, void
 	if (!c->be->ops->dma)
 		return -ENOTSUP;
 	return c->be->ops->dma(c->be, iova, len, access, host);
+}
+
+int iova_ctx_interrupt(struct iova_ctx *c, uint16_t rid, uint64_t addr, uint32_t data,
+		       struct iova_irq *out)
+{
+	struct iova_backend *phys;
+
+	if (!c || !out)
+		return -EINVAL;
+	/* like a DMA: straight to the physical IOMMU, no ctx lock (C3) */
+	phys = c->be ? iova_mode_phys(c->be) : NULL;
+	if (!phys || !phys->ops->interrupt)
+		return -ENOTSUP;
+	return phys->ops->interrupt(phys, rid, addr, data, out);
 }
 
 void iova_ctx_get_stats(const struct iova_ctx *c, struct iova_ctx_stats *st)

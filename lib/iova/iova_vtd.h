@@ -260,27 +260,6 @@ struct vtd_desc vtd_desc_iec_global(void);
 /** Index-selective IEC invalidation of the 2^im entries from idx (idx aligned to 2^im). */
 struct vtd_desc vtd_desc_iec_index(uint16_t idx, unsigned int im);
 
-/** How the unit handled an interrupt request (vtd_soft_interrupt()). */
-enum vtd_irq_kind {
-	VTD_IRQ_COMPAT = 0,  /**< not remapped: IR disabled (GSTS.IRES = 0), or a compatibility-format request with GSTS.CFIS = 1 */
-	VTD_IRQ_REMAPPED,    /**< remapped through a remapped-format IRTE: deliver vector to dest */
-	VTD_IRQ_POSTED,      /**< posted-format IRTE: post vector into the PI descriptor at pi_desc */
-};
-
-/** The decoded result of an interrupt request; the caller delivers it. */
-struct vtd_irq {
-	enum vtd_irq_kind kind;
-	uint32_t index;      /**< interrupt index (remapped / posted) */
-	uint8_t vector;      /**< remapped / compat: host vector; posted: guest vector */
-	/* remapped / compat */
-	uint32_t dest;       /**< APIC ID */
-	bool dm, rh, tm;
-	uint8_t dlm;
-	/* posted */
-	uint64_t pi_desc;    /**< posted-interrupt descriptor address (IRTE PDA) */
-	bool urg;            /**< IRTE URG: notify even if the vCPU suppressed notifications */
-};
-
 /**
  * The remapping hardware's handling of one interrupt request: an MSI write of data
  * to addr from requester rid (VT-d 5.1: IRES, CFIS, IRTA size, interrupt-entry cache,
@@ -290,7 +269,7 @@ struct vtd_irq {
  *         for the qualified reasons 22h, 24h, 26h, 27h); -EINVAL for bad arguments.
  */
 int vtd_soft_interrupt(struct vtd_soft *v, uint16_t rid, uint64_t addr, uint32_t data,
-		       struct vtd_irq *out);
+		       struct iova_irq *out);
 
 /**
  * Driver: set up interrupt remapping (Linux intel_setup_irq_remapping(),

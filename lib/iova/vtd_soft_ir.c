@@ -121,7 +121,7 @@ static int blocked(struct vtd_soft *v, uint16_t rid, uint32_t index, uint8_t rea
 }
 
 int vtd_soft_interrupt(struct vtd_soft *v, uint16_t rid, uint64_t addr, uint32_t data,
-		       struct vtd_irq *out)
+		       struct iova_irq *out)
 {
 	struct vtd_msi_info m;
 	struct vtd_irte_info i;
@@ -144,7 +144,7 @@ int vtd_soft_interrupt(struct vtd_soft *v, uint16_t rid, uint64_t addr, uint32_t
 			 * address bits still name an APIC destination (QEMU passes it on). */
 			vtd_msi_decode(addr & ~VTD_MSI_IR_FORMAT, data, &m);
 		}
-		out->kind = VTD_IRQ_COMPAT;
+		out->kind = IOVA_IRQ_COMPAT;
 		out->vector = m.vector;
 		out->dest = m.dest;
 		out->dm = m.dm;
@@ -188,12 +188,12 @@ int vtd_soft_interrupt(struct vtd_soft *v, uint16_t rid, uint64_t addr, uint32_t
 			rc = blocked(v, rid, m.index, VTD_FR_IR_PDA_INVAL, i.fpd);
 			goto out;
 		}
-		out->kind = VTD_IRQ_POSTED;
+		out->kind = IOVA_IRQ_POSTED;
 		out->pi_desc = i.pda;
 		out->urg = i.urg;
 		v->st.ir_posted++;
 	} else {
-		out->kind = VTD_IRQ_REMAPPED;
+		out->kind = IOVA_IRQ_REMAPPED;
 		out->dest = i.dest;
 		out->dm = i.dm;
 		out->rh = i.rh;

@@ -222,6 +222,24 @@ int irqpost_vcpu_halt(struct irqpost_vcpu *v, uint64_t timeout_ns);
  */
 int irqpost_device_interrupt(struct irqpost_vcpu *v, uint8_t vector);
 
+/**
+ * Address of a POSTED vCPU's posted-interrupt descriptor: what a posted IRTE's PDA
+ * names (KVM vmx_pi_update_irte() programs __pa(&vmx->pi_desc); here a process
+ * address, 64-byte aligned). @return the address, 0 for a REMAPPED vCPU or NULL.
+ */
+uint64_t irqpost_vcpu_pi_desc_addr(const struct irqpost_vcpu *v);
+
+/**
+ * The IOMMU posts an interrupt through a posted IRTE (VT-d 5.2.3, 9.12): set
+ * @p vector's PIR bit in the descriptor at @p pi_desc (from
+ * irqpost_vcpu_pi_desc_addr()), set ON unless ON or SN is set, and send the
+ * notification (NV, NDST): a RUNNING vCPU takes it with no VMM, a HALTED one (NV =
+ * wakeup vector, on the pCPU's wakeup list) is woken by the wakeup handler. Call from
+ * any thread (the device's). Counted in that vCPU's stats as irqpost_device_interrupt().
+ * @return 0; -EINVAL (vector < 16, or pi_desc is no POSTED vCPU's descriptor).
+ */
+int irqpost_posted_interrupt(uint64_t pi_desc, uint8_t vector);
+
 /** Snapshot the counters of @p v. */
 void irqpost_vcpu_stats(const struct irqpost_vcpu *v, struct irqpost_vcpu_stats *st);
 

@@ -52,6 +52,11 @@
  *    not a consistent cut across counters.
  *  - g_host (all vCPUs' model host, MODEL_PCPUS pCPUs) is created once and lives until
  *    the process exits.
+ *  - g_posted: POSTED vCPUs by descriptor, for irqpost_posted_interrupt() (the IOMMU's
+ *    posted IRTE names a descriptor, not a vCPU). A vCPU is published after its pi_desc
+ *    is loaded and unpublished at the start of destroy; as for irqpost_device_interrupt,
+ *    no device may still post to a vCPU being destroyed (the caller stops the device,
+ *    i.e. frees the IRTE, first).
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -91,6 +96,12 @@ struct irqpost_vcpu {
 
 static struct irqpost_pi_host *g_host;
 static pthread_once_t g_host_once = PTHREAD_ONCE_INIT;
+
+/* POSTED vCPUs by descriptor address, for irqpost_posted_interrupt(): a slot is
+ * published (release) after the vCPU is ready and cleared before it is freed; the
+ * device side scans with acquire loads. */
+#define MODEL_POSTED_MAX 256
+static struct irqpost_vcpu *g_posted[MODEL_POSTED_MAX];
 
 static void host_init(void)
 {
@@ -271,6 +282,13 @@ struct irqpost_vcpu *irqpost_vcpu_create(enum irqpost_delivery d, int pcpu)
 			return NULL;
 		}
 		irqpost_pi_vcpu_load(v->pi, pcpu); /* the guest lcore starts RUNNING */
+		for (int i = 0; i < MODEL_POSTED_MAX; i++) {
+			struct irqpost_vcpu *none = NULL;
+
+			if (__atomic_compare_exchange_n(&g_posted[i], &none, v, false,
+							__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+				break;
+		}
 	} else {
 		rc = pthread_create(&v->vmm, NULL, vmm_thread, v);
 		if (rc != 0) {
@@ -370,6 +388,26 @@ int irqpost_vcpu_halt(struct irqpost_vcpu *v, uint64_t timeout_ns)
 	return irqpost_vcpu_halt_vectors(v, timeout_ns, NULL);
 }
 
+uint64_t irqpost_vcpu_pi_desc_addr(const struct irqpost_vcpu *v)
+{
+	if (v == NULL || v->delivery != IRQPOST_POSTED)
+		return 0;
+	return (uint64_t)(uintptr_t)irqpost_pi_vcpu_pi_desc(v->pi);
+}
+
+int irqpost_posted_interrupt(uint64_t pi_desc, uint8_t vector)
+{
+	if (pi_desc == 0 || vector < 16)
+		return -EINVAL;
+	for (int i = 0; i < MODEL_POSTED_MAX; i++) {
+		struct irqpost_vcpu *v = __atomic_load_n(&g_posted[i], __ATOMIC_ACQUIRE);
+
+		if (v != NULL && (uint64_t)(uintptr_t)irqpost_pi_vcpu_pi_desc(v->pi) == pi_desc)
+			return irqpost_device_interrupt(v, vector);
+	}
+	return -EINVAL;
+}
+
 int irqpost_device_interrupt(struct irqpost_vcpu *v, uint8_t vector)
 {
 	if (v == NULL || vector < 16)
@@ -423,6 +461,12 @@ void irqpost_vcpu_destroy(struct irqpost_vcpu *v)
 		__atomic_fetch_add(&v->vmm_seq, 1, __ATOMIC_SEQ_CST);
 		futex_wake(&v->vmm_seq);
 		pthread_join(v->vmm, NULL);
+	}
+	for (int i = 0; i < MODEL_POSTED_MAX; i++) {
+		struct irqpost_vcpu *me = v;
+
+		__atomic_compare_exchange_n(&g_posted[i], &me, NULL, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 	}
 	irqpost_pi_vcpu_destroy(v->pi);
 	free(v);

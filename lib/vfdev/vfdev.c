@@ -202,4 +202,16 @@ void vfdev_get_stats(const struct vfdev *d, struct vfdev_stats *st)
 	st->attack_redirected = d->dev.attack_redirected;
 	st->attack_age_max_ns = d->dev.attack_age_max_ns;
 	st->attack_age_p50_ns = vfdev_dev_age_p50_ns(d);
+	st->msix_raised = d->dev.msix_raised;
+	st->msix_masked = d->dev.msix_masked;
+	st->irq_remapped = d->dev.irq_remapped;
+	st->irq_posted = d->dev.irq_posted;
+	st->irq_compat = d->dev.irq_compat;
+	st->irq_blocked = d->dev.irq_blocked;
+	st->irq_unhandled = d->dev.irq_unhandled;
+	for (unsigned int a = 0; a < VFDEV_IRQ_ATK__COUNT; a++) {
+		st->irq_attack_attempts[a] = d->dev.irq_attack_attempts[a];
+		st->irq_attack_blocked[a] = d->dev.irq_attack_blocked[a];
+		st->irq_attack_delivered[a] = d->dev.irq_attack_delivered[a];
+	}
 }

@@ -59,7 +59,33 @@ struct rte_mbuf;
 struct rte_mempool;
 struct rte_ring;
 struct iova_ctx;
+struct iova_irq;
 struct vfdev;
+
+/* MSI-X (PCIe MSI-X table in the VF's BAR): one vector per queue. */
+#define VFDEV_MSIX_RX       0   /**< raised when the device completed RX descriptors */
+#define VFDEV_MSIX_TX       1   /**< raised when the device completed TX descriptors */
+#define VFDEV_MSIX_VECTORS  2
+
+/**
+ * A host interrupt of the VF (remapped through a remapped-format IRTE, or passed
+ * unremapped by a host without interrupt remapping): the host's handler for it,
+ * i.e. VFIO's vfio_msihandler() signalling the VMM's eventfd. Called from the device
+ * thread with the IOMMU's decoded result; msix is the VF vector (VFDEV_MSIX_*), or
+ * -1 for a message the device forged (attack mode). Posted interrupts never come
+ * here: the device posts them into the vCPU's descriptor (lib/irqpost).
+ */
+typedef void (*vfdev_host_irq_fn)(void *arg, int msix, const struct iova_irq *irq);
+
+/** Interrupt attacks of the malicious-device mode (vfdev_params.attack_irq). */
+enum vfdev_irq_attack {
+	VFDEV_IRQ_ATK_FORGED_SID = 0, /**< its own message sent with another requester ID */
+	VFDEV_IRQ_ATK_OTHER_HANDLE,   /**< another device's interrupt handle (attack_irq_victim) */
+	VFDEV_IRQ_ATK_OUT_OF_RANGE,   /**< a handle beyond any interrupt-remapping table (0xffff) */
+	VFDEV_IRQ_ATK_COMPAT,         /**< a compatibility-format message (vector 0xec to APIC 0) */
+	VFDEV_IRQ_ATK_WRONG_VCPU,     /**< its own handle + a subhandle reaching another vCPU's posted IRTE */
+	VFDEV_IRQ_ATK__COUNT
+};
 
 #define VFDEV_DEFAULT_NB_DESC        512
 #define VFDEV_DEFAULT_FREE_THRESH    32   /**< iavf rx_free_thresh / tx_free_thresh default */
@@ -86,6 +112,12 @@ struct vfdev_params {
 	uint16_t port_id;             /**< written to mbuf->port of received packets */
 	bool attack;                  /**< malicious-device mode */
 	unsigned int attack_period;   /**< attack: at most one attempt per this many descriptors completed [32] */
+	/* interrupts (MSI-X through the IOMMU's interrupt remapping: iova_ctx_interrupt()) */
+	uint16_t rid;                 /**< the VF's PCI requester ID (bus << 8 | devfn): source-id of its messages */
+	vfdev_host_irq_fn host_irq;   /**< remapped / unremapped interrupts go here (NULL: counted as unhandled) */
+	void *host_irq_arg;
+	bool attack_irq;              /**< malicious-device mode for interrupts: one forged message per attack_period completions */
+	uint32_t attack_irq_victim;   /**< another device's interrupt index (OTHER_HANDLE, WRONG_VCPU targets) */
 };
 
 /** Counters. Driver-half fields are written by the driver's thread, device-half by the device's. */
@@ -117,6 +149,18 @@ struct vfdev_stats {
 	uint64_t attack_redirected;   /**< the IOVA now maps another buffer (re-used IOVA, mapped for the device) */
 	uint64_t attack_age_p50_ns;   /**< age of a success since the driver freed the buffer: median */
 	uint64_t attack_age_max_ns;   /**< ... maximum */
+	/* interrupts (device half) */
+	uint64_t msix_raised;         /**< MSI-X messages the device sent (both vectors, not counting attacks) */
+	uint64_t msix_masked;         /**< completions with MSI-X disabled or the vector unprogrammed (no message) */
+	uint64_t irq_remapped;        /**< messages remapped by the IOMMU and handed to host_irq */
+	uint64_t irq_posted;          /**< messages posted into a vCPU's descriptor (lib/irqpost) */
+	uint64_t irq_compat;          /**< messages passed unremapped (no IR) and handed to host_irq */
+	uint64_t irq_blocked;         /**< messages the IOMMU refused (a fault was recorded) */
+	uint64_t irq_unhandled;       /**< messages that had nowhere to go (no host_irq, unknown PI descriptor) */
+	/* interrupt attacks, by enum vfdev_irq_attack */
+	uint64_t irq_attack_attempts[VFDEV_IRQ_ATK__COUNT];
+	uint64_t irq_attack_blocked[VFDEV_IRQ_ATK__COUNT];   /**< refused by the IOMMU */
+	uint64_t irq_attack_delivered[VFDEV_IRQ_ATK__COUNT]; /**< reached a host handler or a PI descriptor */
 };
 
 /**
@@ -151,6 +195,18 @@ uint16_t vfdev_tx_burst(struct vfdev *d, struct rte_mbuf **pkts, uint16_t n);
  * Call from the device core (not the driver's). @return descriptors completed.
  */
 unsigned int vfdev_dev_poll(struct vfdev *d);
+
+/**
+ * Program MSI-X table entry vec (VFDEV_MSIX_*) with the message (addr, data) and
+ * unmask it, as the host does through the VF's BAR (vfio-pci): a remappable-format
+ * message from iova_ir_msi_remappable(), or a compatibility one on a host without IR.
+ * addr 0 masks the entry. @return 0, -EINVAL (vec).
+ */
+int vfdev_msix_set(struct vfdev *d, unsigned int vec, uint64_t addr, uint32_t data);
+/** MSI-X Enable (message control bit 15): the device raises messages on completions. */
+void vfdev_msix_enable(struct vfdev *d, bool on);
+/** The name of an interrupt attack ("forged_sid", "other_handle", "out_of_range", "compat", "wrong_vcpu"). */
+const char *vfdev_irq_attack_name(enum vfdev_irq_attack a);
 
 /** Link state: 1 (the wire is always up). */
 int vfdev_link_up(const struct vfdev *d);

@@ -359,7 +359,15 @@ forget:
 
 unsigned int vfdev_dev_poll(struct vfdev *d)
 {
-	unsigned int n = dev_tx(d) + dev_rx(d);
+	unsigned int ntx = dev_tx(d), nrx = dev_rx(d), n = ntx + nrx;
+
+	/* one message per vector per round with completions (interrupt moderation by poll) */
+	if (ntx)
+		vfdev_msix_raise(d, VFDEV_MSIX_TX);
+	if (nrx)
+		vfdev_msix_raise(d, VFDEV_MSIX_RX);
+	if (d->p.attack_irq && n)
+		vfdev_irq_attack(d, n);
 
 	if (d->p.attack) {
 		d->attack_credit += n;

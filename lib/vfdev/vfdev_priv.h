@@ -115,6 +115,10 @@ struct vfdev {
 	uint64_t *ages;                  /**< success ages in TSC cycles, ring of VFDEV_ATTACK_AGES */
 	unsigned int nb_ages;
 	uint8_t bounce[VFDEV_MAX_FRAME]; /**< linearizes a multi-segment wire frame */
+	/* MSI-X table and Enable bit (written by the host, read by the device) */
+	struct { uint64_t addr; uint32_t data; } msix[VFDEV_MSIX_VECTORS];
+	bool msix_on;
+	unsigned int irq_attack_credit, irq_attack_next;
 };
 
 /* ---- vfdev_drv.c (driver half) ---- */
@@ -146,6 +150,12 @@ uint64_t vfdev_life_epoch(const struct rte_mbuf *m);
 uint64_t vfdev_life_free_tsc(const struct rte_mbuf *m);
 /** Snapshot of the driver activity: 0 when a driver is inside a refill/free, else a generation. */
 uint64_t vfdev_life_snapshot(void);
+
+/* ---- vfdev_msix.c (device half: interrupts) ---- */
+/** Raise MSI-X vector vec (completions happened). Device thread. */
+void vfdev_msix_raise(struct vfdev *d, unsigned int vec);
+/** One interrupt attack step (attack_irq), called per completed descriptors n. Device thread. */
+void vfdev_irq_attack(struct vfdev *d, unsigned int n);
 
 /* ---- vfdev_dev.c (device half) ---- */
 /** One attack step (called by vfdev_dev_poll when credit allows). @return 1 if attempted. */

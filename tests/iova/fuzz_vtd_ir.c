@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t msi_data = (uint32_t)le(r + 24, 4);
 		uint16_t rid = (uint16_t)le(r + 28, 2);
 		unsigned int slot = r[30], flags = r[31];
-		struct vtd_irq irq;
+		struct iova_irq irq;
 		struct vtd_fault flt;
 		uint64_t gsts;
 		int rc;
@@ -118,12 +118,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			;
 		rc = vtd_soft_interrupt(unit, rid, addr, msi_data, &irq);
 		if (rc == 0) {
-			if (irq.kind == VTD_IRQ_COMPAT && (gsts & VTD_GSTS_IRES) &&
+			if (irq.kind == IOVA_IRQ_COMPAT && (gsts & VTD_GSTS_IRES) &&
 			    ((addr & VTD_MSI_IR_FORMAT) || !(gsts & VTD_GSTS_CFIS)))
 				abort();            /* compat only when IR is off or CFIS lets it */
-			if (irq.kind == VTD_IRQ_POSTED && (irq.pi_desc == 0 || (irq.pi_desc & 63)))
+			if (irq.kind == IOVA_IRQ_POSTED && (irq.pi_desc == 0 || (irq.pi_desc & 63)))
 				abort();
-			if (irq.kind != VTD_IRQ_COMPAT && irq.index >= 256)
+			if (irq.kind != IOVA_IRQ_COMPAT && irq.index >= 256)
 				abort();
 		} else if (rc == -EFAULT) {
 			if (vtd_soft_fault_pop(unit, &flt) == 1) {

@@ -284,7 +284,7 @@ static void test_alloc_blocks(void **state)
 static void test_remapped_and_posted(void **state)
 {
 	struct irfix f;
-	struct vtd_irq irq;
+	struct iova_irq irq;
 	struct vtd_soft_stats st;
 	uint16_t base;
 	uint64_t addr;
@@ -305,7 +305,7 @@ static void test_remapped_and_posted(void **state)
 	/* vector 0: remapped */
 	vtd_drv_ir_msi(base, 0, &addr, &data);
 	assert_int_equal(vtd_soft_interrupt(f.v, RID, addr, data, &irq), 0);
-	assert_int_equal(irq.kind, VTD_IRQ_REMAPPED);
+	assert_int_equal(irq.kind, IOVA_IRQ_REMAPPED);
 	assert_int_equal(irq.index, base);
 	assert_int_equal(irq.vector, 0x41);
 	assert_int_equal(irq.dest, 3);
@@ -316,7 +316,7 @@ static void test_remapped_and_posted(void **state)
 	vtd_drv_ir_msi(base, 1, &addr, &data);
 	assert_int_equal(data, 1);
 	assert_int_equal(vtd_soft_interrupt(f.v, RID, addr, data, &irq), 0);
-	assert_int_equal(irq.kind, VTD_IRQ_POSTED);
+	assert_int_equal(irq.kind, IOVA_IRQ_POSTED);
 	assert_int_equal(irq.index, base + 1);
 	assert_int_equal(irq.vector, 0x51);
 	assert_true(irq.pi_desc == (uint64_t)(uintptr_t)f.pi_desc);
@@ -335,7 +335,7 @@ static void test_remapped_and_posted(void **state)
 static void test_faults_and_spoofing(void **state)
 {
 	struct irfix f;
-	struct vtd_irq irq;
+	struct iova_irq irq;
 	struct vtd_soft_stats st;
 	struct vtd_fault flt;
 	uint16_t base;
@@ -415,7 +415,7 @@ static void test_faults_and_spoofing(void **state)
 static void test_cfis_and_ir_off(void **state)
 {
 	struct irfix f;
-	struct vtd_irq irq;
+	struct iova_irq irq;
 	uint16_t base;
 	uint64_t addr;
 	uint32_t data, gcmd;
@@ -430,7 +430,7 @@ static void test_cfis_and_ir_off(void **state)
 	assert_true(vtd_soft_reg_read(f.v, VTD_REG_GSTS) & VTD_GSTS_CFIS);
 	vtd_msi_compat(9, 0x77, &addr, &data);
 	assert_int_equal(vtd_soft_interrupt(f.v, RID_EVIL, addr, data, &irq), 0);
-	assert_int_equal(irq.kind, VTD_IRQ_COMPAT);
+	assert_int_equal(irq.kind, IOVA_IRQ_COMPAT);
 	assert_int_equal(irq.dest, 9);
 	assert_int_equal(irq.vector, 0x77);
 	vtd_drv_ir_msi(base, 0, &addr, &data);
@@ -439,7 +439,7 @@ static void test_cfis_and_ir_off(void **state)
 	vtd_soft_reg_write(f.v, VTD_REG_GCMD, gcmd & ~VTD_GCMD_IRE);
 	assert_false(vtd_soft_reg_read(f.v, VTD_REG_GSTS) & VTD_GSTS_IRES);
 	assert_int_equal(vtd_soft_interrupt(f.v, RID_EVIL, addr, data, &irq), 0);
-	assert_int_equal(irq.kind, VTD_IRQ_COMPAT);
+	assert_int_equal(irq.kind, IOVA_IRQ_COMPAT);
 	vtd_soft_reg_write(f.v, VTD_REG_GCMD, gcmd);
 	ir_teardown(&f);
 }
@@ -447,7 +447,7 @@ static void test_cfis_and_ir_off(void **state)
 static void test_iec_stale_until_invalidated(void **state)
 {
 	struct irfix f;
-	struct vtd_irq irq;
+	struct iova_irq irq;
 	struct vtd_soft_stats st0, st;
 	uint16_t base;
 	uint64_t a0, a1;
