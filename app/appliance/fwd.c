@@ -12,6 +12,8 @@
 #include <rte_ip.h>
 #include <rte_lpm.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_vect.h>
 
 #include "iova.h"
 #include "irqpost.h"
@@ -98,7 +100,7 @@ static inline uint16_t
 port_tx(struct vfapp_appliance *a, unsigned int p, struct rte_mbuf **pkts, uint16_t n)
 {
 	return a->port[p].ops != NULL ? a->port[p].ops->tx_burst(a->port[p].dev, pkts, n) :
-	       rte_eth_tx_burst(a->port_id[p], 0, pkts, n);
+	       rte_eth_tx_burst(a->port_id[p], a->queue, pkts, n);
 }
 
 static inline void
@@ -371,15 +373,46 @@ is_port_addr(const struct vfapp_appliance *a, uint32_t ip)
 	       (a->port_ip_set[1] && ip == a->port_ip[1]);
 }
 
+#define NO_HOP UINT32_MAX
+
+/*
+ * LPM next hops of a burst, four at a time (rte_lpm_lookupx4, as l3fwd-lpm does), from the
+ * IPv4 destination at its fixed offset (14 + 16); frames that turn out not to be valid IPv4
+ * ignore theirs. The headers are prefetched first so the loads overlap.
+ */
+static void
+lookup_burst(const struct vfapp_appliance *a, struct rte_mbuf **pkts, unsigned int n,
+	     uint32_t *hop)
+{
+	uint32_t dst[VFAPP_BURST + 3];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+
+		dst[i] = m->data_len >= RTE_ETHER_HDR_LEN + 20 ?
+			 rd32(rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN + 16)) : 0;
+	}
+	for (; i % 4 != 0; i++)
+		dst[i] = 0;
+	for (i = 0; i < n; i += 4)
+		rte_lpm_lookupx4(a->lpm, _mm_setr_epi32((int)dst[i], (int)dst[i + 1], (int)dst[i + 2],
+							(int)dst[i + 3]), hop + i, NO_HOP);
+}
+
 void
 vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,
 			unsigned int n)
 {
 	struct rte_mbuf *out[VFAPP_NB_PORTS][VFAPP_BURST];
 	unsigned int nout[VFAPP_NB_PORTS] = {0, 0};
+	uint32_t hop[VFAPP_BURST + 3];
 	unsigned int i;
 
 	a->st[in].rx += n;
+	lookup_burst(a, pkts, n, hop);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ether_hdr *eth;
@@ -454,7 +487,8 @@ vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_m
 			drop(a, in, DROP_TTL_EXPIRED, m);
 			continue;
 		}
-		if (rte_lpm_lookup(a->lpm, pi.dst_ip, &nh) != 0 || nh >= a->routes->nb_routes) {
+		nh = hop[i];
+		if (nh == NO_HOP || nh >= a->routes->nb_routes) {
 			icmp_error(a, in, m, VFAPP_ICMP_DEST_UNREACH, VFAPP_ICMP_NET_UNREACH, 0,
 				   EV_ICMP_UNREACH);
 			drop(a, in, DROP_UNROUTABLE, m);
@@ -524,7 +558,7 @@ vfapp_appliance_step(struct vfapp_appliance *a)
 		iova_ctx_poll(a->ctx, a->cpu);
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
 		n = a->port[p].ops != NULL ? a->port[p].ops->rx_burst(a->port[p].dev, pkts, VFAPP_BURST) :
-		    rte_eth_rx_burst(a->port_id[p], 0, pkts, VFAPP_BURST);
+		    rte_eth_rx_burst(a->port_id[p], a->queue, pkts, VFAPP_BURST);
 		if (n == 0)
 			continue;
 		vfapp_appliance_process(a, p, pkts, n);
@@ -543,6 +577,26 @@ vfapp_appliance_reset_stats(struct vfapp_appliance *a)
 	a->dma_mismatch = 0;
 	a->polls = a->idle_polls = 0;
 	a->halts = a->halt_timeouts = 0;
+}
+
+void
+vfapp_appliance_add_stats(struct vfapp_appliance *into, const struct vfapp_appliance *from)
+{
+	unsigned int p, r;
+
+	for (p = 0; p < VFAPP_NB_PORTS; p++) {
+		into->st[p].rx += from->st[p].rx;
+		into->st[p].rx_bytes += from->st[p].rx_bytes;
+		into->st[p].tx += from->st[p].tx;
+		into->st[p].tx_bytes += from->st[p].tx_bytes;
+		for (r = 0; r < DROP__COUNT; r++)
+			into->st[p].drops[r] += from->st[p].drops[r];
+		for (r = 0; r < EV__COUNT; r++)
+			into->st[p].ev[r] += from->st[p].ev[r];
+	}
+	into->dma_mismatch += from->dma_mismatch;
+	into->polls += from->polls;
+	into->idle_polls += from->idle_polls;
 }
 
 void

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ static void
 measure_start(struct vfapp_state *s, uint64_t now)
 {
 	vfapp_appliance_reset_stats(&s->app);
+	__atomic_add_fetch(&s->lc_epoch, 1, __ATOMIC_RELEASE); /* workers zero their own */
 	snap_devices(s, s->vf0, &s->vtd0);
 	s->busy_cycles = s->busy_iters = 0;
 	s->busy_clean_cycles = s->busy_clean_pkts = s->busy_preempted = 0;
@@ -81,6 +83,7 @@ measure_stop(struct vfapp_state *s, uint64_t now)
 		return;
 	s->t_stop = now;
 	s->stopped = true;
+	vfapp_workers_stop(s);
 	vfapp_appliance_totals(&s->app, &s->tot);
 	snap_devices(s, s->vf1, &s->vtd1);
 	if (s->ctx != NULL)
@@ -185,6 +188,8 @@ run(struct vfapp_state *s)
 	now = rte_rdtsc();
 	s->t_warm = now + (uint64_t)(s->o.warmup * s->hz);
 	s->t_end = s->o.duration > 0 ? s->t_warm + (uint64_t)(s->o.duration * s->hz) : UINT64_MAX;
+	if (s->nb_lc > 0)
+		vfapp_workers_start(s);
 	if (s->dev_core) {
 		__atomic_store_n(&s->dev_go, true, __ATOMIC_RELEASE);  /* already running: go */
 	} else if (w != NULL && two) {
@@ -251,6 +256,7 @@ run(struct vfapp_state *s)
 		if (n == 0 && s->app.vcpu != NULL)
 			appliance_idle(s);
 	}
+	vfapp_workers_stop(s); /* also when the run ended before the warm-up did */
 	if (w != NULL && two) {
 		/* the endpoint loop stops on the same clock; keep forwarding until it did */
 		while (!s->ep_done)

@@ -101,6 +101,8 @@ usage(FILE *f, const char *prog)
 "                      to FILE (*.prom, node_exporter textfile collector), atomically,\n"
 "                      every --prometheus-interval seconds and at exit\n"
 "  --prometheus-interval S  seconds between writes, fractional ok [5]\n"
+"  --fwd-lcores N      ports topology: forward on N lcores (the main lcore and N-1 EAL\n"
+"                      workers), one RX/TX queue pair each, RSS where the port has it [1]\n"
 "  --fix-l4-csum       recompute TCP/UDP checksums of forwarded packets in software: kernel\n"
 "                      ports whose checksum offload is on (refused at start-up without it,\n"
 "                      naming the ethtool -K command) [off]\n"
@@ -177,7 +179,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
 		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
 		{"attack", 1, 0, 'K'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
-		{"fix-l4-csum", 0, 0, 'F'},
+		{"fix-l4-csum", 0, 0, 'F'}, {"fwd-lcores", 1, 0, 'L'},
 		{"prometheus", 1, 0, 'Y'}, {"prometheus-interval", 1, 0, 'Z'},
 		{0, 0, 0, 0},
 	};
@@ -207,6 +209,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	o->attack = true;
 	o->icmp_rate = 1000;   /* Linux net.ipv4.icmp_msgs_per_sec */
 	o->icmp_burst = 50;    /* Linux net.ipv4.icmp_msgs_burst */
+	o->fwd_lcores = 1;
 	o->prometheus_interval = 5;
 	optind = 1;
 	opterr = 0;
@@ -264,6 +267,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		}
 		case 'q': o->quiet = true; break;
 		case 'F': o->fix_l4_csum = true; break;
+		case 'L': if (parse_u64("fwd-lcores", optarg, 1, 64, &v)) return -EINVAL; o->fwd_lcores = (unsigned int)v; break;
 		case 'Y':
 			if (vfapp_prometheus_check_path(optarg) != 0)
 				return -EINVAL;
@@ -307,6 +311,11 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	if (o->plain_pool && (o->strategy != IOVA_STRAT_OFF || o->mode != IOVA_MODE_NATIVE)) {
 		fprintf(stderr, "vfapp: --pool plain has no IOMMU mapping: use it with --strategy off "
 			"--mode native only\n");
+		return -EINVAL;
+	}
+	if (o->fwd_lcores > 1 && o->topology != TOPO_PORTS) {
+		fprintf(stderr, "vfapp: --fwd-lcores %u needs --topology ports (the internal topology "
+			"forwards on one lcore)\n", o->fwd_lcores);
 		return -EINVAL;
 	}
 	if (o->topology == TOPO_INTERNAL && o->duration <= 0) {

@@ -43,7 +43,8 @@ struct vfapp_opts {
 	bool attack;              /**< --attack: vfdev malicious-device mode */
 	uint64_t icmp_rate;       /**< ICMP errors per second, 0 = unlimited */
 	uint64_t icmp_burst;
-	bool fix_l4_csum;         /**< recompute TCP/UDP checksums (kernel peers with offloads on) */
+	bool fix_l4_csum;
+	unsigned int fwd_lcores;  /**< ports topology: forwarding lcores, one queue pair each */         /**< recompute TCP/UDP checksums (kernel peers with offloads on) */
 	const char *prometheus;   /**< --prometheus FILE (*.prom) or NULL */
 	double prometheus_interval; /**< --prometheus-interval seconds */
 };

@@ -69,6 +69,13 @@ int
 vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char *err,
 		     size_t errlen)
 {
+	return vfapp_port_setup_q(port, pool, mtu, 1, err, errlen);
+}
+
+int
+vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16_t nq,
+		   char *err, size_t errlen)
+{
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD;
@@ -106,10 +113,26 @@ vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char
 				conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		}
 	}
+	if (nq > 1) {
+		if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+			snprintf(err, errlen, "port %u (%s): %u queue pairs needed (--fwd-lcores %u), "
+				 "the PMD has %u rx / %u tx: use --fwd-lcores %u%s", port,
+				 info.driver_name, nq, nq, info.max_rx_queues, info.max_tx_queues,
+				 RTE_MIN(info.max_rx_queues, info.max_tx_queues),
+				 strstr(info.driver_name, "af_packet") ? " or give the vdev qpairs=N" : "");
+			return -EINVAL;
+		}
+		/* RSS where the port hashes; af_packet (fanout) and af_xdp spread by themselves */
+		if (info.flow_type_rss_offloads != 0) {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP |
+							    RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+		}
+	}
 	/* the appliance rewrites the IPv4 header: let the port checksum it where it can */
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
-	ret = rte_eth_dev_configure(port, 1, 1, &conf);
+	ret = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (ret != 0) {
 		snprintf(err, errlen, "port %u (%s)%s: rte_eth_dev_configure (MTU %u): %s", port,
 			 info.driver_name, kernel_mtu_note(port, note, sizeof(note)),
@@ -122,17 +145,19 @@ vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char
 			 strerror(-ret));
 		return ret;
 	}
-	ret = rte_eth_rx_queue_setup(port, 0, nb_rxd, rte_eth_dev_socket_id(port), NULL, pool);
-	if (ret != 0) {
-		snprintf(err, errlen, "port %u (%s): rte_eth_rx_queue_setup: %s", port,
-			 info.driver_name, strerror(-ret));
-		return ret;
-	}
-	ret = rte_eth_tx_queue_setup(port, 0, nb_txd, rte_eth_dev_socket_id(port), NULL);
-	if (ret != 0) {
-		snprintf(err, errlen, "port %u (%s): rte_eth_tx_queue_setup: %s", port,
-			 info.driver_name, strerror(-ret));
-		return ret;
+	for (uint16_t q = 0; q < nq; q++) {
+		ret = rte_eth_rx_queue_setup(port, q, nb_rxd, rte_eth_dev_socket_id(port), NULL, pool);
+		if (ret != 0) {
+			snprintf(err, errlen, "port %u (%s): rte_eth_rx_queue_setup(queue %u): %s", port,
+				 info.driver_name, q, strerror(-ret));
+			return ret;
+		}
+		ret = rte_eth_tx_queue_setup(port, q, nb_txd, rte_eth_dev_socket_id(port), NULL);
+		if (ret != 0) {
+			snprintf(err, errlen, "port %u (%s): rte_eth_tx_queue_setup(queue %u): %s", port,
+				 info.driver_name, q, strerror(-ret));
+			return ret;
+		}
 	}
 	ret = rte_eth_dev_start(port);
 	if (ret != 0) {

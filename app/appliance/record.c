@@ -16,7 +16,11 @@
  *   topology          string  "internal" | "ports"
  *   wire              string  "vfdev" | "memif" | "ring" (internal topology's wires; vfdev:
  *                             the appliance's ports are lib/vfdev software VFs)
- *   lcores            int     1, or 2 with --endpoint-lcore / --rx-mode != poll
+ *   lcores            int     1, or 2 with --endpoint-lcore / --rx-mode != poll, or
+ *                             --fwd-lcores N (ports topology)
+ *   fwd_lcores        int     lcores forwarding (one RX/TX queue pair each; counters summed)
+ *   fwd_lcore_rx      array   with --fwd-lcores > 1: packets each forwarding lcore received
+ *                             (main lcore first), measured interval
  *   duration_s        real    measured interval as seen by the appliance lcore, s
  *   goodput_gbps      real    TCP_STREAM only: payload delivered in order to the lwIP server,
  *                             * 8 / s, Gbit/s (every byte checked against the stream pattern)
@@ -242,7 +246,16 @@ vfapp_record_report(struct vfapp_state *s)
 	json_object_set_new(rec, "topology", json_string(o->topology == TOPO_INTERNAL ? "internal" : "ports"));
 	json_object_set_new(rec, "wire", json_string(o->wire == WIRE_MEMIF ? "memif" :
 						   o->wire == WIRE_RING ? "ring" : "vfdev"));
-	json_object_set_new(rec, "lcores", json_integer(o->endpoint_lcore >= 0 ? 2 : 1));
+	json_object_set_new(rec, "lcores", json_integer(o->fwd_lcores > 1 ? (json_int_t)o->fwd_lcores :
+							 o->endpoint_lcore >= 0 ? 2 : 1));
+	json_object_set_new(rec, "fwd_lcores", json_integer(1 + (json_int_t)s->nb_lc));
+	if (s->nb_lc > 0) {
+		json_t *lr = json_array();
+
+		for (unsigned int k = 0; k <= s->nb_lc; k++)
+			json_array_append_new(lr, json_integer((json_int_t)s->lc_rx[k]));
+		json_object_set_new(rec, "fwd_lcore_rx", lr);
+	}
 	json_object_set_new(rec, "duration_s", json_real(secs));
 	if (s->have_wl) {
 		FILE *sum = o->quiet ? fopen("/dev/null", "w") : out;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -158,6 +159,49 @@ check_routes(const struct vfapp_route_cfg *cfg, const char *file)
 	return 0;
 }
 
+/*
+ * --fwd-lcores N: one appliance per worker lcore, a copy of the main one on its own queue
+ * pair, sharing the LPM, routes and lib/iova context; counters are per lcore (summed by
+ * telemetry and at the end). ICMP's budget is split between the lcores. Next hops must be
+ * static: the neighbour table is per lcore and ARP arrives on one queue only.
+ */
+static int
+setup_workers(struct vfapp_state *s)
+{
+	unsigned int i, lc, k = 0;
+
+	for (i = 0; i < s->routes.nb_routes; i++)
+		if (s->routes.routes[i].nh_kind != VFAPP_NH_MAC) {
+			fprintf(stderr, "vfapp: %s:%u: --fwd-lcores %u needs static next hops "
+				"(nexthop-mac): the neighbour table is per lcore\n",
+				s->o.routes ? s->o.routes : "routes", s->routes.routes[i].line,
+				s->o.fwd_lcores);
+			return -1;
+		}
+	s->lc_app = calloc(s->o.fwd_lcores - 1, sizeof(*s->lc_app));
+	if (s->lc_app == NULL)
+		return -1;
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		struct vfapp_appliance *w;
+
+		if (k == s->o.fwd_lcores - 1)
+			break;
+		w = &s->lc_app[k];
+		*w = s->app;
+		w->queue = (uint16_t)(k + 1);
+		w->cpu = lc;
+		memset(w->st, 0, sizeof(w->st));
+		s->lc_lcore[k++] = lc;
+	}
+	s->nb_lc = k;
+	vfapp_ratelimit_init(&s->app.icmp_rl, s->o.icmp_rate / s->o.fwd_lcores,
+			     s->o.icmp_burst, s->app.hz, rte_rdtsc());
+	for (i = 0; i < k; i++)
+		s->lc_app[i].icmp_rl = s->app.icmp_rl;
+	vfapp_telemetry_workers(s->lc_app, k);
+	return 0;
+}
+
 int
 vfapp_setup(struct vfapp_state *s)
 {
@@ -259,8 +303,16 @@ vfapp_setup(struct vfapp_state *s)
 				"MACs of the peers (see conf/routes.conf.example)\n");
 			return -1;
 		}
-		if (vfapp_port_setup_mtu(0, s->app_pool, s->routes.port_mtu[0], err, sizeof(err)) != 0 ||
-		    vfapp_port_setup_mtu(1, s->app_pool, s->routes.port_mtu[1], err, sizeof(err)) != 0) {
+		if (s->o.fwd_lcores > rte_lcore_count()) {
+			fprintf(stderr, "vfapp: --fwd-lcores %u needs %u EAL lcores, the EAL has %u: give "
+				"-l with them, e.g. -l 0-%u\n", s->o.fwd_lcores, s->o.fwd_lcores,
+				rte_lcore_count(), s->o.fwd_lcores - 1);
+			return -1;
+		}
+		if (vfapp_port_setup_q(0, s->app_pool, s->routes.port_mtu[0], s->o.fwd_lcores, err,
+				       sizeof(err)) != 0 ||
+		    vfapp_port_setup_q(1, s->app_pool, s->routes.port_mtu[1], s->o.fwd_lcores, err,
+				       sizeof(err)) != 0) {
 			fprintf(stderr, "vfapp: %s\n", err);
 			return -1;
 		}
@@ -304,6 +356,8 @@ vfapp_setup(struct vfapp_state *s)
 		fprintf(stderr, "vfapp: %s\n", err);
 		return -1;
 	}
+	if (s->o.fwd_lcores > 1 && setup_workers(s) != 0)
+		return -1;
 	if (vfapp_telemetry_register(&s->app) != 0 && !s->o.quiet)
 		fprintf(stderr, "vfapp: warning: telemetry command /vfapp/stats not registered\n");
 	if (setup_vcpu(s, app_lcore) != 0)
@@ -376,4 +430,6 @@ vfapp_teardown(struct vfapp_state *s)
 	stop_device_core(s);
 	if (s->ctx != NULL)
 		iova_ctx_destroy(s->ctx);
+	free(s->lc_app);
+	s->lc_app = NULL;
 }

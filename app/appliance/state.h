@@ -21,6 +21,13 @@
 struct vfapp_state {
 	struct vfapp_opts o;
 	struct vfapp_appliance app;
+	/* --fwd-lcores N: the appliances of the N-1 worker lcores (queue pairs 1..N-1) */
+	struct vfapp_appliance *lc_app;
+	unsigned int lc_lcore[64];
+	unsigned int nb_lc;
+	volatile bool lc_stop;
+	volatile uint32_t lc_epoch;
+	uint64_t lc_rx[65];           /**< packets received per forwarding lcore (main first) */   /**< bumped at the end of warm-up: workers zero their counters */
 	struct vfapp_route_cfg routes;
 	struct vfapp_workload wl;
 	bool have_wl;
@@ -77,6 +84,11 @@ int vfapp_setup(struct vfapp_state *s);
 
 /** Release everything vfapp_setup() built, in reverse order (safe after a partial set-up). */
 void vfapp_teardown(struct vfapp_state *s);
+
+/** Launch the --fwd-lcores workers (workers.c). */
+void vfapp_workers_start(struct vfapp_state *s);
+/** Stop the workers and add their counters into s->app (idempotent). */
+void vfapp_workers_stop(struct vfapp_state *s);
 
 /**
  * Print the human summary (unless --quiet) and, with --json, the results.json record as

@@ -12,6 +12,8 @@
 #include "vfapp.h"
 
 static const struct vfapp_appliance *tel_app;
+static const struct vfapp_appliance *tel_workers;
+static unsigned int tel_nb_workers;
 
 static struct rte_tel_data *
 port_dict(const struct vfapp_port_stats *s)
@@ -58,7 +60,24 @@ stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENODEV;
 	rte_tel_data_start_dict(d);
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
-		struct rte_tel_data *pd = port_dict(&tel_app->st[p]);
+		struct vfapp_port_stats sum = tel_app->st[p];
+		struct rte_tel_data *pd;
+		unsigned int w, r;
+
+		/* per-lcore counters (--fwd-lcores), summed here */
+		for (w = 0; w < tel_nb_workers; w++) {
+			const struct vfapp_port_stats *x = &tel_workers[w].st[p];
+
+			sum.rx += x->rx;
+			sum.rx_bytes += x->rx_bytes;
+			sum.tx += x->tx;
+			sum.tx_bytes += x->tx_bytes;
+			for (r = 0; r < DROP__COUNT; r++)
+				sum.drops[r] += x->drops[r];
+			for (r = 0; r < EV__COUNT; r++)
+				sum.ev[r] += x->ev[r];
+		}
+		pd = port_dict(&sum);
 
 		if (pd == NULL)
 			return -ENOMEM;
@@ -67,6 +86,13 @@ stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	rte_tel_data_add_dict_u64(d, "dma_mismatch", tel_app->dma_mismatch);
 	return 0;
+}
+
+void
+vfapp_telemetry_workers(const struct vfapp_appliance *w, unsigned int n)
+{
+	tel_workers = w;
+	tel_nb_workers = n;
 }
 
 int

@@ -115,6 +115,7 @@ struct vfapp_port_stats {
 /** The forwarding appliance: two ports, LPM, next hops, optional lib/iova context. */
 struct vfapp_appliance {
 	uint16_t port_id[VFAPP_NB_PORTS];         /**< ethdev ports (when port[p].ops is NULL) */
+	uint16_t queue;                           /**< ethdev RX/TX queue pair of this lcore */
 	struct vfapp_port port[VFAPP_NB_PORTS];   /**< ops NULL: ethdev port_id[p] */
 	struct rte_ether_addr port_mac[VFAPP_NB_PORTS];
 	struct rte_lpm *lpm;
@@ -172,6 +173,10 @@ void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct 
 
 /** Register "/vfapp/stats" (telemetry.c). @return 0 or -errno. */
 int vfapp_telemetry_register(const struct vfapp_appliance *a);
+/** The worker lcores' appliances (--fwd-lcores): "/vfapp/stats" sums their counters in. */
+void vfapp_telemetry_workers(const struct vfapp_appliance *w, unsigned int n);
+/** Add the counters of @p from into @p into (per-lcore appliances at the end of a run). */
+void vfapp_appliance_add_stats(struct vfapp_appliance *into, const struct vfapp_appliance *from);
 
 /* ---- prometheus.c: --prometheus FILE (text exposition format, node_exporter textfile) ---- */
 /** Write every series of @p a to @p f. @return 0 or -EIO. */
@@ -218,6 +223,13 @@ int vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t 
  */
 int vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char *err,
 			 size_t errlen);
+/**
+ * vfapp_port_setup_mtu() with @p nq RX/TX queue pairs (one per forwarding lcore): RSS over
+ * IP/UDP/TCP where the PMD has it; PMDs that spread over their queues themselves (af_packet
+ * fanout, af_xdp) are taken as they are. Fails naming the queues the PMD has.
+ */
+int vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16_t nq,
+		       char *err, size_t errlen);
 /**
  * Offloads of the kernel interface behind a port (ethtool ioctl): tx-checksumming, TSO, GSO
  * and GRO hand the appliance partial L4 checksums and oversize frames.

@@ -212,7 +212,7 @@ elif CASE == "rxmode":
                 check(rec["vmm_wakeups_per_transaction"] > 0, "posted: halted vCPU never woken by the VMM")
             else:
                 check(rec.get("vmm_injections", 0) > 0, "remapped: no VMM injections")
-elif CASE == "ports":
+elif CASE in ("ports", "lcores"):
     # --topology ports on af_packet over veths toward two network namespaces:
     # (VFAPP_TEST_PMD=af_xdp: net_af_xdp instead of net_af_packet);
     # kernel UDP from ns a to ns b must cross the appliance (MAC rewrite to the
@@ -253,13 +253,20 @@ elif CASE == "ports":
             routes = f.name
         eal = ["--no-huge", "-m", "512", "--no-pci", "-l", "0", "--file-prefix", "vfapp-t-ports-%d" % os.getpid(),
                "--log-level", "*:warning"]
-        if os.environ.get("VFAPP_TEST_PMD") == "af_xdp":
+        extra = []
+        if CASE == "lcores":
+            # two forwarding lcores, one af_packet queue pair each (kernel fanout spreads flows)
+            eal[eal.index("-l") + 1] = "0-1"
+            eal += ["--vdev", "net_af_packet0,iface=%s0,qpairs=2" % va,
+                    "--vdev", "net_af_packet1,iface=%s0,qpairs=2" % vb]
+            extra = ["--fwd-lcores", "2"]
+        elif os.environ.get("VFAPP_TEST_PMD") == "af_xdp":
             eal += ["--vdev", "net_af_xdp0,iface=%s0,start_queue=0,queue_count=1" % va,
                     "--vdev", "net_af_xdp1,iface=%s0,start_queue=0,queue_count=1" % vb]
         else:
             eal += ["--vdev", "net_af_packet0,iface=%s0" % va, "--vdev", "net_af_packet1,iface=%s0" % vb]
         proc = subprocess.Popen([VFAPP] + eal + ["--", "--topology", "ports", "--workload", "fwd", "--routes",
-                                routes, "--duration", "4", "--warmup", "0", "--json"],
+                                routes, "--duration", "4", "--warmup", "0", "--json"] + extra,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         recv = subprocess.Popen(["ip", "netns", "exec", nb, "python3", "-c", """
 import socket
@@ -279,6 +286,11 @@ print(n, sorted(ttls))
         time.sleep(1.5)
         sh("ip netns exec %s python3 -c 'import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
            "for i in range(50):\n s.sendto(b\"vfapp-%%d\" %% i, (\"10.0.2.2\", 9999)); time.sleep(0.002)'" % na)
+        if CASE == "lcores":
+            # 16 more flows (source ports) so the kernel's fanout hash spreads them over both queues
+            sh("ip netns exec %s python3 -c 'import socket,time\n"
+               "ss=[socket.socket(socket.AF_INET,socket.SOCK_DGRAM) for _ in range(16)]\n"
+               "for i in range(10):\n for s in ss: s.sendto(b\"x\", (\"10.0.2.2\", 9998))\n time.sleep(0.002)'" % na)
         out, _ = recv.communicate(timeout=10)
         n, ttls = out.split(" ", 1)
         check(int(n) == 50, "ports: ns b received %s of 50 in-order datagrams" % n)
@@ -292,6 +304,12 @@ print(n, sorted(ttls))
         check(rec is not None and rec["forwarded"] >= 50, "ports: appliance forwarded < 50")
         if rec:
             check(rec["topology"] == "ports" and rec["mpps"] > 0, "ports: record lacks rate")
+            want = 2 if CASE == "lcores" else 1
+            check(rec["fwd_lcores"] == want, "ports: fwd_lcores %s, want %d" % (rec["fwd_lcores"], want))
+            if CASE == "lcores":
+                lr = rec.get("fwd_lcore_rx", [])
+                check(len(lr) == 2 and min(lr) > 0 and sum(lr) == rec["packets"],
+                      "lcores: per-lcore rx %s (packets %d): both lcores must forward" % (lr, rec["packets"]))
         os.unlink(routes)
     finally:
         if proc is not None:
