@@ -15,6 +15,7 @@
  * so a crash anywhere is repaired by the next run without a second tree.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,9 @@
 #endif
 
 struct vfmgr_pl_sync {
-	json_t *last;       /* {"<consumer>": {"<rp>": n}}: what this process wrote or confirmed */
+	json_t *last;       /* {"<consumer>": {"<rp>": n}}: what this host wrote or confirmed */
+	json_t *saved;      /* last as in <state>/placement.json */
+	bool loaded;        /* placement.json read (first run) */
 	json_t *orphan;     /* {"<consumer>": first-seen ms}: allocations here without a VF */
 	json_t *traits_ok;  /* {"CUSTOM_X": true}: custom traits known to exist */
 };
@@ -60,6 +63,7 @@ void vfmgr_pl_sync_free(struct vfmgr_pl_sync *st)
 	if (!st)
 		return;
 	json_decref(st->last);
+	json_decref(st->saved);
 	json_decref(st->orphan);
 	json_decref(st->traits_ok);
 	free(st);
@@ -792,6 +796,54 @@ out:
 	return rc;
 }
 
+/*
+ * <state>/placement.json {"host": name, "last": {...}}: what this host published, kept across
+ * restarts so that a VF released while the daemon was down is taken out of Placement at once.
+ * Written after a run changed it; a crash before the write leaves an older copy, which only
+ * makes the next run treat such allocations as claims (claim-grace): safe.
+ */
+static void last_load(struct vfmgr_pl_sync *st, struct vfmgr_session *s, const char *hostname)
+{
+	char path[PATH_MAX];
+	json_t *j;
+
+	st->loaded = true;
+	snprintf(path, sizeof(path), "%s/placement.json", vfmgr_ctx_state_dir(s->ctx));
+	j = json_load_file(path, 0, NULL);
+	if (j && json_is_string(json_object_get(j, "host")) &&
+	    !strcmp(json_string_value(json_object_get(j, "host")), hostname) &&
+	    json_is_object(json_object_get(j, "last"))) {
+		json_decref(st->last);
+		st->last = json_deep_copy(json_object_get(j, "last"));
+		json_decref(st->saved);
+		st->saved = json_deep_copy(st->last);
+	}
+	json_decref(j);
+	if (!st->last)
+		st->last = json_object();
+}
+
+static void last_save(struct vfmgr_pl_sync *st, struct vfmgr_session *s, const char *hostname)
+{
+	char path[PATH_MAX], *txt;
+	json_t *j;
+
+	if (st->saved && json_equal(st->saved, st->last))
+		return;
+	snprintf(path, sizeof(path), "%s/placement.json", vfmgr_ctx_state_dir(s->ctx));
+	j = json_pack("{s:s, s:O}", "host", hostname, "last", st->last);
+	txt = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (txt && vfmgr_write_atomic(path, txt, strlen(txt)) == 0) {
+		json_decref(st->saved);
+		st->saved = json_deep_copy(st->last);
+	} else {
+		vfmgr_log(VFMGR_LOG_WARNING, "placement: cannot save %s (%s): after a restart, VFs released "
+			  "meanwhile stay in Placement for claim-grace", path, vfmgr_errmsg());
+	}
+	free(txt);
+	json_decref(j);
+}
+
 int vfmgr_pl_sync_run(struct vfmgr_pl *pl, struct vfmgr_pl_sync *st, struct vfmgr_session *s,
 		      const char *hostname, unsigned claim_grace_s, struct vfmgr_pl_sync_stats *stats)
 {
@@ -807,7 +859,10 @@ int vfmgr_pl_sync_run(struct vfmgr_pl *pl, struct vfmgr_pl_sync *st, struct vfmg
 	r.mine = json_object();
 	if (!r.mine)
 		return -ENOMEM;
+	if (!st->loaded)
+		last_load(st, s, hostname);
 	rc = run_sync(&r, s, hostname, claim_grace_s);
+	last_save(st, s, hostname);
 	json_decref(r.mine);
 	r.stats->rc = rc;
 	r.stats->duration_ms = vfmgr_now_ms() - t0;

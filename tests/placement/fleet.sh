@@ -15,9 +15,10 @@
 #    exactly 7 land on node 0 and 8 on node 1 (the free NUMA-matching VFs), the other 5 get
 #    "no candidate" (exit 7); every placed VF is on the asked node; after convergence the
 #    allocations in Placement equal the VFs assigned on the hosts, consumer by consumer.
-# 2. hv1's vfmgrd stopped; two of its domains released and x1, x2 assigned with --local; restarted
-#    with VFMGR_PL_CRASHPOINT=2:/allocations/ it is killed between its two allocation writes
-#    (mid-sync); restarted again it converges, x1/x2 counted once, the released ones gone.
+# 2. hv1's vfmgrd stopped; two of its domains released and x1 assigned with --local; restarted
+#    with VFMGR_PL_CRASHPOINT=2:/allocations/ it is killed between its allocation writes
+#    (mid-sync); restarted again it converges: x1 counted once, the released ones gone at once
+#    (hv1's claim-grace is 300 s: what it published survives restarts in placement.json).
 # 3. Placement stopped: a fleet place fails cleanly (exit 1, nothing assigned); through the
 #    daemons one VF released on hv2 and hv3 and x3 assigned on hv3; `vfmgr status` shows the
 #    failed sync; Placement started again: converges (time printed).
@@ -89,7 +90,10 @@ host() {
 	mkxml "$T/$h/node.xml"
 	{
 		printf '[global]\nnuma-policy = required\n\n'
-		printf '[placement]\nurl = %s\nhost = %s\ninterval = 2\nclaim-grace = 8\ntimeout-ms = 3000\n' "$URL" "$h"
+		# hv1: a long claim-grace, so that releases made while its daemon is down leave Placement
+		# only through what it saved in placement.json (step 2), not by the grace running out.
+		printf '[placement]\nurl = %s\nhost = %s\ninterval = 2\nclaim-grace = %s\ntimeout-ms = 3000\n' \
+			"$URL" "$h" "$([ $h = hv1 ] && echo 300 || echo 8)"
 		printf 'fleet-socket = %s/%%h.sock\n\n' "$T"
 		case $h in
 		hv1) printf '[pf "0000:3b:00.0"]\nnumvfs = 4\nphysnet = net1\n[pf "0000:86:00.0"]\nnumvfs = 4\nphysnet = net1\n' ;;
@@ -228,8 +232,9 @@ for d in "$@"; do n=$((10#${d#d} % 2)); [ $n = 0 ] && [ -z "$rel0" ] && rel0=$d;
 hv1_conflicts=$(vfd hv1 --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["placement"]["conflicts_total"])')
 stop_daemon hv1
 vfl hv1 release "$rel0" >"$T/r.log" 2>&1 && vfl hv1 release "$rel1" >>"$T/r.log" 2>&1 &&
-	vfl hv1 assign x1 >>"$T/r.log" 2>&1 && vfl hv1 assign x2 >>"$T/r.log" 2>&1 &&
-	ok "hv1 down: released $rel0 $rel1, assigned x1 x2 locally" || { fail "hv1 local changes"; cat "$T/r.log" >&2; }
+	vfl hv1 assign x1 >>"$T/r.log" 2>&1 &&
+	ok "hv1 down: released $rel0 (node 0) and $rel1 (node 1), assigned x1 (node 0) locally" ||
+	{ fail "hv1 local changes"; cat "$T/r.log" >&2; }
 start_daemon hv1 VFMGR_PL_CRASHPOINT=2:/allocations/
 for i in $(seq 100); do kill -0 "${DPID[hv1]}" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "${DPID[hv1]}" 2>/dev/null; then fail "hv1 vfmgrd was not killed at its 2nd allocation write"; stop_daemon hv1; else
@@ -238,10 +243,10 @@ grep -q "VFMGR_PL_CRASHPOINT" "$T/hv1/daemon.log" || fail "crash point message m
 out=$(check) && fail "published state already equal after the crash? ($out)" || ok "after the crash Placement lags the host (as expected)"
 rival 6 2
 start_daemon hv1 || fail "hv1 restart"
-out=$(check --wait 40) && ok "hv1 restarted: converged, no double counting ($out)" || fail "after restart: $out"
+out=$(check --wait 40) && ok "hv1 restarted: converged, no double counting, $rel1 gone although its PF has a free VF (placement.json) ($out)" || fail "after restart: $out"
 conv_kill=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$out" 2>/dev/null || echo "?")
-python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==15==j["assigned"], j' "$out" &&
-	ok "15 allocated == 15 assigned after 2 releases + 2 assigns on hv1" || fail "totals after restart: $out"
+python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==14==j["assigned"], j' "$out" &&
+	ok "14 allocated == 14 assigned after 2 releases + 1 assign on hv1" || fail "totals after restart: $out"
 wait $RIVAL
 
 # ---------------------------------------------------------------- 3. Placement outage during assigns
@@ -267,8 +272,8 @@ rival 6 3
 pl_start "$T/placement" "$PORT" || fail "Placement restart"
 out=$(check --wait 40) && ok "Placement back: converged ($out)" || fail "after the outage: $out"
 conv_outage=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seconds"])' "$out" 2>/dev/null || echo "?")
-python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==14==j["assigned"], j' "$out" &&
-	ok "14 allocated == 14 assigned after the outage" || fail "totals after the outage: $out"
+python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==13==j["assigned"], j' "$out" &&
+	ok "13 allocated == 13 assigned after the outage" || fail "totals after the outage: $out"
 # --host: one host's tree only (in_tree1). hv3 has no node-0 PF; hv2 has the VF $r2 gave back.
 "$VFMGR" --config "$T/hv1/vfmgr.conf" --connect "test://$T/hv1/node.xml" fleet place "$r2" --numa 0 --host hv3 \
 	>/dev/null 2>"$T/err"; rc=$?
@@ -278,8 +283,8 @@ python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]=
 	>"$T/out" 2>"$T/err"; rc=$?
 [ $rc = 0 ] && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["host"]=="hv2" and j["assigned"]["vf_numa_node"]==0, j' "$T/out" &&
 	ok "--host hv2 --numa 0: placed on hv2" || { fail "--host hv2: exit $rc"; cat "$T/err" "$T/out" >&2; }
-out=$(check --wait 20) && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==15==j["assigned"], j' "$out" &&
-	ok "15 allocated == 15 assigned at the end ($out)" || fail "final totals: $out"
+out=$(check --wait 20) && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==14==j["assigned"], j' "$out" &&
+	ok "14 allocated == 14 assigned at the end ($out)" || fail "final totals: $out"
 # Conflicts the daemons retried: hv1 before its stop + every running daemon since its start.
 sync_conflicts_all=$(( ${hv1_conflicts:-0} + $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sync_conflicts"])' "$out" 2>/dev/null || echo 0) ))
 wait $RIVAL
