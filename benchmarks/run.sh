@@ -288,10 +288,13 @@ fi
 # ------------------------------------------------------------------ peers
 preps=$([ $quick = 1 ] && echo 1 || echo 3)
 pdur=$([ $quick = 1 ] && echo 1 || echo 2)
+# --quick: 64 B only and a shorter testpmd warm-up (the 5-minute budget)
+psizes=$([ $quick = 1 ] && echo 64 || echo "64 1500")
+pwarm=$([ $quick = 1 ] && echo 0.5 || echo 1)
 if [ $peers = 1 ]; then
 	log "peers: forwarding rate on net_memif (vfapp fwd vs testpmd io/mac), $preps rep(s)"
 	for rep in $(seq 1 "$preps"); do
-		for sz in 64 1500; do
+		for sz in $psizes; do
 			if rec=$(run_vfapp "p-fwd-$sz-$rep" peer "{\"tool\":\"vfapp\",\"fwd_mode\":\"fwd\",\"ports\":\"net_memif\",\"pkt_size\":$sz}" \
 				"$tmo_run" --workload fwd --wire memif --strategy off --mode native --pkt-size "$sz" \
 				--duration "$pdur" --warmup "$warmup" --repetition "$rep" $common); then
@@ -300,7 +303,7 @@ if [ $peers = 1 ]; then
 			for f in io mac; do
 				nh=""; [ $huge = 0 ] && nh=--no-huge
 				if rec=$(benchmarks/peers/testpmd-memif.sh --fwd $f --pkt-size $sz --duration "$pdur" \
-					--warmup 1 --repetition "$rep" $nh 2>"$out/logs/p-testpmd-$f-$sz-$rep.log"); then
+					--warmup "$pwarm" --repetition "$rep" $nh 2>"$out/logs/p-testpmd-$f-$sz-$rep.log"); then
 					echo "$rec" >>"$records"; log "testpmd $f $sz B rep $rep: $(vfr figure "$rec")"
 				else error "testpmd $f $sz B" "$out/logs/p-testpmd-$f-$sz-$rep.log"; fi
 			done

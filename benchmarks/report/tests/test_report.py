@@ -384,6 +384,26 @@ class Cli(unittest.TestCase):
         self.assertTrue(any(t["pid"] == os.getpid() for t in th))
         self.assertTrue(all("cpus_allowed" in t and "last_cpu" in t for t in th))
 
+    def test_compare_two_runs(self):
+        a = load()
+        b = copy.deepcopy(a)
+        for r in b["records"]:
+            if r.get("kind") == "matrix" and r["strategy"] == "strict" and r["workload"] == "TCP_STREAM":
+                r["goodput_gbps"] *= 1.25
+        with tempfile.TemporaryDirectory() as tmp:
+            pa, pb = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
+            for p, d in ((pa, a), (pb, b)):
+                with open(p, "w") as f:
+                    json.dump(d, f)
+            r = self.run_cli("compare", pa, pb, "--cells", "off:native:TCP_STREAM,optimistic:native:TCP_STREAM")
+            self.assertEqual(r.returncode, 0, r.stdout)
+            self.assertIn("2 of 2 cells within ±10 %", r.stdout)
+            r = self.run_cli("compare", pa, pb, "--cells", "off:native:TCP_STREAM,strict:native:TCP_STREAM")
+            self.assertEqual(r.returncode, 4)
+            line = next(ln for ln in r.stdout.splitlines() if ln.startswith("strict/native/TCP_STREAM"))
+            self.assertIn("+25.0", line)
+            self.assertIn("OUTSIDE", line)
+
     def test_names_come_from_vfapp(self):
         from vfreport import names
         with tempfile.TemporaryDirectory() as tmp:

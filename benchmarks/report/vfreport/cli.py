@@ -20,6 +20,9 @@
   report    --results F [--published F] [--out DIR] [--no-plots] [--testbed-md F]
             write report.md and the plots; exit 3 when matrix cells are missing or zero
   check     RESULTS                                     completeness check only (exit 3)
+  compare   A/results.json B/results.json [--cells s:m:w,...] [--tolerance PCT]
+            per-cell medians of two runs and their difference in % of A's; exit 4 when a
+            listed cell differs by more than PCT (default 10) or is missing in one run
 """
 import argparse
 import json
@@ -215,6 +218,31 @@ def cmd_report(a):
     return 3 if probs else 0
 
 
+def cmd_compare(a):
+    from . import model
+    try:
+        ra, rb = _load(a.a), _load(a.b)
+    except (OSError, ValueError) as e:
+        sys.stderr.write(f"vfreport compare: {e}\n")
+        return 2
+    if a.cells:
+        cells = [tuple(c.split(":")) for c in a.cells.split(",")]
+    else:
+        cells = [(c.strategy, c.mode, c.workload) for c in ra.cells()]
+    bad = 0
+    print(f"{'cell':42} {'A median':>12} {'B median':>12} {'B-A %':>8}  n A/B")
+    for s, m, w in cells:
+        ca, cb = ra.cell(s, m, w), rb.cell(s, m, w)
+        d = (100.0 * (cb.median - ca.median) / ca.median) if ca.median and cb.median is not None else None
+        out = d is None or abs(d) > a.tolerance
+        bad += out
+        print(f"{s + '/' + m + '/' + w:42} {model.fmt(ca.median):>12} {model.fmt(cb.median):>12} "
+              f"{(f'{d:+.1f}' if d is not None else 'n/a'):>8}  {len(ca.values)}/{len(cb.values)}"
+              + ("  OUTSIDE" if out else ""))
+    print(f"{len(cells) - bad} of {len(cells)} cells within ±{a.tolerance:g} %")
+    return 4 if bad else 0
+
+
 def parser():
     ap = argparse.ArgumentParser(prog="python3 -m vfreport", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -282,6 +310,12 @@ def parser():
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--testbed-md")
     p.set_defaults(fn=cmd_report)
+    p = sp.add_parser("compare")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--cells", help="strategy:mode:workload,... (default: every matrix cell of A)")
+    p.add_argument("--tolerance", type=float, default=10.0)
+    p.set_defaults(fn=cmd_compare)
     p = sp.add_parser("check")
     p.add_argument("results")
     p.set_defaults(fn=cmd_check)

@@ -68,7 +68,7 @@ def render(ctx):
     pl = next((r.get("placement") for r in res.matrix if r.get("placement")), None)
     if pl:
         L.append("")
-        L.append("CPU placement of every thread, sampled mid-run (first matrix run; every record has "
+        L.append("CPU placement of every thread, sampled during the warm-up (first matrix run; every record has "
                  "its own `placement`):")
         L.append("")
         L.append(table(["process", "thread", "allowed CPUs", "last ran on"],
