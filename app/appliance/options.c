@@ -106,6 +106,14 @@ usage(FILE *f, const char *prog)
 "  --fix-l4-csum       recompute TCP/UDP checksums of forwarded packets in software: kernel\n"
 "                      ports whose checksum offload is on (refused at start-up without it,\n"
 "                      naming the ethtool -K command) [off]\n"
+"  --pool-mem M        eal | extmem: extmem = the iova pool's buffers in memory registered\n"
+"                      with rte_extmem_register() and never mapped by EAL: with --backend\n"
+"                      vfio the NIC reaches a buffer only through the strategy (off maps\n"
+"                      the whole area once) [eal]\n"
+"  --fault-inject F    unmap | poison (containment test): the first buffer the PMD posts\n"
+"                      to port 0's RX ring is filled with 0xa5; unmap removes its IOMMU\n"
+"                      mapping once the ports run (needs --strategy strict); the record's\n"
+"                      fault_inject object says whether the NIC changed its bytes\n"
 "  --quiet             no human-readable summary\n"
 "  --list-strategies   print the --strategy names, one per line, and exit (no EAL needed)\n"
 "  --list-modes        print the --mode names, one per line, and exit (no EAL needed)\n"
@@ -177,7 +185,8 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"json", 0, 0, 'j'}, {"repetition", 1, 0, 'R'}, {"drop-every", 1, 0, 'D'},
 		{"msg-size", 1, 0, 'S'}, {"rate", 1, 0, 'A'}, {"pkt-size", 1, 0, 'P'}, {"rx-mode", 1, 0, 'x'},
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
-		{"pool", 1, 0, 'p'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+		{"pool", 1, 0, 'p'}, {"pool-mem", 1, 0, 'y'},
+		{"fault-inject", 1, 0, 'J'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
 		{"attack", 1, 0, 'K'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
 		{"fix-l4-csum", 0, 0, 'F'}, {"fwd-lcores", 1, 0, 'L'},
 		{"prometheus", 1, 0, 'Y'}, {"prometheus-interval", 1, 0, 'Z'},
@@ -265,6 +274,24 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 			o->plain_pool = r == 1;
 			break;
 		}
+		case 'y': {
+			static const char *const mem_names[] = {"eal", "extmem"};
+
+			r = pick("pool-mem", optarg, mem_names, 2);
+			if (r < 0)
+				return r;
+			o->pool_mem = (enum vfapp_pool_mem)r;
+			break;
+		}
+		case 'J': {
+			static const char *const fault_names[] = {"none", "unmap", "poison"};
+
+			r = pick("fault-inject", optarg, fault_names, 3);
+			if (r < 0)
+				return r;
+			o->fault_inject = (enum vfapp_fault_inject)r;
+			break;
+		}
 		case 'q': o->quiet = true; break;
 		case 'F': o->fix_l4_csum = true; break;
 		case 'L': if (parse_u64("fwd-lcores", optarg, 1, 64, &v)) return -EINVAL; o->fwd_lcores = (unsigned int)v; break;
@@ -316,6 +343,21 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	if (o->fwd_lcores > 1 && o->topology != TOPO_PORTS) {
 		fprintf(stderr, "vfapp: --fwd-lcores %u needs --topology ports (the internal topology "
 			"forwards on one lcore)\n", o->fwd_lcores);
+		return -EINVAL;
+	}
+	if (o->pool_mem == POOL_MEM_EXTMEM && (o->plain_pool || o->backend != BACKEND_VFIO)) {
+		fprintf(stderr, "vfapp: --pool-mem extmem keeps the pool out of DPDK's VFIO container: "
+			"use it with --backend vfio and the iova pool (not --pool plain)\n");
+		return -EINVAL;
+	}
+	if (o->fault_inject != FAULT_NONE && (o->plain_pool || o->topology != TOPO_PORTS)) {
+		fprintf(stderr, "vfapp: --fault-inject targets port 0's RX ring: use it with "
+			"--topology ports and the iova pool\n");
+		return -EINVAL;
+	}
+	if (o->fault_inject == FAULT_UNMAP && o->strategy != IOVA_STRAT_STRICT) {
+		fprintf(stderr, "vfapp: --fault-inject unmap removes one buffer's own mapping: use "
+			"--strategy strict (one IOMMU mapping per buffer)\n");
 		return -EINVAL;
 	}
 	if (o->topology == TOPO_INTERNAL && o->duration <= 0) {

@@ -17,6 +17,10 @@ enum vfapp_workload_kind { WL_TCP_STREAM, WL_UDP_RR, WL_FWD };
 enum vfapp_topology { TOPO_INTERNAL, TOPO_PORTS };
 enum vfapp_rx_mode { RX_POLL, RX_POSTED, RX_REMAPPED };
 enum vfapp_backend_kind { BACKEND_SOFT, BACKEND_VFIO };
+/** --pool-mem: EAL heap (mapped whole by EAL for VFIO) or external memory (pool_extmem.c). */
+enum vfapp_pool_mem { POOL_MEM_EAL, POOL_MEM_EXTMEM };
+/** --fault-inject: containment test of the appliance pool (iova.h, iova_mempool_fault_arm). */
+enum vfapp_fault_inject { FAULT_NONE, FAULT_UNMAP, FAULT_POISON };
 
 /** Parsed vfapp options; defaults are the bracketed values of --help. */
 struct vfapp_opts {
@@ -39,6 +43,8 @@ struct vfapp_opts {
 	int endpoint_lcore;       /**< -1 = the appliance's lcore */
 	unsigned int pool_size, pool_cache;
 	bool plain_pool;
+	enum vfapp_pool_mem pool_mem;
+	enum vfapp_fault_inject fault_inject;
 	bool quiet;
 	bool attack;              /**< --attack: vfdev malicious-device mode */
 	uint64_t icmp_rate;       /**< ICMP errors per second, 0 = unlimited */

@@ -99,6 +99,13 @@
  *   vmexit_ns         int     --vmexit-ns (modeled VM exit cost)
  *   pool_cache        int     --pool-cache
  *   pool              string  "iova" | "plain"
+ *   pool_mem          string  "eal" | "extmem" (--pool-mem)
+ *   pool_page_size    int     extmem only: page size of the pool's area, bytes
+ *   fault_inject      object  --fault-inject only: mode ("unmap"|"poison"), picked, fired,
+ *                             returned, unchanged (data room still all 0xa5), bytes_changed,
+ *                             rx_len (> 0: the NIC completed an RX descriptor with the
+ *                             buffer), iova, page_iova, pages, error (iova.h
+ *                             struct iova_mp_fault_report)
  *   rss_kb            int     VmRSS of the process at the end, kB (-1 unreadable)
  *   hugepages_used    int     2 MiB+ hugepages held by the EAL (0 with --no-huge)
  */
@@ -336,6 +343,29 @@ vfapp_record_report(struct vfapp_state *s)
 	json_object_set_new(rec, "vmexit_ns", json_integer((json_int_t)o->vmexit_ns));
 	json_object_set_new(rec, "pool_cache", json_integer(o->pool_cache));
 	json_object_set_new(rec, "pool", json_string(o->plain_pool ? "plain" : "iova"));
+	json_object_set_new(rec, "pool_mem", json_string(o->pool_mem == POOL_MEM_EXTMEM ? "extmem" : "eal"));
+	if (s->extmem != NULL)
+		json_object_set_new(rec, "pool_page_size",
+				    json_integer((json_int_t)vfapp_extmem_page_size(s->extmem)));
+	if (o->fault_inject != FAULT_NONE) {
+		struct iova_mp_fault_report f;
+		json_t *fj = json_object();
+
+		if (iova_mempool_fault_report(s->app_pool, &f) == 0) {
+			json_object_set_new(fj, "mode", json_string(f.mode == IOVA_MP_FAULT_UNMAP ? "unmap" : "poison"));
+			json_object_set_new(fj, "picked", json_boolean(f.picked));
+			json_object_set_new(fj, "fired", json_boolean(f.fired));
+			json_object_set_new(fj, "returned", json_boolean(f.returned));
+			json_object_set_new(fj, "unchanged", json_boolean(f.unchanged));
+			json_object_set_new(fj, "bytes_changed", json_integer(f.bytes_changed));
+			json_object_set_new(fj, "rx_len", json_integer(f.rx_len));
+			json_object_set_new(fj, "iova", json_integer((json_int_t)f.iova));
+			json_object_set_new(fj, "page_iova", json_integer((json_int_t)f.page_iova));
+			json_object_set_new(fj, "pages", json_integer((json_int_t)f.pages));
+			json_object_set_new(fj, "error", json_integer(f.error));
+		}
+		json_object_set_new(rec, "fault_inject", fj);
+	}
 	json_object_set_new(rec, "rss_kb", json_integer(rss_kb()));
 	json_object_set_new(rec, "hugepages_used", json_integer((json_int_t)hugepages_used()));
 

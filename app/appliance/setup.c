@@ -110,8 +110,20 @@ setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **p
 	}
 	s->backend = be;
 	s->phys = o->backend == BACKEND_SOFT ? phys : NULL;
-	*pool = iova_pktmbuf_pool_create("vfapp_app", o->pool_size, o->pool_cache,
-					 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(), s->ctx);
+	if (o->pool_mem == POOL_MEM_EXTMEM) {
+		char err[512];
+
+		*pool = vfapp_extmem_pool_create("vfapp_app", o->pool_size, o->pool_cache,
+						 (int)rte_socket_id(), s->ctx,
+						 o->strategy == IOVA_STRAT_OFF, &s->extmem, err, sizeof(err));
+		if (*pool == NULL) {
+			fprintf(stderr, "vfapp: %s\n", err);
+			return -1;
+		}
+	} else {
+		*pool = iova_pktmbuf_pool_create("vfapp_app", o->pool_size, o->pool_cache,
+						 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(), s->ctx);
+	}
 	if (*pool == NULL) {
 		fprintf(stderr, "vfapp: iova_pktmbuf_pool_create(%u mbufs, strategy %s): %s "
 			"(try a smaller --pool-size or more EAL memory, -m)\n", o->pool_size,
@@ -303,6 +315,16 @@ vfapp_setup(struct vfapp_state *s)
 				"MACs of the peers (see conf/routes.conf.example)\n");
 			return -1;
 		}
+		if (s->o.fault_inject != FAULT_NONE) {
+			/* the next buffer dequeued is the first one port 0's PMD posts at start */
+			ret = iova_mempool_fault_arm(s->app_pool, s->o.fault_inject == FAULT_UNMAP
+						     ? IOVA_MP_FAULT_UNMAP : IOVA_MP_FAULT_POISON);
+			if (ret != 0) {
+				fprintf(stderr, "vfapp: --fault-inject: iova_mempool_fault_arm: %s\n",
+					strerror(-ret));
+				return -1;
+			}
+		}
 		if (s->o.fwd_lcores > rte_lcore_count()) {
 			fprintf(stderr, "vfapp: --fwd-lcores %u needs %u EAL lcores, the EAL has %u: give "
 				"-l with them, e.g. -l 0-%u\n", s->o.fwd_lcores, s->o.fwd_lcores,
@@ -328,6 +350,15 @@ vfapp_setup(struct vfapp_state *s)
 				fprintf(stderr, "vfapp: warning: %s\n", err);
 			s->app.hw_ip_csum[p] = rte_eth_dev_info_get(p, &info) == 0 &&
 					       (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+		}
+		if (s->o.fault_inject != FAULT_NONE) {
+			/* the buffer now sits in port 0's RX ring: remove its mapping under the NIC */
+			ret = iova_mempool_fault_fire(s->app_pool);
+			if (ret != 0) {
+				fprintf(stderr, "vfapp: --fault-inject: iova_mempool_fault_fire: %s\n",
+					strerror(-ret));
+				return -1;
+			}
 		}
 		if (vfapp_wait_links(ports, 2, 3000) != 0)
 			fprintf(stderr, "vfapp: warning: ports not up after 3 s, forwarding anyway\n");
@@ -388,6 +419,9 @@ vfapp_setup(struct vfapp_state *s)
 		}
 		s->have_wl = true;
 	}
+	if (s->o.topology == TOPO_PORTS)
+		/* a start line for scripts that feed the ports (the test bed) */
+		fprintf(stderr, "vfapp: ports 0 and 1 started\n");
 	return 0;
 }
 
@@ -426,6 +460,7 @@ vfapp_teardown(struct vfapp_state *s)
 	if (s->app.lpm != NULL)
 		rte_lpm_free(s->app.lpm);
 	rte_mempool_free(s->app_pool);
+	vfapp_extmem_free(s->extmem); /* after the pool: its buffers live there */
 	rte_mempool_free(s->ep_pool);
 	stop_device_core(s);
 	if (s->ctx != NULL)

@@ -14,6 +14,7 @@
 #include "iova.h"
 #include "irqpost.h"
 #include "options.h"
+#include "pool_extmem.h"
 #include "vfapp.h"
 #include "vfdev.h"
 
@@ -37,6 +38,7 @@ struct vfapp_state {
 	struct iova_backend *phys;    /**< the physical backend (soft VT-d: IOTLB counters), or NULL */
 	/* set-up (setup.c) */
 	struct rte_mempool *app_pool, *ep_pool;
+	struct vfapp_extmem *extmem; /**< --pool-mem extmem area, or NULL */
 	struct vfapp_topo topo;
 	bool topo_up;
 	bool wired;               /**< the pool exists: vfapp_teardown() has work */

@@ -421,6 +421,65 @@ struct rte_mempool *iova_pktmbuf_pool_create(const char *name, unsigned int n,
 					     unsigned int cache_size, uint16_t data_room_size,
 					     int socket_id, struct iova_ctx *ctx);
 
+/**
+ * As iova_pktmbuf_pool_create(), with the buffers laid into caller memory [va, va+len)
+ * of page size pg_sz (rte_mempool_populate_virt). Register the area first with
+ * rte_extmem_register(va, len, NULL, 0, pg_sz): DPDK does not map such memory for DMA
+ * (rte_memory.h; DPDK prog guide "Support for Externally Allocated Memory"), so with the
+ * VFIO backend the device reaches a buffer only through the strategy's mapping. The pool
+ * does not free the area.
+ * @return the pool, or NULL with rte_errno: EINVAL (va/len/pg_sz not page-aligned powers
+ *         of two), ENOSPC (len too small: see iova_pktmbuf_pool_mem_size()), or DPDK's.
+ */
+struct rte_mempool *iova_pktmbuf_pool_create_mem(const char *name, unsigned int n,
+						 unsigned int cache_size, uint16_t data_room_size,
+						 int socket_id, struct iova_ctx *ctx, void *va,
+						 size_t len, size_t pg_sz);
+/** Bytes of pg_sz-page memory iova_pktmbuf_pool_create_mem() needs for n buffers (0: an object does not fit a page). */
+size_t iova_pktmbuf_pool_mem_size(unsigned int n, uint16_t data_room_size, size_t pg_sz);
+
+/** Fault injection into an iova pool (containment tests). */
+enum iova_mp_fault_mode {
+	IOVA_MP_FAULT_NONE = 0,
+	IOVA_MP_FAULT_UNMAP,  /**< poison the picked buffer and remove its mapping at fire */
+	IOVA_MP_FAULT_POISON, /**< poison only: the positive control (the DMA must arrive) */
+};
+
+/** What happened to the picked buffer (iova_mempool_fault_report()). */
+struct iova_mp_fault_report {
+	enum iova_mp_fault_mode mode;
+	bool picked;            /**< a buffer was dequeued after arming */
+	bool fired;             /**< its backend mapping was removed (UNMAP) */
+	bool returned;          /**< it came back to the pool (bytes compared, mapping restored) */
+	bool unchanged;         /**< its data room still held only the poison byte 0xa5 */
+	uint32_t bytes_changed; /**< bytes of the data room that differ from the poison */
+	uint16_t rx_len;        /**< mbuf data_len when it came back: > 0 = the NIC completed an RX descriptor with it */
+	uint64_t iova;          /**< mbuf buf_iova (start of the data room) */
+	uint64_t page_iova;     /**< first IOVA page unmapped at fire */
+	uint64_t pages;         /**< 4 KiB pages unmapped */
+	uintptr_t va;           /**< mbuf buf_addr */
+	int error;              /**< first backend error (-errno), 0 if none */
+};
+
+/**
+ * Arm fault injection: the next buffer dequeued from mp (e.g. by the PMD filling its RX
+ * ring at rte_eth_dev_start) is picked and its data room filled with 0xa5.
+ * @return 0; -EINVAL (not an iova pool or bad mode), -EBUSY (already armed),
+ *         -ENOTSUP (UNMAP needs IOVA_STRAT_STRICT: one backend mapping per buffer).
+ */
+int iova_mempool_fault_arm(struct rte_mempool *mp, enum iova_mp_fault_mode mode);
+/**
+ * UNMAP: remove the picked buffer's backend mapping now (ops->unmap, then an invalidation
+ * with wait), bypassing the strategy, while the buffer is still posted to the device.
+ * POISON: no-op. When the buffer returns to the pool its bytes are compared and the
+ * mapping restored before the strategy's own unmap. Call from the thread that uses mp.
+ * @return 0, -EINVAL (not armed), -ENOENT (nothing picked yet, or already returned), or
+ *         the backend's error.
+ */
+int iova_mempool_fault_fire(struct rte_mempool *mp);
+/** Copy the fault-injection state. @return 0 or -EINVAL (not an iova pool). */
+int iova_mempool_fault_report(const struct rte_mempool *mp, struct iova_mp_fault_report *r);
+
 
 /* ======================================================================
  * 6. Interrupt remapping (soft VT-d, VT-d ch. 5). lib/iova DECODES an

@@ -35,6 +35,22 @@
  * Strategy pool: the pool's memory chunks are registered with iova_ctx_register_pool()
  * at creation (mapped once, whole) and unregistered when the mempool is freed; per-buffer
  * map/unmap are then lookups.
+ *
+ * Caller memory (iova_pktmbuf_pool_create_mem): the objects are laid into one area the
+ * caller registered with rte_extmem_register(va, len, NULL, 0, pg_sz). DPDK performs no
+ * DMA mapping for such memory (rte_memory.h, rte_extmem_register: "This API will not
+ * perform any DMA mapping"; the EAL VFIO code maps only its own memsegs and external heap
+ * segments with an IOVA table), so under --backend vfio a buffer is device-reachable only
+ * while the strategy keeps it mapped. Memory from rte_mempool_populate_default (the EAL
+ * heap) is mapped whole into the VFIO container by EAL at IOVA = VA, whatever the strategy.
+ *
+ * Fault injection (tests only): iova_mempool_fault_arm() picks the next buffer dequeued
+ * after the call, fills its data room with IOVA_MP_POISON and records it;
+ * iova_mempool_fault_fire() then removes its backend mapping (ops->unmap + invalidation,
+ * bypassing the strategy) while the buffer sits in the NIC's RX ring. When the buffer
+ * comes back to the pool the data room is compared with the poison (a device write
+ * through the removed mapping would have changed it), the mapping is restored and the
+ * strategy tears it down as usual. Needs one backend mapping per buffer (strict).
  */
 #include <stdio.h>
 #include <string.h>
@@ -53,8 +69,12 @@
 
 #define IOVA_MP_MAX_CHUNKS 64
 
+#define IOVA_MP_POISON 0xa5
+
 struct iova_pool {
 	struct rte_stack *r;  /* free objects, LIFO */
+	struct iova_mp_fault_report fault; /* fault injection (tests) */
+	struct rte_mbuf *fault_m;          /* the picked buffer until it comes back */
 	struct iova_ctx *ctx;
 	bool ready;          /* objects initialised: enqueue/dequeue map and unmap */
 	unsigned int nchunks;
@@ -130,9 +150,41 @@ static int unmap_objs(struct iova_pool *p, void *const *obj, unsigned int n)
 	return first;
 }
 
+static struct iova_backend *fault_backend(struct iova_pool *p)
+{
+	return iova_ctx_backend(p->ctx);
+}
+
+/* The picked buffer is back: compare with the poison, restore the backend mapping so the
+ * strategy's teardown finds what it mapped. */
+static void fault_returned(struct iova_pool *p, struct rte_mbuf *m)
+{
+	struct iova_mp_fault_report *f = &p->fault;
+	const uint8_t *b = m->buf_addr;
+	uint32_t changed = 0;
+	for (uint32_t i = 0; i < m->buf_len; i++)
+		changed += b[i] != IOVA_MP_POISON;
+	f->returned = true;
+	f->rx_len = m->data_len;
+	f->bytes_changed = changed;
+	f->unchanged = changed == 0;
+	if (f->fired) {
+		struct iova_backend *be = fault_backend(p);
+		void *host = (void *)(f->va & ~(uintptr_t)(IOVA_PAGE_SIZE - 1));
+		int rc = be->ops->map(be, f->page_iova, host, f->pages << IOVA_PAGE_SHIFT, IOVA_PROT_RW);
+		if (rc < 0 && !f->error)
+			f->error = rc;
+	}
+	p->fault_m = NULL;
+}
+
 static int iova_mp_enqueue(struct rte_mempool *mp, void *const *obj, unsigned int n)
 {
 	struct iova_pool *p = mp->pool_data;
+	if (p->fault_m)
+		for (unsigned int i = 0; i < n; i++)
+			if (obj[i] == p->fault_m)
+				fault_returned(p, obj[i]);
 	if (p->ready) {
 		int rc = unmap_objs(p, obj, n);
 		if (rc < 0)
@@ -168,6 +220,18 @@ static int iova_mp_dequeue(struct rte_mempool *mp, void **obj, unsigned int n)
 		}
 		for (unsigned int j = 0; j < k; j++)
 			((struct rte_mbuf *)obj[i + j])->buf_iova = iova[j];
+	}
+	if (p->fault.mode != IOVA_MP_FAULT_NONE && !p->fault.picked) {
+		struct rte_mbuf *m = obj[0];
+		memset(m->buf_addr, IOVA_MP_POISON, m->buf_len);
+		m->data_len = 0; /* the NIC's RX completion sets it */
+		p->fault_m = m;
+		p->fault.picked = true;
+		p->fault.iova = m->buf_iova;
+		p->fault.va = (uintptr_t)m->buf_addr;
+		p->fault.page_iova = m->buf_iova & ~(uint64_t)(IOVA_PAGE_SIZE - 1);
+		p->fault.pages = (((uintptr_t)m->buf_addr + m->buf_len - 1) >> IOVA_PAGE_SHIFT) -
+				 ((uintptr_t)m->buf_addr >> IOVA_PAGE_SHIFT) + 1;
 	}
 	return 0;
 }
@@ -210,9 +274,9 @@ static void clear_iova(struct rte_mempool *mp, void *opaque, void *obj, unsigned
 	((struct rte_mbuf *)obj)->buf_iova = 0;
 }
 
-struct rte_mempool *iova_pktmbuf_pool_create(const char *name, unsigned int n,
-					     unsigned int cache_size, uint16_t data_room_size,
-					     int socket_id, struct iova_ctx *ctx)
+static struct rte_mempool *pool_create(const char *name, unsigned int n, unsigned int cache_size,
+				       uint16_t data_room_size, int socket_id, struct iova_ctx *ctx,
+				       void *va, size_t len, size_t pg_sz)
 {
 	if (!name || !n || !ctx) {
 		rte_errno = EINVAL;
@@ -236,7 +300,18 @@ struct rte_mempool *iova_pktmbuf_pool_create(const char *name, unsigned int n,
 		goto fail;
 	}
 	rte_pktmbuf_pool_init(mp, &priv);
-	rc = rte_mempool_populate_default(mp);
+	if (va) {
+		/* caller memory (extmem): no free callback, the caller owns it */
+		rc = rte_mempool_populate_virt(mp, va, len, pg_sz, NULL, NULL);
+		if (rc >= 0 && mp->populated_size < mp->size) {
+			RTE_LOG(ERR, MEMPOOL, "iova mempool %s: %zu bytes hold %u of %u buffers "
+				"(size it with iova_pktmbuf_pool_mem_size())\n", name, len,
+				mp->populated_size, mp->size);
+			rc = -ENOSPC;
+		}
+	} else {
+		rc = rte_mempool_populate_default(mp);
+	}
 	if (rc < 0)
 		goto fail;
 	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
@@ -256,6 +331,91 @@ fail:
 	rte_mempool_free(mp);
 	rte_errno = -rc;
 	return NULL;
+}
+
+struct rte_mempool *iova_pktmbuf_pool_create(const char *name, unsigned int n,
+					     unsigned int cache_size, uint16_t data_room_size,
+					     int socket_id, struct iova_ctx *ctx)
+{
+	return pool_create(name, n, cache_size, data_room_size, socket_id, ctx, NULL, 0, 0);
+}
+
+struct rte_mempool *iova_pktmbuf_pool_create_mem(const char *name, unsigned int n,
+						 unsigned int cache_size, uint16_t data_room_size,
+						 int socket_id, struct iova_ctx *ctx, void *va,
+						 size_t len, size_t pg_sz)
+{
+	if (!va || !len || !pg_sz || (pg_sz & (pg_sz - 1)) || ((uintptr_t)va & (pg_sz - 1))) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	return pool_create(name, n, cache_size, data_room_size, socket_id, ctx, va, len, pg_sz);
+}
+
+size_t iova_pktmbuf_pool_mem_size(unsigned int n, uint16_t data_room_size, size_t pg_sz)
+{
+	struct rte_mempool_objsz sz;
+	uint32_t total = rte_mempool_calc_obj_size(sizeof(struct rte_mbuf) + data_room_size, 0, &sz);
+	if (!pg_sz || (pg_sz & (pg_sz - 1)) || total > pg_sz)
+		return 0;
+	/* objects do not cross page boundaries (rte_mempool_op_populate_helper) */
+	size_t per_page = pg_sz / total;
+	size_t pages = (n + per_page - 1) / per_page;
+	return (pages + 1) * pg_sz; /* one page of slack for the first object's alignment */
+}
+
+static struct iova_pool *iova_pool_of(const struct rte_mempool *mp)
+{
+	if (!mp || !mp->pool_data || strcmp(rte_mempool_get_ops(mp->ops_index)->name, IOVA_MP_OPS))
+		return NULL;
+	return mp->pool_data;
+}
+
+int iova_mempool_fault_arm(struct rte_mempool *mp, enum iova_mp_fault_mode mode)
+{
+	struct iova_pool *p = iova_pool_of(mp);
+	if (!p || (mode != IOVA_MP_FAULT_UNMAP && mode != IOVA_MP_FAULT_POISON))
+		return -EINVAL;
+	if (p->fault.mode != IOVA_MP_FAULT_NONE)
+		return -EBUSY;
+	if (mode == IOVA_MP_FAULT_UNMAP && p->ctx->p.strategy != IOVA_STRAT_STRICT)
+		return -ENOTSUP;
+	memset(&p->fault, 0, sizeof(p->fault));
+	p->fault.mode = mode;
+	return 0;
+}
+
+int iova_mempool_fault_fire(struct rte_mempool *mp)
+{
+	struct iova_pool *p = iova_pool_of(mp);
+	if (!p || p->fault.mode == IOVA_MP_FAULT_NONE)
+		return -EINVAL;
+	if (!p->fault.picked || p->fault.returned)
+		return -ENOENT;
+	if (p->fault.fired || p->fault.mode != IOVA_MP_FAULT_UNMAP)
+		return 0;
+	struct iova_backend *be = fault_backend(p);
+	size_t len = p->fault.pages << IOVA_PAGE_SHIFT;
+	int rc = be->ops->unmap(be, p->fault.page_iova, len);
+	if (rc >= 0) /* inv_queue returns the descriptors it queued */
+		rc = be->ops->inv_queue(be, p->fault.page_iova, p->fault.pages);
+	if (rc >= 0)
+		rc = be->ops->inv_flush(be, true);
+	if (rc < 0) {
+		p->fault.error = rc;
+		return rc;
+	}
+	p->fault.fired = true;
+	return 0;
+}
+
+int iova_mempool_fault_report(const struct rte_mempool *mp, struct iova_mp_fault_report *r)
+{
+	const struct iova_pool *p = iova_pool_of(mp);
+	if (!p || !r)
+		return -EINVAL;
+	*r = p->fault;
+	return 0;
 }
 
 struct iova_ctx *iova_mempool_ctx(const struct rte_mempool *mp)

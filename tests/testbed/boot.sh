@@ -3,6 +3,7 @@
 #
 #   boot.sh --scenario NAME [--topo TOPO] [--append "tb.key=val ..."] [--bin NAME PATH]...
 #           [--dpdk] [--trace EVENT-PATTERN]... [--workdir DIR] [--timeout SEC] [--quiet]
+#           [--iommu "KERNEL-ARGS"] [--cm on|off]
 #
 # NAME selects tests/testbed/scenarios/NAME.sh, run inside the guest as /tb/scenario.sh. Its header
 # lines: "# topo: T" (QEMU devices), "# needs: NAME..." (which --bin binaries to copy in),
@@ -11,11 +12,14 @@
 # Binaries given with --bin are copied in with their shared libraries and appear as
 # /tb/bin/NAME in the guest. --trace enables QEMU trace events (log written to
 # WORKDIR/trace.log). The console goes to WORKDIR/console.log (and stdout unless --quiet).
+# --iommu replaces the kernel's IOMMU parameters (default "intel_iommu=on"), e.g.
+# "intel_iommu=on iommu.strict=0", "intel_iommu=on iommu=pt", "intel_iommu=off"; --cm sets the
+# emulated VT-d's caching mode (default on; off: the guest does not flush on map, as on hardware).
 # Exit status: 0 TB-PASS with nothing skipped, 77 TB-PASS with checks skipped (a binary not
 # built on the host), 1 TB-FAIL / timeout / no verdict / a --bin binary missing in the guest.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-scen="" topo="" append="" timeout=180 quiet=0 dpdk=0 workdir=""
+scen="" topo="" append="" timeout=180 quiet=0 dpdk=0 workdir="" iommu="intel_iommu=on" cm=on
 bins=() traces=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -28,13 +32,16 @@ while [ $# -gt 0 ]; do
 	--workdir) workdir=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--quiet) quiet=1 ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	--iommu) iommu=$2; shift ;;
+	--cm) cm=$2; shift ;;
+	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 script=$here/scenarios/$scen.sh
 [ -f "$script" ] || { echo "boot.sh: no scenario $script" >&2; exit 2; }
+case $cm in on|off) ;; *) echo "boot.sh: --cm $cm: expected on or off" >&2; exit 2 ;; esac
 [ -n "$topo" ] || topo=$(sed -n 's/^# topo: *//p' "$script" | head -1)
 [ -n "$topo" ] || topo=base
 [ -n "$workdir" ] || workdir=${TMPDIR:-/tmp}/vfmgr-testbed/$scen
@@ -74,7 +81,7 @@ cat "$base" "$workdir/bins.cpio.gz" "$workdir/scenario.cpio.gz" >"$workdir/initr
 mem=1G
 # no_timer_check: on a loaded host the IO-APIC timer check through interrupt remapping can time
 # out under TCG and panic ("timer doesn't work through Interrupt-remapped IO-APIC")
-cmdline="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=4 no_timer_check tb.scenario=$scen"
+cmdline="console=ttyS0 $iommu panic=-1 quiet loglevel=4 no_timer_check tb.scenario=$scen"
 nvme_img() { [ -f "$workdir/nvme.img" ] || truncate -s 4M "$workdir/nvme.img"; }
 nvme_pf() { # nvme_pf BUS: nvme PF with 4 VFs on BUS
 	nvme_img
@@ -117,7 +124,7 @@ t0=$(date +%s.%N)
 # shellcheck disable=SC2086
 timeout --foreground -k 5 "$timeout" qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split \
 	-cpu max -smp 2 -m $mem -nodefaults -display none -monitor none -serial stdio -no-reboot -nic none \
-	-device intel-iommu,intremap=on,caching-mode=on \
+	-device intel-iommu,intremap=on,caching-mode=$cm \
 	-kernel "$vmlinux" -initrd "$workdir/initrd.img" -append "$cmdline $append" \
 	$dev "${trace_args[@]}" </dev/null 2>"$workdir/qemu.stderr" | tr -d '\r' >"$workdir/console.log" &
 qpid=$!

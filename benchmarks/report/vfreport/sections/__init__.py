@@ -3,10 +3,10 @@ absent). ORDER is the report's order; a colleague adding a section adds a module
 puts it in ORDER. ctx: .res (model.Results), .pub (published.json or None), .plots
 ({key: png}), .testbed_md (path or None)."""
 from . import (header, summary, netperf, paper, sensitivity, micro, protection, peers, dut,
-               realpeers, modeled, testbed)
+               realpeers, modeled, testbed, trap_emulate)
 
 ORDER = [summary, header, netperf, paper, sensitivity, micro, protection, peers, dut, realpeers,
-         modeled, testbed]
+         modeled, testbed, trap_emulate]
 
 
 class Ctx:
