@@ -285,6 +285,14 @@ python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]=
 	ok "--host hv2 --numa 0: placed on hv2" || { fail "--host hv2: exit $rc"; cat "$T/err" "$T/out" >&2; }
 out=$(check --wait 20) && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["allocations"]==14==j["assigned"], j' "$out" &&
 	ok "14 allocated == 14 assigned at the end ($out)" || fail "final totals: $out"
+# SIGHUP: the configuration is reloaded and the host synced again.
+kill -HUP "${DPID[hv2]}"
+for i in $(seq 50); do
+	vfd hv2 --json status 2>/dev/null | python3 -c 'import json,sys; p=json.load(sys.stdin)["placement"]; assert p["result"]=="ok" and p["syncs"]>=2' 2>/dev/null && break
+	sleep 0.1
+done
+grep -q "reloaded" "$T/hv2/daemon.log" && vfd hv2 status 2>/dev/null | grep -q "last sync .*: ok" &&
+	ok "SIGHUP: reloaded, host synced" || fail "SIGHUP with [placement]"
 # Conflicts the daemons retried: hv1 before its stop + every running daemon since its start.
 sync_conflicts_all=$(( ${hv1_conflicts:-0} + $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sync_conflicts"])' "$out" 2>/dev/null || echo 0) ))
 wait $RIVAL
