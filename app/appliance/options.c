@@ -68,6 +68,9 @@ usage(FILE *f, const char *prog)
 "                      VFs whose DMA goes through the IOMMU; devices and endpoints on\n"
 "                      the second lcore when the EAL has one) | memif | ring\n"
 "                      [vfdev; memif with --rx-mode posted|remapped]\n"
+"  --device-core C     vfdev: next (the devices, IOMMU hardware and endpoints on the\n"
+"                      next EAL lcore) | same (everything on the appliance's lcore;\n"
+"                      the IOMMU executes invalidations inline) [next]\n"
 "  --attack on|off     vfdev: malicious-device mode (stale DMA writes to freed\n"
 "                      buffers, counted in attack_*) [on]\n"
 "  --routes FILE       routes file (conf/routes.conf.example) [internal: built-in\n"
@@ -190,7 +193,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"attack", 1, 0, 'K'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
 		{"fix-l4-csum", 0, 0, 'F'}, {"fwd-lcores", 1, 0, 'L'},
 		{"prometheus", 1, 0, 'Y'}, {"prometheus-interval", 1, 0, 'Z'},
-		{0, 0, 0, 0},
+		{"device-core", 1, 0, 'C'}, {0, 0, 0, 0},
 	};
 	static const char *const topo_names[] = {"internal", "ports"};
 	static const char *const wire_names[] = {"memif", "ring", "vfdev"};
@@ -228,6 +231,15 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		case 'T': r = pick("topology", optarg, topo_names, 2); if (r < 0) return r; o->topology = r; break;
 		case 'W': r = pick("wire", optarg, wire_names, 3); if (r < 0) return r; o->wire = r; wire_set = true; break;
 		case 'K': r = pick("attack", optarg, onoff, 2); if (r < 0) return r; o->attack = r == 1; break;
+		case 'C': {
+			static const char *const dc_names[] = {"next", "same"};
+
+			r = pick("device-core", optarg, dc_names, 2);
+			if (r < 0)
+				return r;
+			o->device_core_same = r == 1;
+			break;
+		}
 		case 'r': o->routes = optarg; break;
 		case 's':
 			r = iova_strategy_parse(optarg);

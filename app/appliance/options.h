@@ -47,6 +47,7 @@ struct vfapp_opts {
 	enum vfapp_fault_inject fault_inject;
 	bool quiet;
 	bool attack;              /**< --attack: vfdev malicious-device mode */
+	bool device_core_same;    /**< --device-core same: devices on the appliance's lcore */
 	uint64_t icmp_rate;       /**< ICMP errors per second, 0 = unlimited */
 	uint64_t icmp_burst;
 	bool fix_l4_csum;

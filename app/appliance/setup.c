@@ -224,7 +224,8 @@ vfapp_setup(struct vfapp_state *s)
 
 	app_lcore = rte_lcore_id();
 	s->app_lcore = app_lcore;
-	if (s->o.topology == TOPO_INTERNAL && s->o.wire == WIRE_VFDEV && s->o.endpoint_lcore < 0) {
+	if (s->o.topology == TOPO_INTERNAL && s->o.wire == WIRE_VFDEV && s->o.endpoint_lcore < 0 &&
+	    !s->o.device_core_same) {
 		/* the appliance alone on its lcore (the guest vCPU); devices, IOMMU hardware and
 		 * endpoints on the next lcore when there is one */
 		unsigned int lc = rte_get_next_lcore(app_lcore, 1, 0);
