@@ -68,7 +68,9 @@
  *                             waits, VM exits: all synchronous on the vCPU); idle polls excluded
  *   appliance_cycles_per_pkt real  cycles per packet of the busy iterations the kernel did
  *                             not preempt (getrusage nivcsw checked after iterations longer
- *                             than 50 us): netperf service demand = this / tsc_hz per packet
+ *                             than 50 us; not under trap-and-emulate, where waking the VMM
+ *                             thread preempts the vCPU at every exit): netperf service demand
+ *                             = this / tsc_hz per packet
  *   appliance_cycles_per_pkt_raw real  appliance_busy_cycles / packets (includes preempted
  *                             iterations: whole time slices of other tasks on a shared host)
  *   appliance_preempted_iterations int  busy iterations left out of appliance_cycles_per_pkt
