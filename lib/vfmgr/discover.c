@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -161,7 +162,10 @@ static int discover_pf(struct vfmgr_ctx *ctx, const char *bdf, struct vfmgr_pf *
 		read_group(ctx, vf->bdf, &vf->iommu_group, &vf->n_group_members, vf->group_members);
 		if (vf->iommu_group >= 0) {
 			vfmgr_path(ctx, p, sizeof(p), "/dev/vfio/%d", vf->iommu_group);
-			vf->vfio_dev = access(p, F_OK) == 0;
+			struct stat st;
+
+			/* stat(), not access(): see check_vfio_node() in bind.c (device cgroup) */
+			vf->vfio_dev = stat(p, &st) == 0;
 		}
 		vf->numa_node = vfmgr_dev_numa_node(ctx, vf->bdf);
 		read_netdev(ctx, vf->bdf, vf->netdev);
