@@ -27,12 +27,7 @@
 #include "vfmgr_priv.h"
 #include "placement_priv.h"
 
-#if __has_include("irqpost.h")
 #include "irqpost.h"
-#define HAVE_IRQPOST 1
-#else
-#define HAVE_IRQPOST 0
-#endif
 
 struct vfmgr_pl_sync {
 	json_t *last;       /* {"<consumer>": {"<rp>": n}}: what this host wrote or confirmed */
@@ -567,13 +562,11 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 		goto out;
 	if (vfmgr_session_virt(s, &lu.v) < 0)
 		lu.v = NULL; /* owned VFs then count as reserved; logged by pl_want_build */
-#if HAVE_IRQPOST
 	{
 		struct irqpost_detect d;
 		if (irqpost_detect(vfmgr_ctx_root(s->ctx), &d) == 0)
 			posted = d.available;
 	}
-#endif
 	rc = pl_want_build(s->ctx, s->conf, host, hostname, posted, uuid_from_libvirt, foreign_in_libvirt, &lu, &w);
 	if (rc < 0)
 		goto out;
