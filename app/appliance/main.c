@@ -61,6 +61,10 @@ snap_devices(struct vfapp_state *s, struct vfdev_stats *vf, struct vtd_soft_stat
 static void
 measure_start(struct vfapp_state *s, uint64_t now)
 {
+	/* the warm-up's counters are kept apart, then the measured interval starts at 0 */
+	vfapp_workers_totals(s, &s->warm_tot);
+	s->warm_complete = true;
+	vfapp_ports_snapshot(&s->app, &s->hw0);
 	vfapp_appliance_reset_stats(&s->app);
 	__atomic_add_fetch(&s->lc_epoch, 1, __ATOMIC_RELEASE); /* workers zero their own */
 	snap_devices(s, s->vf0, &s->vtd0);
@@ -79,9 +83,16 @@ measure_start(struct vfapp_state *s, uint64_t now)
 static void
 measure_stop(struct vfapp_state *s, uint64_t now)
 {
-	if (!s->started || s->stopped)
+	if (s->stopped)
 		return;
+	if (!s->started) {
+		/* stopped (signal) before the warm-up ended: the counters hold every packet since
+		 * the first, measured from the start of the run */
+		s->t_start = s->t_run0;
+		s->started = true;
+	}
 	s->t_stop = now;
+	vfapp_ports_snapshot(&s->app, &s->hw1);
 	s->stopped = true;
 	vfapp_workers_stop(s);
 	vfapp_appliance_totals(&s->app, &s->tot);
@@ -186,6 +197,9 @@ run(struct vfapp_state *s)
 	if (s->o.prometheus != NULL)
 		vfapp_prometheus_start(s->o.prometheus, s->o.prometheus_interval);
 	now = rte_rdtsc();
+	s->t_run0 = now;
+	s->next_stats = now + (uint64_t)(s->o.stats_interval * s->hz);
+	vfapp_ports_snapshot(&s->app, &s->hw0);
 	s->t_warm = now + (uint64_t)(s->o.warmup * s->hz);
 	s->t_end = s->o.duration > 0 ? s->t_warm + (uint64_t)(s->o.duration * s->hz) : UINT64_MAX;
 	if (s->nb_lc > 0)
@@ -255,6 +269,8 @@ run(struct vfapp_state *s)
 		if (w != NULL && !two)
 			w->server_step(w->st, now);
 		vfapp_prometheus_tick(&s->app, now);
+		if (s->o.stats_interval > 0 && now >= s->next_stats)
+			vfapp_record_stats_line(s, now);
 		if (n == 0 && s->app.vcpu != NULL)
 			appliance_idle(s);
 	}

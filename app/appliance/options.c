@@ -104,6 +104,7 @@ usage(FILE *f, const char *prog)
 "                      to FILE (*.prom, node_exporter textfile collector), atomically,\n"
 "                      every --prometheus-interval seconds and at exit\n"
 "  --prometheus-interval S  seconds between writes, fractional ok [5]\n"
+"  --stats-interval S  print one line of counters and rates every S seconds (stdout), 0 = off [0]\n"
 "  --fwd-lcores N      ports topology: forward on N lcores (the main lcore and N-1 EAL\n"
 "                      workers), one RX/TX queue pair each, RSS where the port has it [1]\n"
 "  --fix-l4-csum       recompute TCP/UDP checksums of forwarded packets in software: kernel\n"
@@ -192,6 +193,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"fault-inject", 1, 0, 'J'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
 		{"attack", 1, 0, 'K'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
 		{"fix-l4-csum", 0, 0, 'F'}, {"fwd-lcores", 1, 0, 'L'},
+		{"stats-interval", 1, 0, 'J'},
 		{"prometheus", 1, 0, 'Y'}, {"prometheus-interval", 1, 0, 'Z'},
 		{"device-core", 1, 0, 'C'}, {0, 0, 0, 0},
 	};
@@ -306,6 +308,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		}
 		case 'q': o->quiet = true; break;
 		case 'F': o->fix_l4_csum = true; break;
+		case 'J': if (parse_secs("stats-interval", optarg, &o->stats_interval)) return -EINVAL; break;
 		case 'L': if (parse_u64("fwd-lcores", optarg, 1, 64, &v)) return -EINVAL; o->fwd_lcores = (unsigned int)v; break;
 		case 'Y':
 			if (vfapp_prometheus_check_path(optarg) != 0)

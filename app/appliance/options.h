@@ -51,7 +51,8 @@ struct vfapp_opts {
 	uint64_t icmp_rate;       /**< ICMP errors per second, 0 = unlimited */
 	uint64_t icmp_burst;
 	bool fix_l4_csum;
-	unsigned int fwd_lcores;  /**< ports topology: forwarding lcores, one queue pair each */         /**< recompute TCP/UDP checksums (kernel peers with offloads on) */
+	unsigned int fwd_lcores;
+	double stats_interval;    /**< seconds between one-line stats on stdout, 0 = none */  /**< ports topology: forwarding lcores, one queue pair each */         /**< recompute TCP/UDP checksums (kernel peers with offloads on) */
 	const char *prometheus;   /**< --prometheus FILE (*.prom) or NULL */
 	double prometheus_interval; /**< --prometheus-interval seconds */
 };

@@ -45,6 +45,10 @@ static void eth_stats(void *dev, struct vfapp_port_hw_stats *st)
 	if (rte_eth_stats_get(eth_id(dev), &es) == 0) {
 		st->rx_packets = es.ipackets;
 		st->tx_packets = es.opackets;
+		st->imissed = es.imissed;
+		st->rx_nombuf = es.rx_nombuf;
+		st->ierrors = es.ierrors;
+		st->oerrors = es.oerrors;
 	}
 }
 

@@ -249,6 +249,43 @@ vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t len)
 	return fix_l4_csum ? 1 : -1;
 }
 
+static uint64_t
+sysfs_u64(const char *ifn, const char *stat)
+{
+	char path[96];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifn, stat);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+void
+vfapp_ports_snapshot(const struct vfapp_appliance *a, struct vfapp_hw_snap *out)
+{
+	unsigned int p;
+
+	memset(out, 0, sizeof(*out));
+	for (p = 0; p < VFAPP_NB_PORTS; p++) {
+		struct vfapp_port e = vfapp_port_ethdev(a->port_id[p]);
+		const struct vfapp_port *port = a->port[p].ops != NULL ? &a->port[p] : &e;
+
+		port->ops->stats(port->dev, &out->p[p]);
+		if (a->port[p].ops == NULL &&
+		    vfapp_port_ifname(a->port_id[p], out->ifname[p], sizeof(out->ifname[p])) == 0) {
+			out->kern[p] = true;
+			out->krx_dropped[p] = sysfs_u64(out->ifname[p], "rx_dropped");
+			out->ktx_dropped[p] = sysfs_u64(out->ifname[p], "tx_dropped");
+		}
+	}
+}
+
 int
 vfapp_wait_links(const uint16_t *ports, unsigned int n, unsigned int timeout_ms)
 {

@@ -56,6 +56,12 @@
  *                             icmp_time_exceeded, icmp_unreachable, icmp_frag_needed,
  *                             icmp_ratelimited, fragments, l4_csum_fixed
  *   ports             array   per appliance port: rx, tx, rx_bytes, tx_bytes
+ *   port_stats        array   per port over the measured interval: imissed, rx_nombuf, ierrors,
+ *                             oerrors (ethdev / device), and for kernel-backed ports iface,
+ *                             kernel_rx_dropped, kernel_tx_dropped (/sys/class/net/IF/statistics)
+ *   warmup            object  complete (the warm-up ended; false: stopped before it, the
+ *                             measured figures then count from the first packet), packets,
+ *                             forwarded, drops counted during the warm-up
  *   retransmits, mismatches int  workload's (0 when it has none); TCP_STREAM: segments
  *                             retransmitted in the measured interval, corrupt segments
  *   rx_mode           string  "poll" | "posted" | "remapped"
@@ -114,6 +120,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 #include <rte_eal.h>
@@ -236,6 +243,71 @@ record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 }
 
 void
+vfapp_record_stats_line(struct vfapp_state *s, uint64_t now)
+{
+	static struct vfapp_port_stats last;
+	static uint64_t t_last;
+	struct vfapp_port_stats t;
+	uint64_t drops = 0;
+	double dt;
+	unsigned int r;
+
+	vfapp_workers_totals(s, &t);
+	for (r = 1; r < DROP__COUNT; r++)
+		drops += t.drops[r];
+	if (t_last == 0 || t.rx < last.rx) { /* first line, or the warm-up reset the counters */
+		memset(&last, 0, sizeof(last));
+		t_last = s->started ? s->t_start : s->t_run0;
+	}
+	if (t.rx == last.rx && s->started && now - s->t_start < now - t_last)
+		t_last = s->t_start;  /* the reset came after the last line */
+	dt = now > t_last ? (double)(now - t_last) / s->hz : 0;
+	printf("vfapp: stats t=%.1fs%s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64
+	       " rx_rate %.3f Mpps tx_rate %.3f Mpps\n", (double)(now - s->t_run0) / s->hz,
+	       s->started ? "" : " (warm-up)", t.rx, t.tx, drops,
+	       dt > 0 ? (t.rx - last.rx) / dt / 1e6 : 0, dt > 0 ? (t.tx - last.tx) / dt / 1e6 : 0);
+	fflush(stdout);
+	last = t;
+	t_last = now;
+	s->next_stats = now + (uint64_t)(s->o.stats_interval * s->hz);
+}
+
+/* Warm-up counters and the ports' device / kernel drop counters over the measured interval. */
+static void
+record_counters(const struct vfapp_state *s, json_t *rec)
+{
+	json_t *w = json_object(), *ps = json_array();
+	uint64_t wd = 0;
+	unsigned int r, p;
+
+	for (r = 1; r < DROP__COUNT; r++)
+		wd += s->warm_tot.drops[r];
+	json_object_set_new(w, "complete", json_boolean(s->warm_complete));
+	json_object_set_new(w, "packets", json_integer((json_int_t)s->warm_tot.rx));
+	json_object_set_new(w, "forwarded", json_integer((json_int_t)s->warm_tot.tx));
+	json_object_set_new(w, "drops", json_integer((json_int_t)wd));
+	json_object_set_new(rec, "warmup", w);
+	for (p = 0; p < VFAPP_NB_PORTS; p++) {
+		const struct vfapp_port_hw_stats *a = &s->hw0.p[p], *b = &s->hw1.p[p];
+		json_t *pj = json_object();
+
+		json_object_set_new(pj, "imissed", json_integer((json_int_t)(b->imissed - a->imissed)));
+		json_object_set_new(pj, "rx_nombuf", json_integer((json_int_t)(b->rx_nombuf - a->rx_nombuf)));
+		json_object_set_new(pj, "ierrors", json_integer((json_int_t)(b->ierrors - a->ierrors)));
+		json_object_set_new(pj, "oerrors", json_integer((json_int_t)(b->oerrors - a->oerrors)));
+		if (s->hw1.kern[p]) {
+			json_object_set_new(pj, "iface", json_string(s->hw1.ifname[p]));
+			json_object_set_new(pj, "kernel_rx_dropped", json_integer((json_int_t)(
+				s->hw1.krx_dropped[p] - s->hw0.krx_dropped[p])));
+			json_object_set_new(pj, "kernel_tx_dropped", json_integer((json_int_t)(
+				s->hw1.ktx_dropped[p] - s->hw0.ktx_dropped[p])));
+		}
+		json_array_append_new(ps, pj);
+	}
+	json_object_set_new(rec, "port_stats", ps);
+}
+
+void
 vfapp_record_report(struct vfapp_state *s)
 {
 	const struct vfapp_opts *o = &s->o;
@@ -310,6 +382,7 @@ vfapp_record_report(struct vfapp_state *s)
 	for (r = 0; r < EV__COUNT; r++)
 		json_object_set_new(router, vfapp_event_name(r), json_integer((json_int_t)s->tot.ev[r]));
 	json_object_set_new(rec, "router", router);
+	record_counters(s, rec);
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
 		json_t *pj = json_object();
 

@@ -28,7 +28,13 @@ struct vfapp_state {
 	unsigned int nb_lc;
 	volatile bool lc_stop;
 	volatile uint32_t lc_epoch;
-	uint64_t lc_rx[65];           /**< packets received per forwarding lcore (main first) */   /**< bumped at the end of warm-up: workers zero their counters */
+	uint64_t lc_rx[65];           /**< packets received per forwarding lcore (main first) */
+	/* counters kept from the first packet: the warm-up's, reported apart */
+	struct vfapp_port_stats warm_tot;
+	bool warm_complete;           /**< the warm-up ended (else: measured from the first packet) */
+	uint64_t t_run0;              /**< start of the run (TSC) */
+	struct vfapp_hw_snap hw0, hw1; /**< device / kernel counters at the start and end */
+	uint64_t next_stats;          /**< --stats-interval: next one-line report (TSC) */   /**< bumped at the end of warm-up: workers zero their counters */
 	struct vfapp_route_cfg routes;
 	struct vfapp_workload wl;
 	bool have_wl;
@@ -86,6 +92,11 @@ int vfapp_setup(struct vfapp_state *s);
 
 /** Release everything vfapp_setup() built, in reverse order (safe after a partial set-up). */
 void vfapp_teardown(struct vfapp_state *s);
+
+/** Totals of the main lcore's and the workers' appliances (workers.c; racy reads while running). */
+void vfapp_workers_totals(const struct vfapp_state *s, struct vfapp_port_stats *tot);
+/** --stats-interval: one line of totals and rates since the last one (record.c). */
+void vfapp_record_stats_line(struct vfapp_state *s, uint64_t now);
 
 /** Launch the --fwd-lcores workers (workers.c). */
 void vfapp_workers_start(struct vfapp_state *s);

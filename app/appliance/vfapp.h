@@ -30,6 +30,17 @@ struct vfdev;
 struct vfapp_port_hw_stats {
 	uint64_t rx_packets, tx_packets;
 	uint64_t dma_faults;      /**< frames the device dropped because the IOMMU faulted a DMA */
+	uint64_t imissed;         /**< ethdev: frames the port dropped, RX queue full */
+	uint64_t rx_nombuf;       /**< ethdev: RX mbuf allocation failures */
+	uint64_t ierrors, oerrors;
+};
+
+/** Port-level counters of both ports at one moment (ports.c), for deltas over a run. */
+struct vfapp_hw_snap {
+	struct vfapp_port_hw_stats p[2];
+	bool kern[2];             /**< backed by a kernel interface (af_packet, af_xdp, tap) */
+	char ifname[2][16];
+	uint64_t krx_dropped[2], ktx_dropped[2]; /**< /sys/class/net/IF/statistics/{rx,tx}_dropped */
 };
 
 /**
@@ -237,6 +248,8 @@ int vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, ui
  *         names the interface, the features and the exact `ethtool -K` command.
  */
 int vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t len);
+/** Read both ports' device counters (ops or ethdev) and their kernel interface's drops. */
+void vfapp_ports_snapshot(const struct vfapp_appliance *a, struct vfapp_hw_snap *out);
 /** Kernel interface behind a port (af_packet, af_xdp, tap...). @return 0, -ENOENT if none. */
 int vfapp_port_ifname(uint16_t port, char *name, size_t len);
 /** Wait until every port has link up or timeout_ms passes. @return 0 or -ETIMEDOUT. */

@@ -62,3 +62,25 @@ vfapp_workers_stop(struct vfapp_state *s)
 	vfapp_telemetry_workers(NULL, 0);
 }
 
+
+void
+vfapp_workers_totals(const struct vfapp_state *s, struct vfapp_port_stats *tot)
+{
+	struct vfapp_port_stats t;
+	unsigned int k, r;
+
+	vfapp_appliance_totals(&s->app, tot);
+	if (s->lc_stop)
+		return; /* already folded into s->app */
+	for (k = 0; k < s->nb_lc; k++) {
+		vfapp_appliance_totals(&s->lc_app[k], &t);
+		tot->rx += t.rx;
+		tot->rx_bytes += t.rx_bytes;
+		tot->tx += t.tx;
+		tot->tx_bytes += t.tx_bytes;
+		for (r = 0; r < DROP__COUNT; r++)
+			tot->drops[r] += t.drops[r];
+		for (r = 0; r < EV__COUNT; r++)
+			tot->ev[r] += t.ev[r];
+	}
+}

@@ -4,7 +4,8 @@
 #
 #   l3fwd.sh --vfapp PATH [--pkt-sizes "64 1500"] [--duration S] [--warmup S]
 #            [--build-dir DIR] [--repetition N] [--dut-cpu N] [--gen-cpu N] [--no-huge]
-#            [--duts "l3fwd-lpm vfapp testpmd-io testpmd-mac"] [--vfapp-args "..."]
+#            [--duts "l3fwd-lpm vfapp vfapp-plain testpmd-io testpmd-mac"] [--vfapp-args "..."]
+#            [--scale-lcores N]
 #
 # l3fwd is built at benchmark time from Debian's dpdk-doc sources: /usr/share/dpdk/examples/l3fwd
 # with /usr/share/dpdk/examples/common copied beside it into DIR (default /tmp/vfb-l3fwd-$UID),
@@ -20,23 +21,28 @@
 #     l3fwd-lpm   build/l3fwd -- -p 0x3 --config "(0,0,L),(1,0,L)" --parse-ptype (memif has no
 #                 ptypes) --rule_ipv4 R (0/1 and 128/1 -> 1)
 #     vfapp       vfapp -- --topology ports --workload fwd --strategy off --routes (0.0.0.0/0 -> port 1)
+#     vfapp-plain the same with --pool plain --pool-cache 256 (no lib/iova mempool driver, a
+#                 mempool cache like l3fwd's): the appliance's own cost without the IOMMU layer
 #     testpmd-io / testpmd-mac   dpdk-testpmd --forward-mode=io|mac (ports swapped, as in testpmd)
+# --scale-lcores 2 (default) also runs vfapp (--fwd-lcores 2) and l3fwd with two forwarding
+# lcores (CPUs --dut-cpu and --gen-cpu: on a 2-CPU machine the second shares the generator's
+# CPU), two memif queue pairs per port, the generator sending on both.
 # Every DUT sends every packet it forwards back to the generator, so the DUT's forwarding
 # rate = the generator's received packets per second (sum over both ports), measured the
 # same way for all: the median of testpmd's per-second Rx-pps readings after --warmup.
 # Prints one JSON record per (DUT, size): {"kind":"dut","tool":"l3fwd-lpm"|"vfapp"|"testpmd",
-# "fwd_mode":"lpm"|"fwd"|"io"|"mac","ports":"net_memif-2proc","pkt_size","mpps","dut_cpu",
+# "fwd_mode":"lpm"|"fwd"|"fwd-plain-pool"|"io"|"mac","ports":"net_memif-2proc","pkt_size","mpps","dut_cpu",
 # "gen_cpu","repetition","samples"}; vfapp's record also holds its own JSON record under "vfapp".
 # Exit 1 if no record was printed.
 set -u
 vfapp="" sizes="64 1500" dur=4 warm=2 bdir=/tmp/vfb-l3fwd-$(id -u) rep=1 dcpu=1 gcpu=0 nohuge=0
-duts="l3fwd-lpm vfapp testpmd-io testpmd-mac" vargs=""
+duts="l3fwd-lpm vfapp vfapp-plain testpmd-io testpmd-mac" vargs="" scale=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vfapp) vfapp=$2; shift ;; --pkt-sizes) sizes=$2; shift ;; --duration) dur=$2; shift ;;
 	--warmup) warm=$2; shift ;; --build-dir) bdir=$2; shift ;; --repetition) rep=$2; shift ;;
 	--dut-cpu) dcpu=$2; shift ;; --gen-cpu) gcpu=$2; shift ;; --no-huge) nohuge=1 ;;
-	--duts) duts=$2; shift ;; --vfapp-args) vargs=$2; shift ;;
+	--duts) duts=$2; shift ;; --vfapp-args) vargs=$2; shift ;; --scale-lcores) scale=$2; shift ;;
 	*) sed -n '2,29p' "$0" >&2; exit 2 ;;
 	esac; shift
 done
@@ -84,15 +90,20 @@ build_l3fwd() {
 dmac0=00:01:02:03:04:01 dmac1=00:01:02:03:04:01 gmac0=02:00:00:00:9e:00 gmac1=02:00:00:00:9e:01
 s0=$work/w0.sock s1=$work/w1.sock
 
-# run_one DUT SIZE: print the record or return 1
+# run_one DUT SIZE [LCORES]: print the record or return 1
 run_one() {
-	local dut=$1 size=$2 glog=$work/gen-$1-$2.log dlog=$work/dut-$1-$2.log life=$((warm + dur + 2))
+	local dut=$1 size=$2 nl=${3:-1} glog=$work/gen-$1-$2-${3:-1}.log dlog=$work/dut-$1-$2-${3:-1}.log
+	local life=$((warm + dur + 2)) q="" dl="$dcpu" cfg="(0,0,$dcpu),(1,0,$dcpu)" fe="" fa=""
+	if [ "$nl" -gt 1 ]; then   # a second forwarding lcore on the generator's CPU
+		q="--rxq=$nl --txq=$nl" dl="$dcpu,$gcpu" fe="--main-lcore $dcpu" fa="--fwd-lcores $nl"
+		cfg="(0,0,$dcpu),(0,1,$gcpu),(1,0,$dcpu),(1,1,$gcpu)"
+	fi
 	local dvdev="--vdev=net_memif0,role=client,socket=$s0,mac=$dmac0 --vdev=net_memif1,role=client,socket=$s1,mac=$dmac1"
 	rm -f "$s0" "$s1"
 	# shellcheck disable=SC2086
-	timeout -k 3 $((life + 75)) dpdk-testpmd --lcores "0@$gcpu,1@$gcpu" --no-pci --file-prefix ${tag}g$size${dut//-/} $mem \
+	timeout -k 3 $((life + 75)) dpdk-testpmd --lcores "0@$gcpu,1@$gcpu" --no-pci --file-prefix ${tag}g$size${dut//-/}$nl $mem \
 		--vdev=net_memif0,role=server,socket=$s0,mac=$gmac0 --vdev=net_memif1,role=server,socket=$s1,mac=$gmac1 \
-		--log-level=pmd.net.memif:error -- --forward-mode=flowgen --txpkts="$size" --total-num-mbufs=16384 \
+		--log-level=pmd.net.memif:error -- --forward-mode=flowgen --txpkts="$size" --total-num-mbufs=16384 $q \
 		--eth-peer=0,$dmac0 --eth-peer=1,$dmac1 --auto-start --stats-period=1 >"$glog" 2>&1 &
 	gpid=$!
 	# the memif servers (abstract sockets) listen once the generator forwards (bounded: the
@@ -104,21 +115,22 @@ run_one() {
 		printf 'R0.0.0.0/1 1\nR128.0.0.0/1 1\n' >"$work/rules4"
 		printf 'R0:0:0:0:0:0:0:0/1 1\nR8000:0:0:0:0:0:0:0/1 1\n' >"$work/rules6"
 		# shellcheck disable=SC2086
-		timeout -k 3 $((life + 40)) "$bdir/l3fwd/build/l3fwd" -l "$dcpu" --no-pci --file-prefix ${tag}d$size${dut//-/} $mem $dvdev \
-			--log-level=pmd.net.memif:error -- -p 0x3 --config="(0,0,$dcpu),(1,0,$dcpu)" --lookup=lpm --parse-ptype \
+		timeout -k 3 $((life + 40)) "$bdir/l3fwd/build/l3fwd" -l "$dl" --no-pci --file-prefix ${tag}d$size${dut//-/}$nl $mem $dvdev \
+			--log-level=pmd.net.memif:error -- -p 0x3 --config="$cfg" --lookup=lpm --parse-ptype \
 			--rule_ipv4="$work/rules4" --rule_ipv6="$work/rules6" \
 			--eth-dest=0,$gmac0 --eth-dest=1,$gmac1 >"$dlog" 2>&1 &
 		;;
-	vfapp)
+	vfapp | vfapp-plain)
 		printf 'route 0.0.0.0/0 port 1 nexthop-mac %s\n' $gmac1 >"$work/routes"
+		[ $dut = vfapp-plain ] && fa="$fa --pool plain --pool-cache 256"
 		# shellcheck disable=SC2086
-		timeout -k 3 $((life + 40)) "$vfapp" -l "$dcpu" --no-pci --file-prefix ${tag}d$size${dut//-/} $mem $dvdev \
+		timeout -k 3 $((life + 40)) "$vfapp" -l "$dl" $fe --no-pci --file-prefix ${tag}d$size${dut//-/}$nl $mem $dvdev \
 			--log-level=pmd.net.memif:error -- --topology ports --workload fwd --strategy off \
-			--routes "$work/routes" --duration 0 --json $vargs >"$dlog" 2>&1 &
+			--routes "$work/routes" --duration 0 --json $fa $vargs >"$dlog" 2>&1 &
 		;;
 	testpmd-io | testpmd-mac)
 		# shellcheck disable=SC2086
-		timeout -k 3 $((life + 40)) dpdk-testpmd --lcores "0@$dcpu,1@$dcpu" --no-pci --file-prefix ${tag}d$size${dut//-/} $mem \
+		timeout -k 3 $((life + 40)) dpdk-testpmd --lcores "0@$dcpu,1@$dcpu" --no-pci --file-prefix ${tag}d$size${dut//-/}$nl $mem \
 			$dvdev --log-level=pmd.net.memif:error -- --forward-mode=${dut#testpmd-} --total-num-mbufs=16384 \
 			--eth-peer=0,$gmac0 --eth-peer=1,$gmac1 --auto-start --stats-period=1 >"$dlog" 2>&1 &
 		;;
@@ -132,9 +144,9 @@ run_one() {
 	kill -INT $dpid 2>/dev/null; sleep 1.5; kill -KILL $dpid 2>/dev/null; wait $dpid 2>/dev/null
 	kill -INT $gpid 2>/dev/null; sleep 1; kill -KILL $gpid 2>/dev/null; wait $gpid 2>/dev/null
 	dpid="" gpid=""
-	python3 - "$glog" "$dlog" "$dut" "$size" "$warm" "$rep" "$dcpu" "$gcpu" "${start:-0}" <<'PY'
+	python3 - "$glog" "$dlog" "$dut" "$size" "$warm" "$rep" "$dcpu" "$gcpu" "${start:-0}" "$nl" <<'PY'
 import json, re, statistics, sys
-glog, dlog, dut, size, warm, rep, dcpu, gcpu, start = sys.argv[1:]
+glog, dlog, dut, size, warm, rep, dcpu, gcpu, start, nl = sys.argv[1:]
 txt = open(glog, errors="replace").read()
 # testpmd --stats-period: one "Port statistics" block per second, ports 0 and 1 in order;
 # the window starts at the first block with traffic coming back, plus --warmup seconds
@@ -147,12 +159,13 @@ if len(per_s) < 2:
                      % (dut, size, txt[-1500:], open(dlog, errors="replace").read()[-1500:]))
     sys.exit(1)
 tool, mode = {"l3fwd-lpm": ("l3fwd-lpm", "lpm"), "vfapp": ("vfapp", "fwd"),
+              "vfapp-plain": ("vfapp", "fwd-plain-pool"),
               "testpmd-io": ("testpmd", "io"), "testpmd-mac": ("testpmd", "mac")}[dut]
 rec = {"kind": "dut", "tool": tool, "fwd_mode": mode, "ports": "net_memif-2proc",
        "pkt_size": int(size), "mpps": round(statistics.median(per_s) / 1e6, 3),
        "samples": len(per_s), "dut_cpu": int(dcpu), "gen_cpu": int(gcpu), "repetition": int(rep),
-       "lcores": 1}
-if dut == "vfapp":
+       "lcores": int(nl)}
+if dut.startswith("vfapp"):
     lines = [l for l in open(dlog, errors="replace").read().splitlines() if l.startswith("{")]
     if lines:
         try:
@@ -164,11 +177,14 @@ PY
 }
 
 build_l3fwd || duts=${duts//l3fwd-lpm/}
-[ -n "$vfapp" ] && [ -x "$vfapp" ] || duts=${duts//vfapp/}
+[ -n "$vfapp" ] && [ -x "$vfapp" ] || duts=$(echo "$duts" | tr ' ' '\n' | grep -v '^vfapp' | tr '\n' ' ')
 n=0
 for size in $sizes; do
 	for dut in $duts; do
 		if run_one "$dut" "$size"; then n=$((n + 1)); fi
+		case $dut in l3fwd-lpm | vfapp)
+			if [ "$scale" -gt 1 ] && run_one "$dut" "$size" "$scale"; then n=$((n + 1)); fi ;;
+		esac
 	done
 done
 [ $n -gt 0 ]

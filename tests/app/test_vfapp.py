@@ -354,7 +354,11 @@ elif CASE == "offloads":
         check(p.returncode == 1, "offloads on: vfapp did not refuse (rc %d)" % p.returncode)
         check(("ethtool -K %s0 tx off" % va) in p.stderr and "--fix-l4-csum" in p.stderr,
               "offloads on: refusal does not name the ethtool command: " + p.stderr[-400:])
-        proc = subprocess.Popen([VFAPP] + eal + args + ["--duration", "12", "--fix-l4-csum"],
+        # a warm-up longer than the run: stopped (SIGINT) inside it, the record must still count
+        # every packet from the first one (warmup.complete false), with one-line stats meanwhile
+        args[args.index("--warmup") + 1] = "30"
+        proc = subprocess.Popen([VFAPP] + eal + args + ["--duration", "40", "--fix-l4-csum",
+                                                        "--stats-interval", "1"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         recv = subprocess.Popen(["ip", "netns", "exec", nb, "python3", "-c", """
 import socket
@@ -396,6 +400,13 @@ print(n)
             check(rec["router"]["l4_csum_fixed"] >= 50, "offloads: l4_csum_fixed %d" % rec["router"]["l4_csum_fixed"])
             check(rec["router"]["arp_replies"] >= 1 and rec["router"]["arp_requests"] >= 1,
                   "offloads: no ARP exchange (%s)" % rec["router"])
+            check(rec["warmup"]["complete"] is False and rec["forwarded"] >= 50,
+                  "offloads: stopped in the warm-up: forwarded %d, warmup %s" % (rec["forwarded"], rec["warmup"]))
+            check([p.get("iface") for p in rec["port_stats"]] == ["%s0" % va, "%s0" % vb] and
+                  all("kernel_rx_dropped" in p and "imissed" in p for p in rec["port_stats"]),
+                  "offloads: port_stats %s" % rec["port_stats"])
+        check(sum(1 for l in out.splitlines() if l.startswith("vfapp: stats t=")) >= 1,
+              "offloads: no --stats-interval line")
         check("warning" in err and "tx-checksumming" in err, "offloads: no warning with --fix-l4-csum")
         os.unlink(routes)
     finally:
