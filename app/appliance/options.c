@@ -193,7 +193,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"fault-inject", 1, 0, 'J'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
 		{"attack", 1, 0, 'K'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
 		{"fix-l4-csum", 0, 0, 'F'}, {"fwd-lcores", 1, 0, 'L'},
-		{"stats-interval", 1, 0, 'J'},
+		{"stats-interval", 1, 0, 0x101},
 		{"prometheus", 1, 0, 'Y'}, {"prometheus-interval", 1, 0, 'Z'},
 		{"device-core", 1, 0, 'C'}, {0, 0, 0, 0},
 	};
@@ -308,7 +308,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		}
 		case 'q': o->quiet = true; break;
 		case 'F': o->fix_l4_csum = true; break;
-		case 'J': if (parse_secs("stats-interval", optarg, &o->stats_interval)) return -EINVAL; break;
+		case 0x101: if (parse_secs("stats-interval", optarg, &o->stats_interval)) return -EINVAL; break;
 		case 'L': if (parse_u64("fwd-lcores", optarg, 1, 64, &v)) return -EINVAL; o->fwd_lcores = (unsigned int)v; break;
 		case 'Y':
 			if (vfapp_prometheus_check_path(optarg) != 0)
