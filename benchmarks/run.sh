@@ -4,7 +4,7 @@
 #   benchmarks/run.sh [--quick] [--out DIR] [--iterations MAX,MIN] [--confidence LEVEL,WIDTH]
 #                     [--duration S] [--warmup S] [--only-strategies a,b] [--only-modes a,b]
 #                     [--only-workloads a,b] [--sensitivity NS,NS,...|none] [--no-peers]
-#                     [--testbed] [--build-dir DIR] [--inv-latency-ns N] [--vmexit-ns N]
+#                     [--testbed] [--no-te] [--build-dir DIR] [--inv-latency-ns N] [--vmexit-ns N]
 #                     [--pool-size N] [--wire memif|vfdev] [--max-load L] [--force]
 #
 # Every strategy x mode x workload cell (names from `vfapp --list-strategies/--list-modes`)
@@ -26,6 +26,8 @@
 #   --out DIR        output directory (default benchmarks/results/<UTC timestamp>)
 #   --no-peers       skip the peer and real-peer sections
 #   --testbed        add the QEMU test-bed section (tests/testbed/run-bench.sh)
+#   --no-te          skip the trap & emulate section (tests/testbed/run-te.sh; on by default
+#                    when the QEMU test bed can boot here)
 #   --build-dir DIR  build tree to use (default build)
 # Writes DIR/results.json (schema in benchmarks/README.md), DIR/report.md, DIR/*.png and
 # DIR/logs/. Everything computed (records, intervals, the report) is the Python package
@@ -42,7 +44,7 @@ PY=${VFB_PYTHON:-/usr/bin/python3}
 vfr() { PYTHONPATH="$top/benchmarks/report" "$PY" -m vfreport "$@"; }
 
 WORKLOADS="TCP_STREAM UDP_RR"
-quick=0 out="" iters="" confidence=99,5 duration="" warmup="" peers=1 testbed=0 build=build
+quick=0 out="" iters="" confidence=99,5 duration="" warmup="" peers=1 testbed=0 te=1 build=build
 pool_size=4095 only_s="" only_m="" only_w="" inv_ns=${VFB_INV_LATENCY_NS:-700} vmexit_ns=${VFB_VMEXIT_NS:-1200}
 sens=0,250,500,1000,2000 force=0 max_load="" wire=memif
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
@@ -60,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--sensitivity) sens=$2; shift ;;
 	--no-peers) peers=0 ;;
 	--testbed) testbed=1 ;;
+	--no-te) te=0 ;;
 	--build-dir) build=$2; shift ;;
 	--inv-latency-ns) inv_ns=$2; shift ;;
 	--vmexit-ns) vmexit_ns=$2; shift ;;
@@ -378,6 +381,22 @@ if [ $testbed = 1 ]; then
 		fi
 	else
 		error "--testbed: tests/testbed/run-bench.sh does not exist" ""
+	fi
+fi
+
+# ------------------------------------------------------------------ trap & emulate on the test bed
+# tests/testbed/run-te.sh (owner: tbed): Linux strict/lazy/pt/off and every strategy under QEMU's
+# VT-d; by default whenever the test bed can boot here (--no-te skips it).
+if [ $te = 1 ]; then
+	if why=$(tests/testbed/run-te.sh --can-boot 2>&1); then
+		log "trap & emulate: tests/testbed/run-te.sh"
+		tq="--build $build"; [ $quick = 1 ] && tq="$tq --quick"
+		timeout -k 5 2400 tests/testbed/run-te.sh --out "$out" $tq >"$out/logs/testbed-te.log" 2>&1 ||
+			error "tests/testbed/run-te.sh" "$out/logs/testbed-te.log"
+		[ -s "$out/testbed-te.json" ] && { vfr testbed --json "$out/testbed-te.json" --records "$records" ||
+			error "testbed-te.json unreadable" "$out/testbed-te.json"; }
+	else
+		log "trap & emulate on the QEMU test bed: SKIPPED ($why)"
 	fi
 fi
 

@@ -28,6 +28,10 @@
 #include "pool_extmem.h"
 
 #define HUGE_2M (2u << 20)
+/* Address hint for the area: below 2^39, so that IOVA = VA (strategy off) fits the smallest
+ * usual IOMMU aperture (QEMU intel-iommu aw-bits=39 by default; mmap's own choice is near
+ * 2^47). DPDK's EAL reserves its VA from 4 GiB up (base_virtaddr), far below this. */
+#define AREA_HINT ((uintptr_t)0x4000000000ull)
 
 struct vfapp_extmem {
 	void *va;
@@ -45,7 +49,7 @@ map_area(size_t *len, size_t pg_sz)
 	if (pg_sz == HUGE_2M)
 		flags |= MAP_HUGETLB; /* MAP_HUGE_2MB is the default hugepage size on x86 */
 	*len = (*len + pg_sz - 1) & ~(pg_sz - 1);
-	va = mmap(NULL, *len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	va = mmap((void *)AREA_HINT, *len, PROT_READ | PROT_WRITE, flags, -1, 0);
 	return va == MAP_FAILED ? NULL : va;
 }
 
@@ -90,7 +94,8 @@ vfapp_extmem_pool_create(const char *name, unsigned int n, unsigned int cache, i
 
 		if (rc != 0) {
 			snprintf(err, errlen, "--pool-mem extmem with --strategy off: mapping the whole "
-				 "pool (%zu bytes) through the %s backend: %s", m->len, be->ops->name,
+				 "pool (%zu bytes at IOVA = VA %p) through the %s backend: %s (an IOVA "
+				 "beyond the IOMMU's aperture is refused)", m->len, m->va, be->ops->name,
 				 strerror(-rc));
 			vfapp_extmem_free(m);
 			return NULL;

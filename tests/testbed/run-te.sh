@@ -1,5 +1,6 @@
 #!/bin/bash
 # tests/testbed/run-te.sh --out DIR [--quick] [--build BUILDDIR] [--strategies LIST]
+# tests/testbed/run-te.sh --can-boot    exit 0 if the test bed can boot here, else print why
 # "Trap & emulate, measured (QEMU intel-iommu, TCG)": boots the test bed
 #  1. linuxte four times (guest kernel intel_iommu=on iommu.strict=1 | intel_iommu=on
 #     iommu.strict=0 | intel_iommu=on iommu=pt | intel_iommu=off): iperf3 TCP and sockperf UDP
@@ -15,18 +16,28 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-out="" quick=0 build="" strategies=""
+out="" quick=0 build="" strategies="" canboot=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift ;;
 	--quick) quick=1 ;;
 	--build) build=$2; shift ;;
 	--strategies) strategies=$2; shift ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	--can-boot) canboot=1 ;;
+	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) echo "run-te.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
+can_boot() {
+	command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"; return 1; }
+	ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "no /boot/vmlinuz-* (apt-get install linux-image-amd64)"; return 1; }
+	[ -x /bin/busybox ] || { echo "no static /bin/busybox (apt-get install busybox-static)"; return 1; }
+	local t
+	for t in iperf3 sockperf; do command -v $t >/dev/null || { echo "$t not installed (apt-get install $t)"; return 1; }; done
+	return 0
+}
+if [ $canboot = 1 ]; then can_boot; exit; fi
 [ -n "$out" ] || { echo "run-te.sh: --out DIR is required" >&2; exit 2; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
