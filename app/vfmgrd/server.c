@@ -161,8 +161,15 @@ static char *handle_line(struct client *c, const char *line, size_t len)
 	if (code == 0 && req.op == VFMGR_OP_STATUS && json_is_object(result))
 		json_object_set_new(result, "placement", fleet_status(d));
 	if (code == 0) {
-		vlog(LOG_INFO, vfmgr_op_name(req.op), req.pf, req.domain ? req.domain : req.target,
-		     "%s by uid %u: ok", vfmgr_op_name(req.op), (unsigned int)c->cred.uid);
+		/* assign/release answer which PF, VF and domain they acted on: journal fields */
+		const char *rpf = json_string_value(json_object_get(result, "pf"));
+		const char *rvf = json_string_value(json_object_get(result, "vf"));
+		const char *rdom = json_string_value(json_object_get(result, "domain"));
+
+		vlog_vf(LOG_INFO, vfmgr_op_name(req.op), rpf ? rpf : req.pf, rvf,
+			rdom ? rdom : req.domain ? req.domain : req.target,
+			"%s by uid %u: ok%s%s%s", vfmgr_op_name(req.op), (unsigned int)c->cred.uid,
+			rvf ? " (VF " : "", rvf ? rvf : "", rvf ? ")" : "");
 		out = vfmgr_proto_encode_ok(req.id, result);
 	} else {
 		vlog(code == VFMGR_EXIT_FAILED ? LOG_ERR : LOG_WARNING, vfmgr_op_name(req.op), req.pf,

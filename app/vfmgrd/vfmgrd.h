@@ -73,6 +73,9 @@ void vlog_init(void);
  */
 void vlog(int prio, const char *op, const char *pf, const char *domain, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/** vlog() with the VF too: VFMGR_VF= (PCI address of the VF an assign/release acted on). */
+void vlog_vf(int prio, const char *op, const char *pf, const char *vf, const char *domain, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 /** lib/vfmgr log callback. */
 void vlog_lib(int prio, const char *msg, void *user);
 

@@ -105,7 +105,8 @@ for line in open(sys.argv[1]):
     e = json.loads(line)
     if e.get("SYSLOG_IDENTIFIER") == "vfmgrd":
         seen["ident"] = True
-    if e.get("VFMGR_OP") == "assign" and e.get("VFMGR_DOMAIN") == "vm-node0":
+    if e.get("VFMGR_OP") == "assign" and e.get("VFMGR_DOMAIN") == "vm-node0" \
+            and e.get("VFMGR_PF") == pf and e.get("VFMGR_VF", "").startswith(pf[:-1]):
         seen["assign_domain"] = True
     if e.get("VFMGR_OP") == "release" and "vm-node0" in (e.get("VFMGR_DOMAIN") or ""):
         seen["release_domain"] = True
@@ -117,7 +118,7 @@ for line in open(sys.argv[1]):
 print(" ".join("%s=%s" % (k, v) for k, v in sorted(seen.items(), key=str)))
 sys.exit(0 if seen["assign_domain"] and seen["release_domain"] and seen["ident"] and seen["apply_pf"] else 1)
 P
-check "journalctl -u vfmgrd -o json: VFMGR_OP/VFMGR_DOMAIN fields of assign and release, apply ($(cat /tmp/jfields))" test $? = 0
+check "journalctl -u vfmgrd -o json: assign with VFMGR_PF=$PF VFMGR_VF=<its VF> VFMGR_DOMAIN=vm-node0, release, apply ($(cat /tmp/jfields))" test $? = 0
 journalctl -u vfmgrd -o verbose --no-pager | grep -E '^\s+(VFMGR_[A-Z]+|SYSLOG_IDENTIFIER)=' | sort | uniq -c | sed 's/^/TB-INFO   field /' | head -12
 
 # ---- the sandbox: what vfmgrd holds, and what it may not touch
