@@ -61,6 +61,15 @@ void cli_print_json(json_t *v);
 /** Human string of a JSON member ("-" when absent/null). Integers formatted into @p buf. */
 const char *cli_str(json_t *o, const char *key, char *buf, size_t len);
 
+/**
+ * Owner of a VF for humans: the recorded owner, or "<domain> (not assigned by vfmgr)"
+ * for a VF a libvirt domain holds without a record, or "-".
+ */
+const char *cli_owner(json_t *vf, char *buf, size_t len);
+
+/** Print the warnings a status/list/plan result carries (libvirt not asked, config broken). */
+void cli_print_warnings(json_t *res);
+
 /* Subcommands (cmd_<name>.c). */
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
@@ -71,5 +80,6 @@ int cmd_release(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_fleet(struct cli *c, int argc, char **argv);
+int cmd_adopt(struct cli *c, int argc, char **argv);
 
 #endif

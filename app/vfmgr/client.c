@@ -36,6 +36,31 @@ const char *cli_str(json_t *o, const char *key, char *buf, size_t len)
 	return "-";
 }
 
+const char *cli_owner(json_t *vf, char *buf, size_t len)
+{
+	const char *owner = json_string_value(json_object_get(vf, "owner"));
+	const char *held = json_string_value(json_object_get(vf, "held_by"));
+
+	if (owner && *owner)
+		snprintf(buf, len, "%s", owner);
+	else if (held && *held)
+		snprintf(buf, len, "%s (not assigned by vfmgr)", held);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+void cli_print_warnings(json_t *res)
+{
+	const char *w = json_string_value(json_object_get(res, "config_error"));
+
+	if (w)
+		fprintf(stderr, "vfmgr: warning: configuration not loaded: %s\n", w);
+	w = json_string_value(json_object_get(res, "libvirt_warning"));
+	if (w)
+		fprintf(stderr, "vfmgr: warning: %s\n", w);
+}
+
 /* Progress and log lines of lib/vfmgr on stderr (--local). */
 static void log_stderr(int prio, const char *msg, void *user)
 {
@@ -51,7 +76,7 @@ static int call_local(struct cli *c, const char *line, json_t **result, char *ms
 	struct vfmgr_request req;
 	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	struct vfmgr_session s = { 0 };
-	char err[256];
+	char err[256], conf_err[VFMGR_ERRMSG_LEN] = "";
 	int rc, code;
 
 	if (vfmgr_proto_decode_request(line, strlen(line), &req, err, sizeof(err)) < 0) {
@@ -61,8 +86,14 @@ static int call_local(struct cli *c, const char *line, json_t **result, char *ms
 	rc = vfmgr_conf_load(c->config, &conf);
 	if (rc < 0 && (c->config_given || rc != -ENOENT)) {
 		snprintf(msg, msglen, "%s", vfmgr_errmsg());
-		code = VFMGR_EXIT_USAGE;
-		goto out;
+		/* status shows the host as it is whatever the configuration says; the error
+		 * comes with it as a warning. Everything else needs the configuration. */
+		if (req.op != VFMGR_OP_STATUS && req.op != VFMGR_OP_LIST) {
+			code = VFMGR_EXIT_USAGE;
+			goto out;
+		}
+		snprintf(conf_err, sizeof(conf_err), "%s", msg);
+		msg[0] = '\0';
 	}
 	if (conf && !o.state_dir && conf->state_dir[0])
 		o.state_dir = conf->state_dir;
@@ -86,6 +117,8 @@ static int call_local(struct cli *c, const char *line, json_t **result, char *ms
 			fprintf(stderr, "vfmgr: recovered %d interrupted operation(s) from the journal\n", rc);
 	}
 	code = vfmgr_exec(&s, &req, result, msg, msglen);
+	if (code == 0 && conf_err[0] && json_is_object(*result))
+		json_object_set_new(*result, "config_error", json_string(conf_err));
 out:
 	vfmgr_request_clear(&req);
 	vfmgr_virt_close(s.virt);

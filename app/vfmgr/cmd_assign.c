@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* cmd_assign.c: `vfmgr assign <domain> [--pf PF] [--vf N] [--plain]`. */
+/* cmd_assign.c: `vfmgr assign <domain> [--pf PF] [--vf N] [--plain] [--force]`. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +11,12 @@ int cmd_assign(struct cli *c, int argc, char **argv)
 		{ "pf", required_argument, NULL, 'p' },
 		{ "vf", required_argument, NULL, 'v' },
 		{ "plain", no_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
 		{ 0 }
 	};
 	const char *pf = NULL;
 	long vf = -1;
-	bool plain = false;
+	bool plain = false, force = false;
 	json_t *args, *res;
 	char *end, b[4][32];
 	int ch, rc;
@@ -31,6 +32,7 @@ int cmd_assign(struct cli *c, int argc, char **argv)
 			}
 			break;
 		case 'P': plain = true; break;
+		case 'f': force = true; break;
 		default:
 			cli_usage_cmd(ch == 'h' ? stdout : stderr, "assign");
 			return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
@@ -49,6 +51,8 @@ int cmd_assign(struct cli *c, int argc, char **argv)
 		json_object_set_new(args, "pf", json_string(pf));
 	if (vf >= 0)
 		json_object_set_new(args, "vf", json_integer(vf));
+	if (force)
+		json_object_set_new(args, "force", json_true());
 	rc = cli_call(c, VFMGR_OP_ASSIGN, args, &res);
 	if (rc)
 		return rc;

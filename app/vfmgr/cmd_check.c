@@ -37,6 +37,9 @@ int cmd_check(struct cli *c, int argc, char **argv)
 			       json_string_value(json_object_get(pi, "reason")) ?: "?");
 		printf("%d check(s) failed\n", failed);
 	}
+	/* one cause, one exit status: the first failure's (a missing PF 6, numvfs over
+	 * totalvfs 2, a shared group 3, a VF the host uses 7), as any other command gives it */
+	rc = failed ? (int)json_integer_value(json_object_get(res, "code")) : 0;
 	json_decref(res);
-	return failed ? VFMGR_EXIT_REFUSED : 0;
+	return failed && !rc ? VFMGR_EXIT_REFUSED : rc;
 }

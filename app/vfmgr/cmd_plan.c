@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* cmd_plan.c: `vfmgr plan` -- the steps apply would take; nothing is changed. */
+/* cmd_plan.c: `vfmgr plan [--force]` -- the steps apply (--force) would take; nothing is changed. */
 #include "cli.h"
 
 int cmd_plan(struct cli *c, int argc, char **argv)
 {
+	static const struct option extra[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+	bool force = false;
 	json_t *res, *st;
 	size_t i;
 	int ch, rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "f", extra)) != -1) {
+		if (ch == 'f') {
+			force = true;
+			continue;
+		}
 		cli_usage_cmd(ch == 'h' ? stdout : stderr, "plan");
 		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
 	}
@@ -16,9 +22,11 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 		cli_usage_cmd(stderr, "plan");
 		return VFMGR_EXIT_USAGE;
 	}
-	rc = cli_call(c, VFMGR_OP_PLAN, NULL, &res);
+	/* exits non-zero, with apply's error, on what apply would refuse */
+	rc = cli_call(c, VFMGR_OP_PLAN, force ? json_pack("{s:b}", "force", 1) : NULL, &res);
 	if (rc)
 		return rc;
+	cli_print_warnings(res);
 	if (c->json) {
 		cli_print_json(res);
 	} else if (json_array_size(json_object_get(res, "steps")) == 0) {

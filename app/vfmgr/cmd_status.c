@@ -6,7 +6,7 @@ static void print_vfs(json_t *vfs)
 {
 	size_t i;
 	json_t *v;
-	char b[8][32];
+	char b[8][32], own[VFMGR_DOMAIN_LEN + 32];
 
 	printf("    %-4s %-13s %-10s %-6s %-5s %-12s %-18s %s\n", "VF", "ADDRESS", "DRIVER",
 	       "GROUP", "NUMA", "OWNER", "MAC", "VLAN");
@@ -15,7 +15,11 @@ static void print_vfs(json_t *vfs)
 		printf("    %-4s %-13s %-10s %-6s %-5s %-12s %-18s %s\n", cli_str(v, "index", b[0], 32),
 		       cli_str(v, "bdf", b[1], 32), cli_str(v, "driver", b[2], 32),
 		       cli_str(v, "iommu_group", b[3], 32), cli_str(v, "numa_node", b[4], 32),
-		       cli_str(v, "owner", b[5], 32), cli_str(a, "mac", b[6], 32), cli_str(a, "vlan", b[7], 32));
+		       cli_owner(v, own, sizeof(own)), cli_str(a, "mac", b[6], 32), cli_str(a, "vlan", b[7], 32));
+		if (json_is_string(json_object_get(v, "host_use")))
+			printf("         in use by the host: %s\n", json_string_value(json_object_get(v, "host_use")));
+		if (json_is_string(json_object_get(v, "numa_note")))
+			printf("         note: %s\n", json_string_value(json_object_get(v, "numa_note")));
 	}
 }
 
@@ -37,6 +41,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	rc = cli_call(c, VFMGR_OP_STATUS, NULL, &res);
 	if (rc)
 		return rc;
+	cli_print_warnings(res);
 	if (c->json) {
 		cli_print_json(res);
 		json_decref(res);

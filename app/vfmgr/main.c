@@ -14,12 +14,13 @@
 static const struct cli_cmd commands[] = {
 	{ "status", "", "PFs and VFs: driver, IOMMU group, NUMA node, owner", cmd_status },
 	{ "list", "", "one line per VF", cmd_list },
-	{ "plan", "", "what apply would change (changes nothing)", cmd_plan },
+	{ "plan", "[--force]", "what apply would change (changes nothing)", cmd_plan },
 	{ "apply", "[--force]", "make VF counts, drivers and attributes match the configuration", cmd_apply },
-	{ "assign", "<domain> [--pf PF] [--vf N] [--plain]", "give a free VF to a libvirt domain", cmd_assign },
+	{ "assign", "<domain> [--pf PF] [--vf N] [--plain] [--force]", "give a free VF to a libvirt domain", cmd_assign },
 	{ "release", "<domain|vf>", "take a VF back from its domain", cmd_release },
 	{ "show", "<vf>", "everything about one VF", cmd_show },
-	{ "check", "", "pre-flight: IOMMU, groups, VFIO, hugepages, posted interrupts", cmd_check },
+	{ "check", "", "pre-flight: IOMMU, groups, VFIO, hugepages, host use, posted interrupts", cmd_check },
+	{ "adopt", "<domain>", "record the VFs a libvirt domain already holds as owned", cmd_adopt },
 	{ "fleet", "place <domain> [--resources RC:N] [--required TRAIT]... [--numa N] [--host H] [--consumer UUID] | list",
 	  "OpenStack Placement: claim a VF on any host and assign it there; list the fleet", cmd_fleet },
 };
@@ -41,7 +42,7 @@ static void usage(FILE *f)
 		"Manage SR-IOV VFs for VMs through vfmgrd (or directly with --local).\n\n"
 		"Commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-8s %-38s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+		fprintf(f, "  %-8s %-48s %s\n", commands[i].name, commands[i].args, commands[i].summary);
 	fprintf(f,
 		"\nOptions:\n"
 		"  --json            JSON output\n"

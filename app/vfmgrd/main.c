@@ -64,7 +64,12 @@ static void do_apply(struct vfmgrd *d, const char *why)
 	if (d->no_apply || !d->sess.conf)
 		return;
 	sd_notifyf(0, "STATUS=applying configuration (%s)", why);
-	rc = vfmgr_discover(d->sess.ctx, &host);
+	char warn[VFMGR_ERRMSG_LEN + 128];
+
+	/* what libvirt's domains hold too: a count change must not destroy their VFs */
+	rc = vfmgr_session_discover(&d->sess, &host, warn, sizeof(warn));
+	if (rc == 0 && warn[0])
+		vlog(LOG_WARNING, "apply", NULL, NULL, "%s", warn);
 	if (rc == 0)
 		rc = vfmgr_plan_build(d->sess.ctx, d->sess.conf, host, 0, &plan);
 	if (rc == 0 && plan->n)
@@ -83,9 +88,8 @@ static void do_recover(struct vfmgrd *d)
 {
 	int rc;
 
-	if (vfmgr_journal_pending(d->sess.ctx) <= 0)
-		return;
-	sd_notify(0, "STATUS=recovering interrupted operations from the journal");
+	/* always: besides the journal, the owner records are reconciled with libvirt */
+	sd_notify(0, "STATUS=recovering interrupted operations, reconciling owners with libvirt");
 	rc = vfmgr_session_recover(&d->sess);
 	vfmgr_metrics_count_recovery(d->metrics, rc);
 	if (rc < 0)

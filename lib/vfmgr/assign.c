@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,6 +78,26 @@ int vfmgr_session_virt(struct vfmgr_session *s, struct vfmgr_virt **out)
 	if (mu)
 		pthread_mutex_unlock(mu);
 	return rc;
+}
+
+int vfmgr_session_discover(struct vfmgr_session *s, struct vfmgr_host **out, char *warn, size_t wlen)
+{
+	struct vfmgr_virt *v = NULL;
+	int rc;
+
+	if (warn && wlen)
+		warn[0] = '\0';
+	if ((rc = vfmgr_discover(s->ctx, out)) < 0)
+		return rc;
+	rc = vfmgr_session_virt(s, &v);
+	if (rc == 0)
+		rc = vfmgr_virt_holders(v, *out);
+	vfmgr_virt_close(v);
+	if (rc < 0 && warn && wlen)
+		snprintf(warn, wlen, "libvirt not asked which domains hold VFs (%s): VFs held by domains without "
+			 "an owner record are not shown", vfmgr_errmsg());
+	vfmgr_clear_error();
+	return 0;
 }
 
 static json_t *attrs_to_json(const struct vfmgr_vf_attrs *a)
@@ -141,14 +162,14 @@ static void side_path(struct vfmgr_session *s, const char *pf, unsigned int idx,
 
 static int side_write(struct vfmgr_session *s, const char *pf, unsigned int idx, json_t *o)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
+	char path[PATH_MAX], tmp[PATH_MAX + 32], dir[PATH_MAX];
 	int fd, rc = 0;
 
 	snprintf(dir, sizeof(dir), "%s/assigned", vfmgr_ctx_state_dir(s->ctx));
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return vfmgr_set_error(errno, "cannot create %s: %s", dir, strerror(errno));
 	side_path(s, pf, idx, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()); /* swept by recovery if we die */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return vfmgr_set_error(errno, "cannot create %s: %s", tmp, strerror(errno));
@@ -353,12 +374,23 @@ static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const str
 			struct vfmgr_host *host, const struct vfmgr_placement *pl, const struct vfmgr_vf *vf,
 			struct vfmgr_assign_result *res);
 
+/* The NUMA policy that applies: the PF's, the only PF's, else [global]'s. */
+static enum vfmgr_numa_policy policy_of(struct vfmgr_session *s, const char *pf_want)
+{
+	const struct vfmgr_pf_conf *pc;
+
+	if (pf_want && (pc = conf_pf(s->conf, pf_want)))
+		return pc->numa_policy;
+	if (!pf_want && s->conf && s->conf->n_pfs == 1)
+		return s->conf->pfs[0].numa_policy;
+	return s->conf ? s->conf->numa_policy : VFMGR_NUMA_PREFERRED;
+}
+
 static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v, const struct vfmgr_assign_req *req,
 		     struct vfmgr_host *host, const struct vfmgr_placement *pl, const char *pf_want,
 		     struct vfmgr_assign_result *res)
 {
 	const struct vfmgr_vf *vf = NULL;
-	const struct vfmgr_pf_conf *pc;
 	int rc;
 
 	if (req->vf >= 0) {
@@ -370,14 +402,28 @@ static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v, const struct
 			return vfmgr_set_error(EBUSY, "VF %s (pf %s vf %u) is owned by domain '%s'; "
 					       "release it first or pick another VF", vf->bdf, vf->pf_bdf,
 					       vf->index, vf->owner);
+		if (vf->held_by[0])
+			return vfmgr_set_error(EBUSY, "VF %s (pf %s vf %u) is held by libvirt domain '%s' (not assigned "
+					       "by vfmgr); detach it there, or `vfmgr adopt %s` to manage it, or pick "
+					       "another VF", vf->bdf, vf->pf_bdf, vf->index, vf->held_by, vf->held_by);
+		if (vf->host_use[0] && !req->force)
+			return vfmgr_set_error(EBUSY, "VF %s (pf %s vf %u, driver %s) is in use by the host: %s; release "
+					       "it first, or name it with --force to take it anyway", vf->bdf, vf->pf_bdf,
+					       vf->index, vf->driver, vf->host_use);
+		if (policy_of(s, pf_want) == VFMGR_NUMA_REQUIRED && pl->nodes && !req->force &&
+		    (vf->numa_node < 0 || vf->numa_node >= 64 || !(pl->nodes & (UINT64_C(1) << vf->numa_node)))) {
+			char nodes[128] = "";
+			size_t o = 0;
+			for (int n = 0; n < 64; n++)
+				if (pl->nodes & (UINT64_C(1) << n))
+					o += (size_t)snprintf(nodes + o, sizeof(nodes) - o, "%s%d", o ? "," : "", n);
+			return vfmgr_set_error(ENOSPC, "VF %s (pf %s vf %u) is on NUMA node %d but domain '%s' runs on "
+					       "node(s) %s and numa-policy is required; pick a VF on node(s) %s, or "
+					       "--force", vf->bdf, vf->pf_bdf, vf->index, vf->numa_node, req->domain,
+					       nodes, nodes);
+		}
 	} else {
-		enum vfmgr_numa_policy pol = s->conf ? s->conf->numa_policy : VFMGR_NUMA_PREFERRED;
-
-		if (pf_want && (pc = conf_pf(s->conf, pf_want)))
-			pol = pc->numa_policy;
-		else if (!pf_want && s->conf && s->conf->n_pfs == 1)
-			pol = s->conf->pfs[0].numa_policy;
-		rc = vfmgr_numa_choose(s->ctx, host, pf_want, pl->nodes, pol, &vf);
+		rc = vfmgr_numa_choose(s->ctx, host, pf_want, pl->nodes, policy_of(s, pf_want), &vf);
 		if (rc < 0)
 			return rc;
 	}
@@ -428,6 +474,20 @@ static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const str
 	}
 	if ((want.set & VFMGR_ATTR_VLAN) && want.vlan > 0)
 		hd.vlan = want.vlan;
+	/*
+	 * libvirt's interface form carries only <vlan><tag id=N/>: when the guest starts,
+	 * virHostdevSetNetConfig sets the VF's VLAN to N with qos 0 and 802.1Q, so a configured
+	 * qos or 802.1ad would be lost without a word. Refuse; the plain <hostdev> form keeps
+	 * what vfmgr sets (libvirt does not touch a plain hostdev's VF attributes).
+	 */
+	if (req->form == VFMGR_HOSTDEV_INTERFACE && (want.set & VFMGR_ATTR_VLAN) &&
+	    (want.qos || (want.vlan_proto && want.vlan_proto != 0x8100)))
+		return vfmgr_set_error(EINVAL, "[vf \"%s\" %u] sets %s%s%s, which libvirt's <interface type='hostdev'> "
+				       "cannot carry: libvirt resets the VF VLAN to qos 0 / 802.1Q when the guest "
+				       "starts; assign with --plain (a <hostdev>, whose VF attributes vfmgr sets "
+				       "and libvirt leaves alone), or drop qos/vlan-proto", vf->pf_bdf, vf->index,
+				       want.qos ? "qos" : "", want.qos && want.vlan_proto == 0x88a8 ? " and " : "",
+				       want.vlan_proto == 0x88a8 ? "vlan-proto 802.1ad" : "");
 
 	intent = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b}",
 			   "domain", req->domain, "pf", vf->pf_bdf, "index", (int)vf->index,
@@ -466,9 +526,12 @@ static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const str
 		u.attrs = true;
 		if ((rc = vfmgr_vf_set_attrs(pf->netdev, vf->index, &want)) < 0)
 			goto fail;
+	} else if (want.set && req->form == VFMGR_HOSTDEV_PLAIN) {
+		note(res, "PF %s has no netdev and --plain gives libvirt no <mac>/<vlan>: the MAC/VLAN configured "
+		     "for this VF are not applied (assign without --plain to have libvirt set them)", vf->pf_bdf);
 	} else if (want.set) {
-		note(res, "PF %s has no netdev: VF attributes are carried by libvirt's <interface> only",
-		     vf->pf_bdf);
+		note(res, "PF %s has no netdev: only the MAC/VLAN reach the VF, through libvirt's <interface>; "
+		     "its other attributes are not set", vf->pf_bdf);
 	}
 	if ((rc = vfmgr_journal_step(op, "attach", NULL)) < 0)
 		goto fail;
@@ -544,6 +607,8 @@ int vfmgr_assign(struct vfmgr_session *s, const struct vfmgr_assign_req *req,
 
 	if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
 		goto out;
+	if ((rc = vfmgr_virt_holders(v, host)) < 0)
+		goto out; /* never choose without knowing what the domains hold */
 	if (req->pf && (rc = find_pf(host, req->pf, pf_bdf)) < 0)
 		goto out;
 
@@ -568,6 +633,8 @@ int vfmgr_assign(struct vfmgr_session *s, const struct vfmgr_assign_req *req,
 	host = NULL;
 	if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
 		goto out;
+	if ((rc = vfmgr_virt_holders(v, host)) < 0)
+		goto out;
 	rc = do_assign(s, v, req, host, &pl, pf_bdf, res);
 out:
 	if (locked_pf[0])
@@ -589,6 +656,7 @@ static int finish_release(struct vfmgr_session *s, struct vfmgr_txn *op, const c
 	const char *pfnet = json_string_value(json_object_get(intent, "pf_netdev"));
 	const struct vfmgr_pf_conf *pc = conf_pf(s->conf, pf);
 	struct vfmgr_vf_attrs saved;
+	const char *prev;
 	int rc = 0;
 
 	if (pfnet && *pfnet && attrs_from_json(json_object_get(intent, "saved_attrs"), &saved)) {
@@ -605,7 +673,20 @@ static int finish_release(struct vfmgr_session *s, struct vfmgr_txn *op, const c
 		if (res)
 			res->irqs = n;
 	}
-	if (pc && strcmp(pc->driver, "none") == 0) {
+	/*
+	 * The driver: the host driver the VF had before assign (recorded in the intent,
+	 * e.g. nvme or iavf) gets it back; a VF that came from vfio-pci or from no driver
+	 * stays on vfio-pci for the next guest unless the PF's VFs are configured for the
+	 * host (driver = none).
+	 */
+	prev = json_string_value(json_object_get(intent, "prev_driver"));
+	if (prev && *prev && strcmp(prev, "vfio-pci") != 0) {
+		if (op && (rc = vfmgr_journal_step(op, "driver", json_string(prev))) < 0)
+			goto out;
+		if (vfmgr_dev_bind(s->ctx, vf_bdf, prev) < 0 && res)
+			note(res, "could not give VF %s back to its previous driver %s: %s", vf_bdf, prev,
+			     vfmgr_errmsg());
+	} else if (pc && strcmp(pc->driver, "none") == 0) {
 		if (op && (rc = vfmgr_journal_step(op, "driver", NULL)) < 0)
 			goto out;
 		vfmgr_dev_bind_host(s->ctx, vf_bdf);
@@ -780,6 +861,15 @@ static int recover_assign(struct vfmgr_ctx *ctx, const json_t *intent, const jso
 	if (!dom || !pf || !bdf)
 		return vfmgr_set_error(EINVAL, "assign journal record without domain/pf/vf_bdf");
 	present = steps_have(steps, "attach") ? in_domain(s, dom, bdf) : 0;
+	if (present == 0 && steps_have(steps, "attach")) {
+		/*
+		 * The attach may still be in flight: libvirtd finishes an RPC whose client was
+		 * killed after sending it. Ask again once it has had time to, before rolling back
+		 * (found by the random-time kill loop: the VF landed in the XML after recovery).
+		 */
+		vfmgr_sleep_ms(300);
+		present = in_domain(s, dom, bdf);
+	}
 	if (present < 0)
 		return present;
 	if (present) {
@@ -813,6 +903,10 @@ static int recover_release(struct vfmgr_ctx *ctx, const json_t *intent, const js
 	if (!dom || !pf || !bdf)
 		return vfmgr_set_error(EINVAL, "release journal record without domain/pf/vf_bdf");
 	present = in_domain(s, dom, bdf);
+	if (present == 1 && steps_have(steps, "detach")) {
+		vfmgr_sleep_ms(300); /* a detach still in flight in libvirtd (see recover_assign) */
+		present = in_domain(s, dom, bdf);
+	}
 	if (present < 0)
 		return present;
 	if (present)
@@ -827,10 +921,227 @@ unsigned int vfmgr_front_recover_handlers(struct vfmgr_session *s, struct vfmgr_
 	return 2;
 }
 
+/* ------------------------------------------------------------------ adopt */
+
+int vfmgr_adopt(struct vfmgr_session *s, const char *domain, json_t **out)
+{
+	struct vfmgr_host *host = NULL;
+	struct vfmgr_virt *v = NULL;
+	struct vfmgr_placement pl;
+	json_t *adopted = json_array(), *kept = json_array();
+	int rc;
+
+	*out = NULL;
+	vfmgr_clear_error();
+	if (!domain || !*domain) {
+		rc = vfmgr_set_error(EINVAL, "adopt needs a libvirt domain name");
+		goto out;
+	}
+	if ((rc = vfmgr_session_virt(s, &v)) < 0)
+		goto out;
+	if ((rc = vfmgr_virt_placement(v, domain, vfmgr_ctx_root(s->ctx), &pl)) < 0)
+		goto out; /* names the domain when it does not exist */
+	if ((rc = vfmgr_discover(s->ctx, &host)) < 0 || (rc = vfmgr_virt_holders(v, host)) < 0)
+		goto out;
+	for (unsigned int i = 0; i < host->n_pfs; i++)
+		for (unsigned int j = 0; j < host->pfs[i].n_vfs; j++) {
+			const struct vfmgr_vf *vf = &host->pfs[i].vfs[j];
+			json_t *side;
+
+			if (strcmp(vf->held_by, domain))
+				continue;
+			if (vf->owner[0]) {
+				json_array_append_new(kept, json_string(vf->bdf));
+				continue;
+			}
+			if ((rc = vfmgr_lock_pf(s->ctx, vf->pf_bdf)) < 0)
+				goto out;
+			if ((rc = vfmgr_lock_vf(s->ctx, vf->pf_bdf, vf->index)) < 0) {
+				vfmgr_unlock_pf(s->ctx, vf->pf_bdf);
+				goto out;
+			}
+			/* What release needs: no previous driver or attributes are known (vfmgr did not
+			 * bind it), so release detaches it and leaves it where the configuration says. */
+			side = json_pack("{s:s, s:s, s:i, s:s, s:b, s:{s:s, s:s, s:i, s:s, s:s, s:s, s:b}, s:{}}",
+					 "domain", domain, "pf", vf->pf_bdf, "index", (int)vf->index, "vf_bdf", vf->bdf,
+					 "adopted", 1, "intent", "domain", domain, "pf", vf->pf_bdf, "index",
+					 (int)vf->index, "vf_bdf", vf->bdf, "form", "adopted", "pf_netdev",
+					 host->pfs[i].netdev, "domain_active", pl.active, "irq_affinity");
+			rc = side_write(s, vf->pf_bdf, vf->index, side);
+			json_decref(side);
+			if (rc == 0)
+				rc = vfmgr_owner_set(s->ctx, vf->pf_bdf, vf->index, domain);
+			vfmgr_unlock_vf(s->ctx, vf->pf_bdf, vf->index);
+			vfmgr_unlock_pf(s->ctx, vf->pf_bdf);
+			if (rc < 0)
+				goto out;
+			vfmgr_log(VFMGR_LOG_INFO, "adopted VF %s (pf %s vf %u) held by domain '%s'", vf->bdf, vf->pf_bdf,
+				  vf->index, domain);
+			json_array_append_new(adopted, json_pack("{s:s, s:s, s:i}", "vf", vf->bdf, "pf", vf->pf_bdf,
+								 "index", (int)vf->index));
+		}
+	if (!json_array_size(adopted) && !json_array_size(kept)) {
+		rc = vfmgr_set_error(ENOENT, "domain '%s' holds no VF of this host's PFs in its XML (live or "
+				     "persistent); `vfmgr status` shows which domains hold VFs", domain);
+		goto out;
+	}
+	*out = json_pack("{s:s, s:O, s:O}", "domain", domain, "adopted", adopted, "already_owned", kept);
+	rc = 0;
+out:
+	json_decref(adopted);
+	json_decref(kept);
+	vfmgr_host_free(host);
+	vfmgr_virt_close(v);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ reconcile */
+
+/* Remove <dir>/<name>.tmp.<pid> left by a process that died mid-write. */
+static unsigned int sweep_tmp(const char *dir)
+{
+	struct dirent *e;
+	unsigned int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		const char *t = strstr(e->d_name, ".tmp.");
+		char p[PATH_MAX + 256], *end;
+		long pid;
+
+		if (!t)
+			continue;
+		pid = strtol(t + 5, &end, 10);
+		if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue; /* its writer may still be at work */
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (unlink(p) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Owner records against libvirt, both ways:
+ *  - a record whose domain's XML (live and persistent) no longer holds the VF, or whose
+ *    VF no longer exists: the assignment ended behind vfmgr's back (virsh detach-device,
+ *    undefine, a forced count change): finish the release (attributes, IRQs, driver back,
+ *    record dropped);
+ *  - a VF a domain holds without a record: when vfmgr's saved assignment names that
+ *    domain the record was lost and is written again; otherwise the VF was given to the
+ *    domain by hand: reported (external, `vfmgr adopt` records it), never taken.
+ * Needs libvirt: without it nothing is changed.
+ */
+static int reconcile(struct vfmgr_session *s)
+{
+	struct vfmgr_host *host = NULL;
+	struct vfmgr_virt *v = NULL;
+	json_t *owners = NULL, *val;
+	const char *key;
+	int rc, fixed = 0;
+
+	if ((rc = vfmgr_session_virt(s, &v)) < 0) {
+		vfmgr_log(VFMGR_LOG_WARNING, "owner records not reconciled with libvirt: %s", vfmgr_errmsg());
+		return 0;
+	}
+	if ((rc = vfmgr_discover(s->ctx, &host)) < 0 || (rc = vfmgr_virt_holders(v, host)) < 0)
+		goto out;
+	for (unsigned int i = 0; i < host->n_pfs; i++)
+		for (unsigned int j = 0; j < host->pfs[i].n_vfs; j++) {
+			const struct vfmgr_vf *vf = &host->pfs[i].vfs[j];
+
+			if (vf->owner[0]) {
+				int out_of = confirmed_out(v, vf->owner, vf->bdf);
+				if (out_of != 1)
+					continue; /* still there, or libvirt did not answer: keep */
+				if (vfmgr_virt_volatile(v) &&
+				    vfmgr_virt_has_device(v, vf->owner, vf->bdf, false) != -ENOENT)
+					continue; /* a node-file test driver re-read its file: only a
+						   * domain that is gone says something */
+				vfmgr_lock_pf(s->ctx, vf->pf_bdf);
+				vfmgr_lock_vf(s->ctx, vf->pf_bdf, vf->index);
+				rc = finish_release(s, NULL, vf->owner, vf->pf_bdf, vf->index, vf->bdf, NULL);
+				vfmgr_unlock_vf(s->ctx, vf->pf_bdf, vf->index);
+				vfmgr_unlock_pf(s->ctx, vf->pf_bdf);
+				if (rc < 0)
+					goto out;
+				fixed++;
+				vfmgr_log(VFMGR_LOG_WARNING, "VF %s (pf %s vf %u) is no longer in domain '%s' (libvirt): "
+					  "released, owner record dropped", vf->bdf, vf->pf_bdf, vf->index, vf->owner);
+			} else if (vf->held_by[0]) {
+				json_t *side = vfmgr_assigned_read(s, vf->pf_bdf, vf->index);
+				const char *dom = json_string_value(json_object_get(side, "domain"));
+
+				if (dom && !strcmp(dom, vf->held_by)) {
+					rc = vfmgr_owner_set(s->ctx, vf->pf_bdf, vf->index, dom);
+					if (rc == 0) {
+						fixed++;
+						vfmgr_log(VFMGR_LOG_WARNING, "VF %s (pf %s vf %u) is in domain '%s' as vfmgr "
+							  "assigned it: owner record restored", vf->bdf, vf->pf_bdf,
+							  vf->index, dom);
+					}
+				} else {
+					vfmgr_log(VFMGR_LOG_WARNING, "VF %s (pf %s vf %u) is held by domain '%s' without "
+						  "an owner record (not assigned by vfmgr); `vfmgr adopt %s` records it",
+						  vf->bdf, vf->pf_bdf, vf->index, vf->held_by, vf->held_by);
+				}
+				json_decref(side);
+				if (rc < 0)
+					goto out;
+			}
+		}
+	/* records of VFs that do not exist any more */
+	if ((rc = vfmgr_owner_list(s->ctx, &owners)) < 0)
+		goto out;
+	json_object_foreach(owners, key, val) {
+		char pf[VFMGR_BDF_LEN + 8];
+		const char *slash = strrchr(key, '/');
+		unsigned int idx;
+
+		if (!slash || (size_t)(slash - key) >= sizeof(pf))
+			continue;
+		memcpy(pf, key, (size_t)(slash - key));
+		pf[slash - key] = '\0';
+		idx = (unsigned int)strtoul(slash + 1, NULL, 10);
+		if (vfmgr_host_find_vf(host, pf, idx))
+			continue;
+		if ((rc = vfmgr_owner_clear(s->ctx, pf, idx, NULL)) < 0)
+			goto out;
+		side_remove(s, pf, idx);
+		fixed++;
+		vfmgr_log(VFMGR_LOG_WARNING, "VF %u of PF %s no longer exists: owner record of domain '%s' dropped",
+			  idx, pf, json_string_value(val));
+	}
+	rc = fixed;
+out:
+	json_decref(owners);
+	vfmgr_host_free(host);
+	vfmgr_virt_close(v);
+	return rc;
+}
+
 int vfmgr_session_recover(struct vfmgr_session *s)
 {
 	struct vfmgr_recover_handler h[3] = { vfmgr_apply_recover_handler };
 	unsigned int n = 1 + vfmgr_front_recover_handlers(s, h + 1);
+	char dir[PATH_MAX];
+	int done, r;
 
-	return vfmgr_journal_recover(s->ctx, h, n);
+	done = vfmgr_journal_recover(s->ctx, h, n);
+	if (done < 0)
+		return done; /* the journal first: reconciling a half-done operation would undo it */
+	/* temporary files of writes a crash interrupted (owners.json, assigned/, journal/) */
+	snprintf(dir, sizeof(dir), "%s", vfmgr_ctx_state_dir(s->ctx));
+	sweep_tmp(dir);
+	snprintf(dir, sizeof(dir), "%s/assigned", vfmgr_ctx_state_dir(s->ctx));
+	sweep_tmp(dir);
+	snprintf(dir, sizeof(dir), "%s/journal", vfmgr_ctx_state_dir(s->ctx));
+	sweep_tmp(dir);
+	r = reconcile(s);
+	if (r < 0)
+		return r;
+	return done;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <numa.h>
 
 #include "vfmgr_priv.h"
 
@@ -55,6 +56,30 @@ static void read_netdev(const struct vfmgr_ctx *ctx, const char *bdf, char *out)
 			break;
 		}
 	closedir(d);
+}
+
+/*
+ * One NUMA node? libnuma on the real host (numa_num_configured_nodes()), else the
+ * fixture's /sys/devices/system/node/node<N> directories (what libnuma reads).
+ */
+static bool single_node(const struct vfmgr_ctx *ctx)
+{
+	char p[PATH_MAX];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	if (vfmgr_real_root(ctx) && numa_available() >= 0)
+		return numa_num_configured_nodes() == 1;
+	vfmgr_path(ctx, p, sizeof(p), "/sys/devices/system/node");
+	d = opendir(p);
+	if (!d)
+		return false;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "node", 4) && e->d_name[4] >= '0' && e->d_name[4] <= '9')
+			n++;
+	closedir(d);
+	return n == 1;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -124,6 +149,15 @@ static int discover_pf(struct vfmgr_ctx *ctx, const char *bdf, struct vfmgr_pf *
 		pf->iommu_group = -1;
 	read_netdev(ctx, bdf, pf->netdev);
 	read_perm_mac(ctx, pf);
+	read_group(ctx, bdf, &pf->iommu_group, &pf->n_group_members, pf->group_members);
+	pf->link_speed = -1;
+	if (pf->netdev[0]) {
+		char sp[32];
+		/* what ethtool reports as Speed; -1 (SPEED_UNKNOWN) when the link is down */
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/net/%s/speed", bdf, pf->netdev);
+		if (vfmgr_read_file(ctx, p, sp, sizeof(sp)) > 0 && atoi(sp) > 0)
+			pf->link_speed = atoi(sp);
+	}
 	pf->totalvfs = (unsigned int)read_int(ctx, bdf, "sriov_totalvfs", 0);
 	pf->numvfs = (unsigned int)read_int(ctx, bdf, "sriov_numvfs", 0);
 	pf->autoprobe = read_int(ctx, bdf, "sriov_drivers_autoprobe", -1);
@@ -173,8 +207,14 @@ static int discover_pf(struct vfmgr_ctx *ctx, const char *bdf, struct vfmgr_pf *
 			vf->attrs_known = true;
 			vf->attrs = attrs[i];
 		}
+		if (vf->numa_node < 0 && single_node(ctx)) {
+			vf->numa_node = 0; /* one node: every device is local to it */
+			vf->numa_assumed = true;
+		}
 		if (vfmgr_owner_get(ctx, bdf, i, vf->owner, sizeof(vf->owner)) < 0)
 			vf->owner[0] = '\0';
+		vfmgr_dev_host_use(ctx, vf->bdf, vf->driver, vf->host_use, sizeof(vf->host_use), vf->host_devs,
+				   sizeof(vf->host_devs));
 		pf->n_vfs++;
 	}
 	free(attrs);
@@ -315,12 +355,22 @@ json_t *vfmgr_host_to_json(const struct vfmgr_host *h)
 			json_t *mem = json_array();
 			for (unsigned int k = 0; k < vf->n_group_members; k++)
 				json_array_append_new(mem, json_string(vf->group_members[k]));
-			json_array_append_new(vfs, json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:i, s:s, s:s, s:o}",
+			json_t *vj = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:i, s:s, s:s, s:o}",
 				"index", (int)vf->index, "bdf", vf->bdf, "vendor", (snprintf(id, sizeof(id), "%04x", vf->vendor), id),
 				"device", (snprintf(mb, sizeof(mb), "%04x", vf->device), mb), "driver", vf->driver,
 				"iommu_group", vf->iommu_group, "group_members", mem, "vfio_dev", vf->vfio_dev,
 				"numa_node", vf->numa_node, "netdev", vf->netdev, "owner", vf->owner,
-				"attrs", vf->attrs_known ? vfmgr_attrs_to_json(&vf->attrs) : json_null()));
+				"attrs", vf->attrs_known ? vfmgr_attrs_to_json(&vf->attrs) : json_null());
+			/* libvirt's view and the host's: "held_by" a domain, "external" when held
+			 * without an owner record; "host_use" why the host needs it. */
+			json_object_set_new(vj, "held_by", vf->held_by[0] ? json_string(vf->held_by) : json_null());
+			json_object_set_new(vj, "external", json_boolean(vf->held_by[0] && !vf->owner[0]));
+			json_object_set_new(vj, "host_use", vf->host_use[0] ? json_string(vf->host_use) : json_null());
+			json_object_set_new(vj, "host_devs", json_string(vf->host_devs));
+			if (vf->numa_assumed)
+				json_object_set_new(vj, "numa_note", json_string("sysfs numa_node is -1 and the host has "
+										 "one NUMA node: node 0 assumed"));
+			json_array_append_new(vfs, vj);
 		}
 		char vend[8], dev[8];
 		snprintf(vend, sizeof(vend), "%04x", pf->vendor);
@@ -330,6 +380,11 @@ json_t *vfmgr_host_to_json(const struct vfmgr_host *h)
 			"iommu_group", pf->iommu_group, "netdev", pf->netdev,
 			"perm_mac", pf->has_perm_mac ? vfmgr_format_mac(pf->perm_mac, mb) : NULL,
 			"totalvfs", (int)pf->totalvfs, "numvfs", (int)pf->numvfs, "autoprobe", pf->autoprobe, "vfs", vfs));
+		json_t *pj = json_array_get(pfs, json_array_size(pfs) - 1), *gm = json_array();
+		for (unsigned int k = 0; k < pf->n_group_members; k++)
+			json_array_append_new(gm, json_string(pf->group_members[k]));
+		json_object_set_new(pj, "group_members", gm);
+		json_object_set_new(pj, "link_speed", json_integer(pf->link_speed));
 	}
 	return json_pack("{s:o}", "pfs", pfs);
 }

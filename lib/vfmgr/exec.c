@@ -5,6 +5,7 @@
  * It only dispatches to discover/plan/assign/release/preflight; it owns no state.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +59,7 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 	struct vfmgr_plan *plan = NULL;
 	struct vfmgr_assign_result res;
 	json_t *out = NULL;
+	char warn[VFMGR_ERRMSG_LEN + 128];
 	int rc = 0, code = 0;
 
 	*result = NULL;
@@ -66,9 +68,11 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 	switch (req->op) {
 	case VFMGR_OP_STATUS:
 	case VFMGR_OP_LIST:
-		if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
+		if ((rc = vfmgr_session_discover(s, &host, warn, sizeof(warn))) < 0)
 			return fail(rc, msg, msglen);
 		out = vfmgr_host_to_json(host);
+		if (warn[0])
+			json_object_set_new(out, "libvirt_warning", json_string(warn));
 		if (req->op == VFMGR_OP_STATUS) {
 			json_object_set_new(out, "journal_pending",
 					    json_integer(vfmgr_journal_pending(s->ctx)));
@@ -86,14 +90,18 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 			snprintf(msg, msglen, "no configuration loaded: give --config FILE (vfmgr.conf(5))");
 			return VFMGR_EXIT_USAGE;
 		}
-		if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
+		if ((rc = vfmgr_session_discover(s, &host, warn, sizeof(warn))) < 0)
 			return fail(rc, msg, msglen);
+		/* the whole plan validates before anything changes: apply starts only on a plan
+		 * that did (vfmgr_plan_build() refuses what apply would refuse) */
 		rc = vfmgr_plan_build(s->ctx, s->conf, host, req->force ? VFMGR_F_FORCE : 0, &plan);
 		if (rc < 0) {
 			code = fail(rc, msg, msglen);
 			goto done;
 		}
 		out = json_pack("{s:o}", "steps", vfmgr_plan_to_json(plan));
+		if (warn[0])
+			json_object_set_new(out, "libvirt_warning", json_string(warn));
 		if (req->op == VFMGR_OP_APPLY) {
 			rc = vfmgr_plan_apply(s->ctx, plan, req->force ? VFMGR_F_FORCE : 0);
 			if (rc < 0) {
@@ -105,7 +113,8 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 		break;
 	case VFMGR_OP_ASSIGN: {
 		struct vfmgr_assign_req ar = { .domain = req->domain, .pf = req->pf, .vf = req->vf,
-					       .form = req->plain ? VFMGR_HOSTDEV_PLAIN : VFMGR_HOSTDEV_INTERFACE };
+					       .form = req->plain ? VFMGR_HOSTDEV_PLAIN : VFMGR_HOSTDEV_INTERFACE,
+					       .force = req->force };
 		rc = vfmgr_assign(s, &ar, &res);
 		if (rc < 0) {
 			code = fail(rc, msg, msglen);
@@ -116,6 +125,13 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 		out = result_json(&res);
 		break;
 	}
+	case VFMGR_OP_ADOPT:
+		rc = vfmgr_adopt(s, req->domain, &out);
+		if (rc < 0) {
+			code = fail(rc, msg, msglen);
+			goto done;
+		}
+		break;
 	case VFMGR_OP_RELEASE:
 		rc = vfmgr_release(s, req->target, &res);
 		if (rc < 0) {
@@ -152,14 +168,21 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 		json_t *arr = json_array();
 		static const char *const st[] = { "ok", "warn", "fail" };
 
+		int first_code = 0;
+
 		rc = vfmgr_preflight(s->ctx, s->conf, &ch);
 		if (rc < 0)
 			return fail(rc, msg, msglen);
-		for (unsigned int i = 0; i < ch.n; i++)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", ch.v[i].name,
+		for (unsigned int i = 0; i < ch.n; i++) {
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i}", "name", ch.v[i].name,
 							     "status", st[ch.v[i].status <= 2 ? ch.v[i].status : 2],
-							     "message", ch.v[i].msg));
-		out = json_pack("{s:o, s:i}", "checks", arr, "failed", (int)ch.n_fail);
+							     "message", ch.v[i].msg, "code", ch.v[i].code));
+			if (ch.v[i].status == VFMGR_CHECK_FAIL && !first_code)
+				first_code = ch.v[i].code;
+		}
+		/* "code": the exit status of the first failure, the one any command meeting that
+		 * cause gives (vfmgr(8) EXIT STATUS) */
+		out = json_pack("{s:o, s:i, s:i}", "checks", arr, "failed", (int)ch.n_fail, "code", first_code);
 		{
 			struct irqpost_detect d;
 			irqpost_detect(vfmgr_ctx_root(s->ctx), &d);

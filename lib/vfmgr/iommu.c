@@ -94,9 +94,33 @@ int vfmgr_vf_group_check(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsign
 		if (o < sizeof(others) - VFMGR_BDF_LEN - 2)
 			o += (size_t)snprintf(others + o, sizeof(others) - o, "%s%s", o ? " " : "", names[i]);
 	if (n)
-		return vfmgr_set_error(EBUSY, "VF %s (pf %s vf %u) shares IOMMU group %d with %s: each VF needs its own "
+		return vfmgr_set_error(EXDEV, "VF %s (pf %s vf %u) shares IOMMU group %d with %s: each VF needs its own "
 				       "group (ACS on the path); refusing", vf, pf_bdf, index, g, others);
 	return 0;
+}
+
+int vfmgr_pf_group_predict(const struct vfmgr_ctx *ctx, const struct vfmgr_pf *pf)
+{
+	char others[600] = "";
+	size_t o = 0;
+	unsigned int n = 0;
+
+	(void)ctx;
+	if (pf->iommu_group < 0)
+		return 0; /* no IOMMU: vfmgr_iommu_check() says so */
+	for (unsigned int i = 0; i < pf->n_group_members; i++) {
+		if (!strcmp(pf->group_members[i], pf->bdf))
+			continue;
+		n++;
+		if (o < sizeof(others) - VFMGR_BDF_LEN - 2)
+			o += (size_t)snprintf(others + o, sizeof(others) - o, "%s%s", o ? " " : "", pf->group_members[i]);
+	}
+	if (!n)
+		return 0;
+	return vfmgr_set_error(EXDEV, "PF %s already shares IOMMU group %d with %s (a port without ACS above it, or "
+			       "a multi-function sibling): the VFs it creates join that group with the PF, so no VF "
+			       "can be given to a guest alone; put the PF behind an ACS-capable port or keep its VFs "
+			       "on the host (driver = none)", pf->bdf, pf->iommu_group, others);
 }
 
 static struct vfmgr_check *add(struct vfmgr_checks *c, const char *name, enum vfmgr_check_status st,
@@ -113,6 +137,7 @@ static struct vfmgr_check *add(struct vfmgr_checks *c, const char *name, enum vf
 	nv = &c->v[c->n++];
 	snprintf(nv->name, sizeof(nv->name), "%s", name);
 	nv->status = st;
+	nv->code = st == VFMGR_CHECK_FAIL ? VFMGR_EXIT_REFUSED : VFMGR_EXIT_OK;
 	va_start(ap, fmt);
 	vsnprintf(nv->msg, sizeof(nv->msg), fmt, ap);
 	va_end(ap);
@@ -145,6 +170,7 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 {
 	char p[PATH_MAX];
 	struct vfmgr_host *h = NULL;
+	struct vfmgr_check *ck;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -183,7 +209,8 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 		return (int)c->n_fail;
 	r = vfmgr_discover(ctx, &h);
 	if (r < 0) {
-		add(c, "discovery", VFMGR_CHECK_FAIL, "%s", vfmgr_errmsg());
+		if ((ck = add(c, "discovery", VFMGR_CHECK_FAIL, "%s", vfmgr_errmsg())))
+			ck->code = VFMGR_EXIT_FAILED;
 		return (int)c->n_fail;
 	}
 	for (unsigned int i = 0; i < conf->n_pfs; i++) {
@@ -192,13 +219,16 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 		snprintf(name, sizeof(name), "pf %s", pc->id);
 		struct vfmgr_pf *pf = pc->bdf[0] ? vfmgr_host_find_pf(h, pc->bdf) : NULL;
 		if (!pf) {
-			add(c, name, VFMGR_CHECK_FAIL, "%s:%u: PF %s not found or not SR-IOV capable (no sriov_totalvfs); "
-			    "check the address with lspci -D", conf->path, pc->line, pc->bdf[0] ? pc->bdf : pc->id);
+			if ((ck = add(c, name, VFMGR_CHECK_FAIL, "%s:%u: PF %s not found or not SR-IOV capable (no "
+				      "sriov_totalvfs); check the address with lspci -D", conf->path, pc->line,
+				      pc->bdf[0] ? pc->bdf : pc->id)))
+				ck->code = VFMGR_EXIT_NOTFOUND;
 			continue;
 		}
 		if (pc->numvfs > pf->totalvfs) {
-			add(c, name, VFMGR_CHECK_FAIL, "%s:%u: numvfs %u exceeds sriov_totalvfs %u of PF %s; lower numvfs",
-			    conf->path, pc->line, pc->numvfs, pf->totalvfs, pf->bdf);
+			if ((ck = add(c, name, VFMGR_CHECK_FAIL, "%s:%u: numvfs %u exceeds sriov_totalvfs %u of PF %s; "
+				      "lower numvfs", conf->path, pc->line, pc->numvfs, pf->totalvfs, pf->bdf)))
+				ck->code = VFMGR_EXIT_USAGE;
 			continue;
 		}
 		if (!pf->driver[0] && pc->numvfs) {
@@ -208,8 +238,30 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 		}
 		add(c, name, VFMGR_CHECK_OK, "PF %s (%04x:%04x, driver %s, node %d): %u of %u VFs, %u wanted", pf->bdf,
 		    pf->vendor, pf->device, pf->driver, pf->numa_node, pf->numvfs, pf->totalvfs, pc->numvfs);
-		if (strcmp(pc->driver, "vfio-pci"))
+		/* what apply would take from the host: every VF when the count changes (the kernel
+		 * goes through 0), else the VFs it rebinds to vfio-pci */
+		bool vfio = !strcmp(pc->driver, "vfio-pci");
+		bool count_change = pc->numvfs != pf->numvfs || pf->n_vfs != pf->numvfs;
+		for (unsigned int j = 0; j < pf->n_vfs; j++) {
+			const struct vfmgr_vf *vf = &pf->vfs[j];
+			if (!vf->host_use[0] || !(count_change || (vfio && vf->index < pc->numvfs)))
+				continue;
+			snprintf(name, sizeof(name), "host use %s", vf->bdf);
+			if ((ck = add(c, name, VFMGR_CHECK_FAIL, "VF %s (pf %s vf %u, driver %s) is in use by the host: %s; "
+				      "apply would %s it: release it first, or apply --force", vf->bdf, pf->bdf, vf->index,
+				      vf->driver, vf->host_use, count_change ? "destroy" : "unbind")))
+				ck->code = VFMGR_EXIT_BUSY;
+		}
+		if (!vfio || !pc->numvfs)
 			continue;
+		if (pf->n_vfs == 0) {
+			snprintf(name, sizeof(name), "group %s", pf->bdf);
+			if (vfmgr_pf_group_predict(ctx, pf) < 0)
+				add(c, name, VFMGR_CHECK_FAIL, "%s", vfmgr_errmsg());
+			else
+				add(c, name, VFMGR_CHECK_OK, "PF %s alone in IOMMU group %d: its VFs can get their own",
+				    pf->bdf, pf->iommu_group);
+		}
 		for (unsigned int j = 0; j < pf->n_vfs; j++) {
 			snprintf(name, sizeof(name), "group %s", pf->vfs[j].bdf);
 			if (vfmgr_vf_group_check(ctx, pf->bdf, pf->vfs[j].index) < 0)

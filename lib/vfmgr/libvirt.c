@@ -663,6 +663,85 @@ int vfmgr_virt_find_owner(struct vfmgr_virt *v, const char *bdf, char *name, siz
 	return found;
 }
 
+bool vfmgr_virt_volatile(const struct vfmgr_virt *v)
+{
+	const char *p = v ? strstr(v->uri, "://") : NULL;
+	size_t n;
+
+	if (!v || strncmp(v->uri, "test", 4) || (v->uri[4] != ':' && v->uri[4] != '+') || !p)
+		return false;
+	p = strchr(p + 3, '/'); /* after the (empty) host */
+	if (!p)
+		return false;
+	n = strcspn(p, "?");
+	return !(n == 8 && !strncmp(p, "/default", 8));
+}
+
+/* Mark the VFs of @host that @xml's PCI hostdevs (either form) hold. @return how many. */
+static int mark_holders(const char *xml, const char *name, struct vfmgr_host *host)
+{
+	xmlDocPtr doc = xml_parse(xml);
+	xmlXPathObjectPtr o;
+	int n = 0;
+
+	if (!doc)
+		return 0;
+	o = xpath(doc, XP_HOSTDEV_ADDRS);
+	for (int i = 0; i < nodeset_len(o); i++) {
+		xmlNodePtr addr = o->nodesetval->nodeTab[i];
+		long dom = attr_num(addr, "domain"), bus = attr_num(addr, "bus");
+		long slot = attr_num(addr, "slot"), fn = attr_num(addr, "function");
+		char bdf[VFMGR_BDF_LEN];
+		struct vfmgr_vf *vf;
+
+		if (dom < 0)
+			dom = 0;
+		if (bus < 0 || slot < 0 || fn < 0 || dom > 0xffff || bus > 0xff || slot > 0x1f || fn > 7)
+			continue;
+		snprintf(bdf, sizeof(bdf), "%04lx:%02lx:%02lx.%lx", dom, bus, slot, fn);
+		vf = vfmgr_host_find_vf_bdf(host, bdf);
+		if (vf && !vf->held_by[0]) {
+			snprintf(vf->held_by, sizeof(vf->held_by), "%s", name);
+			n++;
+		}
+	}
+	xmlXPathFreeObject(o);
+	xmlFreeDoc(doc);
+	return n;
+}
+
+int vfmgr_virt_holders(struct vfmgr_virt *v, struct vfmgr_host *host)
+{
+	virDomainPtr *doms = NULL;
+	int n, held = 0;
+
+	vfmgr_clear_error();
+	n = virConnectListAllDomains(v->conn, &doms, 0); /* active and inactive */
+	if (n < 0) {
+		int rc = lv_errno();
+		verr("cannot list the domains of %s: %s", v->uri, lv_msg());
+		return rc == -ECONNREFUSED ? rc : -EIO;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = virDomainGetName(doms[i]);
+		bool active = virDomainIsActive(doms[i]) == 1;
+		bool persistent = virDomainIsPersistent(doms[i]) == 1;
+
+		for (int pass = 0; pass < 2 && name; pass++) {
+			char *xml;
+			if ((pass == 0 && !active) || (pass == 1 && !persistent))
+				continue;
+			xml = virDomainGetXMLDesc(doms[i], pass ? VIR_DOMAIN_XML_INACTIVE : 0);
+			if (xml) /* a domain undefined meanwhile holds nothing */
+				held += mark_holders(xml, name, host);
+			free(xml);
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	return held;
+}
+
 /* Edit the persistent definition: insert @devxml (attach) or remove @a's device. */
 static int redefine(struct vfmgr_virt *v, virDomainPtr dom, const char *domain,
 		    const char *devxml, const struct pciaddr *a)

@@ -55,11 +55,38 @@ static int best_distance(const struct vfmgr_ctx *ctx, int node, uint64_t mask)
 	return best;
 }
 
+/* Free = no owner record, in no libvirt domain, on vfio-pci, alone in its IOMMU group. */
 static bool vf_free(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf)
 {
-	if (vf->owner[0] || strcmp(vf->driver, "vfio-pci"))
+	if (vf->owner[0] || vf->held_by[0] || strcmp(vf->driver, "vfio-pci"))
 		return false;
 	return vf->n_group_members <= 1 || vfmgr_vf_group_check(ctx, vf->pf_bdf, vf->index) == 0;
+}
+
+/* Why a VF is not free, into @buf. @return true when the reason is its IOMMU group. */
+static bool why_busy(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf, char *buf, size_t len)
+{
+	if (vf->owner[0]) {
+		snprintf(buf, len, "%s owned by '%s'", vf->bdf, vf->owner);
+	} else if (vf->held_by[0]) {
+		snprintf(buf, len, "%s held by domain '%s' (not assigned by vfmgr)", vf->bdf, vf->held_by);
+	} else if (vf->n_group_members > 1 && vfmgr_vf_group_check(ctx, vf->pf_bdf, vf->index) < 0) {
+		/* first: whatever its driver, such a VF can never be given to a guest */
+		char members[400] = "";
+		size_t o = 0;
+		for (unsigned int k = 0; k < vf->n_group_members && o < sizeof(members) - VFMGR_BDF_LEN - 2; k++)
+			if (strcmp(vf->group_members[k], vf->bdf))
+				o += (size_t)snprintf(members + o, sizeof(members) - o, "%s%s", o ? " " : "",
+						      vf->group_members[k]);
+		snprintf(buf, len, "%s shares IOMMU group %d with %s", vf->bdf, vf->iommu_group, members);
+		return true;
+	} else if (strcmp(vf->driver, "vfio-pci")) {
+		snprintf(buf, len, "%s on %s%s%s", vf->bdf, vf->driver[0] ? vf->driver : "no driver",
+			 vf->host_use[0] ? ", used by the host: " : " (not vfio-pci)", vf->host_use);
+	} else {
+		snprintf(buf, len, "%s free", vf->bdf);
+	}
+	return false;
 }
 
 static void mask_str(uint64_t m, char *buf, size_t len)
@@ -116,10 +143,37 @@ int vfmgr_numa_choose(const struct vfmgr_ctx *ctx, const struct vfmgr_host *host
 		return 0;
 	}
 	mask_str(nodemask, nodes, sizeof(nodes));
-	if (!n_free)
-		return vfmgr_set_error(ENOSPC, "no free VF%s%s: every VF is assigned, not bound to vfio-pci, or in a "
-				       "shared IOMMU group; raise numvfs or release a VF", pf_bdf ? " on PF " : "",
-				       pf_bdf ? pf_bdf : "");
-	return vfmgr_set_error(ENODEV, "no free VF on NUMA node(s) %s (policy required); free VFs: %s; use "
+	if (!n_free) {
+		/* Say why each VF is taken; the fix depends on it. */
+		char why[1200] = "", one[600];
+		size_t wo = 0;
+		unsigned int n_vf = 0, n_group = 0, room = 0;
+
+		for (unsigned int i = 0; i < host->n_pfs; i++) {
+			const struct vfmgr_pf *pf = &host->pfs[i];
+			if (pf_bdf && strcmp(pf->bdf, pf_bdf))
+				continue;
+			room += pf->totalvfs > pf->numvfs ? pf->totalvfs - pf->numvfs : 0;
+			for (unsigned int j = 0; j < pf->n_vfs; j++) {
+				n_vf++;
+				n_group += why_busy(ctx, &pf->vfs[j], one, sizeof(one));
+				if (wo < sizeof(why) - 64)
+					wo += (size_t)snprintf(why + wo, sizeof(why) - wo, "%s%s", wo ? "; " : "", one);
+				else if (wo < sizeof(why) - 4)
+					wo += (size_t)snprintf(why + wo, sizeof(why) - wo, "...");
+			}
+		}
+		if (!n_vf)
+			return vfmgr_set_error(ENOSPC, "no VF exists%s%s: set numvfs in vfmgr.conf and run vfmgr apply",
+					       pf_bdf ? " on PF " : "", pf_bdf ? pf_bdf : "");
+		if (n_group == n_vf)
+			return vfmgr_set_error(EXDEV, "no usable VF%s%s: every VF shares its IOMMU group (%s); a VF "
+					       "needs its own group: put the PF behind an ACS-capable port",
+					       pf_bdf ? " on PF " : "", pf_bdf ? pf_bdf : "", why);
+		return vfmgr_set_error(ENOSPC, "no free VF%s%s: %s; %s", pf_bdf ? " on PF " : "", pf_bdf ? pf_bdf : "",
+				       why, room ? "release one (vfmgr release), or raise numvfs in vfmgr.conf and apply"
+						 : "release one (vfmgr release); the PF has no more VFs to create");
+	}
+	return vfmgr_set_error(ENOSPC, "no free VF on NUMA node(s) %s (policy required); free VFs: %s; use "
 			       "numa-policy=preferred or move the domain", nodes, freelist);
 }

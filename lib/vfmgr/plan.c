@@ -2,7 +2,8 @@
 /*
  * Plan (configuration vs host) and journaled apply, per PF:
  *   autoprobe off -> numvfs (0 then N, wait) -> VF attributes -> bind vfio-pci.
- * A failing PF is rolled back to its previous count, autoprobe and drivers.
+ * A failing PF is rolled back to its previous count, autoprobe and drivers, and so is
+ * every PF the same run already changed (all or nothing).
  * Recovery of an interrupted apply re-executes the recorded steps (each is
  * idempotent) and falls back to the previous state if that fails.
  */
@@ -72,7 +73,7 @@ int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const
 		struct vfmgr_step *s;
 
 		if (!pf) {
-			r = vfmgr_set_error(ENODEV, "%s:%u: PF %s not found or not SR-IOV capable (no sriov_totalvfs under "
+			r = vfmgr_set_error(ENOENT, "%s:%u: PF %s not found or not SR-IOV capable (no sriov_totalvfs under "
 					    "%s/sys/bus/pci/devices); check the address with lspci -D%s", conf->path,
 					    pc->line, pc->bdf[0] ? pc->bdf : pc->id, ctx->root,
 					    pc->by_mac && !pc->bdf[0] ? " (MAC not resolved)" : "");
@@ -91,7 +92,59 @@ int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const
 						    pf->driver, pc->id, pc->vfs[j].index);
 				goto out;
 			}
+		/* rates the PF's link cannot carry (ethtool's Speed, sysfs net/<if>/speed) */
+		for (unsigned int j = 0; j < pc->n_vfs && pf->link_speed > 0; j++) {
+			const struct vfmgr_vf_attrs *a = &pc->vfs[j].attrs;
+			if (!(a->set & VFMGR_ATTR_RATE) ||
+			    (a->max_rate <= (uint32_t)pf->link_speed && a->min_rate <= (uint32_t)pf->link_speed))
+				continue;
+			r = vfmgr_set_error(EINVAL, "%s:%u: [vf \"%s\" %u] %s %u Mbit/s exceeds the link speed of PF %s "
+					    "(%s: %d Mbit/s); lower it", conf->path, pc->vfs[j].line, pc->id,
+					    pc->vfs[j].index, a->max_rate > (uint32_t)pf->link_speed ? "max-rate" : "min-rate",
+					    a->max_rate > (uint32_t)pf->link_speed ? a->max_rate : a->min_rate, pf->bdf,
+					    pf->netdev, pf->link_speed);
+			goto out;
+		}
 		bool count_change = pc->numvfs != pf->numvfs || pf->n_vfs != pf->numvfs;
+		/* VFs the kernel destroys (count change: through 0) or apply unbinds from a host driver */
+		if (!(flags & VFMGR_F_FORCE)) {
+			char busy[900] = "";
+			size_t o = 0;
+			for (unsigned int j = 0; j < pf->n_vfs; j++) {
+				const struct vfmgr_vf *vf = &pf->vfs[j];
+				bool taken = count_change ||
+					     (vfio && vf->index < pc->numvfs && strcmp(vf->driver, "vfio-pci"));
+				if (!taken || o >= sizeof(busy) - 96)
+					continue;
+				if (vf->held_by[0] && !vf->owner[0])
+					o += (size_t)snprintf(busy + o, sizeof(busy) - o, "%svf %u is held by domain '%s' (not "
+							      "assigned by vfmgr)", o ? "; " : "", vf->index, vf->held_by);
+				else if (vf->host_use[0])
+					o += (size_t)snprintf(busy + o, sizeof(busy) - o, "%svf %u (%s) is in use by the host: %s",
+							      o ? "; " : "", vf->index, vf->bdf, vf->host_use);
+			}
+			if (o) {
+				r = vfmgr_set_error(EBUSY, "%s:%u: PF %s: %s %s; release them first or use --force",
+						    conf->path, pc->line, pf->bdf, count_change ? "changing numvfs destroys every VF but"
+						    : "binding its VFs to vfio-pci takes them from the host but", busy);
+				goto out;
+			}
+		}
+		/* IOMMU groups apply's bind would refuse: predicted from the PF's own group before VFs
+		 * exist, else each VF to bind */
+		if (vfio && pc->numvfs) {
+			if (pf->n_vfs == 0 && (r = vfmgr_pf_group_predict(ctx, pf)) < 0) {
+				r = vfmgr_set_error(-r, "%s:%u: %s", conf->path, pc->line, vfmgr_errmsg());
+				goto out;
+			}
+			for (unsigned int j = 0; j < pf->n_vfs; j++)
+				if (pf->vfs[j].index < pc->numvfs &&
+				    (count_change || strcmp(pf->vfs[j].driver, "vfio-pci")) &&
+				    (r = vfmgr_vf_group_check(ctx, pf->bdf, pf->vfs[j].index)) < 0) {
+					r = vfmgr_set_error(-r, "%s:%u: %s", conf->path, pc->line, vfmgr_errmsg());
+					goto out;
+				}
+		}
 		if (count_change && pf->numvfs && !(flags & VFMGR_F_FORCE)) {
 			char owned[400] = "";
 			size_t o = 0;
@@ -114,8 +167,15 @@ int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const
 		if (count_change) {
 			s = STEP(VFMGR_STEP_NUMVFS, pf->bdf, -1);
 			s->value = pc->numvfs;
-			snprintf(s->text, sizeof(s->text), "PF %s: sriov_numvfs %u -> %u%s", pf->bdf, pf->numvfs, pc->numvfs,
-				 pf->numvfs && pc->numvfs ? " (through 0: every VF is recreated)" : "");
+			char gone[160] = "";
+			size_t o = 0;
+			for (unsigned int j = 0; j < pf->n_vfs; j++)
+				if (pf->vfs[j].host_devs[0] && o < sizeof(gone) - 8)
+					o += (size_t)snprintf(gone + o, sizeof(gone) - o, "%s%s", o ? ", " : "",
+							      pf->vfs[j].host_devs);
+			snprintf(s->text, sizeof(s->text), "PF %s: sriov_numvfs %u -> %u%s%s%s", pf->bdf, pf->numvfs,
+				 pc->numvfs, pf->numvfs && pc->numvfs ? " (through 0: every VF is recreated)" : "",
+				 o ? "; removes host devices " : "", gone);
 		}
 		if (!(flags & VFMGR_F_NO_ATTRS))
 			for (unsigned int j = 0; j < pc->n_vfs; j++) {
@@ -139,9 +199,11 @@ int vfmgr_plan_build(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, const
 					continue;
 				s = STEP(VFMGR_STEP_BIND, pf->bdf, (int)k);
 				snprintf(s->driver, sizeof(s->driver), "%s", pc->driver);
-				snprintf(s->text, sizeof(s->text), "PF %s vf %u%s%s: bind to %s (was %s)", pf->bdf, k,
+				snprintf(s->text, sizeof(s->text), "PF %s vf %u%s%s: bind to %s (was %s)%s%s", pf->bdf, k,
 					 vf && !count_change ? " " : "", vf && !count_change ? vf->bdf : "", pc->driver,
-					 vf && !count_change && vf->driver[0] ? vf->driver : "none");
+					 vf && !count_change && vf->driver[0] ? vf->driver : "none",
+					 vf && !count_change && vf->host_devs[0] ? "; removes host devices " : "",
+					 vf && !count_change ? vf->host_devs : "");
 			}
 	}
 #undef STEP
@@ -281,7 +343,8 @@ static json_t *pf_snapshot(struct vfmgr_ctx *ctx, const char *pf)
 	return json_pack("{s:i, s:i, s:o}", "numvfs", numvfs, "autoprobe", ap, "drivers", drivers);
 }
 
-static int rollback_pf(struct vfmgr_ctx *ctx, const char *pf, const json_t *prev)
+/* @param flags VFMGR_F_FORCE: change the count even if VFs became owned (own PF's failure) */
+static int rollback_pf(struct vfmgr_ctx *ctx, const char *pf, const json_t *prev, unsigned int flags)
 {
 	char b[32], vf[VFMGR_BDF_LEN], drv[VFMGR_DRV_LEN];
 	int numvfs = (int)json_integer_value(json_object_get(prev, "numvfs"));
@@ -296,7 +359,7 @@ static int rollback_pf(struct vfmgr_ctx *ctx, const char *pf, const json_t *prev
 		vfmgr_sysfs_write(ctx, pf, "sriov_drivers_autoprobe", b);
 	}
 	if (cur != numvfs) {
-		r = vfmgr_sriov_set_numvfs(ctx, pf, (unsigned int)numvfs, false, VFMGR_F_FORCE);
+		r = vfmgr_sriov_set_numvfs(ctx, pf, (unsigned int)numvfs, false, flags & VFMGR_F_FORCE);
 		if (r < 0)
 			return r;
 	}
@@ -315,7 +378,8 @@ static int rollback_pf(struct vfmgr_ctx *ctx, const char *pf, const json_t *prev
 }
 
 /* Execute steps [from, to) of one PF inside a journaled operation. */
-static int apply_pf(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned int from, unsigned int to, unsigned int flags)
+static int apply_pf(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned int from, unsigned int to,
+		    unsigned int flags, json_t **prev_out)
 {
 	const char *pf = pl->steps[from].pf_bdf;
 	json_t *steps = json_array(), *prev, *intent;
@@ -350,7 +414,7 @@ static int apply_pf(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned
 	if (r < 0) {
 		char msg[VFMGR_ERRMSG_LEN];
 		snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
-		int rb = rollback_pf(ctx, pf, prev);
+		int rb = rollback_pf(ctx, pf, prev, VFMGR_F_FORCE);
 		if (rb == 0) {
 			vfmgr_journal_abort(t);
 			vfmgr_set_error(-r, "%s; PF %s rolled back to its previous state", msg, pf);
@@ -362,32 +426,79 @@ static int apply_pf(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned
 		json_decref(prev);
 		return r;
 	}
-	json_decref(prev);
-	return vfmgr_journal_commit(t);
+	r = vfmgr_journal_commit(t);
+	if (r == 0 && prev_out)
+		*prev_out = prev; /* the caller may still have to undo this PF */
+	else
+		json_decref(prev);
+	return r;
 }
 
+/*
+ * All or nothing across PFs: the plan validated whole before this runs (vfmgr_plan_build()),
+ * and a PF that still fails (the kernel refused, a driver hung) is rolled back by apply_pf();
+ * then every PF this run already changed is rolled back too, newest first, so the host is
+ * never left half-applied. A crash during that undo leaves those PFs as configured (their
+ * journals are committed), which the next apply keeps.
+ */
 int vfmgr_plan_apply(struct vfmgr_ctx *ctx, const struct vfmgr_plan *pl, unsigned int flags)
 {
-	int first = 0;
+	struct done { char pf[VFMGR_BDF_LEN]; json_t *prev; } *done = NULL;
+	unsigned int n_done = 0;
 	char msg[VFMGR_ERRMSG_LEN] = "";
+	int first = 0;
 
 	if (flags & VFMGR_F_DRY_RUN)
 		return 0;
-	for (unsigned int i = 0; i < pl->n;) {
+	done = calloc(pl->n ? pl->n : 1, sizeof(*done));
+	if (!done)
+		return vfmgr_set_error(ENOMEM, "out of memory");
+	for (unsigned int i = 0; i < pl->n && !first;) {
 		unsigned int j = i;
+		json_t *prev = NULL;
+
 		while (j < pl->n && !strcmp(pl->steps[j].pf_bdf, pl->steps[i].pf_bdf))
 			j++;
 		int r = vfmgr_lock_pf(ctx, pl->steps[i].pf_bdf);
 		if (r == 0) {
-			r = apply_pf(ctx, pl, i, j, flags);
+			r = apply_pf(ctx, pl, i, j, flags, &prev);
 			vfmgr_unlock_pf(ctx, pl->steps[i].pf_bdf);
 		}
-		if (r < 0 && !first) {
+		if (r < 0) {
 			first = r;
 			snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
+		} else {
+			snprintf(done[n_done].pf, sizeof(done[n_done].pf), "%s", pl->steps[i].pf_bdf);
+			done[n_done++].prev = prev;
 		}
 		i = j;
 	}
+	if (first && n_done) {
+		char undone[512] = "";
+		size_t o = 0;
+		int bad = 0;
+
+		while (n_done--) {
+			vfmgr_lock_pf(ctx, done[n_done].pf);
+			/* not forced: a VF assigned since this PF was applied is not destroyed */
+			int rb = rollback_pf(ctx, done[n_done].pf, done[n_done].prev, 0);
+			vfmgr_unlock_pf(ctx, done[n_done].pf);
+			if (rb < 0)
+				bad++;
+			if (o < sizeof(undone) - VFMGR_BDF_LEN - 16)
+				o += (size_t)snprintf(undone + o, sizeof(undone) - o, "%s%s%s", o ? ", " : "",
+						      done[n_done].pf, rb < 0 ? " (failed)" : "");
+			json_decref(done[n_done].prev);
+		}
+		vfmgr_log(VFMGR_LOG_WARNING, "apply failed; rolled back the PFs it had already changed: %s", undone);
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; %s rolled back too%s", undone,
+			 bad ? " (a PF marked failed kept the configured state: a VF of it was assigned meanwhile, "
+			       "or the kernel refused)" : "");
+	} else {
+		while (n_done--)
+			json_decref(done[n_done].prev);
+	}
+	free(done);
 	if (first)
 		return vfmgr_set_error(-first, "%s", msg);
 	return 0;
@@ -447,7 +558,7 @@ static int apply_recover(struct vfmgr_ctx *ctx, const json_t *intent, const json
 	} else {
 		char msg[VFMGR_ERRMSG_LEN];
 		snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
-		r = rollback_pf(ctx, pf, prev);
+		r = rollback_pf(ctx, pf, prev, VFMGR_F_FORCE);
 		if (r == 0)
 			vfmgr_log(VFMGR_LOG_WARNING, "recovery: apply of PF %s could not finish (%s); rolled back", pf, msg);
 		else

@@ -8,11 +8,13 @@
  *   response: {"id":N,"ok":true,"result":...}
  *             {"id":N,"ok":false,"error":{"code":C,"message":"..."}}
  * Arguments per op (anything else is refused, so typos do not pass silently):
- *   apply:   {"force":bool}                       (optional)
- *   assign:  {"domain":str, "pf":str, "vf":int, "form":"interface"|"hostdev"} (domain required)
+ *   plan, apply: {"force":bool}                   (optional)
+ *   assign:  {"domain":str, "pf":str, "vf":int, "form":"interface"|"hostdev", "force":bool}
+ *            (domain required; force: take a VF the host uses / off the NUMA policy)
+ *   adopt:   {"domain":str}                       (record the VFs libvirt says it holds)
  *   release: {"target":str}                       (domain name, VF BDF or PF:index)
  *   show:    {"target":str}                       (VF BDF or PF:index)
- *   status, list, plan, check: {} (no arguments)
+ *   status, list, check: {} (no arguments)
  * The decoder is the daemon's trust boundary (peers are root or group vfmgr, but a buggy
  * client must not crash it): it is fuzzed by tests/fuzz target vfmgr_proto.
  */
@@ -31,6 +33,7 @@ static const char *const op_names[VFMGR_OP__COUNT] = {
 	[VFMGR_OP_PLAN] = "plan",     [VFMGR_OP_APPLY] = "apply",
 	[VFMGR_OP_ASSIGN] = "assign", [VFMGR_OP_RELEASE] = "release",
 	[VFMGR_OP_SHOW] = "show",     [VFMGR_OP_CHECK] = "check",
+	[VFMGR_OP_ADOPT] = "adopt",
 };
 
 const char *vfmgr_op_name(enum vfmgr_reqop op)
@@ -67,18 +70,44 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 #define ID_MAX ((int64_t)1 << 53)
 
 /*
- * A name (domain, PF, VF) is printable ASCII without quotes or backslashes, 1..255 bytes;
- * '/' only in a target ("PF/index"): libvirt refuses '/' in domain names.
+ * A name (domain, PF, VF): 1..255 bytes of well-formed UTF-8 (libvirt takes any UTF-8
+ * domain name) without control characters (C0, DEL, C1); '/' only in a target
+ * ("PF/index"): libvirt refuses '/' in domain names.
  */
 static bool name_ok(const char *s, bool slash)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
 
 	if (n == 0 || n > 255)
 		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p > 0x7e || (*p == '/' && !slash) || *p == '"' || *p == '\\')
-			return false;
+	while (*p) {
+		unsigned int c = *p, len, cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f || (c == '/' && !slash))
+				return false;
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07;
+		else
+			return false; /* continuation byte first, overlong C0/C1, or > U+10FFFF */
+		for (unsigned int i = 1; i < len; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+			return false; /* overlong, surrogate, C1 control */
+		p += len;
+	}
 	return true;
 }
 
@@ -99,8 +128,8 @@ static int get_name(json_t *args, const char *key, bool required, const char **o
 
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
 	    !name_ok(json_string_value(v), slash)) {
-		seterr(err, errlen, "\"args\".\"%s\" must be a string of 1-255 printable characters "
-		       "without %s'\"' or '\\'", key, slash ? "" : "'/', ");
+		seterr(err, errlen, "\"args\".\"%s\" must be 1-255 bytes of UTF-8 without control "
+		       "characters%s", key, slash ? "" : " or '/'");
 		return -EINVAL;
 	}
 	*out = json_string_value(v);
@@ -142,7 +171,8 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 {
 	static const char *const k_none[] = { NULL };
 	static const char *const k_apply[] = { "force", NULL };
-	static const char *const k_assign[] = { "domain", "pf", "vf", "form", NULL };
+	static const char *const k_assign[] = { "domain", "pf", "vf", "form", "force", NULL };
+	static const char *const k_adopt[] = { "domain", NULL };
 	static const char *const k_target[] = { "target", NULL };
 	json_error_t jerr;
 	json_t *root, *v, *args;
@@ -192,7 +222,7 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 	req->op = vfmgr_op_from_name(json_string_value(v));
 	if (req->op == VFMGR_OP_INVALID || strlen(json_string_value(v)) != json_string_length(v)) {
 		seterr(err, errlen, "unknown op \"%.32s\" (expected status, list, plan, apply, "
-		       "assign, release, show or check)", json_string_value(v));
+		       "assign, release, show, check or adopt)", json_string_value(v));
 		req->op = VFMGR_OP_INVALID;
 		return -EINVAL;
 	}
@@ -208,13 +238,13 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 	switch (req->op) {
 	case VFMGR_OP_STATUS:
 	case VFMGR_OP_LIST:
-	case VFMGR_OP_PLAN:
 	case VFMGR_OP_CHECK:
 		if (args && (rc = only_keys(args, k_none, vfmgr_op_name(req->op), err, errlen)))
 			return rc;
 		break;
+	case VFMGR_OP_PLAN:
 	case VFMGR_OP_APPLY:
-		if (args && (rc = only_keys(args, k_apply, "apply", err, errlen)))
+		if (args && (rc = only_keys(args, k_apply, vfmgr_op_name(req->op), err, errlen)))
 			return rc;
 		v = json_object_get(args, "force");
 		if (v && !json_is_boolean(v)) {
@@ -238,6 +268,12 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 			}
 			req->vf = (int)json_integer_value(v);
 		}
+		v = json_object_get(args, "force");
+		if (v && !json_is_boolean(v)) {
+			seterr(err, errlen, "\"args\".\"force\" must be true or false");
+			return -EINVAL;
+		}
+		req->force = v && json_is_true(v);
 		v = json_object_get(args, "form");
 		if (v) {
 			const char *f = json_string_value(v);
@@ -247,6 +283,12 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 			}
 			req->plain = strcmp(f, "hostdev") == 0;
 		}
+		break;
+	case VFMGR_OP_ADOPT:
+		if (args && (rc = only_keys(args, k_adopt, "adopt", err, errlen)))
+			return rc;
+		if ((rc = get_name(args, "domain", true, &req->domain, err, errlen)))
+			return rc;
 		break;
 	case VFMGR_OP_RELEASE:
 	case VFMGR_OP_SHOW:
@@ -357,15 +399,18 @@ int vfmgr_exit_from_errno(int err)
 	switch (err < 0 ? -err : err) {
 	case 0:
 		return VFMGR_EXIT_OK;
-	case EINVAL:
+	case EINVAL:  /* bad argument or configuration value */
 	case E2BIG:
+	case ERANGE:  /* numvfs above sriov_totalvfs */
 		return VFMGR_EXIT_USAGE;
-	case ENOENT:
+	case ENOENT:  /* no such PF, VF or domain */
 	case ESRCH:
 		return VFMGR_EXIT_NOTFOUND;
-	case EBUSY:
-	case ENOSPC:
-	case ENODEV:
+	case EXDEV:   /* IOMMU group shared (found or predicted) */
+	case ENODEV:  /* no IOMMU, no /dev/vfio/<group> */
+		return VFMGR_EXIT_REFUSED;
+	case EBUSY:   /* VF owned, held by a libvirt domain, or used by the host */
+	case ENOSPC:  /* no free VF (also on the domain's NUMA nodes) */
 	case EEXIST:
 		return VFMGR_EXIT_BUSY;
 	case EACCES:

@@ -260,6 +260,17 @@ struct vfmgr_vf {
 	bool attrs_known;             /**< attrs read from the PF over netlink */
 	struct vfmgr_vf_attrs attrs;  /**< VF attributes (valid if attrs_known) */
 	char owner[VFMGR_DOMAIN_LEN]; /**< owning domain from the state file ("" = free) */
+	bool numa_assumed;            /**< numa_node was -1 and the host has one node: 0 assumed */
+	/**
+	 * libvirt domain whose XML (live or persistent, <hostdev> or <interface type='hostdev'>)
+	 * holds the VF ("" = none, or libvirt not asked). Filled by vfmgr_session_discover().
+	 * Held without an owner record = externally held: in use, never free.
+	 */
+	char held_by[VFMGR_DOMAIN_LEN];
+	/** Why the host uses the VF through its host driver ("" = it does not); see hostuse.c. */
+	char host_use[384];
+	/** Netdevs and block devices of the VF that unbinding or destroying it removes ("" none). */
+	char host_devs[128];
 };
 
 /** A discovered SR-IOV PF (device with sriov_totalvfs). */
@@ -272,6 +283,9 @@ struct vfmgr_pf {
 	char netdev[VFMGR_IFNAME_LEN];/**< PF netdev ("" none: VF attributes unavailable) */
 	bool has_perm_mac;            /**< perm_mac valid */
 	uint8_t perm_mac[6];          /**< permanent MAC (IFLA_PERM_ADDRESS, or address when addr_assign_type=0) */
+	unsigned int n_group_members; /**< devices in the PF's IOMMU group, including the PF */
+	char group_members[VFMGR_GROUP_MAX][VFMGR_BDF_LEN]; /**< their BDFs, sorted */
+	int link_speed;               /**< PF netdev link speed in Mbit/s (sysfs net/<if>/speed, as ethtool); -1 unknown */
 	unsigned int totalvfs;            /**< sriov_totalvfs */
 	unsigned int numvfs;              /**< sriov_numvfs */
 	int autoprobe;                /**< sriov_drivers_autoprobe (-1 unknown) */
@@ -456,10 +470,22 @@ struct vfmgr_session {
 };
 
 /**
+ * Discover the host (vfmgr_discover()) and ask libvirt which domains hold which VFs
+ * (vfmgr_vf.held_by): what status, plan, apply and assign decide on.
+ * @param warn receives a sentence when libvirt could not be asked (the host view is then
+ *        returned without held_by; callers show the warning). @param wlen its size.
+ * @return 0 or -errno of discovery.
+ */
+int vfmgr_session_discover(struct vfmgr_session *s, struct vfmgr_host **out, char *warn, size_t wlen);
+
+/**
  * Recover every journaled operation: "apply" (plan.c: roll the PF forward, else
  * back to its recorded previous state), "assign" and "release" (assign.c: ask
  * libvirt whether the VF is in the domain's XML, then finish or roll back).
- * Opens the libvirt connection when an assign/release is pending.
+ * Then reconcile the owner records with libvirt in both directions (a record whose
+ * domain no longer holds the VF is released; a VF a domain holds whose record was lost
+ * is recorded again when vfmgr's saved assignment names that domain; other VFs held
+ * without a record are reported as external: vfmgr adopt records them).
  * @return number recovered, or -errno of the first failure (that journal file is
  *         kept for the next attempt; vfmgr_errmsg() says why).
  */
@@ -487,6 +513,7 @@ enum vfmgr_reqop {
 	VFMGR_OP_INVALID = 0,
 	VFMGR_OP_STATUS, VFMGR_OP_LIST, VFMGR_OP_PLAN, VFMGR_OP_APPLY,
 	VFMGR_OP_ASSIGN, VFMGR_OP_RELEASE, VFMGR_OP_SHOW, VFMGR_OP_CHECK,
+	VFMGR_OP_ADOPT,
 	VFMGR_OP__COUNT
 };
 
@@ -510,11 +537,11 @@ enum vfmgr_exit {
 struct vfmgr_request {
 	int64_t id;            /**< echoed in the response (-1 when unreadable) */
 	enum vfmgr_reqop op;      /**< operation */
-	const char *domain;    /**< assign: domain */
+	const char *domain;    /**< assign, adopt: domain */
 	const char *pf;        /**< assign: PF (optional) */
 	int vf;                /**< assign: VF index or -1 */
 	const char *target;    /**< release/show: domain, VF BDF, PF/index */
-	bool force;            /**< apply: force */
+	bool force;            /**< apply: change counts under owned/held/host-used VFs; assign: take a host-used VF or one off the NUMA policy */
 	bool plain;            /**< assign: "form":"hostdev" (plain <hostdev>) instead of "interface" */
 	struct json_t *json;   /**< parsed request (owned) */
 };

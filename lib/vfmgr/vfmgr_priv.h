@@ -254,6 +254,18 @@ int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsi
  *         @p want are ignored.
  */
 bool vfmgr_attrs_differ(const struct vfmgr_vf_attrs *want, const struct vfmgr_vf_attrs *have);
+/**
+ * Is a device bound to a host driver in use by the host (hostuse.c)? Network:
+ * netdev up, enslaved, with addresses (real root), or moved to another netns;
+ * block: a disk or partition mounted, held (dm/md) or open by a process.
+ * @param driver the device's current driver ("" / vfio-pci / pci-pf-stub: not in use).
+ * @param why receives "; "-separated reasons, each with how to release it.
+ * @param devs receives the netdevs and block devices found (removed when unbound).
+ * @return 1 in use, 0 not.
+ */
+int vfmgr_dev_host_use(const struct vfmgr_ctx *ctx, const char *bdf, const char *driver, char *why, size_t wlen,
+		       char *devs, size_t dlen);
+
 /** @} */
 
 /* ------------------------------------------------------------------------- */
@@ -266,6 +278,7 @@ enum vfmgr_check_status { VFMGR_CHECK_OK = 0, VFMGR_CHECK_WARN = 1, VFMGR_CHECK_
 struct vfmgr_check {
 	char name[48];                 /**< "iommu", "vfio-pci", "hugepages", "group 0000:01:00.2", ... */
 	enum vfmgr_check_status status;/**< ok / warn / fail */
+	int code;                      /**< enum vfmgr_exit of a failure: the code any command gives this cause */
 	char msg[512];                 /**< what was found and, unless ok, the fix */
 };
 /** A list of check results. */
@@ -286,11 +299,19 @@ int vfmgr_iommu_check(const struct vfmgr_ctx *ctx);
 /**
  * Check that a VF's IOMMU group holds only that VF (bridges excepted:
  * PCI class 0x0604xx, per drivers/vfio/vfio.c).
- * @return 0; -EBUSY with message "VF <bdf> (pf <pf> vf <n>) shares IOMMU
+ * @return 0; -EXDEV (exit 3, "refused") with message "VF <bdf> (pf <pf> vf <n>) shares IOMMU
  *         group <g> with <members>: each VF needs its own group (ACS on the
  *         path); refusing"; -ENOENT (no iommu_group link).
  */
 int vfmgr_vf_group_check(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index);
+/**
+ * Predict, before any VF exists, whether the PF's VFs can be alone in their IOMMU groups:
+ * they cannot when the PF's own group already holds another device (a root port without
+ * ACS above it, a multi-function sibling): VFs join the PF's group.
+ * @return 0, or -EXDEV naming the group and its members.
+ */
+int vfmgr_pf_group_predict(const struct vfmgr_ctx *ctx, const struct vfmgr_pf *pf);
+
 /**
  * Run all host checks: IOMMU active, vfio-pci driver present
  * (/sys/bus/pci/drivers/vfio-pci, /sys/module/vfio_pci), hugepages
@@ -547,6 +568,23 @@ int vfmgr_virt_detach(struct vfmgr_virt *v, const char *domain, const char *bdf,
  */
 int vfmgr_virt_has_device(struct vfmgr_virt *v, const char *domain, const char *bdf, bool inactive);
 /**
+ * Does the connection forget on close? libvirt's test driver with a node file
+ * ("test:///path/node.xml", "test+unix:///path?socket=...") builds a private state per
+ * connection from the file, so its XML says nothing about what happened in another
+ * process; test:///default is shared by the connections of one daemon.
+ */
+bool vfmgr_virt_volatile(const struct vfmgr_virt *v);
+
+/**
+ * Read every domain of the connection (virConnectListAllDomains: running and
+ * shut off; live XML of running ones, persistent XML of persistent ones) and set
+ * vfmgr_vf.held_by of each VF of @p host that a PCI hostdev (<hostdev> or
+ * <interface type='hostdev'>) names. The first domain found wins.
+ * @return number of VFs marked, -ECONNREFUSED (libvirt gone), -EIO.
+ */
+int vfmgr_virt_holders(struct vfmgr_virt *v, struct vfmgr_host *host);
+
+/**
  * Domains (active or not, live or persistent XML) holding the VF.
  * @param[out] name first one found (may be NULL).
  * @return how many, or -errno.
@@ -571,6 +609,7 @@ struct vfmgr_assign_req {
 	const char *pf;                /**< PF BDF or netdev name (NULL = any configured PF) */
 	int vf;                        /**< VF index on @ref pf, -1 = choose by NUMA policy */
 	enum vfmgr_hostdev_form form;  /**< device XML form (default interface) */
+	bool force;                    /**< take a VF the host uses, or one off numa-policy=required */
 };
 /** What was done. */
 struct vfmgr_assign_result {
@@ -614,6 +653,14 @@ int vfmgr_assign(struct vfmgr_session *s, const struct vfmgr_assign_req *req,
  *         -EIO from libvirt (the VF stays owned); -errno.
  */
 int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assign_result *res);
+/**
+ * Record as owned the VFs that libvirt domain @p domain holds (live or persistent XML)
+ * without an owner record, with a saved assignment marked "adopted" so release works.
+ * @param[out] out {"domain", "adopted":[{"vf","pf","index"}], "already_owned":[bdf]}.
+ * @return 0; -ENOENT (no such domain, or it holds no VF); -errno.
+ */
+int vfmgr_adopt(struct vfmgr_session *s, const char *domain, struct json_t **out);
+
 /**
  * Journal recovery handlers for "assign" and "release" (user = @p s): ask libvirt
  * whether the VF is in the domain's XML; present -> finish (ownership recorded /

@@ -18,6 +18,8 @@ umask 022
 PY=/usr/bin/python3
 [ -x $PY ] || PY=$(command -v python3)
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# what unprivileged users run is a copy they can reach (the checkout may be under a 0700 dir)
+NB_VFMGR=$(unpriv "$VFMGR")
 mode_of() { stat -c %a "$1"; }
 
 # check_modes WHO: modes under $ST after apply + assign
@@ -64,7 +66,7 @@ else
 	expect_grep "group 'vfmgr' does not exist: only root can use" "$T/d.log" "missing group vfmgr is logged"
 	check "socket group root when group vfmgr is missing" test "$(stat -c %g "$SOCK")" = 0
 fi
-expect_rc 5 "nobody cannot connect to a 0660 root socket" nobody "$VFMGR" --socket "$SOCK" status
+expect_rc 5 "nobody cannot connect to a 0660 root socket" nobody "$NB_VFMGR" --socket "$SOCK" status
 expect_grep "permission denied on $SOCK" "$T/err" "client message names the socket"
 expect_rc 0 "root is served" c status
 stop_daemon
@@ -74,7 +76,7 @@ check "socket removed on exit" test ! -e "$SOCK"
 start_daemon "$T/d.log" --socket-mode 0666 || finish
 check "socket mode 0666 as asked (got $(mode_of "$SOCK"))" test "$(mode_of "$SOCK")" = 666
 mkdir -p "$T/nb"; chmod 1777 "$T/nb"
-nobody sh -c 'echo $$ >"$1"; exec "$2" --socket "$3" status' sh "$T/nb/pid" "$VFMGR" "$SOCK" >"$T/out" 2>"$T/err"; rc=$?
+nobody sh -c 'echo $$ >"$1"; exec "$2" --socket "$3" status' sh "$T/nb/pid" "$NB_VFMGR" "$SOCK" >"$T/out" 2>"$T/err"; rc=$?
 check "nobody refused by SO_PEERCRED: exit 5 (got $rc)" test $rc = 5
 expect_grep "permission denied: uid 65534 is not root" "$T/err" "refusal names the uid"
 expect_grep "group 'vfmgr'" "$T/err" "refusal names the group"
@@ -140,9 +142,9 @@ stop_daemon
 start_daemon "$T/d.log" --group nogroup || finish
 check "socket group is nogroup (got $(stat -c %G "$SOCK"))" test "$(stat -c %G "$SOCK")" = nogroup
 check "socket mode 0660 (got $(mode_of "$SOCK"))" test "$(mode_of "$SOCK")" = 660
-expect_rc 0 "member of the socket's group (nobody/nogroup) is admitted" nobody "$VFMGR" --socket "$SOCK" list
+expect_rc 0 "member of the socket's group (nobody/nogroup) is admitted" nobody "$NB_VFMGR" --socket "$SOCK" list
 chmod 0666 "$SOCK"
-expect_rc 5 "a stranger (uid 12345) is refused" setpriv --reuid=12345 --regid=12345 --clear-groups "$VFMGR" --socket "$SOCK" list
+expect_rc 5 "a stranger (uid 12345) is refused" setpriv --reuid=12345 --regid=12345 --clear-groups "$NB_VFMGR" --socket "$SOCK" list
 expect_grep "uid 12345 is neither root nor a member of group 'nogroup'" "$T/err" "refusal names the uid and the group"
 
 # --- file modes after apply + assign (daemon, umask 022) ---------------------------------------

@@ -283,7 +283,7 @@ static void test_plan_errors(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(apply_text(f, "[pf \"0000:99:00.0\"]\nnumvfs = 1\n", 0), -ENODEV);
+	assert_int_equal(apply_text(f, "[pf \"0000:99:00.0\"]\nnumvfs = 1\n", 0), -ENOENT); /* exit 6 */
 	assert_non_null(strstr(vfmgr_errmsg(), "test.conf:1: PF 0000:99:00.0 not found or not SR-IOV capable"));
 	/* attributes on a PF without netdev */
 	assert_int_equal(apply_text(f, "[pf \"0000:5e:00.0\"]\nnumvfs = 1\ndriver = none\n[vf \"0000:5e:00.0\" 0]\n"

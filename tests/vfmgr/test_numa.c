@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <string.h>
 
 #include "fixture.h"
 
@@ -75,7 +77,7 @@ static void test_required(void **state)
 	assert_int_equal(vfmgr_owner_set(f->ctx, "0000:86:00.0", 0, "a"), 0);
 	assert_int_equal(vfmgr_owner_set(f->ctx, "0000:86:00.0", 1, "b"), 0);
 	vf = choose(f, NODE(1), VFMGR_NUMA_REQUIRED, &r);
-	assert_int_equal(r, -ENODEV);
+	assert_int_equal(r, -ENOSPC); /* "no free VF" (exit 7), like every other no-free-VF cause */
 	assert_null(vf);
 	assert_string_equal(vfmgr_errmsg(), "no free VF on NUMA node(s) 1 (policy required); free VFs: 0000:3b:02.0 "
 					    "(node 0), 0000:3b:02.1 (node 0); use numa-policy=preferred or move the domain");
@@ -120,7 +122,10 @@ static void test_any_and_none_free(void **state)
 			assert_int_equal(vfmgr_owner_set(f->ctx, pfs[p], i, "full"), 0);
 	vf = choose(f, NODE(0), VFMGR_NUMA_PREFERRED, &r);
 	assert_int_equal(r, -ENOSPC);
-	assert_non_null(strstr(vfmgr_errmsg(), "no free VF: every VF is assigned"));
+	/* the reason of each VF, and advice that fits it (the PFs can create more VFs) */
+	assert_non_null(strstr(vfmgr_errmsg(), "no free VF: 0000:3b:02.0 owned by 'full'"));
+	assert_non_null(strstr(vfmgr_errmsg(), "0000:5e:00.1 shares IOMMU group 30 with"));
+	assert_non_null(strstr(vfmgr_errmsg(), "raise numvfs"));
 	for (int p = 0; p < 2; p++)
 		for (unsigned i = 0; i < 2; i++)
 			assert_int_equal(vfmgr_owner_clear(f->ctx, pfs[p], i, "full"), 0);
@@ -128,7 +133,44 @@ static void test_any_and_none_free(void **state)
 	assert_int_equal(vfmgr_dev_bind_host(f->ctx, "0000:86:02.0"), 0);
 	assert_int_equal(vfmgr_dev_unbind(f->ctx, "0000:86:02.1"), 0);
 	vf = choose(f, NODE(1), VFMGR_NUMA_REQUIRED, &r);
-	assert_int_equal(r, -ENODEV);
+	assert_int_equal(r, -ENOSPC);
+}
+
+/*
+ * Regression (issue #14): on a one-node host whose devices report numa_node -1 (firmware
+ * without _PXM), numa-policy = required refused every VF. With one node every device is
+ * local: node 0 is assumed, and said so.
+ */
+static void test_single_node_unknown(void **state)
+{
+	struct fx *f = fx_new(NULL, false);
+	struct vfmgr_host *h = NULL;
+	const struct vfmgr_vf *vf = NULL;
+	struct vfmgr_conf *c;
+
+	(void)state;
+	assert_non_null(f);
+	fx_run("rm -r '%s/sys/devices/system/node/node1'", f->root);
+	fx_run("echo -1 > '%s/sys/bus/pci/devices/0000:3b:00.0/numa_node'", f->root);
+	c = fx_conf("[pf \"0000:3b:00.0\"]\nnumvfs = 2\n");
+	assert_int_equal(vfmgr_apply(f->ctx, c, 0), 0);
+	vfmgr_conf_free(c);
+	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:3b:02.0/numa_node"), "-1");
+	assert_int_equal(vfmgr_discover(f->ctx, &h), 0);
+	assert_int_equal(vfmgr_numa_choose(f->ctx, h, "0000:3b:00.0", NODE(0), VFMGR_NUMA_REQUIRED, &vf), 0);
+	assert_non_null(vf);
+	assert_int_equal(vf->numa_node, 0);
+	assert_true(vf->numa_assumed);
+	json_t *j = vfmgr_host_to_json(h);
+	assert_non_null(strstr(json_dumps(j, 0), "node 0 assumed"));
+	json_decref(j);
+	vfmgr_host_free(h);
+	/* two nodes: -1 stays unknown, required refuses it */
+	fx_run("mkdir -p '%s/sys/devices/system/node/node1'", f->root);
+	assert_int_equal(vfmgr_discover(f->ctx, &h), 0);
+	assert_int_equal(vfmgr_numa_choose(f->ctx, h, "0000:3b:00.0", NODE(0), VFMGR_NUMA_REQUIRED, &vf), -ENOSPC);
+	vfmgr_host_free(h);
+	fx_free(f);
 }
 
 int main(void)
@@ -139,5 +181,10 @@ int main(void)
 		cmocka_unit_test(test_preferred_local_first),
 		cmocka_unit_test(test_any_and_none_free),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const struct CMUnitTest alone[] = {
+		cmocka_unit_test(test_single_node_unknown),
+	};
+	int r = cmocka_run_group_tests(tests, setup, teardown);
+
+	return r + cmocka_run_group_tests(alone, NULL, NULL);
 }

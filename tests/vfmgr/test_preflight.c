@@ -109,7 +109,7 @@ static void test_shared_group(void **state)
 	(void)state;
 	assert_non_null(f);
 	assert_int_equal(vfmgr_sriov_set_numvfs(f->ctx, "0000:5e:00.0", 2, true, 0), 0);
-	assert_int_equal(vfmgr_vf_group_check(f->ctx, "0000:5e:00.0", 1), -EBUSY);
+	assert_int_equal(vfmgr_vf_group_check(f->ctx, "0000:5e:00.0", 1), -EXDEV); /* exit 3, as check */
 	assert_string_equal(vfmgr_errmsg(), "VF 0000:5e:00.2 (pf 0000:5e:00.0 vf 1) shares IOMMU group 30 with "
 					    "0000:5e:00.0 0000:5e:00.1: each VF needs its own group (ACS on the path); "
 					    "refusing");
@@ -129,7 +129,7 @@ static void test_shared_group(void **state)
 	/* apply refuses to hand a shared-group VF to vfio-pci and rolls the PF back */
 	assert_int_equal(vfmgr_sriov_set_numvfs(f->ctx, "0000:5e:00.0", 0, false, 0), 0);
 	conf = fx_conf("[pf \"0000:5e:00.0\"]\nnumvfs = 2\n");
-	assert_int_equal(vfmgr_apply(f->ctx, conf, 0), -EBUSY);
+	assert_int_equal(vfmgr_apply(f->ctx, conf, 0), -EXDEV); /* exit 3, as check and assign */
 	assert_non_null(strstr(vfmgr_errmsg(), "VF 0000:5e:00.1 (pf 0000:5e:00.0 vf 0) shares IOMMU group 30 with "
 					       "0000:5e:00.0 0000:5e:00.2"));
 	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:5e:00.0/sriov_numvfs"), "0");
@@ -158,7 +158,7 @@ static void test_bridge_excepted(void **state)
 	/* ... but an endpoint does */
 	fx_run("ln -s '%s/sys/devices/pci0000:00/0000:86:00.0' '%s/sys/kernel/iommu_groups/%d/devices/0000:86:00.0'",
 	       f->root, f->root, g);
-	assert_int_equal(vfmgr_vf_group_check(f->ctx, "0000:3b:00.0", 0), -EBUSY);
+	assert_int_equal(vfmgr_vf_group_check(f->ctx, "0000:3b:00.0", 0), -EXDEV);
 	char want[256];
 	snprintf(want, sizeof(want), "VF 0000:3b:02.0 (pf 0000:3b:00.0 vf 0) shares IOMMU group %d with 0000:86:00.0: "
 		 "each VF needs its own group (ACS on the path); refusing", g);

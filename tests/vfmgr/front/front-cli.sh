@@ -74,8 +74,14 @@ expect_rc 2 "--vf without --pf" vf assign appl1 --vf 1
 expect_rc 0 "assign --help" vf assign --help
 expect_grep "Usage: vfmgr" "$T/out" "per-command help"
 expect_rc 0 "--version" "$VFMGR" --version
-expect_rc 2 "missing --config file" "$VFMGR" --local --config "$T/nope.conf" --root "$FX" --state-dir "$ST" status
+expect_rc 2 "missing --config file" "$VFMGR" --local --config "$T/nope.conf" --root "$FX" --state-dir "$ST" plan
 expect_grep "nope.conf" "$T/err" "config error names the file"
+# Regression: status shows the host whatever the configuration says (it refused to run).
+printf '[pf "0000:3b:00.0"]\nnumvfs = lots\n' >"$T/broken.conf"
+expect_rc 0 "status with a broken configuration" env VFMGR_FAKE_ROOT="$FX" LD_PRELOAD="$FAKESYS" "$VFMGR" --local \
+	--config "$T/broken.conf" --root "$FX" --state-dir "$ST" --connect "$URI" status
+expect_grep "warning: configuration not loaded: .*broken.conf:2: numvfs" "$T/err" "status warns, naming the config error"
+expect_grep "PF 0000:86:00.0" "$T/out" "status still shows the host"
 expect_rc 4 "daemon unreachable" "$VFMGR" --socket "$T/no.sock" status
 expect_grep "use --local" "$T/err" "unreachable error says what to do"
 

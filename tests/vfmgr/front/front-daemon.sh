@@ -2,9 +2,12 @@
 # front-daemon.sh: vfmgrd on a temporary socket, driven by the CLI (no --local): sd_notify
 # READY/STATUS/WATCHDOG, requests, SO_PEERCRED refusal of an unprivileged peer (nobody via
 # setpriv), concurrent assigns serialised (distinct VFs), SIGHUP reload (bad config kept
-# out, good config applied), SIGTERM clean exit.
+# out, a count change under a VF another domain holds refused, good config applied),
+# SIGTERM clean exit.
 . "$(dirname "$0")/lib.sh"
 : "${VFMGRD:?}"
+# what unprivileged users run is a copy they can reach (the checkout may be under a 0700 dir)
+NB_VFMGR=$(unpriv "$VFMGR")
 
 fixture
 cat >"$CONF" <<'C'
@@ -54,11 +57,11 @@ assert n["0000:3b:00.0"]==2 and n["0000:86:00.0"]==4, n' "$T/out" && ok "daemon 
 
 # SO_PEERCRED: the daemon admits root and members of --group (here nogroup, nobody's primary
 # group); a uid without passwd entry and outside the group is refused with code 5.
-expect_rc 5 "peer outside the group refused" setpriv --reuid=54321 --regid=54321 --clear-groups "$VFMGR" --socket "$SOCK" status
+expect_rc 5 "peer outside the group refused" setpriv --reuid=54321 --regid=54321 --clear-groups "$NB_VFMGR" --socket "$SOCK" status
 expect_grep "permission denied" "$T/err" "refusal says permission denied"
 expect_grep "uid 54321" "$T/err" "refusal names the uid"
 expect_grep "refused connection" "$T/daemon.log" "daemon logs the refusal"
-expect_rc 0 "group member (nobody, group nogroup) admitted" setpriv --reuid=65534 --regid=65534 --clear-groups "$VFMGR" --socket "$SOCK" list
+expect_rc 0 "group member (nobody, group nogroup) admitted" setpriv --reuid=65534 --regid=65534 --clear-groups "$NB_VFMGR" --socket "$SOCK" list
 
 # Protocol errors come back as JSON errors with the request id.
 python3 - "$SOCK" >"$T/out" <<'P'
@@ -103,13 +106,25 @@ kill -HUP $dpid; sleep 0.5
 expect_grep "keeping the previous configuration" "$T/daemon.log" "bad config on SIGHUP refused and logged"
 expect_grep "numvfs" "$T/daemon.log" "log names the bad key"
 expect_rc 0 "daemon still serving after a bad reload" c status
-# SIGHUP with a good file: applied.
+# SIGHUP with a count change on PF 0000:3b:00.0, whose VF 1 libvirt domain appl2 holds
+# (node.xml) without an owner record: the change would destroy it, so it is refused and named.
 sed 's/numvfs = 2/numvfs = 3/' "$T/good.conf" >"$CONF"
+kill -HUP $dpid; sleep 1
+expect_grep "held by domain 'appl2' (not assigned by vfmgr)" "$T/daemon.log" \
+	"reload: count change under a VF appl2 holds refused, domain named"
+expect_rc 0 "status after the refused reload" c --json status
+python3 -c '
+import json,sys; s=json.load(open(sys.argv[1])); n={p["bdf"]:p["numvfs"] for p in s["pfs"]}
+assert n["0000:3b:00.0"]==2, n' "$T/out" && ok "appl2's VF kept (still 2 VFs)" || fail "appl2's VF destroyed"
+# SIGHUP with a good file: applied (PF 0000:86:00.0 once appl1 gave its VFs back).
+expect_rc 0 "release appl1's second VF" c release appl1
+expect_rc 0 "release appl1's third VF" c release appl1
+sed 's/numvfs = 4/numvfs = 5/' "$T/good.conf" >"$CONF"
 kill -HUP $dpid; sleep 1
 expect_rc 0 "status after reload" c --json status
 python3 -c '
 import json,sys; s=json.load(open(sys.argv[1])); n={p["bdf"]:p["numvfs"] for p in s["pfs"]}
-assert n["0000:3b:00.0"]==3, n' "$T/out" && ok "reloaded configuration applied (3 VFs)" || fail "reload not applied"
+assert n["0000:86:00.0"]==5, n' "$T/out" && ok "reloaded configuration applied (5 VFs)" || fail "reload not applied"
 
 kill -TERM $dpid
 for i in $(seq 50); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done

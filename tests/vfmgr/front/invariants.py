@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """invariants.py STATUS_JSON STATE_DIR CONF_NUMVFS... | --manifest FILE: crash-test invariants.
 
-CONF_NUMVFS are "pf=N" pairs (the configuration), plus optionally "owned=K" (VFs owned). Checks: journal empty, no VF owned
-twice and every owned VF exists (no VF lost), front side files match owners, every
-configured PF has N VFs all bound to vfio-pci. Prints the first violation, exits 1.
+CONF_NUMVFS are "pf=N" pairs (the configuration), plus optionally "owned=K" or "owned=K|L"
+(VFs owned: one of these counts) and "libvirt=FILE" ({"domain": [VF BDFs its live or
+persistent XML holds]}). Checks: journal empty, no VF owned twice and every owned VF exists
+(no VF lost), front side files match owners, every configured PF has N VFs all bound to
+vfio-pci; with libvirt=: every owned VF is in its owner's XML and every VF of these PFs that
+a domain's XML holds is owned by that domain (libvirt and the records agree both ways).
+Prints the first violation, exits 1.
 """
 import json, os, sys
 
 def check(argv):
     status = json.load(open(argv[0]))
     state = argv[1]
-    want = dict(a.split("=") for a in argv[2:] if not a.startswith("owned="))
-    want_owned = [int(a.split("=")[1]) for a in argv[2:] if a.startswith("owned=")]
+    want = dict(a.split("=") for a in argv[2:] if not a.startswith(("owned=", "libvirt=")))
+    want_owned = [[int(x) for x in a.split("=")[1].split("|")] for a in argv[2:] if a.startswith("owned=")]
+    held = [json.load(open(a.split("=", 1)[1])) for a in argv[2:] if a.startswith("libvirt=")]
     errs = []
     if status.get("journal_pending", 0) != 0:
         errs.append("journal_pending=%s" % status.get("journal_pending"))
@@ -60,8 +65,19 @@ def check(argv):
         for v in p.get("vfs", []):
             if v.get("driver") != "vfio-pci":
                 errs.append("VF %s driver %r, config says vfio-pci" % (v["bdf"], v.get("driver")))
-    if want_owned and len(owned) != want_owned[0]:
-        errs.append("%d VF(s) owned, expected %d: %s" % (len(owned), want_owned[0], owned))
+    if want_owned and len(owned) not in want_owned[0]:
+        errs.append("%d VF(s) owned, expected %s: %s" % (len(owned), "|".join(map(str, want_owned[0])), owned))
+    if held:
+        bdf_of = {(p["bdf"], v["index"]): v["bdf"] for p in pfs.values() for v in p.get("vfs", [])}
+        owner_of = {bdf_of.get(k): d for k, d in owned.items()}
+        for k, d in owned.items():
+            if bdf_of.get(k) not in held[0].get(d, []):
+                errs.append("VF %s owned by %s but not in its libvirt XML" % (bdf_of.get(k), d))
+        ours = set(bdf_of.values())
+        for d, bdfs in held[0].items():
+            for b in bdfs:
+                if b in ours and owner_of.get(b) != d:
+                    errs.append("VF %s in domain %s's XML but owned by %s" % (b, d, owner_of.get(b)))
     return errs
 
 def main():

@@ -50,3 +50,31 @@ expect_rc() {
 expect_grep() {
 	if grep -q -- "$1" "$2"; then ok "$3"; else fail "$3: '$1' not in $(basename "$2")"; sed 's/^/  /' "$2" >&2; fi
 }
+
+# unpriv FILE: a copy of FILE that an unprivileged process (nobody, via setpriv) can read and
+# run. The checkout may sit under a private (0700) directory (root's home, mktemp -d), where
+# nobody can reach nothing of it; $T is 0755.
+unpriv() {
+	mkdir -p "$T/unpriv"; chmod 755 "$T/unpriv"
+	cp "$1" "$T/unpriv/" && chmod a+rX "$T/unpriv/$(basename "$1")" && echo "$T/unpriv/$(basename "$1")"
+}
+
+# start_libvirtd_as_nobody DIR: a private session libvirtd run as nobody (setpriv; needs root) with its
+# XDG directories under DIR, at most LIBVIRTD_TTL (150) s. Sets $lpid and $LSOCK (its socket).
+# Returns 1 when it does not come up within 10 s.
+start_libvirtd_as_nobody() {
+	local lv=$1
+	mkdir -p "$lv"; chown 65534:65534 "$lv"
+	LSOCK=$lv/run/libvirt/libvirt-sock
+	setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/sbin:/usr/bin HOME="$lv/home" \
+		XDG_RUNTIME_DIR="$lv/run" XDG_CONFIG_HOME="$lv/cfg" XDG_CACHE_HOME="$lv/cache" XDG_DATA_HOME="$lv/data" \
+		sh -c 'mkdir -p "$HOME" "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME";
+		       chmod 700 "$XDG_RUNTIME_DIR"; exec timeout '"${LIBVIRTD_TTL:-150}"' /usr/sbin/libvirtd --timeout 120' \
+		>>"$lv.log" 2>&1 &
+	disown
+	for _ in $(seq 100); do
+		[ -S "$LSOCK" ] && [ -s "$lv/run/libvirt/libvirtd.pid" ] && break; sleep 0.1
+	done
+	lpid=$(cat "$lv/run/libvirt/libvirtd.pid" 2>/dev/null)
+	[ -n "$lpid" ] && kill -0 "$lpid" 2>/dev/null
+}

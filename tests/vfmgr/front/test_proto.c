@@ -25,7 +25,7 @@ static void test_ops_roundtrip(void **state)
 		char err[256];
 		char *line;
 
-		if (op == VFMGR_OP_ASSIGN)
+		if (op == VFMGR_OP_ASSIGN || op == VFMGR_OP_ADOPT)
 			json_object_set_new(args, "domain", json_string("appl0"));
 		if (op == VFMGR_OP_RELEASE || op == VFMGR_OP_SHOW)
 			json_object_set_new(args, "target", json_string("0000:01:00.1"));
@@ -80,6 +80,21 @@ static void test_assign_args(void **state)
 	vfmgr_request_clear(&r);
 	/* path-like names refused */
 	assert_int_equal(dec("{\"op\":\"assign\",\"args\":{\"domain\":\"../etc\"},\"id\":8}", &r, err, sizeof(err)), -EINVAL);
+	vfmgr_request_clear(&r);
+	/* Regression (issue #14): UTF-8 domain names as libvirt takes them (were "not printable") */
+	assert_int_equal(dec("{\"op\":\"assign\",\"args\":{\"domain\":\"w\\u00e9b-\\u00fc1-\\u6f22\"},\"id\":8}", &r, err,
+			     sizeof(err)), 0);
+	assert_string_equal(r.domain, "w\xc3\xa9" "b-\xc3\xbc" "1-\xe6\xbc\xa2");
+	vfmgr_request_clear(&r);
+	assert_int_equal(dec("{\"op\":\"adopt\",\"args\":{\"domain\":\"db \\\"prod\\\"\"},\"id\":8}", &r, err, sizeof(err)), 0);
+	assert_string_equal(r.domain, "db \"prod\"");
+	vfmgr_request_clear(&r);
+	/* control characters (C0, DEL, C1) still refused (jansson refuses malformed UTF-8 itself) */
+	assert_int_equal(dec("{\"op\":\"assign\",\"args\":{\"domain\":\"a\\tb\"},\"id\":8}", &r, err, sizeof(err)), -EINVAL);
+	vfmgr_request_clear(&r);
+	assert_int_equal(dec("{\"op\":\"assign\",\"args\":{\"domain\":\"a\\u0085b\"},\"id\":8}", &r, err, sizeof(err)), -EINVAL);
+	vfmgr_request_clear(&r);
+	assert_int_equal(dec("{\"op\":\"assign\",\"args\":{\"domain\":\"a\\u007fb\"},\"id\":8}", &r, err, sizeof(err)), -EINVAL);
 	vfmgr_request_clear(&r);
 	/* embedded NUL refused */
 	assert_int_equal(dec("{\"op\":\"show\",\"args\":{\"target\":\"a\\u0000b\"},\"id\":8}", &r, err, sizeof(err)), -EINVAL);
