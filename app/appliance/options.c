@@ -67,12 +67,16 @@ usage(FILE *f, const char *prog)
 "  --wire W            internal topology: vfdev (the appliance's ports are software\n"
 "                      VFs whose DMA goes through the IOMMU; devices and endpoints on\n"
 "                      the second lcore when the EAL has one) | memif | ring\n"
-"                      [vfdev; memif with --rx-mode posted|remapped]\n"
+"                      [vfdev: with --rx-mode its MSI-X goes through the soft VT-d]\n"
 "  --device-core C     vfdev: next (the devices, IOMMU hardware and endpoints on the\n"
 "                      next EAL lcore) | same (everything on the appliance's lcore;\n"
 "                      the IOMMU executes invalidations inline) [next]\n"
 "  --attack on|off     vfdev: malicious-device mode (stale DMA writes to freed\n"
-"                      buffers, counted in attack_*) [on]\n"
+"                      buffers, counted in attack_*; with --rx-mode also forged\n"
+"                      interrupts, counted in irq_attacks) [on]\n"
+"  --intremap on|off   vfdev + --rx-mode posted|remapped: the soft VT-d remaps the\n"
+"                      VFs' MSI-X (off models a host without interrupt remapping:\n"
+"                      compatibility-format messages, forged ones delivered) [on]\n"
 "  --routes FILE       routes file (conf/routes.conf.example) [internal: built-in\n"
 "                      10.0.1.0/24 -> port 0, 10.0.2.0/24 -> port 1; ports: required]\n"
 "  --strategy S        off|strict|deferred|optimistic|persistent|shared|ring|pool [off]\n"
@@ -191,7 +195,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		{"endpoint-lcore", 1, 0, 'e'}, {"pool-size", 1, 0, 'z'}, {"pool-cache", 1, 0, 'c'},
 		{"pool", 1, 0, 'p'}, {"pool-mem", 1, 0, 'y'},
 		{"fault-inject", 1, 0, 'J'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
-		{"attack", 1, 0, 'K'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
+		{"attack", 1, 0, 'K'}, {"intremap", 1, 0, 'G'}, {"icmp-rate", 1, 0, 'i'}, {"icmp-burst", 1, 0, 'B'},
 		{"fix-l4-csum", 0, 0, 'F'}, {"fwd-lcores", 1, 0, 'L'},
 		{"stats-interval", 1, 0, 0x101},
 		{"prometheus", 1, 0, 'Y'}, {"prometheus-interval", 1, 0, 'Z'},
@@ -200,7 +204,6 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	static const char *const topo_names[] = {"internal", "ports"};
 	static const char *const wire_names[] = {"memif", "ring", "vfdev"};
 	static const char *const onoff[] = {"off", "on"};
-	bool wire_set = false;
 	static const char *const backend_names[] = {"soft", "vfio"};
 	uint64_t v;
 	int c, r;
@@ -221,6 +224,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	o->pool_cache = 0;
 	o->wire = WIRE_VFDEV;
 	o->attack = true;
+	o->intremap = true;
 	o->icmp_rate = 1000;   /* Linux net.ipv4.icmp_msgs_per_sec */
 	o->icmp_burst = 50;    /* Linux net.ipv4.icmp_msgs_burst */
 	o->fwd_lcores = 1;
@@ -231,7 +235,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 		switch (c) {
 		case 'w': r = pick("workload", optarg, workload_names, 3); if (r < 0) return r; o->workload = r; break;
 		case 'T': r = pick("topology", optarg, topo_names, 2); if (r < 0) return r; o->topology = r; break;
-		case 'W': r = pick("wire", optarg, wire_names, 3); if (r < 0) return r; o->wire = r; wire_set = true; break;
+		case 'W': r = pick("wire", optarg, wire_names, 3); if (r < 0) return r; o->wire = r; break;
 		case 'K': r = pick("attack", optarg, onoff, 2); if (r < 0) return r; o->attack = r == 1; break;
 		case 'C': {
 			static const char *const dc_names[] = {"next", "same"};
@@ -242,6 +246,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 			o->device_core_same = r == 1;
 			break;
 		}
+		case 'G': r = pick("intremap", optarg, onoff, 2); if (r < 0) return r; o->intremap = r == 1; break;
 		case 'r': o->routes = optarg; break;
 		case 's':
 			r = iova_strategy_parse(optarg);
@@ -343,8 +348,6 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (!wire_set && o->rx_mode != RX_POLL)
-		o->wire = WIRE_MEMIF;  /* the vfdev raises no MSI-X yet: the endpoints kick the vCPU */
 	if (o->topology == TOPO_PORTS && o->workload != WL_FWD) {
 		fprintf(stderr, "vfapp: --topology ports runs the appliance only: use --workload fwd "
 			"(TCP_STREAM/UDP_RR endpoints exist in --topology internal)\n");

@@ -46,7 +46,8 @@ struct vfapp_opts {
 	enum vfapp_pool_mem pool_mem;
 	enum vfapp_fault_inject fault_inject;
 	bool quiet;
-	bool attack;              /**< --attack: vfdev malicious-device mode */
+	bool attack;              /**< --attack: vfdev malicious-device mode (DMA and, with --rx-mode, interrupts) */
+	bool intremap;            /**< --intremap: the soft VT-d remaps the VFs' MSI-X (off: a host without IR) */
 	bool device_core_same;    /**< --device-core same: devices on the appliance's lcore */
 	uint64_t icmp_rate;       /**< ICMP errors per second, 0 = unlimited */
 	uint64_t icmp_burst;

@@ -103,6 +103,15 @@
  *                             both ports, interval deltas; 0 with --attack off or other wires
  *   attack_age_p50_ns, attack_age_max_ns int  age of successes since the buffer's free
  *                             (whole run)
+ *   irq_chain         string  with --rx-mode posted|remapped: "vfdev-msix" (the VFs' MSI-X
+ *                             through the soft VT-d's interrupt remapping, executed) or
+ *                             "endpoint-standin" (memif/ports: the endpoints raise it)
+ *   intremap          bool    vfdev-msix: --intremap (false: a host without IR)
+ *   msix              object  vfdev-msix, both ports, interval deltas: raised, posted,
+ *                             remapped, compat, blocked, unhandled, host_irqs (whole run)
+ *   irq_attacks       object  vfdev-msix with --attack on: per attack (forged_sid,
+ *                             other_handle, out_of_range, compat, wrong_vcpu) {attempts,
+ *                             blocked, delivered}, both ports, interval deltas
  *   inv_latency_ns    int     --inv-latency-ns (modeled soft VT-d invalidation latency)
  *   vmexit_ns         int     --vmexit-ns (modeled VM exit cost)
  *   pool_cache        int     --pool-cache
@@ -240,6 +249,49 @@ record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 	json_object_set_new(rec, "attack_age_p50_ns", json_integer((json_int_t)d.attack_age_p50_ns));
 	json_object_set_new(rec, "attack_age_max_ns", json_integer((json_int_t)d.attack_age_max_ns));
 	s->dev_faults = d.dev_rx_faults + d.dev_tx_faults;
+	if (s->o.rx_mode != RX_POLL)
+		json_object_set_new(rec, "irq_chain",
+				    json_string(s->msix_chain ? "vfdev-msix" : "endpoint-standin"));
+	if (s->msix_chain) {
+		json_t *mj = json_object(), *aj = json_object();
+
+		for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
+			const struct vfdev_stats *a = &s->vf0[p], *b = &s->vf1[p];
+
+			d.msix_raised += DELTA(msix_raised);
+			d.irq_posted += DELTA(irq_posted);
+			d.irq_remapped += DELTA(irq_remapped);
+			d.irq_compat += DELTA(irq_compat);
+			d.irq_blocked += DELTA(irq_blocked);
+			d.irq_unhandled += DELTA(irq_unhandled);
+			for (unsigned int k = 0; k < VFDEV_IRQ_ATK__COUNT; k++) {
+				d.irq_attack_attempts[k] += DELTA(irq_attack_attempts[k]);
+				d.irq_attack_blocked[k] += DELTA(irq_attack_blocked[k]);
+				d.irq_attack_delivered[k] += DELTA(irq_attack_delivered[k]);
+			}
+		}
+		json_object_set_new(rec, "intremap", json_boolean(s->o.intremap));
+		json_object_set_new(mj, "raised", json_integer((json_int_t)d.msix_raised));
+		json_object_set_new(mj, "posted", json_integer((json_int_t)d.irq_posted));
+		json_object_set_new(mj, "remapped", json_integer((json_int_t)d.irq_remapped));
+		json_object_set_new(mj, "compat", json_integer((json_int_t)d.irq_compat));
+		json_object_set_new(mj, "blocked", json_integer((json_int_t)d.irq_blocked));
+		json_object_set_new(mj, "unhandled", json_integer((json_int_t)d.irq_unhandled));
+		json_object_set_new(mj, "host_irqs", json_integer((json_int_t)s->host_irqs));
+		json_object_set_new(rec, "msix", mj);
+		for (unsigned int k = 0; k < VFDEV_IRQ_ATK__COUNT && s->o.attack; k++) {
+			json_t *kj = json_object();
+
+			json_object_set_new(kj, "attempts", json_integer((json_int_t)d.irq_attack_attempts[k]));
+			json_object_set_new(kj, "blocked", json_integer((json_int_t)d.irq_attack_blocked[k]));
+			json_object_set_new(kj, "delivered", json_integer((json_int_t)d.irq_attack_delivered[k]));
+			json_object_set_new(aj, vfdev_irq_attack_name((enum vfdev_irq_attack)k), kj);
+		}
+		if (s->o.attack)
+			json_object_set_new(rec, "irq_attacks", aj);
+		else
+			json_decref(aj);
+	}
 }
 
 void

@@ -152,6 +152,75 @@ setup_vcpu(struct vfapp_state *s, unsigned int app_lcore)
 	return 0;
 }
 
+/* Guest vectors of the appliance VFs' RX queues (the vCPU model's IRR bits) and the host
+ * vector VFIO's handler gets for a remapped one. */
+#define VFAPP_GUEST_RX_VECTOR 0x40
+#define VFAPP_HOST_VECTOR     0x60
+#define VFAPP_IRT_ENTRIES     256
+
+/* The host's handler of a VF interrupt that is not posted (VFIO vfio_msihandler ->
+ * eventfd -> the VMM injects the guest vector). Runs on the device core. */
+static void
+vf_host_irq(void *arg, int msix, const struct iova_irq *irq)
+{
+	struct vfapp_state *s = arg;
+
+	(void)msix;
+	(void)irq;
+	__atomic_fetch_add(&s->host_irqs, 1, __ATOMIC_RELAXED);
+	irqpost_device_interrupt(s->app.vcpu, VFAPP_GUEST_RX_VECTOR);
+}
+
+/*
+ * --rx-mode posted|remapped on vfdev ports with the soft VT-d: the VFs' RX MSI-X goes
+ * through the IOMMU's interrupt remapping (what Linux's intel irq_remapping + VFIO + KVM
+ * set up for an assigned VF): one 2-entry IRTE block per VF (RX, TX; TX stays masked),
+ * posted into the vCPU's PI descriptor (posted) or remapped to a host vector whose
+ * handler hands it to the VMM (remapped); with --intremap off, compatibility-format
+ * messages to the host handler (a host without IR). The endpoints stop standing in.
+ */
+static int
+setup_msix(struct vfapp_state *s)
+{
+	if (s->o.rx_mode == RX_POLL || s->o.wire != WIRE_VFDEV || s->o.topology != TOPO_INTERNAL ||
+	    s->phys == NULL || s->app.vcpu == NULL)
+		return 0;
+	if (s->o.intremap && iova_backend_soft_ir_enable(s->phys, VFAPP_IRT_ENTRIES) != 0) {
+		fprintf(stderr, "vfapp: enabling interrupt remapping on the soft VT-d failed\n");
+		return -1;
+	}
+	for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
+		uint16_t rid = (uint16_t)(0x0101 + p), base = 0;
+		uint32_t dest = rte_lcore_to_cpu_id((int)s->app_lcore), data;
+		uint64_t addr;
+		int ret = 0;
+
+		if (s->o.intremap) {
+			ret = iova_backend_soft_ir_alloc(s->phys, 2, &base);
+			if (ret == 0 && s->o.rx_mode == RX_POSTED)
+				ret = iova_backend_soft_ir_set_posted(s->phys, base, rid, VFAPP_GUEST_RX_VECTOR,
+								      irqpost_vcpu_pi_desc_addr(s->app.vcpu));
+			else if (ret == 0)
+				ret = iova_backend_soft_ir_set_remapped(s->phys, base, rid, VFAPP_HOST_VECTOR,
+									dest);
+			iova_ir_msi_remappable(base, VFDEV_MSIX_RX, &addr, &data);
+		} else {
+			iova_ir_msi_compat((uint8_t)dest, VFAPP_HOST_VECTOR, &addr, &data);
+		}
+		if (ret != 0) {
+			fprintf(stderr, "vfapp: programming the IRTEs of VF %u: %s\n", p, strerror(-ret));
+			return -1;
+		}
+		/* the attack mode's victim: the other VF's RX entry (blocks of 2, in VF order) */
+		vfdev_set_host_irq(s->topo.vf[p], vf_host_irq, s, p ? 0 : 2);
+		vfdev_msix_set(s->topo.vf[p], VFDEV_MSIX_RX, addr, data);
+		vfdev_msix_enable(s->topo.vf[p], true);
+	}
+	s->env.vcpu = NULL;
+	s->msix_chain = true;
+	return 0;
+}
+
 /* Routes that resolve their next hop by ARP need an address on their port. */
 static int
 check_routes(const struct vfapp_route_cfg *cfg, const char *file)
@@ -392,7 +461,7 @@ vfapp_setup(struct vfapp_state *s)
 		return -1;
 	if (vfapp_telemetry_register(&s->app) != 0 && !s->o.quiet)
 		fprintf(stderr, "vfapp: warning: telemetry command /vfapp/stats not registered\n");
-	if (setup_vcpu(s, app_lcore) != 0)
+	if (setup_vcpu(s, app_lcore) != 0 || setup_msix(s) != 0)
 		return -1;
 
 	if (s->o.topology == TOPO_INTERNAL) {
@@ -449,6 +518,12 @@ vfapp_teardown(struct vfapp_state *s)
 	} /* failed before the pool existed: nothing to release (as before the split) */
 	if (s->have_wl)
 		s->wl.destroy(s->wl.st);
+	if (s->msix_chain) {
+		/* no VF may post to the vCPU once it is gone: MSI-X off, device core stopped */
+		for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++)
+			vfdev_msix_enable(s->topo.vf[p], false);
+		stop_device_core(s);
+	}
 	irqpost_vcpu_destroy(s->app.vcpu);
 	if (s->topo_up && s->o.wire == WIRE_VFDEV)
 		vfapp_topo_vfdev_close(&s->topo);

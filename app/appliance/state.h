@@ -77,6 +77,9 @@ struct vfapp_state {
 	bool dev_go;                  /**< run(): endpoints and DMA engines may start */
 	bool hw_stop;                 /**< teardown: the device core returns */
 	uint64_t dev_faults;          /**< frames the vfdevs dropped on DMA faults (record.c) */
+	/* --rx-mode posted|remapped on vfdev ports: the VFs' MSI-X through the soft VT-d (setup.c) */
+	bool msix_chain;              /**< the VFs raise the interrupts (not the endpoints' stand-in) */
+	uint64_t host_irqs;           /**< remapped / unremapped MSI-X handled by the host handler */
 };
 
 /** The device core's loop (main.c), launched by vfapp_setup() on the endpoint lcore. */

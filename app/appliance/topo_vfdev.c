@@ -78,6 +78,8 @@ int vfapp_topo_vfdev(struct vfapp_topo *t, const char *tag, struct rte_mempool *
 		p.wire_pool = ep_pool;
 		p.port_id = (uint16_t)i;
 		p.attack = attack;
+		p.attack_irq = attack;      /* forged MSI-X once the host programmed the table */
+		p.rid = (uint16_t)(0x0101 + i);
 		t->vf[i] = vfdev_create(&p);
 		if (t->vf[i] == NULL) {
 			snprintf(err, errlen, "vfdev_create(%s): %s (see the message above; more mbufs: "

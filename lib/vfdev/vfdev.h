@@ -203,6 +203,11 @@ unsigned int vfdev_dev_poll(struct vfdev *d);
  * addr 0 masks the entry. @return 0, -EINVAL (vec).
  */
 int vfdev_msix_set(struct vfdev *d, unsigned int vec, uint64_t addr, uint32_t data);
+/**
+ * Set where the VF's remapped / unremapped interrupts go (as vfdev_params.host_irq) and
+ * the interrupt index its attack mode aims at. Call before vfdev_msix_enable().
+ */
+void vfdev_set_host_irq(struct vfdev *d, vfdev_host_irq_fn fn, void *arg, uint32_t attack_victim);
 /** MSI-X Enable (message control bit 15): the device raises messages on completions. */
 void vfdev_msix_enable(struct vfdev *d, bool on);
 /** The name of an interrupt attack ("forged_sid", "other_handle", "out_of_range", "compat", "wrong_vcpu"). */

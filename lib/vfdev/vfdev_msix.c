@@ -50,6 +50,16 @@ int vfdev_msix_set(struct vfdev *d, unsigned int vec, uint64_t addr, uint32_t da
 	return 0;
 }
 
+void vfdev_set_host_irq(struct vfdev *d, vfdev_host_irq_fn fn, void *arg, uint32_t attack_victim)
+{
+	if (!d)
+		return;
+	d->p.host_irq = fn;
+	d->p.host_irq_arg = arg;
+	d->p.attack_irq_victim = attack_victim;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
 void vfdev_msix_enable(struct vfdev *d, bool on)
 {
 	if (d)
