@@ -25,6 +25,15 @@
 static const char *prom_path;
 static uint64_t prom_period, prom_next; /* TSC cycles */
 static int prom_last_err;
+static const struct vfapp_appliance *prom_workers; /* --fwd-lcores: summed in, as telemetry does */
+static unsigned int prom_nb_workers;
+
+void
+vfapp_prometheus_workers(const struct vfapp_appliance *w, unsigned int n)
+{
+	prom_workers = w;
+	prom_nb_workers = w != NULL ? n : 0;
+}
 
 static void
 head(FILE *f, const char *name, const char *help)
@@ -45,26 +54,44 @@ vfapp_prometheus_format(const struct vfapp_appliance *a, FILE *f)
 		{ "vfapp_port_tx_bytes_total", "Bytes transmitted on the appliance port.",
 		  offsetof(struct vfapp_port_stats, tx_bytes) },
 	};
-	unsigned int p, r;
+	struct vfapp_port_stats sum[VFAPP_NB_PORTS];
+	unsigned int p, r, w;
 
+	/* the worker lcores' counters (--fwd-lcores) are summed in until they are folded into
+	 * the main appliance at the end of the run (vfapp_workers_stop) */
+	for (p = 0; p < VFAPP_NB_PORTS; p++) {
+		sum[p] = a->st[p];
+		for (w = 0; w < prom_nb_workers; w++) {
+			const struct vfapp_port_stats *x = &prom_workers[w].st[p];
+
+			sum[p].rx += x->rx;
+			sum[p].rx_bytes += x->rx_bytes;
+			sum[p].tx += x->tx;
+			sum[p].tx_bytes += x->tx_bytes;
+			for (r = 0; r < DROP__COUNT; r++)
+				sum[p].drops[r] += x->drops[r];
+			for (r = 0; r < EV__COUNT; r++)
+				sum[p].ev[r] += x->ev[r];
+		}
+	}
 	for (size_t i = 0; i < sizeof(port_ctr) / sizeof(port_ctr[0]); i++) {
 		head(f, port_ctr[i].name, port_ctr[i].help);
 		for (p = 0; p < VFAPP_NB_PORTS; p++)
 			fprintf(f, "%s{port=\"%u\"} %llu\n", port_ctr[i].name, p, (unsigned long long)
-				*(const uint64_t *)((const char *)&a->st[p] + port_ctr[i].off));
+				*(const uint64_t *)((const char *)&sum[p] + port_ctr[i].off));
 	}
 	head(f, "vfapp_port_drops_total", "Frames dropped, counted on the input port, by reason "
 	     "(app/appliance/README.md lists the reasons).");
 	for (p = 0; p < VFAPP_NB_PORTS; p++)
 		for (r = 1; r < DROP__COUNT; r++)
 			fprintf(f, "vfapp_port_drops_total{port=\"%u\",reason=\"%s\"} %llu\n", p,
-				vfapp_drop_name(r), (unsigned long long)a->st[p].drops[r]);
+				vfapp_drop_name(r), (unsigned long long)sum[p].drops[r]);
 	head(f, "vfapp_router_events_total", "Frames the appliance itself received or sent (ARP, ICMP "
 	     "errors, fragments), by event.");
 	for (p = 0; p < VFAPP_NB_PORTS; p++)
 		for (r = 0; r < EV__COUNT; r++)
 			fprintf(f, "vfapp_router_events_total{port=\"%u\",event=\"%s\"} %llu\n", p,
-				vfapp_event_name(r), (unsigned long long)a->st[p].ev[r]);
+				vfapp_event_name(r), (unsigned long long)sum[p].ev[r]);
 	head(f, "vfapp_dma_mismatch_total", "IOMMU translations that returned an unexpected host address.");
 	fprintf(f, "vfapp_dma_mismatch_total %llu\n", (unsigned long long)a->dma_mismatch);
 	head(f, "vfapp_polls_total", "Appliance loop iterations (idle ones included).");

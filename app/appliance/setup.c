@@ -280,6 +280,7 @@ setup_workers(struct vfapp_state *s)
 	for (i = 0; i < k; i++)
 		s->lc_app[i].icmp_rl = s->app.icmp_rl;
 	vfapp_telemetry_workers(s->lc_app, k);
+	vfapp_prometheus_workers(s->lc_app, k);
 	return 0;
 }
 

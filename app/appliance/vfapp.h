@@ -196,6 +196,8 @@ int vfapp_prometheus_format(const struct vfapp_appliance *a, FILE *f);
 int vfapp_prometheus_write(const struct vfapp_appliance *a, const char *path);
 /** @return 0, or -EINVAL after a message on stderr when @p path does not end in ".prom". */
 int vfapp_prometheus_check_path(const char *path);
+/** The worker lcores' appliances (--fwd-lcores): summed into the series (NULL: none). */
+void vfapp_prometheus_workers(const struct vfapp_appliance *w, unsigned int n);
 /** Write @p path every @p interval_s seconds from vfapp_prometheus_tick() (NULL path: never). */
 void vfapp_prometheus_start(const char *path, double interval_s);
 /** In the run loop: write when the interval has passed (cheap otherwise). */

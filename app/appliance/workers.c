@@ -60,6 +60,7 @@ vfapp_workers_stop(struct vfapp_state *s)
 		vfapp_appliance_add_stats(&s->app, &s->lc_app[k]);
 	}
 	vfapp_telemetry_workers(NULL, 0);
+	vfapp_prometheus_workers(NULL, 0);
 }
 
 
