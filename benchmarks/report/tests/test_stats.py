@@ -117,6 +117,12 @@ class ServiceDemand(unittest.TestCase):
              "udp_rr": {"transactions": 100000}}
         self.assertAlmostEqual(model.appliance_cycles(r), 2.6e8)
         self.assertAlmostEqual(model.service_demand(r), 1.0)
+        # every iteration preempted (cycles/packet 0): the raw busy cycles, never 0 µs
+        r0 = dict(r, appliance_cycles_per_pkt=0.0)
+        self.assertAlmostEqual(model.appliance_cycles(r0), 9e9)
+        # trap-and-emulate: the same-core VMM's switches are the cost: raw busy cycles
+        rt = dict(r, mode="trap-and-emulate")
+        self.assertAlmostEqual(model.service_demand(rt), 9e9 / 2.6e9 * 1e6 / 100000)
 
     def test_absent(self):
         self.assertIsNone(model.service_demand({"workload": "UDP_RR", "transactions_per_s": 5.0}))

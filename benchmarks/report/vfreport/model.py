@@ -64,13 +64,20 @@ def throughput(rec):
 
 
 def appliance_cycles(rec):
-    """Appliance-lcore cycles of the measured interval: appliance_cycles_per_pkt x packets (the
-    busy iterations the kernel did not preempt, so time slices of other tasks on a shared host
-    do not count) when the record has it, else appliance_busy_cycles; None without either."""
+    """Appliance-lcore cycles of the measured interval.
+
+    appliance_cycles_per_pkt x packets (busy iterations the kernel did not preempt, so time
+    slices of other tasks on a shared host do not count) when the record has it, except in
+    trap-and-emulate mode, where the VMM thread shares the vCPU's core by design (run.sh
+    --vmm-lcore 0): its context switches are the exits being measured, and vfapp marks every
+    such iteration preempted. There, and when no iteration was left unpreempted, the raw
+    appliance_busy_cycles. None without busy-cycle accounting."""
+    busy = num(rec.get("appliance_busy_cycles"))
     cpp, pk = num(rec.get("appliance_cycles_per_pkt")), num(rec.get("packets"))
-    if cpp is not None and pk is not None and rec.get("appliance_cycles_per_pkt_raw") is not None:
+    if (rec.get("mode") != "trap-and-emulate" and cpp and cpp > 0 and pk is not None
+            and rec.get("appliance_cycles_per_pkt_raw") is not None):
         return cpp * pk
-    return num(rec.get("appliance_busy_cycles"))
+    return busy
 
 
 def service_demand(rec, tsc_hz=None):

@@ -25,7 +25,8 @@ def render(ctx):
         sdu = SD_UNIT[w]
         L.append(f"Service demand, {sdu} of the appliance lcore's busy cycles "
                  f"(`appliance_cycles_per_pkt` x `packets`, i.e. busy iterations the kernel did not "
-                 f"preempt, else `appliance_busy_cycles`; / `tsc_hz`): shows a strategy's cost even "
+                 f"preempt; in trap-and-emulate, where the VMM thread shares the core by design, and "
+                 f"when no iteration was unpreempted, `appliance_busy_cycles`; / `tsc_hz`): shows a strategy's cost even "
                  f"when the endpoints limit the throughput. Mean ±CI:")
         L.append("")
         rows = []
