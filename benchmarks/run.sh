@@ -15,7 +15,7 @@
 # map/unmap microbenchmark, the peers (testpmd on net_memif, sockperf/iperf3 on veths, real
 # peers through the appliance on net_af_xdp), interrupt delivery (modeled), the QEMU test
 # bed with --testbed.
-#   --quick          -i 3,3, 0.25 s runs, sensitivity once per point (4-5 minutes built)
+#   --quick          -i 3,3, 0.25 s runs, sensitivity once per point (about 5 minutes built)
 #   --wire W         the matrix's internal wires (default memif); the attack pass always
 #                    runs on vfdev (the software VF with its malicious-device mode)
 #   --iterations MAX,MIN   netperf -i (default 10,3; --quick 3,3; clamped to 3..30 like netperf)
@@ -78,7 +78,7 @@ done
 if [ $quick = 1 ]; then
 	iters=${iters:-3,3} duration=${duration:-0.25} warmup=${warmup:-0.1} sens_reps=1
 else
-	iters=${iters:-10,3} duration=${duration:-1} warmup=${warmup:-0.5} sens_reps=3
+	iters=${iters:-10,3} duration=${duration:-1} warmup=${warmup:-0.5} sens_reps=2
 fi
 case $iters in
 [0-9]*,[0-9]*) imax=${iters%,*} imin=${iters#*,} ;;
@@ -319,7 +319,7 @@ if [ $peers = 1 ]; then
 		log "peers: vfapp vs dpdk-l3fwd (LPM) vs testpmd io/mac on the same ports, 64/1500 B"
 		nh=""; [ $huge = 0 ] && nh=--no-huge
 		n0=$(wc -l <"$records")
-		benchmarks/peers/l3fwd.sh --vfapp "$vfapp" --duration "$((pdur + 1))" --warmup 1 $nh \
+		benchmarks/peers/l3fwd.sh --vfapp "$vfapp" --duration "$pdur" --warmup 1 $nh \
 			--build-dir "$out/l3fwd-build" >>"$records" 2>"$out/logs/p-l3fwd.log" ||
 			error "peers/l3fwd.sh" "$out/logs/p-l3fwd.log"
 		log "l3fwd peers: $(($(wc -l <"$records") - n0)) record(s)"
