@@ -19,8 +19,10 @@
 #              wires and receives (and frees) what comes back, counting Rx-pps per port.
 #   DUT on CPU --dut-cpu (1), one forwarding lcore, memif clients d0/d1:
 #     l3fwd-lpm   build/l3fwd -- -p 0x3 --config "(0,0,L),(1,0,L)" --parse-ptype (memif has no
-#                 ptypes) --rule_ipv4 R (0/1 and 128/1 -> 1)
-#     vfapp       vfapp -- --topology ports --workload fwd --strategy off --routes (0.0.0.0/0 -> port 1)
+#                 ptypes) --rule_ipv4 R
+#     vfapp       vfapp -- --topology ports --workload fwd --strategy off --routes R
+#     R (both): flowgen's destinations 10.253.0.0 + flow (1024 flows) split in two /23, one per
+#     port, so both output rings carry half the traffic; everything else to port 1
 #     vfapp-plain the same with --pool plain --pool-cache 256 (no lib/iova mempool driver, a
 #                 mempool cache like l3fwd's): the appliance's own cost without the IOMMU layer
 #     testpmd-io / testpmd-mac   dpdk-testpmd --forward-mode=io|mac (ports swapped, as in testpmd)
@@ -111,8 +113,8 @@ run_one() {
 	for _ in $(seq 60); do grep -q "Start automatic packet forwarding" "$glog" 2>/dev/null && break; sleep 0.5; done
 	case $dut in
 	l3fwd-lpm)
-		# everything to port 1 (rte_lpm takes depths >= 1: the default route as two /1)
-		printf 'R0.0.0.0/1 1\nR128.0.0.0/1 1\n' >"$work/rules4"
+		# the same routes as vfapp's (rte_lpm takes depths >= 1: the default as two /1)
+		printf 'R10.253.0.0/23 0\nR10.253.2.0/23 1\nR0.0.0.0/1 1\nR128.0.0.0/1 1\n' >"$work/rules4"
 		printf 'R0:0:0:0:0:0:0:0/1 1\nR8000:0:0:0:0:0:0:0/1 1\n' >"$work/rules6"
 		# shellcheck disable=SC2086
 		timeout -k 3 $((life + 40)) "$bdir/l3fwd/build/l3fwd" -l "$dl" --no-pci --file-prefix ${tag}d$size${dut//-/}$nl $mem $dvdev \
@@ -121,7 +123,8 @@ run_one() {
 			--eth-dest=0,$gmac0 --eth-dest=1,$gmac1 >"$dlog" 2>&1 &
 		;;
 	vfapp | vfapp-plain)
-		printf 'route 0.0.0.0/0 port 1 nexthop-mac %s\n' $gmac1 >"$work/routes"
+		printf 'route 10.253.0.0/23 port 0 nexthop-mac %s\nroute 10.253.2.0/23 port 1 nexthop-mac %s\nroute 0.0.0.0/0 port 1 nexthop-mac %s\n' \
+			$gmac0 $gmac1 $gmac1 >"$work/routes"
 		[ $dut = vfapp-plain ] && fa="$fa --pool plain --pool-cache 256"
 		# shellcheck disable=SC2086
 		timeout -k 3 $((life + 40)) "$vfapp" -l "$dl" $fe --no-pci --file-prefix ${tag}d$size${dut//-/}$nl $mem $dvdev \
