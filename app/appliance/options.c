@@ -81,7 +81,8 @@ usage(FILE *f, const char *prog)
 "                      10.0.1.0/24 -> port 0, 10.0.2.0/24 -> port 1; ports: required]\n"
 "  --strategy S        off|strict|deferred|optimistic|persistent|shared|ring|pool [off]\n"
 "  --mode M            native|trap-and-emulate|sidecore [native]\n"
-"  --backend B         soft | vfio [soft]\n"
+"  --backend B         soft | vfio | auto (vfio when an EAL port is a PCI device, else\n"
+"                      soft; soft is refused on a PCI port) [soft]\n"
 "  --inv-latency-ns N  modeled extra latency of the soft VT-d's queued invalidations,\n"
 "                      on top of the real execution (by the device core with vfdev) [0]\n"
 "  --vmexit-ns N       modeled VM exit cost, trap-and-emulate [0]\n"
@@ -204,7 +205,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 	static const char *const topo_names[] = {"internal", "ports"};
 	static const char *const wire_names[] = {"memif", "ring", "vfdev"};
 	static const char *const onoff[] = {"off", "on"};
-	static const char *const backend_names[] = {"soft", "vfio"};
+	static const char *const backend_names[] = {"soft", "vfio", "auto"};
 	uint64_t v;
 	int c, r;
 
@@ -264,7 +265,7 @@ vfapp_opts_parse(int argc, char **argv, struct vfapp_opts *o)
 			}
 			o->mode = r;
 			break;
-		case 'b': r = pick("backend", optarg, backend_names, 2); if (r < 0) return r; o->backend = r; break;
+		case 'b': r = pick("backend", optarg, backend_names, 3); if (r < 0) return r; o->backend = r; break;
 		case 'I': if (parse_u64("inv-latency-ns", optarg, 0, 1000000000, &o->inv_latency_ns)) return -EINVAL; break;
 		case 'X': if (parse_u64("vmexit-ns", optarg, 0, 1000000000, &o->vmexit_ns)) return -EINVAL; break;
 		case 'V':

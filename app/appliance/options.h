@@ -16,7 +16,7 @@
 enum vfapp_workload_kind { WL_TCP_STREAM, WL_UDP_RR, WL_FWD };
 enum vfapp_topology { TOPO_INTERNAL, TOPO_PORTS };
 enum vfapp_rx_mode { RX_POLL, RX_POSTED, RX_REMAPPED };
-enum vfapp_backend_kind { BACKEND_SOFT, BACKEND_VFIO };
+enum vfapp_backend_kind { BACKEND_SOFT, BACKEND_VFIO, BACKEND_AUTO };
 /** --pool-mem: EAL heap (mapped whole by EAL for VFIO) or external memory (pool_extmem.c). */
 enum vfapp_pool_mem { POOL_MEM_EAL, POOL_MEM_EXTMEM };
 /** --fault-inject: containment test of the appliance pool (iova.h, iova_mempool_fault_arm). */

@@ -7,10 +7,14 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_bus.h>
 #include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -19,6 +23,46 @@
 #include <rte_vfio.h>
 
 #include "state.h"
+
+/*
+ * --backend auto: vfio when an EAL port is a PCI device (a real VF PMD DMAs through its VFIO
+ * container), soft otherwise. --backend soft on a PCI port is refused: the soft VT-d's IOVAs
+ * are not in the container, the device would DMA to wrong addresses.
+ */
+static int
+resolve_backend(struct vfapp_opts *o)
+{
+	char pci[64] = "", drv[64] = "?", link[PATH_MAX], path[PATH_MAX];
+	uint16_t pid;
+
+	RTE_ETH_FOREACH_DEV(pid) {
+		struct rte_eth_dev_info info;
+		ssize_t n;
+
+		if (rte_eth_dev_info_get(pid, &info) != 0 || info.device == NULL ||
+		    strcmp(rte_bus_name(rte_dev_bus(info.device)), "pci") != 0)
+			continue;
+		snprintf(pci, sizeof(pci), "%s", rte_dev_name(info.device));
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", pci);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			snprintf(drv, sizeof(drv), "%.63s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+		}
+		break;
+	}
+	if (o->backend == BACKEND_AUTO) {
+		o->backend = pci[0] != '\0' ? BACKEND_VFIO : BACKEND_SOFT;
+		return 0;
+	}
+	if (o->backend == BACKEND_SOFT && pci[0] != '\0') {
+		fprintf(stderr, "vfapp: --backend soft: port %s is a PCI device (kernel driver %s): the "
+			"software IOMMU's IOVAs are not in its VFIO container, the device would DMA to "
+			"wrong addresses: use --backend vfio (or auto)\n", pci, drv);
+		return -1;
+	}
+	return 0;
+}
 
 static int
 setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **pool)
@@ -320,6 +364,8 @@ vfapp_setup(struct vfapp_state *s)
 			"give the EAL -l with both lcores, e.g. -l 0-1\n", s->o.endpoint_lcore, app_lcore);
 		return -1;
 	}
+	if (resolve_backend(&s->o) != 0)
+		return -1;
 	if (setup_iova(s, app_lcore, &s->app_pool) != 0)
 		return -1;
 	s->wired = true;

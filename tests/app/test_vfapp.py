@@ -151,6 +151,10 @@ elif CASE == "cli":
         check(lp.stdout == "".join(n + "\n" for n in names), flag + ": not one name per line")
         for n in names:
             check(any(n in l for l in p.stdout.splitlines() if opt + " " in l), flag + ": " + n + " not in --help")
+    # --backend auto: no PCI port here (--no-pci): the soft IOMMU
+    rec, _ = run(["--workload", "UDP_RR", "--wire", "memif", "--backend", "auto", "--duration", "0.3",
+                  "--warmup", "0.1", "--json", "--quiet"], "be-auto")
+    check(rec is not None and rec["backend"] == "soft", "--backend auto without a PCI port: not soft")
     _, p = run(["--strategy", "bogus"], "bad1", expect_rc=1)
     check("--strategy 'bogus'" in p.stderr, "bad strategy not named")
     _, p = run(["--workload", "TCP_STREM"], "bad2", expect_rc=1)
