@@ -29,8 +29,18 @@ if tb_have vfmgr; then
 	CONF=/etc/vfmgr/vfmgr.conf
 	V="vfmgr --local --config $CONF --root / --connect test:///etc/tb-node.xml"
 	printf '[pf "%s"]\nnumvfs = 4\ndriver = vfio-pci\n' $PF >$CONF
+	# Regression (issue #14): with no VF yet, check and plan predict the shared group from the
+	# PF's own group (it already holds the port without ACS) and exit 3, the code apply gives
+	tb_eq vfmgr-no-vfs-yet "$(cat $PCI/$PF/sriov_numvfs)" 0
+	$V check >/tmp/out 2>&1; tb_eq vfmgr-check-predicts-exit3 $? 3
+	tb_true vfmgr-check-predicts-names-group grep -q "already shares IOMMU group $(tb_group $PF)" /tmp/out
+	tb_info "check said: $(grep -i 'group' /tmp/out | head -c 400 | tr '\n' ' ')"
+	$V plan >/tmp/out 2>&1; tb_eq vfmgr-plan-predicts-exit3 $? 3
+	tb_true vfmgr-plan-predicts-names-group grep -q "already shares IOMMU group" /tmp/out
+	tb_eq vfmgr-plan-created-nothing "$(cat $PCI/$PF/sriov_numvfs)" 0
 	# apply must refuse: VFs cannot be handed to vfio while sharing the PF's group
-	if $V apply >/tmp/out 2>&1; then tb_fail vfmgr-apply-refuses "apply succeeded: $(head -c 300 /tmp/out)"; else tb_ok vfmgr-apply-refuses; fi
+	$V apply >/tmp/out 2>&1; rc=$?
+	if [ $rc = 0 ]; then tb_fail vfmgr-apply-refuses "apply succeeded: $(head -c 300 /tmp/out)"; else tb_eq vfmgr-apply-refuses-exit3 $rc 3; fi
 	tb_info "apply said: $(head -c 400 /tmp/out | tr '\n' ' ')"
 	MEMBERS=$(tb_group_members $PF)
 	if [ "$(echo $MEMBERS | wc -w)" -gt 1 ]; then
