@@ -8,10 +8,10 @@
  *   vfapp [EAL options] -- [vfapp options]     (see --help)
  *
  * This file is the run: EAL, the measured interval and the run loop.  Options are in
- * options.c, the wiring in setup.c, the JSON record and its schema in record.c.
+ * options.c, the wiring in setup.c, the JSON record and its schema in record.c, the
+ * second core's loops (endpoints, device core) in cores.c.
  */
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdint.h>
@@ -27,13 +27,13 @@
 
 #include "state.h"
 
-static volatile sig_atomic_t force_quit;
+volatile sig_atomic_t vfapp_quit;
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
-	force_quit = 1;
+	vfapp_quit = 1;
 }
 
 /** Involuntary context switches of the calling thread so far (getrusage RUSAGE_THREAD). */
@@ -103,77 +103,6 @@ measure_stop(struct vfapp_state *s, uint64_t now)
 		irqpost_vcpu_stats(s->app.vcpu, &s->vs1);
 }
 
-/* Endpoints on their own lcore. */
-static int
-endpoint_loop(void *arg)
-{
-	struct vfapp_state *s = arg;
-	struct vfapp_workload *w = &s->wl;
-	bool started = false;
-	uint64_t now;
-
-	for (;;) {
-		now = rte_rdtsc();
-		if (!started && now >= s->t_warm) {
-			w->start(w->st, now);
-			started = true;
-		}
-		if (now >= s->t_end || force_quit) {
-			w->stop(w->st, now);
-			break;
-		}
-		w->client_step(w->st, now);
-		if (s->dev_remote &&
-		    vfapp_topo_vfdev_poll(&s->topo) == 0 && s->share_cpu_with_vmm)
-			sched_yield();   /* let the sidecore thread on this CPU run */
-		w->server_step(w->st, now);
-	}
-	s->ep_done = true;
-	return 0;
-}
-
-/*
- * The device core (vfdev wire with a second lcore): the IOMMU hardware (the soft VT-d's
- * invalidation queue and, for the sidecore mode, the sidecore VMM) from set-up to
- * teardown, and during the run also the devices' DMA engines and the endpoints.
- * Bounded: stops on hw_stop (teardown), the endpoint part on the run clock.
- */
-int
-vfapp_device_core(void *arg)
-{
-	struct vfapp_state *s = arg;
-	struct vfapp_workload *w = NULL;   /* the endpoints exist once run() says go */
-	bool started = false, stopped = false;
-	uint64_t now;
-
-	while (!__atomic_load_n(&s->hw_stop, __ATOMIC_ACQUIRE)) {
-		iova_backend_poll(s->backend);
-		if (stopped || !__atomic_load_n(&s->dev_go, __ATOMIC_ACQUIRE))
-			continue;
-		if (!started && w == NULL && s->have_wl)
-			w = &s->wl;
-		now = rte_rdtsc();
-		if (!started && now >= s->t_warm) {
-			if (w != NULL)
-				w->start(w->st, now);
-			started = true;
-		}
-		if (now >= s->t_end || force_quit) {
-			if (w != NULL)
-				w->stop(w->st, now);
-			stopped = true;
-			s->ep_done = true;
-			continue;
-		}
-		if (w != NULL)
-			w->client_step(w->st, now);
-		vfapp_topo_vfdev_poll(&s->topo);
-		if (w != NULL)
-			w->server_step(w->st, now);
-	}
-	return 0;
-}
-
 static void
 appliance_idle(struct vfapp_state *s)
 {
@@ -207,7 +136,7 @@ run(struct vfapp_state *s)
 	if (s->dev_core) {
 		__atomic_store_n(&s->dev_go, true, __ATOMIC_RELEASE);  /* already running: go */
 	} else if (w != NULL && two) {
-		int ret = rte_eal_remote_launch(endpoint_loop, s, (unsigned int)s->o.endpoint_lcore);
+		int ret = rte_eal_remote_launch(vfapp_endpoint_loop, s, (unsigned int)s->o.endpoint_lcore);
 
 		if (ret != 0) {
 			fprintf(stderr, "vfapp: cannot launch the endpoints on lcore %d: %s\n",
@@ -222,7 +151,7 @@ run(struct vfapp_state *s)
 			if (w != NULL && !two)
 				w->start(w->st, now);
 		}
-		if (now >= s->t_end || force_quit) {
+		if (now >= s->t_end || vfapp_quit) {
 			measure_stop(s, now);
 			if (w != NULL && !two)
 				w->stop(w->st, now);

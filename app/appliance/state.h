@@ -7,6 +7,7 @@
 #ifndef VFAPP_STATE_H
 #define VFAPP_STATE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -84,6 +85,10 @@ struct vfapp_state {
 
 /** The device core's loop (main.c), launched by vfapp_setup() on the endpoint lcore. */
 int vfapp_device_core(void *arg);
+/** The endpoints alone on their lcore (rte_eal_remote_launch body, cores.c). @return 0 */
+int vfapp_endpoint_loop(void *arg);
+/** Set by SIGINT/SIGTERM (main.c): every loop stops at its next iteration. */
+extern volatile sig_atomic_t vfapp_quit;
 
 /**
  * Build the run after rte_eal_init() and option parsing: lcore checks, lib/iova context
