@@ -52,6 +52,9 @@ int cli_call(struct cli *c, enum vfmgr_reqop op, json_t *args, json_t **result);
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	       const struct option *extra);
 
+/** Register the subcommand table (main.c, before any cli_usage_cmd()); @p cmds is borrowed. */
+void cli_set_commands(const struct cli_cmd *cmds, size_t n);
+
 /** Print usage of one subcommand on @p f. */
 void cli_usage_cmd(FILE *f, const char *name);
 

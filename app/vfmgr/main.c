@@ -26,15 +26,6 @@ static const struct cli_cmd commands[] = {
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-void cli_usage_cmd(FILE *f, const char *name)
-{
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			fprintf(f, "Usage: vfmgr [global options] %s %s\n  %s\n"
-				"Options: --json (JSON output), -h/--help. See vfmgr(8).\n",
-				commands[i].name, commands[i].args, commands[i].summary);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -60,28 +51,6 @@ static void usage(FILE *f)
 		VFMGR_DEFAULT_CONF, VFMGR_DEFAULT_STATE_DIR, VFMGRD_DEFAULT_SOCKET);
 }
 
-int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
-	       const struct option *extra)
-{
-	static struct option opts[16];
-	size_t n = 0;
-	char so[32];
-	int ch;
-
-	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
-	opts[n++] = (struct option){ "json", no_argument, NULL, 'J' };
-	for (; extra && extra->name && n < 15; extra++)
-		opts[n++] = *extra;
-	opts[n] = (struct option){ 0 };
-	snprintf(so, sizeof(so), "h%s", shortopts ? shortopts : ""); /* permute: options after args */
-	for (;;) {
-		ch = getopt_long(argc, argv, so, opts, NULL);
-		if (ch != 'J')
-			return ch;
-		c->json = true;
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -99,6 +68,7 @@ int main(int argc, char **argv)
 	struct cli c = { .prog = "vfmgr", .config = VFMGR_DEFAULT_CONF, .socket = VFMGRD_DEFAULT_SOCKET };
 	int ch;
 
+	cli_set_commands(commands, N_COMMANDS);
 	opterr = 1;
 	while ((ch = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (ch) {

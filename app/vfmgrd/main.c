@@ -146,17 +146,6 @@ static void on_link(const char *ifname, int ifindex, const struct vfmgr_vf_attrs
 	fleet_kick(d);
 }
 
-void vfmgrd_metrics_write(struct vfmgrd *d, const char *why)
-{
-	int rc;
-
-	if (!d->metrics)
-		return;
-	rc = vfmgr_metrics_write(d->metrics, &d->sess);
-	if (rc < 0 && rc != -EALREADY)
-		vlog(LOG_WARNING, NULL, NULL, NULL, "metrics (%s): %s", why, vfmgr_errmsg());
-}
-
 static long long mono_ms(void)
 {
 	struct timespec t;

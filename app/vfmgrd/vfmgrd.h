@@ -92,6 +92,7 @@ void server_drain(struct vfmgrd *d, int timeout_ms);
  */
 bool server_peer_allowed(uid_t uid, gid_t gid, const char *group, char *why, size_t len);
 
+/* metrics.c */
 /** Rewrite the metrics file now (no-op without metrics); failures are logged once per errno. */
 void vfmgrd_metrics_write(struct vfmgrd *d, const char *why);
 

@@ -18,8 +18,6 @@
 #include "iova.h"
 #include "vfdev_priv.h"
 
-uint64_t vfdev_dev_age_p50_ns(const struct vfdev *d);
-
 static int bad(const char *name, const char *what)
 {
 	fprintf(stderr, "vfdev %s: %s\n", name, what);

@@ -278,8 +278,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/** Median of the recorded success ages, in ns. */
-uint64_t vfdev_dev_age_p50_ns(const struct vfdev *d);
+/* Median of the recorded success ages, in ns. */
 uint64_t vfdev_dev_age_p50_ns(const struct vfdev *d)
 {
 	unsigned int n = d->nb_ages < VFDEV_ATTACK_AGES ? d->nb_ages : VFDEV_ATTACK_AGES;

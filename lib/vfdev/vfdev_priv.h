@@ -160,5 +160,7 @@ void vfdev_irq_attack(struct vfdev *d, unsigned int n);
 /* ---- vfdev_dev.c (device half) ---- */
 /** One attack step (called by vfdev_dev_poll when credit allows). @return 1 if attempted. */
 int vfdev_dev_attack_step(struct vfdev *d);
+/** Median age (ns) of the attack's recorded successes; 0 with none (vfdev_get_stats). */
+uint64_t vfdev_dev_age_p50_ns(const struct vfdev *d);
 
 #endif /* VFDEV_PRIV_H */

@@ -18,7 +18,6 @@
 #include <ini.h>
 
 #include "vfmgr_priv.h"
-#include "placement_priv.h" /* pl_conf_key(): the [placement] section */
 
 #define CONF_MAX_LINE 512
 #define CONF_MAX_SIZE (1u << 20)
@@ -74,52 +73,6 @@ static void perr(struct parser *p, const char *fmt, ...)
 	p->err = -EINVAL;
 	p->err_line = p->line;
 	snprintf(p->errmsg, sizeof(p->errmsg), "%s:%u: %s", p->name, p->line, m);
-}
-
-int vfmgr_parse_mac(const char *s, uint8_t mac[6])
-{
-	for (int i = 0; i < 6; i++) {
-		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
-			return -EINVAL;
-		char h[3] = { s[0], s[1], 0 };
-		mac[i] = (uint8_t)strtoul(h, NULL, 16);
-		s += 2;
-		if (i < 5) {
-			if (*s != ':')
-				return -EINVAL;
-			s++;
-		}
-	}
-	return *s ? -EINVAL : 0;
-}
-
-char *vfmgr_format_mac(const uint8_t mac[6], char *buf)
-{
-	sprintf(buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	return buf;
-}
-
-int vfmgr_parse_bdf(const char *s, char out[VFMGR_BDF_LEN])
-{
-	unsigned int dom = 0, bus, dev, fn;
-	int n = 0;
-
-	if (strlen(s) == 12) {
-		if (sscanf(s, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) != 4 || n != 12)
-			return -EINVAL;
-	} else if (strlen(s) == 7) {
-		if (sscanf(s, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) != 3 || n != 7)
-			return -EINVAL;
-	} else {
-		return -EINVAL;
-	}
-	for (const char *c = s; *c; c++)
-		if (!isxdigit((unsigned char)*c) && *c != ':' && *c != '.')
-			return -EINVAL;
-	if (dev > 0x1f || fn > 7)
-		return -EINVAL;
-	snprintf(out, VFMGR_BDF_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-	return 0;
 }
 
 static const char *const numa_names[] = { "any", "preferred", "required" };
@@ -604,6 +557,114 @@ static void vf_key(struct parser *p, const char *key, const char *value)
 }
 
 /* [placement]: the keys are Placement's business (placement.c). */
+/* [placement] defaults and keys: what vfmgr_pl_open() and vfmgrd's publisher read (placement*.c). */
+void vfmgr_pl_conf_defaults(struct vfmgr_pl_conf *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	snprintf(pc->token, sizeof(pc->token), "admin");
+	pc->interval_s = 60;
+	pc->timeout_ms = 5000;
+	pc->claim_grace_s = 60;
+	snprintf(pc->fleet_socket, sizeof(pc->fleet_socket), "/run/vfmgr/%%h.sock");
+	snprintf(pc->project, sizeof(pc->project), "vfmgr");
+}
+
+static int pl_uint(const char *v, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!*v || *v == '-' || *v == '+')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	return (*end || errno || *out > max) ? -EINVAL : 0;
+}
+
+static int pl_conf_key(struct vfmgr_pl_conf *pc, const char *key, const char *value, uint32_t *seen, char *err,
+		       size_t len)
+{
+	static const char *const keys[] = { "url", "host", "token", "interval", "timeout-ms", "claim-grace",
+					    "fleet-socket", "project" };
+	unsigned long u;
+	unsigned k;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (!strcmp(key, keys[k]))
+			break;
+	if (k == sizeof(keys) / sizeof(keys[0])) {
+		snprintf(err, len, "unknown key '%s' in [placement] (known: url, host, token, interval, "
+			 "timeout-ms, claim-grace, fleet-socket, project)", key);
+		return -EINVAL;
+	}
+	if (*seen & (1u << k)) {
+		snprintf(err, len, "duplicate key '%s' in this section", key);
+		return -EINVAL;
+	}
+	*seen |= 1u << k;
+	switch (k) {
+	case 0:
+		if ((strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) || strlen(value) >= sizeof(pc->url) ||
+		    strpbrk(value, " \t\"'")) {
+			snprintf(err, len, "url '%s' must be the Placement endpoint, http://HOST:PORT or https://... "
+				 "(at most %zu characters)", value, sizeof(pc->url) - 1);
+			return -EINVAL;
+		}
+		strcpy(pc->url, value);
+		return 0;
+	case 1:
+		if (!value[0] || strlen(value) >= sizeof(pc->host) || strchr(value, '/') || strstr(value, "..")) {
+			snprintf(err, len, "host '%s' must be the host's provider name, 1..%zu characters without "
+				 "'/' or '..'", value, sizeof(pc->host) - 1);
+			return -EINVAL;
+		}
+		strcpy(pc->host, value);
+		return 0;
+	case 2:
+		if (!value[0] || strlen(value) >= sizeof(pc->token)) {
+			snprintf(err, len, "token must be 1..%zu characters (noauth2: admin)", sizeof(pc->token) - 1);
+			return -EINVAL;
+		}
+		strcpy(pc->token, value);
+		return 0;
+	case 3:
+		if (pl_uint(value, 86400, &u) < 0 || u == 0) {
+			snprintf(err, len, "interval '%s' must be a number of seconds 1..86400", value);
+			return -EINVAL;
+		}
+		pc->interval_s = (unsigned)u;
+		return 0;
+	case 4:
+		if (pl_uint(value, 600000, &u) < 0 || u < 100) {
+			snprintf(err, len, "timeout-ms '%s' must be a number of milliseconds 100..600000", value);
+			return -EINVAL;
+		}
+		pc->timeout_ms = (unsigned)u;
+		return 0;
+	case 5:
+		if (pl_uint(value, 86400, &u) < 0) {
+			snprintf(err, len, "claim-grace '%s' must be a number of seconds 0..86400", value);
+			return -EINVAL;
+		}
+		pc->claim_grace_s = (unsigned)u;
+		return 0;
+	case 6:
+		if (value[0] != '/' || strlen(value) >= sizeof(pc->fleet_socket)) {
+			snprintf(err, len, "fleet-socket '%s' must be an absolute path template (%%h = host), at most "
+				 "%zu characters", value, sizeof(pc->fleet_socket) - 1);
+			return -EINVAL;
+		}
+		strcpy(pc->fleet_socket, value);
+		return 0;
+	default:
+		if (!value[0] || strlen(value) >= sizeof(pc->project)) {
+			snprintf(err, len, "project must be 1..%zu characters", sizeof(pc->project) - 1);
+			return -EINVAL;
+		}
+		strcpy(pc->project, value);
+		return 0;
+	}
+}
+
 static void placement_key(struct parser *p, const char *key, const char *value)
 {
 	char e[400];

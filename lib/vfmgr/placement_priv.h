@@ -104,15 +104,6 @@ void pl_want_free(struct pl_want *w);
 json_t *pl_merge_allocations(json_t *current, json_t *mine, json_t *want);
 
 /**
- * One key of the [placement] section (config.c calls it).
- * @param seen bit set of keys already given (duplicates refused).
- * @param err the reason, without "file:line: ".
- * @return 0 or -EINVAL.
- */
-int pl_conf_key(struct vfmgr_pl_conf *pc, const char *key, const char *value, uint32_t *seen, char *err,
-		size_t len);
-
-/**
  * Crash point for the tests: VFMGR_PL_CRASHPOINT=N[:SUBSTR] kills the process (SIGKILL)
  * before its N-th write to Placement (POST, PUT, DELETE) whose path contains SUBSTR
  * (every write without it), counted per process.

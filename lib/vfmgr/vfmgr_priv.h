@@ -85,6 +85,17 @@ int vfmgr_path(const struct vfmgr_ctx *ctx, char *buf, size_t len, const char *f
 /** @} */
 
 /* ------------------------------------------------------------------------- */
+/** @name Address helpers (addr.c: pure, a leaf) */
+/** @{ */
+/** Parse "aa:bb:cc:dd:ee:ff". @return 0 or -EINVAL. */
+int vfmgr_parse_mac(const char *s, uint8_t mac[6]);
+/** Format a MAC into @p buf (>= 18 bytes). @return buf. */
+char *vfmgr_format_mac(const uint8_t mac[6], char *buf);
+/** Check and canonicalise a PCI address "DDDD:BB:DD.F" (lowercase). @return 0 or -EINVAL. */
+int vfmgr_parse_bdf(const char *s, char out[VFMGR_BDF_LEN]);
+/** @} */
+
+/* ------------------------------------------------------------------------- */
 /** @name Configuration helpers (config.c) */
 /** @{ */
 
@@ -98,12 +109,6 @@ int vfmgr_path(const struct vfmgr_ctx *ctx, char *buf, size_t len, const char *f
  *         duplicate PF/VF/key, VF index >= numvfs, duplicate MAC...); -ENOMEM.
  */
 int vfmgr_conf_parse(const char *buf, size_t len, const char *name, struct vfmgr_conf **out);
-/** Parse "aa:bb:cc:dd:ee:ff". @return 0 or -EINVAL. */
-int vfmgr_parse_mac(const char *s, uint8_t mac[6]);
-/** Format a MAC into @p buf (>= 18 bytes). @return buf. */
-char *vfmgr_format_mac(const uint8_t mac[6], char *buf);
-/** Check and canonicalise a PCI address "DDDD:BB:DD.F" (lowercase). @return 0 or -EINVAL. */
-int vfmgr_parse_bdf(const char *s, char out[VFMGR_BDF_LEN]);
 /** Name of a NUMA policy ("any", "preferred", "required"). */
 const char *vfmgr_numa_policy_name(enum vfmgr_numa_policy p);
 /** Parse a NUMA policy name. @return 0 or -EINVAL. */
