@@ -27,7 +27,8 @@
 #   --no-peers       skip the peer and real-peer sections
 #   --testbed        add the QEMU test-bed section (tests/testbed/run-bench.sh)
 #   --no-te          skip the trap & emulate section (tests/testbed/run-te.sh; on by default
-#                    when the QEMU test bed can boot here)
+#                    in the full run when the QEMU test bed can boot here)
+#   --te             run it with --quick too (it takes minutes: not in --quick by default)
 #   --build-dir DIR  build tree to use (default build)
 # Writes DIR/results.json (schema in benchmarks/README.md), DIR/report.md, DIR/*.png and
 # DIR/logs/. Everything computed (records, intervals, the report) is the Python package
@@ -44,7 +45,7 @@ PY=${VFB_PYTHON:-/usr/bin/python3}
 vfr() { PYTHONPATH="$top/benchmarks/report" "$PY" -m vfreport "$@"; }
 
 WORKLOADS="TCP_STREAM UDP_RR"
-quick=0 out="" iters="" confidence=99,5 duration="" warmup="" peers=1 testbed=0 te=1 build=build
+quick=0 out="" iters="" confidence=99,5 duration="" warmup="" peers=1 testbed=0 te="" build=build
 pool_size=4095 only_s="" only_m="" only_w="" inv_ns=${VFB_INV_LATENCY_NS:-700} vmexit_ns=${VFB_VMEXIT_NS:-1200}
 sens=0,250,500,1000,2000 force=0 max_load="" wire=memif
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
@@ -63,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--no-peers) peers=0 ;;
 	--testbed) testbed=1 ;;
 	--no-te) te=0 ;;
+	--te) te=1 ;;
 	--build-dir) build=$2; shift ;;
 	--inv-latency-ns) inv_ns=$2; shift ;;
 	--vmexit-ns) vmexit_ns=$2; shift ;;
@@ -76,8 +78,10 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ $quick = 1 ]; then
+	te=${te:-0}  # the test bed's trap & emulate section alone exceeds --quick's 5 minutes
 	iters=${iters:-3,3} duration=${duration:-0.25} warmup=${warmup:-0.1} sens_reps=1
 else
+	te=${te:-1}
 	iters=${iters:-10,3} duration=${duration:-1} warmup=${warmup:-0.5} sens_reps=2
 fi
 case $iters in
@@ -359,10 +363,12 @@ if [ $peers = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ interrupt delivery (modeled)
-log "interrupt delivery (modeled): UDP_RR with --rx-mode poll|posted|remapped at --rate 1000"
+# on the vfdev wire: the VF's MSI-X goes through the soft VT-d's interrupt remapping to the
+# posted-interrupt descriptor (lib/vfdev, lib/iova, lib/irqpost); the vCPU's HLT is a model
+log "interrupt delivery: UDP_RR on vfdev with --rx-mode poll|posted|remapped at --rate 1000"
 for rep in $(seq 1 "$preps"); do
 	for rx in poll posted remapped; do
-		if rec=$(run_vfapp "irq-$rx-$rep" irq "" "$tmo_run" --workload UDP_RR --wire memif --strategy off --mode native \
+		if rec=$(run_vfapp "irq-$rx-$rep" irq "" "$tmo_run" --workload UDP_RR --wire vfdev --strategy off --mode native \
 			--rx-mode "$rx" --duration "$pdur" --warmup "$warmup" --repetition "$rep" --rate 1000 $common); then
 			log "rx-mode $rx rep $rep: $rec"
 		fi

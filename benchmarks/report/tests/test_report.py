@@ -251,6 +251,17 @@ class Sections(unittest.TestCase):
         self.assertIn("`inv_latency_ns`", text)
         rx = {r[0] for r in tables(text, "### Modeled: interrupt delivery")[0][1:]}
         self.assertEqual(rx, {"poll", "posted", "remapped"})
+        # on the vfdev wire: the executed chain and the device's interrupt attacks
+        d = copy.deepcopy(self.doc)
+        for r in d["records"]:
+            if r.get("kind") == "irq":
+                r["wire"] = "vfdev"
+                r["irq_attacks"] = {"forged_sid": {"attempts": 6, "blocked": 6, "delivered": 0}}
+        text = render(modeled, d)
+        self.assertIn("interrupt remapping", text)
+        n = len([r for r in d["records"] if r.get("kind") == "irq"])
+        att = tables(text, "### Modeled: interrupt delivery")[1]
+        self.assertEqual(att[1], ["forged_sid", str(6 * n), str(6 * n), "0"])
 
     def test_header_and_testbed(self):
         text = render(header, self.doc)

@@ -10,14 +10,19 @@ def _irq(ctx):
     if not irq:
         return L + ["_Not measured in this run (vfapp without `--rx-mode`, or the section was skipped)._", ""]
     rate = next((r.get("udp_rr", {}).get("rate_limit") for r in irq if isinstance(r.get("udp_rr"), dict)), None)
-    L.append("**A model, not a measurement of interrupt hardware:** the appliance's vCPU is a thread "
-             "that halts on a futex (standing in for HLT); `posted` = the device model posts into the "
-             "vCPU's Posted Interrupt Descriptor (lib/irqpost) and wakes it, `remapped` = every "
-             "interrupt goes through the VMM thread, which injects it, `poll` = no interrupts. "
-             f"Parameters: `--rx-mode poll|posted|remapped`, request rate limit {rate if rate is not None else '?'}/s "
-             f"(`--rate`), `vmexit_ns` = {res.params.get('vmexit_ns', '?')} ns per modeled exit, VMM "
-             "thread placement as in the matrix. What is real: the threads, the futex wake-ups and "
-             "the cross-core handoffs.")
+    wires = sorted({r.get("wire") for r in irq if r.get("wire")})
+    chain = ("Executed: the VF's MSI-X write goes through the soft VT-d's interrupt remapping "
+             "(lib/iova decodes the IRTE) to the vCPU's Posted Interrupt Descriptor (lib/irqpost). "
+             if "vfdev" in wires else
+             "The endpoints raise the interrupt directly (no device MSI-X on this wire). ")
+    L.append("**Partly a model:** the appliance's vCPU is a thread that halts on a futex (standing "
+             "in for HLT); `posted` = the interrupt is posted into the vCPU's Posted Interrupt "
+             "Descriptor and wakes it, `remapped` = every interrupt goes through the VMM thread, "
+             "which injects it, `poll` = no interrupts. " + chain +
+             f"Parameters: wire {', '.join(wires) or '?'}, `--rx-mode poll|posted|remapped`, request "
+             f"rate limit {rate if rate is not None else '?'}/s (`--rate`), `vmexit_ns` = "
+             f"{res.params.get('vmexit_ns', '?')} ns per modeled exit, VMM thread placement as in "
+             "the matrix. Real: the threads, the futex wake-ups and the cross-core handoffs.")
     L.append("")
     rows = []
     modes = [m for m in ("poll", "posted", "remapped") if any(r.get("rx_mode") == m for r in irq)]
@@ -32,6 +37,21 @@ def _irq(ctx):
     L.append(table(["rx mode", "trans/s", "p50 µs", "p99 µs", "VMM wake-ups / transaction",
                     "VMM injections / transaction", "runs"], rows))
     L.append("")
+    att = {}
+    for r in irq:
+        for k, v in (r.get("irq_attacks") or {}).items():
+            if isinstance(v, dict):
+                a = att.setdefault(k, [0, 0, 0])
+                a[0] += v.get("attempts") or 0
+                a[1] += v.get("blocked") or 0
+                a[2] += v.get("delivered") or 0
+    if att:
+        L.append("Interrupt attacks by the device (`irq_attacks`, all rx modes): attempts / blocked by "
+                 "interrupt remapping / delivered:")
+        L.append("")
+        L.append(table(["attack", "attempts", "blocked", "delivered"],
+                       [[k, v[0], v[1], v[2]] for k, v in sorted(att.items())]))
+        L.append("")
     if "irq" in ctx.plots:
         L += [f"![latency by rx mode]({ctx.plots['irq']})", ""]
     return L
