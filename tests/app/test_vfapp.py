@@ -58,7 +58,8 @@ if CASE == "tcp":
     # a real TCP (lwIP) under induced loss (every 50th packet, data and ACKs): it recovers by
     # retransmission with out-of-order queueing, and every byte delivered in order matches
     # the stream pattern
-    # (memif wires: the vfdev wire also loses frames of its own, see benchmarks/README.md)
+    # (memif wires: on a busy host the vfdev wire's two-core placement delays frames by whole
+    # time slices, see benchmarks/README.md; this case is about TCP's recovery from loss)
     rec, _ = run(["--workload", "TCP_STREAM", "--wire", "memif", "--drop-every", "50", "--repetition", "7"]
                  + COMMON, "tcp")
     if common_fields(rec, "TCP_STREAM"):
