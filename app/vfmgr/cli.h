@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "vfmgr.h"
+#include "vfmgr_libvirt.h"
+#include "vfmgr_placement.h"
 
 /** Global options (see vfmgr(8)). */
 struct cli {

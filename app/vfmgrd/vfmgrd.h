@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 #include "vfmgr.h"
+#include "vfmgr_libvirt.h"
+#include "vfmgr_placement.h"
 
 /**
  * Daemon state.

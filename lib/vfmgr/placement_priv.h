@@ -15,6 +15,19 @@
 #include <jansson.h>
 
 #include "vfmgr.h"
+#include "vfmgr_placement.h"
+
+/**
+ * One request. @p path starts with "/" (query included); @p body is sent as JSON when
+ * not NULL (borrowed).
+ * @param[out] resp decoded JSON answer (new reference, NULL when empty or not JSON).
+ * @return the HTTP status (200..599); -ECONNREFUSED (nothing listens), -ETIMEDOUT,
+ *         -EIO (other transport errors); the message names the URL.
+ */
+int vfmgr_pl_call(struct vfmgr_pl *pl, const char *method, const char *path, struct json_t *body,
+		  struct json_t **resp);
+/** Generation conflicts (HTTP 409 "placement.concurrent_update") seen and retried by this client. */
+unsigned long vfmgr_pl_conflicts(const struct vfmgr_pl *pl);
 
 /** Length of a UUID in text form including the NUL. */
 #define PL_UUID_LEN 37

@@ -16,7 +16,9 @@
  * (driver_override), drivers/base/bus.c (bind/unbind/drivers_probe),
  * drivers/vfio/vfio.c (group viability), include/uapi/linux/if_link.h.
  *
- * This header holds what the applications (app/vfmgr, app/vfmgrd) use. The
+ * This header (the core), with vfmgr_proto.h (included here), vfmgr_libvirt.h
+ * (session, recovery, request executor) and vfmgr_placement.h (OpenStack
+ * Placement), holds what the applications (app/vfmgr, app/vfmgrd) use. The
  * library's building blocks (sysfs, binding, journal, ownership, libvirt,
  * assign/release, pre-flight, NUMA) are in the @internal vfmgr_priv.h, for the
  * library's own files and its tests.
@@ -39,11 +41,14 @@
 #include <stdint.h>
 #include <stdarg.h>
 
+#include "vfmgr_proto.h" /* enum vfmgr_reqop, enum vfmgr_exit (metrics count requests) */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct json_t;
+struct vfmgr_session;
 
 /** Length of a PCI address "DDDD:BB:DD.F" including the NUL. */
 #define VFMGR_BDF_LEN 13
@@ -183,6 +188,9 @@ struct vfmgr_pl_conf {
 				     (default "/run/vfmgr/%h.sock") */
 	char project[64];       /**< project_id/user_id of new consumers (default "vfmgr") */
 };
+
+/** Fill @p pc with the [placement] defaults above (url empty; config.c). */
+void vfmgr_pl_conf_defaults(struct vfmgr_pl_conf *pc);
 
 /** One [vf "<pf>" N] section. */
 struct vfmgr_vf_conf {
@@ -448,161 +456,12 @@ int vfmgr_journal_pending(const struct vfmgr_ctx *ctx);
 /** @} */
 
 /* ------------------------------------------------------------------------- */
-/** @name Session: what the daemon and `vfmgr --local` run requests in */
-/** @{ */
-
-/** Opaque libvirt connection (libvirt.c, libvirt >= 9.0; opened lazily by the session). */
-struct vfmgr_virt;
-
-/** Drop a reference; the connection is closed with the last one (NULL ignored). */
-void vfmgr_virt_close(struct vfmgr_virt *v);
-
-/**
- * Everything an operation needs: context, configuration, lazily opened libvirt
- * connection. Shared by the daemon's worker threads and by `vfmgr --local`.
- */
-struct vfmgr_session {
-	struct vfmgr_ctx *ctx;         /**< context (root, state dir, locks) */
-	struct vfmgr_conf *conf;       /**< configuration (may be NULL: no [pf] managed) */
-	const char *uri;               /**< libvirt URI (NULL = qemu:///system) */
-	struct vfmgr_virt *virt;       /**< opened on first use; guarded by virt_mu */
-	void *virt_mu;                 /**< pthread_mutex_t * for @ref virt (NULL: single-threaded) */
-};
-
-/**
- * Discover the host (vfmgr_discover()) and ask libvirt which domains hold which VFs
- * (vfmgr_vf.held_by): what status, plan, apply and assign decide on.
- * @param warn receives a sentence when libvirt could not be asked (the host view is then
- *        returned without held_by; callers show the warning). @param wlen its size.
- * @return 0 or -errno of discovery.
- */
-int vfmgr_session_discover(struct vfmgr_session *s, struct vfmgr_host **out, char *warn, size_t wlen);
-
-/**
- * Recover every journaled operation: "apply" (plan.c: roll the PF forward, else
- * back to its recorded previous state), "assign" and "release" (assign.c: ask
- * libvirt whether the VF is in the domain's XML, then finish or roll back).
- * Then reconcile the owner records with libvirt in both directions (a record whose
- * domain no longer holds the VF is released; a VF a domain holds whose record was lost
- * is recorded again when vfmgr's saved assignment names that domain; other VFs held
- * without a record are reported as external: vfmgr adopt records them).
- * @return number recovered, or -errno of the first failure (that journal file is
- *         kept for the next attempt; vfmgr_errmsg() says why).
- */
-int vfmgr_session_recover(struct vfmgr_session *s);
-
-struct vfmgr_request;
-/**
- * Execute one decoded request (daemon and `vfmgr --local` share this; exec.c).
- * Results are the JSON objects documented in vfmgrd(8) PROTOCOL.
- * @param[out] result JSON result on success (new reference), NULL on failure.
- * @param msg receives the error sentence on failure. @param msglen its size.
- * @return an enum vfmgr_exit code (0 = ok): the protocol's error code and
- *         vfmgr(8)'s exit status, mapped from -errno by one table (proto.c).
- */
-int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, struct json_t **result,
-	       char *msg, size_t msglen);
-
-/** @} */
-
-/** @name Control-socket protocol (lib/vfmgr/proto.c; documented in vfmgrd(8)) */
-/** @{ */
-
-/** Requests of the control socket. */
-enum vfmgr_reqop {
-	VFMGR_OP_INVALID = 0,
-	VFMGR_OP_STATUS, VFMGR_OP_LIST, VFMGR_OP_PLAN, VFMGR_OP_APPLY,
-	VFMGR_OP_ASSIGN, VFMGR_OP_RELEASE, VFMGR_OP_SHOW, VFMGR_OP_CHECK,
-	VFMGR_OP_ADOPT,
-	VFMGR_OP__COUNT
-};
-
-/** Error codes of the protocol = exit codes of vfmgr(8). */
-enum vfmgr_exit {
-	VFMGR_EXIT_OK = 0,          /**< success */
-	VFMGR_EXIT_FAILED = 1,      /**< operation failed */
-	VFMGR_EXIT_USAGE = 2,       /**< usage or configuration error */
-	VFMGR_EXIT_REFUSED = 3,     /**< pre-flight refused */
-	VFMGR_EXIT_UNREACH = 4,     /**< daemon unreachable */
-	VFMGR_EXIT_DENIED = 5,      /**< permission denied (not root, not in group vfmgr) */
-	VFMGR_EXIT_NOTFOUND = 6,    /**< no such domain, PF or VF */
-	VFMGR_EXIT_BUSY = 7,        /**< no free VF / VF owned by another domain */
-	VFMGR_EXIT_UNSUPPORTED = 8, /**< libvirt driver cannot do it (no hot-plug) */
-};
-
-/** Longest protocol line accepted (bytes, '\n' excluded). */
-#define VFMGR_PROTO_MAX_LINE (1u << 20)
-
-/** A decoded, validated request. Strings point into @ref json. */
-struct vfmgr_request {
-	int64_t id;            /**< echoed in the response (-1 when unreadable) */
-	enum vfmgr_reqop op;      /**< operation */
-	const char *domain;    /**< assign, adopt: domain */
-	const char *pf;        /**< assign: PF (optional) */
-	int vf;                /**< assign: VF index or -1 */
-	const char *target;    /**< release/show: domain, VF BDF, PF/index */
-	bool force;            /**< apply: change counts under owned/held/host-used VFs; assign: take a host-used VF or one off the NUMA policy */
-	bool plain;            /**< assign: "form":"hostdev" (plain <hostdev>) instead of "interface" */
-	struct json_t *json;   /**< parsed request (owned) */
-};
-
-/** @return "status", ..., or NULL for an invalid op. */
-const char *vfmgr_op_name(enum vfmgr_reqop op);
-
-/**
- * Decode and validate one request line (trailing "\n" allowed). Unknown members,
- * unknown args for the op, wrong types, names with '/', quotes or control
- * characters are refused.
- * @param[out] err message naming the offending member.
- * @return 0; -EINVAL (req->id is set when it could be read); -E2BIG (longer than VFMGR_PROTO_MAX_LINE).
- */
-int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request *req,
-			       char *err, size_t errlen);
-
-/** Free what vfmgr_proto_decode_request() allocated (NULL ignored). */
-void vfmgr_request_clear(struct vfmgr_request *req);
-
-/** Encode a request line ("\n"-terminated, malloc'd); @p args is stolen (NULL = {}). */
-char *vfmgr_proto_encode_request(int64_t id, enum vfmgr_reqop op, struct json_t *args);
-/** Encode {"id","ok":true,"result"}; @p result is stolen (NULL = null). */
-char *vfmgr_proto_encode_ok(int64_t id, struct json_t *result);
-/** Encode {"id","ok":false,"error":{"code","message"}}; @p code is an enum vfmgr_exit. */
-char *vfmgr_proto_encode_error(int64_t id, int code, const char *message);
-
-/**
- * Decode a response line.
- * @param[out] result on success, new reference. @param[out] code on error response.
- * @return 1 ok response, 0 error response (message in @p msg), -EINVAL malformed.
- */
-int vfmgr_proto_decode_response(const char *buf, size_t len, int64_t *id, struct json_t **result,
-				int *code, char *msg, size_t msglen);
-
-/** @} */
-
-/* ------------------------------------------------------------------------- */
 /** @name Metrics (metrics.c): Prometheus text exposition format 0.0.4 for node_exporter's
  * textfile collector. Series and example alerts: lib/vfmgr/README.md "Metrics". */
 /** @{ */
 
 /** Default metrics file: Debian's textfile-collector directory (prometheus-node-exporter). */
 #define VFMGR_DEFAULT_METRICS_FILE "/var/lib/prometheus/node-exporter/vfmgrd.prom"
-
-/** State of a VF as the metrics (and `vfmgr status`) count it; exactly one per VF. */
-enum vfmgr_vf_state {
-	VFMGR_VF_FREE = 0,     /**< on vfio-pci, no owner, alone in its IOMMU group: assignable */
-	VFMGR_VF_ASSIGNED = 1, /**< owned by a domain through vfmgr (owner record) */
-	VFMGR_VF_HELD = 2,     /**< in a libvirt domain's XML without a vfmgr owner record */
-	VFMGR_VF_HOST = 3,     /**< bound to a host driver (not vfio-pci) */
-	VFMGR_VF_UNUSABLE = 4, /**< no driver bound, or its IOMMU group holds other devices */
-};
-
-/**
- * State of a discovered VF.
- * @param held the VF was found in a libvirt domain (vfmgr_virt_find_owner()).
- */
-enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf, bool held);
-/** @return "free", "assigned", "held", "host" or "unusable" (the metrics' state label). */
-const char *vfmgr_vf_state_name(enum vfmgr_vf_state s);
 
 /** Opaque metrics: counters kept in memory and the file they are written to. Thread-safe. */
 struct vfmgr_metrics;
@@ -615,8 +474,6 @@ struct vfmgr_metrics;
 int vfmgr_metrics_new(const char *path, struct vfmgr_metrics **out);
 /** Free (NULL ignored). The file is left in place. */
 void vfmgr_metrics_free(struct vfmgr_metrics *m);
-/** @return the file written. */
-const char *vfmgr_metrics_path(const struct vfmgr_metrics *m);
 /** Count one request: @p code is its enum vfmgr_exit result (NULL @p m ignored). */
 void vfmgr_metrics_count_op(struct vfmgr_metrics *m, enum vfmgr_reqop op, int code);
 /** Count a journal recovery: @p rc as vfmgr_session_recover() returned it (count, or -errno). */
@@ -632,137 +489,6 @@ void vfmgr_metrics_set_apply(struct vfmgr_metrics *m, int rc, unsigned int steps
  *         (already reported: log only what is new).
  */
 int vfmgr_metrics_write(struct vfmgr_metrics *m, struct vfmgr_session *s);
-
-/** @} */
-
-/* ------------------------------------------------------------------------- */
-/** @name OpenStack Placement: the fleet's inventory and claims (lib/vfmgr/placement*.c) */
-/** @{ */
-
-/** Fill @p pc with the defaults above (url empty). */
-void vfmgr_pl_conf_defaults(struct vfmgr_pl_conf *pc);
-
-/** Opaque Placement client (libcurl). */
-struct vfmgr_pl;
-
-/**
- * Create a client. Every request carries "OpenStack-API-Version: placement 1.39",
- * "X-Auth-Token" and JSON bodies.
- * @return 0, -EINVAL (no or bad URL: message names the key), -ENOMEM.
- */
-int vfmgr_pl_open(const struct vfmgr_pl_conf *pc, struct vfmgr_pl **out);
-
-/** Free a client (NULL ignored). */
-void vfmgr_pl_close(struct vfmgr_pl *pl);
-
-/**
- * One request. @p path starts with "/" (query included); @p body is sent as JSON when
- * not NULL (borrowed).
- * @param[out] resp decoded JSON answer (new reference, NULL when empty or not JSON).
- * @return the HTTP status (200..599); -ECONNREFUSED (nothing listens), -ETIMEDOUT,
- *         -EIO (other transport errors); the message names the URL.
- */
-int vfmgr_pl_call(struct vfmgr_pl *pl, const char *method, const char *path, struct json_t *body,
-		  struct json_t **resp);
-
-/** Generation conflicts (HTTP 409 "placement.concurrent_update") seen and retried by this client. */
-unsigned long vfmgr_pl_conflicts(const struct vfmgr_pl *pl);
-
-/** Result of one reconciliation. */
-struct vfmgr_pl_sync_stats {
-	int rc;                 /**< 0 or -errno of the sync */
-	char msg[512];          /**< "" or why it failed */
-	unsigned providers;     /**< providers in the host's tree */
-	unsigned vfs_total;     /**< SRIOV_NET_VF total over the PFs */
-	unsigned vfs_reserved;  /**< reserved */
-	unsigned vfs_assigned;  /**< VFs owned by domains (allocated) */
-	unsigned writes;        /**< POST/PUT/DELETE sent */
-	unsigned conflicts;     /**< 409 generation conflicts re-read and retried */
-	unsigned claims_kept;   /**< allocations without a VF kept as in-flight claims */
-	unsigned claims_dropped;/**< such allocations removed after claim_grace_s */
-	uint64_t duration_ms;   /**< wall time */
-};
-
-/** State kept between reconciliations (what this process last published). */
-struct vfmgr_pl_sync;
-
-/** @return a new state or NULL (ENOMEM). */
-struct vfmgr_pl_sync *vfmgr_pl_sync_new(void);
-/** Free a state (NULL ignored). */
-void vfmgr_pl_sync_free(struct vfmgr_pl_sync *st);
-
-/**
- * Level-triggered reconciliation of this host into Placement: read the host (discovery,
- * ownership, libvirt domain UUIDs), build the desired tree (root, NUMA nodes, PFs),
- * inventories, traits and per-domain allocations, read Placement's view and write only
- * the differences, each write with its resource provider or consumer generation; a 409
- * generation conflict re-reads and retries (PL_MAX_RETRIES). Order: decreases of
- * allocations, inventories, increases. An allocation on this host's PFs not backed by an
- * assigned VF is removed at once when this process wrote it, otherwise after
- * vfmgr_pl_conf.claim_grace_s (an in-flight `vfmgr fleet place` claim).
- * Idempotent: a crash at any point is repaired by the next run.
- * @param hostname root provider name. @param[out] stats (may be NULL).
- * @return 0, -ECONNREFUSED/-ETIMEDOUT/-EIO (Placement unreachable), -EPROTO (an
- *         unexpected answer, message quotes it), -EAGAIN (conflicts outlasted the retries).
- */
-int vfmgr_pl_sync_run(struct vfmgr_pl *pl, struct vfmgr_pl_sync *st, struct vfmgr_session *s,
-		      const char *hostname, unsigned claim_grace_s, struct vfmgr_pl_sync_stats *stats);
-
-/** JSON of a sync result ({"rc","result","providers",...}). @return new reference. */
-struct json_t *vfmgr_pl_sync_stats_json(const struct vfmgr_pl_sync_stats *st);
-
-/** A claim made by vfmgr_pl_claim(). */
-struct vfmgr_pl_claim {
-	char consumer[37];            /**< consumer UUID (libvirt domain UUID) */
-	char rp[37];                  /**< PF provider claimed from */
-	char host[64];                /**< its root provider name (the host) */
-	char pf_bdf[VFMGR_BDF_LEN];   /**< the PF */
-	char rc_name[64];             /**< resource class */
-	unsigned count;               /**< units claimed */
-	int numa;                     /**< NUMA node of the PF (-1 unknown) */
-	unsigned conflicts;           /**< 409s retried while claiming / releasing */
-	unsigned candidates;          /**< allocation candidates of the last query */
-};
-
-/**
- * Find and claim: GET /allocation_candidates with one request group
- * (resources1=@p resources, required1=HW_NIC_SRIOV,@p required...,CUSTOM_NUMA_NODE_<numa>),
- * choose the PF with the most free units, then add that to the consumer's allocations
- * (GET + PUT /allocations/{consumer} with consumer_generation). A 409 (someone else took
- * the units, or changed the consumer) queries again, at most PL_MAX_RETRIES times.
- * @param resources "RC:N" (e.g. "SRIOV_NET_VF:1"). @param numa node or -1 for any.
- * @param host only this host's tree (in_tree1=<its root provider>), NULL = any host.
- * @return 0; -ENOSPC (no candidate: message says what was asked); -EAGAIN; -EINVAL; -errno.
- */
-int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resources,
-		   const char *const *required, unsigned n_required, int numa, const char *host,
-		   const char *project, struct vfmgr_pl_claim *out);
-
-/**
- * Give back a claim: subtract it from the consumer's allocations (generation-checked,
- * retried on 409). @return 0 or -errno.
- */
-int vfmgr_pl_unclaim(struct vfmgr_pl *pl, struct vfmgr_pl_claim *c);
-
-/**
- * Every host from Placement: {"hosts":[{"name","uuid","pfs":[{"name","uuid","pf","numa",
- * "total","reserved","used","traits":[..]}]}], "allocations": N}.
- * @return 0 or -errno.
- */
-int vfmgr_pl_fleet(struct vfmgr_pl *pl, struct json_t **out);
-
-/**
- * The Placement consumer of a libvirt domain: its UUID, read through libvirt at @p uri
- * (NULL = qemu:///system).
- * @param[out] uuid 37 bytes. @return 0, -ENOENT (no such domain), -ECONNREFUSED, -EIO.
- */
-int vfmgr_pl_domain_uuid(const char *uri, const char *domain, char uuid[37]);
-
-/**
- * Expand a vfmgr_pl_conf.fleet_socket template: every "%h" becomes @p host.
- * @return 0, -ENAMETOOLONG, -EINVAL (host name with '/' or "..").
- */
-int vfmgr_pl_host_socket(const char *tmpl, const char *host, char *out, size_t len);
 
 /** @} */
 

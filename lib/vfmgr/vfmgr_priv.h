@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include "vfmgr.h"
+#include "vfmgr_libvirt.h"
+#include "vfmgr_placement.h"
 
 /* ------------------------------------------------------------------------- */
 /** @name Context internals */
@@ -723,6 +725,29 @@ struct irqpost_detect;
  */
 int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx, const struct vfmgr_host *host,
 			 const bool *held, const struct irqpost_detect *pi, int journal_pending, FILE *f);
+/** @} */
+
+/* ------------------------------------------------------------------------- */
+/** @name Metrics internals (metrics.c; placement_sync.c counts VFs the same way) */
+/** @{ */
+/** State of a VF as the metrics (and `vfmgr status`) count it; exactly one per VF. */
+enum vfmgr_vf_state {
+	VFMGR_VF_FREE = 0,     /**< on vfio-pci, no owner, alone in its IOMMU group: assignable */
+	VFMGR_VF_ASSIGNED = 1, /**< owned by a domain through vfmgr (owner record) */
+	VFMGR_VF_HELD = 2,     /**< in a libvirt domain's XML without a vfmgr owner record */
+	VFMGR_VF_HOST = 3,     /**< bound to a host driver (not vfio-pci) */
+	VFMGR_VF_UNUSABLE = 4, /**< no driver bound, or its IOMMU group holds other devices */
+};
+
+/**
+ * State of a discovered VF.
+ * @param held the VF was found in a libvirt domain (vfmgr_virt_find_owner()).
+ */
+enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf, bool held);
+/** @return "free", "assigned", "held", "host" or "unusable" (the metrics' state label). */
+const char *vfmgr_vf_state_name(enum vfmgr_vf_state s);
+/** @return the file written. */
+const char *vfmgr_metrics_path(const struct vfmgr_metrics *m);
 /** @} */
 
 #endif /* VFMGR_PRIV_H */

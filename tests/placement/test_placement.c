@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "vfmgr.h"
+#include "vfmgr_placement.h"
 #include "placement_priv.h"
 
 static void test_uuid(void **state)
