@@ -5,7 +5,8 @@
 #                     [--duration S] [--warmup S] [--only-strategies a,b] [--only-modes a,b]
 #                     [--only-workloads a,b] [--sensitivity NS,NS,...|none] [--no-peers]
 #                     [--testbed] [--no-te] [--build-dir DIR] [--inv-latency-ns N] [--vmexit-ns N]
-#                     [--pool-size N] [--wire memif|vfdev] [--max-load L] [--force]
+#                     [--pool-size N] [--wire memif|vfdev] [--device-core auto|next|same]
+#                     [--max-load L] [--force]
 #
 # Every strategy x mode x workload cell (names from `vfapp --list-strategies/--list-modes`)
 # is repeated as `netperf -I 99,5 -i 10,3` does: until the 99 % confidence interval of its
@@ -13,11 +14,17 @@
 # over the cells, so slow drifts of the machine spread over all of them). Then the
 # sensitivity sweep (TCP_STREAM, native, every strategy, --inv-latency-ns 0..2000), the
 # map/unmap microbenchmark, the peers (testpmd on net_memif, sockperf/iperf3 on veths, real
-# peers through the appliance on net_af_xdp), interrupt delivery (modeled), the QEMU test
+# peers through the appliance on net_af_xdp), interrupt delivery (the VF's MSI-X chain), the QEMU test
 # bed with --testbed.
 #   --quick          -i 3,3, 0.25 s runs, sensitivity once per point (about 5 minutes built)
-#   --wire W         the matrix's internal wires (default memif); the attack pass always
-#                    runs on vfdev (the software VF with its malicious-device mode)
+#   --wire W         the matrix's internal wires (default vfdev: the software VF, its DMA
+#                    through the soft VT-d, devices on the second core; memif: DPDK's
+#                    shared-memory PMD); the attack pass always runs on vfdev
+#   --device-core C  vfdev: the devices, IOMMU hardware and endpoints on the next lcore (next:
+#                    the issue's placement, one core for the vCPU, one for the hardware) or on
+#                    the appliance's (same). auto (default): next on an idle machine, same when
+#                    --force starts on a busy one (two busy-polling threads that must meet on
+#                    two shared CPUs collapse to a few kpps; README "Wires")
 #   --iterations MAX,MIN   netperf -i (default 10,3; --quick 3,3; clamped to 3..30 like netperf)
 #   --confidence LEVEL,WIDTH  netperf -I (default 99,5: 99 % interval within +-2.5 %)
 #   --sensitivity L  --inv-latency-ns points of the sweep (default 0,250,500,1000,2000; none = skip)
@@ -46,8 +53,8 @@ vfr() { PYTHONPATH="$top/benchmarks/report" "$PY" -m vfreport "$@"; }
 
 WORKLOADS="TCP_STREAM UDP_RR"
 quick=0 out="" iters="" confidence=99,5 duration="" warmup="" peers=1 testbed=0 te="" build=build
-pool_size=4095 only_s="" only_m="" only_w="" inv_ns=${VFB_INV_LATENCY_NS:-700} vmexit_ns=${VFB_VMEXIT_NS:-1200}
-sens=0,250,500,1000,2000 force=0 max_load="" wire=memif
+pool_size=4095 only_s="" only_m="" only_w="" inv_ns=${VFB_INV_LATENCY_NS:-0} vmexit_ns=${VFB_VMEXIT_NS:-1200}
+sens=0,250,500,1000,2000 force=0 max_load="" wire=vfdev device_core=auto
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -71,6 +78,7 @@ while [ $# -gt 0 ]; do
 	--pool-size) pool_size=$2; shift ;;
 	--max-load) max_load=$2; shift ;;
 	--wire) wire=$2; shift ;;
+	--device-core) device_core=$2; shift ;;
 	--force) force=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "benchmarks/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -108,6 +116,12 @@ if ! vfr busy --max-load "$max_load" >/dev/null; then
 else
 	force=0  # not needed: the check passed
 fi
+case $device_core in
+auto) if [ $force = 1 ]; then device_core=same; else device_core=next; fi
+	log "device core: $device_core (--device-core auto)" ;;
+next|same) ;;
+*) echo "benchmarks/run.sh: --device-core takes auto, next or same; got '$device_core'" >&2; exit 2 ;;
+esac
 [ -n "$out" ] || out=benchmarks/results/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out/logs" || exit 1
 out=$(cd "$out" && pwd)
@@ -220,6 +234,7 @@ run_cells() {
 		for cell in $todo; do
 			IFS=: read -r k s m w inv <<<"$cell"
 			a="--inv-latency-ns ${inv:-$inv_ns} --vmexit-ns $vmexit_ns --pool-size $pool_size --wire $wire"
+			[ "$wire" = vfdev ] && a="$a --device-core $device_core"
 			n=$((n + 1))
 			if rec=$(run_vfapp "$k-$s-$m-$w${inv:+-$inv}-$r" "$kind" "" "$tmo_run" --workload "$w" \
 				--strategy "$s" --mode "$m" --duration "$duration" --warmup "$warmup" \
@@ -362,14 +377,22 @@ if [ $peers = 1 ]; then
 	done
 fi
 
-# ------------------------------------------------------------------ interrupt delivery (modeled)
+# ------------------------------------------------------------------ interrupt delivery
 # on the vfdev wire: the VF's MSI-X goes through the soft VT-d's interrupt remapping to the
-# posted-interrupt descriptor (lib/vfdev, lib/iova, lib/irqpost); the vCPU's HLT is a model
+# posted-interrupt descriptor (lib/vfdev, lib/iova, lib/irqpost); --attack on adds the
+# device's interrupt-spoofing attempts; one posted run with --intremap off models a host
+# without interrupt remapping (the spoofed interrupts are then delivered)
 log "interrupt delivery: UDP_RR on vfdev with --rx-mode poll|posted|remapped at --rate 1000"
 for rep in $(seq 1 "$preps"); do
-	for rx in poll posted remapped; do
+	for rx in poll posted remapped posted-noir; do
+		case $rx in
+		poll) a="--rx-mode poll" ;;
+		posted-noir) a="--rx-mode posted --attack on --intremap off" ;;
+		*) a="--rx-mode $rx --attack on" ;;
+		esac
+		# shellcheck disable=SC2086
 		if rec=$(run_vfapp "irq-$rx-$rep" irq "" "$tmo_run" --workload UDP_RR --wire vfdev --strategy off --mode native \
-			--rx-mode "$rx" --duration "$pdur" --warmup "$warmup" --repetition "$rep" --rate 1000 $common); then
+			$a --duration "$pdur" --warmup "$warmup" --repetition "$rep" --rate 1000 $common); then
 			log "rx-mode $rx rep $rep: $rec"
 		fi
 	done
@@ -417,7 +440,7 @@ vfr results --out "$out" --records "$records" --errors "$errors" ${tsc_hz:+--tsc
 	--list sensitivity_inv_latency_ns="$sens" --set sensitivity_reps="$sens_reps" \
 	--set names_source="$names_src" --set eal="$(eal X | sed 's/_X//')" --set pool_size="$pool_size" \
 	--set "vmm_cpu={\"native\": null, \"trap-and-emulate\": $(vmm_cpu_for trap-and-emulate), \"sidecore\": $(vmm_cpu_for sidecore)}" \
-	--set vfapp_args="$common" --set wire="$wire" --set peers="$([ $peers = 1 ] && echo true || echo false)" \
+	--set vfapp_args="$common" --set wire="$wire" --set device_core="$device_core" --set peers="$([ $peers = 1 ] && echo true || echo false)" \
 	--set testbed="$([ $testbed = 1 ] && echo true || echo false)" --set elapsed_s="$elapsed" \
 	--set max_load="$max_load" --set forced="$([ $force = 1 ] && echo true || echo false)" \
 	--set build_dir="$build" || { log "cannot write results.json"; exit 1; }

@@ -103,7 +103,7 @@ def plot_irq(plt, res, outdir):
         return None
     series = [(q, [model.median([model.get(r, f"latency_us.{q}") for r in irq if r.get("rx_mode") == m])
                    for m in modes]) for q in ("p50", "p99")]
-    _bars(plt, os.path.join(outdir, "irq.png"), "UDP_RR latency by interrupt delivery (modeled, µs)",
+    _bars(plt, os.path.join(outdir, "irq.png"), "UDP_RR latency by interrupt delivery (µs)",
           "µs (log)", modes, series, log=True)
     return "irq.png"
 
