@@ -13,6 +13,8 @@
 
 #include "state.h"
 
+volatile sig_atomic_t vfapp_quit;
+
 /* Endpoints on their own lcore. */
 int
 vfapp_endpoint_loop(void *arg)

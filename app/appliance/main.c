@@ -27,7 +27,6 @@
 
 #include "state.h"
 
-volatile sig_atomic_t vfapp_quit;
 
 static void
 on_signal(int sig)

@@ -87,7 +87,7 @@ struct vfapp_state {
 int vfapp_device_core(void *arg);
 /** The endpoints alone on their lcore (rte_eal_remote_launch body, cores.c). @return 0 */
 int vfapp_endpoint_loop(void *arg);
-/** Set by SIGINT/SIGTERM (main.c): every loop stops at its next iteration. */
+/** Set by SIGINT/SIGTERM (main.c's handler; defined in cores.c): every loop stops at its next iteration. */
 extern volatile sig_atomic_t vfapp_quit;
 
 /**

@@ -13,7 +13,7 @@
  *      stale-window bookkeeping and the two histograms are touched only under it.
  *      A strategy never drops it mid-operation, so a strategy sees its state
  *      consistent at entry and leaves it consistent at exit (map is all or nothing).
- *  C2. Every backend operation of a strategy goes through iova_be_*() under c->lock,
+ *  C2. Every backend operation of a strategy goes through iova_be_*() (iova_be.c) under c->lock,
  *      so backend counters (be->phys_*, c->st.invalidations, waits) match the
  *      operations the strategy issued.
  *  C3. iova_ctx_dma() and iova_ctx_interrupt() (the device side) take no ctx lock: it goes straight to the
@@ -43,7 +43,6 @@
 #define DEF_OPT_TIMEOUT  (10ull * 1000000)
 #define DEF_BASE_PFN     1ull
 #define DEF_LIMIT_PFN    ((1ull << 36) - 1) /* 48-bit domain */
-#define COVER_MAX_AM     9                 /* largest AM we merge into: 2 MiB */
 #define BULK_CHUNK       64
 
 static const struct iova_strat_ops *const strat_table[IOVA_STRAT__COUNT] = {
@@ -401,146 +400,4 @@ void iova_ctx_reset_stats(struct iova_ctx *c)
 	iova_hist_reset(&c->unmap_hist);
 	c->exits_base = c->be ? c->be->exits : 0;
 	pthread_mutex_unlock(&c->lock);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Counted backend operations                                              */
-/* ---------------------------------------------------------------------- */
-
-int iova_be_map(struct iova_ctx *c, uint64_t pfn, uintptr_t host_page, uint64_t npages, int prot)
-{
-	int rc = c->be->ops->map(c->be, pfn << IOVA_PAGE_SHIFT, (void *)host_page,
-				 npages << IOVA_PAGE_SHIFT, prot);
-	if (rc == 0)
-		c->st.backend_maps += npages;
-	return rc;
-}
-
-int iova_be_unmap(struct iova_ctx *c, uint64_t pfn, uint64_t npages)
-{
-	int rc = c->be->ops->unmap(c->be, pfn << IOVA_PAGE_SHIFT, npages << IOVA_PAGE_SHIFT);
-	if (rc == 0)
-		c->st.backend_unmaps += npages;
-	return rc;
-}
-
-int iova_be_inv(struct iova_ctx *c, uint64_t pfn, uint64_t npages)
-{
-	int rc = c->be->ops->inv_queue(c->be, pfn << IOVA_PAGE_SHIFT, npages);
-	if (rc >= 0)
-		c->st.invalidations += rc > 0 ? (uint64_t)rc : 1;
-	return rc;
-}
-
-int iova_be_flush_wait(struct iova_ctx *c)
-{
-	uint64_t t0 = iova_rdtsc();
-	int rc = c->be->ops->inv_flush(c->be, true);
-	c->st.wait_cycles += iova_rdtsc() - t0;
-	c->st.waits++;
-	return rc;
-}
-
-bool iova_be_caching_mode(const struct iova_backend *b)
-{
-	return iova_mode_is_wrapper(b);
-}
-
-int iova_be_sync_map(struct iova_ctx *c, uint64_t pfn, uint64_t npages)
-{
-	if (!iova_be_caching_mode(c->be))
-		return 0;
-	int rc = iova_be_inv(c, pfn, npages);
-	if (rc < 0)
-		return rc;
-	return iova_be_flush_wait(c);
-}
-
-static int req_cmp(const void *a, const void *b)
-{
-	const struct iova_req *x = a, *y = b;
-	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
-}
-
-/* smallest aligned power-of-two block holding [s, e): returns am, *start */
-static unsigned int cover_block(uint64_t s, uint64_t e, uint64_t *start)
-{
-	unsigned int am = 0;
-	while ((s >> am) != ((e - 1) >> am))
-		am++;
-	*start = s & ~((1ull << am) - 1);
-	return am;
-}
-
-static int emit(struct iova_ctx *c, uint64_t s, uint64_t e, uint64_t need)
-{
-	uint64_t bs;
-	unsigned int am = cover_block(s, e, &bs);
-	if (am <= COVER_MAX_AM && (1ull << am) <= 2 * need)
-		return iova_be_inv(c, bs, 1ull << am);   /* one descriptor */
-	return iova_be_inv(c, s, e - s);            /* backend splits into aligned blocks */
-}
-
-int iova_be_inv_cover(struct iova_ctx *c, struct iova_req *r, unsigned int n)
-{
-	if (!n)
-		return 0;
-	if (n > 1)
-		qsort(r, n, sizeof(*r), req_cmp);
-	uint64_t before = c->st.invalidations;
-	/* group: [gs, ge) spans runs whose pages total `need` */
-	uint64_t gs = r[0].pfn, ge = r[0].pfn + r[0].npages, need = r[0].npages;
-	for (unsigned int i = 1; i < n; i++) {
-		uint64_t s = r[i].pfn, e = r[i].pfn + r[i].npages;
-		uint64_t ne = e > ge ? e : ge;
-		uint64_t add = s >= ge ? e - s : (e > ge ? e - ge : 0);
-		uint64_t bs;
-		unsigned int am = cover_block(gs, ne, &bs);
-		if (s <= ge || (am <= COVER_MAX_AM && (1ull << am) <= 2 * (need + add))) {
-			ge = ne;
-			need += add;
-			continue;
-		}
-		int rc = emit(c, gs, ge, need);
-		if (rc < 0)
-			return rc;
-		gs = s;
-		ge = e;
-		need = e - s;
-	}
-	int rc = emit(c, gs, ge, need);
-	if (rc < 0)
-		return rc;
-	return (int)(c->st.invalidations - before);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Stale window                                                            */
-/* ---------------------------------------------------------------------- */
-
-void iova_stale_open(struct iova_ctx *c, uint64_t n)
-{
-	c->st.stale_now += n;
-	if (c->st.stale_now > c->st.stale_max_entries)
-		c->st.stale_max_entries = c->st.stale_now;
-}
-
-void iova_stale_close(struct iova_ctx *c, uint64_t t_unmap_ns, uint64_t now_ns)
-{
-	if (c->st.stale_now)
-		c->st.stale_now--;
-	if (now_ns > t_unmap_ns && now_ns - t_unmap_ns > c->st.stale_max_ns)
-		c->st.stale_max_ns = now_ns - t_unmap_ns;
-}
-
-/* ---------------------------------------------------------------------- */
-
-int iova_ctx_alloc_pfn(struct iova_ctx *c, uint64_t npages, unsigned int cpu, uint64_t *pfn)
-{
-	return iova_alloc(c->alloc, npages, iova_ctx_cpu(c, cpu), pfn);
-}
-
-void iova_ctx_free_pfn(struct iova_ctx *c, uint64_t pfn, uint64_t npages, unsigned int cpu)
-{
-	(void)iova_free(c->alloc, pfn, npages, iova_ctx_cpu(c, cpu));
 }

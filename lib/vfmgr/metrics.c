@@ -85,11 +85,6 @@ void vfmgr_metrics_free(struct vfmgr_metrics *m)
 	free(m);
 }
 
-const char *vfmgr_metrics_path(const struct vfmgr_metrics *m)
-{
-	return m->path;
-}
-
 void vfmgr_metrics_count_op(struct vfmgr_metrics *m, enum vfmgr_reqop op, int code)
 {
 	if (!m || op <= VFMGR_OP_INVALID || op >= VFMGR_OP__COUNT)

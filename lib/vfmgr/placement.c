@@ -62,11 +62,6 @@ void vfmgr_pl_close(struct vfmgr_pl *pl)
 	free(pl);
 }
 
-unsigned long vfmgr_pl_conflicts(const struct vfmgr_pl *pl)
-{
-	return __atomic_load_n(&pl->conflicts, __ATOMIC_RELAXED);
-}
-
 void pl_crashpoint(const char *path)
 {
 	static unsigned long count;

@@ -26,8 +26,6 @@
  */
 int vfmgr_pl_call(struct vfmgr_pl *pl, const char *method, const char *path, struct json_t *body,
 		  struct json_t **resp);
-/** Generation conflicts (HTTP 409 "placement.concurrent_update") seen and retried by this client. */
-unsigned long vfmgr_pl_conflicts(const struct vfmgr_pl *pl);
 
 /** Length of a UUID in text form including the NUL. */
 #define PL_UUID_LEN 37

@@ -746,8 +746,6 @@ enum vfmgr_vf_state {
 enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf, bool held);
 /** @return "free", "assigned", "held", "host" or "unusable" (the metrics' state label). */
 const char *vfmgr_vf_state_name(enum vfmgr_vf_state s);
-/** @return the file written. */
-const char *vfmgr_metrics_path(const struct vfmgr_metrics *m);
 /** @} */
 
 #endif /* VFMGR_PRIV_H */
