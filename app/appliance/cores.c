@@ -16,8 +16,7 @@
 volatile sig_atomic_t vfapp_quit;
 
 /* Endpoints on their own lcore. */
-int
-vfapp_endpoint_loop(void *arg)
+int vfapp_endpoint_loop(void *arg)
 {
 	struct vfapp_state *s = arg;
 	struct vfapp_workload *w = &s->wl;
@@ -35,9 +34,8 @@ vfapp_endpoint_loop(void *arg)
 			break;
 		}
 		w->client_step(w->st, now);
-		if (s->dev_remote &&
-		    vfapp_topo_vfdev_poll(&s->topo) == 0 && s->share_cpu_with_vmm)
-			sched_yield();   /* let the sidecore thread on this CPU run */
+		if (s->dev_remote && vfapp_topo_vfdev_poll(&s->topo) == 0 && s->share_cpu_with_vmm)
+			sched_yield(); /* let the sidecore thread on this CPU run */
 		w->server_step(w->st, now);
 	}
 	s->ep_done = true;
@@ -50,11 +48,10 @@ vfapp_endpoint_loop(void *arg)
  * teardown, and during the run also the devices' DMA engines and the endpoints.
  * Bounded: stops on hw_stop (teardown), the endpoint part on the run clock.
  */
-int
-vfapp_device_core(void *arg)
+int vfapp_device_core(void *arg)
 {
 	struct vfapp_state *s = arg;
-	struct vfapp_workload *w = NULL;   /* the endpoints exist once run() says go */
+	struct vfapp_workload *w = NULL; /* the endpoints exist once run() says go */
 	bool started = false, stopped = false;
 	uint64_t now;
 

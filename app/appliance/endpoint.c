@@ -13,8 +13,7 @@
 /** MSI-X vector of the appliance VF's receive queue in the vCPU model. */
 #define VFAPP_RX_VECTOR 0x40
 
-void
-vfapp_ep_kick(struct vfapp_ep_env *env)
+void vfapp_ep_kick(struct vfapp_ep_env *env)
 {
 	if (env->vcpu != NULL) {
 		irqpost_device_interrupt(env->vcpu, VFAPP_RX_VECTOR);
@@ -22,9 +21,8 @@ vfapp_ep_kick(struct vfapp_ep_env *env)
 	}
 }
 
-struct rte_ipv4_hdr *
-vfapp_ep_build_ipv4(struct rte_mbuf *m, const struct vfapp_ep_side *s, uint8_t proto,
-		    uint16_t l4_len, uint16_t ip_id)
+struct rte_ipv4_hdr *vfapp_ep_build_ipv4(struct rte_mbuf *m, const struct vfapp_ep_side *s,
+					 uint8_t proto, uint16_t l4_len, uint16_t ip_id)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -46,14 +44,12 @@ vfapp_ep_build_ipv4(struct rte_mbuf *m, const struct vfapp_ep_side *s, uint8_t p
 	return ip;
 }
 
-uint16_t
-vfapp_ep_rx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+uint16_t vfapp_ep_rx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
 	return rte_eth_rx_burst(port, 0, pkts, n);
 }
 
-uint16_t
-vfapp_ep_tx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+uint16_t vfapp_ep_tx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
 	return rte_eth_tx_burst(port, 0, pkts, n);
 }

@@ -17,12 +17,13 @@
 
 /** What every endpoint workload shares. */
 struct vfapp_ep_env {
-	struct vfapp_ep_side a;        /**< client side: port A, 10.0.1.2 */
-	struct vfapp_ep_side b;        /**< server side: port B, 10.0.2.2 */
-	struct rte_mempool *pool;      /**< plain pool (the network's buffers) */
-	uint64_t hz;                   /**< TSC Hz */
-	struct irqpost_vcpu *vcpu;     /**< non-NULL: raise the VF's MSI-X after each TX toward the appliance */
-	uint64_t interrupts;           /**< MSI-X raised */
+	struct vfapp_ep_side a; /**< client side: port A, 10.0.1.2 */
+	struct vfapp_ep_side b; /**< server side: port B, 10.0.2.2 */
+	struct rte_mempool *pool; /**< plain pool (the network's buffers) */
+	uint64_t hz; /**< TSC Hz */
+	struct irqpost_vcpu
+		*vcpu; /**< non-NULL: raise the VF's MSI-X after each TX toward the appliance */
+	uint64_t interrupts; /**< MSI-X raised */
 };
 
 /** Raise the appliance VF's interrupt after transmitting toward it (rx-mode != poll). */
@@ -38,10 +39,10 @@ uint16_t vfapp_ep_tx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n);
 
 /** Workload parameters from the command line. */
 struct vfapp_ep_params {
-	unsigned int msg_size;   /**< UDP_RR request/response size */
-	uint64_t rr_timeout_us;  /**< UDP_RR: request given up after this */
-	uint64_t rate;           /**< UDP_RR: at most this many requests per second, 0 = back to back */
-	unsigned int pkt_size;   /**< fwd: generated frame size */
+	unsigned int msg_size; /**< UDP_RR request/response size */
+	uint64_t rr_timeout_us; /**< UDP_RR: request given up after this */
+	uint64_t rate; /**< UDP_RR: at most this many requests per second, 0 = back to back */
+	unsigned int pkt_size; /**< fwd: generated frame size */
 };
 
 /** One workload: client and server steps plus measurement hooks. */

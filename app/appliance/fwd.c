@@ -57,14 +57,12 @@ static const char *const event_names[EV__COUNT] = {
 	[EV_L4_CSUM_FIXED] = "l4_csum_fixed",
 };
 
-const char *
-vfapp_event_name(unsigned int ev)
+const char *vfapp_event_name(unsigned int ev)
 {
 	return ev < EV__COUNT ? event_names[ev] : "unknown";
 }
 
-const char *
-vfapp_drop_name(unsigned int reason)
+const char *vfapp_drop_name(unsigned int reason)
 {
 	return reason < DROP__COUNT ? drop_names[reason] : "unknown";
 }
@@ -73,8 +71,7 @@ vfapp_drop_name(unsigned int reason)
  * Device-side DMA of one buffer through the IOMMU: the device reads (TX) or
  * writes (RX) data_len bytes at the buffer's IOVA. @return 0, or -1 on a fault.
  */
-static inline int
-device_dma(struct vfapp_appliance *a, struct rte_mbuf *m, int access)
+static inline int device_dma(struct vfapp_appliance *a, struct rte_mbuf *m, int access)
 {
 	struct rte_mbuf *seg;
 	void *host = NULL;
@@ -96,22 +93,22 @@ device_dma(struct vfapp_appliance *a, struct rte_mbuf *m, int access)
 }
 
 /* Transmit on port p through its ops (vfdev) or the ethdev. */
-static inline uint16_t
-port_tx(struct vfapp_appliance *a, unsigned int p, struct rte_mbuf **pkts, uint16_t n)
+static inline uint16_t port_tx(struct vfapp_appliance *a, unsigned int p, struct rte_mbuf **pkts,
+			       uint16_t n)
 {
 	return a->port[p].ops != NULL ? a->port[p].ops->tx_burst(a->port[p].dev, pkts, n) :
-	       rte_eth_tx_burst(a->port_id[p], a->queue, pkts, n);
+					rte_eth_tx_burst(a->port_id[p], a->queue, pkts, n);
 }
 
-static inline void
-drop(struct vfapp_appliance *a, unsigned int port, unsigned int reason, struct rte_mbuf *m)
+static inline void drop(struct vfapp_appliance *a, unsigned int port, unsigned int reason,
+			struct rte_mbuf *m)
 {
 	a->st[port].drops[reason]++;
 	rte_pktmbuf_free(m);
 }
 
-static void
-tx_flush(struct vfapp_appliance *a, unsigned int out, struct rte_mbuf **pkts, unsigned int n)
+static void tx_flush(struct vfapp_appliance *a, unsigned int out, struct rte_mbuf **pkts,
+		     unsigned int n)
 {
 	unsigned int i, k = 0, sent;
 	uint64_t bytes = 0;
@@ -138,22 +135,19 @@ tx_flush(struct vfapp_appliance *a, unsigned int out, struct rte_mbuf **pkts, un
 	a->st[out].tx_bytes += bytes;
 }
 
-static inline uint16_t
-rd16(const uint8_t *p)
+static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static inline uint32_t
-rd32(const uint8_t *p)
+static inline uint32_t rd32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-void
-vfapp_appliance_router_init(struct vfapp_appliance *a, const struct vfapp_route_cfg *cfg,
-			    const uint16_t dev_mtu[VFAPP_NB_PORTS], struct rte_mempool *pool,
-			    uint64_t icmp_rate, uint64_t icmp_burst)
+void vfapp_appliance_router_init(struct vfapp_appliance *a, const struct vfapp_route_cfg *cfg,
+				 const uint16_t dev_mtu[VFAPP_NB_PORTS], struct rte_mempool *pool,
+				 uint64_t icmp_rate, uint64_t icmp_burst)
 {
 	unsigned int p;
 
@@ -163,15 +157,15 @@ vfapp_appliance_router_init(struct vfapp_appliance *a, const struct vfapp_route_
 		a->port_ip_set[p] = cfg->port_ip_set[p];
 		a->port_ip[p] = cfg->port_ip[p];
 		a->mtu[p] = cfg->port_mtu[p] ? cfg->port_mtu[p] :
-			    dev_mtu[p] ? dev_mtu[p] : RTE_ETHER_MTU;
+			    dev_mtu[p]	     ? dev_mtu[p] :
+					       RTE_ETHER_MTU;
 		memset(&a->neigh[p], 0, sizeof(a->neigh[p]));
 	}
 	vfapp_ratelimit_init(&a->icmp_rl, icmp_rate, icmp_burst, a->hz, rte_rdtsc());
 }
 
 /* Transmit one frame the appliance originated (ARP, ICMP) on port p. */
-static void
-send_ctl(struct vfapp_appliance *a, unsigned int p, struct rte_mbuf *m)
+static void send_ctl(struct vfapp_appliance *a, unsigned int p, struct rte_mbuf *m)
 {
 	if (a->dma_check && device_dma(a, m, IOVA_PROT_READ) != 0) {
 		drop(a, p, DROP_DMA_FAULT, m);
@@ -181,8 +175,7 @@ send_ctl(struct vfapp_appliance *a, unsigned int p, struct rte_mbuf *m)
 		drop(a, p, DROP_TX_FULL, m);
 }
 
-static struct rte_mbuf *
-alloc_frame(struct vfapp_appliance *a, uint16_t len)
+static struct rte_mbuf *alloc_frame(struct vfapp_appliance *a, uint16_t len)
 {
 	struct rte_mbuf *m = a->pool != NULL ? rte_pktmbuf_alloc(a->pool) : NULL;
 
@@ -198,9 +191,8 @@ alloc_frame(struct vfapp_appliance *a, uint16_t len)
  * hop (the frame's source MAC) on the input port, from the input port's address
  * (RFC 1812 4.3.2.4).  Rate-limited (4.3.2.8); nothing is sent without a port address.
  */
-static void
-icmp_error(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m, uint8_t type,
-	   uint8_t code, uint16_t nh_mtu, unsigned int ev)
+static void icmp_error(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m, uint8_t type,
+		       uint8_t code, uint16_t nh_mtu, unsigned int ev)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
@@ -225,8 +217,7 @@ icmp_error(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m, uint8
 }
 
 /* ARP frame received on port in: learn the sender, answer requests for the port's address. */
-static void
-arp_input(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m)
+static void arp_input(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m)
 {
 	struct vfapp_arp arp;
 	bool for_us;
@@ -258,8 +249,7 @@ arp_input(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m)
 }
 
 /* Ask for ip on port out (at most once a second per neighbour: RFC 1122 2.3.2.1). */
-static void
-arp_solicit(struct vfapp_appliance *a, unsigned int out, struct vfapp_neigh *e)
+static void arp_solicit(struct vfapp_appliance *a, unsigned int out, struct vfapp_neigh *e)
 {
 	uint64_t now = rte_rdtsc();
 	struct rte_mbuf *n;
@@ -282,9 +272,8 @@ arp_solicit(struct vfapp_appliance *a, unsigned int out, struct vfapp_neigh *e)
  * IP (RFC 791 3.2; every option is copied into every fragment) and transmit them on out.
  * m is freed.
  */
-static void
-fragment(struct vfapp_appliance *a, unsigned int in, unsigned int out, struct rte_mbuf *m,
-	 const struct pkt_info *pi)
+static void fragment(struct vfapp_appliance *a, unsigned int in, unsigned int out,
+		     struct rte_mbuf *m, const struct pkt_info *pi)
 {
 	struct rte_mbuf *frags[VFAPP_BURST];
 	const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -344,14 +333,14 @@ fragment(struct vfapp_appliance *a, unsigned int in, unsigned int out, struct rt
  * --fix-l4-csum: recompute the TCP/UDP checksum of an unfragmented packet in software
  * (a kernel peer with checksum offload on leaves the pseudo-header sum there).
  */
-static void
-fix_l4_csum(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m,
-	    const struct pkt_info *pi)
+static void fix_l4_csum(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m,
+			const struct pkt_info *pi)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pi->l3_off);
 	uint16_t *csum;
 
-	if (rte_be_to_cpu_16(ip->fragment_offset) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+	if (rte_be_to_cpu_16(ip->fragment_offset) &
+	    (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		return;
 	if (pi->proto == IPPROTO_TCP && m->data_len >= pi->l4_off + 20)
 		csum = rte_pktmbuf_mtod_offset(m, uint16_t *, pi->l4_off + 16);
@@ -366,8 +355,7 @@ fix_l4_csum(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m,
 	a->st[in].ev[EV_L4_CSUM_FIXED]++;
 }
 
-static inline bool
-is_port_addr(const struct vfapp_appliance *a, uint32_t ip)
+static inline bool is_port_addr(const struct vfapp_appliance *a, uint32_t ip)
 {
 	return (a->port_ip_set[0] && ip == a->port_ip[0]) ||
 	       (a->port_ip_set[1] && ip == a->port_ip[1]);
@@ -380,9 +368,8 @@ is_port_addr(const struct vfapp_appliance *a, uint32_t ip)
  * IPv4 destination at its fixed offset (14 + 16); frames that turn out not to be valid IPv4
  * ignore theirs. The headers are prefetched first so the loads overlap.
  */
-static void
-lookup_burst(const struct vfapp_appliance *a, struct rte_mbuf **pkts, unsigned int n,
-	     uint32_t *hop)
+static void lookup_burst(const struct vfapp_appliance *a, struct rte_mbuf **pkts, unsigned int n,
+			 uint32_t *hop)
 {
 	uint32_t dst[VFAPP_BURST + 3];
 	unsigned int i;
@@ -393,21 +380,24 @@ lookup_burst(const struct vfapp_appliance *a, struct rte_mbuf **pkts, unsigned i
 		const struct rte_mbuf *m = pkts[i];
 
 		dst[i] = m->data_len >= RTE_ETHER_HDR_LEN + 20 ?
-			 rd32(rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN + 16)) : 0;
+				 rd32(rte_pktmbuf_mtod_offset(m, const uint8_t *,
+							      RTE_ETHER_HDR_LEN + 16)) :
+				 0;
 	}
 	for (; i % 4 != 0; i++)
 		dst[i] = 0;
 	for (i = 0; i < n; i += 4)
-		rte_lpm_lookupx4(a->lpm, _mm_setr_epi32((int)dst[i], (int)dst[i + 1], (int)dst[i + 2],
-							(int)dst[i + 3]), hop + i, NO_HOP);
+		rte_lpm_lookupx4(a->lpm,
+				 _mm_setr_epi32((int)dst[i], (int)dst[i + 1], (int)dst[i + 2],
+						(int)dst[i + 3]),
+				 hop + i, NO_HOP);
 }
 
-void
-vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,
-			unsigned int n)
+void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,
+			     unsigned int n)
 {
 	struct rte_mbuf *out[VFAPP_NB_PORTS][VFAPP_BURST];
-	unsigned int nout[VFAPP_NB_PORTS] = {0, 0};
+	unsigned int nout[VFAPP_NB_PORTS] = { 0, 0 };
 	uint32_t hop[VFAPP_BURST + 3];
 	unsigned int i;
 
@@ -515,8 +505,9 @@ vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_m
 		}
 		if (unlikely(a->mtu[r->port] != 0 && pi.ip_totlen > a->mtu[r->port])) {
 			if (ip[6] & 0x40) { /* DF */
-				icmp_error(a, in, m, VFAPP_ICMP_DEST_UNREACH, VFAPP_ICMP_FRAG_NEEDED,
-					   a->mtu[r->port], EV_ICMP_FRAG_NEEDED);
+				icmp_error(a, in, m, VFAPP_ICMP_DEST_UNREACH,
+					   VFAPP_ICMP_FRAG_NEEDED, a->mtu[r->port],
+					   EV_ICMP_FRAG_NEEDED);
 				drop(a, in, DROP_FRAG_NEEDED, m);
 				continue;
 			}
@@ -531,8 +522,8 @@ vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_m
 		if (unlikely(a->fix_l4_csum))
 			fix_l4_csum(a, in, m, &pi);
 		if (a->hw_ip_csum[r->port]) {
-			struct rte_ipv4_hdr *h = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
-									 pi.l3_off);
+			struct rte_ipv4_hdr *h =
+				rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pi.l3_off);
 
 			h->time_to_live--;
 			h->hdr_checksum = 0;
@@ -548,8 +539,7 @@ vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_m
 		tx_flush(a, i, out[i], nout[i]);
 }
 
-unsigned int
-vfapp_appliance_step(struct vfapp_appliance *a)
+unsigned int vfapp_appliance_step(struct vfapp_appliance *a)
 {
 	struct rte_mbuf *pkts[VFAPP_BURST];
 	unsigned int p, n, total = 0;
@@ -557,8 +547,9 @@ vfapp_appliance_step(struct vfapp_appliance *a)
 	if (a->ctx != NULL)
 		iova_ctx_poll(a->ctx, a->cpu);
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
-		n = a->port[p].ops != NULL ? a->port[p].ops->rx_burst(a->port[p].dev, pkts, VFAPP_BURST) :
-		    rte_eth_rx_burst(a->port_id[p], a->queue, pkts, VFAPP_BURST);
+		n = a->port[p].ops != NULL ?
+			    a->port[p].ops->rx_burst(a->port[p].dev, pkts, VFAPP_BURST) :
+			    rte_eth_rx_burst(a->port_id[p], a->queue, pkts, VFAPP_BURST);
 		if (n == 0)
 			continue;
 		vfapp_appliance_process(a, p, pkts, n);
@@ -570,8 +561,7 @@ vfapp_appliance_step(struct vfapp_appliance *a)
 	return total;
 }
 
-void
-vfapp_appliance_reset_stats(struct vfapp_appliance *a)
+void vfapp_appliance_reset_stats(struct vfapp_appliance *a)
 {
 	memset(a->st, 0, sizeof(a->st));
 	a->dma_mismatch = 0;
@@ -579,8 +569,7 @@ vfapp_appliance_reset_stats(struct vfapp_appliance *a)
 	a->halts = a->halt_timeouts = 0;
 }
 
-void
-vfapp_appliance_add_stats(struct vfapp_appliance *into, const struct vfapp_appliance *from)
+void vfapp_appliance_add_stats(struct vfapp_appliance *into, const struct vfapp_appliance *from)
 {
 	unsigned int p, r;
 
@@ -599,8 +588,7 @@ vfapp_appliance_add_stats(struct vfapp_appliance *into, const struct vfapp_appli
 	into->idle_polls += from->idle_polls;
 }
 
-void
-vfapp_appliance_totals(const struct vfapp_appliance *a, struct vfapp_port_stats *tot)
+void vfapp_appliance_totals(const struct vfapp_appliance *a, struct vfapp_port_stats *tot)
 {
 	unsigned int p, r;
 
@@ -617,8 +605,7 @@ vfapp_appliance_totals(const struct vfapp_appliance *a, struct vfapp_port_stats 
 	}
 }
 
-void
-vfapp_appliance_print(const struct vfapp_appliance *a, FILE *f)
+void vfapp_appliance_print(const struct vfapp_appliance *a, FILE *f)
 {
 	unsigned int p, r;
 	bool any;
@@ -626,15 +613,18 @@ vfapp_appliance_print(const struct vfapp_appliance *a, FILE *f)
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
 		const struct vfapp_port_stats *s = &a->st[p];
 
-		fprintf(f, "vfapp: port %u: rx %" PRIu64 " pkts %" PRIu64 " bytes, tx %" PRIu64
-			" pkts %" PRIu64 " bytes, drops:", p, s->rx, s->rx_bytes, s->tx, s->tx_bytes);
+		fprintf(f,
+			"vfapp: port %u: rx %" PRIu64 " pkts %" PRIu64 " bytes, tx %" PRIu64
+			" pkts %" PRIu64 " bytes, drops:",
+			p, s->rx, s->rx_bytes, s->tx, s->tx_bytes);
 		for (r = 1; r < DROP__COUNT; r++)
 			if (s->drops[r] != 0)
 				fprintf(f, " %s=%" PRIu64, drop_names[r], s->drops[r]);
 		for (r = 0, any = false; r < EV__COUNT; r++) {
 			if (s->ev[r] == 0)
 				continue;
-			fprintf(f, "%s %s=%" PRIu64, any ? "" : "; router:", event_names[r], s->ev[r]);
+			fprintf(f, "%s %s=%" PRIu64, any ? "" : "; router:", event_names[r],
+				s->ev[r]);
 			any = true;
 		}
 		fprintf(f, "\n");

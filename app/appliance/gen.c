@@ -30,8 +30,7 @@ struct gen {
 	uint64_t sent0, rx0, bytes0, sent1, rx1, bytes1;
 };
 
-static void
-gen_client_step(void *arg, uint64_t now)
+static void gen_client_step(void *arg, uint64_t now)
 {
 	struct gen *g = arg;
 	struct rte_mbuf *tx[VFAPP_BURST];
@@ -59,8 +58,7 @@ gen_client_step(void *arg, uint64_t now)
 		vfapp_ep_kick(g->env);
 }
 
-static void
-gen_server_step(void *arg, uint64_t now)
+static void gen_server_step(void *arg, uint64_t now)
 {
 	struct gen *g = arg;
 	struct rte_mbuf *rx[VFAPP_BURST];
@@ -78,8 +76,7 @@ gen_server_step(void *arg, uint64_t now)
 		rte_pktmbuf_free_bulk(rx, n);
 }
 
-static void
-gen_start(void *arg, uint64_t now)
+static void gen_start(void *arg, uint64_t now)
 {
 	struct gen *g = arg;
 
@@ -90,8 +87,7 @@ gen_start(void *arg, uint64_t now)
 	g->bytes0 = g->sink_bytes;
 }
 
-static void
-gen_stop(void *arg, uint64_t now)
+static void gen_stop(void *arg, uint64_t now)
 {
 	struct gen *g = arg;
 
@@ -104,8 +100,7 @@ gen_stop(void *arg, uint64_t now)
 	g->bytes1 = g->sink_bytes;
 }
 
-static void
-gen_report(void *arg, double secs, json_t *rec, FILE *out)
+static void gen_report(void *arg, double secs, json_t *rec, FILE *out)
 {
 	struct gen *g = arg;
 	json_t *t = json_object();
@@ -118,20 +113,19 @@ gen_report(void *arg, double secs, json_t *rec, FILE *out)
 	json_object_set_new(t, "sink_bad_size", json_integer((json_int_t)g->sink_bad));
 	json_object_set_new(t, "alloc_fail", json_integer((json_int_t)g->alloc_fail));
 	json_object_set_new(rec, "gen", t);
-	fprintf(out, "fwd rate test: %u-byte frames, generated %" PRIu64 ", received at sink %" PRIu64
-		" (%.3f Mpps) in %.2f s\n", g->size, g->sent1 - g->sent0, rx,
-		secs > 0 ? rx / secs / 1e6 : 0, secs);
+	fprintf(out,
+		"fwd rate test: %u-byte frames, generated %" PRIu64 ", received at sink %" PRIu64
+		" (%.3f Mpps) in %.2f s\n",
+		g->size, g->sent1 - g->sent0, rx, secs > 0 ? rx / secs / 1e6 : 0, secs);
 }
 
-static void
-gen_destroy(void *arg)
+static void gen_destroy(void *arg)
 {
 	free(arg);
 }
 
-int
-vfapp_gen_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
-		 struct vfapp_workload *w)
+int vfapp_gen_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
+		     struct vfapp_workload *w)
 {
 	struct gen *g;
 	struct rte_mbuf *m;

@@ -27,17 +27,14 @@
 
 #include "state.h"
 
-
-static void
-on_signal(int sig)
+static void on_signal(int sig)
 {
 	(void)sig;
 	vfapp_quit = 1;
 }
 
 /** Involuntary context switches of the calling thread so far (getrusage RUSAGE_THREAD). */
-static uint64_t
-thread_preemptions(void)
+static uint64_t thread_preemptions(void)
 {
 	struct rusage ru;
 
@@ -45,8 +42,7 @@ thread_preemptions(void)
 }
 
 /* Device and IOMMU counters the record reports as deltas over the measured interval. */
-static void
-snap_devices(struct vfapp_state *s, struct vfdev_stats *vf, struct vtd_soft_stats *vtd)
+static void snap_devices(struct vfapp_state *s, struct vfdev_stats *vf, struct vtd_soft_stats *vtd)
 {
 	for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++)
 		if (s->topo.vf[p] != NULL)
@@ -57,8 +53,7 @@ snap_devices(struct vfapp_state *s, struct vfdev_stats *vf, struct vtd_soft_stat
 	}
 }
 
-static void
-measure_start(struct vfapp_state *s, uint64_t now)
+static void measure_start(struct vfapp_state *s, uint64_t now)
 {
 	/* the warm-up's counters are kept apart, then the measured interval starts at 0 */
 	vfapp_workers_totals(s, &s->warm_tot);
@@ -79,8 +74,7 @@ measure_start(struct vfapp_state *s, uint64_t now)
 	s->started = true;
 }
 
-static void
-measure_stop(struct vfapp_state *s, uint64_t now)
+static void measure_stop(struct vfapp_state *s, uint64_t now)
 {
 	if (s->stopped)
 		return;
@@ -102,8 +96,7 @@ measure_stop(struct vfapp_state *s, uint64_t now)
 		irqpost_vcpu_stats(s->app.vcpu, &s->vs1);
 }
 
-static void
-appliance_idle(struct vfapp_state *s)
+static void appliance_idle(struct vfapp_state *s)
 {
 	/* HLT until the device's MSI-X arrives (bounded so the loop sees the clock) */
 	int r = irqpost_vcpu_halt(s->app.vcpu, 1000000);
@@ -113,8 +106,7 @@ appliance_idle(struct vfapp_state *s)
 		s->app.halt_timeouts++;
 }
 
-static void
-run(struct vfapp_state *s)
+static void run(struct vfapp_state *s)
 {
 	struct vfapp_workload *w = s->have_wl ? &s->wl : NULL;
 	bool two = s->o.endpoint_lcore >= 0;
@@ -133,9 +125,10 @@ run(struct vfapp_state *s)
 	if (s->nb_lc > 0)
 		vfapp_workers_start(s);
 	if (s->dev_core) {
-		__atomic_store_n(&s->dev_go, true, __ATOMIC_RELEASE);  /* already running: go */
+		__atomic_store_n(&s->dev_go, true, __ATOMIC_RELEASE); /* already running: go */
 	} else if (w != NULL && two) {
-		int ret = rte_eal_remote_launch(vfapp_endpoint_loop, s, (unsigned int)s->o.endpoint_lcore);
+		int ret = rte_eal_remote_launch(vfapp_endpoint_loop, s,
+						(unsigned int)s->o.endpoint_lcore);
 
 		if (ret != 0) {
 			fprintf(stderr, "vfapp: cannot launch the endpoints on lcore %d: %s\n",
@@ -207,13 +200,12 @@ run(struct vfapp_state *s)
 		/* the endpoint loop stops on the same clock; keep forwarding until it did */
 		while (!s->ep_done)
 			vfapp_appliance_step(&s->app);
-		if (!s->dev_core)   /* the device core runs on until teardown */
+		if (!s->dev_core) /* the device core runs on until teardown */
 			rte_eal_wait_lcore((unsigned int)s->o.endpoint_lcore);
 	}
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	static struct vfapp_state st; /* large (route table): not on the stack */
 	struct vfapp_state *s = &st;
@@ -223,7 +215,8 @@ main(int argc, char **argv)
 		return 0;
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
-		fprintf(stderr, "vfapp: rte_eal_init failed: %s (check the EAL options before '--')\n",
+		fprintf(stderr,
+			"vfapp: rte_eal_init failed: %s (check the EAL options before '--')\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}

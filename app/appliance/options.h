@@ -27,34 +27,35 @@ struct vfapp_opts {
 	enum vfapp_workload_kind workload;
 	enum vfapp_topology topology;
 	enum vfapp_wire wire;
-	const char *routes;       /**< --routes FILE or NULL */
-	int strategy;             /**< enum iova_strategy */
-	int mode;                 /**< enum iova_mode */
+	const char *routes; /**< --routes FILE or NULL */
+	int strategy; /**< enum iova_strategy */
+	int mode; /**< enum iova_mode */
 	enum vfapp_backend_kind backend;
 	uint64_t inv_latency_ns;
 	uint64_t vmexit_ns;
-	int vmm_lcore;            /**< -1 = any */
-	double duration, warmup;  /**< seconds */
+	int vmm_lcore; /**< -1 = any */
+	double duration, warmup; /**< seconds */
 	bool json;
 	long repetition;
 	uint64_t drop_every;
 	struct vfapp_ep_params ep;
 	enum vfapp_rx_mode rx_mode;
-	int endpoint_lcore;       /**< -1 = the appliance's lcore */
+	int endpoint_lcore; /**< -1 = the appliance's lcore */
 	unsigned int pool_size, pool_cache;
 	bool plain_pool;
 	enum vfapp_pool_mem pool_mem;
 	enum vfapp_fault_inject fault_inject;
 	bool quiet;
-	bool attack;              /**< --attack: vfdev malicious-device mode (DMA and, with --rx-mode, interrupts) */
-	bool intremap;            /**< --intremap: the soft VT-d remaps the VFs' MSI-X (off: a host without IR) */
-	bool device_core_same;    /**< --device-core same: devices on the appliance's lcore */
-	uint64_t icmp_rate;       /**< ICMP errors per second, 0 = unlimited */
+	bool attack; /**< --attack: vfdev malicious-device mode (DMA and, with --rx-mode, interrupts) */
+	bool intremap; /**< --intremap: the soft VT-d remaps the VFs' MSI-X (off: a host without IR) */
+	bool device_core_same; /**< --device-core same: devices on the appliance's lcore */
+	uint64_t icmp_rate; /**< ICMP errors per second, 0 = unlimited */
 	uint64_t icmp_burst;
 	bool fix_l4_csum;
 	unsigned int fwd_lcores;
-	double stats_interval;    /**< seconds between one-line stats on stdout, 0 = none */  /**< ports topology: forwarding lcores, one queue pair each */         /**< recompute TCP/UDP checksums (kernel peers with offloads on) */
-	const char *prometheus;   /**< --prometheus FILE (*.prom) or NULL */
+	double stats_interval; /**< seconds between one-line stats on stdout, 0 = none */
+		/**< ports topology: forwarding lcores, one queue pair each */ /**< recompute TCP/UDP checksums (kernel peers with offloads on) */
+	const char *prometheus; /**< --prometheus FILE (*.prom) or NULL */
 	double prometheus_interval; /**< --prometheus-interval seconds */
 };
 

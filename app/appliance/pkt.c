@@ -24,35 +24,30 @@ static const char *const verdict_names[PKT_VERDICT__COUNT] = {
 	[PKT_TTL_EXPIRED] = "ttl_expired",
 };
 
-const char *
-pkt_verdict_name(enum pkt_verdict v)
+const char *pkt_verdict_name(enum pkt_verdict v)
 {
 	if ((unsigned int)v >= PKT_VERDICT__COUNT)
 		return "unknown";
 	return verdict_names[v];
 }
 
-static inline uint16_t
-rd16(const uint8_t *p)
+static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static inline uint32_t
-rd32(const uint8_t *p)
+static inline uint32_t rd32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-int
-pkt_ipv4_csum_ok(const uint8_t *ip, size_t hlen)
+int pkt_ipv4_csum_ok(const uint8_t *ip, size_t hlen)
 {
 	/* The one's-complement sum over a correct header, checksum included, is 0xffff. */
 	return rte_raw_cksum(ip, hlen) == 0xffff;
 }
 
-enum pkt_verdict
-pkt_parse(const uint8_t *frame, size_t len, struct pkt_info *info)
+enum pkt_verdict pkt_parse(const uint8_t *frame, size_t len, struct pkt_info *info)
 {
 	const uint8_t *ip;
 	size_t l3_avail, ihl_bytes;
@@ -95,8 +90,7 @@ pkt_parse(const uint8_t *frame, size_t len, struct pkt_info *info)
 	return PKT_OK;
 }
 
-void
-pkt_ttl_dec(uint8_t *ip)
+void pkt_ttl_dec(uint8_t *ip)
 {
 	/* m = the 16-bit word holding TTL (high byte) and protocol (low byte). */
 	uint16_t m = rd16(ip + 8);

@@ -14,27 +14,27 @@
 /** Parse verdicts; every value but PKT_OK is a drop reason. */
 enum pkt_verdict {
 	PKT_OK = 0,
-	PKT_TRUNC_ETH,    /**< shorter than an Ethernet header */
-	PKT_NOT_IPV4,     /**< EtherType is not IPv4 (0x0800) */
-	PKT_TRUNC_IP,     /**< shorter than 20 bytes of IPv4 header, or than IHL*4 */
-	PKT_BAD_VERSION,  /**< IP version != 4 */
-	PKT_BAD_IHL,      /**< IHL < 5 */
-	PKT_BAD_TOTLEN,   /**< total length > frame's L3 bytes or < IHL*4 */
-	PKT_BAD_CSUM,     /**< IPv4 header checksum does not verify */
-	PKT_TTL_EXPIRED,  /**< TTL <= 1: would be 0 after forwarding */
+	PKT_TRUNC_ETH, /**< shorter than an Ethernet header */
+	PKT_NOT_IPV4, /**< EtherType is not IPv4 (0x0800) */
+	PKT_TRUNC_IP, /**< shorter than 20 bytes of IPv4 header, or than IHL*4 */
+	PKT_BAD_VERSION, /**< IP version != 4 */
+	PKT_BAD_IHL, /**< IHL < 5 */
+	PKT_BAD_TOTLEN, /**< total length > frame's L3 bytes or < IHL*4 */
+	PKT_BAD_CSUM, /**< IPv4 header checksum does not verify */
+	PKT_TTL_EXPIRED, /**< TTL <= 1: would be 0 after forwarding */
 	PKT_VERDICT__COUNT
 };
 
 /** What the parser found in a frame whose verdict is PKT_OK (offsets from frame start). */
 struct pkt_info {
-	uint16_t l3_off;   /**< IPv4 header offset (14) */
-	uint16_t l3_len;   /**< IHL*4 */
-	uint16_t l4_off;   /**< l3_off + l3_len */
-	uint16_t ip_totlen;/**< IPv4 total length (host order) */
-	uint32_t dst_ip;   /**< destination address, host byte order */
-	uint32_t src_ip;   /**< source address, host byte order */
-	uint8_t  ttl;
-	uint8_t  proto;
+	uint16_t l3_off; /**< IPv4 header offset (14) */
+	uint16_t l3_len; /**< IHL*4 */
+	uint16_t l4_off; /**< l3_off + l3_len */
+	uint16_t ip_totlen; /**< IPv4 total length (host order) */
+	uint32_t dst_ip; /**< destination address, host byte order */
+	uint32_t src_ip; /**< source address, host byte order */
+	uint8_t ttl;
+	uint8_t proto;
 };
 
 /**

@@ -40,8 +40,7 @@ struct vfapp_extmem {
 	struct iova_backend *mapped_by; /**< map_whole: the backend that maps the area */
 };
 
-static void *
-map_area(size_t *len, size_t pg_sz)
+static void *map_area(size_t *len, size_t pg_sz)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
 	void *va;
@@ -53,12 +52,11 @@ map_area(size_t *len, size_t pg_sz)
 	return va == MAP_FAILED ? NULL : va;
 }
 
-struct rte_mempool *
-vfapp_extmem_pool_create(const char *name, unsigned int n, unsigned int cache, int socket,
-			 struct iova_ctx *ctx, bool map_whole, struct vfapp_extmem **mem,
-			 char *err, size_t errlen)
+struct rte_mempool *vfapp_extmem_pool_create(const char *name, unsigned int n, unsigned int cache,
+					     int socket, struct iova_ctx *ctx, bool map_whole,
+					     struct vfapp_extmem **mem, char *err, size_t errlen)
 {
-	static const size_t sizes[] = {HUGE_2M, 4096};
+	static const size_t sizes[] = { HUGE_2M, 4096 };
 	struct vfapp_extmem *m = calloc(1, sizeof(*m));
 	struct rte_mempool *mp;
 	unsigned int i;
@@ -75,14 +73,17 @@ vfapp_extmem_pool_create(const char *name, unsigned int n, unsigned int cache, i
 			m->va = map_area(&m->len, m->pg_sz);
 	}
 	if (m->va == NULL) {
-		snprintf(err, errlen, "--pool-mem extmem: mmap of %zu bytes for %u mbufs: %s "
-			 "(try a smaller --pool-size)", m->len, n, strerror(errno));
+		snprintf(err, errlen,
+			 "--pool-mem extmem: mmap of %zu bytes for %u mbufs: %s "
+			 "(try a smaller --pool-size)",
+			 m->len, n, strerror(errno));
 		free(m);
 		return NULL;
 	}
 	if (rte_extmem_register(m->va, m->len, NULL, 0, m->pg_sz) != 0) {
-		snprintf(err, errlen, "--pool-mem extmem: rte_extmem_register(%zu bytes, page %zu): %s",
-			 m->len, m->pg_sz, rte_strerror(rte_errno));
+		snprintf(err, errlen,
+			 "--pool-mem extmem: rte_extmem_register(%zu bytes, page %zu): %s", m->len,
+			 m->pg_sz, rte_strerror(rte_errno));
 		vfapp_extmem_free(m);
 		return NULL;
 	}
@@ -93,10 +94,12 @@ vfapp_extmem_pool_create(const char *name, unsigned int n, unsigned int cache, i
 		int rc = be->ops->map(be, (uint64_t)(uintptr_t)m->va, m->va, m->len, IOVA_PROT_RW);
 
 		if (rc != 0) {
-			snprintf(err, errlen, "--pool-mem extmem with --strategy off: mapping the whole "
-				 "pool (%zu bytes at IOVA = VA %p) through the %s backend: %s (an IOVA "
-				 "beyond the IOMMU's aperture is refused)", m->len, m->va, be->ops->name,
-				 strerror(-rc));
+			snprintf(
+				err, errlen,
+				"--pool-mem extmem with --strategy off: mapping the whole "
+				"pool (%zu bytes at IOVA = VA %p) through the %s backend: %s (an IOVA "
+				"beyond the IOMMU's aperture is refused)",
+				m->len, m->va, be->ops->name, strerror(-rc));
 			vfapp_extmem_free(m);
 			return NULL;
 		}
@@ -105,8 +108,10 @@ vfapp_extmem_pool_create(const char *name, unsigned int n, unsigned int cache, i
 	mp = iova_pktmbuf_pool_create_mem(name, n, cache, RTE_MBUF_DEFAULT_BUF_SIZE, socket, ctx,
 					  m->va, m->len, m->pg_sz);
 	if (mp == NULL) {
-		snprintf(err, errlen, "--pool-mem extmem: iova_pktmbuf_pool_create_mem(%u mbufs in %zu "
-			 "bytes): %s", n, m->len, rte_strerror(rte_errno));
+		snprintf(err, errlen,
+			 "--pool-mem extmem: iova_pktmbuf_pool_create_mem(%u mbufs in %zu "
+			 "bytes): %s",
+			 n, m->len, rte_strerror(rte_errno));
 		vfapp_extmem_free(m);
 		return NULL;
 	}
@@ -114,20 +119,17 @@ vfapp_extmem_pool_create(const char *name, unsigned int n, unsigned int cache, i
 	return mp;
 }
 
-size_t
-vfapp_extmem_page_size(const struct vfapp_extmem *m)
+size_t vfapp_extmem_page_size(const struct vfapp_extmem *m)
 {
 	return m ? m->pg_sz : 0;
 }
 
-size_t
-vfapp_extmem_len(const struct vfapp_extmem *m)
+size_t vfapp_extmem_len(const struct vfapp_extmem *m)
 {
 	return m ? m->len : 0;
 }
 
-void
-vfapp_extmem_free(struct vfapp_extmem *m)
+void vfapp_extmem_free(struct vfapp_extmem *m)
 {
 	if (m == NULL)
 		return;

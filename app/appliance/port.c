@@ -95,7 +95,8 @@ const struct vfapp_port_ops vfapp_port_vfdev_ops = {
 
 struct vfapp_port vfapp_port_ethdev(uint16_t port_id)
 {
-	return (struct vfapp_port){ .ops = &vfapp_port_ethdev_ops, .dev = (void *)(uintptr_t)port_id };
+	return (struct vfapp_port){ .ops = &vfapp_port_ethdev_ops,
+				    .dev = (void *)(uintptr_t)port_id };
 }
 
 struct vfapp_port vfapp_port_vfdev(struct vfdev *d)

@@ -31,8 +31,7 @@ static const char *const mac_p0 = "02:00:00:00:01:01";
 static const char *const mac_p1 = "02:00:00:00:02:01";
 static const char *const mac_b = "02:00:00:00:02:02";
 
-int
-vfapp_port_ifname(uint16_t port, char *name, size_t len)
+int vfapp_port_ifname(uint16_t port, char *name, size_t len)
 {
 	struct rte_eth_dev_info info;
 	char buf[IF_NAMESIZE];
@@ -45,8 +44,7 @@ vfapp_port_ifname(uint16_t port, char *name, size_t len)
 }
 
 /* " (interface X MTU N)" for kernel-backed ports, "" otherwise. */
-static const char *
-kernel_mtu_note(uint16_t port, char *buf, size_t len)
+static const char *kernel_mtu_note(uint16_t port, char *buf, size_t len)
 {
 	char ifn[IF_NAMESIZE], path[64], val[16] = "?";
 	FILE *f;
@@ -65,16 +63,14 @@ kernel_mtu_note(uint16_t port, char *buf, size_t len)
 	return buf;
 }
 
-int
-vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char *err,
-		     size_t errlen)
+int vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, char *err,
+			 size_t errlen)
 {
 	return vfapp_port_setup_q(port, pool, mtu, 1, err, errlen);
 }
 
-int
-vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16_t nq,
-		   char *err, size_t errlen)
+int vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16_t nq,
+		       char *err, size_t errlen)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -91,7 +87,8 @@ vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16
 	}
 	if (mtu != 0) {
 		if (mtu > info.max_mtu || mtu < info.min_mtu) {
-			snprintf(err, errlen, "port %u (%s)%s: MTU %u is outside what the PMD takes "
+			snprintf(err, errlen,
+				 "port %u (%s)%s: MTU %u is outside what the PMD takes "
 				 "(%u..%u): set 'port %u mtu' in the routes file within that range",
 				 port, info.driver_name, kernel_mtu_note(port, note, sizeof(note)),
 				 mtu, info.min_mtu, info.max_mtu, port);
@@ -103,9 +100,11 @@ vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16
 		frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
 		if (frame > room) {
 			if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
-				snprintf(err, errlen, "port %u (%s): MTU %u needs %u-byte frames, more "
+				snprintf(err, errlen,
+					 "port %u (%s): MTU %u needs %u-byte frames, more "
 					 "than one %u-byte mbuf, and the PMD has no scattered RX: "
-					 "lower the MTU", port, info.driver_name, mtu, frame, room);
+					 "lower the MTU",
+					 port, info.driver_name, mtu, frame, room);
 				return -EINVAL;
 			}
 			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
@@ -115,18 +114,23 @@ vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16
 	}
 	if (nq > 1) {
 		if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
-			snprintf(err, errlen, "port %u (%s): %u queue pairs needed (--fwd-lcores %u), "
-				 "the PMD has %u rx / %u tx: use --fwd-lcores %u%s", port,
-				 info.driver_name, nq, nq, info.max_rx_queues, info.max_tx_queues,
+			snprintf(err, errlen,
+				 "port %u (%s): %u queue pairs needed (--fwd-lcores %u), "
+				 "the PMD has %u rx / %u tx: use --fwd-lcores %u%s",
+				 port, info.driver_name, nq, nq, info.max_rx_queues,
+				 info.max_tx_queues,
 				 RTE_MIN(info.max_rx_queues, info.max_tx_queues),
-				 strstr(info.driver_name, "af_packet") ? " or give the vdev qpairs=N" : "");
+				 strstr(info.driver_name, "af_packet") ?
+					 " or give the vdev qpairs=N" :
+					 "");
 			return -EINVAL;
 		}
 		/* RSS where the port hashes; af_packet (fanout) and af_xdp spread by themselves */
 		if (info.flow_type_rss_offloads != 0) {
 			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-			conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP |
-							    RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+			conf.rx_adv_conf.rss_conf.rss_hf =
+				(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) &
+				info.flow_type_rss_offloads;
 		}
 	}
 	/* the appliance rewrites the IPv4 header: let the port checksum it where it can */
@@ -146,27 +150,30 @@ vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16
 		return ret;
 	}
 	for (uint16_t q = 0; q < nq; q++) {
-		ret = rte_eth_rx_queue_setup(port, q, nb_rxd, rte_eth_dev_socket_id(port), NULL, pool);
+		ret = rte_eth_rx_queue_setup(port, q, nb_rxd, rte_eth_dev_socket_id(port), NULL,
+					     pool);
 		if (ret != 0) {
-			snprintf(err, errlen, "port %u (%s): rte_eth_rx_queue_setup(queue %u): %s", port,
-				 info.driver_name, q, strerror(-ret));
+			snprintf(err, errlen, "port %u (%s): rte_eth_rx_queue_setup(queue %u): %s",
+				 port, info.driver_name, q, strerror(-ret));
 			return ret;
 		}
 		ret = rte_eth_tx_queue_setup(port, q, nb_txd, rte_eth_dev_socket_id(port), NULL);
 		if (ret != 0) {
-			snprintf(err, errlen, "port %u (%s): rte_eth_tx_queue_setup(queue %u): %s", port,
-				 info.driver_name, q, strerror(-ret));
+			snprintf(err, errlen, "port %u (%s): rte_eth_tx_queue_setup(queue %u): %s",
+				 port, info.driver_name, q, strerror(-ret));
 			return ret;
 		}
 	}
 	ret = rte_eth_dev_start(port);
 	if (ret != 0) {
 		if (kernel_mtu_note(port, note, sizeof(note))[0] != '\0')
-			snprintf(err, errlen, "port %u (%s)%s: rte_eth_dev_start: %s (the PMD's "
-				 "largest frame is %u bytes: an interface MTU above it fails here, e.g. "
-				 "af_xdp on a 9000-byte MTU: lower it with ip link set dev IFACE mtu "
-				 "1500)", port, info.driver_name, note, strerror(-ret),
-				 info.max_rx_pktlen);
+			snprintf(
+				err, errlen,
+				"port %u (%s)%s: rte_eth_dev_start: %s (the PMD's "
+				"largest frame is %u bytes: an interface MTU above it fails here, e.g. "
+				"af_xdp on a 9000-byte MTU: lower it with ip link set dev IFACE mtu "
+				"1500)",
+				port, info.driver_name, note, strerror(-ret), info.max_rx_pktlen);
 		else
 			snprintf(err, errlen, "port %u (%s): rte_eth_dev_start: %s", port,
 				 info.driver_name, strerror(-ret));
@@ -177,17 +184,15 @@ vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16
 	return 0;
 }
 
-int
-vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errlen)
+int vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errlen)
 {
 	return vfapp_port_setup_mtu(port, pool, 0, err, errlen);
 }
 
 /* One legacy ethtool get (struct ethtool_value). @return 1 on, 0 off, -errno. */
-static int
-ethtool_get(int fd, const char *ifn, uint32_t cmd)
+static int ethtool_get(int fd, const char *ifn, uint32_t cmd)
 {
-	struct ethtool_value v = {.cmd = cmd};
+	struct ethtool_value v = { .cmd = cmd };
 	struct ifreq ifr;
 
 	memset(&ifr, 0, sizeof(ifr));
@@ -198,19 +203,18 @@ ethtool_get(int fd, const char *ifn, uint32_t cmd)
 	return v.data != 0;
 }
 
-int
-vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t len)
+int vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t len)
 {
 	static const struct {
 		uint32_t cmd;
 		const char *name, *k;
 	} feat[] = {
-		{ETHTOOL_GTXCSUM, "tx-checksumming", "tx"},
-		{ETHTOOL_GTSO, "tcp-segmentation-offload", "tso"},
-		{ETHTOOL_GGSO, "generic-segmentation-offload", "gso"},
-		{ETHTOOL_GGRO, "generic-receive-offload", "gro"},
+		{ ETHTOOL_GTXCSUM, "tx-checksumming", "tx" },
+		{ ETHTOOL_GTSO, "tcp-segmentation-offload", "tso" },
+		{ ETHTOOL_GGSO, "generic-segmentation-offload", "gso" },
+		{ ETHTOOL_GGRO, "generic-receive-offload", "gro" },
 	};
-	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
 	char ifn[IF_NAMESIZE], on[160] = "", cmd[160];
 	struct ifreq ifr;
 	size_t i, n = 0, c;
@@ -239,18 +243,19 @@ vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t len)
 	close(fd);
 	if (on[0] == '\0')
 		return 0;
-	snprintf(msg, len, "port %u (interface %s, driver %s): %s on: the kernel hands the appliance "
+	snprintf(msg, len,
+		 "port %u (interface %s, driver %s): %s on: the kernel hands the appliance "
 		 "partial TCP/UDP checksums (checksum offload) and frames larger than the MTU "
 		 "(segmentation/GRO); %s: %s (and the same on the peer interface, e.g. its veth "
-		 "end in the other namespace)%s", port, ifn, di.driver, on,
-		 fix_l4_csum ? "--fix-l4-csum completes checksums in software; to turn them off"
-			     : "turn them off", cmd,
-		 fix_l4_csum ? "" : ", or start vfapp with --fix-l4-csum");
+		 "end in the other namespace)%s",
+		 port, ifn, di.driver, on,
+		 fix_l4_csum ? "--fix-l4-csum completes checksums in software; to turn them off" :
+			       "turn them off",
+		 cmd, fix_l4_csum ? "" : ", or start vfapp with --fix-l4-csum");
 	return fix_l4_csum ? 1 : -1;
 }
 
-static uint64_t
-sysfs_u64(const char *ifn, const char *stat)
+static uint64_t sysfs_u64(const char *ifn, const char *stat)
 {
 	char path[96];
 	unsigned long long v = 0;
@@ -266,8 +271,7 @@ sysfs_u64(const char *ifn, const char *stat)
 	return v;
 }
 
-void
-vfapp_ports_snapshot(const struct vfapp_appliance *a, struct vfapp_hw_snap *out)
+void vfapp_ports_snapshot(const struct vfapp_appliance *a, struct vfapp_hw_snap *out)
 {
 	unsigned int p;
 
@@ -286,8 +290,7 @@ vfapp_ports_snapshot(const struct vfapp_appliance *a, struct vfapp_hw_snap *out)
 	}
 }
 
-int
-vfapp_wait_links(const uint16_t *ports, unsigned int n, unsigned int timeout_ms)
+int vfapp_wait_links(const uint16_t *ports, unsigned int n, unsigned int timeout_ms)
 {
 	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * timeout_ms / 1000;
 	struct rte_eth_link link;
@@ -309,14 +312,15 @@ vfapp_wait_links(const uint16_t *ports, unsigned int n, unsigned int timeout_ms)
 	}
 }
 
-static int
-memif_port(const char *name, const char *args, uint16_t *port, char *err, size_t errlen)
+static int memif_port(const char *name, const char *args, uint16_t *port, char *err, size_t errlen)
 {
 	int ret = rte_vdev_init(name, args);
 
 	if (ret != 0) {
-		snprintf(err, errlen, "rte_vdev_init(%s, %s) failed (%d): is librte_net_memif installed "
-			 "(dpdk package)? Try --wire ring", name, args, ret);
+		snprintf(err, errlen,
+			 "rte_vdev_init(%s, %s) failed (%d): is librte_net_memif installed "
+			 "(dpdk package)? Try --wire ring",
+			 name, args, ret);
 		return -ENODEV;
 	}
 	ret = rte_eth_dev_get_port_by_name(name, port);
@@ -327,19 +331,20 @@ memif_port(const char *name, const char *args, uint16_t *port, char *err, size_t
 	return 0;
 }
 
-static int
-create_memif(struct vfapp_topo *t, const char *tag, char *err, size_t errlen)
+static int create_memif(struct vfapp_topo *t, const char *tag, char *err, size_t errlen)
 {
 	char name[64], args[256];
 	int pid = (int)getpid(), ret;
 
-#define MK(var, dev, role, wire, mac) do { \
-		snprintf(name, sizeof(name), "net_memif_%s_%s", tag, dev); \
-		snprintf(args, sizeof(args), "role=%s,id=0,socket=/vfapp/%d/%s/wire%d,mac=%s,rsize=10", \
-			 role, pid, tag, wire, mac); \
-		ret = memif_port(name, args, &(var), err, errlen); \
-		if (ret != 0) \
-			return ret; \
+#define MK(var, dev, role, wire, mac)                                                          \
+	do {                                                                                   \
+		snprintf(name, sizeof(name), "net_memif_%s_%s", tag, dev);                     \
+		snprintf(args, sizeof(args),                                                   \
+			 "role=%s,id=0,socket=/vfapp/%d/%s/wire%d,mac=%s,rsize=10", role, pid, \
+			 tag, wire, mac);                                                      \
+		ret = memif_port(name, args, &(var), err, errlen);                             \
+		if (ret != 0)                                                                  \
+			return ret;                                                            \
 	} while (0)
 	/* each server first: the first device on a socket decides whether it listens */
 	MK(t->ep_a, "a", "server", 1, mac_a);
@@ -350,8 +355,8 @@ create_memif(struct vfapp_topo *t, const char *tag, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-ring_pair(const char *tag, const char *wire, uint16_t *x, uint16_t *y, char *err, size_t errlen)
+static int ring_pair(const char *tag, const char *wire, uint16_t *x, uint16_t *y, char *err,
+		     size_t errlen)
 {
 	char name[64];
 	struct rte_ring *xy, *yx;
@@ -362,7 +367,8 @@ ring_pair(const char *tag, const char *wire, uint16_t *x, uint16_t *y, char *err
 	snprintf(name, sizeof(name), "vf%s%syx", tag, wire);
 	yx = rte_ring_create(name, 2048, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (xy == NULL || yx == NULL) {
-		snprintf(err, errlen, "rte_ring_create for wire %s: %s", wire, rte_strerror(rte_errno));
+		snprintf(err, errlen, "rte_ring_create for wire %s: %s", wire,
+			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	snprintf(name, sizeof(name), "net_ring_%s_%sx", tag, wire);
@@ -370,7 +376,8 @@ ring_pair(const char *tag, const char *wire, uint16_t *x, uint16_t *y, char *err
 	snprintf(name, sizeof(name), "net_ring_%s_%sy", tag, wire);
 	py = rte_eth_from_rings(name, &xy, 1, &yx, 1, rte_socket_id());
 	if (px < 0 || py < 0) {
-		snprintf(err, errlen, "rte_eth_from_rings for wire %s: %s", wire, rte_strerror(rte_errno));
+		snprintf(err, errlen, "rte_eth_from_rings for wire %s: %s", wire,
+			 rte_strerror(rte_errno));
 		return -ENODEV;
 	}
 	*x = (uint16_t)px;
@@ -378,8 +385,7 @@ ring_pair(const char *tag, const char *wire, uint16_t *x, uint16_t *y, char *err
 	return 0;
 }
 
-static void
-set_macs(struct vfapp_topo *t)
+static void set_macs(struct vfapp_topo *t)
 {
 	struct rte_ether_addr m;
 
@@ -394,10 +400,9 @@ set_macs(struct vfapp_topo *t)
 	rte_eth_dev_default_mac_addr_set(t->ep_b, &m);
 }
 
-int
-vfapp_topo_internal(struct vfapp_topo *t, enum vfapp_wire wire, const char *tag,
-		    struct rte_mempool *app_pool, struct rte_mempool *ep_pool, char *err,
-		    size_t errlen)
+int vfapp_topo_internal(struct vfapp_topo *t, enum vfapp_wire wire, const char *tag,
+			struct rte_mempool *app_pool, struct rte_mempool *ep_pool, char *err,
+			size_t errlen)
 {
 	uint16_t all[4];
 	int ret;
@@ -430,7 +435,8 @@ vfapp_topo_internal(struct vfapp_topo *t, enum vfapp_wire wire, const char *tag,
 	all[3] = t->ep_b;
 	/* memif connects through the EAL interrupt thread: bounded wait for the handshake. */
 	if (vfapp_wait_links(all, 4, 5000) != 0) {
-		snprintf(err, errlen, "internal topology: links not up after 5 s (memif handshake); "
+		snprintf(err, errlen,
+			 "internal topology: links not up after 5 s (memif handshake); "
 			 "is the EAL interrupt thread running? Try --wire ring");
 		return -ETIMEDOUT;
 	}
@@ -452,11 +458,10 @@ vfapp_topo_internal(struct vfapp_topo *t, enum vfapp_wire wire, const char *tag,
 	return 0;
 }
 
-void
-vfapp_topo_close(struct vfapp_topo *t)
+void vfapp_topo_close(struct vfapp_topo *t)
 {
 	/* clients first, then the servers they are connected to */
-	uint16_t all[4] = {t->app_port[0], t->app_port[1], t->ep_a, t->ep_b};
+	uint16_t all[4] = { t->app_port[0], t->app_port[1], t->ep_a, t->ep_b };
 	unsigned int i;
 
 	/*
@@ -472,8 +477,7 @@ vfapp_topo_close(struct vfapp_topo *t)
 		rte_eth_dev_close(all[i]);
 }
 
-void
-vfapp_routes_internal(struct vfapp_route_cfg *cfg, const struct vfapp_topo *t)
+void vfapp_routes_internal(struct vfapp_route_cfg *cfg, const struct vfapp_topo *t)
 {
 	vfapp_routes_init(cfg);
 	/* the endpoints' gateways: source of ICMP errors and ARP */

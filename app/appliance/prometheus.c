@@ -28,23 +28,23 @@ static int prom_last_err;
 static const struct vfapp_appliance *prom_workers; /* --fwd-lcores: summed in, as telemetry does */
 static unsigned int prom_nb_workers;
 
-void
-vfapp_prometheus_workers(const struct vfapp_appliance *w, unsigned int n)
+void vfapp_prometheus_workers(const struct vfapp_appliance *w, unsigned int n)
 {
 	prom_workers = w;
 	prom_nb_workers = w != NULL ? n : 0;
 }
 
-static void
-head(FILE *f, const char *name, const char *help)
+static void head(FILE *f, const char *name, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 }
 
-int
-vfapp_prometheus_format(const struct vfapp_appliance *a, FILE *f)
+int vfapp_prometheus_format(const struct vfapp_appliance *a, FILE *f)
 {
-	static const struct { const char *name, *help; size_t off; } port_ctr[] = {
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} port_ctr[] = {
 		{ "vfapp_port_rx_packets_total", "Frames received on the appliance port.",
 		  offsetof(struct vfapp_port_stats, rx) },
 		{ "vfapp_port_rx_bytes_total", "Bytes received on the appliance port.",
@@ -77,30 +77,33 @@ vfapp_prometheus_format(const struct vfapp_appliance *a, FILE *f)
 	for (size_t i = 0; i < sizeof(port_ctr) / sizeof(port_ctr[0]); i++) {
 		head(f, port_ctr[i].name, port_ctr[i].help);
 		for (p = 0; p < VFAPP_NB_PORTS; p++)
-			fprintf(f, "%s{port=\"%u\"} %llu\n", port_ctr[i].name, p, (unsigned long long)
-				*(const uint64_t *)((const char *)&sum[p] + port_ctr[i].off));
+			fprintf(f, "%s{port=\"%u\"} %llu\n", port_ctr[i].name, p,
+				(unsigned long long)*(const uint64_t *)((const char *)&sum[p] +
+									port_ctr[i].off));
 	}
-	head(f, "vfapp_port_drops_total", "Frames dropped, counted on the input port, by reason "
+	head(f, "vfapp_port_drops_total",
+	     "Frames dropped, counted on the input port, by reason "
 	     "(app/appliance/README.md lists the reasons).");
 	for (p = 0; p < VFAPP_NB_PORTS; p++)
 		for (r = 1; r < DROP__COUNT; r++)
 			fprintf(f, "vfapp_port_drops_total{port=\"%u\",reason=\"%s\"} %llu\n", p,
 				vfapp_drop_name(r), (unsigned long long)sum[p].drops[r]);
-	head(f, "vfapp_router_events_total", "Frames the appliance itself received or sent (ARP, ICMP "
+	head(f, "vfapp_router_events_total",
+	     "Frames the appliance itself received or sent (ARP, ICMP "
 	     "errors, fragments), by event.");
 	for (p = 0; p < VFAPP_NB_PORTS; p++)
 		for (r = 0; r < EV__COUNT; r++)
 			fprintf(f, "vfapp_router_events_total{port=\"%u\",event=\"%s\"} %llu\n", p,
 				vfapp_event_name(r), (unsigned long long)sum[p].ev[r]);
-	head(f, "vfapp_dma_mismatch_total", "IOMMU translations that returned an unexpected host address.");
+	head(f, "vfapp_dma_mismatch_total",
+	     "IOMMU translations that returned an unexpected host address.");
 	fprintf(f, "vfapp_dma_mismatch_total %llu\n", (unsigned long long)a->dma_mismatch);
 	head(f, "vfapp_polls_total", "Appliance loop iterations (idle ones included).");
 	fprintf(f, "vfapp_polls_total %llu\n", (unsigned long long)a->polls);
 	return ferror(f) ? -EIO : 0;
 }
 
-int
-vfapp_prometheus_write(const struct vfapp_appliance *a, const char *path)
+int vfapp_prometheus_write(const struct vfapp_appliance *a, const char *path)
 {
 	char tmp[4096];
 	FILE *f;
@@ -130,21 +133,21 @@ vfapp_prometheus_write(const struct vfapp_appliance *a, const char *path)
 	return rc;
 }
 
-int
-vfapp_prometheus_check_path(const char *path)
+int vfapp_prometheus_check_path(const char *path)
 {
 	size_t n = strlen(path);
 
 	if (n < 6 || strcmp(path + n - 5, ".prom") != 0 || n > 4000) {
-		fprintf(stderr, "vfapp: --prometheus '%s' must end in .prom (node_exporter's textfile "
-			"collector reads only *.prom), e.g. /var/lib/prometheus/node-exporter/vfapp.prom\n", path);
+		fprintf(stderr,
+			"vfapp: --prometheus '%s' must end in .prom (node_exporter's textfile "
+			"collector reads only *.prom), e.g. /var/lib/prometheus/node-exporter/vfapp.prom\n",
+			path);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-void
-vfapp_prometheus_start(const char *path, double interval_s)
+void vfapp_prometheus_start(const char *path, double interval_s)
 {
 	prom_path = path;
 	prom_period = (uint64_t)(interval_s * (double)rte_get_tsc_hz());
@@ -152,8 +155,7 @@ vfapp_prometheus_start(const char *path, double interval_s)
 	prom_last_err = 0;
 }
 
-void
-vfapp_prometheus_flush(const struct vfapp_appliance *a)
+void vfapp_prometheus_flush(const struct vfapp_appliance *a)
 {
 	int rc;
 
@@ -161,13 +163,14 @@ vfapp_prometheus_flush(const struct vfapp_appliance *a)
 		return;
 	rc = vfapp_prometheus_write(a, prom_path);
 	if (rc != 0 && rc != prom_last_err)
-		fprintf(stderr, "vfapp: cannot write %s: %s (create the directory or choose another "
-			"--prometheus file)\n", prom_path, strerror(-rc));
+		fprintf(stderr,
+			"vfapp: cannot write %s: %s (create the directory or choose another "
+			"--prometheus file)\n",
+			prom_path, strerror(-rc));
 	prom_last_err = rc;
 }
 
-void
-vfapp_prometheus_tick(const struct vfapp_appliance *a, uint64_t now)
+void vfapp_prometheus_tick(const struct vfapp_appliance *a, uint64_t now)
 {
 	if (prom_path == NULL || now < prom_next)
 		return;

@@ -137,8 +137,7 @@
 
 #include "state.h"
 
-static long
-rss_kb(void)
+static long rss_kb(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
@@ -153,8 +152,7 @@ rss_kb(void)
 	return kb;
 }
 
-static int
-count_huge(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+static int count_huge(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
 {
 	uint64_t *n = arg;
 
@@ -163,8 +161,7 @@ count_huge(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void 
 	return 0;
 }
 
-static uint64_t
-hugepages_used(void)
+static uint64_t hugepages_used(void)
 {
 	uint64_t n = 0;
 
@@ -177,10 +174,9 @@ hugepages_used(void)
 #define DELTA(f) (b->f - a->f)
 
 /** Device, IOMMU and service-demand fields (record schema above). */
-static void
-record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
+static void record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 {
-	struct vfdev_stats d = {0};
+	struct vfdev_stats d = { 0 };
 	json_t *vj = json_object();
 	double pk = packets ? (double)packets : 1;
 
@@ -207,26 +203,36 @@ record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 	}
 	json_object_set_new(rec, "appliance_busy_cycles", json_integer((json_int_t)s->busy_cycles));
 	json_object_set_new(rec, "appliance_cycles_per_pkt",
-			    json_real(s->busy_clean_pkts ? (double)s->busy_clean_cycles / s->busy_clean_pkts : 0));
-	json_object_set_new(rec, "appliance_cycles_per_pkt_raw", json_real(packets ? s->busy_cycles / pk : 0));
-	json_object_set_new(rec, "appliance_preempted_iterations", json_integer((json_int_t)s->busy_preempted));
+			    json_real(s->busy_clean_pkts ?
+					      (double)s->busy_clean_cycles / s->busy_clean_pkts :
+					      0));
+	json_object_set_new(rec, "appliance_cycles_per_pkt_raw",
+			    json_real(packets ? s->busy_cycles / pk : 0));
+	json_object_set_new(rec, "appliance_preempted_iterations",
+			    json_integer((json_int_t)s->busy_preempted));
 	json_object_set_new(rec, "appliance_cycles_per_pkt_p50",
 			    json_integer((json_int_t)iova_hist_quantile(&s->busy_hist, 0.5)));
 	json_object_set_new(rec, "tsc_hz", json_integer((json_int_t)s->hz));
-	json_object_set_new(rec, "inv_waits_per_pkt", json_real(packets ? s->iova_st.waits / pk : 0));
+	json_object_set_new(rec, "inv_waits_per_pkt",
+			    json_real(packets ? s->iova_st.waits / pk : 0));
 	json_object_set_new(rec, "cycles_per_inv_wait",
-			    json_real(s->iova_st.waits ? (double)s->iova_st.wait_cycles / s->iova_st.waits : 0));
+			    json_real(s->iova_st.waits ?
+					      (double)s->iova_st.wait_cycles / s->iova_st.waits :
+					      0));
 	json_object_set_new(rec, "iommu_hw", json_string(s->dev_core ? "device-core" : "inline"));
 	if (s->o.mode == IOVA_MODE_SIDECORE)
-		json_object_set_new(rec, "sidecore", json_string(s->side_polled ? "device-core-loop" : "thread"));
+		json_object_set_new(rec, "sidecore",
+				    json_string(s->side_polled ? "device-core-loop" : "thread"));
 	json_object_set_new(rec, "exits_per_pkt", json_real(packets ? s->iova_st.exits / pk : 0));
 	if (s->have_vtd) {
 		const struct vtd_soft_stats *a = &s->vtd0, *b = &s->vtd1;
 
 		json_object_set_new(rec, "iotlb_hits_per_pkt", json_real(DELTA(iotlb_hits) / pk));
-		json_object_set_new(rec, "iotlb_misses_per_pkt", json_real(DELTA(iotlb_misses) / pk));
+		json_object_set_new(rec, "iotlb_misses_per_pkt",
+				    json_real(DELTA(iotlb_misses) / pk));
 		json_object_set_new(rec, "page_walks_per_pkt", json_real(DELTA(page_walks) / pk));
-		json_object_set_new(rec, "translations_per_pkt", json_real(DELTA(translations) / pk));
+		json_object_set_new(rec, "translations_per_pkt",
+				    json_real(DELTA(translations) / pk));
 		json_object_set_new(rec, "iommu_faults", json_integer((json_int_t)DELTA(faults)));
 	}
 	json_object_set_new(vj, "rx_refills", json_integer((json_int_t)d.rx_refills));
@@ -243,11 +249,15 @@ record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 	json_object_set_new(rec, "attack_attempts", json_integer((json_int_t)d.attack_attempts));
 	json_object_set_new(rec, "attack_faults", json_integer((json_int_t)d.attack_faults));
 	json_object_set_new(rec, "attack_successes", json_integer((json_int_t)d.attack_successes));
-	json_object_set_new(rec, "attack_corruptions", json_integer((json_int_t)d.attack_corruptions));
+	json_object_set_new(rec, "attack_corruptions",
+			    json_integer((json_int_t)d.attack_corruptions));
 	json_object_set_new(rec, "attack_legit", json_integer((json_int_t)d.attack_legit));
-	json_object_set_new(rec, "attack_redirected", json_integer((json_int_t)d.attack_redirected));
-	json_object_set_new(rec, "attack_age_p50_ns", json_integer((json_int_t)d.attack_age_p50_ns));
-	json_object_set_new(rec, "attack_age_max_ns", json_integer((json_int_t)d.attack_age_max_ns));
+	json_object_set_new(rec, "attack_redirected",
+			    json_integer((json_int_t)d.attack_redirected));
+	json_object_set_new(rec, "attack_age_p50_ns",
+			    json_integer((json_int_t)d.attack_age_p50_ns));
+	json_object_set_new(rec, "attack_age_max_ns",
+			    json_integer((json_int_t)d.attack_age_max_ns));
 	s->dev_faults = d.dev_rx_faults + d.dev_tx_faults;
 	if (s->o.rx_mode != RX_POLL)
 		json_object_set_new(rec, "irq_chain",
@@ -282,10 +292,14 @@ record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 		for (unsigned int k = 0; k < VFDEV_IRQ_ATK__COUNT && s->o.attack; k++) {
 			json_t *kj = json_object();
 
-			json_object_set_new(kj, "attempts", json_integer((json_int_t)d.irq_attack_attempts[k]));
-			json_object_set_new(kj, "blocked", json_integer((json_int_t)d.irq_attack_blocked[k]));
-			json_object_set_new(kj, "delivered", json_integer((json_int_t)d.irq_attack_delivered[k]));
-			json_object_set_new(aj, vfdev_irq_attack_name((enum vfdev_irq_attack)k), kj);
+			json_object_set_new(kj, "attempts",
+					    json_integer((json_int_t)d.irq_attack_attempts[k]));
+			json_object_set_new(kj, "blocked",
+					    json_integer((json_int_t)d.irq_attack_blocked[k]));
+			json_object_set_new(kj, "delivered",
+					    json_integer((json_int_t)d.irq_attack_delivered[k]));
+			json_object_set_new(aj, vfdev_irq_attack_name((enum vfdev_irq_attack)k),
+					    kj);
 		}
 		if (s->o.attack)
 			json_object_set_new(rec, "irq_attacks", aj);
@@ -294,8 +308,7 @@ record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 	}
 }
 
-void
-vfapp_record_stats_line(struct vfapp_state *s, uint64_t now)
+void vfapp_record_stats_line(struct vfapp_state *s, uint64_t now)
 {
 	static struct vfapp_port_stats last;
 	static uint64_t t_last;
@@ -312,11 +325,11 @@ vfapp_record_stats_line(struct vfapp_state *s, uint64_t now)
 		t_last = s->started ? s->t_start : s->t_run0;
 	}
 	if (t.rx == last.rx && s->started && now - s->t_start < now - t_last)
-		t_last = s->t_start;  /* the reset came after the last line */
+		t_last = s->t_start; /* the reset came after the last line */
 	dt = now > t_last ? (double)(now - t_last) / s->hz : 0;
 	printf("vfapp: stats t=%.1fs%s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64
-	       " rx_rate %.3f Mpps tx_rate %.3f Mpps\n", (double)(now - s->t_run0) / s->hz,
-	       s->started ? "" : " (warm-up)", t.rx, t.tx, drops,
+	       " rx_rate %.3f Mpps tx_rate %.3f Mpps\n",
+	       (double)(now - s->t_run0) / s->hz, s->started ? "" : " (warm-up)", t.rx, t.tx, drops,
 	       dt > 0 ? (t.rx - last.rx) / dt / 1e6 : 0, dt > 0 ? (t.tx - last.tx) / dt / 1e6 : 0);
 	fflush(stdout);
 	last = t;
@@ -325,8 +338,7 @@ vfapp_record_stats_line(struct vfapp_state *s, uint64_t now)
 }
 
 /* Warm-up counters and the ports' device / kernel drop counters over the measured interval. */
-static void
-record_counters(const struct vfapp_state *s, json_t *rec)
+static void record_counters(const struct vfapp_state *s, json_t *rec)
 {
 	json_t *w = json_object(), *ps = json_array();
 	uint64_t wd = 0;
@@ -343,24 +355,29 @@ record_counters(const struct vfapp_state *s, json_t *rec)
 		const struct vfapp_port_hw_stats *a = &s->hw0.p[p], *b = &s->hw1.p[p];
 		json_t *pj = json_object();
 
-		json_object_set_new(pj, "imissed", json_integer((json_int_t)(b->imissed - a->imissed)));
-		json_object_set_new(pj, "rx_nombuf", json_integer((json_int_t)(b->rx_nombuf - a->rx_nombuf)));
-		json_object_set_new(pj, "ierrors", json_integer((json_int_t)(b->ierrors - a->ierrors)));
-		json_object_set_new(pj, "oerrors", json_integer((json_int_t)(b->oerrors - a->oerrors)));
+		json_object_set_new(pj, "imissed",
+				    json_integer((json_int_t)(b->imissed - a->imissed)));
+		json_object_set_new(pj, "rx_nombuf",
+				    json_integer((json_int_t)(b->rx_nombuf - a->rx_nombuf)));
+		json_object_set_new(pj, "ierrors",
+				    json_integer((json_int_t)(b->ierrors - a->ierrors)));
+		json_object_set_new(pj, "oerrors",
+				    json_integer((json_int_t)(b->oerrors - a->oerrors)));
 		if (s->hw1.kern[p]) {
 			json_object_set_new(pj, "iface", json_string(s->hw1.ifname[p]));
-			json_object_set_new(pj, "kernel_rx_dropped", json_integer((json_int_t)(
-				s->hw1.krx_dropped[p] - s->hw0.krx_dropped[p])));
-			json_object_set_new(pj, "kernel_tx_dropped", json_integer((json_int_t)(
-				s->hw1.ktx_dropped[p] - s->hw0.ktx_dropped[p])));
+			json_object_set_new(pj, "kernel_rx_dropped",
+					    json_integer((json_int_t)(s->hw1.krx_dropped[p] -
+								      s->hw0.krx_dropped[p])));
+			json_object_set_new(pj, "kernel_tx_dropped",
+					    json_integer((json_int_t)(s->hw1.ktx_dropped[p] -
+								      s->hw0.ktx_dropped[p])));
 		}
 		json_array_append_new(ps, pj);
 	}
 	json_object_set_new(rec, "port_stats", ps);
 }
 
-void
-vfapp_record_report(struct vfapp_state *s)
+void vfapp_record_report(struct vfapp_state *s)
 {
 	const struct vfapp_opts *o = &s->o;
 	double secs = s->t_stop > s->t_start ? (double)(s->t_stop - s->t_start) / s->hz : 0;
@@ -375,12 +392,18 @@ vfapp_record_report(struct vfapp_state *s)
 	json_object_set_new(rec, "mode", json_string(iova_mode_name(o->mode)));
 	json_object_set_new(rec, "workload", json_string(vfapp_workload_name(o->workload)));
 	json_object_set_new(rec, "repetition", json_integer(o->repetition));
-	json_object_set_new(rec, "backend", json_string(o->backend == BACKEND_SOFT ? "soft" : "vfio"));
-	json_object_set_new(rec, "topology", json_string(o->topology == TOPO_INTERNAL ? "internal" : "ports"));
-	json_object_set_new(rec, "wire", json_string(o->wire == WIRE_MEMIF ? "memif" :
-						   o->wire == WIRE_RING ? "ring" : "vfdev"));
-	json_object_set_new(rec, "lcores", json_integer(o->fwd_lcores > 1 ? (json_int_t)o->fwd_lcores :
-							 o->endpoint_lcore >= 0 ? 2 : 1));
+	json_object_set_new(rec, "backend",
+			    json_string(o->backend == BACKEND_SOFT ? "soft" : "vfio"));
+	json_object_set_new(rec, "topology",
+			    json_string(o->topology == TOPO_INTERNAL ? "internal" : "ports"));
+	json_object_set_new(rec, "wire",
+			    json_string(o->wire == WIRE_MEMIF ? "memif" :
+					o->wire == WIRE_RING  ? "ring" :
+								"vfdev"));
+	json_object_set_new(rec, "lcores",
+			    json_integer(o->fwd_lcores > 1	? (json_int_t)o->fwd_lcores :
+					 o->endpoint_lcore >= 0 ? 2 :
+								  1));
 	json_object_set_new(rec, "fwd_lcores", json_integer(1 + (json_int_t)s->nb_lc));
 	if (s->nb_lc > 0) {
 		json_t *lr = json_array();
@@ -404,35 +427,45 @@ vfapp_record_report(struct vfapp_state *s)
 		json_object_set_new(rec, "mpps", json_real(mpps));
 		json_object_set_new(rec, "gbps", json_real(gbps));
 		if (!o->quiet)
-			fprintf(out, "FWD TEST (appliance) forwarded %" PRIu64 " packets in %.2f s: "
-				"%.3f Mpps, %.3f Gbit/s\n", fwd, secs, mpps, gbps);
+			fprintf(out,
+				"FWD TEST (appliance) forwarded %" PRIu64 " packets in %.2f s: "
+				"%.3f Mpps, %.3f Gbit/s\n",
+				fwd, secs, mpps, gbps);
 	}
 	json_object_set_new(rec, "packets", json_integer((json_int_t)packets));
 	json_object_set_new(rec, "forwarded", json_integer((json_int_t)fwd));
 	json_object_set_new(rec, "map_cycles", json_integer((json_int_t)s->iova_st.map_cycles_p50));
-	json_object_set_new(rec, "unmap_cycles", json_integer((json_int_t)s->iova_st.unmap_cycles_p50));
-	json_object_set_new(rec, "map_cycles_p99", json_integer((json_int_t)s->iova_st.map_cycles_p99));
-	json_object_set_new(rec, "unmap_cycles_p99", json_integer((json_int_t)s->iova_st.unmap_cycles_p99));
+	json_object_set_new(rec, "unmap_cycles",
+			    json_integer((json_int_t)s->iova_st.unmap_cycles_p50));
+	json_object_set_new(rec, "map_cycles_p99",
+			    json_integer((json_int_t)s->iova_st.map_cycles_p99));
+	json_object_set_new(rec, "unmap_cycles_p99",
+			    json_integer((json_int_t)s->iova_st.unmap_cycles_p99));
 	json_object_set_new(rec, "invalidations_per_packet",
 			    json_real(packets ? (double)s->iova_st.invalidations / packets : 0));
 	json_object_set_new(rec, "exits_per_packet",
 			    json_real(packets ? (double)s->iova_st.exits / packets : 0));
-	json_object_set_new(rec, "stale_max_entries", json_integer((json_int_t)s->iova_st.stale_max_entries));
+	json_object_set_new(rec, "stale_max_entries",
+			    json_integer((json_int_t)s->iova_st.stale_max_entries));
 	json_object_set_new(rec, "stale_max_ns", json_integer((json_int_t)s->iova_st.stale_max_ns));
 	json_object_set_new(rec, "reuse_hits", json_integer((json_int_t)s->iova_st.reuse_hits));
 	json_object_set_new(rec, "maps", json_integer((json_int_t)s->iova_st.maps));
 	json_object_set_new(rec, "unmaps", json_integer((json_int_t)s->iova_st.unmaps));
-	json_object_set_new(rec, "invalidations", json_integer((json_int_t)s->iova_st.invalidations));
+	json_object_set_new(rec, "invalidations",
+			    json_integer((json_int_t)s->iova_st.invalidations));
 	record_devices(s, rec, packets);
-	json_object_set_new(rec, "dma_faults",
-			    json_integer((json_int_t)(s->tot.drops[DROP_DMA_FAULT] + s->dev_faults)));
+	json_object_set_new(
+		rec, "dma_faults",
+		json_integer((json_int_t)(s->tot.drops[DROP_DMA_FAULT] + s->dev_faults)));
 	json_object_set_new(rec, "dma_mismatch", json_integer((json_int_t)s->app.dma_mismatch));
 	json_object_set_new(rec, "dma_checked", json_boolean(s->app.dma_check || s->dev_dma));
 	for (r = 1; r < DROP__COUNT; r++)
-		json_object_set_new(drops, vfapp_drop_name(r), json_integer((json_int_t)s->tot.drops[r]));
+		json_object_set_new(drops, vfapp_drop_name(r),
+				    json_integer((json_int_t)s->tot.drops[r]));
 	json_object_set_new(rec, "drops", drops);
 	for (r = 0; r < EV__COUNT; r++)
-		json_object_set_new(router, vfapp_event_name(r), json_integer((json_int_t)s->tot.ev[r]));
+		json_object_set_new(router, vfapp_event_name(r),
+				    json_integer((json_int_t)s->tot.ev[r]));
 	json_object_set_new(rec, "router", router);
 	record_counters(s, rec);
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
@@ -440,8 +473,10 @@ vfapp_record_report(struct vfapp_state *s)
 
 		json_object_set_new(pj, "rx", json_integer((json_int_t)s->app.st[p].rx));
 		json_object_set_new(pj, "tx", json_integer((json_int_t)s->app.st[p].tx));
-		json_object_set_new(pj, "rx_bytes", json_integer((json_int_t)s->app.st[p].rx_bytes));
-		json_object_set_new(pj, "tx_bytes", json_integer((json_int_t)s->app.st[p].tx_bytes));
+		json_object_set_new(pj, "rx_bytes",
+				    json_integer((json_int_t)s->app.st[p].rx_bytes));
+		json_object_set_new(pj, "tx_bytes",
+				    json_integer((json_int_t)s->app.st[p].tx_bytes));
 		json_array_append_new(ports, pj);
 	}
 	json_object_set_new(rec, "ports", ports);
@@ -451,7 +486,8 @@ vfapp_record_report(struct vfapp_state *s)
 		json_object_set_new(rec, "mismatches", json_integer(0));
 	json_object_set_new(rec, "rx_mode", json_string(vfapp_rx_mode_name(o->rx_mode)));
 	if (s->app.vcpu != NULL) {
-		json_t *tr = json_object_get(json_object_get(rec, "udp_rr") ?: json_object(), "transactions");
+		json_t *tr = json_object_get(json_object_get(rec, "udp_rr") ?: json_object(),
+					     "transactions");
 		uint64_t trans = tr ? (uint64_t)json_integer_value(tr) : 0;
 		uint64_t wake = s->vs1.vmm_wakeups - s->vs0.vmm_wakeups;
 		uint64_t units = trans ? trans : packets;
@@ -470,7 +506,8 @@ vfapp_record_report(struct vfapp_state *s)
 	json_object_set_new(rec, "vmexit_ns", json_integer((json_int_t)o->vmexit_ns));
 	json_object_set_new(rec, "pool_cache", json_integer(o->pool_cache));
 	json_object_set_new(rec, "pool", json_string(o->plain_pool ? "plain" : "iova"));
-	json_object_set_new(rec, "pool_mem", json_string(o->pool_mem == POOL_MEM_EXTMEM ? "extmem" : "eal"));
+	json_object_set_new(rec, "pool_mem",
+			    json_string(o->pool_mem == POOL_MEM_EXTMEM ? "extmem" : "eal"));
 	if (s->extmem != NULL)
 		json_object_set_new(rec, "pool_page_size",
 				    json_integer((json_int_t)vfapp_extmem_page_size(s->extmem)));
@@ -479,7 +516,9 @@ vfapp_record_report(struct vfapp_state *s)
 		json_t *fj = json_object();
 
 		if (iova_mempool_fault_report(s->app_pool, &f) == 0) {
-			json_object_set_new(fj, "mode", json_string(f.mode == IOVA_MP_FAULT_UNMAP ? "unmap" : "poison"));
+			json_object_set_new(
+				fj, "mode",
+				json_string(f.mode == IOVA_MP_FAULT_UNMAP ? "unmap" : "poison"));
 			json_object_set_new(fj, "picked", json_boolean(f.picked));
 			json_object_set_new(fj, "fired", json_boolean(f.fired));
 			json_object_set_new(fj, "returned", json_boolean(f.returned));
@@ -497,7 +536,8 @@ vfapp_record_report(struct vfapp_state *s)
 	json_object_set_new(rec, "hugepages_used", json_integer((json_int_t)hugepages_used()));
 
 	if (!o->quiet) {
-		fprintf(out, "vfapp: strategy %s, mode %s, backend %s, %" PRIu64 " packets, "
+		fprintf(out,
+			"vfapp: strategy %s, mode %s, backend %s, %" PRIu64 " packets, "
 			"map p50 %" PRIu64 " cycles/page, unmap p50 %" PRIu64 " cycles/page, "
 			"%.3f invalidations/packet, dma faults %" PRIu64 "\n",
 			iova_strategy_name(o->strategy), iova_mode_name(o->mode),

@@ -12,15 +12,13 @@
 
 #include "router.h"
 
-static inline void
-wr16(uint8_t *p, uint16_t v)
+static inline void wr16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static inline void
-wr32(uint8_t *p, uint32_t v)
+static inline void wr32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -28,30 +26,26 @@ wr32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static inline uint16_t
-rd16(const uint8_t *p)
+static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static inline uint32_t
-rd32(const uint8_t *p)
+static inline uint32_t rd32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
 /* Internet checksum of p[0..len) written at dst (rte_raw_cksum sums native-order words,
  * so the complement is stored in native order too). */
-static inline void
-put_csum(uint8_t *dst, const uint8_t *p, size_t len)
+static inline void put_csum(uint8_t *dst, const uint8_t *p, size_t len)
 {
 	uint16_t c = (uint16_t)~rte_raw_cksum(p, len);
 
 	memcpy(dst, &c, 2);
 }
 
-bool
-vfapp_icmp_error_allowed(const uint8_t *ip, size_t len)
+bool vfapp_icmp_error_allowed(const uint8_t *ip, size_t len)
 {
 	size_t ihl;
 	uint32_t src;
@@ -74,10 +68,10 @@ vfapp_icmp_error_allowed(const uint8_t *ip, size_t len)
 	return true;
 }
 
-size_t
-vfapp_icmp_error_build(uint8_t *buf, const struct rte_ether_addr *dst,
-		       const struct rte_ether_addr *src, uint32_t src_ip, uint8_t type, uint8_t code,
-		       uint16_t nh_mtu, uint16_t ip_id, const uint8_t *orig, size_t orig_len)
+size_t vfapp_icmp_error_build(uint8_t *buf, const struct rte_ether_addr *dst,
+			      const struct rte_ether_addr *src, uint32_t src_ip, uint8_t type,
+			      uint8_t code, uint16_t nh_mtu, uint16_t ip_id, const uint8_t *orig,
+			      size_t orig_len)
 {
 	uint8_t *ip = buf + RTE_ETHER_HDR_LEN, *icmp = ip + 20;
 	size_t quote, totlen;
@@ -97,7 +91,7 @@ vfapp_icmp_error_build(uint8_t *buf, const struct rte_ether_addr *dst,
 	memcpy(buf + 6, src->addr_bytes, 6);
 	wr16(buf + 12, RTE_ETHER_TYPE_IPV4);
 	ip[0] = 0x45;
-	ip[1] = 0xc0;                 /* precedence "internetwork control" (RFC 1812 4.3.2.5) */
+	ip[1] = 0xc0; /* precedence "internetwork control" (RFC 1812 4.3.2.5) */
 	wr16(ip + 2, (uint16_t)totlen);
 	wr16(ip + 4, ip_id);
 	wr16(ip + 6, 0);
@@ -112,14 +106,14 @@ vfapp_icmp_error_build(uint8_t *buf, const struct rte_ether_addr *dst,
 	icmp[1] = code;
 	wr16(icmp + 2, 0);
 	wr16(icmp + 4, 0);
-	wr16(icmp + 6, type == VFAPP_ICMP_DEST_UNREACH && code == VFAPP_ICMP_FRAG_NEEDED ? nh_mtu : 0);
+	wr16(icmp + 6,
+	     type == VFAPP_ICMP_DEST_UNREACH && code == VFAPP_ICMP_FRAG_NEEDED ? nh_mtu : 0);
 	memcpy(icmp + 8, orig, quote);
 	put_csum(icmp + 2, icmp, 8 + quote);
 	return RTE_ETHER_HDR_LEN + totlen;
 }
 
-int
-vfapp_arp_parse(const uint8_t *f, size_t len, struct vfapp_arp *out)
+int vfapp_arp_parse(const uint8_t *f, size_t len, struct vfapp_arp *out)
 {
 	const uint8_t *a = f + RTE_ETHER_HDR_LEN;
 
@@ -137,9 +131,8 @@ vfapp_arp_parse(const uint8_t *f, size_t len, struct vfapp_arp *out)
 	return 0;
 }
 
-size_t
-vfapp_arp_build(uint8_t *buf, uint16_t op, const struct rte_ether_addr *sha, uint32_t spa,
-		const struct rte_ether_addr *tha, uint32_t tpa)
+size_t vfapp_arp_build(uint8_t *buf, uint16_t op, const struct rte_ether_addr *sha, uint32_t spa,
+		       const struct rte_ether_addr *tha, uint32_t tpa)
 {
 	uint8_t *a = buf + RTE_ETHER_HDR_LEN;
 
@@ -164,14 +157,12 @@ vfapp_arp_build(uint8_t *buf, uint16_t op, const struct rte_ether_addr *sha, uin
 	return VFAPP_ARP_FRAME_LEN;
 }
 
-static inline unsigned int
-neigh_hash(uint32_t ip)
+static inline unsigned int neigh_hash(uint32_t ip)
 {
 	return (ip * 2654435761u) >> 24; /* Knuth multiplicative: top 8 bits */
 }
 
-struct vfapp_neigh *
-vfapp_neigh_find(struct vfapp_neigh_table *t, uint32_t ip)
+struct vfapp_neigh *vfapp_neigh_find(struct vfapp_neigh_table *t, uint32_t ip)
 {
 	unsigned int i, h = neigh_hash(ip);
 
@@ -186,8 +177,7 @@ vfapp_neigh_find(struct vfapp_neigh_table *t, uint32_t ip)
 	return NULL;
 }
 
-struct vfapp_neigh *
-vfapp_neigh_get(struct vfapp_neigh_table *t, uint32_t ip)
+struct vfapp_neigh *vfapp_neigh_get(struct vfapp_neigh_table *t, uint32_t ip)
 {
 	unsigned int i, h = neigh_hash(ip);
 
@@ -209,9 +199,8 @@ vfapp_neigh_get(struct vfapp_neigh_table *t, uint32_t ip)
 	return NULL;
 }
 
-int
-vfapp_neigh_update(struct vfapp_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac,
-		   bool create, uint64_t now)
+int vfapp_neigh_update(struct vfapp_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac,
+		       bool create, uint64_t now)
 {
 	struct vfapp_neigh *e = create ? vfapp_neigh_get(t, ip) : vfapp_neigh_find(t, ip);
 	int changed;
@@ -225,9 +214,8 @@ vfapp_neigh_update(struct vfapp_neigh_table *t, uint32_t ip, const struct rte_et
 	return changed;
 }
 
-void
-vfapp_ratelimit_init(struct vfapp_ratelimit *r, uint64_t rate, uint64_t burst, uint64_t hz,
-		     uint64_t now)
+void vfapp_ratelimit_init(struct vfapp_ratelimit *r, uint64_t rate, uint64_t burst, uint64_t hz,
+			  uint64_t now)
 {
 	r->rate = rate;
 	r->burst = burst ? burst : 1;
@@ -236,8 +224,7 @@ vfapp_ratelimit_init(struct vfapp_ratelimit *r, uint64_t rate, uint64_t burst, u
 	r->last = now;
 }
 
-bool
-vfapp_ratelimit_take(struct vfapp_ratelimit *r, uint64_t now)
+bool vfapp_ratelimit_take(struct vfapp_ratelimit *r, uint64_t now)
 {
 	uint64_t cap = r->burst * r->hz;
 

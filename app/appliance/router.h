@@ -21,8 +21,7 @@
  * a packet with such a source.
  * @param ip host byte order.
  */
-static inline bool
-vfapp_martian_src(uint32_t ip)
+static inline bool vfapp_martian_src(uint32_t ip)
 {
 	uint8_t a = (uint8_t)(ip >> 24);
 
@@ -35,8 +34,7 @@ vfapp_martian_src(uint32_t ip)
  * forwarded); and 224.0.0.0/4, since this appliance does no multicast routing (5.3.7
  * leaves multicast to a multicast router).
  */
-static inline bool
-vfapp_martian_dst(uint32_t ip)
+static inline bool vfapp_martian_dst(uint32_t ip)
 {
 	uint8_t a = (uint8_t)(ip >> 24);
 
@@ -45,14 +43,14 @@ vfapp_martian_dst(uint32_t ip)
 
 /* ---- ICMP (RFC 792, RFC 1191, RFC 1812 4.3) ---- */
 
-#define VFAPP_ICMP_DEST_UNREACH   3
-#define VFAPP_ICMP_NET_UNREACH    0   /**< code: no route (RFC 1812 5.2.7.1) */
-#define VFAPP_ICMP_HOST_UNREACH   1   /**< code: next hop did not answer ARP */
-#define VFAPP_ICMP_FRAG_NEEDED    4   /**< code: DF set and larger than the next-hop MTU */
-#define VFAPP_ICMP_TIME_EXCEEDED  11
-#define VFAPP_ICMP_TTL_EXCEEDED   0   /**< code: TTL expired in transit */
+#define VFAPP_ICMP_DEST_UNREACH 3
+#define VFAPP_ICMP_NET_UNREACH 0 /**< code: no route (RFC 1812 5.2.7.1) */
+#define VFAPP_ICMP_HOST_UNREACH 1 /**< code: next hop did not answer ARP */
+#define VFAPP_ICMP_FRAG_NEEDED 4 /**< code: DF set and larger than the next-hop MTU */
+#define VFAPP_ICMP_TIME_EXCEEDED 11
+#define VFAPP_ICMP_TTL_EXCEEDED 0 /**< code: TTL expired in transit */
 /** RFC 1812 4.3.2.3: an ICMP error holds as much of the original as fits in 576 bytes. */
-#define VFAPP_ICMP_MAX_IP_LEN     576
+#define VFAPP_ICMP_MAX_IP_LEN 576
 
 /**
  * Write an ICMP error frame: Ethernet (dst, src, IPv4), IPv4 (src_ip -> the offending
@@ -78,13 +76,13 @@ bool vfapp_icmp_error_allowed(const uint8_t *ip, size_t len);
 
 /* ---- ARP (RFC 826) over Ethernet/IPv4 ---- */
 
-#define VFAPP_ARP_FRAME_LEN 42  /**< Ethernet + ARP, no padding */
+#define VFAPP_ARP_FRAME_LEN 42 /**< Ethernet + ARP, no padding */
 
 /** A parsed Ethernet/IPv4 ARP packet. */
 struct vfapp_arp {
-	uint16_t op;                   /**< 1 request, 2 reply */
+	uint16_t op; /**< 1 request, 2 reply */
 	struct rte_ether_addr sha, tha;
-	uint32_t spa, tpa;             /**< host order */
+	uint32_t spa, tpa; /**< host order */
 };
 
 /**
@@ -102,16 +100,16 @@ size_t vfapp_arp_build(uint8_t *buf, uint16_t op, const struct rte_ether_addr *s
 
 /* ---- Neighbour table (one per port) ---- */
 
-#define VFAPP_NEIGH_SIZE 256   /**< entries per port (open addressing, power of 2) */
+#define VFAPP_NEIGH_SIZE 256 /**< entries per port (open addressing, power of 2) */
 
 enum vfapp_neigh_state { NEIGH_FREE = 0, NEIGH_INCOMPLETE, NEIGH_REACHABLE };
 
 struct vfapp_neigh {
-	uint32_t ip;                   /**< host order */
-	uint8_t state;                 /**< enum vfapp_neigh_state */
+	uint32_t ip; /**< host order */
+	uint8_t state; /**< enum vfapp_neigh_state */
 	struct rte_ether_addr mac;
-	uint64_t req_tsc;              /**< last ARP request sent (INCOMPLETE) */
-	uint64_t seen_tsc;             /**< last update (REACHABLE) */
+	uint64_t req_tsc; /**< last ARP request sent (INCOMPLETE) */
+	uint64_t seen_tsc; /**< last update (REACHABLE) */
 };
 
 struct vfapp_neigh_table {
@@ -137,10 +135,10 @@ int vfapp_neigh_update(struct vfapp_neigh_table *t, uint32_t ip, const struct rt
 /* ---- Token bucket for ICMP errors (RFC 1812 4.3.2.8) ---- */
 
 struct vfapp_ratelimit {
-	uint64_t rate;      /**< tokens per second, 0 = unlimited */
-	uint64_t burst;     /**< bucket size */
-	uint64_t hz;        /**< TSC Hz */
-	uint64_t tokens;    /**< scaled by hz */
+	uint64_t rate; /**< tokens per second, 0 = unlimited */
+	uint64_t burst; /**< bucket size */
+	uint64_t hz; /**< TSC Hz */
+	uint64_t tokens; /**< scaled by hz */
 	uint64_t last;
 };
 

@@ -18,15 +18,13 @@
 #define MAX_LINE 256
 #define MAX_TOKENS 8
 
-void
-vfapp_routes_init(struct vfapp_route_cfg *cfg)
+void vfapp_routes_init(struct vfapp_route_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-int
-vfapp_routes_add(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth, uint8_t port,
-		 const struct rte_ether_addr *nh_mac)
+int vfapp_routes_add(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth, uint8_t port,
+		     const struct rte_ether_addr *nh_mac)
 {
 	struct vfapp_route *r;
 
@@ -45,9 +43,8 @@ vfapp_routes_add(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth, ui
 	return 0;
 }
 
-int
-vfapp_routes_add_via(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth, uint8_t port,
-		     uint32_t nh_ip)
+int vfapp_routes_add_via(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth, uint8_t port,
+			 uint32_t nh_ip)
 {
 	static const struct rte_ether_addr zero;
 	int ret = vfapp_routes_add(cfg, prefix, depth, port, &zero);
@@ -59,8 +56,7 @@ vfapp_routes_add_via(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth
 	return 0;
 }
 
-static int
-fail(char *err, size_t errlen, const char *name, unsigned int line, const char *fmt, ...)
+static int fail(char *err, size_t errlen, const char *name, unsigned int line, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -77,8 +73,7 @@ fail(char *err, size_t errlen, const char *name, unsigned int line, const char *
 }
 
 /* Strict MAC parse: exactly six 2-digit hex groups separated by ':'. */
-static int
-parse_mac(const char *s, struct rte_ether_addr *mac)
+static int parse_mac(const char *s, struct rte_ether_addr *mac)
 {
 	unsigned int i;
 
@@ -96,8 +91,7 @@ parse_mac(const char *s, struct rte_ether_addr *mac)
 	return rte_ether_unformat_addr(s, mac) == 0 ? 0 : -1;
 }
 
-static int
-parse_port(const char *s, uint8_t *port)
+static int parse_port(const char *s, uint8_t *port)
 {
 	if (strcmp(s, "0") == 0)
 		*port = 0;
@@ -109,8 +103,7 @@ parse_port(const char *s, uint8_t *port)
 }
 
 /* "a.b.c.d" -> host order. */
-static int
-parse_ip(const char *s, uint32_t *ip)
+static int parse_ip(const char *s, uint32_t *ip)
 {
 	struct in_addr a;
 
@@ -121,8 +114,7 @@ parse_ip(const char *s, uint32_t *ip)
 }
 
 /* "a.b.c.d/len" -> prefix (host order), depth. */
-static int
-parse_prefix(const char *s, uint32_t *prefix, uint8_t *depth, int *host_bits)
+static int parse_prefix(const char *s, uint32_t *prefix, uint8_t *depth, int *host_bits)
 {
 	char buf[32];
 	const char *slash = strchr(s, '/');
@@ -148,13 +140,13 @@ parse_prefix(const char *s, uint32_t *prefix, uint8_t *depth, int *host_bits)
 		return -1;
 	*prefix = ntohl(a.s_addr);
 	*depth = (uint8_t)d;
-	*host_bits = d < 32 && (*prefix & ~(d == 0 ? 0u : (uint32_t)(0xffffffffu << (32 - d)))) != 0;
+	*host_bits =
+		d < 32 && (*prefix & ~(d == 0 ? 0u : (uint32_t)(0xffffffffu << (32 - d)))) != 0;
 	return 0;
 }
 
-static int
-parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno, char *line,
-	   char *err, size_t errlen)
+static int parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno,
+		      char *line, char *err, size_t errlen)
 {
 	char *tok[MAX_TOKENS];
 	char *save = NULL, *t, *hash;
@@ -163,9 +155,12 @@ parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno, c
 	hash = strchr(line, '#');
 	if (hash != NULL)
 		*hash = '\0';
-	for (t = strtok_r(line, " \t\r\v\f", &save); t != NULL; t = strtok_r(NULL, " \t\r\v\f", &save)) {
+	for (t = strtok_r(line, " \t\r\v\f", &save); t != NULL;
+	     t = strtok_r(NULL, " \t\r\v\f", &save)) {
 		if (nt == MAX_TOKENS)
-			return fail(err, errlen, name, lineno, "too many words (expected 'port N mac MAC' or 'route A.B.C.D/LEN port N nexthop-mac MAC')");
+			return fail(
+				err, errlen, name, lineno,
+				"too many words (expected 'port N mac MAC' or 'route A.B.C.D/LEN port N nexthop-mac MAC')");
 		tok[nt++] = t;
 	}
 	if (nt == 0)
@@ -176,22 +171,30 @@ parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno, c
 
 		if (nt != 4 || (strcmp(tok[2], "mac") != 0 && strcmp(tok[2], "ip") != 0 &&
 				strcmp(tok[2], "mtu") != 0))
-			return fail(err, errlen, name, lineno, "expected 'port <0|1> mac <xx:xx:xx:xx:xx:xx>', "
+			return fail(err, errlen, name, lineno,
+				    "expected 'port <0|1> mac <xx:xx:xx:xx:xx:xx>', "
 				    "'port <0|1> ip <a.b.c.d>/<len>' or 'port <0|1> mtu <%u-%u>'",
 				    VFAPP_MTU_MIN, VFAPP_MTU_MAX);
 		if (parse_port(tok[1], &port) != 0)
-			return fail(err, errlen, name, lineno, "bad port '%s': the appliance has ports 0 and 1", tok[1]);
+			return fail(err, errlen, name, lineno,
+				    "bad port '%s': the appliance has ports 0 and 1", tok[1]);
 		if (strcmp(tok[2], "ip") == 0) {
 			uint32_t ip;
 			uint8_t plen;
 			int host_bits;
 
-			if (parse_prefix(tok[3], &ip, &plen, &host_bits) != 0 || plen == 0 || plen > 30)
-				return fail(err, errlen, name, lineno, "bad port address '%s': write the port's "
-					    "address and its subnet length 1-30, like 10.0.1.1/24", tok[3]);
+			if (parse_prefix(tok[3], &ip, &plen, &host_bits) != 0 || plen == 0 ||
+			    plen > 30)
+				return fail(err, errlen, name, lineno,
+					    "bad port address '%s': write the port's "
+					    "address and its subnet length 1-30, like 10.0.1.1/24",
+					    tok[3]);
 			if (!host_bits)
-				return fail(err, errlen, name, lineno, "port address '%s' is the subnet's network "
-					    "address: give the port's own address, like 10.0.1.1/24", tok[3]);
+				return fail(
+					err, errlen, name, lineno,
+					"port address '%s' is the subnet's network "
+					"address: give the port's own address, like 10.0.1.1/24",
+					tok[3]);
 			cfg->port_ip_set[port] = true;
 			cfg->port_ip[port] = ip;
 			cfg->port_plen[port] = plen;
@@ -204,13 +207,16 @@ parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno, c
 			errno = 0;
 			v = strtol(tok[3], &end, 10);
 			if (errno != 0 || *end != '\0' || v < VFAPP_MTU_MIN || v > VFAPP_MTU_MAX)
-				return fail(err, errlen, name, lineno, "bad MTU '%s': an IP MTU in %u..%u bytes",
-					    tok[3], VFAPP_MTU_MIN, VFAPP_MTU_MAX);
+				return fail(err, errlen, name, lineno,
+					    "bad MTU '%s': an IP MTU in %u..%u bytes", tok[3],
+					    VFAPP_MTU_MIN, VFAPP_MTU_MAX);
 			cfg->port_mtu[port] = (uint16_t)v;
 			return 0;
 		}
 		if (parse_mac(tok[3], &mac) != 0)
-			return fail(err, errlen, name, lineno, "bad MAC '%s': write six hex bytes like 02:00:00:00:01:01", tok[3]);
+			return fail(err, errlen, name, lineno,
+				    "bad MAC '%s': write six hex bytes like 02:00:00:00:01:01",
+				    tok[3]);
 		cfg->port_mac_set[port] = true;
 		cfg->port_mac[port] = mac;
 		return 0;
@@ -233,24 +239,39 @@ parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno, c
 		else if (nt == 5 && strcmp(tok[2], "port") == 0 && strcmp(tok[4], "connected") == 0)
 			kind = VFAPP_NH_CONNECTED;
 		else
-			return fail(err, errlen, name, lineno, "expected 'route <a.b.c.d>/<len> port <0|1> nexthop-mac <xx:xx:xx:xx:xx:xx>' "
-				    "(or 'via <a.b.c.d>', or 'connected')");
+			return fail(
+				err, errlen, name, lineno,
+				"expected 'route <a.b.c.d>/<len> port <0|1> nexthop-mac <xx:xx:xx:xx:xx:xx>' "
+				"(or 'via <a.b.c.d>', or 'connected')");
 		if (parse_prefix(tok[1], &prefix, &depth, &host_bits) != 0)
-			return fail(err, errlen, name, lineno, "bad prefix '%s': write an IPv4 address and a length 0-32, like 10.0.2.0/24", tok[1]);
+			return fail(
+				err, errlen, name, lineno,
+				"bad prefix '%s': write an IPv4 address and a length 0-32, like 10.0.2.0/24",
+				tok[1]);
 		if (host_bits)
-			return fail(err, errlen, name, lineno, "prefix '%s' has host bits set beyond /%u: clear them", tok[1], depth);
+			return fail(err, errlen, name, lineno,
+				    "prefix '%s' has host bits set beyond /%u: clear them", tok[1],
+				    depth);
 		if (parse_port(tok[3], &port) != 0)
-			return fail(err, errlen, name, lineno, "bad port '%s': the appliance has ports 0 and 1", tok[3]);
+			return fail(err, errlen, name, lineno,
+				    "bad port '%s': the appliance has ports 0 and 1", tok[3]);
 		memset(&mac, 0, sizeof(mac));
 		if (kind == VFAPP_NH_MAC && parse_mac(tok[5], &mac) != 0)
-			return fail(err, errlen, name, lineno, "bad MAC '%s': write six hex bytes like 02:00:00:00:02:02", tok[5]);
+			return fail(err, errlen, name, lineno,
+				    "bad MAC '%s': write six hex bytes like 02:00:00:00:02:02",
+				    tok[5]);
 		if (kind == VFAPP_NH_VIA && (parse_ip(tok[5], &nh_ip) != 0 || nh_ip == 0))
-			return fail(err, errlen, name, lineno, "bad next hop '%s': write an IPv4 address like 10.0.2.3", tok[5]);
+			return fail(err, errlen, name, lineno,
+				    "bad next hop '%s': write an IPv4 address like 10.0.2.3",
+				    tok[5]);
 		for (i = 0; i < cfg->nb_routes; i++)
 			if (cfg->routes[i].prefix == prefix && cfg->routes[i].depth == depth)
-				return fail(err, errlen, name, lineno, "duplicate route %s (first at line %u): remove one", tok[1], cfg->routes[i].line);
+				return fail(err, errlen, name, lineno,
+					    "duplicate route %s (first at line %u): remove one",
+					    tok[1], cfg->routes[i].line);
 		if (cfg->nb_routes >= VFAPP_MAX_ROUTES)
-			return fail(err, errlen, name, lineno, "too many routes (limit %u)", VFAPP_MAX_ROUTES);
+			return fail(err, errlen, name, lineno, "too many routes (limit %u)",
+				    VFAPP_MAX_ROUTES);
 		r = &cfg->routes[cfg->nb_routes++];
 		r->prefix = prefix;
 		r->depth = depth;
@@ -261,12 +282,12 @@ parse_line(struct vfapp_route_cfg *cfg, const char *name, unsigned int lineno, c
 		r->line = lineno;
 		return 0;
 	}
-	return fail(err, errlen, name, lineno, "unknown statement '%s': expected 'port' or 'route'", tok[0]);
+	return fail(err, errlen, name, lineno, "unknown statement '%s': expected 'port' or 'route'",
+		    tok[0]);
 }
 
-int
-vfapp_routes_parse_buf(struct vfapp_route_cfg *cfg, const char *name, const char *buf,
-		       size_t len, char *err, size_t errlen)
+int vfapp_routes_parse_buf(struct vfapp_route_cfg *cfg, const char *name, const char *buf,
+			   size_t len, char *err, size_t errlen)
 {
 	char line[MAX_LINE];
 	unsigned int lineno = 0;
@@ -285,9 +306,11 @@ vfapp_routes_parse_buf(struct vfapp_route_cfg *cfg, const char *name, const char
 		if (pos < len)
 			pos++; /* skip '\n' */
 		if (n >= sizeof(line))
-			return fail(err, errlen, name, lineno, "line longer than %d characters", MAX_LINE - 1);
+			return fail(err, errlen, name, lineno, "line longer than %d characters",
+				    MAX_LINE - 1);
 		if (memchr(buf + start, '\0', n) != NULL)
-			return fail(err, errlen, name, lineno, "NUL byte in line: is this a text file?");
+			return fail(err, errlen, name, lineno,
+				    "NUL byte in line: is this a text file?");
 		memcpy(line, buf + start, n);
 		line[n] = '\0';
 		ret = parse_line(cfg, name, lineno, line, err, errlen);
@@ -297,8 +320,7 @@ vfapp_routes_parse_buf(struct vfapp_route_cfg *cfg, const char *name, const char
 	return 0;
 }
 
-int
-vfapp_routes_parse_file(struct vfapp_route_cfg *cfg, const char *path, char *err, size_t errlen)
+int vfapp_routes_parse_file(struct vfapp_route_cfg *cfg, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char *buf;
@@ -308,7 +330,8 @@ vfapp_routes_parse_file(struct vfapp_route_cfg *cfg, const char *path, char *err
 
 	if (f == NULL) {
 		ret = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s (check the --routes path)", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %s (check the --routes path)", path,
+			 strerror(errno));
 		return ret;
 	}
 	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
@@ -334,9 +357,8 @@ vfapp_routes_parse_file(struct vfapp_route_cfg *cfg, const char *path, char *err
 	return ret;
 }
 
-struct rte_lpm *
-vfapp_routes_build_lpm(const struct vfapp_route_cfg *cfg, const char *name, int socket_id,
-		       char *err, size_t errlen)
+struct rte_lpm *vfapp_routes_build_lpm(const struct vfapp_route_cfg *cfg, const char *name,
+				       int socket_id, char *err, size_t errlen)
 {
 	struct rte_lpm_config lc = {
 		.max_rules = VFAPP_MAX_ROUTES,
@@ -357,7 +379,8 @@ vfapp_routes_build_lpm(const struct vfapp_route_cfg *cfg, const char *name, int 
 
 		/* rte_lpm takes depths 1..32: a default route is its two /1 halves */
 		if (r->depth == 0)
-			ret = rte_lpm_add(lpm, 0, 1, i) < 0 ? -EINVAL : rte_lpm_add(lpm, 0x80000000u, 1, i);
+			ret = rte_lpm_add(lpm, 0, 1, i) < 0 ? -EINVAL :
+							      rte_lpm_add(lpm, 0x80000000u, 1, i);
 		else
 			ret = rte_lpm_add(lpm, r->prefix, r->depth, i);
 		if (ret < 0) {

@@ -22,35 +22,35 @@
 
 #include <rte_ether.h>
 
-#define VFAPP_NB_PORTS   2
+#define VFAPP_NB_PORTS 2
 #define VFAPP_MAX_ROUTES 1024
-#define VFAPP_MTU_MIN    68    /**< RFC 791: every IPv4 link carries 68 bytes */
-#define VFAPP_MTU_MAX    9702  /**< largest jumbo MTU the common PMDs take (ixgbe/i40e/ice 9702+) */
+#define VFAPP_MTU_MIN 68 /**< RFC 791: every IPv4 link carries 68 bytes */
+#define VFAPP_MTU_MAX 9702 /**< largest jumbo MTU the common PMDs take (ixgbe/i40e/ice 9702+) */
 
 /** How a route's next hop becomes a destination MAC. */
 enum vfapp_nh_kind {
-	VFAPP_NH_MAC = 0,   /**< nexthop-mac: static */
-	VFAPP_NH_VIA,       /**< via <ip>: the neighbour table (ARP) resolves nh_ip */
+	VFAPP_NH_MAC = 0, /**< nexthop-mac: static */
+	VFAPP_NH_VIA, /**< via <ip>: the neighbour table (ARP) resolves nh_ip */
 	VFAPP_NH_CONNECTED, /**< connected: the neighbour table resolves the packet's destination */
 };
 
 struct vfapp_route {
-	uint32_t prefix;          /**< host byte order, host bits cleared */
-	uint8_t depth;            /**< prefix length 0..32 */
-	uint8_t port;             /**< appliance output port 0|1 */
-	uint8_t nh_kind;          /**< enum vfapp_nh_kind */
+	uint32_t prefix; /**< host byte order, host bits cleared */
+	uint8_t depth; /**< prefix length 0..32 */
+	uint8_t port; /**< appliance output port 0|1 */
+	uint8_t nh_kind; /**< enum vfapp_nh_kind */
 	struct rte_ether_addr nh_mac; /**< VFAPP_NH_MAC: next hop MAC = new destination MAC */
-	uint32_t nh_ip;           /**< VFAPP_NH_VIA: next hop address, host order */
-	unsigned int line;        /**< source line, for messages */
+	uint32_t nh_ip; /**< VFAPP_NH_VIA: next hop address, host order */
+	unsigned int line; /**< source line, for messages */
 };
 
 struct vfapp_route_cfg {
 	bool port_mac_set[VFAPP_NB_PORTS];
 	struct rte_ether_addr port_mac[VFAPP_NB_PORTS]; /**< source MAC rewrite per port */
 	bool port_ip_set[VFAPP_NB_PORTS];
-	uint32_t port_ip[VFAPP_NB_PORTS];   /**< host order */
-	uint8_t port_plen[VFAPP_NB_PORTS];  /**< prefix length of the port's subnet */
-	uint16_t port_mtu[VFAPP_NB_PORTS];  /**< 0 = the device's MTU */
+	uint32_t port_ip[VFAPP_NB_PORTS]; /**< host order */
+	uint8_t port_plen[VFAPP_NB_PORTS]; /**< prefix length of the port's subnet */
+	uint16_t port_mtu[VFAPP_NB_PORTS]; /**< 0 = the device's MTU */
 	unsigned int nb_routes;
 	struct vfapp_route routes[VFAPP_MAX_ROUTES];
 };
@@ -77,8 +77,8 @@ int vfapp_routes_add(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth
  * Append one route whose next hop the neighbour table resolves: @p nh_ip (VFAPP_NH_VIA)
  * or, with nh_ip 0, the packet's destination (VFAPP_NH_CONNECTED). @return 0, -ENOSPC, -EINVAL.
  */
-int vfapp_routes_add_via(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth,
-			 uint8_t port, uint32_t nh_ip);
+int vfapp_routes_add_via(struct vfapp_route_cfg *cfg, uint32_t prefix, uint8_t depth, uint8_t port,
+			 uint32_t nh_ip);
 
 struct rte_lpm;
 /**

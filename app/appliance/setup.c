@@ -29,13 +29,13 @@
  * container), soft otherwise. --backend soft on a PCI port is refused: the soft VT-d's IOVAs
  * are not in the container, the device would DMA to wrong addresses.
  */
-static int
-resolve_backend(struct vfapp_opts *o)
+static int resolve_backend(struct vfapp_opts *o)
 {
 	char pci[64] = "", drv[64] = "?", link[PATH_MAX], path[PATH_MAX];
 	uint16_t pid;
 
-	RTE_ETH_FOREACH_DEV(pid) {
+	RTE_ETH_FOREACH_DEV(pid)
+	{
 		struct rte_eth_dev_info info;
 		ssize_t n;
 
@@ -47,7 +47,8 @@ resolve_backend(struct vfapp_opts *o)
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n > 0) {
 			link[n] = '\0';
-			snprintf(drv, sizeof(drv), "%.63s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+			snprintf(drv, sizeof(drv), "%.63s",
+				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 		}
 		break;
 	}
@@ -56,16 +57,17 @@ resolve_backend(struct vfapp_opts *o)
 		return 0;
 	}
 	if (o->backend == BACKEND_SOFT && pci[0] != '\0') {
-		fprintf(stderr, "vfapp: --backend soft: port %s is a PCI device (kernel driver %s): the "
+		fprintf(stderr,
+			"vfapp: --backend soft: port %s is a PCI device (kernel driver %s): the "
 			"software IOMMU's IOVAs are not in its VFIO container, the device would DMA to "
-			"wrong addresses: use --backend vfio (or auto)\n", pci, drv);
+			"wrong addresses: use --backend vfio (or auto)\n",
+			pci, drv);
 		return -1;
 	}
 	return 0;
 }
 
-static int
-setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **pool)
+static int setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **pool)
 {
 	const struct vfapp_opts *o = &s->o;
 
@@ -73,13 +75,14 @@ setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **p
 		*pool = rte_pktmbuf_pool_create("vfapp_app", o->pool_size, o->pool_cache, 0,
 						RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 		if (*pool == NULL) {
-			fprintf(stderr, "vfapp: rte_pktmbuf_pool_create: %s\n", rte_strerror(rte_errno));
+			fprintf(stderr, "vfapp: rte_pktmbuf_pool_create: %s\n",
+				rte_strerror(rte_errno));
 			return -1;
 		}
 		return 0;
 	}
 	struct vtd_soft_params vp;
-	struct iova_mode_params mp = {.vmm_cpu = o->vmm_lcore, .vmexit_ns = o->vmexit_ns};
+	struct iova_mode_params mp = { .vmm_cpu = o->vmm_lcore, .vmexit_ns = o->vmexit_ns };
 	struct iova_ctx_params cp;
 	struct iova_backend *phys, *be;
 	unsigned int lc, max_lc = 0;
@@ -97,14 +100,17 @@ setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **p
 		int fd = rte_vfio_get_container_fd();
 
 		if (fd < 0) {
-			fprintf(stderr, "vfapp: --backend vfio: no VFIO container (rte_vfio_get_container_fd "
+			fprintf(stderr,
+				"vfapp: --backend vfio: no VFIO container (rte_vfio_get_container_fd "
 				"failed): load vfio-pci and bind a device, or use --backend soft\n");
 			return -1;
 		}
 		phys = iova_backend_vfio_create(fd, NULL);
 		if (phys == NULL) {
-			fprintf(stderr, "vfapp: iova_backend_vfio_create: %s (use --backend soft on a "
-				"machine without an IOMMU)\n", strerror(errno));
+			fprintf(stderr,
+				"vfapp: iova_backend_vfio_create: %s (use --backend soft on a "
+				"machine without an IOMMU)\n",
+				strerror(errno));
 			return -1;
 		}
 	}
@@ -139,8 +145,8 @@ setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **p
 		s->dev_core = true;
 	}
 	RTE_LCORE_FOREACH(lc)
-		if (lc > max_lc)
-			max_lc = lc;
+	if (lc > max_lc)
+		max_lc = lc;
 	iova_ctx_default_params(&cp);
 	cp.strategy = (enum iova_strategy)o->strategy;
 	cp.mode = (enum iova_mode)o->mode;
@@ -157,21 +163,23 @@ setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **p
 	if (o->pool_mem == POOL_MEM_EXTMEM) {
 		char err[512];
 
-		*pool = vfapp_extmem_pool_create("vfapp_app", o->pool_size, o->pool_cache,
-						 (int)rte_socket_id(), s->ctx,
-						 o->strategy == IOVA_STRAT_OFF, &s->extmem, err, sizeof(err));
+		*pool = vfapp_extmem_pool_create(
+			"vfapp_app", o->pool_size, o->pool_cache, (int)rte_socket_id(), s->ctx,
+			o->strategy == IOVA_STRAT_OFF, &s->extmem, err, sizeof(err));
 		if (*pool == NULL) {
 			fprintf(stderr, "vfapp: %s\n", err);
 			return -1;
 		}
 	} else {
 		*pool = iova_pktmbuf_pool_create("vfapp_app", o->pool_size, o->pool_cache,
-						 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(), s->ctx);
+						 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(),
+						 s->ctx);
 	}
 	if (*pool == NULL) {
-		fprintf(stderr, "vfapp: iova_pktmbuf_pool_create(%u mbufs, strategy %s): %s "
-			"(try a smaller --pool-size or more EAL memory, -m)\n", o->pool_size,
-			iova_strategy_name(o->strategy), rte_strerror(rte_errno));
+		fprintf(stderr,
+			"vfapp: iova_pktmbuf_pool_create(%u mbufs, strategy %s): %s "
+			"(try a smaller --pool-size or more EAL memory, -m)\n",
+			o->pool_size, iova_strategy_name(o->strategy), rte_strerror(rte_errno));
 		return -1;
 	}
 	s->app.ctx = s->ctx;
@@ -180,16 +188,15 @@ setup_iova(struct vfapp_state *s, unsigned int app_lcore, struct rte_mempool **p
 	return 0;
 }
 
-static int
-setup_vcpu(struct vfapp_state *s, unsigned int app_lcore)
+static int setup_vcpu(struct vfapp_state *s, unsigned int app_lcore)
 {
 	if (s->o.rx_mode == RX_POLL)
 		return 0;
-	s->app.vcpu = irqpost_vcpu_create(s->o.rx_mode == RX_POSTED ? IRQPOST_POSTED : IRQPOST_REMAPPED,
-					  (int)app_lcore);
+	s->app.vcpu = irqpost_vcpu_create(
+		s->o.rx_mode == RX_POSTED ? IRQPOST_POSTED : IRQPOST_REMAPPED, (int)app_lcore);
 	if (s->app.vcpu == NULL) {
-		fprintf(stderr, "vfapp: irqpost_vcpu_create(%s): %s\n", vfapp_rx_mode_name(s->o.rx_mode),
-			strerror(errno));
+		fprintf(stderr, "vfapp: irqpost_vcpu_create(%s): %s\n",
+			vfapp_rx_mode_name(s->o.rx_mode), strerror(errno));
 		return -1;
 	}
 	s->env.vcpu = s->app.vcpu;
@@ -199,13 +206,12 @@ setup_vcpu(struct vfapp_state *s, unsigned int app_lcore)
 /* Guest vectors of the appliance VFs' RX queues (the vCPU model's IRR bits) and the host
  * vector VFIO's handler gets for a remapped one. */
 #define VFAPP_GUEST_RX_VECTOR 0x40
-#define VFAPP_HOST_VECTOR     0x60
-#define VFAPP_IRT_ENTRIES     256
+#define VFAPP_HOST_VECTOR 0x60
+#define VFAPP_IRT_ENTRIES 256
 
 /* The host's handler of a VF interrupt that is not posted (VFIO vfio_msihandler ->
  * eventfd -> the VMM injects the guest vector). Runs on the device core. */
-static void
-vf_host_irq(void *arg, int msix, const struct iova_irq *irq)
+static void vf_host_irq(void *arg, int msix, const struct iova_irq *irq)
 {
 	struct vfapp_state *s = arg;
 
@@ -223,8 +229,7 @@ vf_host_irq(void *arg, int msix, const struct iova_irq *irq)
  * handler hands it to the VMM (remapped); with --intremap off, compatibility-format
  * messages to the host handler (a host without IR). The endpoints stop standing in.
  */
-static int
-setup_msix(struct vfapp_state *s)
+static int setup_msix(struct vfapp_state *s)
 {
 	if (s->o.rx_mode == RX_POLL || s->o.wire != WIRE_VFDEV || s->o.topology != TOPO_INTERNAL ||
 	    s->phys == NULL || s->app.vcpu == NULL)
@@ -242,17 +247,19 @@ setup_msix(struct vfapp_state *s)
 		if (s->o.intremap) {
 			ret = iova_backend_soft_ir_alloc(s->phys, 2, &base);
 			if (ret == 0 && s->o.rx_mode == RX_POSTED)
-				ret = iova_backend_soft_ir_set_posted(s->phys, base, rid, VFAPP_GUEST_RX_VECTOR,
-								      irqpost_vcpu_pi_desc_addr(s->app.vcpu));
+				ret = iova_backend_soft_ir_set_posted(
+					s->phys, base, rid, VFAPP_GUEST_RX_VECTOR,
+					irqpost_vcpu_pi_desc_addr(s->app.vcpu));
 			else if (ret == 0)
-				ret = iova_backend_soft_ir_set_remapped(s->phys, base, rid, VFAPP_HOST_VECTOR,
-									dest);
+				ret = iova_backend_soft_ir_set_remapped(s->phys, base, rid,
+									VFAPP_HOST_VECTOR, dest);
 			iova_ir_msi_remappable(base, VFDEV_MSIX_RX, &addr, &data);
 		} else {
 			iova_ir_msi_compat((uint8_t)dest, VFAPP_HOST_VECTOR, &addr, &data);
 		}
 		if (ret != 0) {
-			fprintf(stderr, "vfapp: programming the IRTEs of VF %u: %s\n", p, strerror(-ret));
+			fprintf(stderr, "vfapp: programming the IRTEs of VF %u: %s\n", p,
+				strerror(-ret));
 			return -1;
 		}
 		/* the attack mode's victim: the other VF's RX entry (blocks of 2, in VF order) */
@@ -266,8 +273,7 @@ setup_msix(struct vfapp_state *s)
 }
 
 /* Routes that resolve their next hop by ARP need an address on their port. */
-static int
-check_routes(const struct vfapp_route_cfg *cfg, const char *file)
+static int check_routes(const struct vfapp_route_cfg *cfg, const char *file)
 {
 	unsigned int i;
 
@@ -275,7 +281,8 @@ check_routes(const struct vfapp_route_cfg *cfg, const char *file)
 		const struct vfapp_route *r = &cfg->routes[i];
 
 		if (r->nh_kind != VFAPP_NH_MAC && !cfg->port_ip_set[r->port]) {
-			fprintf(stderr, "vfapp: %s:%u: this route resolves its next hop by ARP, which "
+			fprintf(stderr,
+				"vfapp: %s:%u: this route resolves its next hop by ARP, which "
 				"needs an address on port %u: add 'port %u ip A.B.C.D/LEN'\n",
 				file ? file : "routes", r->line, r->port, r->port);
 			return -1;
@@ -290,14 +297,14 @@ check_routes(const struct vfapp_route_cfg *cfg, const char *file)
  * telemetry and at the end). ICMP's budget is split between the lcores. Next hops must be
  * static: the neighbour table is per lcore and ARP arrives on one queue only.
  */
-static int
-setup_workers(struct vfapp_state *s)
+static int setup_workers(struct vfapp_state *s)
 {
 	unsigned int i, lc, k = 0;
 
 	for (i = 0; i < s->routes.nb_routes; i++)
 		if (s->routes.routes[i].nh_kind != VFAPP_NH_MAC) {
-			fprintf(stderr, "vfapp: %s:%u: --fwd-lcores %u needs static next hops "
+			fprintf(stderr,
+				"vfapp: %s:%u: --fwd-lcores %u needs static next hops "
 				"(nexthop-mac): the neighbour table is per lcore\n",
 				s->o.routes ? s->o.routes : "routes", s->routes.routes[i].line,
 				s->o.fwd_lcores);
@@ -306,7 +313,8 @@ setup_workers(struct vfapp_state *s)
 	s->lc_app = calloc(s->o.fwd_lcores - 1, sizeof(*s->lc_app));
 	if (s->lc_app == NULL)
 		return -1;
-	RTE_LCORE_FOREACH_WORKER(lc) {
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
 		struct vfapp_appliance *w;
 
 		if (k == s->o.fwd_lcores - 1)
@@ -319,8 +327,8 @@ setup_workers(struct vfapp_state *s)
 		s->lc_lcore[k++] = lc;
 	}
 	s->nb_lc = k;
-	vfapp_ratelimit_init(&s->app.icmp_rl, s->o.icmp_rate / s->o.fwd_lcores,
-			     s->o.icmp_burst, s->app.hz, rte_rdtsc());
+	vfapp_ratelimit_init(&s->app.icmp_rl, s->o.icmp_rate / s->o.fwd_lcores, s->o.icmp_burst,
+			     s->app.hz, rte_rdtsc());
 	for (i = 0; i < k; i++)
 		s->lc_app[i].icmp_rl = s->app.icmp_rl;
 	vfapp_telemetry_workers(s->lc_app, k);
@@ -328,12 +336,11 @@ setup_workers(struct vfapp_state *s)
 	return 0;
 }
 
-int
-vfapp_setup(struct vfapp_state *s)
+int vfapp_setup(struct vfapp_state *s)
 {
 	char err[512];
 	unsigned int app_lcore;
-	uint16_t dev_mtu[VFAPP_NB_PORTS] = {0, 0};
+	uint16_t dev_mtu[VFAPP_NB_PORTS] = { 0, 0 };
 	int ret;
 
 	app_lcore = rte_lcore_id();
@@ -352,16 +359,20 @@ vfapp_setup(struct vfapp_state *s)
 		unsigned int lc = rte_get_next_lcore(app_lcore, 1, 0);
 
 		if (lc >= RTE_MAX_LCORE) {
-			fprintf(stderr, "vfapp: --rx-mode %s needs a second lcore for the endpoints: "
-				"give the EAL -l 0-1\n", vfapp_rx_mode_name(s->o.rx_mode));
+			fprintf(stderr,
+				"vfapp: --rx-mode %s needs a second lcore for the endpoints: "
+				"give the EAL -l 0-1\n",
+				vfapp_rx_mode_name(s->o.rx_mode));
 			return -1;
 		}
 		s->o.endpoint_lcore = (int)lc;
 	}
 	if (s->o.endpoint_lcore >= 0 &&
 	    (s->o.endpoint_lcore == (int)app_lcore || !rte_lcore_is_enabled(s->o.endpoint_lcore))) {
-		fprintf(stderr, "vfapp: --endpoint-lcore %d: not an enabled worker lcore (main is %u); "
-			"give the EAL -l with both lcores, e.g. -l 0-1\n", s->o.endpoint_lcore, app_lcore);
+		fprintf(stderr,
+			"vfapp: --endpoint-lcore %d: not an enabled worker lcore (main is %u); "
+			"give the EAL -l with both lcores, e.g. -l 0-1\n",
+			s->o.endpoint_lcore, app_lcore);
 		return -1;
 	}
 	if (resolve_backend(&s->o) != 0)
@@ -379,8 +390,9 @@ vfapp_setup(struct vfapp_state *s)
 	if (check_routes(&s->routes, s->o.routes) != 0)
 		return -1;
 	if (s->o.topology == TOPO_INTERNAL) {
-		s->ep_pool = rte_pktmbuf_pool_create("vfapp_ep", s->o.pool_size, 256, 0,
-						  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		s->ep_pool =
+			rte_pktmbuf_pool_create("vfapp_ep", s->o.pool_size, 256, 0,
+						RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 		if (s->ep_pool == NULL) {
 			fprintf(stderr, "vfapp: endpoint pool: %s (more EAL memory: -m 512)\n",
 				rte_strerror(rte_errno));
@@ -390,8 +402,8 @@ vfapp_setup(struct vfapp_state *s)
 			ret = vfapp_topo_vfdev(&s->topo, "vf", s->app_pool, s->ep_pool, s->ctx,
 					       s->o.attack, err, sizeof(err));
 		else
-			ret = vfapp_topo_internal(&s->topo, s->o.wire, "vf", s->app_pool, s->ep_pool,
-						  err, sizeof(err));
+			ret = vfapp_topo_internal(&s->topo, s->o.wire, "vf", s->app_pool,
+						  s->ep_pool, err, sizeof(err));
 		if (ret != 0) {
 			fprintf(stderr, "vfapp: %s\n", err);
 			return -1;
@@ -406,9 +418,9 @@ vfapp_setup(struct vfapp_state *s)
 			s->dev_dma = s->app.dma_check;
 			s->app.dma_check = false;
 			s->dev_remote = s->o.endpoint_lcore >= 0;
-			s->share_cpu_with_vmm = s->dev_remote && !s->side_polled &&
-				s->o.mode == IOVA_MODE_SIDECORE &&
-				s->o.vmm_lcore >= 0 &&
+			s->share_cpu_with_vmm =
+				s->dev_remote && !s->side_polled &&
+				s->o.mode == IOVA_MODE_SIDECORE && s->o.vmm_lcore >= 0 &&
 				s->o.vmm_lcore == (int)rte_lcore_to_cpu_id(s->o.endpoint_lcore);
 		} else {
 			s->app.port_id[0] = s->topo.app_port[0];
@@ -419,33 +431,39 @@ vfapp_setup(struct vfapp_state *s)
 		/* internal wires carry one mbuf: frames up to --pkt-size 2048 */
 		dev_mtu[0] = dev_mtu[1] = RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN;
 	} else {
-		uint16_t ports[2] = {0, 1};
+		uint16_t ports[2] = { 0, 1 };
 
 		if (rte_eth_dev_count_avail() < 2) {
-			fprintf(stderr, "vfapp: --topology ports needs two EAL ports (e.g. --vdev "
+			fprintf(stderr,
+				"vfapp: --topology ports needs two EAL ports (e.g. --vdev "
 				"net_af_packet0,iface=veth-a --vdev net_af_packet1,iface=veth-b); found %u\n",
 				rte_eth_dev_count_avail());
 			return -1;
 		}
 		if (s->o.routes == NULL) {
-			fprintf(stderr, "vfapp: --topology ports needs --routes FILE with the next-hop "
+			fprintf(stderr,
+				"vfapp: --topology ports needs --routes FILE with the next-hop "
 				"MACs of the peers (see conf/routes.conf.example)\n");
 			return -1;
 		}
 		if (s->o.fault_inject != FAULT_NONE) {
 			/* the next buffer dequeued is the first one port 0's PMD posts at start */
-			ret = iova_mempool_fault_arm(s->app_pool, s->o.fault_inject == FAULT_UNMAP
-						     ? IOVA_MP_FAULT_UNMAP : IOVA_MP_FAULT_POISON);
+			ret = iova_mempool_fault_arm(s->app_pool, s->o.fault_inject == FAULT_UNMAP ?
+									  IOVA_MP_FAULT_UNMAP :
+									  IOVA_MP_FAULT_POISON);
 			if (ret != 0) {
-				fprintf(stderr, "vfapp: --fault-inject: iova_mempool_fault_arm: %s\n",
+				fprintf(stderr,
+					"vfapp: --fault-inject: iova_mempool_fault_arm: %s\n",
 					strerror(-ret));
 				return -1;
 			}
 		}
 		if (s->o.fwd_lcores > rte_lcore_count()) {
-			fprintf(stderr, "vfapp: --fwd-lcores %u needs %u EAL lcores, the EAL has %u: give "
-				"-l with them, e.g. -l 0-%u\n", s->o.fwd_lcores, s->o.fwd_lcores,
-				rte_lcore_count(), s->o.fwd_lcores - 1);
+			fprintf(stderr,
+				"vfapp: --fwd-lcores %u needs %u EAL lcores, the EAL has %u: give "
+				"-l with them, e.g. -l 0-%u\n",
+				s->o.fwd_lcores, s->o.fwd_lcores, rte_lcore_count(),
+				s->o.fwd_lcores - 1);
 			return -1;
 		}
 		if (vfapp_port_setup_q(0, s->app_pool, s->routes.port_mtu[0], s->o.fwd_lcores, err,
@@ -465,20 +483,23 @@ vfapp_setup(struct vfapp_state *s)
 			}
 			if (r > 0 && !s->o.quiet)
 				fprintf(stderr, "vfapp: warning: %s\n", err);
-			s->app.hw_ip_csum[p] = rte_eth_dev_info_get(p, &info) == 0 &&
-					       (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+			s->app.hw_ip_csum[p] =
+				rte_eth_dev_info_get(p, &info) == 0 &&
+				(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
 		}
 		if (s->o.fault_inject != FAULT_NONE) {
 			/* the buffer now sits in port 0's RX ring: remove its mapping under the NIC */
 			ret = iova_mempool_fault_fire(s->app_pool);
 			if (ret != 0) {
-				fprintf(stderr, "vfapp: --fault-inject: iova_mempool_fault_fire: %s\n",
+				fprintf(stderr,
+					"vfapp: --fault-inject: iova_mempool_fault_fire: %s\n",
 					strerror(-ret));
 				return -1;
 			}
 		}
 		if (vfapp_wait_links(ports, 2, 3000) != 0)
-			fprintf(stderr, "vfapp: warning: ports not up after 3 s, forwarding anyway\n");
+			fprintf(stderr,
+				"vfapp: warning: ports not up after 3 s, forwarding anyway\n");
 		s->app.port_id[0] = 0;
 		s->app.port_id[1] = 1;
 		for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++)
@@ -491,7 +512,8 @@ vfapp_setup(struct vfapp_state *s)
 			rte_eth_macaddr_get(s->app.port_id[p], &s->app.hw_mac[p]);
 		else
 			s->app.hw_mac[p] = s->app.port_mac[p];
-		s->app.port_mac[p] = s->routes.port_mac_set[p] ? s->routes.port_mac[p] : s->app.hw_mac[p];
+		s->app.port_mac[p] =
+			s->routes.port_mac_set[p] ? s->routes.port_mac[p] : s->app.hw_mac[p];
 	}
 	vfapp_appliance_router_init(&s->app, &s->routes, dev_mtu, s->app_pool, s->o.icmp_rate,
 				    s->o.icmp_burst);
@@ -525,9 +547,15 @@ vfapp_setup(struct vfapp_state *s)
 		s->env.b.ip = s->topo.ep_b_ip;
 		s->env.b.peer_ip = s->topo.ep_a_ip;
 		switch (s->o.workload) {
-		case WL_TCP_STREAM: ret = vfapp_tcp_stream_create(&s->env, &s->o.ep, &s->wl); break;
-		case WL_UDP_RR: ret = vfapp_udp_rr_create(&s->env, &s->o.ep, &s->wl); break;
-		default: ret = vfapp_gen_create(&s->env, &s->o.ep, &s->wl); break;
+		case WL_TCP_STREAM:
+			ret = vfapp_tcp_stream_create(&s->env, &s->o.ep, &s->wl);
+			break;
+		case WL_UDP_RR:
+			ret = vfapp_udp_rr_create(&s->env, &s->o.ep, &s->wl);
+			break;
+		default:
+			ret = vfapp_gen_create(&s->env, &s->o.ep, &s->wl);
+			break;
 		}
 		if (ret != 0) {
 			fprintf(stderr, "vfapp: creating the %s endpoints: %s\n",
@@ -543,8 +571,7 @@ vfapp_setup(struct vfapp_state *s)
 }
 
 /* The hardware thread stops; from here the waiting CPU executes the queue itself. */
-static void
-stop_device_core(struct vfapp_state *s)
+static void stop_device_core(struct vfapp_state *s)
 {
 	if (!s->dev_core)
 		return;
@@ -554,8 +581,7 @@ stop_device_core(struct vfapp_state *s)
 	s->dev_core = false;
 }
 
-void
-vfapp_teardown(struct vfapp_state *s)
+void vfapp_teardown(struct vfapp_state *s)
 {
 	uint16_t pid;
 
@@ -576,7 +602,8 @@ vfapp_teardown(struct vfapp_state *s)
 		vfapp_topo_vfdev_close(&s->topo);
 	else if (s->topo_up)
 		vfapp_topo_close(&s->topo);
-	RTE_ETH_FOREACH_DEV(pid) {
+	RTE_ETH_FOREACH_DEV(pid)
+	{
 		rte_eth_dev_stop(pid);
 		rte_eth_dev_close(pid);
 	}

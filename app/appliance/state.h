@@ -29,26 +29,27 @@ struct vfapp_state {
 	unsigned int nb_lc;
 	volatile bool lc_stop;
 	volatile uint32_t lc_epoch;
-	uint64_t lc_rx[65];           /**< packets received per forwarding lcore (main first) */
+	uint64_t lc_rx[65]; /**< packets received per forwarding lcore (main first) */
 	/* counters kept from the first packet: the warm-up's, reported apart */
 	struct vfapp_port_stats warm_tot;
-	bool warm_complete;           /**< the warm-up ended (else: measured from the first packet) */
-	uint64_t t_run0;              /**< start of the run (TSC) */
+	bool warm_complete; /**< the warm-up ended (else: measured from the first packet) */
+	uint64_t t_run0; /**< start of the run (TSC) */
 	struct vfapp_hw_snap hw0, hw1; /**< device / kernel counters at the start and end */
-	uint64_t next_stats;          /**< --stats-interval: next one-line report (TSC) */   /**< bumped at the end of warm-up: workers zero their counters */
+	uint64_t next_stats;
+		/**< --stats-interval: next one-line report (TSC) */ /**< bumped at the end of warm-up: workers zero their counters */
 	struct vfapp_route_cfg routes;
 	struct vfapp_workload wl;
 	bool have_wl;
 	struct vfapp_ep_env env;
 	struct iova_ctx *ctx;
 	struct iova_backend *backend;
-	struct iova_backend *phys;    /**< the physical backend (soft VT-d: IOTLB counters), or NULL */
+	struct iova_backend *phys; /**< the physical backend (soft VT-d: IOTLB counters), or NULL */
 	/* set-up (setup.c) */
 	struct rte_mempool *app_pool, *ep_pool;
 	struct vfapp_extmem *extmem; /**< --pool-mem extmem area, or NULL */
 	struct vfapp_topo topo;
 	bool topo_up;
-	bool wired;               /**< the pool exists: vfapp_teardown() has work */
+	bool wired; /**< the pool exists: vfapp_teardown() has work */
 	unsigned int app_lcore;
 	/* run clock (TSC) */
 	uint64_t hz, t_warm, t_end;
@@ -63,24 +64,25 @@ struct vfapp_state {
 	struct vfdev_stats vf0[VFAPP_NB_PORTS], vf1[VFAPP_NB_PORTS];
 	struct vtd_soft_stats vtd0, vtd1;
 	bool have_vtd;
-	bool dev_dma;                /**< the device's DMA goes through the soft IOMMU (vfdev + soft) */
-	bool dev_remote;             /**< device halves polled on the endpoint lcore */
+	bool dev_dma; /**< the device's DMA goes through the soft IOMMU (vfdev + soft) */
+	bool dev_remote; /**< device halves polled on the endpoint lcore */
 	/* service demand: appliance lcore cycles spent in iterations that received packets */
 	uint64_t busy_cycles, busy_iters;
-	struct iova_hist busy_hist;       /**< busy cycles per packet, one value per packet */
-	uint64_t busy_clean_cycles, busy_clean_pkts; /**< busy iterations the kernel did not preempt */
-	uint64_t busy_preempted;      /**< busy iterations left out: the thread was preempted */
-	uint64_t nivcsw;              /**< involuntary context switches seen so far */
-	bool share_cpu_with_vmm;      /**< the sidecore VMM thread runs on the device lcore's CPU */
+	struct iova_hist busy_hist; /**< busy cycles per packet, one value per packet */
+	uint64_t busy_clean_cycles,
+		busy_clean_pkts; /**< busy iterations the kernel did not preempt */
+	uint64_t busy_preempted; /**< busy iterations left out: the thread was preempted */
+	uint64_t nivcsw; /**< involuntary context switches seen so far */
+	bool share_cpu_with_vmm; /**< the sidecore VMM thread runs on the device lcore's CPU */
 	/* the device core (vfapp_device_core on the endpoint lcore): IOMMU hardware + devices */
-	bool dev_core;                /**< launched (set-up) and polling until teardown */
-	bool side_polled;             /**< the sidecore runs in the device core's loop */
-	bool dev_go;                  /**< run(): endpoints and DMA engines may start */
-	bool hw_stop;                 /**< teardown: the device core returns */
-	uint64_t dev_faults;          /**< frames the vfdevs dropped on DMA faults (record.c) */
+	bool dev_core; /**< launched (set-up) and polling until teardown */
+	bool side_polled; /**< the sidecore runs in the device core's loop */
+	bool dev_go; /**< run(): endpoints and DMA engines may start */
+	bool hw_stop; /**< teardown: the device core returns */
+	uint64_t dev_faults; /**< frames the vfdevs dropped on DMA faults (record.c) */
 	/* --rx-mode posted|remapped on vfdev ports: the VFs' MSI-X through the soft VT-d (setup.c) */
-	bool msix_chain;              /**< the VFs raise the interrupts (not the endpoints' stand-in) */
-	uint64_t host_irqs;           /**< remapped / unremapped MSI-X handled by the host handler */
+	bool msix_chain; /**< the VFs raise the interrupts (not the endpoints' stand-in) */
+	uint64_t host_irqs; /**< remapped / unremapped MSI-X handled by the host handler */
 };
 
 /** The device core's loop (main.c), launched by vfapp_setup() on the endpoint lcore. */

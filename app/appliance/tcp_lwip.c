@@ -65,9 +65,9 @@
 
 #include "endpoint.h"
 
-#define PATTERN_PERIOD 65521u  /* prime: payload bytes depend on the stream offset */
-#define WRITE_CHUNK 16384u     /* at most this much per tcp_write() */
-#define DPORT 12865            /* netperf's port */
+#define PATTERN_PERIOD 65521u /* prime: payload bytes depend on the stream offset */
+#define WRITE_CHUNK 16384u /* at most this much per tcp_write() */
+#define DPORT 12865 /* netperf's port */
 #define ETH_HLEN 14u
 #define LWIP_MTU 1500u
 
@@ -78,28 +78,28 @@ struct lw_side {
 	struct tcp_stream_lw *s;
 	struct rte_mbuf *tx[VFAPP_BURST];
 	unsigned int ntx;
-	bool toward_appliance_kick;   /**< raise the VF's interrupt after transmitting */
+	bool toward_appliance_kick; /**< raise the VF's interrupt after transmitting */
 	uint64_t tx_frames, tx_drops, rx_frames, rx_nopbuf, rx_zero_copy;
 };
 
 struct tcp_stream_lw {
 	struct vfapp_ep_env *env;
-	uint8_t *pattern;              /**< PATTERN_PERIOD + WRITE_CHUNK bytes */
+	uint8_t *pattern; /**< PATTERN_PERIOD + WRITE_CHUNK bytes */
 	struct lw_side a, b;
 	struct tcp_pcb *cli, *lst, *srv;
-	uint64_t hz, next_timers;      /**< TSC of the next sys_check_timeouts() */
+	uint64_t hz, next_timers; /**< TSC of the next sys_check_timeouts() */
 	bool connecting, connected, failed;
-	bool zero_copy;                /**< receive without copying (VFAPP_LWIP_COPY unset) */
-	int err;                       /**< last lwIP error reported to a callback */
+	bool zero_copy; /**< receive without copying (VFAPP_LWIP_COPY unset) */
+	int err; /**< last lwIP error reported to a callback */
 
 	/* client */
-	uint64_t tx_off;               /**< stream bytes handed to tcp_write() */
-	uint32_t snd_max_seq;          /**< highest sequence number + 1 sent on the wire */
+	uint64_t tx_off; /**< stream bytes handed to tcp_write() */
+	uint32_t snd_max_seq; /**< highest sequence number + 1 sent on the wire */
 	bool snd_seq_valid;
 	uint64_t segs_sent, retransmits, write_errors;
 
 	/* server */
-	uint64_t rx_off;               /**< stream bytes received in order */
+	uint64_t rx_off; /**< stream bytes received in order */
 	uint64_t mismatch_segs, mismatch_bytes, ooo_segs, dup_segs;
 
 	/* measurement */
@@ -109,10 +109,9 @@ struct tcp_stream_lw {
 	uint64_t ooo_at_start, ooo_at_stop;
 };
 
-static bool lwip_ready;        /* lwip_init() runs once per process */
+static bool lwip_ready; /* lwip_init() runs once per process */
 
-static void
-fill_pattern(uint8_t *p, size_t n)
+static void fill_pattern(uint8_t *p, size_t n)
 {
 	uint32_t x = 0x9e3779b9u;
 	size_t i;
@@ -127,15 +126,13 @@ fill_pattern(uint8_t *p, size_t n)
 	memcpy(p + PATTERN_PERIOD, p, WRITE_CHUNK);
 }
 
-static inline const uint8_t *
-pattern_at(const struct tcp_stream_lw *s, uint64_t off)
+static inline const uint8_t *pattern_at(const struct tcp_stream_lw *s, uint64_t off)
 {
 	return s->pattern + (off % PATTERN_PERIOD);
 }
 
 /* TCP sequence number and payload length of an Ethernet/IPv4/TCP frame; false otherwise. */
-static bool
-frame_tcp_seq(const uint8_t *f, unsigned int len, uint32_t *seq, unsigned int *plen)
+static bool frame_tcp_seq(const uint8_t *f, unsigned int len, uint32_t *seq, unsigned int *plen)
 {
 	unsigned int ihl, tot, doff;
 
@@ -155,16 +152,14 @@ frame_tcp_seq(const uint8_t *f, unsigned int len, uint32_t *seq, unsigned int *p
 	return true;
 }
 
-static inline bool
-seq_lt(uint32_t a, uint32_t b)
+static inline bool seq_lt(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) < 0;
 }
 
 /* ---------------------------------------------------------------- netif driver */
 
-static void
-side_flush(struct lw_side *sd)
+static void side_flush(struct lw_side *sd)
 {
 	unsigned int sent, i;
 
@@ -181,8 +176,7 @@ side_flush(struct lw_side *sd)
 }
 
 /* lwIP hands a complete frame (LWIP_NETIF_TX_SINGLE_PBUF: usually one pbuf). */
-static err_t
-lw_linkoutput(struct netif *nif, struct pbuf *p)
+static err_t lw_linkoutput(struct netif *nif, struct pbuf *p)
 {
 	struct lw_side *sd = nif->state;
 	struct tcp_stream_lw *s = sd->s;
@@ -220,8 +214,7 @@ lw_linkoutput(struct netif *nif, struct pbuf *p)
 }
 
 /* IPv4 output: straight to the appliance port's MAC (static next hop, no ARP). */
-static err_t
-lw_output(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
+static err_t lw_output(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
 {
 	struct lw_side *sd = nif->state;
 	struct eth_addr src, gw;
@@ -232,8 +225,7 @@ lw_output(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
 	return ethernet_output(nif, p, &src, &gw, ETHTYPE_IP);
 }
 
-static err_t
-lw_netif_init(struct netif *nif)
+static err_t lw_netif_init(struct netif *nif)
 {
 	struct lw_side *sd = nif->state;
 
@@ -244,7 +236,8 @@ lw_netif_init(struct netif *nif)
 	memcpy(nif->hwaddr, sd->ep->mac.addr_bytes, ETH_HWADDR_LEN);
 	/* ethernet_input() drops IPv4 on a netif without NETIF_FLAG_ETHARP (no ARP is sent:
 	 * lw_output() does not resolve) */
-	nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
+	nif->flags =
+		NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
 	nif->output = lw_output;
 	nif->linkoutput = lw_linkoutput;
 	return ERR_OK;
@@ -260,14 +253,12 @@ struct lw_rxpbuf {
 	struct rte_mbuf *m;
 };
 
-static void
-lw_rx_free(struct pbuf *p)
+static void lw_rx_free(struct pbuf *p)
 {
 	rte_pktmbuf_free(((struct lw_rxpbuf *)p)->m);
 }
 
-static struct pbuf *
-rx_pbuf(struct lw_side *sd, struct rte_mbuf *m, const uint8_t *d, uint16_t len)
+static struct pbuf *rx_pbuf(struct lw_side *sd, struct rte_mbuf *m, const uint8_t *d, uint16_t len)
 {
 	struct lw_rxpbuf *c = m->buf_addr;
 	struct pbuf *p;
@@ -288,8 +279,7 @@ rx_pbuf(struct lw_side *sd, struct rte_mbuf *m, const uint8_t *d, uint16_t len)
 }
 
 /* Receive a burst from the side's port into lwIP. */
-static void
-side_rx(struct lw_side *sd)
+static void side_rx(struct lw_side *sd)
 {
 	struct tcp_stream_lw *s = sd->s;
 	struct rte_mbuf *pkts[VFAPP_BURST];
@@ -304,7 +294,8 @@ side_rx(struct lw_side *sd)
 		uint32_t seq;
 		unsigned int plen;
 
-		if (sd == &s->b && s->srv != NULL && frame_tcp_seq(d, len, &seq, &plen) && plen > 0) {
+		if (sd == &s->b && s->srv != NULL && frame_tcp_seq(d, len, &seq, &plen) &&
+		    plen > 0) {
 			if (seq_lt(s->srv->rcv_nxt, seq))
 				s->ooo_segs++;
 			else if (seq_lt(seq, s->srv->rcv_nxt))
@@ -322,8 +313,7 @@ side_rx(struct lw_side *sd)
 	}
 }
 
-static void
-lw_timers(struct tcp_stream_lw *s, uint64_t now)
+static void lw_timers(struct tcp_stream_lw *s, uint64_t now)
 {
 	if (now < s->next_timers)
 		return;
@@ -333,18 +323,16 @@ lw_timers(struct tcp_stream_lw *s, uint64_t now)
 
 /* ---------------------------------------------------------------- TCP callbacks */
 
-static void
-cli_err(void *arg, err_t err)
+static void cli_err(void *arg, err_t err)
 {
 	struct tcp_stream_lw *s = arg;
 
-	s->cli = NULL;   /* lwIP freed the pcb */
+	s->cli = NULL; /* lwIP freed the pcb */
 	s->failed = true;
 	s->err = err;
 }
 
-static void
-srv_err(void *arg, err_t err)
+static void srv_err(void *arg, err_t err)
 {
 	struct tcp_stream_lw *s = arg;
 
@@ -353,8 +341,7 @@ srv_err(void *arg, err_t err)
 	s->err = err;
 }
 
-static err_t
-cli_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+static err_t cli_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct tcp_stream_lw *s = arg;
 
@@ -369,14 +356,13 @@ cli_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
-static err_t
-srv_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+static err_t srv_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct tcp_stream_lw *s = arg;
 	struct pbuf *q;
 	uint16_t total;
 
-	if (p == NULL) {            /* the client closed */
+	if (p == NULL) { /* the client closed */
 		tcp_close(pcb);
 		s->srv = NULL;
 		return ERR_OK;
@@ -404,14 +390,13 @@ srv_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	return ERR_OK;
 }
 
-static err_t
-lst_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+static err_t lst_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct tcp_stream_lw *s = arg;
 
 	if (err != ERR_OK || pcb == NULL)
 		return ERR_VAL;
-	if (s->srv != NULL) {      /* one stream only */
+	if (s->srv != NULL) { /* one stream only */
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
@@ -424,8 +409,7 @@ lst_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 /* ---------------------------------------------------------------- workload */
 
-static void
-cli_fill(struct tcp_stream_lw *s)
+static void cli_fill(struct tcp_stream_lw *s)
 {
 	struct tcp_pcb *pcb = s->cli;
 	bool wrote = false;
@@ -455,8 +439,7 @@ cli_fill(struct tcp_stream_lw *s)
 		tcp_output(pcb);
 }
 
-static void
-cli_connect(struct tcp_stream_lw *s)
+static void cli_connect(struct tcp_stream_lw *s)
 {
 	ip_addr_t ip_b = IPADDR4_INIT(0);
 	err_t e;
@@ -470,32 +453,29 @@ cli_connect(struct tcp_stream_lw *s)
 	}
 }
 
-static void
-lw_client_step(void *arg, uint64_t now)
+static void lw_client_step(void *arg, uint64_t now)
 {
 	struct tcp_stream_lw *s = arg;
 
 	if (!s->connecting && s->cli != NULL)
 		cli_connect(s);
-	side_rx(&s->a);             /* ACKs (and the SYN-ACK) */
+	side_rx(&s->a); /* ACKs (and the SYN-ACK) */
 	cli_fill(s);
 	lw_timers(s, now);
 	side_flush(&s->a);
 }
 
-static void
-lw_server_step(void *arg, uint64_t now)
+static void lw_server_step(void *arg, uint64_t now)
 {
 	struct tcp_stream_lw *s = arg;
 
-	side_rx(&s->b);             /* data; ACKs leave through netif B */
+	side_rx(&s->b); /* data; ACKs leave through netif B */
 	lw_timers(s, now);
 	side_flush(&s->b);
-	side_flush(&s->a);          /* a timer may have retransmitted */
+	side_flush(&s->a); /* a timer may have retransmitted */
 }
 
-static void
-lw_start(void *arg, uint64_t now)
+static void lw_start(void *arg, uint64_t now)
 {
 	struct tcp_stream_lw *s = arg;
 
@@ -506,8 +486,7 @@ lw_start(void *arg, uint64_t now)
 	s->ooo_at_start = s->ooo_segs;
 }
 
-static void
-lw_stop(void *arg, uint64_t now)
+static void lw_stop(void *arg, uint64_t now)
 {
 	struct tcp_stream_lw *s = arg;
 
@@ -520,8 +499,7 @@ lw_stop(void *arg, uint64_t now)
 	s->ooo_at_stop = s->ooo_segs;
 }
 
-static void
-lw_report(void *arg, double secs, json_t *rec, FILE *out)
+static void lw_report(void *arg, double secs, json_t *rec, FILE *out)
 {
 	struct tcp_stream_lw *s = arg;
 	uint64_t bytes = s->bytes_at_stop - s->bytes_at_start;
@@ -548,7 +526,8 @@ lw_report(void *arg, double secs, json_t *rec, FILE *out)
 	json_object_set_new(t, "bytes_written", json_integer((json_int_t)s->tx_off));
 	json_object_set_new(t, "segments_sent", json_integer((json_int_t)s->segs_sent));
 	json_object_set_new(t, "retransmits_total", json_integer((json_int_t)s->retransmits));
-	json_object_set_new(t, "out_of_order", json_integer((json_int_t)(s->ooo_at_stop - s->ooo_at_start)));
+	json_object_set_new(t, "out_of_order",
+			    json_integer((json_int_t)(s->ooo_at_stop - s->ooo_at_start)));
 	json_object_set_new(t, "out_of_order_total", json_integer((json_int_t)s->ooo_segs));
 	json_object_set_new(t, "duplicates", json_integer((json_int_t)s->dup_segs));
 	json_object_set_new(t, "corrupt_segments", json_integer((json_int_t)s->mismatch_segs));
@@ -557,22 +536,27 @@ lw_report(void *arg, double secs, json_t *rec, FILE *out)
 	json_object_set_new(t, "frames_tx_b", json_integer((json_int_t)s->b.tx_frames));
 	json_object_set_new(t, "frames_rx_a", json_integer((json_int_t)s->a.rx_frames));
 	json_object_set_new(t, "frames_rx_b", json_integer((json_int_t)s->b.rx_frames));
-	json_object_set_new(t, "tx_drops", json_integer((json_int_t)(s->a.tx_drops + s->b.tx_drops)));
-	json_object_set_new(t, "rx_zero_copy", json_integer((json_int_t)(s->a.rx_zero_copy + s->b.rx_zero_copy)));
-	json_object_set_new(t, "rx_no_pbuf", json_integer((json_int_t)(s->a.rx_nopbuf + s->b.rx_nopbuf)));
+	json_object_set_new(t, "tx_drops",
+			    json_integer((json_int_t)(s->a.tx_drops + s->b.tx_drops)));
+	json_object_set_new(t, "rx_zero_copy",
+			    json_integer((json_int_t)(s->a.rx_zero_copy + s->b.rx_zero_copy)));
+	json_object_set_new(t, "rx_no_pbuf",
+			    json_integer((json_int_t)(s->a.rx_nopbuf + s->b.rx_nopbuf)));
 	json_object_set_new(t, "write_errors", json_integer((json_int_t)s->write_errors));
 	json_object_set_new(rec, "tcp", t);
-	fprintf(out, "TCP_STREAM (lwIP %s): %.3f Gbit/s (%.1f 10^6 bits/s) goodput over %.3f s, "
+	fprintf(out,
+		"TCP_STREAM (lwIP %s): %.3f Gbit/s (%.1f 10^6 bits/s) goodput over %.3f s, "
 		"%" PRIu64 " bytes verified, connected %s\n",
 		LWIP_VERSION_STRING, gbps, gbps * 1e3, secs, bytes, s->connected ? "yes" : "NO");
-	fprintf(out, "  retransmits %" PRIu64 " (total %" PRIu64 "), out-of-order %" PRIu64
-		", duplicates %" PRIu64 ", corrupt segments %" PRIu64 ", cwnd %u ssthresh %u mss %u\n",
-		retx, s->retransmits, s->ooo_at_stop - s->ooo_at_start, s->dup_segs, s->mismatch_segs,
-		cwnd, ssthresh, mss);
+	fprintf(out,
+		"  retransmits %" PRIu64 " (total %" PRIu64 "), out-of-order %" PRIu64
+		", duplicates %" PRIu64 ", corrupt segments %" PRIu64
+		", cwnd %u ssthresh %u mss %u\n",
+		retx, s->retransmits, s->ooo_at_stop - s->ooo_at_start, s->dup_segs,
+		s->mismatch_segs, cwnd, ssthresh, mss);
 }
 
-static void
-lw_destroy(void *arg)
+static void lw_destroy(void *arg)
 {
 	struct tcp_stream_lw *s = arg;
 
@@ -594,8 +578,7 @@ lw_destroy(void *arg)
 	free(s);
 }
 
-static int
-side_add(struct tcp_stream_lw *s, struct lw_side *sd, const struct vfapp_ep_side *ep)
+static int side_add(struct tcp_stream_lw *s, struct lw_side *sd, const struct vfapp_ep_side *ep)
 {
 	ip4_addr_t ip, mask, gw;
 
@@ -610,9 +593,8 @@ side_add(struct tcp_stream_lw *s, struct lw_side *sd, const struct vfapp_ep_side
 	return 0;
 }
 
-int
-vfapp_tcp_stream_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
-			struct vfapp_workload *w)
+int vfapp_tcp_stream_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
+			    struct vfapp_workload *w)
 {
 	struct tcp_stream_lw *s;
 	int ret;

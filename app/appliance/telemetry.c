@@ -15,8 +15,7 @@ static const struct vfapp_appliance *tel_app;
 static const struct vfapp_appliance *tel_workers;
 static unsigned int tel_nb_workers;
 
-static struct rte_tel_data *
-port_dict(const struct vfapp_port_stats *s)
+static struct rte_tel_data *port_dict(const struct vfapp_port_stats *s)
 {
 	struct rte_tel_data *d = rte_tel_data_alloc();
 	struct rte_tel_data *drops, *ev;
@@ -48,8 +47,7 @@ port_dict(const struct vfapp_port_stats *s)
 	return d;
 }
 
-static int
-stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
+static int stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	unsigned int p;
 	char name[16];
@@ -88,17 +86,16 @@ stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-void
-vfapp_telemetry_workers(const struct vfapp_appliance *w, unsigned int n)
+void vfapp_telemetry_workers(const struct vfapp_appliance *w, unsigned int n)
 {
 	tel_workers = w;
 	tel_nb_workers = n;
 }
 
-int
-vfapp_telemetry_register(const struct vfapp_appliance *a)
+int vfapp_telemetry_register(const struct vfapp_appliance *a)
 {
 	tel_app = a;
-	return rte_telemetry_register_cmd("/vfapp/stats", stats_cb,
-					  "vfapp per-port counters: rx, tx, bytes, drops by reason");
+	return rte_telemetry_register_cmd(
+		"/vfapp/stats", stats_cb,
+		"vfapp per-port counters: rx, tx, bytes, drops by reason");
 }

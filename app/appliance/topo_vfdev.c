@@ -31,8 +31,8 @@ static const char *const macs[4] = {
 };
 
 int vfapp_topo_vfdev(struct vfapp_topo *t, const char *tag, struct rte_mempool *app_pool,
-		     struct rte_mempool *ep_pool, struct iova_ctx *ctx, bool attack,
-		     char *err, size_t errlen)
+		     struct rte_mempool *ep_pool, struct iova_ctx *ctx, bool attack, char *err,
+		     size_t errlen)
 {
 	char name[64];
 	struct rte_ether_addr m;
@@ -44,7 +44,8 @@ int vfapp_topo_vfdev(struct vfapp_topo *t, const char *tag, struct rte_mempool *
 		t->wring[i] = rte_ring_create(name, WIRE_RING_SIZE, rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (t->wring[i] == NULL) {
-			snprintf(err, errlen, "rte_ring_create(%s): %s", name, rte_strerror(rte_errno));
+			snprintf(err, errlen, "rte_ring_create(%s): %s", name,
+				 rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
 	}
@@ -67,7 +68,7 @@ int vfapp_topo_vfdev(struct vfapp_topo *t, const char *tag, struct rte_mempool *
 	    (ret = vfapp_port_setup(t->ep_b, ep_pool, err, errlen)) != 0)
 		return ret;
 	for (i = 0; i < VFAPP_NB_PORTS; i++) {
-		struct vfdev_params p = {0};
+		struct vfdev_params p = { 0 };
 
 		snprintf(name, sizeof(name), "vf%d", i);
 		p.name = name;
@@ -78,12 +79,14 @@ int vfapp_topo_vfdev(struct vfapp_topo *t, const char *tag, struct rte_mempool *
 		p.wire_pool = ep_pool;
 		p.port_id = (uint16_t)i;
 		p.attack = attack;
-		p.attack_irq = attack;      /* forged MSI-X once the host programmed the table */
+		p.attack_irq = attack; /* forged MSI-X once the host programmed the table */
 		p.rid = (uint16_t)(0x0101 + i);
 		t->vf[i] = vfdev_create(&p);
 		if (t->vf[i] == NULL) {
-			snprintf(err, errlen, "vfdev_create(%s): %s (see the message above; more mbufs: "
-				 "--pool-size)", name, strerror(errno));
+			snprintf(err, errlen,
+				 "vfdev_create(%s): %s (see the message above; more mbufs: "
+				 "--pool-size)",
+				 name, strerror(errno));
 			return -errno;
 		}
 		rte_ether_unformat_addr(macs[1 + i], &t->app_mac[i]);

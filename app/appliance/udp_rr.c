@@ -29,9 +29,9 @@ struct udp_rr {
 	struct vfapp_ep_env *env;
 	unsigned int msg_size;
 	uint64_t timeout_cycles;
-	uint64_t interval_cycles;  /**< --rate: minimum spacing of requests, 0 = none */
+	uint64_t interval_cycles; /**< --rate: minimum spacing of requests, 0 = none */
 
-	uint64_t seq;             /**< sequence of the outstanding request */
+	uint64_t seq; /**< sequence of the outstanding request */
 	bool outstanding;
 	uint64_t t_sent;
 	uint64_t requests, responses, timeouts, late, mismatches, bad_frames;
@@ -42,14 +42,12 @@ struct udp_rr {
 	struct iova_hist lat_ns;
 };
 
-static inline uint8_t
-seq_byte(uint64_t seq, unsigned int i)
+static inline uint8_t seq_byte(uint64_t seq, unsigned int i)
 {
 	return (uint8_t)(seq >> (8 * (i % 8)));
 }
 
-static void
-rr_client_step(void *arg, uint64_t now)
+static void rr_client_step(void *arg, uint64_t now)
 {
 	struct udp_rr *s = arg;
 	struct rte_mbuf *pkts[VFAPP_BURST];
@@ -102,7 +100,8 @@ rr_client_step(void *arg, uint64_t now)
 		s->responses++;
 		if (s->measuring) {
 			s->trans_measured++;
-			iova_hist_record(&s->lat_ns, (now - s->t_sent) * 1000000000ull / s->env->hz);
+			iova_hist_record(&s->lat_ns,
+					 (now - s->t_sent) * 1000000000ull / s->env->hz);
 		}
 next:
 		rte_pktmbuf_free(m);
@@ -111,7 +110,8 @@ next:
 		s->timeouts++;
 		s->outstanding = false;
 	}
-	if (!s->outstanding && s->interval_cycles != 0 && rte_rdtsc() - s->t_sent < s->interval_cycles)
+	if (!s->outstanding && s->interval_cycles != 0 &&
+	    rte_rdtsc() - s->t_sent < s->interval_cycles)
 		return; /* paced (--rate): low load, the appliance goes idle in between */
 	if (!s->outstanding) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(s->env->pool);
@@ -121,8 +121,8 @@ next:
 
 		if (m == NULL)
 			return;
-		if (rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + sizeof(*ip) + sizeof(*udp) +
-						       s->msg_size)) == NULL) {
+		if (rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + sizeof(*ip) +
+						     sizeof(*udp) + s->msg_size)) == NULL) {
 			rte_pktmbuf_free(m);
 			return;
 		}
@@ -150,8 +150,7 @@ next:
 	}
 }
 
-static void
-rr_server_step(void *arg, uint64_t now)
+static void rr_server_step(void *arg, uint64_t now)
 {
 	struct udp_rr *s = arg;
 	struct rte_mbuf *pkts[VFAPP_BURST];
@@ -202,8 +201,7 @@ rr_server_step(void *arg, uint64_t now)
 		vfapp_ep_kick(s->env);
 }
 
-static void
-rr_start(void *arg, uint64_t now)
+static void rr_start(void *arg, uint64_t now)
 {
 	struct udp_rr *s = arg;
 
@@ -214,8 +212,7 @@ rr_start(void *arg, uint64_t now)
 	iova_hist_reset(&s->lat_ns);
 }
 
-static void
-rr_stop(void *arg, uint64_t now)
+static void rr_stop(void *arg, uint64_t now)
 {
 	struct udp_rr *s = arg;
 
@@ -226,8 +223,7 @@ rr_stop(void *arg, uint64_t now)
 	s->interrupts_stop = s->env->interrupts;
 }
 
-static void
-rr_report(void *arg, double secs, json_t *rec, FILE *out)
+static void rr_report(void *arg, double secs, json_t *rec, FILE *out)
 {
 	struct udp_rr *s = arg;
 	double tps = secs > 0 ? (double)s->trans_measured / secs : 0;
@@ -246,22 +242,28 @@ rr_report(void *arg, double secs, json_t *rec, FILE *out)
 	json_object_set_new(rec, "mismatches", json_integer((json_int_t)s->mismatches));
 	json_object_set_new(rec, "retransmits", json_integer((json_int_t)s->timeouts));
 	json_object_set_new(t, "msg_size", json_integer(s->msg_size));
-	json_object_set_new(t, "rate_limit", json_integer(s->interval_cycles ? (json_int_t)(s->env->hz / s->interval_cycles) : 0));
+	json_object_set_new(t, "rate_limit",
+			    json_integer(s->interval_cycles ?
+						 (json_int_t)(s->env->hz / s->interval_cycles) :
+						 0));
 	json_object_set_new(t, "transactions", json_integer((json_int_t)s->trans_measured));
 	json_object_set_new(t, "requests", json_integer((json_int_t)s->requests));
 	json_object_set_new(t, "responses", json_integer((json_int_t)s->responses));
 	json_object_set_new(t, "timeouts", json_integer((json_int_t)s->timeouts));
 	json_object_set_new(t, "late", json_integer((json_int_t)s->late));
 	json_object_set_new(t, "bad_frames", json_integer((json_int_t)s->bad_frames));
-	json_object_set_new(t, "latency_min_us", json_real(s->lat_ns.count ? s->lat_ns.min / 1000.0 : 0));
+	json_object_set_new(t, "latency_min_us",
+			    json_real(s->lat_ns.count ? s->lat_ns.min / 1000.0 : 0));
 	json_object_set_new(t, "latency_max_us", json_real(s->lat_ns.max / 1000.0));
-	json_object_set_new(t, "latency_mean_us",
-			    json_real(s->lat_ns.count ? (double)s->lat_ns.sum / s->lat_ns.count / 1000.0 : 0));
+	json_object_set_new(
+		t, "latency_mean_us",
+		json_real(s->lat_ns.count ? (double)s->lat_ns.sum / s->lat_ns.count / 1000.0 : 0));
 	json_object_set_new(t, "interrupts",
 			    json_integer((json_int_t)(s->interrupts_stop - s->interrupts_start)));
 	json_object_set_new(rec, "udp_rr", t);
 
-	fprintf(out, "UDP REQUEST/RESPONSE TEST from 10.0.1.2 () port %d to 10.0.2.2 () port %d (vfapp internal)\n",
+	fprintf(out,
+		"UDP REQUEST/RESPONSE TEST from 10.0.1.2 () port %d to 10.0.2.2 () port %d (vfapp internal)\n",
 		SPORT, DPORT);
 	fprintf(out, "Local /Remote\n");
 	fprintf(out, "Socket Size   Request  Resp.   Elapsed  Trans.\n");
@@ -269,19 +271,19 @@ rr_report(void *arg, double secs, json_t *rec, FILE *out)
 	fprintf(out, "bytes  Bytes  bytes    bytes   secs.    per sec\n\n");
 	fprintf(out, "%-6u %-6u %-8u %-7u %-8.2f %.2f\n", 65535u, 65535u, s->msg_size, s->msg_size,
 		secs, tps);
-	fprintf(out, "latency us: p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f; mismatches %" PRIu64
-		", timeouts %" PRIu64 "\n", p50, p90, p99, p999, s->mismatches, s->timeouts);
+	fprintf(out,
+		"latency us: p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f; mismatches %" PRIu64
+		", timeouts %" PRIu64 "\n",
+		p50, p90, p99, p999, s->mismatches, s->timeouts);
 }
 
-static void
-rr_destroy(void *arg)
+static void rr_destroy(void *arg)
 {
 	free(arg);
 }
 
-int
-vfapp_udp_rr_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
-		    struct vfapp_workload *w)
+int vfapp_udp_rr_create(struct vfapp_ep_env *env, const struct vfapp_ep_params *p,
+			struct vfapp_workload *w)
 {
 	struct udp_rr *s;
 

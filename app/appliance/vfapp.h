@@ -29,18 +29,19 @@ struct vfdev;
 /** Per-port device counters the port layer can report (what the device saw). */
 struct vfapp_port_hw_stats {
 	uint64_t rx_packets, tx_packets;
-	uint64_t dma_faults;      /**< frames the device dropped because the IOMMU faulted a DMA */
-	uint64_t imissed;         /**< ethdev: frames the port dropped, RX queue full */
-	uint64_t rx_nombuf;       /**< ethdev: RX mbuf allocation failures */
+	uint64_t dma_faults; /**< frames the device dropped because the IOMMU faulted a DMA */
+	uint64_t imissed; /**< ethdev: frames the port dropped, RX queue full */
+	uint64_t rx_nombuf; /**< ethdev: RX mbuf allocation failures */
 	uint64_t ierrors, oerrors;
 };
 
 /** Port-level counters of both ports at one moment (ports.c), for deltas over a run. */
 struct vfapp_hw_snap {
 	struct vfapp_port_hw_stats p[2];
-	bool kern[2];             /**< backed by a kernel interface (af_packet, af_xdp, tap) */
+	bool kern[2]; /**< backed by a kernel interface (af_packet, af_xdp, tap) */
 	char ifname[2][16];
-	uint64_t krx_dropped[2], ktx_dropped[2]; /**< /sys/class/net/IF/statistics/{rx,tx}_dropped */
+	uint64_t krx_dropped[2],
+		ktx_dropped[2]; /**< /sys/class/net/IF/statistics/{rx,tx}_dropped */
 };
 
 /**
@@ -51,7 +52,7 @@ struct vfapp_port_ops {
 	const char *name;
 	uint16_t (*rx_burst)(void *dev, struct rte_mbuf **pkts, uint16_t n);
 	uint16_t (*tx_burst)(void *dev, struct rte_mbuf **pkts, uint16_t n);
-	int (*link)(void *dev);    /**< 1 up, 0 down */
+	int (*link)(void *dev); /**< 1 up, 0 down */
 	void (*stats)(void *dev, struct vfapp_port_hw_stats *st);
 };
 
@@ -79,33 +80,33 @@ enum vfapp_drop {
 	DROP_BAD_CSUM = PKT_BAD_CSUM,
 	DROP_TTL_EXPIRED = PKT_TTL_EXPIRED,
 	DROP_UNROUTABLE = PKT_VERDICT__COUNT,
-	DROP_DMA_FAULT,   /**< the (soft) IOMMU faulted the device's DMA */
-	DROP_INDUCED,     /**< --drop-every */
-	DROP_TX_FULL,     /**< the output queue did not take the packet */
+	DROP_DMA_FAULT, /**< the (soft) IOMMU faulted the device's DMA */
+	DROP_INDUCED, /**< --drop-every */
+	DROP_TX_FULL, /**< the output queue did not take the packet */
 	DROP_NOT_OUR_MAC, /**< unicast frame for another MAC (the port is promiscuous) */
-	DROP_L2_BCAST,    /**< non-ARP frame to Ethernet broadcast/multicast (RFC 1812 5.3.4) */
-	DROP_VLAN,        /**< 802.1Q / 802.1ad tagged frame: no VLAN-to-port map, dropped */
+	DROP_L2_BCAST, /**< non-ARP frame to Ethernet broadcast/multicast (RFC 1812 5.3.4) */
+	DROP_VLAN, /**< 802.1Q / 802.1ad tagged frame: no VLAN-to-port map, dropped */
 	DROP_MARTIAN_SRC, /**< RFC 1812 5.3.7 source: 0/8, 127/8, 224/4, 240/4 */
 	DROP_MARTIAN_DST, /**< destination 0/8, 127/8, 224/4 (no multicast routing), 240/4 */
-	DROP_LOCAL,       /**< IPv4 for a port address: the appliance only answers ARP */
+	DROP_LOCAL, /**< IPv4 for a port address: the appliance only answers ARP */
 	DROP_FRAG_NEEDED, /**< DF set and larger than the egress MTU (ICMP 3/4 sent) */
-	DROP_NO_NEIGH,    /**< next hop not resolved yet (ARP request sent) */
-	DROP_NO_MBUF,     /**< no mbuf for a fragment */
+	DROP_NO_NEIGH, /**< next hop not resolved yet (ARP request sent) */
+	DROP_NO_MBUF, /**< no mbuf for a fragment */
 	DROP__COUNT
 };
 
 /** Router events: frames the appliance itself received or sent (not forwarded traffic). */
 enum vfapp_event {
-	EV_ARP_RX = 0,          /**< ARP requests/replies received */
-	EV_ARP_REPLIES,         /**< ARP replies sent for a port address */
-	EV_ARP_REQUESTS,        /**< ARP requests sent to resolve a next hop */
-	EV_NEIGH_LEARNED,       /**< neighbour entries that became reachable or changed MAC */
-	EV_ICMP_TIME_EXCEEDED,  /**< ICMP 11/0 sent (TTL expired in transit) */
-	EV_ICMP_UNREACH,        /**< ICMP 3/0 sent (no route) */
-	EV_ICMP_FRAG_NEEDED,    /**< ICMP 3/4 sent with the next-hop MTU */
-	EV_ICMP_RATELIMITED,    /**< ICMP errors not sent: over --icmp-rate */
-	EV_FRAGMENTS,           /**< fragments made from packets larger than the egress MTU */
-	EV_L4_CSUM_FIXED,       /**< TCP/UDP checksums recomputed (--fix-l4-csum) */
+	EV_ARP_RX = 0, /**< ARP requests/replies received */
+	EV_ARP_REPLIES, /**< ARP replies sent for a port address */
+	EV_ARP_REQUESTS, /**< ARP requests sent to resolve a next hop */
+	EV_NEIGH_LEARNED, /**< neighbour entries that became reachable or changed MAC */
+	EV_ICMP_TIME_EXCEEDED, /**< ICMP 11/0 sent (TTL expired in transit) */
+	EV_ICMP_UNREACH, /**< ICMP 3/0 sent (no route) */
+	EV_ICMP_FRAG_NEEDED, /**< ICMP 3/4 sent with the next-hop MTU */
+	EV_ICMP_RATELIMITED, /**< ICMP errors not sent: over --icmp-rate */
+	EV_FRAGMENTS, /**< fragments made from packets larger than the egress MTU */
+	EV_L4_CSUM_FIXED, /**< TCP/UDP checksums recomputed (--fix-l4-csum) */
 	EV__COUNT
 };
 
@@ -125,33 +126,33 @@ struct vfapp_port_stats {
 
 /** The forwarding appliance: two ports, LPM, next hops, optional lib/iova context. */
 struct vfapp_appliance {
-	uint16_t port_id[VFAPP_NB_PORTS];         /**< ethdev ports (when port[p].ops is NULL) */
-	uint16_t queue;                           /**< ethdev RX/TX queue pair of this lcore */
-	struct vfapp_port port[VFAPP_NB_PORTS];   /**< ops NULL: ethdev port_id[p] */
+	uint16_t port_id[VFAPP_NB_PORTS]; /**< ethdev ports (when port[p].ops is NULL) */
+	uint16_t queue; /**< ethdev RX/TX queue pair of this lcore */
+	struct vfapp_port port[VFAPP_NB_PORTS]; /**< ops NULL: ethdev port_id[p] */
 	struct rte_ether_addr port_mac[VFAPP_NB_PORTS];
 	struct rte_lpm *lpm;
-	const struct vfapp_route_cfg *routes;   /**< LPM next hop i = routes->routes[i] */
-	struct iova_ctx *ctx;     /**< NULL: buffers are not mapped through lib/iova */
-	bool dma_check;           /**< model device DMA through the IOMMU (soft backend) */
-	unsigned int cpu;         /**< magazine index for iova_ctx_poll */
-	uint64_t drop_every;      /**< 0 = off */
+	const struct vfapp_route_cfg *routes; /**< LPM next hop i = routes->routes[i] */
+	struct iova_ctx *ctx; /**< NULL: buffers are not mapped through lib/iova */
+	bool dma_check; /**< model device DMA through the IOMMU (soft backend) */
+	unsigned int cpu; /**< magazine index for iova_ctx_poll */
+	uint64_t drop_every; /**< 0 = off */
 	uint64_t drop_ctr;
 	struct vfapp_port_stats st[VFAPP_NB_PORTS];
-	uint64_t dma_mismatch;    /**< translations that returned an unexpected host address */
+	uint64_t dma_mismatch; /**< translations that returned an unexpected host address */
 	uint64_t polls, idle_polls;
 	struct irqpost_vcpu *vcpu; /**< rx-mode posted/remapped: halt when idle */
 	uint64_t halts, halt_timeouts;
 	/* router duties (vfapp_appliance_router_init) */
-	struct rte_mempool *pool;  /**< buffers for ICMP, ARP and fragments */
+	struct rte_mempool *pool; /**< buffers for ICMP, ARP and fragments */
 	struct rte_ether_addr hw_mac[VFAPP_NB_PORTS]; /**< device MAC: accepted beside port_mac */
 	bool port_ip_set[VFAPP_NB_PORTS];
 	uint32_t port_ip[VFAPP_NB_PORTS]; /**< host order; the source of ARP and ICMP */
-	uint16_t mtu[VFAPP_NB_PORTS];     /**< egress IP MTU */
+	uint16_t mtu[VFAPP_NB_PORTS]; /**< egress IP MTU */
 	struct vfapp_neigh_table neigh[VFAPP_NB_PORTS];
 	struct vfapp_ratelimit icmp_rl;
 	uint16_t icmp_id;
 	uint64_t hz;
-	bool fix_l4_csum;          /**< --fix-l4-csum: recompute TCP/UDP checksums in software */
+	bool fix_l4_csum; /**< --fix-l4-csum: recompute TCP/UDP checksums in software */
 	bool hw_ip_csum[VFAPP_NB_PORTS]; /**< the port computes the IPv4 header checksum on TX */
 };
 
@@ -211,13 +212,13 @@ enum vfapp_wire { WIRE_MEMIF = 0, WIRE_RING, WIRE_VFDEV };
 
 /** Internal topology: endpoint A <-> appliance port 0, appliance port 1 <-> endpoint B. */
 struct vfapp_topo {
-	uint16_t ep_a, ep_b;              /**< endpoint ports */
+	uint16_t ep_a, ep_b; /**< endpoint ports */
 	uint16_t app_port[VFAPP_NB_PORTS];
 	struct rte_ether_addr ep_a_mac, ep_b_mac;
-	uint32_t ep_a_ip, ep_b_ip;        /**< host order: 10.0.1.2, 10.0.2.2 */
+	uint32_t ep_a_ip, ep_b_ip; /**< host order: 10.0.1.2, 10.0.2.2 */
 	struct vfdev *vf[VFAPP_NB_PORTS]; /**< WIRE_VFDEV: the appliance's VFs, else NULL */
 	struct rte_ether_addr app_mac[VFAPP_NB_PORTS]; /**< WIRE_VFDEV: the VFs' MACs */
-	struct rte_ring *wring[4];        /**< WIRE_VFDEV: a->vf0, vf0->a, b->vf1, vf1->b */
+	struct rte_ring *wring[4]; /**< WIRE_VFDEV: a->vf0, vf0->a, b->vf1, vf1->b */
 };
 
 /**
@@ -266,8 +267,8 @@ void vfapp_topo_close(struct vfapp_topo *t);
  * @return 0 or -errno with a message in err.
  */
 int vfapp_topo_vfdev(struct vfapp_topo *t, const char *tag, struct rte_mempool *app_pool,
-		     struct rte_mempool *ep_pool, struct iova_ctx *ctx, bool attack,
-		     char *err, size_t errlen);
+		     struct rte_mempool *ep_pool, struct iova_ctx *ctx, bool attack, char *err,
+		     size_t errlen);
 /** Destroy the vfdevs (their device half no longer polled) and the endpoint ports. */
 void vfapp_topo_vfdev_close(struct vfapp_topo *t);
 /** One round of both devices' DMA engines (the device core). @return descriptors completed. */
@@ -281,10 +282,10 @@ void vfapp_routes_internal(struct vfapp_route_cfg *cfg, const struct vfapp_topo 
 /** Addresses of one endpoint side. */
 struct vfapp_ep_side {
 	uint16_t port;
-	struct rte_ether_addr mac;     /**< own MAC */
-	struct rte_ether_addr gw_mac;  /**< the appliance port it talks to */
-	uint32_t ip;                   /**< own IP, host order */
-	uint32_t peer_ip;              /**< the other endpoint, host order */
+	struct rte_ether_addr mac; /**< own MAC */
+	struct rte_ether_addr gw_mac; /**< the appliance port it talks to */
+	uint32_t ip; /**< own IP, host order */
+	uint32_t peer_ip; /**< the other endpoint, host order */
 };
 
 /**

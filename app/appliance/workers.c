@@ -20,8 +20,7 @@
  */
 static struct vfapp_state *fwd_state;
 
-static int
-fwd_worker(void *arg)
+static int fwd_worker(void *arg)
 {
 	struct vfapp_state *s = fwd_state;
 	struct vfapp_appliance *a = &s->lc_app[(uintptr_t)arg];
@@ -37,18 +36,17 @@ fwd_worker(void *arg)
 	return 0;
 }
 
-void
-vfapp_workers_start(struct vfapp_state *s)
+void vfapp_workers_start(struct vfapp_state *s)
 {
 	fwd_state = s;
 	for (uintptr_t k = 0; k < s->nb_lc; k++)
 		if (rte_eal_remote_launch(fwd_worker, (void *)k, s->lc_lcore[k]) != 0)
-			fprintf(stderr, "vfapp: cannot launch forwarding lcore %u\n", s->lc_lcore[k]);
+			fprintf(stderr, "vfapp: cannot launch forwarding lcore %u\n",
+				s->lc_lcore[k]);
 }
 
 /* Stop the workers and fold their counters into the main lcore's appliance. */
-void
-vfapp_workers_stop(struct vfapp_state *s)
+void vfapp_workers_stop(struct vfapp_state *s)
 {
 	if (s->nb_lc == 0 || s->lc_stop)
 		return;
@@ -63,9 +61,7 @@ vfapp_workers_stop(struct vfapp_state *s)
 	vfapp_prometheus_workers(NULL, 0);
 }
 
-
-void
-vfapp_workers_totals(const struct vfapp_state *s, struct vfapp_port_stats *tot)
+void vfapp_workers_totals(const struct vfapp_state *s, struct vfapp_port_stats *tot)
 {
 	struct vfapp_port_stats t;
 	unsigned int k, r;

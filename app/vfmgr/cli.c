@@ -23,7 +23,8 @@ void cli_usage_cmd(FILE *f, const char *name)
 {
 	for (size_t i = 0; i < n_commands; i++)
 		if (strcmp(commands[i].name, name) == 0)
-			fprintf(f, "Usage: vfmgr [global options] %s %s\n  %s\n"
+			fprintf(f,
+				"Usage: vfmgr [global options] %s %s\n  %s\n"
 				"Options: --json (JSON output), -h/--help. See vfmgr(8).\n",
 				commands[i].name, commands[i].args, commands[i].summary);
 }
@@ -41,7 +42,8 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	for (; extra && extra->name && n < 15; extra++)
 		opts[n++] = *extra;
 	opts[n] = (struct option){ 0 };
-	snprintf(so, sizeof(so), "h%s", shortopts ? shortopts : ""); /* permute: options after args */
+	snprintf(so, sizeof(so), "h%s",
+		 shortopts ? shortopts : ""); /* permute: options after args */
 	for (;;) {
 		ch = getopt_long(argc, argv, so, opts, NULL);
 		if (ch != 'J')

@@ -15,21 +15,21 @@
 
 /** Global options (see vfmgr(8)). */
 struct cli {
-	const char *prog;       /**< argv[0] basename */
-	bool json;              /**< --json */
-	bool local;             /**< --local: act through lib/vfmgr directly */
-	const char *config;     /**< --config (default VFMGR_DEFAULT_CONF) */
-	bool config_given;      /**< --config was given: a missing file is an error */
-	const char *root;       /**< --root */
-	const char *state_dir;  /**< --state-dir */
-	const char *uri;        /**< --connect */
-	const char *socket;     /**< --socket */
+	const char *prog; /**< argv[0] basename */
+	bool json; /**< --json */
+	bool local; /**< --local: act through lib/vfmgr directly */
+	const char *config; /**< --config (default VFMGR_DEFAULT_CONF) */
+	bool config_given; /**< --config was given: a missing file is an error */
+	const char *root; /**< --root */
+	const char *state_dir; /**< --state-dir */
+	const char *uri; /**< --connect */
+	const char *socket; /**< --socket */
 };
 
 /** A subcommand. run() returns the process exit status (enum vfmgr_exit). */
 struct cli_cmd {
 	const char *name;
-	const char *args;       /**< synopsis after the name */
+	const char *args; /**< synopsis after the name */
 	const char *summary;
 	int (*run)(struct cli *c, int argc, char **argv);
 };

@@ -114,7 +114,9 @@ static int call_local(struct cli *c, const char *line, json_t **result, char *ms
 		if (rc < 0)
 			fprintf(stderr, "vfmgr: journal recovery incomplete: %s\n", vfmgr_errmsg());
 		else if (rc > 0)
-			fprintf(stderr, "vfmgr: recovered %d interrupted operation(s) from the journal\n", rc);
+			fprintf(stderr,
+				"vfmgr: recovered %d interrupted operation(s) from the journal\n",
+				rc);
 	}
 	code = vfmgr_exec(&s, &req, result, msg, msglen);
 	if (code == 0 && conf_err[0] && json_is_object(*result))
@@ -146,12 +148,16 @@ static int call_daemon(struct cli *c, const char *line, json_t **result, char *m
 		if (fd >= 0)
 			close(fd);
 		if (e == EACCES || e == EPERM) {
-			snprintf(msg, msglen, "permission denied on %s: run as root or as a member of group vfmgr",
-				 c->socket);
+			snprintf(
+				msg, msglen,
+				"permission denied on %s: run as root or as a member of group vfmgr",
+				c->socket);
 			return VFMGR_EXIT_DENIED;
 		}
-		snprintf(msg, msglen, "vfmgrd is not reachable at %s (%s): start it (systemctl start vfmgrd) "
-			 "or use --local", c->socket, strerror(e));
+		snprintf(msg, msglen,
+			 "vfmgrd is not reachable at %s (%s): start it (systemctl start vfmgrd) "
+			 "or use --local",
+			 c->socket, strerror(e));
 		return VFMGR_EXIT_UNREACH;
 	}
 	for (size_t off = 0, n = strlen(line); off < n;) {
@@ -207,8 +213,8 @@ int cli_call(struct cli *c, enum vfmgr_reqop op, json_t *args, json_t **result)
 		fprintf(stderr, "vfmgr %s: out of memory\n", vfmgr_op_name(op));
 		return VFMGR_EXIT_FAILED;
 	}
-	code = c->local ? call_local(c, line, result, msg, sizeof(msg))
-			: call_daemon(c, line, result, msg, sizeof(msg));
+	code = c->local ? call_local(c, line, result, msg, sizeof(msg)) :
+			  call_daemon(c, line, result, msg, sizeof(msg));
 	free(line);
 	if (code) {
 		fprintf(stderr, "vfmgr %s: %s\n", vfmgr_op_name(op), msg[0] ? msg : "failed");

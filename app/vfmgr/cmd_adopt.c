@@ -22,13 +22,14 @@ int cmd_adopt(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		cli_print_json(res);
 	} else {
-		json_array_foreach(json_object_get(res, "adopted"), i, a)
-			printf("adopted VF %s (pf %s vf %" JSON_INTEGER_FORMAT ") held by domain %s\n",
-			       json_string_value(json_object_get(a, "vf")) ?: "?",
-			       json_string_value(json_object_get(a, "pf")) ?: "?",
-			       json_integer_value(json_object_get(a, "index")), argv[optind]);
+		json_array_foreach(json_object_get(res, "adopted"), i, a) printf(
+			"adopted VF %s (pf %s vf %" JSON_INTEGER_FORMAT ") held by domain %s\n",
+			json_string_value(json_object_get(a, "vf")) ?: "?",
+			json_string_value(json_object_get(a, "pf")) ?: "?",
+			json_integer_value(json_object_get(a, "index")), argv[optind]);
 		json_array_foreach(json_object_get(res, "already_owned"), i, a)
-			printf("VF %s is already owned by domain %s\n", json_string_value(a) ?: "?", argv[optind]);
+			printf("VF %s is already owned by domain %s\n", json_string_value(a) ?: "?",
+			       argv[optind]);
 	}
 	json_decref(res);
 	return 0;

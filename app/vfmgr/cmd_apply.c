@@ -24,7 +24,7 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 	}
 	if (!c->local)
 		fprintf(stderr, "vfmgr: applying through vfmgrd (VF creation waits up to the "
-			"configured wait-timeout-ms per PF)...\n");
+				"configured wait-timeout-ms per PF)...\n");
 	rc = cli_call(c, VFMGR_OP_APPLY, json_pack("{s:b}", "force", force), &res);
 	if (rc)
 		return rc;

@@ -7,13 +7,11 @@
 
 int cmd_assign(struct cli *c, int argc, char **argv)
 {
-	static const struct option extra[] = {
-		{ "pf", required_argument, NULL, 'p' },
-		{ "vf", required_argument, NULL, 'v' },
-		{ "plain", no_argument, NULL, 'P' },
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 }
-	};
+	static const struct option extra[] = { { "pf", required_argument, NULL, 'p' },
+					       { "vf", required_argument, NULL, 'v' },
+					       { "plain", no_argument, NULL, 'P' },
+					       { "force", no_argument, NULL, 'f' },
+					       { 0 } };
 	const char *pf = NULL;
 	long vf = -1;
 	bool plain = false, force = false;
@@ -23,16 +21,24 @@ int cmd_assign(struct cli *c, int argc, char **argv)
 
 	while ((ch = cli_getopt(c, argc, argv, "", extra)) != -1) {
 		switch (ch) {
-		case 'p': pf = optarg; break;
+		case 'p':
+			pf = optarg;
+			break;
 		case 'v':
 			vf = strtol(optarg, &end, 10);
 			if (*end || vf < 0 || vf > 65535) {
-				fprintf(stderr, "vfmgr assign: --vf '%s' is not a VF index (0..65535)\n", optarg);
+				fprintf(stderr,
+					"vfmgr assign: --vf '%s' is not a VF index (0..65535)\n",
+					optarg);
 				return VFMGR_EXIT_USAGE;
 			}
 			break;
-		case 'P': plain = true; break;
-		case 'f': force = true; break;
+		case 'P':
+			plain = true;
+			break;
+		case 'f':
+			force = true;
+			break;
 		default:
 			cli_usage_cmd(ch == 'h' ? stdout : stderr, "assign");
 			return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
@@ -46,7 +52,8 @@ int cmd_assign(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "vfmgr assign: --vf needs --pf (VF indexes are per PF)\n");
 		return VFMGR_EXIT_USAGE;
 	}
-	args = json_pack("{s:s, s:s}", "domain", argv[optind], "form", plain ? "hostdev" : "interface");
+	args = json_pack("{s:s, s:s}", "domain", argv[optind], "form",
+			 plain ? "hostdev" : "interface");
 	if (pf)
 		json_object_set_new(args, "pf", json_string(pf));
 	if (vf >= 0)
@@ -64,8 +71,9 @@ int cmd_assign(struct cli *c, int argc, char **argv)
 		       cli_str(res, "vf", b[0], 32), cli_str(res, "pf", b[1], 32),
 		       cli_str(res, "index", b[2], 32), cli_str(res, "vf_numa_node", b[3], 32),
 		       argv[optind],
-		       how && !strcmp(how, "redefine") ? "domain shut off: added to its persistent definition"
-						       : "hot-plugged, live and persistent");
+		       how && !strcmp(how, "redefine") ?
+			       "domain shut off: added to its persistent definition" :
+			       "hot-plugged, live and persistent");
 		if (json_string_length(json_object_get(res, "note")))
 			printf("note: %s\n", json_string_value(json_object_get(res, "note")));
 	}

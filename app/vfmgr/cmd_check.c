@@ -25,15 +25,20 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		cli_print_json(res);
 	} else {
-		json_array_foreach(json_object_get(res, "checks"), i, ck) {
+		json_array_foreach(json_object_get(res, "checks"), i, ck)
+		{
 			const char *st = json_string_value(json_object_get(ck, "status")) ?: "fail";
-			printf("[%-4s] %s: %s\n", !strcmp(st, "ok") ? "ok" : !strcmp(st, "warn") ? "WARN" : "FAIL",
+			printf("[%-4s] %s: %s\n",
+			       !strcmp(st, "ok")   ? "ok" :
+			       !strcmp(st, "warn") ? "WARN" :
+						     "FAIL",
 			       json_string_value(json_object_get(ck, "name")) ?: "?",
 			       json_string_value(json_object_get(ck, "message")) ?: "");
 		}
 		pi = json_object_get(res, "posted_interrupts");
 		if (pi)
-			printf("[%-4s] posted interrupts: %s\n", json_is_true(json_object_get(pi, "available")) ? "ok" : "info",
+			printf("[%-4s] posted interrupts: %s\n",
+			       json_is_true(json_object_get(pi, "available")) ? "ok" : "info",
 			       json_string_value(json_object_get(pi, "reason")) ?: "?");
 		printf("%d check(s) failed\n", failed);
 	}

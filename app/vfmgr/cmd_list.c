@@ -24,22 +24,26 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		json_t *arr = json_array();
 		json_array_foreach(json_object_get(res, "pfs"), i, p)
-			json_array_foreach(json_object_get(p, "vfs"), j, v) {
-				json_t *o = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
-					"pf", json_object_get(p, "bdf"), "index", json_object_get(v, "index"),
-					"vf", json_object_get(v, "bdf"), "driver", json_object_get(v, "driver"),
-					"numa_node", json_object_get(v, "numa_node"),
-					"owner", json_object_get(v, "owner") ?: json_null(),
-					"held_by", json_object_get(v, "held_by") ?: json_null(),
-					"host_use", json_object_get(v, "host_use") ?: json_null());
-				json_array_append_new(arr, o ? o : json_null());
-			}
+			json_array_foreach(json_object_get(p, "vfs"), j, v)
+		{
+			json_t *o = json_pack(
+				"{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "pf",
+				json_object_get(p, "bdf"), "index", json_object_get(v, "index"),
+				"vf", json_object_get(v, "bdf"), "driver",
+				json_object_get(v, "driver"), "numa_node",
+				json_object_get(v, "numa_node"), "owner",
+				json_object_get(v, "owner") ?: json_null(), "held_by",
+				json_object_get(v, "held_by") ?: json_null(), "host_use",
+				json_object_get(v, "host_use") ?: json_null());
+			json_array_append_new(arr, o ? o : json_null());
+		}
 		cli_print_json(arr);
 		json_decref(arr);
 		json_decref(res);
 		return 0;
 	}
-	printf("%-13s %-4s %-13s %-10s %-5s %s\n", "PF", "VF", "ADDRESS", "DRIVER", "NUMA", "OWNER");
+	printf("%-13s %-4s %-13s %-10s %-5s %s\n", "PF", "VF", "ADDRESS", "DRIVER", "NUMA",
+	       "OWNER");
 	json_array_foreach(json_object_get(res, "pfs"), i, p)
 		json_array_foreach(json_object_get(p, "vfs"), j, v)
 			printf("%-13s %-4s %-13s %-10s %-5s %s\n", cli_str(p, "bdf", b[0], 32),

@@ -32,8 +32,8 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 	} else if (json_array_size(json_object_get(res, "steps")) == 0) {
 		printf("nothing to do: the host matches the configuration\n");
 	} else {
-		json_array_foreach(json_object_get(res, "steps"), i, st)
-			printf("%2zu. %s\n", i + 1, json_string_value(json_object_get(st, "text")) ?: "?");
+		json_array_foreach(json_object_get(res, "steps"), i, st) printf(
+			"%2zu. %s\n", i + 1, json_string_value(json_object_get(st, "text")) ?: "?");
 	}
 	json_decref(res);
 	return 0;

@@ -8,12 +8,14 @@ static void print_obj(json_t *o, int indent)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		if (json_is_object(v)) {
 			printf("%*s%s:\n", indent, "", k);
 			print_obj(v, indent + 2);
 		} else {
-			char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			char *s = json_is_string(v) ? NULL :
+						      json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 			printf("%*s%-16s %s\n", indent, "", k, s ? s : json_string_value(v));
 			free(s);
 		}

@@ -15,25 +15,31 @@ static const struct cli_cmd commands[] = {
 	{ "status", "", "PFs and VFs: driver, IOMMU group, NUMA node, owner", cmd_status },
 	{ "list", "", "one line per VF", cmd_list },
 	{ "plan", "[--force]", "what apply would change (changes nothing)", cmd_plan },
-	{ "apply", "[--force]", "make VF counts, drivers and attributes match the configuration", cmd_apply },
-	{ "assign", "<domain> [--pf PF] [--vf N] [--plain] [--force]", "give a free VF to a libvirt domain", cmd_assign },
+	{ "apply", "[--force]", "make VF counts, drivers and attributes match the configuration",
+	  cmd_apply },
+	{ "assign", "<domain> [--pf PF] [--vf N] [--plain] [--force]",
+	  "give a free VF to a libvirt domain", cmd_assign },
 	{ "release", "<domain|vf>", "take a VF back from its domain", cmd_release },
 	{ "show", "<vf>", "everything about one VF", cmd_show },
-	{ "check", "", "pre-flight: IOMMU, groups, VFIO, hugepages, host use, posted interrupts", cmd_check },
-	{ "adopt", "<domain>", "record the VFs a libvirt domain already holds as owned", cmd_adopt },
-	{ "fleet", "place <domain> [--resources RC:N] [--required TRAIT]... [--numa N] [--host H] [--consumer UUID] | list",
-	  "OpenStack Placement: claim a VF on any host and assign it there; list the fleet", cmd_fleet },
+	{ "check", "", "pre-flight: IOMMU, groups, VFIO, hugepages, host use, posted interrupts",
+	  cmd_check },
+	{ "adopt", "<domain>", "record the VFs a libvirt domain already holds as owned",
+	  cmd_adopt },
+	{ "fleet",
+	  "place <domain> [--resources RC:N] [--required TRAIT]... [--numa N] [--host H] [--consumer UUID] | list",
+	  "OpenStack Placement: claim a VF on any host and assign it there; list the fleet",
+	  cmd_fleet },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: vfmgr [options] <command> [arguments]\n"
-		"Manage SR-IOV VFs for VMs through vfmgrd (or directly with --local).\n\n"
-		"Commands:\n");
+	fprintf(f, "Usage: vfmgr [options] <command> [arguments]\n"
+		   "Manage SR-IOV VFs for VMs through vfmgrd (or directly with --local).\n\n"
+		   "Commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-8s %-48s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+		fprintf(f, "  %-8s %-48s %s\n", commands[i].name, commands[i].args,
+			commands[i].summary);
 	fprintf(f,
 		"\nOptions:\n"
 		"  --json            JSON output\n"
@@ -53,34 +59,53 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "local", no_argument, NULL, 'l' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "connect", required_argument, NULL, 'C' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 }
-	};
-	struct cli c = { .prog = "vfmgr", .config = VFMGR_DEFAULT_CONF, .socket = VFMGRD_DEFAULT_SOCKET };
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "local", no_argument, NULL, 'l' },
+					      { "config", required_argument, NULL, 'c' },
+					      { "root", required_argument, NULL, 'r' },
+					      { "state-dir", required_argument, NULL, 's' },
+					      { "connect", required_argument, NULL, 'C' },
+					      { "socket", required_argument, NULL, 'S' },
+					      { "help", no_argument, NULL, 'h' },
+					      { "version", no_argument, NULL, 'V' },
+					      { 0 } };
+	struct cli c = { .prog = "vfmgr",
+			 .config = VFMGR_DEFAULT_CONF,
+			 .socket = VFMGRD_DEFAULT_SOCKET };
 	int ch;
 
 	cli_set_commands(commands, N_COMMANDS);
 	opterr = 1;
 	while ((ch = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'j': c.json = true; break;
-		case 'l': c.local = true; break;
-		case 'c': c.config = optarg; c.config_given = true; break;
-		case 'r': c.root = optarg; break;
-		case 's': c.state_dir = optarg; break;
-		case 'C': c.uri = optarg; break;
-		case 'S': c.socket = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("vfmgr %s\n", VFMGR_VERSION); return 0;
+		case 'j':
+			c.json = true;
+			break;
+		case 'l':
+			c.local = true;
+			break;
+		case 'c':
+			c.config = optarg;
+			c.config_given = true;
+			break;
+		case 'r':
+			c.root = optarg;
+			break;
+		case 's':
+			c.state_dir = optarg;
+			break;
+		case 'C':
+			c.uri = optarg;
+			break;
+		case 'S':
+			c.socket = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vfmgr %s\n", VFMGR_VERSION);
+			return 0;
 		default:
 			fprintf(stderr, "vfmgr: see `vfmgr --help`\n");
 			return VFMGR_EXIT_USAGE;
@@ -107,7 +132,9 @@ int main(int argc, char **argv)
 			return commands[i].run(&c, sub_argc, sub_argv);
 		}
 	}
-	fprintf(stderr, "vfmgr: unknown command '%s'; commands: status list plan apply assign "
-		"release show check fleet (see `vfmgr --help`)\n", argv[optind]);
+	fprintf(stderr,
+		"vfmgr: unknown command '%s'; commands: status list plan apply assign "
+		"release show check fleet (see `vfmgr --help`)\n",
+		argv[optind]);
 	return VFMGR_EXIT_USAGE;
 }

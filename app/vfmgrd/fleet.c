@@ -99,16 +99,18 @@ static void *fleet_thread(void *arg)
 
 		if (rc < 0) {
 			if (was_ok)
-				vlog(LOG_WARNING, "placement", NULL, NULL, "sync to %s failed (retrying): %s", pc.url,
-				     stats.msg);
+				vlog(LOG_WARNING, "placement", NULL, NULL,
+				     "sync to %s failed (retrying): %s", pc.url, stats.msg);
 			backoff = backoff ? backoff * 2 : 1000;
 			wait_ms = backoff < pc.interval_s * 1000u ? backoff : pc.interval_s * 1000u;
 		} else {
 			if (!was_ok || stats.writes)
-				vlog(LOG_INFO, "placement", NULL, NULL, "synced host %s to %s: %u provider(s), %u VF(s), "
-				     "%u reserved, %u assigned, %u write(s), %u conflict(s) retried, %llu ms", host,
-				     pc.url, stats.providers, stats.vfs_total, stats.vfs_reserved, stats.vfs_assigned,
-				     stats.writes, stats.conflicts, (unsigned long long)stats.duration_ms);
+				vlog(LOG_INFO, "placement", NULL, NULL,
+				     "synced host %s to %s: %u provider(s), %u VF(s), "
+				     "%u reserved, %u assigned, %u write(s), %u conflict(s) retried, %llu ms",
+				     host, pc.url, stats.providers, stats.vfs_total,
+				     stats.vfs_reserved, stats.vfs_assigned, stats.writes,
+				     stats.conflicts, (unsigned long long)stats.duration_ms);
 			backoff = 0;
 			wait_ms = pc.interval_s * 1000u;
 		}

@@ -24,22 +24,21 @@ void vlog_init(void)
 static void vlogv(int prio, const char *op, const char *pf, const char *vf, const char *domain,
 		  const char *fmt, va_list ap)
 {
-	static const char *const names[] = { "emerg", "alert", "crit", "error", "warning",
-					     "notice", "info", "debug" };
+	static const char *const names[] = { "emerg",	"alert",  "crit", "error",
+					     "warning", "notice", "info", "debug" };
 	char msg[2048];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (use_journal) {
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
-				"SYSLOG_IDENTIFIER=vfmgrd",
+		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=vfmgrd",
 				"VFMGR_OP=%s", op ? op : "", "VFMGR_PF=%s", pf ? pf : "",
-				"VFMGR_VF=%s", vf ? vf : "",
-				"VFMGR_DOMAIN=%s", domain ? domain : "", NULL);
+				"VFMGR_VF=%s", vf ? vf : "", "VFMGR_DOMAIN=%s",
+				domain ? domain : "", NULL);
 		return;
 	}
-	fprintf(stderr, "vfmgrd: %s: %s%s%s%s%s%s%s%s%s\n", names[prio & 7], msg,
-		op ? " op=" : "", op ? op : "", pf ? " pf=" : "", pf ? pf : "",
-		vf ? " vf=" : "", vf ? vf : "", domain ? " domain=" : "", domain ? domain : "");
+	fprintf(stderr, "vfmgrd: %s: %s%s%s%s%s%s%s%s%s\n", names[prio & 7], msg, op ? " op=" : "",
+		op ? op : "", pf ? " pf=" : "", pf ? pf : "", vf ? " vf=" : "", vf ? vf : "",
+		domain ? " domain=" : "", domain ? domain : "");
 }
 
 void vlog(int prio, const char *op, const char *pf, const char *domain, const char *fmt, ...)
@@ -51,7 +50,8 @@ void vlog(int prio, const char *op, const char *pf, const char *domain, const ch
 	va_end(ap);
 }
 
-void vlog_vf(int prio, const char *op, const char *pf, const char *vf, const char *domain, const char *fmt, ...)
+void vlog_vf(int prio, const char *op, const char *pf, const char *vf, const char *domain,
+	     const char *fmt, ...)
 {
 	va_list ap;
 

@@ -39,7 +39,8 @@ static void usage(FILE *f)
 		"                      none: off; off by default with --root)\n"
 		"  --metrics-interval SEC  rewrite it every SEC seconds too (default 15)\n"
 		"  -h, --help          this help\n"
-		"  -V, --version       version\n", VFMGR_DEFAULT_CONF, VFMGR_DEFAULT_METRICS_FILE);
+		"  -V, --version       version\n",
+		VFMGR_DEFAULT_CONF, VFMGR_DEFAULT_METRICS_FILE);
 }
 
 static struct vfmgr_conf *load_conf(struct vfmgrd *d, bool at_start)
@@ -76,7 +77,8 @@ static void do_apply(struct vfmgrd *d, const char *why)
 		rc = vfmgr_plan_apply(d->sess.ctx, plan, 0);
 	vfmgr_metrics_set_apply(d->metrics, rc, rc == 0 && plan ? plan->n : 0);
 	if (rc < 0)
-		vlog(LOG_ERR, "apply", NULL, NULL, "applying %s failed: %s", d->config_path, vfmgr_errmsg());
+		vlog(LOG_ERR, "apply", NULL, NULL, "applying %s failed: %s", d->config_path,
+		     vfmgr_errmsg());
 	else
 		vlog(LOG_INFO, "apply", NULL, NULL, "configuration %s applied (%u step(s))",
 		     d->config_path, plan ? plan->n : 0);
@@ -93,8 +95,8 @@ static void do_recover(struct vfmgrd *d)
 	rc = vfmgr_session_recover(&d->sess);
 	vfmgr_metrics_count_recovery(d->metrics, rc);
 	if (rc < 0)
-		vlog(LOG_ERR, "recover", NULL, NULL, "journal recovery incomplete (will retry on SIGHUP): %s",
-		     vfmgr_errmsg());
+		vlog(LOG_ERR, "recover", NULL, NULL,
+		     "journal recovery incomplete (will retry on SIGHUP): %s", vfmgr_errmsg());
 	else
 		vlog(LOG_INFO, "recover", NULL, NULL, "recovered %d interrupted operation(s)", rc);
 }
@@ -141,7 +143,8 @@ static void on_link(const char *ifname, int ifindex, const struct vfmgr_vf_attrs
 			pf = &host->pfs[i];
 	for (unsigned int i = 0; pf && i < d->sess.conf->n_pfs; i++)
 		if (strcmp(d->sess.conf->pfs[i].bdf, pf->bdf) == 0)
-			vfmgrd_reapply(&d->sess.conf->pfs[i], ifname, attrs, n_vfs, vfmgr_vf_set_attrs);
+			vfmgrd_reapply(&d->sess.conf->pfs[i], ifname, attrs, n_vfs,
+				       vfmgr_vf_set_attrs);
 	vfmgr_host_free(host);
 	fleet_kick(d);
 }
@@ -156,26 +159,30 @@ static long long mono_ms(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "socket-mode", required_argument, NULL, 'm' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "connect", required_argument, NULL, 'C' },
-		{ "no-apply", no_argument, NULL, 'n' },
-		{ "metrics", required_argument, NULL, 'M' },
-		{ "metrics-interval", required_argument, NULL, 'I' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
+					      { "socket", required_argument, NULL, 'S' },
+					      { "socket-mode", required_argument, NULL, 'm' },
+					      { "group", required_argument, NULL, 'g' },
+					      { "root", required_argument, NULL, 'r' },
+					      { "state-dir", required_argument, NULL, 's' },
+					      { "connect", required_argument, NULL, 'C' },
+					      { "no-apply", no_argument, NULL, 'n' },
+					      { "metrics", required_argument, NULL, 'M' },
+					      { "metrics-interval", required_argument, NULL, 'I' },
+					      { "help", no_argument, NULL, 'h' },
+					      { "version", no_argument, NULL, 'V' },
+					      { 0 } };
 	static struct vfmgrd d = {
-		.config_path = VFMGR_DEFAULT_CONF, .socket_path = "/run/vfmgr/vfmgrd.sock",
-		.group = "vfmgr", .socket_mode = 0660, .listen_fd = -1, .metrics_interval = 15,
-		.virt_mu = PTHREAD_MUTEX_INITIALIZER, .conf_lock = PTHREAD_RWLOCK_INITIALIZER,
-		.clients_mu = PTHREAD_MUTEX_INITIALIZER, .clients_cv = PTHREAD_COND_INITIALIZER,
+		.config_path = VFMGR_DEFAULT_CONF,
+		.socket_path = "/run/vfmgr/vfmgrd.sock",
+		.group = "vfmgr",
+		.socket_mode = 0660,
+		.listen_fd = -1,
+		.metrics_interval = 15,
+		.virt_mu = PTHREAD_MUTEX_INITIALIZER,
+		.conf_lock = PTHREAD_RWLOCK_INITIALIZER,
+		.clients_mu = PTHREAD_MUTEX_INITIALIZER,
+		.clients_cv = PTHREAD_COND_INITIALIZER,
 	};
 	struct vfmgr_opts o = { 0 };
 	struct vfmgr_nl_monitor *mon = NULL;
@@ -187,32 +194,58 @@ int main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': d.config_path = optarg; break;
-		case 'S': d.socket_path = optarg; break;
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'S':
+			d.socket_path = optarg;
+			break;
 		case 'm':
 			d.socket_mode = (unsigned int)strtoul(optarg, &end, 8);
 			if (*end || d.socket_mode > 0777) {
-				fprintf(stderr, "vfmgrd: --socket-mode '%s' is not an octal mode\n", optarg);
+				fprintf(stderr, "vfmgrd: --socket-mode '%s' is not an octal mode\n",
+					optarg);
 				return 2;
 			}
 			break;
-		case 'g': d.group = optarg; break;
-		case 'r': d.root = optarg; break;
-		case 's': d.state_dir = optarg; break;
-		case 'C': d.uri = optarg; break;
-		case 'n': d.no_apply = true; break;
-		case 'M': d.metrics_path = optarg; break;
+		case 'g':
+			d.group = optarg;
+			break;
+		case 'r':
+			d.root = optarg;
+			break;
+		case 's':
+			d.state_dir = optarg;
+			break;
+		case 'C':
+			d.uri = optarg;
+			break;
+		case 'n':
+			d.no_apply = true;
+			break;
+		case 'M':
+			d.metrics_path = optarg;
+			break;
 		case 'I':
 			d.metrics_interval = (unsigned int)strtoul(optarg, &end, 10);
-			if (*end || !*optarg || d.metrics_interval < 1 || d.metrics_interval > 86400) {
-				fprintf(stderr, "vfmgrd: --metrics-interval '%s' is not a number of seconds "
-					"in 1..86400\n", optarg);
+			if (*end || !*optarg || d.metrics_interval < 1 ||
+			    d.metrics_interval > 86400) {
+				fprintf(stderr,
+					"vfmgrd: --metrics-interval '%s' is not a number of seconds "
+					"in 1..86400\n",
+					optarg);
 				return 2;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("vfmgrd %s\n", VFMGR_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vfmgrd %s\n", VFMGR_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -235,7 +268,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.root = d.root;
-	o.state_dir = d.state_dir ? d.state_dir : d.sess.conf->state_dir[0] ? d.sess.conf->state_dir : NULL;
+	o.state_dir = d.state_dir		? d.state_dir :
+		      d.sess.conf->state_dir[0] ? d.sess.conf->state_dir :
+						  NULL;
 	o.wait_ms = d.sess.conf->wait_ms;
 	rc = vfmgr_ctx_new(&o, &d.sess.ctx);
 	if (rc < 0) {
@@ -265,10 +300,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (fleet_start(&d) < 0)
-		vlog(LOG_ERR, "placement", NULL, NULL, "cannot start the Placement publisher thread");
+		vlog(LOG_ERR, "placement", NULL, NULL,
+		     "cannot start the Placement publisher thread");
 	if (vfmgr_nl_monitor_open(&mon) < 0) {
-		vlog(LOG_WARNING, NULL, NULL, NULL, "no netlink monitor (%s): VF attributes will not be "
-		     "re-applied after a PF reset", vfmgr_errmsg());
+		vlog(LOG_WARNING, NULL, NULL, NULL,
+		     "no netlink monitor (%s): VF attributes will not be "
+		     "re-applied after a PF reset",
+		     vfmgr_errmsg());
 		mon = NULL;
 	}
 	vfmgrd_metrics_write(&d, "start");
@@ -304,7 +342,8 @@ int main(int argc, char **argv)
 		if (wd_usec) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if ((uint64_t)(now.tv_sec - last_wd.tv_sec) * 1000000u +
-			    (uint64_t)(now.tv_nsec - last_wd.tv_nsec) / 1000 >= wd_usec / 2) {
+				    (uint64_t)(now.tv_nsec - last_wd.tv_nsec) / 1000 >=
+			    wd_usec / 2) {
 				sd_notify(0, "WATCHDOG=1");
 				last_wd = now;
 			}
@@ -314,10 +353,12 @@ int main(int argc, char **argv)
 
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					vlog(LOG_INFO, "reload", NULL, NULL, "SIGHUP: reloading %s", d.config_path);
+					vlog(LOG_INFO, "reload", NULL, NULL, "SIGHUP: reloading %s",
+					     d.config_path);
 					reload(&d);
 				} else {
-					vlog(LOG_INFO, NULL, NULL, NULL, "signal %u: exiting", si.ssi_signo);
+					vlog(LOG_INFO, NULL, NULL, NULL, "signal %u: exiting",
+					     si.ssi_signo);
 					d.stopping = true;
 				}
 			}

@@ -24,17 +24,23 @@ int vfmgrd_reapply(const struct vfmgr_pf_conf *pc, const char *ifname,
 		if (!vc)
 			continue;
 		if (idx[i] >= n_have) {
-			vlog(LOG_WARNING, "reapply", pc->bdf, NULL, "PF %s reports %u VFs, VF %u is configured: "
-			     "not there (yet); `vfmgr apply` recreates it", ifname, n_have, idx[i]);
+			vlog(LOG_WARNING, "reapply", pc->bdf, NULL,
+			     "PF %s reports %u VFs, VF %u is configured: "
+			     "not there (yet); `vfmgr apply` recreates it",
+			     ifname, n_have, idx[i]);
 			continue;
 		}
 		if (set(ifname, idx[i], &vc->attrs) < 0) {
-			vlog(LOG_ERR, "reapply", pc->bdf, NULL, "PF %s lost VF %u attributes; re-applying "
-			     "failed: %s", ifname, idx[i], vfmgr_errmsg());
+			vlog(LOG_ERR, "reapply", pc->bdf, NULL,
+			     "PF %s lost VF %u attributes; re-applying "
+			     "failed: %s",
+			     ifname, idx[i], vfmgr_errmsg());
 			continue;
 		}
-		vlog(LOG_NOTICE, "reapply", pc->bdf, NULL, "PF %s lost VF %u attributes (PF reset or "
-		     "driver reload): re-applied", ifname, idx[i]);
+		vlog(LOG_NOTICE, "reapply", pc->bdf, NULL,
+		     "PF %s lost VF %u attributes (PF reset or "
+		     "driver reload): re-applied",
+		     ifname, idx[i]);
 		done++;
 	}
 	return done;

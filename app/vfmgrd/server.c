@@ -41,8 +41,10 @@ bool server_peer_allowed(uid_t uid, gid_t gid, const char *group, char *why, siz
 	if (uid == 0)
 		return true;
 	if (getgrnam_r(group, &grb, buf, sizeof(buf), &gr) != 0 || !gr) {
-		snprintf(why, len, "permission denied: uid %u is not root and group '%s' does not exist "
-			 "(create it: systemd-sysusers, or groupadd %s)", (unsigned int)uid, group, group);
+		snprintf(why, len,
+			 "permission denied: uid %u is not root and group '%s' does not exist "
+			 "(create it: systemd-sysusers, or groupadd %s)",
+			 (unsigned int)uid, group, group);
 		return false;
 	}
 	gid_t want = gr->gr_gid;
@@ -54,8 +56,10 @@ bool server_peer_allowed(uid_t uid, gid_t gid, const char *group, char *why, siz
 			if (groups[i] == want)
 				return true;
 	}
-	snprintf(why, len, "permission denied: uid %u is neither root nor a member of group '%s' "
-		 "(add the user to group %s)", (unsigned int)uid, group, group);
+	snprintf(why, len,
+		 "permission denied: uid %u is neither root nor a member of group '%s' "
+		 "(add the user to group %s)",
+		 (unsigned int)uid, group, group);
 	return false;
 }
 
@@ -82,8 +86,10 @@ int server_listen(struct vfmgrd *d)
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(probe);
 			close(fd);
-			vlog(LOG_ERR, NULL, NULL, NULL, "another vfmgrd is listening on %s; "
-			     "stop it or use --socket", d->socket_path);
+			vlog(LOG_ERR, NULL, NULL, NULL,
+			     "another vfmgrd is listening on %s; "
+			     "stop it or use --socket",
+			     d->socket_path);
 			return -EADDRINUSE;
 		}
 		if (probe >= 0)
@@ -105,8 +111,8 @@ int server_listen(struct vfmgrd *d)
 			vlog(LOG_WARNING, NULL, NULL, NULL, "cannot give %s to group %s: %s",
 			     d->socket_path, d->group, strerror(errno));
 	} else {
-		vlog(LOG_WARNING, NULL, NULL, NULL, "group '%s' does not exist: only root can use %s",
-		     d->group, d->socket_path);
+		vlog(LOG_WARNING, NULL, NULL, NULL,
+		     "group '%s' does not exist: only root can use %s", d->group, d->socket_path);
 	}
 	if (listen(fd, 16) < 0) {
 		int e = errno;
@@ -144,8 +150,9 @@ static char *handle_line(struct client *c, const char *line, size_t len)
 
 	rc = vfmgr_proto_decode_request(line, len, &req, err, sizeof(err));
 	if (rc < 0) {
-		vlog(LOG_WARNING, NULL, NULL, NULL, "refused malformed request from pid %d uid %u: %s",
-		     (int)c->cred.pid, (unsigned int)c->cred.uid, err);
+		vlog(LOG_WARNING, NULL, NULL, NULL,
+		     "refused malformed request from pid %d uid %u: %s", (int)c->cred.pid,
+		     (unsigned int)c->cred.uid, err);
 		out = vfmgr_proto_encode_error(req.id, VFMGR_EXIT_USAGE, err);
 		vfmgr_request_clear(&req);
 		return out;
@@ -156,7 +163,8 @@ static char *handle_line(struct client *c, const char *line, size_t len)
 	vfmgr_metrics_count_op(d->metrics, req.op, code);
 	if (req.op == VFMGR_OP_APPLY || req.op == VFMGR_OP_ASSIGN || req.op == VFMGR_OP_RELEASE)
 		vfmgrd_metrics_write(d, vfmgr_op_name(req.op));
-	if (code == 0 && (req.op == VFMGR_OP_ASSIGN || req.op == VFMGR_OP_RELEASE || req.op == VFMGR_OP_APPLY))
+	if (code == 0 &&
+	    (req.op == VFMGR_OP_ASSIGN || req.op == VFMGR_OP_RELEASE || req.op == VFMGR_OP_APPLY))
 		fleet_kick(d);
 	if (code == 0 && req.op == VFMGR_OP_STATUS && json_is_object(result))
 		json_object_set_new(result, "placement", fleet_status(d));
@@ -167,13 +175,15 @@ static char *handle_line(struct client *c, const char *line, size_t len)
 		const char *rdom = json_string_value(json_object_get(result, "domain"));
 
 		vlog_vf(LOG_INFO, vfmgr_op_name(req.op), rpf ? rpf : req.pf, rvf,
-			rdom ? rdom : req.domain ? req.domain : req.target,
+			rdom	   ? rdom :
+			req.domain ? req.domain :
+				     req.target,
 			"%s by uid %u: ok%s%s%s", vfmgr_op_name(req.op), (unsigned int)c->cred.uid,
 			rvf ? " (VF " : "", rvf ? rvf : "", rvf ? ")" : "");
 		out = vfmgr_proto_encode_ok(req.id, result);
 	} else {
-		vlog(code == VFMGR_EXIT_FAILED ? LOG_ERR : LOG_WARNING, vfmgr_op_name(req.op), req.pf,
-		     req.domain ? req.domain : req.target, "%s by uid %u failed: %s",
+		vlog(code == VFMGR_EXIT_FAILED ? LOG_ERR : LOG_WARNING, vfmgr_op_name(req.op),
+		     req.pf, req.domain ? req.domain : req.target, "%s by uid %u failed: %s",
 		     vfmgr_op_name(req.op), (unsigned int)c->cred.uid, msg);
 		out = vfmgr_proto_encode_error(req.id, code, msg);
 	}
@@ -273,7 +283,8 @@ void server_accept(struct vfmgrd *d)
 	pthread_mutex_lock(&d->clients_mu);
 	if (d->n_clients >= VFMGRD_MAX_CLIENTS) {
 		pthread_mutex_unlock(&d->clients_mu);
-		char *resp = vfmgr_proto_encode_error(-1, VFMGR_EXIT_BUSY, "too many clients, retry");
+		char *resp =
+			vfmgr_proto_encode_error(-1, VFMGR_EXIT_BUSY, "too many clients, retry");
 		if (resp)
 			send_all(fd, resp);
 		free(resp);

@@ -41,26 +41,27 @@
  * its internal mutexes (locks_mu, owner_mu) are leaves inside the library.
  */
 struct vfmgrd {
-	const char *config_path;     /**< --config */
-	const char *socket_path;     /**< --socket */
-	const char *root;            /**< --root */
-	const char *state_dir;       /**< --state-dir */
-	const char *uri;             /**< --connect */
-	const char *group;           /**< --group (default "vfmgr") */
-	unsigned int socket_mode;        /**< --socket-mode (default 0660) */
-	bool no_apply;               /**< --no-apply */
-	const char *metrics_path;    /**< --metrics ("none": off; NULL: default unless --root) */
-	unsigned int metrics_interval;   /**< --metrics-interval, seconds (default 15) */
+	const char *config_path; /**< --config */
+	const char *socket_path; /**< --socket */
+	const char *root; /**< --root */
+	const char *state_dir; /**< --state-dir */
+	const char *uri; /**< --connect */
+	const char *group; /**< --group (default "vfmgr") */
+	unsigned int socket_mode; /**< --socket-mode (default 0660) */
+	bool no_apply; /**< --no-apply */
+	const char *metrics_path; /**< --metrics ("none": off; NULL: default unless --root) */
+	unsigned int metrics_interval; /**< --metrics-interval, seconds (default 15) */
 	struct vfmgr_metrics *metrics; /**< NULL: no metrics file (thread-safe, own locks) */
-	int listen_fd;               /**< control socket */
-	struct vfmgr_session sess;   /**< context, conf, libvirt */
-	pthread_mutex_t virt_mu;     /**< guards sess.virt (leaf; see above) */
-	pthread_rwlock_t conf_lock;  /**< guards sess.conf; readers: requests, netlink; writer: SIGHUP reload */
-	pthread_mutex_t clients_mu;  /**< guards n_clients (alone) */
-	pthread_cond_t clients_cv;   /**< signalled when a client thread ends */
-	unsigned int n_clients;          /**< client threads alive */
-	volatile bool stopping;      /**< SIGTERM received */
-	struct vfmgrd_fleet *fleet;  /**< Placement publisher (NULL: no [placement] url) */
+	int listen_fd; /**< control socket */
+	struct vfmgr_session sess; /**< context, conf, libvirt */
+	pthread_mutex_t virt_mu; /**< guards sess.virt (leaf; see above) */
+	pthread_rwlock_t
+		conf_lock; /**< guards sess.conf; readers: requests, netlink; writer: SIGHUP reload */
+	pthread_mutex_t clients_mu; /**< guards n_clients (alone) */
+	pthread_cond_t clients_cv; /**< signalled when a client thread ends */
+	unsigned int n_clients; /**< client threads alive */
+	volatile bool stopping; /**< SIGTERM received */
+	struct vfmgrd_fleet *fleet; /**< Placement publisher (NULL: no [placement] url) */
 };
 
 /** Maximum concurrent client connections. */
@@ -76,8 +77,8 @@ void vlog_init(void);
 void vlog(int prio, const char *op, const char *pf, const char *domain, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /** vlog() with the VF too: VFMGR_VF= (PCI address of the VF an assign/release acted on). */
-void vlog_vf(int prio, const char *op, const char *pf, const char *vf, const char *domain, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+void vlog_vf(int prio, const char *op, const char *pf, const char *vf, const char *domain,
+	     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /** lib/vfmgr log callback. */
 void vlog_lib(int prio, const char *msg, void *user);
 
@@ -100,7 +101,8 @@ void vfmgrd_metrics_write(struct vfmgrd *d, const char *why);
 
 /* reapply.c */
 /** Setter of VF attributes (vfmgr_vf_set_attrs, or a test double). */
-typedef int (*vfmgrd_set_attrs_fn)(const char *pf_ifname, unsigned int vf, const struct vfmgr_vf_attrs *a);
+typedef int (*vfmgrd_set_attrs_fn)(const char *pf_ifname, unsigned int vf,
+				   const struct vfmgr_vf_attrs *a);
 /**
  * Re-apply the configured attributes of every VF of @p pc that lost them.
  * @param have attributes the kernel reports now (monitor callback), @p n_have entries.

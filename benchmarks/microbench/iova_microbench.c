@@ -37,13 +37,13 @@
 
 struct opts {
 	unsigned long iterations;
-	unsigned int burst;        /* pages per map_bulk/unmap_bulk call; 1 = the paper's setting */
-	int strategy, mode;        /* -1 = all */
+	unsigned int burst; /* pages per map_bulk/unmap_bulk call; 1 = the paper's setting */
+	int strategy, mode; /* -1 = all */
 	uint64_t inv_latency_ns, vmexit_ns;
-	int vmm_cpu;               /* -2 auto, -1 any, else CPU */
-	int guest_cpu;             /* auto: where this thread was pinned, -1 if not */
-	int side_cpu;              /* auto: the sidecore's CPU, -1 if there is none */
-	double max_seconds;        /* per cell */
+	int vmm_cpu; /* -2 auto, -1 any, else CPU */
+	int guest_cpu; /* auto: where this thread was pinned, -1 if not */
+	int side_cpu; /* auto: the sidecore's CPU, -1 if there is none */
+	double max_seconds; /* per cell */
 	bool json;
 };
 
@@ -126,10 +126,11 @@ static int run_cell(const struct opts *o, int strategy, int mode, uint64_t tsc_h
 	}
 	/* warm-up: allocator magazines, page-table levels, threads scheduled */
 	for (int i = 0; i < 256; i++) {
-		if ((rc = iova_ctx_map_bulk(c, host, IOVA_PAGE_SIZE, IOVA_PROT_RW, 0, iova, B)) < 0 ||
+		if ((rc = iova_ctx_map_bulk(c, host, IOVA_PAGE_SIZE, IOVA_PROT_RW, 0, iova, B)) <
+			    0 ||
 		    (rc = iova_ctx_unmap_bulk(c, iova, IOVA_PAGE_SIZE, 0, B)) < 0) {
-			fprintf(stderr, "iova-microbench: %s/%s warm-up: %s\n", iova_strategy_name(strategy),
-				iova_mode_name(mode), strerror(-rc));
+			fprintf(stderr, "iova-microbench: %s/%s warm-up: %s\n",
+				iova_strategy_name(strategy), iova_mode_name(mode), strerror(-rc));
 			goto out;
 		}
 	}
@@ -140,16 +141,17 @@ static int run_cell(const struct opts *o, int strategy, int mode, uint64_t tsc_h
 	for (; n < o->iterations; n++) {
 		/* burst 1: iova_ctx_map / _unmap of one page, the paper's setting */
 		uint64_t t0 = iova_rdtsc();
-		rc = B == 1 ? iova_ctx_map(c, host[0], IOVA_PAGE_SIZE, IOVA_PROT_RW, 0, iova)
-			    : iova_ctx_map_bulk(c, host, IOVA_PAGE_SIZE, IOVA_PROT_RW, 0, iova, B);
+		rc = B == 1 ? iova_ctx_map(c, host[0], IOVA_PAGE_SIZE, IOVA_PROT_RW, 0, iova) :
+			      iova_ctx_map_bulk(c, host, IOVA_PAGE_SIZE, IOVA_PROT_RW, 0, iova, B);
 		uint64_t t1 = iova_rdtsc();
 		if (rc == 0)
-			rc = B == 1 ? iova_ctx_unmap(c, iova[0], IOVA_PAGE_SIZE, 0)
-				    : iova_ctx_unmap_bulk(c, iova, IOVA_PAGE_SIZE, 0, B);
+			rc = B == 1 ? iova_ctx_unmap(c, iova[0], IOVA_PAGE_SIZE, 0) :
+				      iova_ctx_unmap_bulk(c, iova, IOVA_PAGE_SIZE, 0, B);
 		uint64_t t2 = iova_rdtsc();
 		if (rc < 0) {
-			fprintf(stderr, "iova-microbench: %s/%s iteration %lu: %s\n", iova_strategy_name(strategy),
-				iova_mode_name(mode), n, strerror(-rc));
+			fprintf(stderr, "iova-microbench: %s/%s iteration %lu: %s\n",
+				iova_strategy_name(strategy), iova_mode_name(mode), n,
+				strerror(-rc));
 			goto out;
 		}
 		tm[n] = (t1 - t0) / B; /* per page */
@@ -177,11 +179,13 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: iova-microbench [--iterations N (20000)] [--burst PAGES (1)] [--strategy S] [--mode M]\n"
+	fprintf(f,
+		"usage: iova-microbench [--iterations N (20000)] [--burst PAGES (1)] [--strategy S] [--mode M]\n"
 		"         [--inv-latency-ns NS (%u)] [--vmexit-ns NS (0)] [--vmm-cpu auto|any|CPU (auto)]\n"
 		"         [--max-seconds S per cell (4)] [--json]\n"
 		"strategies: off strict deferred optimistic persistent shared ring pool\n"
-		"modes: native trap-and-emulate sidecore\n", VTD_DEFAULT_INV_LATENCY_NS);
+		"modes: native trap-and-emulate sidecore\n",
+		VTD_DEFAULT_INV_LATENCY_NS);
 }
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -197,63 +201,77 @@ static int parse_u64(const char *s, uint64_t *v)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .iterations = 20000, .burst = 1, .strategy = -1, .mode = -1,
-			  .inv_latency_ns = VTD_DEFAULT_INV_LATENCY_NS, .vmm_cpu = -2, .guest_cpu = -1,
-			  .side_cpu = -1, .max_seconds = 4 };
-	static const struct option lo[] = {
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "burst", required_argument, NULL, 'b' },
-		{ "strategy", required_argument, NULL, 's' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "inv-latency-ns", required_argument, NULL, 'i' },
-		{ "vmexit-ns", required_argument, NULL, 'x' },
-		{ "vmm-cpu", required_argument, NULL, 'c' },
-		{ "max-seconds", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	struct opts o = { .iterations = 20000,
+			  .burst = 1,
+			  .strategy = -1,
+			  .mode = -1,
+			  .inv_latency_ns = VTD_DEFAULT_INV_LATENCY_NS,
+			  .vmm_cpu = -2,
+			  .guest_cpu = -1,
+			  .side_cpu = -1,
+			  .max_seconds = 4 };
+	static const struct option lo[] = { { "iterations", required_argument, NULL, 'n' },
+					    { "burst", required_argument, NULL, 'b' },
+					    { "strategy", required_argument, NULL, 's' },
+					    { "mode", required_argument, NULL, 'm' },
+					    { "inv-latency-ns", required_argument, NULL, 'i' },
+					    { "vmexit-ns", required_argument, NULL, 'x' },
+					    { "vmm-cpu", required_argument, NULL, 'c' },
+					    { "max-seconds", required_argument, NULL, 't' },
+					    { "json", no_argument, NULL, 'j' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
 	int ch;
 	uint64_t v;
 	while ((ch = getopt_long(argc, argv, "n:b:s:m:i:x:c:t:jh", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			if (parse_u64(optarg, &v) || !v || v > MAX_BURST) {
-				fprintf(stderr, "iova-microbench: --burst '%s': want 1..%d pages\n", optarg, MAX_BURST);
+				fprintf(stderr, "iova-microbench: --burst '%s': want 1..%d pages\n",
+					optarg, MAX_BURST);
 				return 2;
 			}
 			o.burst = (unsigned int)v;
 			break;
 		case 'n':
 			if (parse_u64(optarg, &v) || !v || v > 100000000) {
-				fprintf(stderr, "iova-microbench: --iterations '%s': want 1..100000000\n", optarg);
+				fprintf(stderr,
+					"iova-microbench: --iterations '%s': want 1..100000000\n",
+					optarg);
 				return 2;
 			}
 			o.iterations = (unsigned long)v;
 			break;
 		case 's':
 			if ((o.strategy = iova_strategy_parse(optarg)) < 0) {
-				fprintf(stderr, "iova-microbench: unknown strategy '%s' (off strict deferred "
-					"optimistic persistent shared ring pool)\n", optarg);
+				fprintf(stderr,
+					"iova-microbench: unknown strategy '%s' (off strict deferred "
+					"optimistic persistent shared ring pool)\n",
+					optarg);
 				return 2;
 			}
 			break;
 		case 'm':
 			if ((o.mode = iova_mode_parse(optarg)) < 0) {
-				fprintf(stderr, "iova-microbench: unknown mode '%s' (native trap-and-emulate sidecore)\n",
+				fprintf(stderr,
+					"iova-microbench: unknown mode '%s' (native trap-and-emulate sidecore)\n",
 					optarg);
 				return 2;
 			}
 			break;
 		case 'i':
 			if (parse_u64(optarg, &o.inv_latency_ns)) {
-				fprintf(stderr, "iova-microbench: --inv-latency-ns '%s': want a number of ns\n", optarg);
+				fprintf(stderr,
+					"iova-microbench: --inv-latency-ns '%s': want a number of ns\n",
+					optarg);
 				return 2;
 			}
 			break;
 		case 'x':
 			if (parse_u64(optarg, &o.vmexit_ns)) {
-				fprintf(stderr, "iova-microbench: --vmexit-ns '%s': want a number of ns\n", optarg);
+				fprintf(stderr,
+					"iova-microbench: --vmexit-ns '%s': want a number of ns\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -263,7 +281,8 @@ int main(int argc, char **argv)
 			} else if (!strcmp(optarg, "any")) {
 				o.vmm_cpu = -1;
 			} else if (parse_u64(optarg, &v) || v >= CPU_SETSIZE) {
-				fprintf(stderr, "iova-microbench: --vmm-cpu '%s': want auto, any or a CPU number\n",
+				fprintf(stderr,
+					"iova-microbench: --vmm-cpu '%s': want auto, any or a CPU number\n",
 					optarg);
 				return 2;
 			} else {
@@ -273,7 +292,8 @@ int main(int argc, char **argv)
 		case 't':
 			o.max_seconds = strtod(optarg, NULL);
 			if (!(o.max_seconds > 0)) {
-				fprintf(stderr, "iova-microbench: --max-seconds '%s': want > 0\n", optarg);
+				fprintf(stderr, "iova-microbench: --max-seconds '%s': want > 0\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -317,16 +337,21 @@ int main(int argc, char **argv)
 	}
 	uint64_t tsc_hz = iova_tsc_hz(100);
 	FILE *tab = o.json ? stderr : stdout;
-	fprintf(tab, "# iova-microbench: cycles per 4 KiB page, map then unmap, %lu iterations, burst %u, "
+	fprintf(tab,
+		"# iova-microbench: cycles per 4 KiB page, map then unmap, %lu iterations, burst %u, "
 		"soft VT-d inv_latency %llu ns, vmexit %llu ns, TSC %.1f MHz\n",
-		o.iterations, o.burst, (unsigned long long)o.inv_latency_ns, (unsigned long long)o.vmexit_ns,
-		(double)tsc_hz / 1e6);
+		o.iterations, o.burst, (unsigned long long)o.inv_latency_ns,
+		(unsigned long long)o.vmexit_ns, (double)tsc_hz / 1e6);
 	fprintf(tab, "# guest thread on CPU %d; VMM thread: %s\n", o.guest_cpu,
-		o.vmm_cpu == -2 ? (o.guest_cpu < 0 ? "unpinned" :
-				   "trap-and-emulate on the guest CPU, sidecore on the next CPU")
-		: o.vmm_cpu == -1 ? "unpinned" : "pinned by --vmm-cpu");
+		o.vmm_cpu == -2 ?
+			(o.guest_cpu < 0 ?
+				 "unpinned" :
+				 "trap-and-emulate on the guest CPU, sidecore on the next CPU") :
+		o.vmm_cpu == -1 ? "unpinned" :
+				  "pinned by --vmm-cpu");
 	fprintf(tab, "%-11s %-17s %9s %9s %9s %9s %9s %7s %7s %7s %7s\n", "strategy", "mode",
-		"map p50", "unmap p50", "sum p50", "map p99", "unmap p99", "exits/p", "waits/p", "inv/p", "iters");
+		"map p50", "unmap p50", "sum p50", "map p99", "unmap p99", "exits/p", "waits/p",
+		"inv/p", "iters");
 	int failed = 0;
 	for (int m = 0; m <= IOVA_MODE_SIDECORE; m++) {
 		if (o.mode >= 0 && m != o.mode)
@@ -340,7 +365,8 @@ int main(int argc, char **argv)
 				continue;
 			}
 			double it = cl.iterations ? (double)cl.iterations * o.burst : 1; /* pages */
-			fprintf(tab, "%-11s %-17s %9llu %9llu %9llu %9llu %9llu %7.2f %7.2f %7.2f %7lu\n",
+			fprintf(tab,
+				"%-11s %-17s %9llu %9llu %9llu %9llu %9llu %7.2f %7.2f %7.2f %7lu\n",
 				iova_strategy_name(s), iova_mode_name(m),
 				(unsigned long long)cl.map_p50, (unsigned long long)cl.unmap_p50,
 				(unsigned long long)(cl.map_p50 + cl.unmap_p50),
@@ -348,22 +374,25 @@ int main(int argc, char **argv)
 				(double)cl.st.exits / it, (double)cl.st.waits / it,
 				(double)cl.st.invalidations / it, cl.iterations);
 			if (o.json) {
-				json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-						      " s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:i}",
+				json_t *j = json_pack(
+					"{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+					" s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:i}",
 					"kind", "microbench", "strategy", iova_strategy_name(s),
-					"mode", iova_mode_name(m), "backend", "soft",
-					"map_cycles", (json_int_t)cl.map_p50, "unmap_cycles", (json_int_t)cl.unmap_p50,
-					"map_cycles_p99", (json_int_t)cl.map_p99,
-					"unmap_cycles_p99", (json_int_t)cl.unmap_p99,
-					"iterations", (json_int_t)cl.iterations, "tsc_hz", (json_int_t)tsc_hz,
-					"inv_latency_ns", (json_int_t)o.inv_latency_ns,
-					"vmexit_ns", (json_int_t)o.vmexit_ns,
-					"exits", (json_int_t)cl.st.exits, "waits", (json_int_t)cl.st.waits,
-					"invalidations", (json_int_t)cl.st.invalidations,
-					"reuse_hits", (json_int_t)cl.st.reuse_hits,
-					"stale_max_entries", (json_int_t)cl.st.stale_max_entries,
-					"guest_cpu", o.guest_cpu, "vmm_cpu", m == IOVA_MODE_NATIVE ? -1 : vmm_cpu_for(&o, m),
-					"burst", (int)o.burst);
+					"mode", iova_mode_name(m), "backend", "soft", "map_cycles",
+					(json_int_t)cl.map_p50, "unmap_cycles",
+					(json_int_t)cl.unmap_p50, "map_cycles_p99",
+					(json_int_t)cl.map_p99, "unmap_cycles_p99",
+					(json_int_t)cl.unmap_p99, "iterations",
+					(json_int_t)cl.iterations, "tsc_hz", (json_int_t)tsc_hz,
+					"inv_latency_ns", (json_int_t)o.inv_latency_ns, "vmexit_ns",
+					(json_int_t)o.vmexit_ns, "exits", (json_int_t)cl.st.exits,
+					"waits", (json_int_t)cl.st.waits, "invalidations",
+					(json_int_t)cl.st.invalidations, "reuse_hits",
+					(json_int_t)cl.st.reuse_hits, "stale_max_entries",
+					(json_int_t)cl.st.stale_max_entries, "guest_cpu",
+					o.guest_cpu, "vmm_cpu",
+					m == IOVA_MODE_NATIVE ? -1 : vmm_cpu_for(&o, m), "burst",
+					(int)o.burst);
 				if (j) {
 					json_dumpf(j, stdout, JSON_COMPACT);
 					fputc('\n', stdout);
@@ -374,7 +403,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.json) {
-		json_t *j = json_pack("{s:s, s:I}", "kind", "machine", "tsc_hz", (json_int_t)tsc_hz);
+		json_t *j =
+			json_pack("{s:s, s:I}", "kind", "machine", "tsc_hz", (json_int_t)tsc_hz);
 		if (j) {
 			json_dumpf(j, stdout, JSON_COMPACT);
 			fputc('\n', stdout);

@@ -27,7 +27,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: iova-vfio-probe /dev/vfio/<group> [--pages N (256)] [--strategy S] "
+	fprintf(f,
+		"usage: iova-vfio-probe /dev/vfio/<group> [--pages N (256)] [--strategy S] "
 		"[--mode M (native)] [--rounds R (1)]\n"
 		"strategies: off strict deferred optimistic persistent shared ring pool (default: all)\n"
 		"modes: native trap-and-emulate sidecore\n");
@@ -37,14 +38,12 @@ int main(int argc, char **argv)
 {
 	unsigned long pages = 256, rounds = 1;
 	int strategy = -1, mode = IOVA_MODE_NATIVE;
-	static const struct option lo[] = {
-		{ "pages", required_argument, NULL, 'n' },
-		{ "strategy", required_argument, NULL, 's' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	static const struct option lo[] = { { "pages", required_argument, NULL, 'n' },
+					    { "strategy", required_argument, NULL, 's' },
+					    { "mode", required_argument, NULL, 'm' },
+					    { "rounds", required_argument, NULL, 'r' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
 	int ch;
 	char *end;
 	while ((ch = getopt_long(argc, argv, "n:s:m:r:h", lo, NULL)) != -1) {
@@ -52,14 +51,16 @@ int main(int argc, char **argv)
 		case 'n':
 			pages = strtoul(optarg, &end, 0);
 			if (*end || !pages || pages > 1000000) {
-				fprintf(stderr, "iova-vfio-probe: --pages '%s': want 1..1000000\n", optarg);
+				fprintf(stderr, "iova-vfio-probe: --pages '%s': want 1..1000000\n",
+					optarg);
 				return 2;
 			}
 			break;
 		case 'r':
 			rounds = strtoul(optarg, &end, 0);
 			if (*end || !rounds || rounds > 100000) {
-				fprintf(stderr, "iova-vfio-probe: --rounds '%s': want 1..100000\n", optarg);
+				fprintf(stderr, "iova-vfio-probe: --rounds '%s': want 1..100000\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -101,8 +102,8 @@ int main(int argc, char **argv)
 			continue;
 		struct iova_backend *be = iova_backend_vfio_create(-1, group);
 		if (!be) {
-			fprintf(stderr, "iova-vfio-probe: %s: VFIO container setup failed: %s\n", group,
-				strerror(errno));
+			fprintf(stderr, "iova-vfio-probe: %s: VFIO container setup failed: %s\n",
+				group, strerror(errno));
 			return 1;
 		}
 		struct iova_ctx_params p;
@@ -112,8 +113,8 @@ int main(int argc, char **argv)
 		p.nb_cpus = 1;
 		struct iova_ctx *c = iova_ctx_create(&p, be);
 		if (!c) {
-			fprintf(stderr, "iova-vfio-probe: iova_ctx_create(%s, %s): %s\n", iova_strategy_name(s),
-				iova_mode_name(mode), strerror(errno));
+			fprintf(stderr, "iova-vfio-probe: iova_ctx_create(%s, %s): %s\n",
+				iova_strategy_name(s), iova_mode_name(mode), strerror(errno));
 			be->ops->destroy(be);
 			status = 1;
 			continue;
@@ -121,14 +122,15 @@ int main(int argc, char **argv)
 		uint64_t map_ns = 0, unmap_ns = 0, errors = 0, nmap = 0, nunmap = 0;
 		int prc = iova_ctx_register_pool(c, buf, pages * IOVA_PAGE_SIZE); /* pool only */
 		if (prc < 0) {
-			fprintf(stderr, "iova-vfio-probe: register pool of %lu pages: %s\n", pages, strerror(-prc));
+			fprintf(stderr, "iova-vfio-probe: register pool of %lu pages: %s\n", pages,
+				strerror(-prc));
 			errors++;
 		}
 		for (unsigned long r = 0; r < rounds; r++) {
 			uint64_t t0 = iova_now_ns();
 			for (unsigned long i = 0; i < pages; i++) {
-				if (iova_ctx_map(c, buf + i * IOVA_PAGE_SIZE, IOVA_PAGE_SIZE, IOVA_PROT_RW, 0,
-						 &iova[i]) < 0) {
+				if (iova_ctx_map(c, buf + i * IOVA_PAGE_SIZE, IOVA_PAGE_SIZE,
+						 IOVA_PROT_RW, 0, &iova[i]) < 0) {
 					iova[i] = UINT64_MAX;
 					errors++;
 				} else {

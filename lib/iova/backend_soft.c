@@ -121,7 +121,8 @@ struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, u
 	int rc;
 
 	if (did == 0) {
-		fprintf(stderr, "iova_backend_soft_create: domain id 0 is reserved; use 1..65535\n");
+		fprintf(stderr,
+			"iova_backend_soft_create: domain id 0 is reserved; use 1..65535\n");
 		errno = EINVAL;
 		return NULL;
 	}
@@ -137,7 +138,7 @@ struct iova_backend *iova_backend_soft_create(const struct vtd_soft_params *p, u
 	if (!s->v) {
 		rc = -errno;
 		fprintf(stderr, "iova_backend_soft_create: invalid vtd_soft_params "
-			"(haw 39..57, qi_entries a power of two in 256..32768)\n");
+				"(haw 39..57, qi_entries a power of two in 256..32768)\n");
 		goto fail;
 	}
 	s->drv = vtd_drv_init(s->v);
@@ -183,7 +184,8 @@ int iova_backend_soft_ir_enable(struct iova_backend *b, unsigned int entries)
 	struct soft_backend *s = soft_of(b);
 
 	if (!s) {
-		fprintf(stderr, "iova_backend_soft_ir_enable: interrupt remapping needs the soft VT-d backend\n");
+		fprintf(stderr,
+			"iova_backend_soft_ir_enable: interrupt remapping needs the soft VT-d backend\n");
 		return -EINVAL;
 	}
 	return vtd_drv_ir_enable(s->drv, entries, false);

@@ -76,7 +76,8 @@ static int vfio_unmap(struct iova_backend *b, uint64_t iova, size_t len)
 		return -e;
 	}
 	if (u.size != len) { /* type1 returns the bytes unmapped; 0 = nothing there */
-		fprintf(stderr, "iova vfio: VFIO_IOMMU_UNMAP_DMA iova=0x%llx size=%zu unmapped %llu bytes"
+		fprintf(stderr,
+			"iova vfio: VFIO_IOMMU_UNMAP_DMA iova=0x%llx size=%zu unmapped %llu bytes"
 			" (not a mapping made by map, or a partial range)\n",
 			(unsigned long long)iova, len, (unsigned long long)u.size);
 		return -ENOENT;
@@ -144,10 +145,14 @@ static void query_aperture(struct vfio_be *v)
 				struct vfio_iommu_type1_info_cap_iova_range *r = (void *)h;
 				uint64_t best = 0;
 				for (uint32_t i = 0; i < r->nr_iovas; i++) {
-					if ((char *)&r->iova_ranges[i + 1] > (char *)info + info->argsz)
+					if ((char *)&r->iova_ranges[i + 1] >
+					    (char *)info + info->argsz)
 						break;
-					uint64_t s = (r->iova_ranges[i].start + IOVA_PAGE_SIZE - 1) >> IOVA_PAGE_SHIFT;
-					uint64_t e = (r->iova_ranges[i].end + 1) >> IOVA_PAGE_SHIFT; /* exclusive */
+					uint64_t s =
+						(r->iova_ranges[i].start + IOVA_PAGE_SIZE - 1) >>
+						IOVA_PAGE_SHIFT;
+					uint64_t e = (r->iova_ranges[i].end + 1) >>
+						     IOVA_PAGE_SHIFT; /* exclusive */
 					if (s == 0)
 						s = 1; /* keep IOVA 0 unused */
 					if (e > s && e - s > best) {
@@ -177,7 +182,12 @@ int iova_backend_vfio_aperture(struct iova_backend *b, uint64_t *lo_pfn, uint64_
 	return 0;
 }
 
-#define FAIL(err, ...) do { fprintf(stderr, "iova vfio: " __VA_ARGS__); rc = (err); goto fail; } while (0)
+#define FAIL(err, ...)                                      \
+	do {                                                \
+		fprintf(stderr, "iova vfio: " __VA_ARGS__); \
+		rc = (err);                                 \
+		goto fail;                                  \
+	} while (0)
 
 struct iova_backend *iova_backend_vfio_create(int container_fd, const char *group_path)
 {
@@ -194,30 +204,39 @@ struct iova_backend *iova_backend_vfio_create(int container_fd, const char *grou
 
 	if (container_fd < 0) {
 		if (!group_path || !*group_path)
-			FAIL(EINVAL, "no container fd and no group path: pass the VFIO group, e.g. /dev/vfio/12\n");
+			FAIL(EINVAL,
+			     "no container fd and no group path: pass the VFIO group, e.g. /dev/vfio/12\n");
 		v->own_container = true;
 		v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 		if (v->container < 0)
-			FAIL(errno, "open /dev/vfio/vfio: %s (no VFIO on this host: load vfio and vfio_iommu_type1, "
-			     "and enable the IOMMU, e.g. intel_iommu=on)\n", strerror(errno));
+			FAIL(errno,
+			     "open /dev/vfio/vfio: %s (no VFIO on this host: load vfio and vfio_iommu_type1, "
+			     "and enable the IOMMU, e.g. intel_iommu=on)\n",
+			     strerror(errno));
 		int ver = ioctl(v->container, VFIO_GET_API_VERSION);
 		if (ver != VFIO_API_VERSION)
-			FAIL(EINVAL, "VFIO_GET_API_VERSION: %d, expected %d\n", ver, VFIO_API_VERSION);
+			FAIL(EINVAL, "VFIO_GET_API_VERSION: %d, expected %d\n", ver,
+			     VFIO_API_VERSION);
 		if (ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
 			FAIL(ENOTSUP, "VFIO_CHECK_EXTENSION(VFIO_TYPE1v2_IOMMU): not supported "
-			     "(no IOMMU, or vfio_iommu_type1 not loaded)\n");
+				      "(no IOMMU, or vfio_iommu_type1 not loaded)\n");
 		v->group = open(group_path, O_RDWR | O_CLOEXEC);
 		if (v->group < 0)
-			FAIL(errno, "open %s: %s (bind the device to vfio-pci; the group number is "
-			     "/sys/bus/pci/devices/<bdf>/iommu_group)\n", group_path, strerror(errno));
+			FAIL(errno,
+			     "open %s: %s (bind the device to vfio-pci; the group number is "
+			     "/sys/bus/pci/devices/<bdf>/iommu_group)\n",
+			     group_path, strerror(errno));
 		struct vfio_group_status gs = { .argsz = sizeof(gs) };
 		if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &gs) < 0)
 			FAIL(errno, "VFIO_GROUP_GET_STATUS %s: %s\n", group_path, strerror(errno));
 		if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
-			FAIL(EPERM, "VFIO_GROUP_GET_STATUS %s: group not viable (bind every device of the "
-			     "group to vfio-pci, see /sys/kernel/iommu_groups/N/devices)\n", group_path);
+			FAIL(EPERM,
+			     "VFIO_GROUP_GET_STATUS %s: group not viable (bind every device of the "
+			     "group to vfio-pci, see /sys/kernel/iommu_groups/N/devices)\n",
+			     group_path);
 		if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) < 0)
-			FAIL(errno, "VFIO_GROUP_SET_CONTAINER %s: %s\n", group_path, strerror(errno));
+			FAIL(errno, "VFIO_GROUP_SET_CONTAINER %s: %s\n", group_path,
+			     strerror(errno));
 		if (ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
 			FAIL(errno, "VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU): %s\n", strerror(errno));
 	}

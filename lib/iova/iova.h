@@ -38,14 +38,14 @@ extern "C" {
 #endif
 
 #define IOVA_PAGE_SHIFT 12
-#define IOVA_PAGE_SIZE  (1ULL << IOVA_PAGE_SHIFT)
-#define IOVA_ANY_CPU    (~0u) /**< cpu argument: bypass per-CPU caches */
+#define IOVA_PAGE_SIZE (1ULL << IOVA_PAGE_SHIFT)
+#define IOVA_ANY_CPU (~0u) /**< cpu argument: bypass per-CPU caches */
 
 /** DMA access rights (match VT-d second-level PTE bits R=0, W=1). */
 enum iova_prot {
-	IOVA_PROT_READ  = 1 << 0, /**< device may read memory (DMA to device, TX) */
+	IOVA_PROT_READ = 1 << 0, /**< device may read memory (DMA to device, TX) */
 	IOVA_PROT_WRITE = 1 << 1, /**< device may write memory (DMA from device, RX) */
-	IOVA_PROT_RW    = IOVA_PROT_READ | IOVA_PROT_WRITE,
+	IOVA_PROT_RW = IOVA_PROT_READ | IOVA_PROT_WRITE,
 };
 
 /* ======================================================================
@@ -92,14 +92,14 @@ uint64_t iova_tsc_hz(unsigned int ms);
  * ====================================================================== */
 
 #define IOVA_HIST_SUB_BITS 7
-#define IOVA_HIST_SUB      (1u << IOVA_HIST_SUB_BITS)
-#define IOVA_HIST_BUCKETS  ((64 - IOVA_HIST_SUB_BITS + 1) * IOVA_HIST_SUB)
+#define IOVA_HIST_SUB (1u << IOVA_HIST_SUB_BITS)
+#define IOVA_HIST_BUCKETS ((64 - IOVA_HIST_SUB_BITS + 1) * IOVA_HIST_SUB)
 
 /** A histogram of uint64_t values in any unit (ns, TSC cycles, ...): the caller's. */
 struct iova_hist {
-	uint64_t count;             /**< values recorded */
-	uint64_t min, max;          /**< smallest / largest value recorded (min = UINT64_MAX when empty) */
-	uint64_t sum;               /**< sum of the values (wraps after 2^64) */
+	uint64_t count; /**< values recorded */
+	uint64_t min, max; /**< smallest / largest value recorded (min = UINT64_MAX when empty) */
+	uint64_t sum; /**< sum of the values (wraps after 2^64) */
 	uint64_t b[IOVA_HIST_BUCKETS];
 };
 
@@ -119,11 +119,13 @@ uint64_t iova_hist_quantile(const struct iova_hist *h, double q);
 
 /** Geometry and modeled latency of a software Intel VT-d unit (vtd_soft.c). */
 struct vtd_soft_params {
-	unsigned int haw;            /**< IOVA width in bits (default 48, 39..57): >= 48 allows 3- and 4-level tables, less 3-level only. Entry address fields are fixed at 48 bits (host addresses are process VAs). */
-	unsigned int iotlb_sets;     /**< IOTLB sets (default 64, at most 65536) */
-	unsigned int iotlb_ways;     /**< IOTLB ways per set (default 8, at most 64) */
+	unsigned int
+		haw; /**< IOVA width in bits (default 48, 39..57): >= 48 allows 3- and 4-level tables, less 3-level only. Entry address fields are fixed at 48 bits (host addresses are process VAs). */
+	unsigned int iotlb_sets; /**< IOTLB sets (default 64, at most 65536) */
+	unsigned int iotlb_ways; /**< IOTLB ways per set (default 8, at most 64) */
 	unsigned int ctx_cache_entries; /**< context-cache entries (default 16) */
-	unsigned int qi_entries;     /**< invalidation queue length in 128-bit descriptors (default 256; a power of two in 256..32768, VT-d 10.4.24 IQA.QS) */
+	unsigned int
+		qi_entries; /**< invalidation queue length in 128-bit descriptors (default 256; a power of two in 256..32768, VT-d 10.4.24 IQA.QS) */
 	/**
 	 * Modeled hardware latency of executing queued invalidation descriptors,
 	 * in ns (default VTD_DEFAULT_INV_LATENCY_NS). The soft hardware executes
@@ -142,22 +144,25 @@ struct vtd_soft; /**< a soft VT-d unit (its register-level API is internal: iova
 
 /** Hardware-side counters of a soft VT-d unit, monotonic since creation. */
 struct vtd_soft_stats {
-	uint64_t translations;        /**< vtd_soft_translate() requests (one per DMA, whatever its length) */
+	uint64_t
+		translations; /**< vtd_soft_translate() requests (one per DMA, whatever its length) */
 	uint64_t iotlb_hits, iotlb_misses; /**< IOTLB lookups (VT-d 6.2.2) */
-	uint64_t page_walks;          /**< second-level page walks (IOTLB misses that walked) */
-	uint64_t ctx_hits, ctx_misses;/**< context-cache lookups (VT-d 6.2.1) */
-	uint64_t faults;              /**< fault records written (VT-d 7.1.3) */
-	uint64_t qi_descs;            /**< queued-invalidation descriptors executed (VT-d 6.5.2) */
-	uint64_t inv_iotlb_global, inv_iotlb_domain, inv_iotlb_page; /**< IOTLB invalidations by granularity */
-	uint64_t inv_ctx, inv_wait;   /**< context-cache invalidations, wait descriptors */
-	uint64_t stale_hits;          /**< translations served by an IOTLB entry whose PTE is no longer present */
+	uint64_t page_walks; /**< second-level page walks (IOTLB misses that walked) */
+	uint64_t ctx_hits, ctx_misses; /**< context-cache lookups (VT-d 6.2.1) */
+	uint64_t faults; /**< fault records written (VT-d 7.1.3) */
+	uint64_t qi_descs; /**< queued-invalidation descriptors executed (VT-d 6.5.2) */
+	uint64_t inv_iotlb_global, inv_iotlb_domain,
+		inv_iotlb_page; /**< IOTLB invalidations by granularity */
+	uint64_t inv_ctx, inv_wait; /**< context-cache invalidations, wait descriptors */
+	uint64_t
+		stale_hits; /**< translations served by an IOTLB entry whose PTE is no longer present */
 	/* interrupt remapping (VT-d ch. 5) */
-	uint64_t ir_requests;         /**< interrupt requests (MSI writes) seen */
+	uint64_t ir_requests; /**< interrupt requests (MSI writes) seen */
 	uint64_t ir_remapped, ir_posted; /**< requests remapped / posted through an IRTE */
-	uint64_t ir_compat;           /**< requests passed through unremapped (IR off, or CFIS = 1) */
-	uint64_t ir_blocked;          /**< requests blocked with an interrupt-remapping fault */
-	uint64_t iec_hits, iec_misses;/**< interrupt-entry cache lookups */
-	uint64_t inv_iec;             /**< interrupt-entry cache invalidation descriptors */
+	uint64_t ir_compat; /**< requests passed through unremapped (IR off, or CFIS = 1) */
+	uint64_t ir_blocked; /**< requests blocked with an interrupt-remapping fault */
+	uint64_t iec_hits, iec_misses; /**< interrupt-entry cache lookups */
+	uint64_t inv_iec; /**< interrupt-entry cache invalidation descriptors */
 };
 
 /** Snapshot unit v's counters into *st (consistent: taken under the unit lock). NULL v or st: no-op. */
@@ -230,9 +235,10 @@ struct iova_backend *iova_backend_vfio_create(int container_fd, const char *grou
 
 /** Guest-IOMMU emulation modes (vIOMMU paper, section 3). */
 enum iova_mode {
-	IOVA_MODE_NATIVE = 0,        /**< the guest owns the IOMMU: ops go straight to the physical backend */
-	IOVA_MODE_TRAP_EMULATE,      /**< each guest IQT write is a synchronous exit to a VMM thread that shadows (QEMU intel-iommu, caching mode) */
-	IOVA_MODE_SIDECORE,          /**< a VMM thread on another core polls guest registers in shared memory */
+	IOVA_MODE_NATIVE =
+		0, /**< the guest owns the IOMMU: ops go straight to the physical backend */
+	IOVA_MODE_TRAP_EMULATE, /**< each guest IQT write is a synchronous exit to a VMM thread that shadows (QEMU intel-iommu, caching mode) */
+	IOVA_MODE_SIDECORE, /**< a VMM thread on another core polls guest registers in shared memory */
 };
 
 /** iova_mode_params.vmm_cpu for the sidecore: no VMM thread; the caller runs the sidecore
@@ -240,7 +246,7 @@ enum iova_mode {
 #define IOVA_VMM_POLLED (-2)
 
 struct iova_mode_params {
-	int vmm_cpu;                 /**< CPU for the VMM / sidecore thread, -1 = any; sidecore: IOVA_VMM_POLLED */
+	int vmm_cpu; /**< CPU for the VMM / sidecore thread, -1 = any; sidecore: IOVA_VMM_POLLED */
 	/** Modeled cost of one VM exit + entry round trip in ns (trap-and-emulate only); default 0 = only the real thread handoff. Printed in reports. */
 	uint64_t vmexit_ns;
 };
@@ -282,14 +288,14 @@ int iova_backend_set_polled(struct iova_backend *b, bool on);
  * ====================================================================== */
 
 enum iova_strategy {
-	IOVA_STRAT_OFF = 0,   /**< no IOMMU: iova == host address, no cost (baseline) */
-	IOVA_STRAT_STRICT,    /**< unmap: clear PTE, invalidate page, wait; then free the IOVA */
-	IOVA_STRAT_DEFERRED,  /**< Linux flush queue: batch until fq_size entries or fq_timeout_ns */
-	IOVA_STRAT_OPTIMISTIC,/**< vIOMMU optimistic teardown: keep stale mappings up to quota/time, reuse live ones */
-	IOVA_STRAT_PERSISTENT,/**< map once, never unmap */
-	IOVA_STRAT_SHARED,    /**< one refcounted mapping per host page */
-	IOVA_STRAT_RING,      /**< ours: ring-contiguous IOVAs, strict per-burst batched invalidation (rIOMMU spirit) */
-	IOVA_STRAT_POOL,      /**< ours: buffers in registered pools are mapped once, whole (DAMN spirit); others strict */
+	IOVA_STRAT_OFF = 0, /**< no IOMMU: iova == host address, no cost (baseline) */
+	IOVA_STRAT_STRICT, /**< unmap: clear PTE, invalidate page, wait; then free the IOVA */
+	IOVA_STRAT_DEFERRED, /**< Linux flush queue: batch until fq_size entries or fq_timeout_ns */
+	IOVA_STRAT_OPTIMISTIC, /**< vIOMMU optimistic teardown: keep stale mappings up to quota/time, reuse live ones */
+	IOVA_STRAT_PERSISTENT, /**< map once, never unmap */
+	IOVA_STRAT_SHARED, /**< one refcounted mapping per host page */
+	IOVA_STRAT_RING, /**< ours: ring-contiguous IOVAs, strict per-burst batched invalidation (rIOMMU spirit) */
+	IOVA_STRAT_POOL, /**< ours: buffers in registered pools are mapped once, whole (DAMN spirit); others strict */
 	IOVA_STRAT__COUNT
 };
 
@@ -297,11 +303,11 @@ struct iova_ctx_params {
 	enum iova_strategy strategy;
 	enum iova_mode mode;
 	struct iova_mode_params mode_params;
-	unsigned int nb_cpus;        /**< allocator magazine sets */
-	unsigned int fq_size;        /**< deferred: entries per flush queue (default 256) */
-	uint64_t fq_timeout_ns;      /**< deferred: flush timeout (default 10 ms) */
-	unsigned int opt_quota;      /**< optimistic: stale-mapping quota (default 256) */
-	uint64_t opt_timeout_ns;     /**< optimistic: stale-mapping time limit (default 10 ms) */
+	unsigned int nb_cpus; /**< allocator magazine sets */
+	unsigned int fq_size; /**< deferred: entries per flush queue (default 256) */
+	uint64_t fq_timeout_ns; /**< deferred: flush timeout (default 10 ms) */
+	unsigned int opt_quota; /**< optimistic: stale-mapping quota (default 256) */
+	uint64_t opt_timeout_ns; /**< optimistic: stale-mapping time limit (default 10 ms) */
 	/** IOVA space in pfns, inclusive (default [1, 2^36 - 1]: a 48-bit domain). 0 = default.
 	 *  With a VFIO backend the range is clamped to the container's aperture
 	 *  (VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE; QEMU's intel-iommu defaults to 39 bits). */
@@ -310,16 +316,16 @@ struct iova_ctx_params {
 
 /** Per-context counters. Stale window = a freed buffer still device-reachable. */
 struct iova_ctx_stats {
-	uint64_t maps, unmaps;               /**< map/unmap requests from the user */
+	uint64_t maps, unmaps; /**< map/unmap requests from the user */
 	uint64_t backend_maps, backend_unmaps; /**< PTE changes actually made */
-	uint64_t invalidations;              /**< IOTLB invalidation descriptors issued */
-	uint64_t waits;                      /**< synchronous invalidation waits */
-	uint64_t wait_cycles;                /**< TSC cycles spent in those waits (submit to completion) */
-	uint64_t reuse_hits;                 /**< maps served by an existing live mapping */
-	uint64_t exits;                      /**< guest IOMMU exits (trap-and-emulate) */
-	uint64_t stale_max_entries;          /**< most freed-but-reachable buffers at once */
-	uint64_t stale_max_ns;               /**< longest a freed buffer stayed reachable */
-	uint64_t stale_now;                  /**< currently freed-but-reachable */
+	uint64_t invalidations; /**< IOTLB invalidation descriptors issued */
+	uint64_t waits; /**< synchronous invalidation waits */
+	uint64_t wait_cycles; /**< TSC cycles spent in those waits (submit to completion) */
+	uint64_t reuse_hits; /**< maps served by an existing live mapping */
+	uint64_t exits; /**< guest IOMMU exits (trap-and-emulate) */
+	uint64_t stale_max_entries; /**< most freed-but-reachable buffers at once */
+	uint64_t stale_max_ns; /**< longest a freed buffer stayed reachable */
+	uint64_t stale_now; /**< currently freed-but-reachable */
 	/** TSC cycles per 4 KiB page of iova_ctx_map / iova_ctx_unmap (and _bulk), from a
 	 *  histogram of every call since creation or the last iova_ctx_reset_stats(). */
 	uint64_t map_cycles_p50, map_cycles_p99, unmap_cycles_p50, unmap_cycles_p99;
@@ -363,10 +369,10 @@ int iova_ctx_unmap(struct iova_ctx *c, uint64_t iova, size_t len, unsigned int c
  * nothing; unmap processes every buffer and returns the first error.
  * @return 0 or -errno as the single-buffer forms.
  */
-int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int prot,
-		      unsigned int cpu, uint64_t *iova, unsigned int n);
-int iova_ctx_unmap_bulk(struct iova_ctx *c, const uint64_t *iova, size_t len,
-			unsigned int cpu, unsigned int n);
+int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int prot, unsigned int cpu,
+		      uint64_t *iova, unsigned int n);
+int iova_ctx_unmap_bulk(struct iova_ctx *c, const uint64_t *iova, size_t len, unsigned int cpu,
+			unsigned int n);
 /** Run timers (deferred flush timeout fq_timeout_ns, optimistic opt_timeout_ns). Call from the datapath loop. */
 void iova_ctx_poll(struct iova_ctx *c, unsigned int cpu);
 /**
@@ -397,10 +403,12 @@ void iova_ctx_reset_stats(struct iova_ctx *c);
 struct iova_backend *iova_ctx_backend(struct iova_ctx *c);
 
 /** Names exactly as the CLI, the report and results.json use them. */
-const char *iova_strategy_name(enum iova_strategy s); /**< "off","strict","deferred","optimistic","persistent","shared","ring","pool" */
-int iova_strategy_parse(const char *name);            /**< enum value or -EINVAL */
-const char *iova_mode_name(enum iova_mode m);         /**< "native","trap-and-emulate","sidecore" */
-int iova_mode_parse(const char *name);                /**< enum value or -EINVAL */
+const char *iova_strategy_name(
+	enum iova_strategy
+		s); /**< "off","strict","deferred","optimistic","persistent","shared","ring","pool" */
+int iova_strategy_parse(const char *name); /**< enum value or -EINVAL */
+const char *iova_mode_name(enum iova_mode m); /**< "native","trap-and-emulate","sidecore" */
+int iova_mode_parse(const char *name); /**< enum value or -EINVAL */
 
 /* ======================================================================
  * 5. DPDK mempool driver (iova_mempool.c). Ops name "iova".
@@ -441,24 +449,25 @@ size_t iova_pktmbuf_pool_mem_size(unsigned int n, uint16_t data_room_size, size_
 /** Fault injection into an iova pool (containment tests). */
 enum iova_mp_fault_mode {
 	IOVA_MP_FAULT_NONE = 0,
-	IOVA_MP_FAULT_UNMAP,  /**< poison the picked buffer and remove its mapping at fire */
+	IOVA_MP_FAULT_UNMAP, /**< poison the picked buffer and remove its mapping at fire */
 	IOVA_MP_FAULT_POISON, /**< poison only: the positive control (the DMA must arrive) */
 };
 
 /** What happened to the picked buffer (iova_mempool_fault_report()). */
 struct iova_mp_fault_report {
 	enum iova_mp_fault_mode mode;
-	bool picked;            /**< a buffer was dequeued after arming */
-	bool fired;             /**< its backend mapping was removed (UNMAP) */
-	bool returned;          /**< it came back to the pool (bytes compared, mapping restored) */
-	bool unchanged;         /**< its data room still held only the poison byte 0xa5 */
+	bool picked; /**< a buffer was dequeued after arming */
+	bool fired; /**< its backend mapping was removed (UNMAP) */
+	bool returned; /**< it came back to the pool (bytes compared, mapping restored) */
+	bool unchanged; /**< its data room still held only the poison byte 0xa5 */
 	uint32_t bytes_changed; /**< bytes of the data room that differ from the poison */
-	uint16_t rx_len;        /**< mbuf data_len when it came back: > 0 = the NIC completed an RX descriptor with it */
-	uint64_t iova;          /**< mbuf buf_iova (start of the data room) */
-	uint64_t page_iova;     /**< first IOVA page unmapped at fire */
-	uint64_t pages;         /**< 4 KiB pages unmapped */
-	uintptr_t va;           /**< mbuf buf_addr */
-	int error;              /**< first backend error (-errno), 0 if none */
+	uint16_t
+		rx_len; /**< mbuf data_len when it came back: > 0 = the NIC completed an RX descriptor with it */
+	uint64_t iova; /**< mbuf buf_iova (start of the data room) */
+	uint64_t page_iova; /**< first IOVA page unmapped at fire */
+	uint64_t pages; /**< 4 KiB pages unmapped */
+	uintptr_t va; /**< mbuf buf_addr */
+	int error; /**< first backend error (-errno), 0 if none */
 };
 
 /**
@@ -480,7 +489,6 @@ int iova_mempool_fault_fire(struct rte_mempool *mp);
 /** Copy the fault-injection state. @return 0 or -EINVAL (not an iova pool). */
 int iova_mempool_fault_report(const struct rte_mempool *mp, struct iova_mp_fault_report *r);
 
-
 /* ======================================================================
  * 6. Interrupt remapping (soft VT-d, VT-d ch. 5). lib/iova DECODES an
  *    interrupt message and never delivers it: the device model hands the result
@@ -490,21 +498,23 @@ int iova_mempool_fault_report(const struct rte_mempool *mp, struct iova_mp_fault
 
 /** How the IOMMU handled an interrupt message. */
 enum iova_irq_kind {
-	IOVA_IRQ_COMPAT = 0, /**< not remapped: remapping off (GSTS.IRES = 0), or compatibility format with GSTS.CFIS = 1 */
-	IOVA_IRQ_REMAPPED,   /**< remapped-format IRTE: a host interrupt, vector to APIC ID dest */
-	IOVA_IRQ_POSTED,     /**< posted-format IRTE: post vector into the PI descriptor at pi_desc */
+	IOVA_IRQ_COMPAT =
+		0, /**< not remapped: remapping off (GSTS.IRES = 0), or compatibility format with GSTS.CFIS = 1 */
+	IOVA_IRQ_REMAPPED, /**< remapped-format IRTE: a host interrupt, vector to APIC ID dest */
+	IOVA_IRQ_POSTED, /**< posted-format IRTE: post vector into the PI descriptor at pi_desc */
 };
 
 /** The decoded result of one interrupt message; the caller delivers it. */
 struct iova_irq {
 	enum iova_irq_kind kind;
-	uint32_t index;      /**< IRTE index (remapped / posted) */
-	uint8_t vector;      /**< remapped / compat: host vector; posted: guest vector */
-	uint32_t dest;       /**< remapped / compat: destination APIC ID */
-	bool dm, rh, tm;     /**< destination mode (logical), redirection hint, trigger mode (level) */
-	uint8_t dlm;         /**< delivery mode (0 fixed) */
-	uint64_t pi_desc;    /**< posted: posted-interrupt descriptor address (IRTE PDA, 64-byte aligned) */
-	bool urg;            /**< posted: IRTE URG */
+	uint32_t index; /**< IRTE index (remapped / posted) */
+	uint8_t vector; /**< remapped / compat: host vector; posted: guest vector */
+	uint32_t dest; /**< remapped / compat: destination APIC ID */
+	bool dm, rh, tm; /**< destination mode (logical), redirection hint, trigger mode (level) */
+	uint8_t dlm; /**< delivery mode (0 fixed) */
+	uint64_t
+		pi_desc; /**< posted: posted-interrupt descriptor address (IRTE PDA, 64-byte aligned) */
+	bool urg; /**< posted: IRTE URG */
 };
 
 /**

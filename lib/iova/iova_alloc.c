@@ -48,24 +48,25 @@
 
 #include "iova.h"
 
-#define IOVA_RCACHE_CLASSES  6     /**< 1, 2, 4, 8, 16, 32 pages (Linux IOVA_RANGE_CACHE_MAX_SIZE) */
-#define IOVA_MAG_SIZE        127   /**< pfns per magazine (Linux IOVA_MAG_SIZE) */
-#define IOVA_DEPOT_DELAY_NS  (100ULL * 1000 * 1000) /**< depot trim period (Linux IOVA_DEPOT_DELAY, 100 ms) */
-#define IOVA_HASH_SHARDS     64
-#define IOVA_PFN_MAX         ((1ULL << 52) - 2) /**< highest limit_pfn (64-bit addresses) */
+#define IOVA_RCACHE_CLASSES 6 /**< 1, 2, 4, 8, 16, 32 pages (Linux IOVA_RANGE_CACHE_MAX_SIZE) */
+#define IOVA_MAG_SIZE 127 /**< pfns per magazine (Linux IOVA_MAG_SIZE) */
+#define IOVA_DEPOT_DELAY_NS \
+	(100ULL * 1000 * 1000) /**< depot trim period (Linux IOVA_DEPOT_DELAY, 100 ms) */
+#define IOVA_HASH_SHARDS 64
+#define IOVA_PFN_MAX ((1ULL << 52) - 2) /**< highest limit_pfn (64-bit addresses) */
 
 enum iova_node_state { IOVA_NODE_ANCHOR = 0, IOVA_NODE_ALLOCATED = 1, IOVA_NODE_CACHED = 2 };
 
 struct iova_node {
-	struct iova_rb_node rb;        /* tree link, keyed by pfn_lo */
-	uint64_t pfn_lo, pfn_hi;       /* inclusive */
-	struct iova_node *hnext;       /* range-hash chain */
-	uint8_t state;                 /* enum iova_node_state, guarded by the shard lock */
+	struct iova_rb_node rb; /* tree link, keyed by pfn_lo */
+	uint64_t pfn_lo, pfn_hi; /* inclusive */
+	struct iova_node *hnext; /* range-hash chain */
+	uint8_t state; /* enum iova_node_state, guarded by the shard lock */
 };
 
 struct iova_magazine {
 	unsigned int size;
-	struct iova_magazine *next;    /* depot list link (Linux reuses pfns[0]) */
+	struct iova_magazine *next; /* depot list link (Linux reuses pfns[0]) */
 	uint64_t pfns[IOVA_MAG_SIZE];
 };
 
@@ -75,16 +76,16 @@ struct iova_cpu_rcache {
 } __attribute__((aligned(64)));
 
 struct iova_rcache {
-	pthread_spinlock_t lock;       /* depot */
+	pthread_spinlock_t lock; /* depot */
 	unsigned int depot_size;
-	struct iova_magazine *depot;   /* unbounded list, trimmed (Linux >= 6.7) */
+	struct iova_magazine *depot; /* unbounded list, trimmed (Linux >= 6.7) */
 	uint64_t last_trim_ns;
-	struct iova_cpu_rcache *cpu;   /* nb_cpus entries */
+	struct iova_cpu_rcache *cpu; /* nb_cpus entries */
 };
 
 struct iova_hash_shard {
 	pthread_spinlock_t lock;
-	uint64_t nb_buckets;           /* power of two */
+	uint64_t nb_buckets; /* power of two */
 	uint64_t count;
 	struct iova_node **buckets;
 } __attribute__((aligned(64)));
@@ -286,7 +287,7 @@ retry:
 	node->state = IOVA_NODE_ALLOCATED;
 	node->hnext = NULL;
 	tree_insert(a, node);
-	a->cached_node = node;      /* __cached_rbnode_insert_update() */
+	a->cached_node = node; /* __cached_rbnode_insert_update() */
 	/* Publish in the hash before dropping the tree lock: a free can only
 	 * come after the caller has seen *out, i.e. after we return. */
 	hash_insert(a, node);
@@ -318,8 +319,8 @@ static void tree_free_cached(struct iova_allocator *a, const uint64_t *pfns, uns
 		return;
 	pthread_spin_lock(&a->tree_lock);
 	for (unsigned int i = 0; i < n; i++) {
-		struct iova_node *node = hash_transition(a, pfns[i], size, IOVA_NODE_CACHED,
-							 IOVA_NODE_CACHED, true);
+		struct iova_node *node =
+			hash_transition(a, pfns[i], size, IOVA_NODE_CACHED, IOVA_NODE_CACHED, true);
 		/* I4: a magazine pfn is always a CACHED node. */
 		if (node)
 			tree_erase_locked(a, node);
@@ -439,7 +440,7 @@ static bool rcache_insert(struct iova_allocator *a, unsigned int cpu, uint64_t p
 			pthread_spin_unlock(&rc->lock);
 			c->loaded = new_mag;
 			can_insert = true;
-			pushed = true;   /* schedule_delayed_work(&rcache->work, IOVA_DEPOT_DELAY) */
+			pushed = true; /* schedule_delayed_work(&rcache->work, IOVA_DEPOT_DELAY) */
 		}
 	}
 	if (can_insert)

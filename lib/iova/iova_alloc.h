@@ -18,13 +18,13 @@ struct iova_allocator;
 
 /** Allocator statistics (monotonic counters since creation). */
 struct iova_allocator_stats {
-	uint64_t allocs;        /**< successful iova_alloc() calls */
-	uint64_t frees;         /**< successful iova_free() calls */
-	uint64_t cache_hits;    /**< allocs served by a per-CPU magazine */
-	uint64_t cache_misses;  /**< allocs that went to the tree */
-	uint64_t bad_frees;     /**< double or foreign frees detected */
+	uint64_t allocs; /**< successful iova_alloc() calls */
+	uint64_t frees; /**< successful iova_free() calls */
+	uint64_t cache_hits; /**< allocs served by a per-CPU magazine */
+	uint64_t cache_misses; /**< allocs that went to the tree */
+	uint64_t bad_frees; /**< double or foreign frees detected */
 	uint64_t ranges_in_use; /**< currently allocated ranges (not counting cached) */
-	uint64_t pages_in_use;  /**< pages in those ranges */
+	uint64_t pages_in_use; /**< pages in those ranges */
 };
 
 /**

@@ -89,8 +89,8 @@ static int emit(struct iova_ctx *c, uint64_t s, uint64_t e, uint64_t need)
 	uint64_t bs;
 	unsigned int am = cover_block(s, e, &bs);
 	if (am <= COVER_MAX_AM && (1ull << am) <= 2 * need)
-		return iova_be_inv(c, bs, 1ull << am);   /* one descriptor */
-	return iova_be_inv(c, s, e - s);            /* backend splits into aligned blocks */
+		return iova_be_inv(c, bs, 1ull << am); /* one descriptor */
+	return iova_be_inv(c, s, e - s); /* backend splits into aligned blocks */
 }
 
 int iova_be_inv_cover(struct iova_ctx *c, struct iova_req *r, unsigned int n)

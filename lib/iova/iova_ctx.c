@@ -36,14 +36,14 @@
 
 #include "iova_priv.h"
 
-#define DEF_NB_CPUS      8
-#define DEF_FQ_SIZE      256               /* Linux IOVA_FQ_SIZE */
-#define DEF_FQ_TIMEOUT   (10ull * 1000000) /* Linux IOVA_FQ_TIMEOUT, 10 ms */
-#define DEF_OPT_QUOTA    256
-#define DEF_OPT_TIMEOUT  (10ull * 1000000)
-#define DEF_BASE_PFN     1ull
-#define DEF_LIMIT_PFN    ((1ull << 36) - 1) /* 48-bit domain */
-#define BULK_CHUNK       64
+#define DEF_NB_CPUS 8
+#define DEF_FQ_SIZE 256 /* Linux IOVA_FQ_SIZE */
+#define DEF_FQ_TIMEOUT (10ull * 1000000) /* Linux IOVA_FQ_TIMEOUT, 10 ms */
+#define DEF_OPT_QUOTA 256
+#define DEF_OPT_TIMEOUT (10ull * 1000000)
+#define DEF_BASE_PFN 1ull
+#define DEF_LIMIT_PFN ((1ull << 36) - 1) /* 48-bit domain */
+#define BULK_CHUNK 64
 
 static const struct iova_strat_ops *const strat_table[IOVA_STRAT__COUNT] = {
 	[IOVA_STRAT_OFF] = &iova_strat_off_ops,
@@ -136,7 +136,8 @@ struct iova_ctx *iova_ctx_create(const struct iova_ctx_params *p, struct iova_ba
 	if (c->p.iova_base_pfn > c->p.iova_limit_pfn)
 		goto fail;
 	if (p->strategy != IOVA_STRAT_OFF) {
-		c->alloc = iova_allocator_create(c->p.iova_base_pfn, c->p.iova_limit_pfn, c->p.nb_cpus);
+		c->alloc = iova_allocator_create(c->p.iova_base_pfn, c->p.iova_limit_pfn,
+						 c->p.nb_cpus);
 		if (!c->alloc) {
 			rc = errno ? -errno : -ENOMEM;
 			goto fail;
@@ -237,8 +238,8 @@ static int unmap_chunk(struct iova_ctx *c, const uint64_t *iova, size_t len, uns
 	return rc;
 }
 
-int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int prot,
-		      unsigned int cpu, uint64_t *iova, unsigned int n)
+int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int prot, unsigned int cpu,
+		      uint64_t *iova, unsigned int n)
 {
 	if (!c || !host || !iova || !len || !prot_ok(prot))
 		return -EINVAL;
@@ -271,17 +272,18 @@ int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int pro
 			return rc;
 		}
 		for (unsigned int i = 0; i < k; i++)
-			iova[done + i] = c->p.strategy == IOVA_STRAT_OFF
-				? (uint64_t)(uintptr_t)host[done + i]
-				: (r[i].pfn << IOVA_PAGE_SHIFT) |
-				  ((uintptr_t)host[done + i] & (IOVA_PAGE_SIZE - 1));
+			iova[done + i] =
+				c->p.strategy == IOVA_STRAT_OFF ?
+					(uint64_t)(uintptr_t)host[done + i] :
+					(r[i].pfn << IOVA_PAGE_SHIFT) |
+						((uintptr_t)host[done + i] & (IOVA_PAGE_SIZE - 1));
 		done += k;
 	}
 	return 0;
 }
 
-int iova_ctx_unmap_bulk(struct iova_ctx *c, const uint64_t *iova, size_t len,
-			unsigned int cpu, unsigned int n)
+int iova_ctx_unmap_bulk(struct iova_ctx *c, const uint64_t *iova, size_t len, unsigned int cpu,
+			unsigned int n)
 {
 	if (!c || !iova || !len)
 		return -EINVAL;

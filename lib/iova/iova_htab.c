@@ -94,7 +94,8 @@ void iova_htab_remove(struct iova_htab *h, struct iova_hnode *n)
 	n->next = NULL;
 }
 
-void iova_htab_foreach(const struct iova_htab *h, void (*fn)(struct iova_hnode *n, void *arg), void *arg)
+void iova_htab_foreach(const struct iova_htab *h, void (*fn)(struct iova_hnode *n, void *arg),
+		       void *arg)
 {
 	for (size_t i = 0; i <= h->mask; i++)
 		for (struct iova_hnode *e = h->b[i]; e; e = e->next)

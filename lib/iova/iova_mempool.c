@@ -72,19 +72,21 @@
 #define IOVA_MP_POISON 0xa5
 
 struct iova_pool {
-	struct rte_stack *r;  /* free objects, LIFO */
+	struct rte_stack *r; /* free objects, LIFO */
 	struct iova_mp_fault_report fault; /* fault injection (tests) */
-	struct rte_mbuf *fault_m;          /* the picked buffer until it comes back */
+	struct rte_mbuf *fault_m; /* the picked buffer until it comes back */
 	struct iova_ctx *ctx;
-	bool ready;          /* objects initialised: enqueue/dequeue map and unmap */
+	bool ready; /* objects initialised: enqueue/dequeue map and unmap */
 	unsigned int nchunks;
-	void *chunk[IOVA_MP_MAX_CHUNKS]; /* memory chunks registered with iova_ctx_register_pool() */
+	void *chunk
+		[IOVA_MP_MAX_CHUNKS]; /* memory chunks registered with iova_ctx_register_pool() */
 };
 
 static int iova_mp_alloc(struct rte_mempool *mp)
 {
 	if (!mp->pool_config) {
-		RTE_LOG(ERR, MEMPOOL, "iova mempool %s: no iova_ctx (create it with iova_pktmbuf_pool_create())\n",
+		RTE_LOG(ERR, MEMPOOL,
+			"iova mempool %s: no iova_ctx (create it with iova_pktmbuf_pool_create())\n",
 			mp->name);
 		return -EINVAL;
 	}
@@ -136,7 +138,7 @@ static int unmap_objs(struct iova_pool *p, void *const *obj, unsigned int n)
 			if (!m->buf_iova)
 				continue; /* never mapped */
 			if (k && m->buf_len != len)
-				break;    /* one len per bulk call; pools have one data room size */
+				break; /* one len per bulk call; pools have one data room size */
 			len = m->buf_len;
 			iova[k++] = m->buf_iova;
 			m->buf_iova = 0;
@@ -171,7 +173,8 @@ static void fault_returned(struct iova_pool *p, struct rte_mbuf *m)
 	if (f->fired) {
 		struct iova_backend *be = fault_backend(p);
 		void *host = (void *)(f->va & ~(uintptr_t)(IOVA_PAGE_SIZE - 1));
-		int rc = be->ops->map(be, f->page_iova, host, f->pages << IOVA_PAGE_SHIFT, IOVA_PROT_RW);
+		int rc = be->ops->map(be, f->page_iova, host, f->pages << IOVA_PAGE_SHIFT,
+				      IOVA_PROT_RW);
 		if (rc < 0 && !f->error)
 			f->error = rc;
 	}
@@ -289,8 +292,8 @@ static struct rte_mempool *pool_create(const char *name, unsigned int n, unsigne
 		.mbuf_priv_size = 0,
 		.flags = 0,
 	};
-	struct rte_mempool *mp = rte_mempool_create_empty(name, n, elt_size, cache_size,
-							  sizeof(priv), socket_id, 0);
+	struct rte_mempool *mp =
+		rte_mempool_create_empty(name, n, elt_size, cache_size, sizeof(priv), socket_id, 0);
 	if (!mp)
 		return NULL;
 	int rc = rte_mempool_set_ops_byname(mp, IOVA_MP_OPS, ctx);
@@ -304,9 +307,10 @@ static struct rte_mempool *pool_create(const char *name, unsigned int n, unsigne
 		/* caller memory (extmem): no free callback, the caller owns it */
 		rc = rte_mempool_populate_virt(mp, va, len, pg_sz, NULL, NULL);
 		if (rc >= 0 && mp->populated_size < mp->size) {
-			RTE_LOG(ERR, MEMPOOL, "iova mempool %s: %zu bytes hold %u of %u buffers "
-				"(size it with iova_pktmbuf_pool_mem_size())\n", name, len,
-				mp->populated_size, mp->size);
+			RTE_LOG(ERR, MEMPOOL,
+				"iova mempool %s: %zu bytes hold %u of %u buffers "
+				"(size it with iova_pktmbuf_pool_mem_size())\n",
+				name, len, mp->populated_size, mp->size);
 			rc = -ENOSPC;
 		}
 	} else {
@@ -355,7 +359,8 @@ struct rte_mempool *iova_pktmbuf_pool_create_mem(const char *name, unsigned int 
 size_t iova_pktmbuf_pool_mem_size(unsigned int n, uint16_t data_room_size, size_t pg_sz)
 {
 	struct rte_mempool_objsz sz;
-	uint32_t total = rte_mempool_calc_obj_size(sizeof(struct rte_mbuf) + data_room_size, 0, &sz);
+	uint32_t total =
+		rte_mempool_calc_obj_size(sizeof(struct rte_mbuf) + data_room_size, 0, &sz);
 	if (!pg_sz || (pg_sz & (pg_sz - 1)) || total > pg_sz)
 		return 0;
 	/* objects do not cross page boundaries (rte_mempool_op_populate_helper) */

@@ -73,7 +73,7 @@ struct iova_hnode {
 
 struct iova_htab {
 	struct iova_hnode **b;
-	size_t mask;   /**< bucket count - 1 (power of two) */
+	size_t mask; /**< bucket count - 1 (power of two) */
 	size_t count;
 };
 
@@ -86,7 +86,8 @@ struct iova_hnode *iova_htab_lookup(const struct iova_htab *h, uint64_t key);
 /** Unlink n (must be in h). */
 void iova_htab_remove(struct iova_htab *h, struct iova_hnode *n);
 /** Visit every node; fn may not modify h. */
-void iova_htab_foreach(const struct iova_htab *h, void (*fn)(struct iova_hnode *n, void *arg), void *arg);
+void iova_htab_foreach(const struct iova_htab *h, void (*fn)(struct iova_hnode *n, void *arg),
+		       void *arg);
 
 #define iova_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - __builtin_offsetof(type, member)))
@@ -98,9 +99,9 @@ void iova_htab_foreach(const struct iova_htab *h, void (*fn)(struct iova_hnode *
 /** One buffer in page units, as the strategies see it. */
 struct iova_req {
 	uintptr_t host_page; /**< host address of the first page (4 KiB aligned) */
-	uint64_t npages;     /**< pages the buffer spans */
-	uint64_t pfn;        /**< IOVA page frame: out of map, in to unmap */
-	int prot;            /**< IOVA_PROT_* */
+	uint64_t npages; /**< pages the buffer spans */
+	uint64_t pfn; /**< IOVA page frame: out of map, in to unmap */
+	int prot; /**< IOVA_PROT_* */
 };
 
 struct iova_ctx;
@@ -120,7 +121,8 @@ struct iova_strat_ops {
 	int (*init)(struct iova_ctx *c);
 	void (*fini)(struct iova_ctx *c);
 	int (*map)(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu);
-	int (*unmap)(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu);
+	int (*unmap)(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
+		     unsigned int cpu);
 	void (*poll)(struct iova_ctx *c, unsigned int cpu, uint64_t now_ns);
 	uint64_t (*oldest_stale_ns)(const struct iova_ctx *c);
 	/** pool only (NULL elsewhere): see iova_ctx_register_pool() / _unregister_pool(). */
@@ -148,14 +150,15 @@ int iova_strict_unmap_one(struct iova_ctx *c, const struct iova_req *r, unsigned
  * forever) or is torn down strictly (shared: quota 0).
  */
 struct iova_cache_cfg {
-	uint64_t quota;      /**< max stale (refcount-0, still mapped) entries; 0 = tear down at once */
+	uint64_t quota; /**< max stale (refcount-0, still mapped) entries; 0 = tear down at once */
 	uint64_t timeout_ns; /**< max time an entry may stay stale; 0 = no limit */
-	uint64_t batch;      /**< entries evicted together when over quota (one wait) */
+	uint64_t batch; /**< entries evicted together when over quota (one wait) */
 };
 int iova_cache_init(struct iova_ctx *c, const struct iova_cache_cfg *cfg);
 void iova_cache_fini(struct iova_ctx *c);
 int iova_cache_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu);
-int iova_cache_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu);
+int iova_cache_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
+		     unsigned int cpu);
 void iova_cache_poll(struct iova_ctx *c, unsigned int cpu, uint64_t now_ns);
 uint64_t iova_cache_oldest_stale(const struct iova_ctx *c);
 
@@ -163,14 +166,14 @@ uint64_t iova_cache_oldest_stale(const struct iova_ctx *c);
 struct iova_ctx {
 	struct iova_ctx_params p;
 	const struct iova_strat_ops *ops;
-	void *sp;                     /**< strategy private state */
-	struct iova_backend *be;      /**< top backend: mode wrapper or physical */
+	void *sp; /**< strategy private state */
+	struct iova_backend *be; /**< top backend: mode wrapper or physical */
 	struct iova_allocator *alloc;
-	unsigned int nb_cpus;         /**< >= 1 */
+	unsigned int nb_cpus; /**< >= 1 */
 	pthread_mutex_t lock;
 
-	struct iova_ctx_stats st;     /**< counters (cycle percentiles filled on read) */
-	uint64_t exits_base;          /**< be->exits at the last reset */
+	struct iova_ctx_stats st; /**< counters (cycle percentiles filled on read) */
+	uint64_t exits_base; /**< be->exits at the last reset */
 	struct iova_hist map_hist, unmap_hist; /**< cycles per page of each call */
 };
 
@@ -236,14 +239,15 @@ struct iova_backend *iova_mode_unwrap(struct iova_backend *b);
 
 /** Counters of an emulated guest IOMMU. */
 struct iova_mode_stats {
-	uint64_t exits;          /**< synchronous guest->VMM handoffs (trap-and-emulate) */
-	uint64_t doorbells;      /**< guest IQT writes */
-	uint64_t descs;          /**< guest descriptors the VMM processed */
-	uint64_t descs_rejected; /**< descriptors the VMM refused (reserved bits, unknown type): IQE */
+	uint64_t exits; /**< synchronous guest->VMM handoffs (trap-and-emulate) */
+	uint64_t doorbells; /**< guest IQT writes */
+	uint64_t descs; /**< guest descriptors the VMM processed */
+	uint64_t
+		descs_rejected; /**< descriptors the VMM refused (reserved bits, unknown type): IQE */
 	uint64_t shadow_maps, shadow_unmaps; /**< pages mirrored into the physical backend */
-	uint64_t waits_completed;/**< guest wait descriptors whose status the VMM wrote */
-	uint64_t shadow_pages;   /**< pages currently shadowed */
-	uint64_t shadow_errors;  /**< physical map/unmap calls that failed while shadowing (the
+	uint64_t waits_completed; /**< guest wait descriptors whose status the VMM wrote */
+	uint64_t shadow_pages; /**< pages currently shadowed */
+	uint64_t shadow_errors; /**< physical map/unmap calls that failed while shadowing (the
 				  *   guest's next wait returns -EIO) */
 };
 

@@ -11,7 +11,6 @@
 
 #include "iova_rbtree.h"
 
-
 static void rb_rotate_left(struct iova_rb_root *root, struct iova_rb_node *x)
 {
 	struct iova_rb_node *y = x->right;
@@ -48,8 +47,8 @@ static void rb_rotate_right(struct iova_rb_root *root, struct iova_rb_node *x)
 	x->parent = y;
 }
 
-void iova_rb_insert(struct iova_rb_root *root, struct iova_rb_node *z,
-		    struct iova_rb_node *parent, struct iova_rb_node **link)
+void iova_rb_insert(struct iova_rb_root *root, struct iova_rb_node *z, struct iova_rb_node *parent,
+		    struct iova_rb_node **link)
 {
 	z->parent = parent;
 	z->left = z->right = NULL;

@@ -29,8 +29,8 @@ struct iova_rb_root {
  * NULL) and restore the red-black properties (Linux rb_link_node() +
  * rb_insert_color()).
  */
-void iova_rb_insert(struct iova_rb_root *root, struct iova_rb_node *z,
-		    struct iova_rb_node *parent, struct iova_rb_node **link);
+void iova_rb_insert(struct iova_rb_root *root, struct iova_rb_node *z, struct iova_rb_node *parent,
+		    struct iova_rb_node **link);
 /** Unlink z and rebalance (Linux rb_erase()). z's fields are undefined afterwards. */
 void iova_rb_erase(struct iova_rb_root *root, struct iova_rb_node *z);
 /** In-order predecessor / successor, or NULL (Linux rb_prev() / rb_next()). */

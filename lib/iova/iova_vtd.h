@@ -27,7 +27,7 @@
 
 #include "iova.h"
 
-#define VTD_SOFT_PHYS_BITS  48      /**< width of PTE/table address fields (host VAs) */
+#define VTD_SOFT_PHYS_BITS 48 /**< width of PTE/table address fields (host VAs) */
 
 /** Default driver-side wait timeout for qi_submit_sync()-style waits (ns). */
 #define VTD_DRV_DEFAULT_TIMEOUT_NS (1000ULL * 1000 * 1000)
@@ -40,11 +40,12 @@ struct vtd_soft;
 
 /** A VT-d fault record (VT-d spec 7.1.3, 10.4.14 FRCD). */
 struct vtd_fault {
-	uint16_t rid;      /**< source requester ID (bus << 8 | devfn) */
-	uint64_t iova;     /**< faulting address (page aligned) */
-	uint8_t  reason;   /**< VT-d fault reason code (vtd_defs.h), e.g. VTD_FR_PTE_NOT_PRESENT(write) */
-	bool     write;    /**< the request was a write (DMA faults) */
-	uint16_t index;    /**< interrupt index (interrupt-remapping faults, VTD_FR_IS_IR(reason)): FRCD.FI 63:48 */
+	uint16_t rid; /**< source requester ID (bus << 8 | devfn) */
+	uint64_t iova; /**< faulting address (page aligned) */
+	uint8_t reason; /**< VT-d fault reason code (vtd_defs.h), e.g. VTD_FR_PTE_NOT_PRESENT(write) */
+	bool write; /**< the request was a write (DMA faults) */
+	uint16_t
+		index; /**< interrupt index (interrupt-remapping faults, VTD_FR_IS_IR(reason)): FRCD.FI 63:48 */
 };
 
 /**
@@ -87,8 +88,8 @@ uint64_t vtd_soft_last_wait_thread(struct vtd_soft *v);
  *         -ERANGE when every page translates but the pages are not contiguous in host
  *         memory (no fault recorded); -EINVAL for bad arguments.
  */
-int vtd_soft_translate(struct vtd_soft *v, uint16_t rid, uint64_t iova, size_t len,
-		       int access, void **host);
+int vtd_soft_translate(struct vtd_soft *v, uint16_t rid, uint64_t iova, size_t len, int access,
+		       void **host);
 
 /** Pop the oldest fault record. @return 1 if one was returned, 0 if the log is empty. */
 int vtd_soft_fault_pop(struct vtd_soft *v, struct vtd_fault *f);
@@ -99,12 +100,11 @@ int vtd_soft_fault_pop(struct vtd_soft *v, struct vtd_fault *f);
  */
 int vtd_soft_iotlb_probe(struct vtd_soft *v, uint16_t did, uint64_t iova);
 
-
 /* ======================================================================
  * Driver (vtd_drv.c): what Linux's intel-iommu does.
  * ====================================================================== */
 
-struct vtd_drv;    /**< the driver's state for one unit */
+struct vtd_drv; /**< the driver's state for one unit */
 struct vtd_domain; /**< one DID with its own second-level page table */
 
 /**
@@ -160,7 +160,9 @@ int vtd_drv_flush(struct vtd_domain *d, bool wait);
  * Queued-invalidation descriptors (vtd_defs.c); the fuzz target drives decode.
  * ====================================================================== */
 
-struct vtd_desc { uint64_t lo, hi; }; /**< one 128-bit QI descriptor, VT-d 6.5.2 */
+struct vtd_desc {
+	uint64_t lo, hi;
+}; /**< one 128-bit QI descriptor, VT-d 6.5.2 */
 
 struct vtd_desc vtd_desc_iotlb_global(void);
 struct vtd_desc vtd_desc_iotlb_domain(uint16_t did);
@@ -171,13 +173,13 @@ struct vtd_desc vtd_desc_wait(uint32_t status_data, uint64_t status_addr, bool i
 
 /** A decoded descriptor, for emulators (trap-and-emulate, sidecore) and the fuzzer. */
 struct vtd_desc_info {
-	unsigned int type;   /**< VTD_QI_TYPE_* (1 ctx, 2 iotlb, 3 dev-tlb, 4 iec, 5 wait) */
-	unsigned int gran;   /**< granularity field (IOTLB G, context G) */
+	unsigned int type; /**< VTD_QI_TYPE_* (1 ctx, 2 iotlb, 3 dev-tlb, 4 iec, 5 wait) */
+	unsigned int gran; /**< granularity field (IOTLB G, context G) */
 	uint16_t did;
-	uint64_t addr;       /**< IOTLB page address (4 KiB aligned) */
-	unsigned int am;     /**< address mask: 2^am pages */
+	uint64_t addr; /**< IOTLB page address (4 KiB aligned) */
+	unsigned int am; /**< address mask: 2^am pages */
 	bool ih, dr, dw;
-	bool sw, iflag, fn;  /**< wait: status write, interrupt, fence */
+	bool sw, iflag, fn; /**< wait: status write, interrupt, fence */
 	uint32_t status_data;
 	uint64_t status_addr;
 };
@@ -193,28 +195,30 @@ int vtd_desc_decode(const struct vtd_desc *d, struct vtd_desc_info *out);
  * posted-interrupt descriptor.
  * ====================================================================== */
 
-struct vtd_irte { uint64_t lo, hi; }; /**< one 128-bit IRTE */
+struct vtd_irte {
+	uint64_t lo, hi;
+}; /**< one 128-bit IRTE */
 
 /** A decoded IRTE (VT-d 9.10 remapped, 9.11 posted). */
 struct vtd_irte_info {
-	bool present;        /**< P */
-	bool fpd;            /**< fault processing disable */
-	bool posted;         /**< IM = 1 */
-	uint8_t vector;      /**< V: host vector (remapped) or guest vector (posted) */
-	uint8_t avail;       /**< AVL 11:8, software-available */
+	bool present; /**< P */
+	bool fpd; /**< fault processing disable */
+	bool posted; /**< IM = 1 */
+	uint8_t vector; /**< V: host vector (remapped) or guest vector (posted) */
+	uint8_t avail; /**< AVL 11:8, software-available */
 	/* remapped */
-	bool dm;             /**< destination mode: 0 physical, 1 logical */
-	bool rh;             /**< redirection hint */
-	bool tm;             /**< trigger mode: 0 edge, 1 level */
-	uint8_t dlm;         /**< delivery mode (0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 7 ExtINT) */
-	uint32_t dest;       /**< destination APIC ID (xAPIC: 8 bits from DST 15:8; x2APIC: 32 bits) */
+	bool dm; /**< destination mode: 0 physical, 1 logical */
+	bool rh; /**< redirection hint */
+	bool tm; /**< trigger mode: 0 edge, 1 level */
+	uint8_t dlm; /**< delivery mode (0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 7 ExtINT) */
+	uint32_t dest; /**< destination APIC ID (xAPIC: 8 bits from DST 15:8; x2APIC: 32 bits) */
 	/* posted */
-	bool urg;            /**< urgent */
-	uint64_t pda;        /**< posted-interrupt descriptor address (64-byte aligned) */
+	bool urg; /**< urgent */
+	uint64_t pda; /**< posted-interrupt descriptor address (64-byte aligned) */
 	/* source validation */
-	uint16_t sid;        /**< source-id */
-	uint8_t sq;          /**< source-id qualifier (SVT = 1): 0 all 16 bits, 1..3 ignore bits 2, 2:1, 2:0 */
-	uint8_t svt;         /**< source validation type: VTD_SVT_NONE / _SID / _BUS */
+	uint16_t sid; /**< source-id */
+	uint8_t sq; /**< source-id qualifier (SVT = 1): 0 all 16 bits, 1..3 ignore bits 2, 2:1, 2:0 */
+	uint8_t svt; /**< source validation type: VTD_SVT_NONE / _SID / _BUS */
 };
 
 /**
@@ -229,18 +233,18 @@ struct vtd_irte vtd_irte_encode(const struct vtd_irte_info *i, bool eime);
 
 /** A decoded MSI write (address, data) as the remapping hardware sees it (VT-d 5.1.2, 5.1.4). */
 struct vtd_msi_info {
-	bool remappable;     /**< address bit 4 (interrupt format) */
+	bool remappable; /**< address bit 4 (interrupt format) */
 	/* remappable format */
-	uint16_t handle;     /**< HANDLE[15] (bit 2) : HANDLE[14:0] (bits 19:5) */
-	bool shv;            /**< subhandle valid (bit 3) */
-	uint16_t subhandle;  /**< data 15:0 when shv */
-	uint32_t index;      /**< interrupt index = handle (+ subhandle when shv), up to 2^17 - 2 */
+	uint16_t handle; /**< HANDLE[15] (bit 2) : HANDLE[14:0] (bits 19:5) */
+	bool shv; /**< subhandle valid (bit 3) */
+	uint16_t subhandle; /**< data 15:0 when shv */
+	uint32_t index; /**< interrupt index = handle (+ subhandle when shv), up to 2^17 - 2 */
 	/* compatibility format */
-	uint8_t dest;        /**< destination ID, address 19:12 */
-	bool dm, rh;         /**< destination mode, redirection hint (address 2, 3) */
-	uint8_t vector;      /**< data 7:0 */
-	uint8_t dlm;         /**< delivery mode, data 10:8 */
-	bool tm;             /**< trigger mode, data 15 */
+	uint8_t dest; /**< destination ID, address 19:12 */
+	bool dm, rh; /**< destination mode, redirection hint (address 2, 3) */
+	uint8_t vector; /**< data 7:0 */
+	uint8_t dlm; /**< delivery mode, data 10:8 */
+	bool tm; /**< trigger mode, data 15 */
 };
 
 /**
@@ -251,7 +255,8 @@ struct vtd_msi_info {
  */
 int vtd_msi_decode(uint64_t addr, uint32_t data, struct vtd_msi_info *out);
 /** The remappable-format message for (handle, shv, subhandle), as Linux fill_msi_msg() writes it. */
-void vtd_msi_remappable(uint16_t handle, bool shv, uint16_t subhandle, uint64_t *addr, uint32_t *data);
+void vtd_msi_remappable(uint16_t handle, bool shv, uint16_t subhandle, uint64_t *addr,
+			uint32_t *data);
 /** The compatibility-format message for a fixed, edge, physical interrupt of vector to APIC ID dest. */
 void vtd_msi_compat(uint8_t dest, uint8_t vector, uint64_t *addr, uint32_t *data);
 
@@ -347,8 +352,8 @@ uint64_t *vtd_pt_leaf(uint64_t *root, unsigned int levels, uint64_t iova, unsign
  * @return the slot, or NULL with *err = -ENOENT (a table is missing and !create),
  *         -EEXIST (a superpage sits above target_level), -ENOMEM.
  */
-uint64_t *vtd_pt_slot(uint64_t *root, unsigned int levels, uint64_t iova,
-		      unsigned int target_level, bool create, int *err);
+uint64_t *vtd_pt_slot(uint64_t *root, unsigned int levels, uint64_t iova, unsigned int target_level,
+		      bool create, int *err);
 /** Called for each present leaf: first pfn it maps, the entry, its level (1 = 4 KiB). */
 typedef void (*vtd_pt_visit_fn)(uint64_t pfn, uint64_t pte, unsigned int level, void *arg);
 /** Visit the present leaves overlapping pfns [s_pfn, e_pfn), skipping absent subtrees. */

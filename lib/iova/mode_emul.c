@@ -73,12 +73,12 @@
 #include "iova_vtd.h"
 #include "vtd_defs.h"
 
-#define GUEST_DID     1
-#define GUEST_QLEN    256               /* Linux QI_LENGTH */
-#define GUEST_MAMV    18                /* QEMU VTD_MAMV */
-#define PT_LEVELS     4                 /* 48-bit, AW=2 */
-#define PT_HAW        48
-#define SPIN_YIELD    (1u << 10)        /* ~25 us of PAUSE before sched_yield() on an oversubscribed host */
+#define GUEST_DID 1
+#define GUEST_QLEN 256 /* Linux QI_LENGTH */
+#define GUEST_MAMV 18 /* QEMU VTD_MAMV */
+#define PT_LEVELS 4 /* 48-bit, AW=2 */
+#define PT_HAW 48
+#define SPIN_YIELD (1u << 10) /* ~25 us of PAUSE before sched_yield() on an oversubscribed host */
 
 /* ---------------------------------------------------------------------- */
 /* Guest second-level page table (VT-d 9.8 format, 4 levels, 4 KiB leaves),  */
@@ -87,8 +87,8 @@
 
 typedef uint64_t pte_t;
 
-#define pte_load    vtd_pte_load
-#define pte_store   vtd_pte_store
+#define pte_load vtd_pte_load
+#define pte_store vtd_pte_store
 #define pte_present vtd_pte_present
 
 /* leaf slot of pfn; creates tables if create; NULL if absent / no memory */
@@ -105,8 +105,8 @@ static inline pte_t *pt_slot(pte_t *root, uint64_t pfn, bool create)
 
 /* Guest-visible registers in one shared page (sidecore polls it; trap exits on IQT). */
 struct gregs {
-	_Atomic uint64_t iqt;  /* VT-d 10.4.23, index << 4 */
-	_Atomic uint64_t iqh;  /* VT-d 10.4.22, written by the VMM */
+	_Atomic uint64_t iqt; /* VT-d 10.4.23, index << 4 */
+	_Atomic uint64_t iqh; /* VT-d 10.4.22, written by the VMM */
 	_Atomic uint32_t fsts; /* VT-d 10.4.9: IQE */
 } __attribute__((aligned(64)));
 
@@ -117,16 +117,16 @@ struct shadow {
 };
 
 struct emul {
-	struct iova_backend be;   /* must be first: ops/priv/counters */
+	struct iova_backend be; /* must be first: ops/priv/counters */
 	enum iova_mode mode;
 	struct iova_mode_params mp;
 	struct iova_backend *phys;
 
 	/* guest memory */
-	pthread_mutex_t glock;    /* guest driver lock (Linux qi->q_lock + domain lock) */
+	pthread_mutex_t glock; /* guest driver lock (Linux qi->q_lock + domain lock) */
 	pte_t *root;
-	struct vtd_desc *q;       /* GUEST_QLEN descriptors */
-	unsigned int gtail;       /* guest's next free slot */
+	struct vtd_desc *q; /* GUEST_QLEN descriptors */
+	unsigned int gtail; /* guest's next free slot */
 	_Atomic uint32_t status __attribute__((aligned(64))); /* wait-descriptor status word */
 	uint32_t seq;
 	struct gregs regs;
@@ -138,10 +138,11 @@ struct emul {
 	/* VMM thread */
 	pthread_t vmm;
 	bool vmm_started;
-	atomic_bool polled;          /**< IOVA_VMM_POLLED sidecore: run by iova_backend_poll(); else by the waiting guest */
+	atomic_bool
+		polled; /**< IOVA_VMM_POLLED sidecore: run by iova_backend_poll(); else by the waiting guest */
 	_Atomic bool stop;
-	struct iova_htab shadow;  /* VMM only */
-	bool phys_inv_pending;    /* physical invalidations queued since the last phys wait */
+	struct iova_htab shadow; /* VMM only */
+	bool phys_inv_pending; /* physical invalidations queued since the last phys wait */
 	_Atomic uint64_t shadow_errors; /* physical map/unmap failures while shadowing */
 	struct iova_mode_stats st;
 };
@@ -196,7 +197,8 @@ static int shadow_sync_page(struct emul *e, uint64_t pfn, pte_t v)
 	int removed = 0;
 	if (pte_present(v)) {
 		uintptr_t host = (uintptr_t)(v & VTD_PTE_ADDR_MASK(PT_HAW));
-		int prot = ((v & VTD_PTE_R) ? IOVA_PROT_READ : 0) | ((v & VTD_PTE_W) ? IOVA_PROT_WRITE : 0);
+		int prot = ((v & VTD_PTE_R) ? IOVA_PROT_READ : 0) |
+			   ((v & VTD_PTE_W) ? IOVA_PROT_WRITE : 0);
 		if (s && s->host == host && s->prot == prot)
 			return 0;
 		if (s) { /* changed: replace (QEMU unmaps then maps) */
@@ -206,7 +208,8 @@ static int shadow_sync_page(struct emul *e, uint64_t pfn, pte_t v)
 		s = calloc(1, sizeof(*s));
 		if (!s)
 			return removed;
-		if (e->phys->ops->map(e->phys, pfn << IOVA_PAGE_SHIFT, (void *)host, IOVA_PAGE_SIZE, prot) != 0) {
+		if (e->phys->ops->map(e->phys, pfn << IOVA_PAGE_SHIFT, (void *)host, IOVA_PAGE_SIZE,
+				      prot) != 0) {
 			/* QEMU can only error_report() here; we also tell the guest driver
 			 * through its next wait (see guest_submit_wait) */
 			free(s);
@@ -288,8 +291,10 @@ static void shadow_sync_range(struct emul *e, uint64_t s, uint64_t end, bool dom
 /* Process guest descriptors from IQH to IQT (QEMU vtd_fetch_inv_desc loop). */
 static void vmm_process(struct emul *e)
 {
-	uint64_t head = atomic_load_explicit(&e->regs.iqh, memory_order_relaxed) >> VTD_IQ_IDX_SHIFT;
-	uint64_t tail = atomic_load_explicit(&e->regs.iqt, memory_order_acquire) >> VTD_IQ_IDX_SHIFT;
+	uint64_t head =
+		atomic_load_explicit(&e->regs.iqh, memory_order_relaxed) >> VTD_IQ_IDX_SHIFT;
+	uint64_t tail =
+		atomic_load_explicit(&e->regs.iqt, memory_order_acquire) >> VTD_IQ_IDX_SHIFT;
 	if (atomic_load_explicit(&e->regs.fsts, memory_order_acquire) & VTD_FSTS_IQE)
 		return; /* halted until the guest clears IQE */
 	head %= GUEST_QLEN;
@@ -310,9 +315,12 @@ static void vmm_process(struct emul *e)
 						break;
 					}
 					if (in.did == GUEST_DID)
-						shadow_sync_range(e, pfn, pfn + (1ull << in.am), false);
-				} else if (in.gran == VTD_QI_IOTLB_G_GLOBAL || in.did == GUEST_DID) {
-					shadow_sync_range(e, 0, 1ull << (PT_HAW - IOVA_PAGE_SHIFT), true);
+						shadow_sync_range(e, pfn, pfn + (1ull << in.am),
+								  false);
+				} else if (in.gran == VTD_QI_IOTLB_G_GLOBAL ||
+					   in.did == GUEST_DID) {
+					shadow_sync_range(e, 0, 1ull << (PT_HAW - IOVA_PAGE_SHIFT),
+							  true);
 				}
 				break;
 			case VTD_QI_TYPE_WAIT:
@@ -327,13 +335,14 @@ static void vmm_process(struct emul *e)
 					e->phys_inv_pending = false;
 				}
 				if (in.sw) {
-					atomic_store_explicit(&e->status, in.status_data, memory_order_release);
+					atomic_store_explicit(&e->status, in.status_data,
+							      memory_order_release);
 					e->st.waits_completed++;
 				}
 				break;
-			case VTD_QI_TYPE_CC:       /* one context: nothing cached to shadow */
-			case VTD_QI_TYPE_DEV_IOTLB:/* no device-TLB (ECAP.DT=0 in practice) */
-			case VTD_QI_TYPE_IEC:      /* no interrupt remapping here */
+			case VTD_QI_TYPE_CC: /* one context: nothing cached to shadow */
+			case VTD_QI_TYPE_DEV_IOTLB: /* no device-TLB (ECAP.DT=0 in practice) */
+			case VTD_QI_TYPE_IEC: /* no interrupt remapping here */
 				break;
 			default:
 				bad = true;
@@ -341,7 +350,8 @@ static void vmm_process(struct emul *e)
 		}
 		if (bad) {
 			e->st.descs_rejected++;
-			atomic_store_explicit(&e->regs.iqh, head << VTD_IQ_IDX_SHIFT, memory_order_release);
+			atomic_store_explicit(&e->regs.iqh, head << VTD_IQ_IDX_SHIFT,
+					      memory_order_release);
 			atomic_fetch_or_explicit(&e->regs.fsts, VTD_FSTS_IQE, memory_order_release);
 			return;
 		}
@@ -378,7 +388,7 @@ static void *vmm_trap_thread(void *arg)
 			futex(&e->req, FUTEX_WAIT_PRIVATE, r);
 			continue;
 		}
-		vmm_process(e);                  /* the exit handler */
+		vmm_process(e); /* the exit handler */
 		handled = r;
 		atomic_store_explicit(&e->done, r, memory_order_release); /* VM entry */
 		futex(&e->done, FUTEX_WAKE_PRIVATE, INT_MAX);
@@ -422,7 +432,8 @@ static void *vmm_side_thread(void *arg)
 /* The guest writes IQT. Trap: synchronous exit to the VMM thread; sidecore: a store. */
 static void guest_doorbell(struct emul *e)
 {
-	atomic_store_explicit(&e->regs.iqt, (uint64_t)e->gtail << VTD_IQ_IDX_SHIFT, memory_order_release);
+	atomic_store_explicit(&e->regs.iqt, (uint64_t)e->gtail << VTD_IQ_IDX_SHIFT,
+			      memory_order_release);
 	e->st.doorbells++;
 	if (e->mode != IOVA_MODE_TRAP_EMULATE)
 		return;
@@ -459,14 +470,16 @@ static int side_round(struct emul *e);
  * has nobody else to run it: the waiting guest runs a round itself (set-up, teardown). */
 static inline void guest_inline_vmm(struct emul *e)
 {
-	if (e->mp.vmm_cpu == IOVA_VMM_POLLED && !atomic_load_explicit(&e->polled, memory_order_acquire))
+	if (e->mp.vmm_cpu == IOVA_VMM_POLLED &&
+	    !atomic_load_explicit(&e->polled, memory_order_acquire))
 		side_round(e);
 }
 
 static int guest_drain(struct emul *e)
 {
 	unsigned int spins = 0;
-	while ((atomic_load_explicit(&e->regs.iqh, memory_order_acquire) >> VTD_IQ_IDX_SHIFT) != e->gtail) {
+	while ((atomic_load_explicit(&e->regs.iqh, memory_order_acquire) >> VTD_IQ_IDX_SHIFT) !=
+	       e->gtail) {
 		if (guest_iqe(e))
 			return guest_recover_iqe(e);
 		guest_inline_vmm(e);
@@ -481,7 +494,9 @@ static int guest_drain(struct emul *e)
 
 static unsigned int guest_free_slots(struct emul *e)
 {
-	unsigned int h = (unsigned int)(atomic_load_explicit(&e->regs.iqh, memory_order_acquire) >> VTD_IQ_IDX_SHIFT) % GUEST_QLEN;
+	unsigned int h = (unsigned int)(atomic_load_explicit(&e->regs.iqh, memory_order_acquire) >>
+					VTD_IQ_IDX_SHIFT) %
+			 GUEST_QLEN;
 	return GUEST_QLEN - 1 - ((e->gtail + GUEST_QLEN - h) % GUEST_QLEN);
 }
 
@@ -551,7 +566,8 @@ static int emul_map(struct iova_backend *b, uint64_t iova, void *host, size_t le
 			rc = -ENOMEM;
 			goto out;
 		}
-		pte_store(slot, vtd_pte_leaf((uint64_t)(uintptr_t)host + (i << IOVA_PAGE_SHIFT), prot, 0, 0));
+		pte_store(slot, vtd_pte_leaf((uint64_t)(uintptr_t)host + (i << IOVA_PAGE_SHIFT),
+					     prot, 0, 0));
 	}
 out:
 	pthread_mutex_unlock(&e->glock);
@@ -593,7 +609,8 @@ static int emul_inv_queue(struct iova_backend *b, uint64_t iova, uint64_t npages
 		if (am > GUEST_MAMV)
 			d = vtd_desc_iotlb_domain(GUEST_DID);
 		else
-			d = vtd_desc_iotlb_page(GUEST_DID, (s & ~((1ull << am) - 1)) << IOVA_PAGE_SHIFT, am, false);
+			d = vtd_desc_iotlb_page(
+				GUEST_DID, (s & ~((1ull << am) - 1)) << IOVA_PAGE_SHIFT, am, false);
 	}
 	pthread_mutex_lock(&e->glock);
 	int rc = guest_push(e, d);
@@ -608,7 +625,8 @@ static int emul_inv_flush(struct iova_backend *b, bool wait)
 	int rc = 0;
 	if (wait) {
 		rc = guest_submit_wait(e);
-	} else if ((atomic_load_explicit(&e->regs.iqt, memory_order_relaxed) >> VTD_IQ_IDX_SHIFT) != e->gtail) {
+	} else if ((atomic_load_explicit(&e->regs.iqt, memory_order_relaxed) >> VTD_IQ_IDX_SHIFT) !=
+		   e->gtail) {
 		guest_doorbell(e);
 		if (guest_iqe(e))
 			rc = guest_recover_iqe(e);
@@ -755,9 +773,9 @@ struct iova_backend *iova_mode_wrap(enum iova_mode mode, const struct iova_mode_
 		goto fail;
 	memset(e->q, 0, GUEST_QLEN * sizeof(struct vtd_desc));
 	if (mode == IOVA_MODE_SIDECORE && e->mp.vmm_cpu == IOVA_VMM_POLLED)
-		return &e->be;   /* no thread: the caller's loop runs the sidecore (iova_backend_poll) */
+		return &e->be; /* no thread: the caller's loop runs the sidecore (iova_backend_poll) */
 	if (e->mp.vmm_cpu < -1) {
-		err = EINVAL;   /* IOVA_VMM_POLLED is for the sidecore only */
+		err = EINVAL; /* IOVA_VMM_POLLED is for the sidecore only */
 		goto fail;
 	}
 	err = pthread_create(&e->vmm, NULL,

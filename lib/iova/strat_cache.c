@@ -162,7 +162,8 @@ int iova_cache_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsig
 		uint64_t key = ckey(r[i].host_page, r[i].npages, r[i].prot);
 		struct iova_hnode *h = iova_htab_lookup(&k->by_key, key);
 		struct centry *e = h ? iova_container_of(h, struct centry, by_key) : NULL;
-		if (e && (e->host_page != r[i].host_page || e->npages != r[i].npages || e->prot != r[i].prot))
+		if (e && (e->host_page != r[i].host_page || e->npages != r[i].npages ||
+			  e->prot != r[i].prot))
 			e = NULL; /* key collision (practically impossible); map a fresh one */
 		if (e) {
 			if (e->refs == 0) { /* revive a stale mapping */

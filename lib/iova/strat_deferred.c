@@ -23,8 +23,8 @@
 
 struct fq_entry {
 	uint64_t pfn, npages;
-	uint64_t counter;   /* flush-start count when queued */
-	uint64_t t_unmap;   /* ns */
+	uint64_t counter; /* flush-start count when queued */
+	uint64_t t_unmap; /* ns */
 };
 
 struct fq {
@@ -37,8 +37,8 @@ struct deferred {
 	struct fq *fq;
 	uint64_t start_cnt, finish_cnt; /* fq_flush_start_cnt / fq_flush_finish_cnt */
 	bool timer_armed;
-	uint64_t timer_start;           /* ns when the first entry since the last flush was queued */
-	uint64_t queued;                /* entries across all queues */
+	uint64_t timer_start; /* ns when the first entry since the last flush was queued */
+	uint64_t queued; /* entries across all queues */
 };
 
 static inline bool fq_full(const struct fq *q)
@@ -162,7 +162,8 @@ static void check_timer(struct iova_ctx *c, uint64_t now)
 	(void)fq_flush(c); /* on failure the entries stay queued and the timer stays armed */
 }
 
-static int deferred_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu)
+static int deferred_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
+			  unsigned int cpu)
 {
 	struct deferred *d = D(c);
 	struct fq *q = cpu_fq(c, cpu);
@@ -185,8 +186,10 @@ static int deferred_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned
 			}
 		}
 		uint64_t now = iova_now_ns();
-		q->e[q->tail] = (struct fq_entry){ .pfn = r[i].pfn, .npages = r[i].npages,
-						   .counter = d->start_cnt, .t_unmap = now };
+		q->e[q->tail] = (struct fq_entry){ .pfn = r[i].pfn,
+						   .npages = r[i].npages,
+						   .counter = d->start_cnt,
+						   .t_unmap = now };
 		q->tail = (q->tail + 1) % (q->size + 1);
 		d->queued++;
 		iova_stale_open(c, 1);

@@ -31,12 +31,12 @@
 #define SP_PAGES 512 /* 2 MiB */
 
 struct region {
-	uintptr_t va_page;   /* first host page */
+	uintptr_t va_page; /* first host page */
 	uint64_t npages;
-	uint64_t pfn;        /* IOVA pfn of va_page */
+	uint64_t pfn; /* IOVA pfn of va_page */
 	uint64_t alloc_pfn, alloc_npages;
-	uint32_t *refs;      /* buffers in flight per page */
-	uint64_t *t_free;    /* per page: when it became freed-but-reachable, 0 if not */
+	uint32_t *refs; /* buffers in flight per page */
+	uint64_t *t_free; /* per page: when it became freed-but-reachable, 0 if not */
 };
 
 struct pool {
@@ -59,8 +59,8 @@ static struct region *by_host(struct pool *p, uintptr_t host_page, uint64_t npag
 {
 	for (unsigned int i = 0; i < p->n; i++) {
 		struct region *g = &p->r[i];
-		if (host_page >= g->va_page &&
-		    host_page + (npages << IOVA_PAGE_SHIFT) <= g->va_page + (g->npages << IOVA_PAGE_SHIFT))
+		if (host_page >= g->va_page && host_page + (npages << IOVA_PAGE_SHIFT) <=
+						       g->va_page + (g->npages << IOVA_PAGE_SHIFT))
 			return g;
 	}
 	return NULL;
@@ -167,7 +167,8 @@ static void pool_fini(struct iova_ctx *c)
 	c->sp = NULL;
 }
 
-static int pool_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu);
+static int pool_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
+		      unsigned int cpu);
 
 static int pool_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu)
 {
@@ -199,7 +200,8 @@ static int pool_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsi
 	return 0;
 }
 
-static int pool_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu)
+static int pool_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
+		      unsigned int cpu)
 {
 	struct pool *p = P(c);
 	int first = 0;

@@ -29,12 +29,12 @@
 #define RING_PAGES_DEFAULT (1u << 16) /* 256 MiB of IOVA space, an 8 KiB bitmap */
 
 struct ring {
-	uint64_t base;     /* first pfn of the window */
-	uint64_t npages;   /* window size (power of two) */
-	uint64_t head;     /* next slot to try */
-	uint64_t busy;     /* pages in use */
+	uint64_t base; /* first pfn of the window */
+	uint64_t npages; /* window size (power of two) */
+	uint64_t head; /* next slot to try */
+	uint64_t busy; /* pages in use */
 	uint64_t *bitmap;
-	uint64_t *start;   /* first page of each busy buffer */
+	uint64_t *start; /* first page of each busy buffer */
 };
 
 static inline struct ring *R(const struct iova_ctx *c)
@@ -174,7 +174,8 @@ static bool slot_valid(const struct ring *g, uint64_t pfn, uint64_t n)
 	return true;
 }
 
-static int ring_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu);
+static int ring_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
+		      unsigned int cpu);
 
 static int ring_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu)
 {
@@ -208,7 +209,8 @@ static int ring_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsi
 	return rc < 0 ? rc : 0;
 }
 
-static int ring_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu)
+static int ring_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
+		      unsigned int cpu)
 {
 	struct ring *g = R(c);
 	struct iova_req ok[64];
@@ -233,7 +235,9 @@ static int ring_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int
 	int rc = iova_be_inv_cover(c, ok, m);
 	int rc2 = iova_be_flush_wait(c);
 	if (rc < 0 || rc2 < 0)
-		return rc < 0 ? rc : rc2; /* not covered: keep the slots busy (leak, never reuse early) */
+		return rc < 0 ?
+			       rc :
+			       rc2; /* not covered: keep the slots busy (leak, never reuse early) */
 	for (unsigned int i = 0; i < m; i++)
 		slot_free(g, ok[i].pfn - g->base, ok[i].npages);
 	return first;

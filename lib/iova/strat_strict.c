@@ -63,7 +63,8 @@ static int strict_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, un
 	return 0;
 }
 
-static int strict_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n, unsigned int cpu)
+static int strict_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
+			unsigned int cpu)
 {
 	int first = 0;
 	for (unsigned int i = 0; i < n; i++) {

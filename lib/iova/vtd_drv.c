@@ -30,26 +30,26 @@
 
 #include "vtd_priv.h"
 
-#define QI_FREE    0
-#define QI_IN_USE  1
-#define QI_DONE    2
+#define QI_FREE 0
+#define QI_IN_USE 1
+#define QI_DONE 2
 
 struct vtd_drv {
-	pthread_mutex_t lock;          /**< iommu->register_lock + qi->q_lock */
+	pthread_mutex_t lock; /**< iommu->register_lock + qi->q_lock */
 	struct vtd_soft *v;
-	uint32_t gcmd;                 /**< persistent GCMD enables (Linux iommu->gcmd) */
-	uint64_t *root;                /**< 256 x 128-bit root entries */
+	uint32_t gcmd; /**< persistent GCMD enables (Linux iommu->gcmd) */
+	uint64_t *root; /**< 256 x 128-bit root entries */
 	uint64_t *ctx[VTD_ROOT_ENTRIES];
 	struct vtd_desc *ring;
-	uint32_t *status;              /**< one status word per queue slot (Linux desc_status) */
+	uint32_t *status; /**< one status word per queue slot (Linux desc_status) */
 	unsigned int entries, tail, pending;
 	unsigned int aw, levels, mamv;
 	bool psi;
 	uint64_t timeout_ns;
 	struct vtd_domain *domains;
 	/* interrupt remapping (Linux struct ir_table) */
-	struct vtd_irte *irt;          /**< the IRT, ir_entries x 128 bits, 4 KiB aligned */
-	uint64_t *ir_bitmap;           /**< allocated entries */
+	struct vtd_irte *irt; /**< the IRT, ir_entries x 128 bits, 4 KiB aligned */
+	uint64_t *ir_bitmap; /**< allocated entries */
 	unsigned int ir_entries;
 	bool ir_eime;
 };
@@ -94,9 +94,10 @@ static int gcmd_sync(struct vtd_drv *drv, uint32_t cmd, uint32_t sts_bit, bool s
 		if (!!(sts & sts_bit) == set)
 			return 0;
 		if (vtd_now_ns() > deadline) {
-			fprintf(stderr, "vtd_drv: GSTS bit 0x%x did not %s after GCMD 0x%x; "
-				"check RTADDR/IQA programming\n", sts_bit, set ? "set" : "clear",
-				drv->gcmd | cmd);
+			fprintf(stderr,
+				"vtd_drv: GSTS bit 0x%x did not %s after GCMD 0x%x; "
+				"check RTADDR/IQA programming\n",
+				sts_bit, set ? "set" : "clear", drv->gcmd | cmd);
 			return -ETIMEDOUT;
 		}
 		vtd_cpu_relax();
@@ -109,7 +110,8 @@ static int gcmd_sync(struct vtd_drv *drv, uint32_t cmd, uint32_t sts_bit, bool s
 
 static inline unsigned int qi_head(struct vtd_drv *drv)
 {
-	return (unsigned int)(vtd_soft_reg_read(drv->v, VTD_REG_IQH) >> VTD_IQ_IDX_SHIFT) % drv->entries;
+	return (unsigned int)(vtd_soft_reg_read(drv->v, VTD_REG_IQH) >> VTD_IQ_IDX_SHIFT) %
+	       drv->entries;
 }
 
 static inline unsigned int qi_space(struct vtd_drv *drv)
@@ -128,9 +130,11 @@ static int qi_check_fault(struct vtd_drv *drv)
 		return 0;
 	unsigned int head = qi_head(drv);
 
-	fprintf(stderr, "vtd_drv: invalidation queue error at descriptor %u "
-		"(%016llx %016llx); replaced by a no-op wait\n", head,
-		(unsigned long long)drv->ring[head].hi, (unsigned long long)drv->ring[head].lo);
+	fprintf(stderr,
+		"vtd_drv: invalidation queue error at descriptor %u "
+		"(%016llx %016llx); replaced by a no-op wait\n",
+		head, (unsigned long long)drv->ring[head].hi,
+		(unsigned long long)drv->ring[head].lo);
 	drv->ring[head] = (struct vtd_desc){ .lo = VTD_QI_TYPE_WAIT, .hi = 0 };
 	vtd_soft_reg_write(drv->v, VTD_REG_FSTS, VTD_FSTS_IQE);
 	return -EIO;
@@ -174,7 +178,8 @@ static int qi_submit(struct vtd_drv *drv, bool wait)
 		if ((spin & 1023) == 1023)
 			sched_yield();
 		if (vtd_now_ns() > deadline) {
-			fprintf(stderr, "vtd_drv: invalidation wait timed out after %llu ns "
+			fprintf(stderr,
+				"vtd_drv: invalidation wait timed out after %llu ns "
 				"(IQH %u, IQT %u); the soft unit's inv_latency_ns may exceed the timeout\n",
 				(unsigned long long)drv->timeout_ns, qi_head(drv), drv->tail);
 			return -ETIMEDOUT;
@@ -231,7 +236,8 @@ struct vtd_drv *vtd_drv_init(struct vtd_soft *v)
 		return NULL;
 	}
 	if (vtd_soft_reg_read(v, VTD_REG_GSTS) & (VTD_GSTS_TES | VTD_GSTS_QIES)) {
-		fprintf(stderr, "vtd_drv: unit already enabled (GSTS 0x%llx); one driver per unit\n",
+		fprintf(stderr,
+			"vtd_drv: unit already enabled (GSTS 0x%llx); one driver per unit\n",
 			(unsigned long long)vtd_soft_reg_read(v, VTD_REG_GSTS));
 		errno = EBUSY;
 		return NULL;
@@ -256,7 +262,8 @@ struct vtd_drv *vtd_drv_init(struct vtd_soft *v)
 	else if (VTD_CAP_SAGAW(cap) & VTD_SAGAW_39)
 		drv->aw = VTD_AW_39;
 	else {
-		fprintf(stderr, "vtd_drv: CAP.SAGAW 0x%llx supports neither 3- nor 4-level tables\n",
+		fprintf(stderr,
+			"vtd_drv: CAP.SAGAW 0x%llx supports neither 3- nor 4-level tables\n",
 			(unsigned long long)VTD_CAP_SAGAW(cap));
 		free(drv);
 		errno = ENODEV;
@@ -430,7 +437,8 @@ void vtd_drv_domain_destroy(struct vtd_domain *d)
 		if (!ct)
 			continue;
 		for (unsigned int devfn = 0; devfn < VTD_CTX_ENTRIES; devfn++) {
-			if ((ct[2 * devfn] & VTD_CE_LO_P) && VTD_CE_HI_DID(ct[2 * devfn + 1]) == d->did) {
+			if ((ct[2 * devfn] & VTD_CE_LO_P) &&
+			    VTD_CE_HI_DID(ct[2 * devfn + 1]) == d->did) {
 				store64(&ct[2 * devfn], 0);
 				store64(&ct[2 * devfn + 1], 0);
 			}
@@ -487,7 +495,8 @@ int vtd_drv_attach(struct vtd_domain *d, uint16_t rid)
 		rc = qi_reserve(drv, 2);
 		if (rc)
 			goto out;
-		qi_push(drv, vtd_desc_context(VTD_QI_CC_G_DEVICE, (uint16_t)VTD_CE_HI_DID(old_hi), rid, 0));
+		qi_push(drv, vtd_desc_context(VTD_QI_CC_G_DEVICE, (uint16_t)VTD_CE_HI_DID(old_hi),
+					      rid, 0));
 		qi_push(drv, vtd_desc_iotlb_domain((uint16_t)VTD_CE_HI_DID(old_hi)));
 		rc = qi_submit(drv, true);
 		if (rc)
@@ -578,8 +587,8 @@ int vtd_drv_map(struct vtd_domain *d, uint64_t iova, void *host, size_t len, int
 
 	while (off < len) {
 		uint64_t a = iova + off, ha = h + off;
-		bool sp = !((a | ha) & (VTD_SUPERPAGE_SIZE - 1)) && len - off >= VTD_SUPERPAGE_SIZE &&
-			  superpage_slot_free(d, a);
+		bool sp = !((a | ha) & (VTD_SUPERPAGE_SIZE - 1)) &&
+			  len - off >= VTD_SUPERPAGE_SIZE && superpage_slot_free(d, a);
 		unsigned int lvl = sp ? 2 : 1;
 		uint64_t *e = vtd_pt_slot(d->pgd, d->levels, a, lvl, true, &rc);
 
@@ -607,7 +616,7 @@ static int unmap_locked(struct vtd_domain *d, uint64_t iova, uint64_t len)
 			return -ENOENT;
 		if (lvl == 2) {
 			if ((a & (VTD_SUPERPAGE_SIZE - 1)) || len - off < VTD_SUPERPAGE_SIZE)
-				return -EINVAL;  /* would split a 2 MiB page */
+				return -EINVAL; /* would split a 2 MiB page */
 			off += VTD_SUPERPAGE_SIZE;
 		} else {
 			off += VTD_PAGE_SIZE;
@@ -666,7 +675,8 @@ int vtd_drv_lookup(struct vtd_domain *d, uint64_t iova, void **host, int *prot)
 		*host = (void *)(uintptr_t)((v & VTD_PTE_ADDR_MASK(VTD_SOFT_PHYS_BITS)) +
 					    (iova & ((1ULL << level_shift(lvl)) - 1)));
 	if (prot)
-		*prot = ((v & VTD_PTE_R) ? IOVA_PROT_READ : 0) | ((v & VTD_PTE_W) ? IOVA_PROT_WRITE : 0);
+		*prot = ((v & VTD_PTE_R) ? IOVA_PROT_READ : 0) |
+			((v & VTD_PTE_W) ? IOVA_PROT_WRITE : 0);
 	return 0;
 }
 
@@ -762,7 +772,8 @@ static void irte_store(struct vtd_irte *p, struct vtd_irte n)
 
 	do {
 		__asm__ __volatile__("lock cmpxchg16b %1\n\tsete %0"
-				     : "=q"(ok), "+m"(*(volatile struct vtd_irte *)p), "+a"(lo), "+d"(hi)
+				     : "=q"(ok), "+m"(*(volatile struct vtd_irte *)p), "+a"(lo),
+				       "+d"(hi)
 				     : "b"(n.lo), "c"(n.hi)
 				     : "memory", "cc");
 	} while (!ok);
@@ -794,7 +805,8 @@ int vtd_drv_ir_enable(struct vtd_drv *drv, unsigned int entries, bool x2apic)
 	ecap = vtd_soft_reg_read(drv->v, VTD_REG_ECAP);
 	if (!(ecap & VTD_ECAP_IR) || (x2apic && !(ecap & VTD_ECAP_EIM))) {
 		fprintf(stderr, "vtd_drv: unit lacks %s (ECAP 0x%llx)\n",
-			!(ecap & VTD_ECAP_IR) ? "interrupt remapping (ECAP.IR)" : "x2APIC IRTEs (ECAP.EIM)",
+			!(ecap & VTD_ECAP_IR) ? "interrupt remapping (ECAP.IR)" :
+						"x2APIC IRTEs (ECAP.EIM)",
 			(unsigned long long)ecap);
 		return -ENODEV;
 	}
@@ -818,10 +830,10 @@ int vtd_drv_ir_enable(struct vtd_drv *drv, unsigned int entries, bool x2apic)
 	memset(drv->irt, 0, bytes);
 	drv->ir_entries = entries;
 	drv->ir_eime = x2apic;
-	s = (unsigned int)__builtin_ctz(entries) - 1;           /* 2^(S+1) entries */
+	s = (unsigned int)__builtin_ctz(entries) - 1; /* 2^(S+1) entries */
 	/* iommu_set_irq_remapping(): IRTA, SIRTP handshake, global IEC flush */
-	vtd_soft_reg_write(drv->v, VTD_REG_IRTA, (uint64_t)(uintptr_t)drv->irt |
-			   (x2apic ? VTD_IRTA_EIME : 0) | s);
+	vtd_soft_reg_write(drv->v, VTD_REG_IRTA,
+			   (uint64_t)(uintptr_t)drv->irt | (x2apic ? VTD_IRTA_EIME : 0) | s);
 	rc = gcmd_sync(drv, VTD_GCMD_SIRTP, VTD_GSTS_IRTPS, true);
 	if (!rc)
 		rc = iec_flush(drv, true, 0, 0);
@@ -912,8 +924,13 @@ int vtd_drv_ir_set_remapped(struct vtd_drv *drv, uint16_t index, uint16_t rid, u
 {
 	/* prepare_irte() + set_msi_sid(): fixed, physical, edge; SVT_VERIFY_SID_SQ, SQ_ALL_16 */
 	struct vtd_irte_info i = {
-		.present = true, .vector = vector, .dest = dest, .dlm = 0,
-		.sid = rid, .sq = VTD_SQ_ALL, .svt = VTD_SVT_SID,
+		.present = true,
+		.vector = vector,
+		.dest = dest,
+		.dlm = 0,
+		.sid = rid,
+		.sq = VTD_SQ_ALL,
+		.svt = VTD_SVT_SID,
 	};
 
 	if (!drv)
@@ -925,8 +942,14 @@ int vtd_drv_ir_set_posted(struct vtd_drv *drv, uint16_t index, uint16_t rid, uin
 			  uint64_t pi_desc, bool urg)
 {
 	struct vtd_irte_info i = {
-		.present = true, .posted = true, .vector = vector, .pda = pi_desc, .urg = urg,
-		.sid = rid, .sq = VTD_SQ_ALL, .svt = VTD_SVT_SID,
+		.present = true,
+		.posted = true,
+		.vector = vector,
+		.pda = pi_desc,
+		.urg = urg,
+		.sid = rid,
+		.sq = VTD_SQ_ALL,
+		.svt = VTD_SVT_SID,
 	};
 
 	if (!drv || !pi_desc || (pi_desc & 63))

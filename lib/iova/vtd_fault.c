@@ -14,7 +14,7 @@ void vtd_soft_record_fault(struct vtd_soft *v, uint16_t rid, uint64_t iova, bool
 			   uint8_t reason, bool fpd)
 {
 	v->st.faults++;
-	if (fpd)                /* context entry FPD: fault is blocked but not recorded */
+	if (fpd) /* context entry FPD: fault is blocked but not recorded */
 		return;
 	if (v->fsts & VTD_FSTS_PFO)
 		return;
@@ -25,8 +25,8 @@ void vtd_soft_record_fault(struct vtd_soft *v, uint16_t rid, uint64_t iova, bool
 	}
 	/* FI: the page address of a DMA fault, or the interrupt index in 63:48 */
 	v->frcd[v->fri][0] = iova & VTD_FRCD_LO_FI_MASK;
-	v->frcd[v->fri][1] = VTD_FRCD_HI_F | (write ? 0 : VTD_FRCD_HI_T) |
-			     VTD_FRCD_HI_MAKE_FR(reason) | rid;
+	v->frcd[v->fri][1] =
+		VTD_FRCD_HI_F | (write ? 0 : VTD_FRCD_HI_T) | VTD_FRCD_HI_MAKE_FR(reason) | rid;
 	v->fri = (v->fri + 1) % VTD_SOFT_NFR;
 	if (!(v->fectl & VTD_FECTL_IM))
 		v->fectl |= VTD_FECTL_IP;

@@ -34,10 +34,10 @@ int vtd_irte_decode(const struct vtd_irte *e, bool eime, bool pi, struct vtd_irt
 	out->sq = (uint8_t)VTD_IRTE_SQ(hi);
 	out->svt = (uint8_t)VTD_IRTE_SVT(hi);
 	if (out->svt == 3)
-		return -EINVAL;                 /* SVT 11b is reserved */
+		return -EINVAL; /* SVT 11b is reserved */
 	if (out->posted) {
 		if (!pi)
-			return -EINVAL;         /* IM = 1 is reserved without CAP.PI */
+			return -EINVAL; /* IM = 1 is reserved without CAP.PI */
 		if ((lo & VTD_IRTE_RSVD_LO_POSTED) || (hi & VTD_IRTE_RSVD_HI_POSTED))
 			return -EINVAL;
 		out->urg = !!(lo & VTD_IRTE_URG);
@@ -101,7 +101,8 @@ int vtd_msi_decode(uint64_t addr, uint32_t data, struct vtd_msi_info *out)
 	return 0;
 }
 
-void vtd_msi_remappable(uint16_t handle, bool shv, uint16_t subhandle, uint64_t *addr, uint32_t *data)
+void vtd_msi_remappable(uint16_t handle, bool shv, uint16_t subhandle, uint64_t *addr,
+			uint32_t *data)
 {
 	*addr = VTD_MSI_ADDR_BASE | VTD_MSI_IR_FORMAT | (shv ? VTD_MSI_IR_SHV : 0) |
 		VTD_MSI_IR_MAKE_HANDLE((uint64_t)handle);
@@ -122,7 +123,8 @@ struct vtd_desc vtd_desc_iec_global(void)
 struct vtd_desc vtd_desc_iec_index(uint16_t idx, unsigned int im)
 {
 	return (struct vtd_desc){
-		.lo = VTD_QI_TYPE_IEC | VTD_QI_IEC_G | VTD_QI_IEC_MAKE_IM(im) | VTD_QI_IEC_MAKE_IIDX(idx),
+		.lo = VTD_QI_TYPE_IEC | VTD_QI_IEC_G | VTD_QI_IEC_MAKE_IM(im) |
+		      VTD_QI_IEC_MAKE_IIDX(idx),
 		.hi = 0,
 	};
 }

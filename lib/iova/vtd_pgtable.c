@@ -82,8 +82,8 @@ uint64_t *vtd_pt_leaf(uint64_t *root, unsigned int levels, uint64_t iova, unsign
 	return NULL;
 }
 
-uint64_t *vtd_pt_slot(uint64_t *root, unsigned int levels, uint64_t iova,
-		      unsigned int target_level, bool create, int *err)
+uint64_t *vtd_pt_slot(uint64_t *root, unsigned int levels, uint64_t iova, unsigned int target_level,
+		      bool create, int *err)
 {
 	uint64_t *table = root;
 

@@ -25,12 +25,12 @@
 #include "iova_vtd.h"
 #include "vtd_defs.h"
 
-#define VTD_SOFT_NFR        8       /**< fault recording registers (CAP.NFR + 1) */
-#define VTD_SOFT_FRO        0x40    /**< CAP.FRO: FRCD at 0x400 */
-#define VTD_SOFT_IRO        0x50    /**< ECAP.IRO: IVA at 0x500, IOTLB at 0x508 */
-#define VTD_SOFT_MAMV       9       /**< CAP.MAMV: up to 2^9 pages (2 MiB) per PSI descriptor */
-#define VTD_SOFT_VER        0x10    /**< VER: 1.0 (QEMU intel-iommu legacy mode reports 1.0) */
-#define VTD_SOFT_REG_SIZE   0x1000
+#define VTD_SOFT_NFR 8 /**< fault recording registers (CAP.NFR + 1) */
+#define VTD_SOFT_FRO 0x40 /**< CAP.FRO: FRCD at 0x400 */
+#define VTD_SOFT_IRO 0x50 /**< ECAP.IRO: IVA at 0x500, IOTLB at 0x508 */
+#define VTD_SOFT_MAMV 9 /**< CAP.MAMV: up to 2^9 pages (2 MiB) per PSI descriptor */
+#define VTD_SOFT_VER 0x10 /**< VER: 1.0 (QEMU intel-iommu legacy mode reports 1.0) */
+#define VTD_SOFT_REG_SIZE 0x1000
 
 static inline uint64_t vtd_now_ns(void)
 {
@@ -48,12 +48,12 @@ static inline void vtd_cpu_relax(void)
 }
 
 struct vtd_iotlb_entry {
-	uint64_t tag;      /**< iova >> (12 + 9 * (level - 1)) */
-	uint64_t host;     /**< host address of the page (level 1: 4 KiB, level 2: 2 MiB) */
+	uint64_t tag; /**< iova >> (12 + 9 * (level - 1)) */
+	uint64_t host; /**< host address of the page (level 1: 4 KiB, level 2: 2 MiB) */
 	uint64_t lru;
 	uint16_t did;
-	uint8_t level;     /**< 1 = 4 KiB, 2 = 2 MiB, 0 = invalid */
-	uint8_t prot;      /**< IOVA_PROT_* effective rights */
+	uint8_t level; /**< 1 = 4 KiB, 2 = 2 MiB, 0 = invalid */
+	uint8_t prot; /**< IOVA_PROT_* effective rights */
 };
 
 struct vtd_ctx_cache_entry {
@@ -62,7 +62,7 @@ struct vtd_ctx_cache_entry {
 	bool valid;
 };
 
-#define VTD_SOFT_IEC_ENTRIES 64    /**< interrupt-entry cache size (fully associative, LRU) */
+#define VTD_SOFT_IEC_ENTRIES 64 /**< interrupt-entry cache size (fully associative, LRU) */
 
 /** One cached IRTE (VT-d 6.4 interrupt entry cache). */
 struct vtd_iec_entry {
@@ -72,8 +72,8 @@ struct vtd_iec_entry {
 };
 
 struct vtd_iq_event {
-	uint32_t tail;     /**< descriptor index written to IQT */
-	uint64_t due_ns;   /**< when the descriptors before tail may execute */
+	uint32_t tail; /**< descriptor index written to IQT */
+	uint64_t due_ns; /**< when the descriptors before tail may execute */
 };
 
 struct vtd_soft {
@@ -89,9 +89,9 @@ struct vtd_soft {
 	unsigned int fri;
 
 	/* latched state */
-	uint64_t root_active;          /**< root table pointer latched by SRTP */
-	uint64_t irta_active;          /**< IRTA latched by SIRTP (address | EIME | S) */
-	unsigned int mgaw_bits;        /**< CAP.MGAW + 1 */
+	uint64_t root_active; /**< root table pointer latched by SRTP */
+	uint64_t irta_active; /**< IRTA latched by SIRTP (address | EIME | S) */
+	unsigned int mgaw_bits; /**< CAP.MGAW + 1 */
 
 	/* caches */
 	struct vtd_iotlb_entry *iotlb; /**< sets * ways */
@@ -102,9 +102,9 @@ struct vtd_soft {
 	/* queued invalidation: pending IQT writes with their modeled due time */
 	struct vtd_iq_event *ev;
 	unsigned int ev_cap, ev_head, ev_count;
-	bool polled;                /**< descriptors run only on the hardware thread */
-	uint64_t hw_thread;         /**< pthread_self() of the hardware thread (polled mode) */
-	uint64_t last_wait_thread;  /**< thread that executed the last wait descriptor */
+	bool polled; /**< descriptors run only on the hardware thread */
+	uint64_t hw_thread; /**< pthread_self() of the hardware thread (polled mode) */
+	uint64_t last_wait_thread; /**< thread that executed the last wait descriptor */
 
 	struct vtd_soft_stats st;
 };

@@ -72,7 +72,7 @@ int vtd_soft_fault_pop(struct vtd_soft *v, struct vtd_fault *f)
 			f->iova = 0;
 		}
 		f->write = !(hi & VTD_FRCD_HI_T);
-		v->frcd[j][1] &= ~VTD_FRCD_HI_F;  /* software clears F (RW1C) */
+		v->frcd[j][1] &= ~VTD_FRCD_HI_F; /* software clears F (RW1C) */
 		ret = 1;
 		break;
 	}
@@ -104,7 +104,8 @@ static struct vtd_iotlb_entry *iotlb_find(struct vtd_soft *v, uint16_t did, uint
 {
 	for (unsigned int level = 1; level <= 2; level++) {
 		uint64_t tag = iova >> level_shift(level);
-		struct vtd_iotlb_entry *e = &v->iotlb[iotlb_set(v, did, tag, level) * v->p.iotlb_ways];
+		struct vtd_iotlb_entry *e =
+			&v->iotlb[iotlb_set(v, did, tag, level) * v->p.iotlb_ways];
 
 		for (unsigned int w = 0; w < v->p.iotlb_ways; w++)
 			if (e[w].level == level && e[w].did == did && e[w].tag == tag)
@@ -187,7 +188,8 @@ static void iotlb_invalidate(struct vtd_soft *v, unsigned int g, uint16_t did, u
 			uint64_t a = lo + i * VTD_PAGE_SIZE;
 			unsigned int s = iotlb_set(v, did, a >> VTD_PAGE_SHIFT, 1);
 
-			iotlb_inv_entries(&v->iotlb[s * v->p.iotlb_ways], v->p.iotlb_ways, g, did, lo, hi);
+			iotlb_inv_entries(&v->iotlb[s * v->p.iotlb_ways], v->p.iotlb_ways, g, did,
+					  lo, hi);
 		}
 		unsigned int s = iotlb_set(v, did, lo >> VTD_SUPERPAGE_SHIFT, 2);
 
@@ -213,7 +215,8 @@ static void ctx_invalidate(struct vtd_soft *v, unsigned int g, uint16_t did, uin
 		if (g == VTD_QI_CC_G_DOMAIN && VTD_CE_HI_DID(c->hi) != did)
 			continue;
 		if (g == VTD_QI_CC_G_DEVICE &&
-		    (VTD_CE_HI_DID(c->hi) != did || (c->rid & fm_mask[fm & 3]) != (sid & fm_mask[fm & 3])))
+		    (VTD_CE_HI_DID(c->hi) != did ||
+		     (c->rid & fm_mask[fm & 3]) != (sid & fm_mask[fm & 3])))
 			continue;
 		c->valid = false;
 	}
@@ -242,13 +245,13 @@ static int qi_exec(struct vtd_soft *v, const struct vtd_desc *d)
 	case VTD_QI_TYPE_IOTLB:
 		if (in.gran == VTD_QI_IOTLB_G_PAGE &&
 		    (!(v->cap & VTD_CAP_PSI) || in.am > VTD_CAP_MAMV(v->cap)))
-			return -EINVAL;  /* as QEMU vtd_process_iotlb_desc(): am > MAMV */
+			return -EINVAL; /* as QEMU vtd_process_iotlb_desc(): am > MAMV */
 		iotlb_invalidate(v, in.gran, in.did, in.addr, in.am);
 		break;
 	case VTD_QI_TYPE_WAIT:
 		if (in.sw) {
 			if (!in.status_addr)
-				return -EINVAL;   /* model restriction: never write address 0 */
+				return -EINVAL; /* model restriction: never write address 0 */
 			__atomic_store_n((uint32_t *)(uintptr_t)in.status_addr, in.status_data,
 					 __ATOMIC_RELEASE);
 		}
@@ -275,7 +278,8 @@ static int qi_exec(struct vtd_soft *v, const struct vtd_desc *d)
 /** Fetch and execute descriptors from IQH up to tail. Lock held. @return executed. */
 static int qi_run_to(struct vtd_soft *v, uint32_t tail)
 {
-	const struct vtd_desc *ring = (const struct vtd_desc *)(uintptr_t)(v->iqa & VTD_IQA_ADDR_MASK);
+	const struct vtd_desc *ring =
+		(const struct vtd_desc *)(uintptr_t)(v->iqa & VTD_IQA_ADDR_MASK);
 	unsigned int n = iq_entries(v);
 	uint32_t head = (uint32_t)(v->iqh >> VTD_IQ_IDX_SHIFT) % n;
 	int done = 0;
@@ -312,7 +316,7 @@ static int qi_process_due(struct vtd_soft *v, bool force)
 			break;
 		done += qi_run_to(v, e->tail);
 		if (v->fsts & VTD_FSTS_IQE)
-			break;  /* keep the event: resume after software clears IQE */
+			break; /* keep the event: resume after software clears IQE */
 		v->ev_head = (v->ev_head + 1) % v->ev_cap;
 		__atomic_store_n(&v->ev_count, v->ev_count - 1, __ATOMIC_RELAXED);
 	}
@@ -515,32 +519,76 @@ uint64_t vtd_soft_reg_read(struct vtd_soft *v, unsigned int off)
 		return 0;
 	pthread_spin_lock(&v->lock);
 	switch (off) {
-	case VTD_REG_VER: r = v->ver; break;
-	case VTD_REG_CAP: r = v->cap; break;
-	case VTD_REG_ECAP: r = v->ecap; break;
-	case VTD_REG_GCMD: r = 0; break;  /* write-only */
-	case VTD_REG_GSTS: r = v->gsts; break;
-	case VTD_REG_RTADDR: r = v->rtaddr; break;
-	case VTD_REG_CCMD: r = v->ccmd; break;
+	case VTD_REG_VER:
+		r = v->ver;
+		break;
+	case VTD_REG_CAP:
+		r = v->cap;
+		break;
+	case VTD_REG_ECAP:
+		r = v->ecap;
+		break;
+	case VTD_REG_GCMD:
+		r = 0;
+		break; /* write-only */
+	case VTD_REG_GSTS:
+		r = v->gsts;
+		break;
+	case VTD_REG_RTADDR:
+		r = v->rtaddr;
+		break;
+	case VTD_REG_CCMD:
+		r = v->ccmd;
+		break;
 	case VTD_REG_FSTS:
 		r = (v->fsts & ~(VTD_FSTS_PPF | VTD_GENMASK(15, 8))) |
 		    (any_pending_fault(v) ? VTD_FSTS_PPF : 0) | VTD_FSTS_MAKE_FRI(v->fri);
 		break;
-	case VTD_REG_FECTL: r = v->fectl; break;
-	case VTD_REG_FEDATA: r = v->fedata; break;
-	case VTD_REG_FEADDR: r = v->feaddr; break;
-	case VTD_REG_FEUADDR: r = v->feuaddr; break;
-	case VTD_REG_IQH: r = v->iqh; break;
-	case VTD_REG_IQT: r = v->iqt; break;
-	case VTD_REG_IQA: r = v->iqa; break;
-	case VTD_REG_ICS: r = v->ics; break;
-	case VTD_REG_IECTL: r = v->iectl; break;
-	case VTD_REG_IEDATA: r = v->iedata; break;
-	case VTD_REG_IEADDR: r = v->ieaddr; break;
-	case VTD_REG_IEUADDR: r = v->ieuaddr; break;
-	case VTD_REG_IRTA: r = v->irta; break;
-	case VTD_REG_IVA(VTD_SOFT_IRO): r = v->iva; break;
-	case VTD_REG_IOTLB(VTD_SOFT_IRO): r = v->iotlb_reg; break;
+	case VTD_REG_FECTL:
+		r = v->fectl;
+		break;
+	case VTD_REG_FEDATA:
+		r = v->fedata;
+		break;
+	case VTD_REG_FEADDR:
+		r = v->feaddr;
+		break;
+	case VTD_REG_FEUADDR:
+		r = v->feuaddr;
+		break;
+	case VTD_REG_IQH:
+		r = v->iqh;
+		break;
+	case VTD_REG_IQT:
+		r = v->iqt;
+		break;
+	case VTD_REG_IQA:
+		r = v->iqa;
+		break;
+	case VTD_REG_ICS:
+		r = v->ics;
+		break;
+	case VTD_REG_IECTL:
+		r = v->iectl;
+		break;
+	case VTD_REG_IEDATA:
+		r = v->iedata;
+		break;
+	case VTD_REG_IEADDR:
+		r = v->ieaddr;
+		break;
+	case VTD_REG_IEUADDR:
+		r = v->ieuaddr;
+		break;
+	case VTD_REG_IRTA:
+		r = v->irta;
+		break;
+	case VTD_REG_IVA(VTD_SOFT_IRO):
+		r = v->iva;
+		break;
+	case VTD_REG_IOTLB(VTD_SOFT_IRO):
+		r = v->iotlb_reg;
+		break;
 	default:
 		if (off >= VTD_REG_FRCD_LO(VTD_SOFT_FRO, 0) &&
 		    off < VTD_REG_FRCD_LO(VTD_SOFT_FRO, VTD_SOFT_NFR) && !(off & 7)) {
@@ -567,45 +615,74 @@ void vtd_soft_reg_write(struct vtd_soft *v, unsigned int off, uint64_t val)
 		return;
 	pthread_spin_lock(&v->lock);
 	switch (off) {
-	case VTD_REG_GCMD: gcmd_write(v, (uint32_t)val); break;
-	case VTD_REG_RTADDR: v->rtaddr = val & (VTD_RTADDR_RTA_MASK | VTD_GENMASK(11, 10)); break;
-	case VTD_REG_CCMD: ccmd_write(v, val); break;
+	case VTD_REG_GCMD:
+		gcmd_write(v, (uint32_t)val);
+		break;
+	case VTD_REG_RTADDR:
+		v->rtaddr = val & (VTD_RTADDR_RTA_MASK | VTD_GENMASK(11, 10));
+		break;
+	case VTD_REG_CCMD:
+		ccmd_write(v, val);
+		break;
 	case VTD_REG_FSTS:
 		v->fsts &= ~((uint32_t)val & VTD_FSTS_RW1C);
 		if (!any_pending_fault(v) && !(v->fsts & VTD_FSTS_PFO))
 			v->fectl &= ~VTD_FECTL_IP;
 		if (!v->polled)
-			qi_process_due(v, false);  /* IQE cleared: the queue resumes */
+			qi_process_due(v, false); /* IQE cleared: the queue resumes */
 		break;
-	case VTD_REG_FECTL: v->fectl = (v->fectl & VTD_FECTL_IP) | ((uint32_t)val & VTD_FECTL_IM); break;
-	case VTD_REG_FEDATA: v->fedata = (uint32_t)val; break;
-	case VTD_REG_FEADDR: v->feaddr = (uint32_t)val & ~3u; break;
-	case VTD_REG_FEUADDR: v->feuaddr = (uint32_t)val; break;
-	case VTD_REG_IQT: qi_tail_write(v, val); break;
+	case VTD_REG_FECTL:
+		v->fectl = (v->fectl & VTD_FECTL_IP) | ((uint32_t)val & VTD_FECTL_IM);
+		break;
+	case VTD_REG_FEDATA:
+		v->fedata = (uint32_t)val;
+		break;
+	case VTD_REG_FEADDR:
+		v->feaddr = (uint32_t)val & ~3u;
+		break;
+	case VTD_REG_FEUADDR:
+		v->feuaddr = (uint32_t)val;
+		break;
+	case VTD_REG_IQT:
+		qi_tail_write(v, val);
+		break;
 	case VTD_REG_IQA:
 		v->iqa = val & (VTD_IQA_ADDR_MASK | VTD_IQA_DW | VTD_GENMASK(2, 0));
 		break;
 	case VTD_REG_ICS:
 		v->ics &= ~((uint32_t)val & VTD_ICS_IWC);
-		if (!(v->ics & VTD_ICS_IWC))   /* VT-d 10.4.26: IP follows IWC */
+		if (!(v->ics & VTD_ICS_IWC)) /* VT-d 10.4.26: IP follows IWC */
 			v->iectl &= ~VTD_IECTL_IP;
 		break;
-	case VTD_REG_IECTL: v->iectl = (v->iectl & VTD_IECTL_IP) | ((uint32_t)val & VTD_IECTL_IM); break;
-	case VTD_REG_IEDATA: v->iedata = (uint32_t)val; break;
-	case VTD_REG_IEADDR: v->ieaddr = (uint32_t)val; break;
-	case VTD_REG_IEUADDR: v->ieuaddr = (uint32_t)val; break;
+	case VTD_REG_IECTL:
+		v->iectl = (v->iectl & VTD_IECTL_IP) | ((uint32_t)val & VTD_IECTL_IM);
+		break;
+	case VTD_REG_IEDATA:
+		v->iedata = (uint32_t)val;
+		break;
+	case VTD_REG_IEADDR:
+		v->ieaddr = (uint32_t)val;
+		break;
+	case VTD_REG_IEUADDR:
+		v->ieuaddr = (uint32_t)val;
+		break;
 	case VTD_REG_IRTA:
 		/* EIME needs ECAP.EIM; bits 10:4 are reserved (VT-d 10.4.29) */
-		v->irta = val & ~VTD_IRTA_RSVD & ((v->ecap & VTD_ECAP_EIM) ? ~0ULL : ~VTD_IRTA_EIME);
+		v->irta =
+			val & ~VTD_IRTA_RSVD & ((v->ecap & VTD_ECAP_EIM) ? ~0ULL : ~VTD_IRTA_EIME);
 		break;
-	case VTD_REG_IVA(VTD_SOFT_IRO): v->iva = val; break;
-	case VTD_REG_IOTLB(VTD_SOFT_IRO): iotlb_reg_write(v, val); break;
+	case VTD_REG_IVA(VTD_SOFT_IRO):
+		v->iva = val;
+		break;
+	case VTD_REG_IOTLB(VTD_SOFT_IRO):
+		iotlb_reg_write(v, val);
+		break;
 	default:
 		if (off >= VTD_REG_FRCD_LO(VTD_SOFT_FRO, 0) &&
 		    off < VTD_REG_FRCD_LO(VTD_SOFT_FRO, VTD_SOFT_NFR) && (off & 15) == 8) {
 			unsigned int i = (off - VTD_REG_FRCD_LO(VTD_SOFT_FRO, 0)) / 16;
 
-			if (val & VTD_FRCD_HI_F)   /* F is RW1C */
+			if (val & VTD_FRCD_HI_F) /* F is RW1C */
 				v->frcd[i][1] &= ~VTD_FRCD_HI_F;
 			if (!any_pending_fault(v) && !(v->fsts & VTD_FSTS_PFO))
 				v->fectl &= ~VTD_FECTL_IP;
@@ -697,11 +774,12 @@ static int page_walk(struct vtd_soft *v, uint64_t slptptr, unsigned int levels, 
 	for (unsigned int lvl = levels; lvl >= 1; lvl--) {
 		if (!table)
 			return VTD_FR_PAGING_ENTRY_INV;
-		unsigned int idx = (unsigned int)((iova >> level_shift(lvl)) & (VTD_PT_ENTRIES - 1));
+		unsigned int idx =
+			(unsigned int)((iova >> level_shift(lvl)) & (VTD_PT_ENTRIES - 1));
 		uint64_t pte = load64(&((const uint64_t *)(uintptr_t)table)[idx]);
 
 		if (!(pte & (VTD_PTE_R | VTD_PTE_W)))
-			return fr_access;  /* not present: 5h/6h (QEMU vtd_iova_to_slpte) */
+			return fr_access; /* not present: 5h/6h (QEMU vtd_iova_to_slpte) */
 		bool leaf = lvl == 1 || (pte & VTD_PTE_PS);
 		uint64_t rsvd;
 
@@ -719,10 +797,11 @@ static int page_walk(struct vtd_soft *v, uint64_t slptptr, unsigned int levels, 
 			return VTD_FR_PAGING_ENTRY_RSVD;
 		eff &= pte;
 		if ((eff & need) != need)
-			return (need & VTD_PTE_W) && !(eff & VTD_PTE_W) ? VTD_FR_WRITE : VTD_FR_READ;
+			return (need & VTD_PTE_W) && !(eff & VTD_PTE_W) ? VTD_FR_WRITE :
+									  VTD_FR_READ;
 		if (leaf) {
 			if (lvl > 2)
-				return VTD_FR_PAGING_ENTRY_RSVD;  /* 1 GiB not cached by this model */
+				return VTD_FR_PAGING_ENTRY_RSVD; /* 1 GiB not cached by this model */
 			uint64_t base = pte & VTD_PTE_ADDR_MASK(haw);
 
 			*leaf_level = lvl;
@@ -737,8 +816,8 @@ static int page_walk(struct vtd_soft *v, uint64_t slptptr, unsigned int levels, 
 }
 
 /** Translate one page. Lock held. @return 0 with *host, or a fault reason. */
-static int translate_page(struct vtd_soft *v, uint64_t clo, uint64_t chi, uint64_t iova,
-			  int access, uint64_t *host)
+static int translate_page(struct vtd_soft *v, uint64_t clo, uint64_t chi, uint64_t iova, int access,
+			  uint64_t *host)
 {
 	uint16_t did = (uint16_t)VTD_CE_HI_DID(chi);
 	unsigned int aw = (unsigned int)VTD_CE_HI_AW(chi);
@@ -754,14 +833,16 @@ static int translate_page(struct vtd_soft *v, uint64_t clo, uint64_t chi, uint64
 		e->lru = ++v->lru_clock;
 		if ((e->prot & access) != access)
 			return (access & IOVA_PROT_WRITE) && !(e->prot & IOVA_PROT_WRITE) ?
-			       VTD_FR_WRITE : VTD_FR_READ;
+				       VTD_FR_WRITE :
+				       VTD_FR_READ;
 		*host = e->host + (iova & ((1ULL << level_shift(e->level)) - 1));
 		/* Stale: the entry outlived its PTE (not yet invalidated). */
 		uint64_t h2;
 		unsigned int l2;
 		uint8_t p2;
 
-		if (page_walk(v, clo & VTD_CE_LO_SLPTPTR_MASK, levels, iova, access, &h2, &l2, &p2) ||
+		if (page_walk(v, clo & VTD_CE_LO_SLPTPTR_MASK, levels, iova, access, &h2, &l2,
+			      &p2) ||
 		    h2 != *host)
 			v->st.stale_hits++;
 		return 0;
@@ -806,7 +887,7 @@ int vtd_soft_translate(struct vtd_soft *v, uint16_t rid, uint64_t iova, size_t l
 	if (!v || !host || !(access & IOVA_PROT_RW))
 		return -EINVAL;
 	write = access & IOVA_PROT_WRITE;
-	access &= IOVA_PROT_RW;  /* read-modify-write DMA needs both rights */
+	access &= IOVA_PROT_RW; /* read-modify-write DMA needs both rights */
 	if (len == 0)
 		len = 1;
 	if (iova + len - 1 < iova)
@@ -840,7 +921,7 @@ int vtd_soft_translate(struct vtd_soft *v, uint16_t rid, uint64_t iova, size_t l
 		if (a == iova)
 			h0 = h;
 		else if (h != h0 + (a - iova))
-			ret = -ERANGE;  /* translates, but not host-contiguous */
+			ret = -ERANGE; /* translates, but not host-contiguous */
 		if ((a & VTD_PAGE_MASK) == last)
 			break;
 	}
@@ -888,7 +969,8 @@ struct vtd_soft *vtd_soft_create(const struct vtd_soft_params *p)
 		d.haw = p->haw ? p->haw : d.haw;
 		d.iotlb_sets = p->iotlb_sets ? p->iotlb_sets : d.iotlb_sets;
 		d.iotlb_ways = p->iotlb_ways ? p->iotlb_ways : d.iotlb_ways;
-		d.ctx_cache_entries = p->ctx_cache_entries ? p->ctx_cache_entries : d.ctx_cache_entries;
+		d.ctx_cache_entries =
+			p->ctx_cache_entries ? p->ctx_cache_entries : d.ctx_cache_entries;
 		d.qi_entries = p->qi_entries ? p->qi_entries : d.qi_entries;
 		d.inv_latency_ns = p->inv_latency_ns;
 	}
@@ -921,17 +1003,13 @@ struct vtd_soft *vtd_soft_create(const struct vtd_soft_params *p)
 	unsigned int mgaw = d.haw >= 48 ? 48 : 39;
 
 	v->mgaw_bits = mgaw;
-	v->cap = VTD_CAP_MAKE_ND(6) |                  /* 2^16 domains */
-		 VTD_CAP_MAKE_SAGAW(sagaw) |
-		 VTD_CAP_MAKE_MGAW(mgaw - 1) |
-		 VTD_CAP_MAKE_FRO(VTD_SOFT_FRO) |
-		 VTD_CAP_MAKE_SLLPS(VTD_SLLPS_2M) |
-		 VTD_CAP_PSI |
-		 VTD_CAP_MAKE_NFR(VTD_SOFT_NFR - 1) |
-		 VTD_CAP_MAKE_MAMV(VTD_SOFT_MAMV) |
-		 VTD_CAP_PI;                           /* posted-format IRTEs decode */
+	v->cap = VTD_CAP_MAKE_ND(6) | /* 2^16 domains */
+		 VTD_CAP_MAKE_SAGAW(sagaw) | VTD_CAP_MAKE_MGAW(mgaw - 1) |
+		 VTD_CAP_MAKE_FRO(VTD_SOFT_FRO) | VTD_CAP_MAKE_SLLPS(VTD_SLLPS_2M) | VTD_CAP_PSI |
+		 VTD_CAP_MAKE_NFR(VTD_SOFT_NFR - 1) | VTD_CAP_MAKE_MAMV(VTD_SOFT_MAMV) |
+		 VTD_CAP_PI; /* posted-format IRTEs decode */
 	v->ecap = VTD_ECAP_C | VTD_ECAP_QI | VTD_ECAP_SC | VTD_ECAP_MAKE_IRO(VTD_SOFT_IRO) |
-		  VTD_ECAP_IR | VTD_ECAP_EIM;           /* interrupt remapping, x2APIC IRTEs */
+		  VTD_ECAP_IR | VTD_ECAP_EIM; /* interrupt remapping, x2APIC IRTEs */
 	return v;
 }
 

@@ -87,7 +87,8 @@ static void iec_fetch(struct vtd_soft *v, uint32_t index, uint64_t *lo, uint64_t
 	}
 	v->st.iec_misses++;
 	irte_load((const struct vtd_irte *)(uintptr_t)((v->irta_active & VTD_IRTA_ADDR_MASK) +
-						       (uint64_t)index * VTD_IRTE_SIZE), lo, hi);
+						       (uint64_t)index * VTD_IRTE_SIZE),
+		  lo, hi);
 	victim->lo = *lo;
 	victim->hi = *hi;
 	victim->index = index;

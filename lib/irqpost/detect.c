@@ -56,28 +56,35 @@ static int verdict_intel(struct irqpost_detect *d)
 		if (u->vendor != IRQPOST_VENDOR_INTEL)
 			continue;
 		if (!u->pi && !u->ir)
-			return verdict(d, false, "unavailable: CAP.PI=0 on %s (cap 0x%llx), and "
-				       "ECAP.IR=0 (ecap 0x%llx): no interrupt remapping", u->name,
-				       (unsigned long long)u->cap, (unsigned long long)u->ecap);
+			return verdict(d, false,
+				       "unavailable: CAP.PI=0 on %s (cap 0x%llx), and "
+				       "ECAP.IR=0 (ecap 0x%llx): no interrupt remapping",
+				       u->name, (unsigned long long)u->cap,
+				       (unsigned long long)u->ecap);
 		if (!u->pi)
 			return verdict(d, false, "unavailable: CAP.PI=0 on %s (cap 0x%llx)",
 				       u->name, (unsigned long long)u->cap);
 		if (!u->ir)
-			return verdict(d, false, "unavailable: ECAP.IR=0 on %s (ecap 0x%llx): "
-				       "no interrupt remapping", u->name, (unsigned long long)u->ecap);
+			return verdict(d, false,
+				       "unavailable: ECAP.IR=0 on %s (ecap 0x%llx): "
+				       "no interrupt remapping",
+				       u->name, (unsigned long long)u->ecap);
 	}
 	if (h->cmdline_intremap_nopost)
 		return verdict(d, false, "unavailable: intremap=nopost on the kernel command line");
 	if (!h->kvm_intel_loaded)
-		return verdict(d, false, "unavailable: kvm_intel not loaded "
+		return verdict(d, false,
+			       "unavailable: kvm_intel not loaded "
 			       "(no /sys/module/kvm_intel; modprobe kvm_intel)");
 	if (h->enable_apicv != IRQPOST_YES)
 		return verdict(d, false, "unavailable: kvm_intel enable_apicv=%s",
 			       tri_yn(h->enable_apicv));
 	if (h->enable_device_posted_irqs == IRQPOST_NO)
 		return verdict(d, false, "unavailable: kvm_intel enable_device_posted_irqs=N");
-	return verdict(d, true, "available: %u DMAR unit%s with CAP.PI=1 ECAP.IR=1 (%s mode), "
-		       "kvm_intel enable_apicv=Y", d->n_units, d->n_units == 1 ? "" : "s",
+	return verdict(d, true,
+		       "available: %u DMAR unit%s with CAP.PI=1 ECAP.IR=1 (%s mode), "
+		       "kvm_intel enable_apicv=Y",
+		       d->n_units, d->n_units == 1 ? "" : "s",
 		       d->units[0].x2apic ? "x2APIC" : "xAPIC");
 }
 
@@ -97,22 +104,27 @@ static int verdict_amd(struct irqpost_detect *d)
 			return verdict(d, false, "unavailable: EFR.GASup=0 on %s (features 0x%llx)",
 				       u->name, (unsigned long long)u->ecap);
 		if (!((u->ecap >> IRQPOST_AMD_EFR_GAM_VAPIC_BIT) & 1))
-			return verdict(d, false, "unavailable: EFR.GAMSup vAPIC=0 on %s (features "
-				       "0x%llx): IOMMU runs legacy GA mode", u->name,
-				       (unsigned long long)u->ecap);
+			return verdict(d, false,
+				       "unavailable: EFR.GAMSup vAPIC=0 on %s (features "
+				       "0x%llx): IOMMU runs legacy GA mode",
+				       u->name, (unsigned long long)u->ecap);
 	}
 	if (h->cmdline_amd_iommu_intr == 1 || h->cmdline_amd_iommu_intr == 2)
-		return verdict(d, false, "unavailable: amd_iommu_intr=%s on the kernel command line "
+		return verdict(d, false,
+			       "unavailable: amd_iommu_intr=%s on the kernel command line "
 			       "(use amd_iommu_intr=vapic)",
 			       h->cmdline_amd_iommu_intr == 1 ? "legacy" : "legacy_ga");
 	if (!h->kvm_amd_loaded)
-		return verdict(d, false, "unavailable: kvm_amd not loaded "
+		return verdict(d, false,
+			       "unavailable: kvm_amd not loaded "
 			       "(no /sys/module/kvm_amd; modprobe kvm_amd avic=1)");
 	if (h->avic != IRQPOST_YES)
 		return verdict(d, false, "unavailable: kvm_amd avic=%s (load kvm_amd with avic=1)",
 			       tri_yn(h->avic));
-	return verdict(d, true, "available: %u AMD IOMMU unit%s with EFR.GASup=1 (vAPIC mode), "
-		       "kvm_amd avic=Y", d->n_units, d->n_units == 1 ? "" : "s");
+	return verdict(d, true,
+		       "available: %u AMD IOMMU unit%s with EFR.GASup=1 (vAPIC mode), "
+		       "kvm_amd avic=Y",
+		       d->n_units, d->n_units == 1 ? "" : "s");
 }
 
 int irqpost_detect(const char *root, struct irqpost_detect *d)
@@ -129,17 +141,20 @@ int irqpost_detect(const char *root, struct irqpost_detect *d)
 	/* rules common to both vendors, then the vendor's own */
 	if (d->n_units == 0) {
 		if (d->host.cmdline_intel_iommu_off)
-			return verdict(d, false, "unavailable: no IOMMU (no /sys/class/iommu entries; "
+			return verdict(d, false,
+				       "unavailable: no IOMMU (no /sys/class/iommu entries; "
 				       "kernel command line has intel_iommu=off, remove it)");
 		if (d->host.cmdline_amd_iommu_off)
-			return verdict(d, false, "unavailable: no IOMMU (no /sys/class/iommu entries; "
+			return verdict(d, false,
+				       "unavailable: no IOMMU (no /sys/class/iommu entries; "
 				       "kernel command line has amd_iommu=off, remove it)");
 		return verdict(d, false, "unavailable: no IOMMU (no /sys/class/iommu entries)");
 	}
 	if (rc < 0)
 		return verdict(d, false, "unavailable: %s", why);
 	if (d->host.cmdline_intremap_off)
-		return verdict(d, false, "unavailable: interrupt remapping disabled by intremap=off "
+		return verdict(d, false,
+			       "unavailable: interrupt remapping disabled by intremap=off "
 			       "on the kernel command line");
 	switch (d->vendor) {
 	case IRQPOST_VENDOR_INTEL:
@@ -147,8 +162,10 @@ int irqpost_detect(const char *root, struct irqpost_detect *d)
 	case IRQPOST_VENDOR_AMD:
 		return verdict_amd(d);
 	default:
-		return verdict(d, false, "unavailable: IOMMU %s is neither Intel VT-d nor AMD-Vi "
-			       "(no intel-iommu/ or amd-iommu/ attributes)", d->units[0].name);
+		return verdict(d, false,
+			       "unavailable: IOMMU %s is neither Intel VT-d nor AMD-Vi "
+			       "(no intel-iommu/ or amd-iommu/ attributes)",
+			       d->units[0].name);
 	}
 }
 

@@ -69,8 +69,8 @@ int irqpost_parse_hex_reg(const char *buf, size_t len, uint64_t *val)
 	return parse_hex_span(buf, len, val);
 }
 
-int irqpost_parse_amd_features(const char *buf, size_t len, bool efr_first,
-			       uint64_t *efr, uint64_t *efr2)
+int irqpost_parse_amd_features(const char *buf, size_t len, bool efr_first, uint64_t *efr,
+			       uint64_t *efr2)
 {
 	const char *colon;
 	uint64_t a, b;
@@ -101,9 +101,13 @@ enum irqpost_tri irqpost_parse_param_bool(const char *buf, size_t len)
 	len = trim(&buf, len);
 	if (len == 1) {
 		switch (buf[0]) {
-		case 'Y': case 'y': case '1':
+		case 'Y':
+		case 'y':
+		case '1':
 			return IRQPOST_YES;
-		case 'N': case 'n': case '0':
+		case 'N':
+		case 'n':
+		case '0':
 			return IRQPOST_NO;
 		default:
 			return IRQPOST_UNKNOWN;
@@ -214,8 +218,8 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
 	return strverscmp((*a)->d_name, (*b)->d_name);
 }
 
-static int read_unit(const char *root, const char *name, struct irqpost_unit *u,
-		     bool amd_efr_first, char *why, size_t whylen)
+static int read_unit(const char *root, const char *name, struct irqpost_unit *u, bool amd_efr_first,
+		     char *why, size_t whylen)
 {
 	char path[PATH_MAX], buf[256];
 	uint64_t v;
@@ -223,7 +227,8 @@ static int read_unit(const char *root, const char *name, struct irqpost_unit *u,
 
 	memset(u, 0, sizeof(*u));
 	snprintf(u->name, sizeof(u->name), "%.31s", name);
-	if (irqpost__path(path, sizeof(path), root, "/sys/class/iommu/%s/intel-iommu/cap", name) < 0)
+	if (irqpost__path(path, sizeof(path), root, "/sys/class/iommu/%s/intel-iommu/cap", name) <
+	    0)
 		return -ENAMETOOLONG;
 	if (path_exists(path)) {
 		u->vendor = IRQPOST_VENDOR_INTEL;
@@ -233,7 +238,8 @@ static int read_unit(const char *root, const char *name, struct irqpost_unit *u,
 					    "cannot parse %s (%s)", path,
 					    n < 0 ? strerror(-n) : "not a hex register value");
 		u->cap = v;
-		irqpost__path(path, sizeof(path), root, "/sys/class/iommu/%s/intel-iommu/ecap", name);
+		irqpost__path(path, sizeof(path), root, "/sys/class/iommu/%s/intel-iommu/ecap",
+			      name);
 		n = irqpost__read_small(path, buf, sizeof(buf));
 		if (n < 0 || irqpost_parse_hex_reg(buf, (size_t)n, &v) < 0)
 			return irqpost__err(why, whylen, n < 0 ? n : -EINVAL,
@@ -250,8 +256,8 @@ static int read_unit(const char *root, const char *name, struct irqpost_unit *u,
 	if (path_exists(path)) {
 		u->vendor = IRQPOST_VENDOR_AMD;
 		n = irqpost__read_small(path, buf, sizeof(buf));
-		if (n < 0 || irqpost_parse_amd_features(buf, (size_t)n, amd_efr_first,
-							&u->ecap, &u->efr2) < 0)
+		if (n < 0 || irqpost_parse_amd_features(buf, (size_t)n, amd_efr_first, &u->ecap,
+							&u->efr2) < 0)
 			return irqpost__err(why, whylen, n < 0 ? n : -EINVAL,
 					    "cannot parse %s (%s)", path,
 					    n < 0 ? strerror(-n) : "expected hex EFR or efr:efr2");

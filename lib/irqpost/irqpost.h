@@ -50,13 +50,13 @@ extern "C" {
  * 1. Detection (detect.c)
  * ====================================================================== */
 
-#define IRQPOST_MAX_UNITS 32  /**< IOMMU units recorded; more are counted but not stored */
+#define IRQPOST_MAX_UNITS 32 /**< IOMMU units recorded; more are counted but not stored */
 #define IRQPOST_REASON_LEN 256
 
 enum irqpost_vendor {
 	IRQPOST_VENDOR_NONE = 0,
 	IRQPOST_VENDOR_INTEL, /**< /sys/class/iommu/dmar* (intel-iommu/) */
-	IRQPOST_VENDOR_AMD,   /**< /sys/class/iommu/ivhd* (amd-iommu/) */
+	IRQPOST_VENDOR_AMD, /**< /sys/class/iommu/ivhd* (amd-iommu/) */
 };
 
 /** A yes/no fact that may also be unknown (file absent or unreadable). */
@@ -68,41 +68,42 @@ enum irqpost_tri {
 
 /** Facts about one IOMMU unit. */
 struct irqpost_unit {
-	char name[32];              /**< "dmar0", "ivhd1" */
+	char name[32]; /**< "dmar0", "ivhd1" */
 	enum irqpost_vendor vendor;
-	bool regs_valid;            /**< cap (and ecap / features) were read and parsed */
-	uint64_t cap;               /**< Intel: CAP register; AMD: PCI capability header (32 bit) */
-	uint64_t ecap;              /**< Intel: ECAP register; AMD: extended feature register EFR */
-	uint64_t efr2;              /**< AMD: EFR2 when the kernel prints "a:b", else 0 */
-	bool pi;                    /**< Intel CAP.PI / AMD EFR.GASup */
-	bool ir;                    /**< Intel ECAP.IR; AMD: true (remapping is part of the IOMMU) */
-	bool x2apic;                /**< Intel ECAP.EIM / AMD EFR.XTSup */
+	bool regs_valid; /**< cap (and ecap / features) were read and parsed */
+	uint64_t cap; /**< Intel: CAP register; AMD: PCI capability header (32 bit) */
+	uint64_t ecap; /**< Intel: ECAP register; AMD: extended feature register EFR */
+	uint64_t efr2; /**< AMD: EFR2 when the kernel prints "a:b", else 0 */
+	bool pi; /**< Intel CAP.PI / AMD EFR.GASup */
+	bool ir; /**< Intel ECAP.IR; AMD: true (remapping is part of the IOMMU) */
+	bool x2apic; /**< Intel ECAP.EIM / AMD EFR.XTSup */
 };
 
 /** kvm_intel / kvm_amd module parameters and kernel command line hints. */
 struct irqpost_host_facts {
-	bool kvm_intel_loaded;                   /**< /sys/module/kvm_intel exists */
-	enum irqpost_tri enable_apicv;           /**< kvm_intel.enable_apicv */
-	enum irqpost_tri enable_device_posted_irqs; /**< kvm_intel (Linux >= 6.15), UNKNOWN if absent */
-	bool kvm_amd_loaded;                     /**< /sys/module/kvm_amd exists */
-	enum irqpost_tri avic;                   /**< kvm_amd.avic */
-	bool cmdline_read;                       /**< /proc/cmdline was read */
-	bool cmdline_intremap_off;               /**< intremap=off */
-	bool cmdline_intremap_nopost;            /**< intremap=nopost (Intel: IR without posting) */
-	bool cmdline_intel_iommu_off;            /**< intel_iommu=off */
-	bool cmdline_amd_iommu_off;              /**< amd_iommu=off */
-	int cmdline_amd_iommu_intr;              /**< amd_iommu_intr=: 0 absent, 1 legacy, 2 legacy_ga, 3 vapic */
-	bool cmdline_apicv_off;                  /**< kvm_intel.enable_apicv=0|N or kvm_amd.avic=0|N */
+	bool kvm_intel_loaded; /**< /sys/module/kvm_intel exists */
+	enum irqpost_tri enable_apicv; /**< kvm_intel.enable_apicv */
+	enum irqpost_tri
+		enable_device_posted_irqs; /**< kvm_intel (Linux >= 6.15), UNKNOWN if absent */
+	bool kvm_amd_loaded; /**< /sys/module/kvm_amd exists */
+	enum irqpost_tri avic; /**< kvm_amd.avic */
+	bool cmdline_read; /**< /proc/cmdline was read */
+	bool cmdline_intremap_off; /**< intremap=off */
+	bool cmdline_intremap_nopost; /**< intremap=nopost (Intel: IR without posting) */
+	bool cmdline_intel_iommu_off; /**< intel_iommu=off */
+	bool cmdline_amd_iommu_off; /**< amd_iommu=off */
+	int cmdline_amd_iommu_intr; /**< amd_iommu_intr=: 0 absent, 1 legacy, 2 legacy_ga, 3 vapic */
+	bool cmdline_apicv_off; /**< kvm_intel.enable_apicv=0|N or kvm_amd.avic=0|N */
 };
 
 /** Detection result. */
 struct irqpost_detect {
-	unsigned n_units;                        /**< units found (may exceed IRQPOST_MAX_UNITS) */
+	unsigned n_units; /**< units found (may exceed IRQPOST_MAX_UNITS) */
 	struct irqpost_unit units[IRQPOST_MAX_UNITS];
 	struct irqpost_host_facts host;
-	enum irqpost_vendor vendor;              /**< vendor of the units (NONE if no IOMMU) */
-	bool available;                          /**< verdict: device interrupts can be posted */
-	char reason[IRQPOST_REASON_LEN];         /**< "available: ..." or "unavailable: ..." */
+	enum irqpost_vendor vendor; /**< vendor of the units (NONE if no IOMMU) */
+	bool available; /**< verdict: device interrupts can be posted */
+	char reason[IRQPOST_REASON_LEN]; /**< "available: ..." or "unavailable: ..." */
 };
 
 /**
@@ -144,8 +145,8 @@ const char *irqpost_verdict_reason(const struct irqpost_detect *d);
  * @return number of IRQs (may be 0 when the driver has not enabled MSI-X yet),
  *         -ENOENT no such device, -EINVAL bad BDF, -ENOSPC more than @p max.
  */
-int irqpost_vf_irqs(const char *root, const char *bdf, int *irqs, size_t max,
-		    char *err, size_t errlen);
+int irqpost_vf_irqs(const char *root, const char *bdf, int *irqs, size_t max, char *err,
+		    size_t errlen);
 
 /** Saved smp_affinity_list values of a set of IRQs (opaque). */
 struct irqpost_steer;
@@ -174,19 +175,19 @@ void irqpost_steer_free(struct irqpost_steer *saved);
  * ====================================================================== */
 
 enum irqpost_delivery {
-	IRQPOST_POSTED = 0,   /**< VT-d posted IRTE: pi_desc post, VMM only to wake a halted vCPU */
-	IRQPOST_REMAPPED,     /**< remapped IRTE: host IRQ -> VMM thread -> injection */
+	IRQPOST_POSTED = 0, /**< VT-d posted IRTE: pi_desc post, VMM only to wake a halted vCPU */
+	IRQPOST_REMAPPED, /**< remapped IRTE: host IRQ -> VMM thread -> injection */
 };
 
 /** Counters of one model vCPU (monotonic). */
 struct irqpost_vcpu_stats {
-	uint64_t interrupts;     /**< irqpost_device_interrupt() calls */
-	uint64_t posted;         /**< interrupts posted into the PI descriptor (POSTED) */
-	uint64_t notifications;  /**< posts that set ON and sent a notification */
-	uint64_t vmm_wakeups;    /**< vCPU wakeups done by the VMM (wakeup handler / VMM thread) */
+	uint64_t interrupts; /**< irqpost_device_interrupt() calls */
+	uint64_t posted; /**< interrupts posted into the PI descriptor (POSTED) */
+	uint64_t notifications; /**< posts that set ON and sent a notification */
+	uint64_t vmm_wakeups; /**< vCPU wakeups done by the VMM (wakeup handler / VMM thread) */
 	uint64_t vmm_injections; /**< interrupts injected by the VMM thread (REMAPPED) */
-	uint64_t halts;          /**< irqpost_vcpu_halt() calls that blocked */
-	uint64_t delivered;      /**< vectors delivered to the guest (returned by halt/poll) */
+	uint64_t halts; /**< irqpost_vcpu_halt() calls that blocked */
+	uint64_t delivered; /**< vectors delivered to the guest (returned by halt/poll) */
 };
 
 struct irqpost_vcpu;

@@ -26,12 +26,12 @@ extern "C" {
  * ====================================================================== */
 
 /** Intel VT-d capability / extended capability bits (VT-d spec 11.4.2, 11.4.3). */
-#define IRQPOST_VTD_CAP_PI_BIT   59 /**< CAP.PI: posted interrupts supported */
-#define IRQPOST_VTD_ECAP_IR_BIT  3  /**< ECAP.IR: interrupt remapping supported */
-#define IRQPOST_VTD_ECAP_EIM_BIT 4  /**< ECAP.EIM: extended (x2APIC) interrupt mode */
+#define IRQPOST_VTD_CAP_PI_BIT 59 /**< CAP.PI: posted interrupts supported */
+#define IRQPOST_VTD_ECAP_IR_BIT 3 /**< ECAP.IR: interrupt remapping supported */
+#define IRQPOST_VTD_ECAP_EIM_BIT 4 /**< ECAP.EIM: extended (x2APIC) interrupt mode */
 /** AMD IOMMU extended feature register bits (amd_iommu_types.h). */
-#define IRQPOST_AMD_EFR_GA_BIT        7  /**< GASup: guest virtual APIC (GA) mode */
-#define IRQPOST_AMD_EFR_XT_BIT        2  /**< XTSup: x2APIC */
+#define IRQPOST_AMD_EFR_GA_BIT 7 /**< GASup: guest virtual APIC (GA) mode */
+#define IRQPOST_AMD_EFR_XT_BIT 2 /**< XTSup: x2APIC */
 #define IRQPOST_AMD_EFR_GAM_VAPIC_BIT 21 /**< GAMSup = 1: vAPIC guest-interrupt mode */
 
 /**
@@ -47,8 +47,8 @@ int irqpost_parse_hex_reg(const char *buf, size_t len, uint64_t *val);
  * later kernels efr:efr2); @p efr_first selects the interpretation.
  * @return 0, -EINVAL on malformed text.
  */
-int irqpost_parse_amd_features(const char *buf, size_t len, bool efr_first,
-			       uint64_t *efr, uint64_t *efr2);
+int irqpost_parse_amd_features(const char *buf, size_t len, bool efr_first, uint64_t *efr,
+			       uint64_t *efr2);
 
 /**
  * Parse a kernel module boolean/int parameter body ("Y", "N", "1", "0", "-1").
@@ -111,19 +111,19 @@ int irqpost_cpulist_parse(const char *buf, size_t len, uint64_t *bits, size_t nb
 
 /** One row of /proc/interrupts. */
 struct irqpost_irq_row {
-	char id[16];            /**< "45", "NMI", "PIN" (text before ':') */
-	int irq;                /**< numeric IRQ, -1 for named rows */
-	unsigned ncounts;       /**< per-CPU counts present (<= ncpus; PIN/ERR/MIS have fewer) */
-	uint64_t *counts;       /**< per-CPU counts, ncounts entries */
-	uint64_t total;         /**< sum of counts */
-	char desc[128];         /**< the rest: chip, hwirq, type, name(s), e.g.
+	char id[16]; /**< "45", "NMI", "PIN" (text before ':') */
+	int irq; /**< numeric IRQ, -1 for named rows */
+	unsigned ncounts; /**< per-CPU counts present (<= ncpus; PIN/ERR/MIS have fewer) */
+	uint64_t *counts; /**< per-CPU counts, ncounts entries */
+	uint64_t total; /**< sum of counts */
+	char desc[128]; /**< the rest: chip, hwirq, type, name(s), e.g.
 	                             "IR-PCI-MSIX-0000:03:10.0 1-edge vfio-msix[1](0000:03:10.0)" */
 };
 
 /** A parsed /proc/interrupts snapshot. */
 struct irqpost_interrupts {
-	unsigned ncpus;         /**< CPU columns in the header row */
-	int *cpu_ids;           /**< CPU number of each column ("CPU3" -> 3), ncpus entries */
+	unsigned ncpus; /**< CPU columns in the header row */
+	int *cpu_ids; /**< CPU number of each column ("CPU3" -> 3), ncpus entries */
 	size_t nrows;
 	struct irqpost_irq_row *rows;
 };
@@ -138,8 +138,8 @@ struct irqpost_interrupts {
 int irqpost_interrupts_parse(const char *buf, size_t len, struct irqpost_interrupts *out);
 
 /** Read and parse <root>/proc/interrupts. @return rows, -errno (message in @p err). */
-int irqpost_interrupts_read(const char *root, struct irqpost_interrupts *out,
-			    char *err, size_t errlen);
+int irqpost_interrupts_read(const char *root, struct irqpost_interrupts *out, char *err,
+			    size_t errlen);
 
 /** Release a snapshot (safe on a zeroed struct). */
 void irqpost_interrupts_free(struct irqpost_interrupts *s);
@@ -155,23 +155,23 @@ const struct irqpost_irq_row *irqpost_interrupts_find(const struct irqpost_inter
  * @param nrows_out  number of matched rows in @p after (may be NULL)
  */
 uint64_t irqpost_interrupts_delta(const struct irqpost_interrupts *before,
-				  const struct irqpost_interrupts *after,
-				  const char *match, unsigned *nrows_out);
+				  const struct irqpost_interrupts *after, const char *match,
+				  unsigned *nrows_out);
 
 enum irqpost_evidence {
 	IRQPOST_EVIDENCE_UNKNOWN = 0, /**< not enough traffic or no VF rows to judge */
-	IRQPOST_EVIDENCE_POSTED,      /**< guest received, host vfio-msix rows of the VF did not move */
-	IRQPOST_EVIDENCE_REMAPPED,    /**< host vfio-msix rows of the VF increased */
+	IRQPOST_EVIDENCE_POSTED, /**< guest received, host vfio-msix rows of the VF did not move */
+	IRQPOST_EVIDENCE_REMAPPED, /**< host vfio-msix rows of the VF increased */
 };
 
 /** Figures behind an evidence verdict. */
 struct irqpost_evidence_report {
 	enum irqpost_evidence verdict;
-	unsigned vf_rows;             /**< vfio-msix rows of the VF found */
-	uint64_t host_vf_delta;       /**< sum of their deltas */
-	uint64_t pin_delta;           /**< PIN (posted-interrupt notification) delta */
-	uint64_t piw_delta;           /**< PIW (posted-interrupt wakeup) delta */
-	uint64_t guest_delta;         /**< the caller's guest-side receive delta */
+	unsigned vf_rows; /**< vfio-msix rows of the VF found */
+	uint64_t host_vf_delta; /**< sum of their deltas */
+	uint64_t pin_delta; /**< PIN (posted-interrupt notification) delta */
+	uint64_t piw_delta; /**< PIW (posted-interrupt wakeup) delta */
+	uint64_t guest_delta; /**< the caller's guest-side receive delta */
 	char why[IRQPOST_REASON_LEN];
 };
 
@@ -201,14 +201,14 @@ const char *irqpost_evidence_name(enum irqpost_evidence e);
  * 4. Posted-Interrupt Descriptor and the KVM PI state machine (pi_desc.c)
  * ====================================================================== */
 
-#define IRQPOST_POSTED_INTR_VECTOR        0xf2 /**< active notification (irq_vectors.h) */
+#define IRQPOST_POSTED_INTR_VECTOR 0xf2 /**< active notification (irq_vectors.h) */
 #define IRQPOST_POSTED_INTR_WAKEUP_VECTOR 0xf1 /**< blocked-vCPU wakeup */
 #define IRQPOST_POSTED_INTR_NESTED_VECTOR 0xf0
 
 /** Control word (pi_desc bits 319:256) fields, as bit positions within the 64-bit word. */
-#define IRQPOST_PI_DESC_ON_BIT    0   /**< pi_desc bit 256: outstanding notification */
-#define IRQPOST_PI_DESC_SN_BIT    1   /**< pi_desc bit 257: suppress notification */
-#define IRQPOST_PI_DESC_NV_SHIFT  16  /**< pi_desc bits 279:272: notification vector */
+#define IRQPOST_PI_DESC_ON_BIT 0 /**< pi_desc bit 256: outstanding notification */
+#define IRQPOST_PI_DESC_SN_BIT 1 /**< pi_desc bit 257: suppress notification */
+#define IRQPOST_PI_DESC_NV_SHIFT 16 /**< pi_desc bits 279:272: notification vector */
 #define IRQPOST_PI_DESC_NDST_SHIFT 32 /**< pi_desc bits 319:288: notification destination */
 
 /**
@@ -216,8 +216,8 @@ const char *irqpost_evidence_name(enum irqpost_evidence e);
  * arch/x86/include/asm/posted_intr.h struct pi_desc).
  */
 struct irqpost_pi_desc {
-	uint64_t pir[4];     /**< bits 255:0, one per vector */
-	uint64_t control;    /**< ON 0, SN 1, NV 23:16, NDST 63:32 (pi_desc bits 319:256) */
+	uint64_t pir[4]; /**< bits 255:0, one per vector */
+	uint64_t control; /**< ON 0, SN 1, NV 23:16, NDST 63:32 (pi_desc bits 319:256) */
 	uint32_t rsvd[6];
 } __attribute__((aligned(64)));
 
@@ -248,8 +248,8 @@ typedef void (*irqpost_notify_fn)(uint8_t nv, uint32_t ndst, void *arg);
  * @p notify (if non-NULL) only when this post set ON.
  * @return 1 notified, 0 posted without notification, -EINVAL vector < 16.
  */
-int irqpost_pi_desc_post(struct irqpost_pi_desc *pi_desc, uint8_t vector,
-		     irqpost_notify_fn notify, void *arg);
+int irqpost_pi_desc_post(struct irqpost_pi_desc *pi_desc, uint8_t vector, irqpost_notify_fn notify,
+			 void *arg);
 
 /**
  * Move PIR into a virtual APIC IRR (KVM vmx_sync_pir_to_irr): only if ON is set,
@@ -264,8 +264,8 @@ bool irqpost_pi_desc_pir_pending(const struct irqpost_pi_desc *pi_desc);
 /** KVM-visible vCPU scheduling state (Lettieri's notes, fig. 4). */
 enum irqpost_vcpu_state {
 	IRQPOST_VCPU_RUNNING = 0, /**< loaded on a pCPU: SN=0, NV=0xf2, NDST=pCPU */
-	IRQPOST_VCPU_READY,       /**< preempted: SN=1 */
-	IRQPOST_VCPU_HALTED,      /**< blocked: on the wakeup list, NV=0xf1 */
+	IRQPOST_VCPU_READY, /**< preempted: SN=1 */
+	IRQPOST_VCPU_HALTED, /**< blocked: on the wakeup list, NV=0xf1 */
 };
 
 /** The host side of the model: per-pCPU wakeup lists (opaque). */
@@ -291,8 +291,8 @@ void irqpost_pi_host_destroy(struct irqpost_pi_host *h);
  * wakeup=false when a notification (NV=0xf2) reaches a RUNNING vCPU's pCPU.
  * @return vCPU or NULL (errno).
  */
-struct irqpost_pi_vcpu *irqpost_pi_vcpu_create(struct irqpost_pi_host *h,
-					       irqpost_kick_fn kick, void *arg);
+struct irqpost_pi_vcpu *irqpost_pi_vcpu_create(struct irqpost_pi_host *h, irqpost_kick_fn kick,
+					       void *arg);
 /** Take @p v off any wakeup list and free it. NULL is a no-op. */
 void irqpost_pi_vcpu_destroy(struct irqpost_pi_vcpu *v);
 

@@ -39,9 +39,9 @@ static const char *vendor_name(enum irqpost_vendor v)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: irqpost-probe [--root DIR] [--json]\n"
-		"  --root DIR  read DIR/sys and DIR/proc instead of the host's (fixture trees)\n"
-		"  --json      one JSON object: available, reason, vendor, units[], kvm{}\n"
-		"exit status: 0 posted interrupts available, 1 unavailable, 2 usage error\n");
+		   "  --root DIR  read DIR/sys and DIR/proc instead of the host's (fixture trees)\n"
+		   "  --json      one JSON object: available, reason, vendor, units[], kvm{}\n"
+		   "exit status: 0 posted interrupts available, 1 unavailable, 2 usage error\n");
 }
 
 int main(int argc, char **argv)
@@ -58,10 +58,18 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "r:jh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': root = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'r':
+			root = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -83,15 +91,15 @@ int main(int argc, char **argv)
 		printf("%s{\"name\":", i ? "," : "");
 		json_str(u->name);
 		printf(",\"vendor\":\"%s\",\"cap\":\"0x%llx\",\"ecap\":\"0x%llx\",\"pi\":%s,"
-		       "\"ir\":%s,\"x2apic\":%s}", vendor_name(u->vendor),
-		       (unsigned long long)u->cap, (unsigned long long)u->ecap,
-		       u->pi ? "true" : "false", u->ir ? "true" : "false",
-		       u->x2apic ? "true" : "false");
+		       "\"ir\":%s,\"x2apic\":%s}",
+		       vendor_name(u->vendor), (unsigned long long)u->cap,
+		       (unsigned long long)u->ecap, u->pi ? "true" : "false",
+		       u->ir ? "true" : "false", u->x2apic ? "true" : "false");
 	}
 	printf("],\"kvm\":{\"kvm_intel\":%s,\"enable_apicv\":%s,\"enable_device_posted_irqs\":%s,"
 	       "\"kvm_amd\":%s,\"avic\":%s}}\n",
 	       d.host.kvm_intel_loaded ? "true" : "false", tri_json(d.host.enable_apicv),
-	       tri_json(d.host.enable_device_posted_irqs),
-	       d.host.kvm_amd_loaded ? "true" : "false", tri_json(d.host.avic));
+	       tri_json(d.host.enable_device_posted_irqs), d.host.kvm_amd_loaded ? "true" : "false",
+	       tri_json(d.host.avic));
 	return d.available ? 0 : 1;
 }

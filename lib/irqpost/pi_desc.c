@@ -20,11 +20,12 @@
 
 _Static_assert(sizeof(struct irqpost_pi_desc) == 64, "pi_desc must be 64 bytes");
 _Static_assert(_Alignof(struct irqpost_pi_desc) == 64, "pi_desc must be 64-byte aligned");
-_Static_assert(offsetof(struct irqpost_pi_desc, control) == 32, "control word is pi_desc bits 319:256");
+_Static_assert(offsetof(struct irqpost_pi_desc, control) == 32,
+	       "control word is pi_desc bits 319:256");
 
-#define ON_MASK   (1ULL << IRQPOST_PI_DESC_ON_BIT)
-#define SN_MASK   (1ULL << IRQPOST_PI_DESC_SN_BIT)
-#define NV_MASK   (0xffULL << IRQPOST_PI_DESC_NV_SHIFT)
+#define ON_MASK (1ULL << IRQPOST_PI_DESC_ON_BIT)
+#define SN_MASK (1ULL << IRQPOST_PI_DESC_SN_BIT)
+#define NV_MASK (0xffULL << IRQPOST_PI_DESC_NV_SHIFT)
 #define NDST_MASK (0xffffffffULL << IRQPOST_PI_DESC_NDST_SHIFT)
 
 uint32_t irqpost_ndst_encode(uint32_t apicid, bool x2apic)
@@ -32,10 +33,22 @@ uint32_t irqpost_ndst_encode(uint32_t apicid, bool x2apic)
 	return x2apic ? apicid : ((apicid << 8) & 0xff00u);
 }
 
-bool irqpost_pi_desc_ctl_on(uint64_t c) { return c & ON_MASK; }
-bool irqpost_pi_desc_ctl_sn(uint64_t c) { return c & SN_MASK; }
-uint8_t irqpost_pi_desc_ctl_nv(uint64_t c) { return (uint8_t)(c >> IRQPOST_PI_DESC_NV_SHIFT); }
-uint32_t irqpost_pi_desc_ctl_ndst(uint64_t c) { return (uint32_t)(c >> IRQPOST_PI_DESC_NDST_SHIFT); }
+bool irqpost_pi_desc_ctl_on(uint64_t c)
+{
+	return c & ON_MASK;
+}
+bool irqpost_pi_desc_ctl_sn(uint64_t c)
+{
+	return c & SN_MASK;
+}
+uint8_t irqpost_pi_desc_ctl_nv(uint64_t c)
+{
+	return (uint8_t)(c >> IRQPOST_PI_DESC_NV_SHIFT);
+}
+uint32_t irqpost_pi_desc_ctl_ndst(uint64_t c)
+{
+	return (uint32_t)(c >> IRQPOST_PI_DESC_NDST_SHIFT);
+}
 
 static inline uint64_t ctl_set_nv(uint64_t c, uint8_t nv)
 {
@@ -50,8 +63,8 @@ static inline uint64_t ctl_set_ndst(uint64_t c, uint32_t ndst)
 void irqpost_pi_desc_init(struct irqpost_pi_desc *pi_desc)
 {
 	memset(pi_desc, 0, sizeof(*pi_desc));
-	__atomic_store_n(&pi_desc->control,
-			 ctl_set_nv(SN_MASK, IRQPOST_POSTED_INTR_VECTOR), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pi_desc->control, ctl_set_nv(SN_MASK, IRQPOST_POSTED_INTR_VECTOR),
+			 __ATOMIC_SEQ_CST);
 }
 
 uint64_t irqpost_pi_desc_control(const struct irqpost_pi_desc *pi_desc)
@@ -62,12 +75,12 @@ uint64_t irqpost_pi_desc_control(const struct irqpost_pi_desc *pi_desc)
 /* pi_try_set_control(): one 64-bit CAS; on failure *old is refreshed. */
 static inline bool ctl_cas(struct irqpost_pi_desc *pi_desc, uint64_t *old, uint64_t new)
 {
-	return __atomic_compare_exchange_n(&pi_desc->control, old, new, false,
-					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	return __atomic_compare_exchange_n(&pi_desc->control, old, new, false, __ATOMIC_SEQ_CST,
+					   __ATOMIC_SEQ_CST);
 }
 
-int irqpost_pi_desc_post(struct irqpost_pi_desc *pi_desc, uint8_t vector,
-		     irqpost_notify_fn notify, void *arg)
+int irqpost_pi_desc_post(struct irqpost_pi_desc *pi_desc, uint8_t vector, irqpost_notify_fn notify,
+			 void *arg)
 {
 	uint64_t old, new;
 
@@ -124,24 +137,24 @@ int irqpost_pi_desc_sync_pir(struct irqpost_pi_desc *pi_desc, uint64_t irr[4])
 /* Host model: per-pCPU wakeup lists (posted_intr.c wakeup_vcpus_on_cpu).   */
 
 struct pcpu_list {
-	pthread_mutex_t lock;              /* wakeup_vcpus_on_cpu_lock */
+	pthread_mutex_t lock; /* wakeup_vcpus_on_cpu_lock */
 	struct irqpost_pi_vcpu *head;
 };
 
 struct irqpost_pi_host {
 	unsigned npcpus;
 	bool x2apic;
-	uint32_t *ndst;                    /* NDST encoding of each pCPU */
+	uint32_t *ndst; /* NDST encoding of each pCPU */
 	struct pcpu_list *lists;
 };
 
 struct irqpost_pi_vcpu {
-	struct irqpost_pi_desc pi_desc;            /* first: keeps the 64-byte alignment */
-	uint64_t virr[4];                  /* virtual APIC IRR */
+	struct irqpost_pi_desc pi_desc; /* first: keeps the 64-byte alignment */
+	uint64_t virr[4]; /* virtual APIC IRR */
 	struct irqpost_pi_host *host;
-	int state;                         /* enum irqpost_vcpu_state, atomic */
-	int cpu;                           /* pCPU of the last load, -1 never */
-	int wakeup_cpu;                    /* list it is on, -1 none (under that list's lock) */
+	int state; /* enum irqpost_vcpu_state, atomic */
+	int cpu; /* pCPU of the last load, -1 never */
+	int wakeup_cpu; /* list it is on, -1 none (under that list's lock) */
 	struct irqpost_pi_vcpu *next, *prev;
 	irqpost_kick_fn kick;
 	void *kick_arg;
@@ -205,8 +218,8 @@ static int pcpu_of_ndst(const struct irqpost_pi_host *h, uint32_t ndst)
 	return -1;
 }
 
-struct irqpost_pi_vcpu *irqpost_pi_vcpu_create(struct irqpost_pi_host *h,
-					       irqpost_kick_fn kick, void *arg)
+struct irqpost_pi_vcpu *irqpost_pi_vcpu_create(struct irqpost_pi_host *h, irqpost_kick_fn kick,
+					       void *arg)
 {
 	struct irqpost_pi_vcpu *v;
 
@@ -265,7 +278,8 @@ int irqpost_pi_vcpu_load(struct irqpost_pi_vcpu *v, int pcpu)
 		return -EINVAL;
 	/* vmx_vcpu_pi_load(): a vCPU that blocked is on a wakeup list with NV=0xf1;
 	 * take it off before switching NV back, so the handler never sees it with 0xf2. */
-	if (irqpost_pi_desc_ctl_nv(irqpost_pi_desc_control(&v->pi_desc)) == IRQPOST_POSTED_INTR_WAKEUP_VECTOR ||
+	if (irqpost_pi_desc_ctl_nv(irqpost_pi_desc_control(&v->pi_desc)) ==
+		    IRQPOST_POSTED_INTR_WAKEUP_VECTOR ||
 	    __atomic_load_n(&v->wakeup_cpu, __ATOMIC_SEQ_CST) >= 0)
 		wakeup_list_del(v);
 
@@ -327,7 +341,7 @@ int irqpost_pi_vcpu_put(struct irqpost_pi_vcpu *v, bool blocking)
 
 	/* "Send a wakeup IPI to this CPU if an interrupt may have been posted before
 	 * the notification vector was updated": ON was already set with NV=0xf2. */
-	if (new & ON_MASK) {
+	if (new &ON_MASK) {
 		irqpost_pi_wakeup_handler(v->host, v->cpu);
 		return 1;
 	}

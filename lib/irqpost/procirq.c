@@ -231,8 +231,8 @@ fail:
 	return rc;
 }
 
-int irqpost_interrupts_read(const char *root, struct irqpost_interrupts *out,
-			    char *err, size_t errlen)
+int irqpost_interrupts_read(const char *root, struct irqpost_interrupts *out, char *err,
+			    size_t errlen)
 {
 	char path[PATH_MAX], *buf;
 	long n;
@@ -292,8 +292,8 @@ static uint64_t row_delta(const struct irqpost_interrupts *before, const struct 
 }
 
 uint64_t irqpost_interrupts_delta(const struct irqpost_interrupts *before,
-				  const struct irqpost_interrupts *after,
-				  const char *match, unsigned *nrows_out)
+				  const struct irqpost_interrupts *after, const char *match,
+				  unsigned *nrows_out)
 {
 	uint64_t sum = 0;
 	unsigned n = 0;
@@ -318,9 +318,12 @@ uint64_t irqpost_interrupts_delta(const struct irqpost_interrupts *before,
 const char *irqpost_evidence_name(enum irqpost_evidence e)
 {
 	switch (e) {
-	case IRQPOST_EVIDENCE_POSTED: return "posted";
-	case IRQPOST_EVIDENCE_REMAPPED: return "remapped";
-	default: return "unknown";
+	case IRQPOST_EVIDENCE_POSTED:
+		return "posted";
+	case IRQPOST_EVIDENCE_REMAPPED:
+		return "remapped";
+	default:
+		return "unknown";
 	}
 }
 
@@ -377,21 +380,26 @@ enum irqpost_evidence irqpost_evidence_judge(const struct irqpost_interrupts *be
 
 	if (r.host_vf_delta > 0) {
 		r.verdict = IRQPOST_EVIDENCE_REMAPPED;
-		snprintf(r.why, sizeof(r.why), "remapped: host vfio-msix rows of %s rose by %llu "
-			 "over %u row(s) (the host took the interrupts)", full,
-			 (unsigned long long)r.host_vf_delta, r.vf_rows);
+		snprintf(r.why, sizeof(r.why),
+			 "remapped: host vfio-msix rows of %s rose by %llu "
+			 "over %u row(s) (the host took the interrupts)",
+			 full, (unsigned long long)r.host_vf_delta, r.vf_rows);
 	} else if (r.vf_rows == 0 || before_rows == 0) {
 		r.verdict = IRQPOST_EVIDENCE_UNKNOWN;
-		snprintf(r.why, sizeof(r.why), "unknown: no vfio-msix rows for %s in %s snapshot "
-			 "(is the VF assigned and its MSI-X enabled by the guest?)", full,
-			 r.vf_rows == 0 ? "the second" : "the first");
+		snprintf(r.why, sizeof(r.why),
+			 "unknown: no vfio-msix rows for %s in %s snapshot "
+			 "(is the VF assigned and its MSI-X enabled by the guest?)",
+			 full, r.vf_rows == 0 ? "the second" : "the first");
 	} else if (guest_rx_delta == 0) {
 		r.verdict = IRQPOST_EVIDENCE_UNKNOWN;
-		snprintf(r.why, sizeof(r.why), "unknown: the guest counted no interrupts and the "
-			 "host vfio-msix rows of %s did not move (no traffic?)", full);
+		snprintf(r.why, sizeof(r.why),
+			 "unknown: the guest counted no interrupts and the "
+			 "host vfio-msix rows of %s did not move (no traffic?)",
+			 full);
 	} else {
 		r.verdict = IRQPOST_EVIDENCE_POSTED;
-		snprintf(r.why, sizeof(r.why), "posted: guest received %llu interrupts while the "
+		snprintf(r.why, sizeof(r.why),
+			 "posted: guest received %llu interrupts while the "
 			 "%u host vfio-msix row(s) of %s stayed flat (PIN +%llu, PIW +%llu)",
 			 (unsigned long long)guest_rx_delta, r.vf_rows, full,
 			 (unsigned long long)r.pin_delta, (unsigned long long)r.piw_delta);

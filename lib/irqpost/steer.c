@@ -154,8 +154,8 @@ static int norm_bdf(const char *bdf, char *out, size_t len)
 	return 0;
 }
 
-int irqpost_vf_irqs(const char *root, const char *bdf, int *irqs, size_t max,
-		    char *err, size_t errlen)
+int irqpost_vf_irqs(const char *root, const char *bdf, int *irqs, size_t max, char *err,
+		    size_t errlen)
 {
 	char path[PATH_MAX], nb[16];
 	struct dirent *de;
@@ -163,20 +163,24 @@ int irqpost_vf_irqs(const char *root, const char *bdf, int *irqs, size_t max,
 	DIR *d;
 
 	if (norm_bdf(bdf, nb, sizeof(nb)) < 0)
-		return irqpost__err(err, errlen, -EINVAL, "bad PCI address '%s' (expected "
-				    "DDDD:BB:DD.F, e.g. 0000:03:10.2)", bdf ? bdf : "(null)");
+		return irqpost__err(err, errlen, -EINVAL,
+				    "bad PCI address '%s' (expected "
+				    "DDDD:BB:DD.F, e.g. 0000:03:10.2)",
+				    bdf ? bdf : "(null)");
 	if (irqs == NULL && max > 0)
 		return -EINVAL;
 	if (irqpost__path(path, sizeof(path), root, "/sys/bus/pci/devices/%s", nb) < 0)
 		return irqpost__err(err, errlen, -ENAMETOOLONG, "root prefix too long");
 	if (access(path, F_OK) != 0)
-		return irqpost__err(err, errlen, -ENOENT, "no PCI device %s (%s missing)", nb, path);
+		return irqpost__err(err, errlen, -ENOENT, "no PCI device %s (%s missing)", nb,
+				    path);
 	irqpost__path(path, sizeof(path), root, "/sys/bus/pci/devices/%s/msi_irqs", nb);
 	d = opendir(path);
 	if (d == NULL) {
 		if (errno == ENOENT)
 			return 0; /* MSI/MSI-X not enabled (yet): the directory appears with them */
-		return irqpost__err(err, errlen, -errno, "cannot list %s: %s", path, strerror(errno));
+		return irqpost__err(err, errlen, -errno, "cannot list %s: %s", path,
+				    strerror(errno));
 	}
 	while ((de = readdir(d)) != NULL) {
 		char *endp;
@@ -189,8 +193,8 @@ int irqpost_vf_irqs(const char *root, const char *bdf, int *irqs, size_t max,
 			continue;
 		if (n >= max) {
 			closedir(d);
-			return irqpost__err(err, errlen, -ENOSPC, "%s has more than %zu IRQs",
-					    path, max);
+			return irqpost__err(err, errlen, -ENOSPC, "%s has more than %zu IRQs", path,
+					    max);
 		}
 		irqs[n++] = (int)v;
 	}
@@ -236,10 +240,11 @@ static int write_affinity(const char *root, int irq, const char *list, char *err
 	if (w != n) {
 		if (w >= 0)
 			e = EIO;
-		return irqpost__err(err, errlen, -e, "IRQ %d: writing '%s' to %s failed: %s%s",
-				    irq, list, path, strerror(e),
-				    e == EIO ? " (managed IRQ or chip cannot set affinity)" :
-				    e == EINVAL ? " (no online CPU in the list)" : "");
+		return irqpost__err(err, errlen, -e, "IRQ %d: writing '%s' to %s failed: %s%s", irq,
+				    list, path, strerror(e),
+				    e == EIO	? " (managed IRQ or chip cannot set affinity)" :
+				    e == EINVAL ? " (no online CPU in the list)" :
+						  "");
 	}
 	return 0;
 }
@@ -265,7 +270,8 @@ int irqpost_steer(const char *root, const char *bdf, const int *cpus, size_t ncp
 		return -EINVAL;
 	*saved = NULL;
 	if (cpus == NULL || ncpus == 0)
-		return irqpost__err(err, errlen, -EINVAL, "empty pCPU list for %s", bdf ? bdf : "?");
+		return irqpost__err(err, errlen, -EINVAL, "empty pCPU list for %s",
+				    bdf ? bdf : "?");
 	rc = irqpost_cpulist_format(cpus, ncpus, want, sizeof(want));
 	if (rc < 0)
 		return irqpost__err(err, errlen, rc == -ENOSPC ? -EINVAL : rc,
@@ -288,8 +294,8 @@ int irqpost_steer(const char *root, const char *bdf, const int *cpus, size_t ncp
 	/* save everything first, so a failure part-way can be undone */
 	for (int i = 0; i < n; i++) {
 		st->irqs[i].irq = irqs[i];
-		rc = read_affinity(root, irqs[i], st->irqs[i].list, sizeof(st->irqs[i].list),
-				   err, errlen);
+		rc = read_affinity(root, irqs[i], st->irqs[i].list, sizeof(st->irqs[i].list), err,
+				   errlen);
 		if (rc < 0)
 			goto fail;
 	}
@@ -302,9 +308,11 @@ int irqpost_steer(const char *root, const char *bdf, const int *cpus, size_t ncp
 		if (rc < 0)
 			goto undo;
 		if (!same_set(want, got)) {
-			rc = irqpost__err(err, errlen, -EREMOTEIO, "IRQ %d: /proc/irq/%d/"
+			rc = irqpost__err(err, errlen, -EREMOTEIO,
+					  "IRQ %d: /proc/irq/%d/"
 					  "smp_affinity_list reads back '%s' after writing '%s' "
-					  "(offline CPU?)", irqs[i], irqs[i], got, want);
+					  "(offline CPU?)",
+					  irqs[i], irqs[i], got, want);
 			goto undo;
 		}
 	}

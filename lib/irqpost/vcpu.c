@@ -72,26 +72,26 @@
 #define MODEL_PCPUS 1024
 
 struct irqpost_vcpu {
-	struct irqpost_pi_vcpu *pi;        /* POSTED: pi_desc + KVM PI state */
+	struct irqpost_pi_vcpu *pi; /* POSTED: pi_desc + KVM PI state */
 	enum irqpost_delivery delivery;
 	int pcpu;
 
-	uint32_t wake_seq;                 /* futex word of the halted vCPU */
-	int halted;                        /* REMAPPED: 1 while blocked in halt */
+	uint32_t wake_seq; /* futex word of the halted vCPU */
+	int halted; /* REMAPPED: 1 while blocked in halt */
 
 	/* REMAPPED: device -> VMM thread handoff */
-	uint64_t virr[4];                  /* IRR written by the VMM thread */
-	uint64_t pend_bits[4];             /* vectors with pend_count > 0 */
+	uint64_t virr[4]; /* IRR written by the VMM thread */
+	uint64_t pend_bits[4]; /* vectors with pend_count > 0 */
 	uint32_t pend_count[256];
-	uint32_t vmm_seq;                  /* futex word of the VMM thread */
+	uint32_t vmm_seq; /* futex word of the VMM thread */
 	int vmm_sleeping;
 	int stop;
 	pthread_t vmm;
 	bool vmm_started;
 
 	/* counters (atomic) */
-	uint64_t n_interrupts, n_posted, n_notifications, n_vmm_wakeups, n_vmm_injections,
-		 n_halts, n_delivered;
+	uint64_t n_interrupts, n_posted, n_notifications, n_vmm_wakeups, n_vmm_injections, n_halts,
+		n_delivered;
 };
 
 static struct irqpost_pi_host *g_host;
@@ -328,7 +328,7 @@ static int halt_posted(struct irqpost_vcpu *v, uint64_t deadline, uint64_t vecto
 			return n;
 		seen = __atomic_load_n(&v->wake_seq, __ATOMIC_SEQ_CST);
 		add(&v->n_halts, 1);
-		irqpost_pi_vcpu_put(v->pi, true);  /* HALTED: NV=0xf1, on the wakeup list */
+		irqpost_pi_vcpu_put(v->pi, true); /* HALTED: NV=0xf1, on the wakeup list */
 		rc = wait_seq(&v->wake_seq, seen, deadline);
 		irqpost_pi_vcpu_load(v->pi, v->pcpu); /* RUNNING: NV=0xf2, off the list */
 		n = irqpost_pi_vcpu_deliver(v->pi, vectors);
@@ -356,8 +356,8 @@ static int halt_remapped(struct irqpost_vcpu *v, uint64_t deadline, uint64_t vec
 		}
 		add(&v->n_halts, 1);
 		rc = wait_seq(&v->wake_seq, seen, deadline);
-		__atomic_compare_exchange_n(&v->halted, &one, 0, false,
-					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		__atomic_compare_exchange_n(&v->halted, &one, 0, false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST);
 		n = take_virr(v, vectors);
 		if (n > 0)
 			return n;
@@ -465,8 +465,8 @@ void irqpost_vcpu_destroy(struct irqpost_vcpu *v)
 	for (int i = 0; i < MODEL_POSTED_MAX; i++) {
 		struct irqpost_vcpu *me = v;
 
-		__atomic_compare_exchange_n(&g_posted[i], &me, NULL, false,
-					    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+		__atomic_compare_exchange_n(&g_posted[i], &me, NULL, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED);
 	}
 	irqpost_pi_vcpu_destroy(v->pi);
 	free(v);

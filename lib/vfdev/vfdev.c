@@ -45,11 +45,16 @@ static int check_params(struct vfdev_params *p)
 	if (!p->attack_period)
 		p->attack_period = VFDEV_DEFAULT_ATTACK_PERIOD;
 	if (!pow2_in(p->nb_rx_desc, 64, 4096) || !pow2_in(p->nb_tx_desc, 64, 4096))
-		return bad(n, "nb_rx_desc / nb_tx_desc: use a power of two in 64..4096 (iavf ring limits)");
+		return bad(
+			n,
+			"nb_rx_desc / nb_tx_desc: use a power of two in 64..4096 (iavf ring limits)");
 	if (!pow2_in(p->rx_free_thresh, 1, 4096) || p->rx_free_thresh >= p->nb_rx_desc)
-		return bad(n, "rx_free_thresh: use a power of two below nb_rx_desc (iavf default 32)");
+		return bad(n,
+			   "rx_free_thresh: use a power of two below nb_rx_desc (iavf default 32)");
 	if (!pow2_in(p->tx_free_thresh, 1, 4096) || p->tx_free_thresh > p->nb_tx_desc / 2)
-		return bad(n, "tx_free_thresh: use a power of two at most nb_tx_desc / 2 (iavf default 32)");
+		return bad(
+			n,
+			"tx_free_thresh: use a power of two at most nb_tx_desc / 2 (iavf default 32)");
 	if (!p->pool || !p->wire_in || !p->wire_out || !p->wire_pool)
 		return bad(n, "pool, wire_in, wire_out and wire_pool are all needed");
 	if (rte_pktmbuf_data_room_size(p->pool) <= RTE_PKTMBUF_HEADROOM)
@@ -73,7 +78,8 @@ static int ring_alloc(struct vfdev *d, unsigned int nb, struct vfdev_desc **ring
 	}
 	rc = iova_ctx_map(d->p.ctx, *ring, *len, IOVA_PROT_RW, rte_lcore_id(), iova);
 	if (rc < 0) {
-		fprintf(stderr, "vfdev %s: mapping the descriptor ring: %s\n", d->name, strerror(-rc));
+		fprintf(stderr, "vfdev %s: mapping the descriptor ring: %s\n", d->name,
+			strerror(-rc));
 		rte_free(*ring);
 		*ring = NULL;
 	}
@@ -138,8 +144,10 @@ struct vfdev *vfdev_create(const struct vfdev_params *params)
 		goto fail;
 	rc = vfdev_drv_start(d);
 	if (rc < 0) {
-		fprintf(stderr, "vfdev %s: the pool could not fill the RX ring (%u buffers): "
-			"give it more mbufs\n", d->name, p.rx_free_thresh);
+		fprintf(stderr,
+			"vfdev %s: the pool could not fill the RX ring (%u buffers): "
+			"give it more mbufs\n",
+			d->name, p.rx_free_thresh);
 		goto fail;
 	}
 	return d;

@@ -63,9 +63,9 @@ struct iova_irq;
 struct vfdev;
 
 /* MSI-X (PCIe MSI-X table in the VF's BAR): one vector per queue. */
-#define VFDEV_MSIX_RX       0   /**< raised when the device completed RX descriptors */
-#define VFDEV_MSIX_TX       1   /**< raised when the device completed TX descriptors */
-#define VFDEV_MSIX_VECTORS  2
+#define VFDEV_MSIX_RX 0 /**< raised when the device completed RX descriptors */
+#define VFDEV_MSIX_TX 1 /**< raised when the device completed TX descriptors */
+#define VFDEV_MSIX_VECTORS 2
 
 /**
  * A host interrupt of the VF (remapped through a remapped-format IRTE, or passed
@@ -80,87 +80,102 @@ typedef void (*vfdev_host_irq_fn)(void *arg, int msix, const struct iova_irq *ir
 /** Interrupt attacks of the malicious-device mode (vfdev_params.attack_irq). */
 enum vfdev_irq_attack {
 	VFDEV_IRQ_ATK_FORGED_SID = 0, /**< its own message sent with another requester ID */
-	VFDEV_IRQ_ATK_OTHER_HANDLE,   /**< another device's interrupt handle (attack_irq_victim) */
-	VFDEV_IRQ_ATK_OUT_OF_RANGE,   /**< a handle beyond any interrupt-remapping table (0xffff) */
-	VFDEV_IRQ_ATK_COMPAT,         /**< a compatibility-format message (vector 0xec to APIC 0) */
-	VFDEV_IRQ_ATK_WRONG_VCPU,     /**< its own handle + a subhandle reaching another vCPU's posted IRTE */
+	VFDEV_IRQ_ATK_OTHER_HANDLE, /**< another device's interrupt handle (attack_irq_victim) */
+	VFDEV_IRQ_ATK_OUT_OF_RANGE, /**< a handle beyond any interrupt-remapping table (0xffff) */
+	VFDEV_IRQ_ATK_COMPAT, /**< a compatibility-format message (vector 0xec to APIC 0) */
+	VFDEV_IRQ_ATK_WRONG_VCPU, /**< its own handle + a subhandle reaching another vCPU's posted IRTE */
 	VFDEV_IRQ_ATK__COUNT
 };
 
-#define VFDEV_DEFAULT_NB_DESC        512
-#define VFDEV_DEFAULT_FREE_THRESH    32   /**< iavf rx_free_thresh / tx_free_thresh default */
-#define VFDEV_DEFAULT_ATTACK_PERIOD  32
-#define VFDEV_ATTACK_PATTERN         0x4b54415645444656ULL /**< the bytes "VFDEVATK" (little-endian) */
+#define VFDEV_DEFAULT_NB_DESC 512
+#define VFDEV_DEFAULT_FREE_THRESH 32 /**< iavf rx_free_thresh / tx_free_thresh default */
+#define VFDEV_DEFAULT_ATTACK_PERIOD 32
+#define VFDEV_ATTACK_PATTERN 0x4b54415645444656ULL /**< the bytes "VFDEVATK" (little-endian) */
 
 /** Creation parameters. Zero numeric fields take their defaults. */
 struct vfdev_params {
-	const char *name;             /**< for messages */
-	uint16_t nb_rx_desc;          /**< RX ring size, power of two 64..4096 [512] */
-	uint16_t nb_tx_desc;          /**< TX ring size, power of two 64..4096 [512] */
-	uint16_t rx_free_thresh;      /**< RX bulk refill size; divides nb_rx_desc, < nb_rx_desc [32] */
-	uint16_t tx_free_thresh;      /**< TX bulk free size and RS interval; divides nb_tx_desc [32] */
-	struct rte_mempool *pool;     /**< RX buffers (an iova_pktmbuf_pool_create() pool maps them) */
+	const char *name; /**< for messages */
+	uint16_t nb_rx_desc; /**< RX ring size, power of two 64..4096 [512] */
+	uint16_t nb_tx_desc; /**< TX ring size, power of two 64..4096 [512] */
+	uint16_t rx_free_thresh; /**< RX bulk refill size; divides nb_rx_desc, < nb_rx_desc [32] */
+	uint16_t tx_free_thresh; /**< TX bulk free size and RS interval; divides nb_tx_desc [32] */
+	struct rte_mempool *pool; /**< RX buffers (an iova_pktmbuf_pool_create() pool maps them) */
 	/**
 	 * The DMA API and the IOMMU: the driver maps its rings with iova_ctx_map(), the
 	 * device translates every access with iova_ctx_dma(). NULL = no IOMMU: a bus
 	 * address is the host address (descriptors then hold buffer virtual addresses).
 	 */
 	struct iova_ctx *ctx;
-	struct rte_ring *wire_in;     /**< frames arriving from the wire (mbufs), single consumer: the device */
-	struct rte_ring *wire_out;    /**< frames the device transmits, single producer: the device */
-	struct rte_mempool *wire_pool;/**< buffers for frames the device puts on the wire */
-	uint16_t port_id;             /**< written to mbuf->port of received packets */
-	bool attack;                  /**< malicious-device mode */
-	unsigned int attack_period;   /**< attack: at most one attempt per this many descriptors completed [32] */
+	struct rte_ring
+		*wire_in; /**< frames arriving from the wire (mbufs), single consumer: the device */
+	struct rte_ring *wire_out; /**< frames the device transmits, single producer: the device */
+	struct rte_mempool *wire_pool; /**< buffers for frames the device puts on the wire */
+	uint16_t port_id; /**< written to mbuf->port of received packets */
+	bool attack; /**< malicious-device mode */
+	unsigned int
+		attack_period; /**< attack: at most one attempt per this many descriptors completed [32] */
 	/* interrupts (MSI-X through the IOMMU's interrupt remapping: iova_ctx_interrupt()) */
-	uint16_t rid;                 /**< the VF's PCI requester ID (bus << 8 | devfn): source-id of its messages */
-	vfdev_host_irq_fn host_irq;   /**< remapped / unremapped interrupts go here (NULL: counted as unhandled) */
+	uint16_t
+		rid; /**< the VF's PCI requester ID (bus << 8 | devfn): source-id of its messages */
+	vfdev_host_irq_fn
+		host_irq; /**< remapped / unremapped interrupts go here (NULL: counted as unhandled) */
 	void *host_irq_arg;
-	bool attack_irq;              /**< malicious-device mode for interrupts: one forged message per attack_period completions */
-	uint32_t attack_irq_victim;   /**< another device's interrupt index (OTHER_HANDLE, WRONG_VCPU targets) */
+	bool attack_irq; /**< malicious-device mode for interrupts: one forged message per attack_period completions */
+	uint32_t
+		attack_irq_victim; /**< another device's interrupt index (OTHER_HANDLE, WRONG_VCPU targets) */
 };
 
 /** Counters. Driver-half fields are written by the driver's thread, device-half by the device's. */
 struct vfdev_stats {
 	/* driver half */
 	uint64_t rx_packets, rx_bytes;
-	uint64_t rx_errors;           /**< descriptors completed with an error status (frame dropped) */
-	uint64_t rx_refills;          /**< bulk refills (rx_free_thresh buffers and one tail write each) */
-	uint64_t rx_alloc_failed;     /**< bulk refills the pool could not serve (retried later) */
+	uint64_t rx_errors; /**< descriptors completed with an error status (frame dropped) */
+	uint64_t rx_refills; /**< bulk refills (rx_free_thresh buffers and one tail write each) */
+	uint64_t rx_alloc_failed; /**< bulk refills the pool could not serve (retried later) */
 	uint64_t tx_packets, tx_bytes;
-	uint64_t tx_frees;            /**< bulk frees (tx_free_thresh buffers each) */
-	uint64_t tx_ring_full;        /**< packets tx_burst did not take (no free descriptor) */
+	uint64_t tx_frees; /**< bulk frees (tx_free_thresh buffers each) */
+	uint64_t tx_ring_full; /**< packets tx_burst did not take (no free descriptor) */
 	/* device half */
-	uint64_t dev_rx_frames;       /**< frames written to guest buffers */
-	uint64_t dev_tx_frames;       /**< frames read from guest buffers and put on the wire */
-	uint64_t dev_rx_faults;       /**< RX frames dropped: the buffer write faulted */
-	uint64_t dev_tx_faults;       /**< TX frames dropped: the buffer read faulted */
-	uint64_t dev_desc_faults;     /**< descriptor fetch or write-back faulted (queue stopped) */
-	uint64_t dev_bad_desc;        /**< descriptors with an impossible length or type (dropped) */
-	uint64_t dev_bad_tail;        /**< tail register writes outside the ring (queue stopped) */
-	uint64_t dev_rx_oversize;     /**< frames longer than the RX buffer (dropped, as without scatter) */
-	uint64_t dev_translations;    /**< iova_ctx_dma() calls made by the device */
+	uint64_t dev_rx_frames; /**< frames written to guest buffers */
+	uint64_t dev_tx_frames; /**< frames read from guest buffers and put on the wire */
+	uint64_t dev_rx_faults; /**< RX frames dropped: the buffer write faulted */
+	uint64_t dev_tx_faults; /**< TX frames dropped: the buffer read faulted */
+	uint64_t dev_desc_faults; /**< descriptor fetch or write-back faulted (queue stopped) */
+	uint64_t dev_bad_desc; /**< descriptors with an impossible length or type (dropped) */
+	uint64_t dev_bad_tail; /**< tail register writes outside the ring (queue stopped) */
+	uint64_t
+		dev_rx_oversize; /**< frames longer than the RX buffer (dropped, as without scatter) */
+	uint64_t dev_translations; /**< iova_ctx_dma() calls made by the device */
 	/* malicious-device mode */
-	uint64_t attack_attempts;     /**< stale DMA writes tried (= faults + successes + legit + redirected) */
-	uint64_t attack_faults;       /**< ... stopped by the IOMMU */
-	uint64_t attack_successes;    /**< ... that reached the freed buffer's memory */
-	uint64_t attack_corruptions;  /**< successes into a buffer already handed to another packet */
-	uint64_t attack_legit;        /**< the buffer was mapped again at the same IOVA (DMA the device is entitled to) */
-	uint64_t attack_redirected;   /**< the IOVA now maps another buffer (re-used IOVA, mapped for the device) */
-	uint64_t attack_age_p50_ns;   /**< age of a success since the driver freed the buffer: median */
-	uint64_t attack_age_max_ns;   /**< ... maximum */
+	uint64_t
+		attack_attempts; /**< stale DMA writes tried (= faults + successes + legit + redirected) */
+	uint64_t attack_faults; /**< ... stopped by the IOMMU */
+	uint64_t attack_successes; /**< ... that reached the freed buffer's memory */
+	uint64_t
+		attack_corruptions; /**< successes into a buffer already handed to another packet */
+	uint64_t
+		attack_legit; /**< the buffer was mapped again at the same IOVA (DMA the device is entitled to) */
+	uint64_t
+		attack_redirected; /**< the IOVA now maps another buffer (re-used IOVA, mapped for the device) */
+	uint64_t
+		attack_age_p50_ns; /**< age of a success since the driver freed the buffer: median */
+	uint64_t attack_age_max_ns; /**< ... maximum */
 	/* interrupts (device half) */
-	uint64_t msix_raised;         /**< MSI-X messages the device sent (both vectors, not counting attacks) */
-	uint64_t msix_masked;         /**< completions with MSI-X disabled or the vector unprogrammed (no message) */
-	uint64_t irq_remapped;        /**< messages remapped by the IOMMU and handed to host_irq */
-	uint64_t irq_posted;          /**< messages posted into a vCPU's descriptor (lib/irqpost) */
-	uint64_t irq_compat;          /**< messages passed unremapped (no IR) and handed to host_irq */
-	uint64_t irq_blocked;         /**< messages the IOMMU refused (a fault was recorded) */
-	uint64_t irq_unhandled;       /**< messages that had nowhere to go (no host_irq, unknown PI descriptor) */
+	uint64_t
+		msix_raised; /**< MSI-X messages the device sent (both vectors, not counting attacks) */
+	uint64_t
+		msix_masked; /**< completions with MSI-X disabled or the vector unprogrammed (no message) */
+	uint64_t irq_remapped; /**< messages remapped by the IOMMU and handed to host_irq */
+	uint64_t irq_posted; /**< messages posted into a vCPU's descriptor (lib/irqpost) */
+	uint64_t irq_compat; /**< messages passed unremapped (no IR) and handed to host_irq */
+	uint64_t irq_blocked; /**< messages the IOMMU refused (a fault was recorded) */
+	uint64_t
+		irq_unhandled; /**< messages that had nowhere to go (no host_irq, unknown PI descriptor) */
 	/* interrupt attacks, by enum vfdev_irq_attack */
 	uint64_t irq_attack_attempts[VFDEV_IRQ_ATK__COUNT];
-	uint64_t irq_attack_blocked[VFDEV_IRQ_ATK__COUNT];   /**< refused by the IOMMU */
-	uint64_t irq_attack_delivered[VFDEV_IRQ_ATK__COUNT]; /**< reached a host handler or a PI descriptor */
+	uint64_t irq_attack_blocked[VFDEV_IRQ_ATK__COUNT]; /**< refused by the IOMMU */
+	uint64_t irq_attack_delivered
+		[VFDEV_IRQ_ATK__COUNT]; /**< reached a host handler or a PI descriptor */
 };
 
 /**

@@ -34,7 +34,7 @@ static inline int dev_dma(struct vfdev *d, uint64_t iova, size_t len, int access
 {
 	d->dev.dev_translations++;
 	if (!d->p.ctx) {
-		*host = (void *)(uintptr_t)iova;   /* no IOMMU: bus address = host address */
+		*host = (void *)(uintptr_t)iova; /* no IOMMU: bus address = host address */
 		return 0;
 	}
 	return iova_ctx_dma(d->p.ctx, iova, len, access, host);
@@ -85,8 +85,8 @@ static int dev_copy(struct vfdev *d, uint64_t iova, void *buf, size_t len, int a
 static int desc_fetch(struct vfdev *d, uint64_t ring_iova, uint16_t idx, struct vfdev_desc *out)
 {
 	void *h;
-	int rc = dev_dma(d, ring_iova + (uint64_t)idx * sizeof(*out), sizeof(*out),
-			 IOVA_PROT_READ, &h);
+	int rc = dev_dma(d, ring_iova + (uint64_t)idx * sizeof(*out), sizeof(*out), IOVA_PROT_READ,
+			 &h);
 
 	if (rc)
 		return rc;
@@ -116,7 +116,7 @@ static void attack_remember(struct vfdev *d, uint64_t iova, uintptr_t host, stru
 
 	if (!d->p.attack || m == NULL)
 		return;
-	if (d->hist_count == VFDEV_ATTACK_HIST) {   /* forget the oldest */
+	if (d->hist_count == VFDEV_ATTACK_HIST) { /* forget the oldest */
 		d->hist_head = (d->hist_head + 1) % VFDEV_ATTACK_HIST;
 		d->hist_count--;
 	}
@@ -195,7 +195,7 @@ static unsigned int dev_rx(struct vfdev *d)
 		}
 		head = (uint16_t)((head + 1) & d->rx_mask);
 	}
-	rte_pktmbuf_free_bulk(f, n);    /* frames taken off the wire (delivered or dropped) */
+	rte_pktmbuf_free_bulk(f, n); /* frames taken off the wire (delivered or dropped) */
 	d->dev_rx_head = head;
 	__atomic_store_n(&d->regs.rx_head, head, __ATOMIC_RELEASE);
 	return i;
@@ -222,7 +222,7 @@ static unsigned int dev_tx(struct vfdev *d)
 	n = avail < VFDEV_DEV_BURST ? avail : VFDEV_DEV_BURST;
 	i = rte_ring_free_count(d->p.wire_out);
 	if (n > i)
-		n = i;   /* the wire is busy: the rest waits in the ring (no drop) */
+		n = i; /* the wire is busy: the rest waits in the ring (no drop) */
 	if (n == 0 || rte_pktmbuf_alloc_bulk(d->p.wire_pool, w, n) != 0)
 		return 0;
 	for (i = 0; i < n; i++) {
@@ -254,9 +254,9 @@ static unsigned int dev_tx(struct vfdev *d)
 			d->dev.dev_tx_frames++;
 			attack_remember(d, dsc.qw0, host, d->tx_sw[head]);
 		}
-		if ((rs || wb) &&
-		    desc_writeback(d, d->tx_ring_iova, head,
-				   (dsc.qw1 & ~VFDEV_TXD_DTYPE_MASK) | VFDEV_TXD_DTYPE_DONE | wb) != 0) {
+		if ((rs || wb) && desc_writeback(d, d->tx_ring_iova, head,
+						 (dsc.qw1 & ~VFDEV_TXD_DTYPE_MASK) |
+							 VFDEV_TXD_DTYPE_DONE | wb) != 0) {
 			queue_stop(d, false);
 			break;
 		}
@@ -316,7 +316,7 @@ int vfdev_dev_attack_step(struct vfdev *d)
 		return 0;
 	}
 	if (s1 == 0)
-		return 0;           /* a driver is mapping/unmapping right now: retry later */
+		return 0; /* a driver is mapping/unmapping right now: retry later */
 	/* the recognisable write goes into the buffer's headroom when there is one, so the
 	 * traffic under measurement is not altered; the IOMMU sees the same page either way */
 	target = r->iova - r->buf_bus >= 64 ? r->iova - 64 : r->iova;
@@ -325,14 +325,14 @@ int vfdev_dev_attack_step(struct vfdev *d)
 	cur_bus = vfdev_buf_bus(d, r->m);
 	s2 = vfdev_life_snapshot();
 	if (s2 != s1 || e2 != e1)
-		return 0;           /* raced with a driver: inconclusive, retry later */
+		return 0; /* raced with a driver: inconclusive, retry later */
 	d->dev.attack_attempts++;
 	if (rc != 0) {
 		d->dev.attack_faults++;
 	} else if ((uintptr_t)h != r->host - (r->iova - target)) {
-		d->dev.attack_redirected++;   /* the IOVA was re-used for another live mapping */
+		d->dev.attack_redirected++; /* the IOVA was re-used for another live mapping */
 	} else if ((e2 & 1) && cur_bus == r->buf_bus) {
-		d->dev.attack_legit++;        /* mapped again at the same IOVA: the device's own buffer */
+		d->dev.attack_legit++; /* mapped again at the same IOVA: the device's own buffer */
 	} else {
 		uint64_t ftsc = vfdev_life_free_tsc(r->m);
 

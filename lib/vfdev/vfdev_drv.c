@@ -95,7 +95,7 @@ uint16_t vfdev_rx_burst(struct vfdev *d, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_mbuf *m;
 
 		if (idx == d->rx_tail)
-			break;  /* nothing posted */
+			break; /* nothing posted */
 		qw1 = qw1_load(dsc);
 		if (!(qw1 & VFDEV_RXD_DD))
 			break;
@@ -145,7 +145,7 @@ static unsigned int tx_free_bufs(struct vfdev *d)
 
 		d->tx_sw[idx] = NULL;
 		if (m == NULL)
-			continue;   /* still referenced elsewhere */
+			continue; /* still referenced elsewhere */
 		done[nd++] = m;
 		if (nf && m->pool != fr[0]->pool) {
 			rte_mempool_put_bulk(fr[0]->pool, (void **)fr, nf);
@@ -179,14 +179,16 @@ uint16_t vfdev_tx_burst(struct vfdev *d, struct rte_mbuf **pkts, uint16_t n)
 		uint64_t cmd = VFDEV_TXD_CMD_EOP;
 
 		if (m->nb_segs != 1 || m->data_len == 0 || m->data_len > VFDEV_MAX_FRAME)
-			break;  /* one buffer per frame: the caller keeps the rest */
+			break; /* one buffer per frame: the caller keeps the rest */
 		if ((idx & (thresh - 1)) == thresh - 1)
 			cmd |= VFDEV_TXD_CMD_RS;
 		vfdev_life_use(m);
 		d->tx_sw[idx] = m;
 		d->tx_ring[idx].qw0 = vfdev_buf_bus(d, m) + m->data_off;
-		__atomic_store_n(&d->tx_ring[idx].qw1, VFDEV_TXD_DTYPE_DATA | cmd |
-				 ((uint64_t)m->data_len << VFDEV_TXD_BSZ_SHIFT), __ATOMIC_RELAXED);
+		__atomic_store_n(&d->tx_ring[idx].qw1,
+				 VFDEV_TXD_DTYPE_DATA | cmd |
+					 ((uint64_t)m->data_len << VFDEV_TXD_BSZ_SHIFT),
+				 __ATOMIC_RELAXED);
 		d->tx_tail = (uint16_t)((idx + 1) & d->tx_mask);
 		d->tx_nb_free--;
 		d->drv.tx_packets++;

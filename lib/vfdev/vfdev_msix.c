@@ -44,7 +44,7 @@ int vfdev_msix_set(struct vfdev *d, unsigned int vec, uint64_t addr, uint32_t da
 {
 	if (!d || vec >= VFDEV_MSIX_VECTORS)
 		return -EINVAL;
-	__atomic_store_n(&d->msix[vec].addr, 0, __ATOMIC_RELEASE);   /* mask */
+	__atomic_store_n(&d->msix[vec].addr, 0, __ATOMIC_RELEASE); /* mask */
 	__atomic_store_n(&d->msix[vec].data, data, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->msix[vec].addr, addr, __ATOMIC_RELEASE);
 	return 0;
@@ -135,13 +135,13 @@ void vfdev_irq_attack(struct vfdev *d, unsigned int n)
 	own_addr = __atomic_load_n(&d->msix[VFDEV_MSIX_RX].addr, __ATOMIC_ACQUIRE);
 	own_data = __atomic_load_n(&d->msix[VFDEV_MSIX_RX].data, __ATOMIC_RELAXED);
 	if (!own_addr)
-		return;                 /* no message to forge from yet */
+		return; /* no message to forge from yet */
 	a = (enum vfdev_irq_attack)(d->irq_attack_next++ % VFDEV_IRQ_ATK__COUNT);
 	addr = own_addr;
 	data = own_data;
 	switch (a) {
 	case VFDEV_IRQ_ATK_FORGED_SID:
-		rid = (uint16_t)(d->p.rid ^ 0x0100);   /* another bus: another device's ID */
+		rid = (uint16_t)(d->p.rid ^ 0x0100); /* another bus: another device's ID */
 		break;
 	case VFDEV_IRQ_ATK_OTHER_HANDLE:
 		/* remappable format naming the victim's entry directly (SHV = 0) */
@@ -150,7 +150,7 @@ void vfdev_irq_attack(struct vfdev *d, unsigned int n)
 		data = 0;
 		break;
 	case VFDEV_IRQ_ATK_OUT_OF_RANGE:
-		addr = 0xfee00010ULL | (0x7fffULL << 5) | (1ULL << 2);   /* handle 0xffff */
+		addr = 0xfee00010ULL | (0x7fffULL << 5) | (1ULL << 2); /* handle 0xffff */
 		data = 0;
 		break;
 	case VFDEV_IRQ_ATK_COMPAT:
@@ -159,12 +159,13 @@ void vfdev_irq_attack(struct vfdev *d, unsigned int n)
 	case VFDEV_IRQ_ATK_WRONG_VCPU:
 		/* keep its own handle, set SHV and a subhandle that lands on the victim's IRTE */
 		if (own_addr & 0x10) {
-			uint32_t own_index = (uint32_t)(((own_addr >> 5) & 0x7fff) | (((own_addr >> 2) & 1) << 15));
+			uint32_t own_index = (uint32_t)(((own_addr >> 5) & 0x7fff) |
+							(((own_addr >> 2) & 1) << 15));
 
 			addr = own_addr | 0x8;
 			data = (d->p.attack_irq_victim - own_index) & 0xffff;
 		} else {
-			iova_ir_msi_compat(1, 0xed, &addr, &data);  /* no IR: aim at another APIC */
+			iova_ir_msi_compat(1, 0xed, &addr, &data); /* no IR: aim at another APIC */
 		}
 		break;
 	default:

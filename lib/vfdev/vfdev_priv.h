@@ -34,29 +34,30 @@
 
 #include "vfdev.h"
 
-#define VFDEV_RXD_DD            (1ULL << 0)
-#define VFDEV_RXD_EOP           (1ULL << 1)
-#define VFDEV_RXD_ERR_SHIFT     19
-#define VFDEV_RXD_ERR_DMA       (1ULL << VFDEV_RXD_ERR_SHIFT)  /**< modeled: buffer DMA faulted */
-#define VFDEV_RXD_ERR_OVERSIZE  (1ULL << (VFDEV_RXD_ERR_SHIFT + 1)) /**< frame longer than the buffer */
-#define VFDEV_RXD_LEN_SHIFT     38
-#define VFDEV_RXD_LEN_MASK      0x3FFFULL
+#define VFDEV_RXD_DD (1ULL << 0)
+#define VFDEV_RXD_EOP (1ULL << 1)
+#define VFDEV_RXD_ERR_SHIFT 19
+#define VFDEV_RXD_ERR_DMA (1ULL << VFDEV_RXD_ERR_SHIFT) /**< modeled: buffer DMA faulted */
+#define VFDEV_RXD_ERR_OVERSIZE \
+	(1ULL << (VFDEV_RXD_ERR_SHIFT + 1)) /**< frame longer than the buffer */
+#define VFDEV_RXD_LEN_SHIFT 38
+#define VFDEV_RXD_LEN_MASK 0x3FFFULL
 
-#define VFDEV_TXD_DTYPE_MASK    0xFULL
-#define VFDEV_TXD_DTYPE_DATA    0x0ULL
-#define VFDEV_TXD_DTYPE_DONE    0xFULL
-#define VFDEV_TXD_CMD_SHIFT     4
-#define VFDEV_TXD_CMD_EOP       (0x1ULL << VFDEV_TXD_CMD_SHIFT)
-#define VFDEV_TXD_CMD_RS        (0x2ULL << VFDEV_TXD_CMD_SHIFT)
-#define VFDEV_TXD_BSZ_SHIFT     34
-#define VFDEV_TXD_BSZ_MASK      0x3FFFULL
-#define VFDEV_TXD_WB_ERR        (1ULL << 48) /**< modeled: the frame was dropped (fault, bad descriptor) */
+#define VFDEV_TXD_DTYPE_MASK 0xFULL
+#define VFDEV_TXD_DTYPE_DATA 0x0ULL
+#define VFDEV_TXD_DTYPE_DONE 0xFULL
+#define VFDEV_TXD_CMD_SHIFT 4
+#define VFDEV_TXD_CMD_EOP (0x1ULL << VFDEV_TXD_CMD_SHIFT)
+#define VFDEV_TXD_CMD_RS (0x2ULL << VFDEV_TXD_CMD_SHIFT)
+#define VFDEV_TXD_BSZ_SHIFT 34
+#define VFDEV_TXD_BSZ_MASK 0x3FFFULL
+#define VFDEV_TXD_WB_ERR (1ULL << 48) /**< modeled: the frame was dropped (fault, bad descriptor) */
 
-#define VFDEV_MAX_FRAME         9728   /**< largest frame the device moves (jumbo) */
-#define VFDEV_DEV_BURST         32     /**< descriptors per direction per vfdev_dev_poll() */
-#define VFDEV_ATTACK_HIST       8192   /**< completed buffers the attacker remembers */
-#define VFDEV_ATTACK_AGES       4096   /**< success ages kept for the median */
-#define VFDEV_ATTACK_GIVEUP_NS  1000000000ULL /**< forget a buffer not freed within 1 s */
+#define VFDEV_MAX_FRAME 9728 /**< largest frame the device moves (jumbo) */
+#define VFDEV_DEV_BURST 32 /**< descriptors per direction per vfdev_dev_poll() */
+#define VFDEV_ATTACK_HIST 8192 /**< completed buffers the attacker remembers */
+#define VFDEV_ATTACK_AGES 4096 /**< success ages kept for the median */
+#define VFDEV_ATTACK_GIVEUP_NS 1000000000ULL /**< forget a buffer not freed within 1 s */
 
 /** One 16-byte descriptor (both rings). */
 struct vfdev_desc {
@@ -66,21 +67,22 @@ struct vfdev_desc {
 
 /** The VF's register block (BAR): tails written by the driver, heads by the device. */
 struct vfdev_regs {
-	alignas(64) uint32_t rx_tail;   /**< QRX_TAIL: one past the last descriptor given to the device */
-	alignas(64) uint32_t tx_tail;   /**< QTX_TAIL */
-	alignas(64) uint32_t rx_head;   /**< device's next RX descriptor (read-only for the driver) */
-	uint32_t tx_head;               /**< device's next TX descriptor */
+	alignas(64)
+		uint32_t rx_tail; /**< QRX_TAIL: one past the last descriptor given to the device */
+	alignas(64) uint32_t tx_tail; /**< QTX_TAIL */
+	alignas(64) uint32_t rx_head; /**< device's next RX descriptor (read-only for the driver) */
+	uint32_t tx_head; /**< device's next TX descriptor */
 };
 
 /** What the attacker remembers about one completed buffer (+ oracle fields). */
 struct vfdev_attack_rec {
-	uint64_t iova;       /**< the descriptor's buffer address (what the device saw) */
-	uintptr_t host;      /**< where that address translated at completion */
-	uint64_t tsc;        /**< completion time */
+	uint64_t iova; /**< the descriptor's buffer address (what the device saw) */
+	uintptr_t host; /**< where that address translated at completion */
+	uint64_t tsc; /**< completion time */
 	/* oracle: ground truth about the buffer, never used to choose addresses */
 	struct rte_mbuf *m;
-	uint64_t epoch;      /**< the buffer's life at completion (odd: in use) */
-	uint64_t buf_bus;    /**< the buffer's bus address (mapping) at completion */
+	uint64_t epoch; /**< the buffer's life at completion (odd: in use) */
+	uint64_t buf_bus; /**< the buffer's bus address (mapping) at completion */
 };
 
 struct vfdev {
@@ -88,7 +90,7 @@ struct vfdev {
 	char name[32];
 	struct vfdev_regs regs;
 	uint16_t rx_mask, tx_mask;
-	uint32_t rx_buf_len;             /**< queue context: bytes the device may write per RX buffer */
+	uint32_t rx_buf_len; /**< queue context: bytes the device may write per RX buffer */
 	/* ring memory, mapped through p.ctx */
 	struct vfdev_desc *rx_ring, *tx_ring;
 	uint64_t rx_ring_iova, tx_ring_iova;
@@ -96,10 +98,10 @@ struct vfdev {
 
 	/* ---- driver half ---- */
 	struct rte_mbuf **rx_sw, **tx_sw;
-	uint16_t rx_next;                /**< next RX descriptor to check for DD */
-	uint16_t rx_tail;                /**< shadow of regs.rx_tail */
-	uint16_t tx_tail;                /**< shadow of regs.tx_tail */
-	uint16_t tx_next_dd;             /**< RS descriptor whose DD frees the next tx_free_thresh */
+	uint16_t rx_next; /**< next RX descriptor to check for DD */
+	uint16_t rx_tail; /**< shadow of regs.rx_tail */
+	uint16_t tx_tail; /**< shadow of regs.tx_tail */
+	uint16_t tx_next_dd; /**< RS descriptor whose DD frees the next tx_free_thresh */
 	uint16_t tx_nb_free;
 	struct vfdev_stats drv;
 
@@ -112,11 +114,14 @@ struct vfdev {
 	struct vfdev_attack_rec *hist;
 	unsigned int hist_head, hist_count;
 	unsigned int attack_credit;
-	uint64_t *ages;                  /**< success ages in TSC cycles, ring of VFDEV_ATTACK_AGES */
+	uint64_t *ages; /**< success ages in TSC cycles, ring of VFDEV_ATTACK_AGES */
 	unsigned int nb_ages;
 	uint8_t bounce[VFDEV_MAX_FRAME]; /**< linearizes a multi-segment wire frame */
 	/* MSI-X table and Enable bit (written by the host, read by the device) */
-	struct { uint64_t addr; uint32_t data; } msix[VFDEV_MSIX_VECTORS];
+	struct {
+		uint64_t addr;
+		uint32_t data;
+	} msix[VFDEV_MSIX_VECTORS];
 	bool msix_on;
 	unsigned int irq_attack_credit, irq_attack_next;
 };

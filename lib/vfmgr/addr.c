@@ -31,7 +31,8 @@ int vfmgr_parse_mac(const char *s, uint8_t mac[6])
 
 char *vfmgr_format_mac(const uint8_t mac[6], char *buf)
 {
-	sprintf(buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	sprintf(buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		mac[5]);
 	return buf;
 }
 

@@ -80,7 +80,8 @@ int vfmgr_session_virt(struct vfmgr_session *s, struct vfmgr_virt **out)
 	return rc;
 }
 
-int vfmgr_session_discover(struct vfmgr_session *s, struct vfmgr_host **out, char *warn, size_t wlen)
+int vfmgr_session_discover(struct vfmgr_session *s, struct vfmgr_host **out, char *warn,
+			   size_t wlen)
 {
 	struct vfmgr_virt *v = NULL;
 	int rc;
@@ -94,8 +95,11 @@ int vfmgr_session_discover(struct vfmgr_session *s, struct vfmgr_host **out, cha
 		rc = vfmgr_virt_holders(v, *out);
 	vfmgr_virt_close(v);
 	if (rc < 0 && warn && wlen)
-		snprintf(warn, wlen, "libvirt not asked which domains hold VFs (%s): VFs held by domains without "
-			 "an owner record are not shown", vfmgr_errmsg());
+		snprintf(
+			warn, wlen,
+			"libvirt not asked which domains hold VFs (%s): VFs held by domains without "
+			"an owner record are not shown",
+			vfmgr_errmsg());
 	vfmgr_clear_error();
 	return 0;
 }
@@ -155,7 +159,8 @@ static const struct vfmgr_pf_conf *conf_pf(const struct vfmgr_conf *conf, const 
 }
 
 /* <state>/assigned/<pf>_<index>.json */
-static void side_path(struct vfmgr_session *s, const char *pf, unsigned int idx, char *buf, size_t len)
+static void side_path(struct vfmgr_session *s, const char *pf, unsigned int idx, char *buf,
+		      size_t len)
 {
 	snprintf(buf, len, "%s/assigned/%s_%u.json", vfmgr_ctx_state_dir(s->ctx), pf, idx);
 }
@@ -169,7 +174,8 @@ static int side_write(struct vfmgr_session *s, const char *pf, unsigned int idx,
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return vfmgr_set_error(errno, "cannot create %s: %s", dir, strerror(errno));
 	side_path(s, pf, idx, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()); /* swept by recovery if we die */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path,
+		 (int)getpid()); /* swept by recovery if we die */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return vfmgr_set_error(errno, "cannot create %s: %s", tmp, strerror(errno));
@@ -241,7 +247,8 @@ static int irq_restore(struct vfmgr_session *s, const json_t *saved)
 	json_t *v;
 	int n = 0;
 
-	json_object_foreach((json_t *)saved, key, v) {
+	json_object_foreach((json_t *)saved, key, v)
+	{
 		char path[PATH_MAX];
 		FILE *f;
 
@@ -300,8 +307,10 @@ static int find_pf(const struct vfmgr_host *h, const char *pf, char out[VFMGR_BD
 			memcpy(out, h->pfs[i].bdf, VFMGR_BDF_LEN);
 			return 0;
 		}
-	return vfmgr_set_error(ENOENT, "no SR-IOV PF '%s': give its PCI address (0000:3b:00.0) or "
-			       "netdev name; `vfmgr status` lists them", pf);
+	return vfmgr_set_error(ENOENT,
+			       "no SR-IOV PF '%s': give its PCI address (0000:3b:00.0) or "
+			       "netdev name; `vfmgr status` lists them",
+			       pf);
 }
 
 /* target = VF BDF | PF/index | PF:index -> VF (NULL when not a VF name). */
@@ -370,8 +379,9 @@ static int rollback(struct vfmgr_session *s, const json_t *intent, const struct 
 	return rc;
 }
 
-static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const struct vfmgr_assign_req *req,
-			struct vfmgr_host *host, const struct vfmgr_placement *pl, const struct vfmgr_vf *vf,
+static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v,
+			const struct vfmgr_assign_req *req, struct vfmgr_host *host,
+			const struct vfmgr_placement *pl, const struct vfmgr_vf *vf,
 			struct vfmgr_assign_result *res);
 
 /* The NUMA policy that applies: the PF's, the only PF's, else [global]'s. */
@@ -386,8 +396,9 @@ static enum vfmgr_numa_policy policy_of(struct vfmgr_session *s, const char *pf_
 	return s->conf ? s->conf->numa_policy : VFMGR_NUMA_PREFERRED;
 }
 
-static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v, const struct vfmgr_assign_req *req,
-		     struct vfmgr_host *host, const struct vfmgr_placement *pl, const char *pf_want,
+static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v,
+		     const struct vfmgr_assign_req *req, struct vfmgr_host *host,
+		     const struct vfmgr_placement *pl, const char *pf_want,
 		     struct vfmgr_assign_result *res)
 {
 	const struct vfmgr_vf *vf = NULL;
@@ -396,34 +407,47 @@ static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v, const struct
 	if (req->vf >= 0) {
 		vf = vfmgr_host_find_vf(host, pf_want, (unsigned int)req->vf);
 		if (!vf)
-			return vfmgr_set_error(ENOENT, "PF %s has no VF %d (it has %u); see `vfmgr status`",
-					       pf_want, req->vf, vfmgr_host_find_pf(host, pf_want)->n_vfs);
+			return vfmgr_set_error(
+				ENOENT, "PF %s has no VF %d (it has %u); see `vfmgr status`",
+				pf_want, req->vf, vfmgr_host_find_pf(host, pf_want)->n_vfs);
 		if (vf->owner[0])
-			return vfmgr_set_error(EBUSY, "VF %s (pf %s vf %u) is owned by domain '%s'; "
-					       "release it first or pick another VF", vf->bdf, vf->pf_bdf,
-					       vf->index, vf->owner);
+			return vfmgr_set_error(EBUSY,
+					       "VF %s (pf %s vf %u) is owned by domain '%s'; "
+					       "release it first or pick another VF",
+					       vf->bdf, vf->pf_bdf, vf->index, vf->owner);
 		if (vf->held_by[0])
-			return vfmgr_set_error(EBUSY, "VF %s (pf %s vf %u) is held by libvirt domain '%s' (not assigned "
-					       "by vfmgr); detach it there, or `vfmgr adopt %s` to manage it, or pick "
-					       "another VF", vf->bdf, vf->pf_bdf, vf->index, vf->held_by, vf->held_by);
+			return vfmgr_set_error(
+				EBUSY,
+				"VF %s (pf %s vf %u) is held by libvirt domain '%s' (not assigned "
+				"by vfmgr); detach it there, or `vfmgr adopt %s` to manage it, or pick "
+				"another VF",
+				vf->bdf, vf->pf_bdf, vf->index, vf->held_by, vf->held_by);
 		if (vf->host_use[0] && !req->force)
-			return vfmgr_set_error(EBUSY, "VF %s (pf %s vf %u, driver %s) is in use by the host: %s; release "
-					       "it first, or name it with --force to take it anyway", vf->bdf, vf->pf_bdf,
-					       vf->index, vf->driver, vf->host_use);
+			return vfmgr_set_error(
+				EBUSY,
+				"VF %s (pf %s vf %u, driver %s) is in use by the host: %s; release "
+				"it first, or name it with --force to take it anyway",
+				vf->bdf, vf->pf_bdf, vf->index, vf->driver, vf->host_use);
 		if (policy_of(s, pf_want) == VFMGR_NUMA_REQUIRED && pl->nodes && !req->force &&
-		    (vf->numa_node < 0 || vf->numa_node >= 64 || !(pl->nodes & (UINT64_C(1) << vf->numa_node)))) {
+		    (vf->numa_node < 0 || vf->numa_node >= 64 ||
+		     !(pl->nodes & (UINT64_C(1) << vf->numa_node)))) {
 			char nodes[128] = "";
 			size_t o = 0;
 			for (int n = 0; n < 64; n++)
 				if (pl->nodes & (UINT64_C(1) << n))
-					o += (size_t)snprintf(nodes + o, sizeof(nodes) - o, "%s%d", o ? "," : "", n);
-			return vfmgr_set_error(ENOSPC, "VF %s (pf %s vf %u) is on NUMA node %d but domain '%s' runs on "
-					       "node(s) %s and numa-policy is required; pick a VF on node(s) %s, or "
-					       "--force", vf->bdf, vf->pf_bdf, vf->index, vf->numa_node, req->domain,
-					       nodes, nodes);
+					o += (size_t)snprintf(nodes + o, sizeof(nodes) - o, "%s%d",
+							      o ? "," : "", n);
+			return vfmgr_set_error(
+				ENOSPC,
+				"VF %s (pf %s vf %u) is on NUMA node %d but domain '%s' runs on "
+				"node(s) %s and numa-policy is required; pick a VF on node(s) %s, or "
+				"--force",
+				vf->bdf, vf->pf_bdf, vf->index, vf->numa_node, req->domain, nodes,
+				nodes);
 		}
 	} else {
-		rc = vfmgr_numa_choose(s->ctx, host, pf_want, pl->nodes, policy_of(s, pf_want), &vf);
+		rc = vfmgr_numa_choose(s->ctx, host, pf_want, pl->nodes, policy_of(s, pf_want),
+				       &vf);
 		if (rc < 0)
 			return rc;
 	}
@@ -435,8 +459,9 @@ static int do_assign(struct vfmgr_session *s, struct vfmgr_virt *v, const struct
 	return rc;
 }
 
-static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const struct vfmgr_assign_req *req,
-			struct vfmgr_host *host, const struct vfmgr_placement *pl, const struct vfmgr_vf *vf,
+static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v,
+			const struct vfmgr_assign_req *req, struct vfmgr_host *host,
+			const struct vfmgr_placement *pl, const struct vfmgr_vf *vf,
 			struct vfmgr_assign_result *res)
 {
 	const struct vfmgr_pf *pf;
@@ -482,16 +507,19 @@ static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const str
 	 */
 	if (req->form == VFMGR_HOSTDEV_INTERFACE && (want.set & VFMGR_ATTR_VLAN) &&
 	    (want.qos || (want.vlan_proto && want.vlan_proto != 0x8100)))
-		return vfmgr_set_error(EINVAL, "[vf \"%s\" %u] sets %s%s%s, which libvirt's <interface type='hostdev'> "
-				       "cannot carry: libvirt resets the VF VLAN to qos 0 / 802.1Q when the guest "
-				       "starts; assign with --plain (a <hostdev>, whose VF attributes vfmgr sets "
-				       "and libvirt leaves alone), or drop qos/vlan-proto", vf->pf_bdf, vf->index,
-				       want.qos ? "qos" : "", want.qos && want.vlan_proto == 0x88a8 ? " and " : "",
-				       want.vlan_proto == 0x88a8 ? "vlan-proto 802.1ad" : "");
+		return vfmgr_set_error(
+			EINVAL,
+			"[vf \"%s\" %u] sets %s%s%s, which libvirt's <interface type='hostdev'> "
+			"cannot carry: libvirt resets the VF VLAN to qos 0 / 802.1Q when the guest "
+			"starts; assign with --plain (a <hostdev>, whose VF attributes vfmgr sets "
+			"and libvirt leaves alone), or drop qos/vlan-proto",
+			vf->pf_bdf, vf->index, want.qos ? "qos" : "",
+			want.qos && want.vlan_proto == 0x88a8 ? " and " : "",
+			want.vlan_proto == 0x88a8 ? "vlan-proto 802.1ad" : "");
 
-	intent = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b}",
-			   "domain", req->domain, "pf", vf->pf_bdf, "index", (int)vf->index,
-			   "vf_bdf", vf->bdf, "form", req->form == VFMGR_HOSTDEV_PLAIN ? "hostdev" : "interface",
+	intent = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b}", "domain", req->domain, "pf",
+			   vf->pf_bdf, "index", (int)vf->index, "vf_bdf", vf->bdf, "form",
+			   req->form == VFMGR_HOSTDEV_PLAIN ? "hostdev" : "interface",
 			   "prev_driver", vf->driver, "pf_netdev", pf ? pf->netdev : "",
 			   "domain_active", pl->active);
 	if (!intent)
@@ -527,11 +555,15 @@ static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const str
 		if ((rc = vfmgr_vf_set_attrs(pf->netdev, vf->index, &want)) < 0)
 			goto fail;
 	} else if (want.set && req->form == VFMGR_HOSTDEV_PLAIN) {
-		note(res, "PF %s has no netdev and --plain gives libvirt no <mac>/<vlan>: the MAC/VLAN configured "
-		     "for this VF are not applied (assign without --plain to have libvirt set them)", vf->pf_bdf);
+		note(res,
+		     "PF %s has no netdev and --plain gives libvirt no <mac>/<vlan>: the MAC/VLAN configured "
+		     "for this VF are not applied (assign without --plain to have libvirt set them)",
+		     vf->pf_bdf);
 	} else if (want.set) {
-		note(res, "PF %s has no netdev: only the MAC/VLAN reach the VF, through libvirt's <interface>; "
-		     "its other attributes are not set", vf->pf_bdf);
+		note(res,
+		     "PF %s has no netdev: only the MAC/VLAN reach the VF, through libvirt's <interface>; "
+		     "its other attributes are not set",
+		     vf->pf_bdf);
 	}
 	if ((rc = vfmgr_journal_step(op, "attach", NULL)) < 0)
 		goto fail;
@@ -551,25 +583,24 @@ static int do_assign_vf(struct vfmgr_session *s, struct vfmgr_virt *v, const str
 	rc = vfmgr_journal_commit(op);
 	op = NULL;
 	goto out;
-fail:
-	{
-		char msg[VFMGR_ERRMSG_LEN];
+fail : {
+	char msg[VFMGR_ERRMSG_LEN];
 
-		snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
-		if (rollback(s, intent, &u, v) < 0) {
-			/* keep the journal: recovery finishes the rollback */
-			if (op)
-				vfmgr_journal_forget(op);
-			op = NULL;
-			vfmgr_set_error(-rc, "%s; rollback incomplete (%s): journal kept for recovery", msg,
-					vfmgr_errmsg());
-		} else {
-			if (op)
-				vfmgr_journal_abort(op);
-			op = NULL;
-			vfmgr_set_error(-rc, "%s", msg);
-		}
+	snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
+	if (rollback(s, intent, &u, v) < 0) {
+		/* keep the journal: recovery finishes the rollback */
+		if (op)
+			vfmgr_journal_forget(op);
+		op = NULL;
+		vfmgr_set_error(-rc, "%s; rollback incomplete (%s): journal kept for recovery", msg,
+				vfmgr_errmsg());
+	} else {
+		if (op)
+			vfmgr_journal_abort(op);
+		op = NULL;
+		vfmgr_set_error(-rc, "%s", msg);
 	}
+}
 out:
 	json_decref(intent);
 	return rc;
@@ -592,7 +623,8 @@ int vfmgr_assign(struct vfmgr_session *s, const struct vfmgr_assign_req *req,
 		return vfmgr_set_error(EINVAL, "assign needs a libvirt domain name");
 	snprintf(res->domain, sizeof(res->domain), "%s", req->domain);
 	if (req->vf >= 0 && !req->pf)
-		return vfmgr_set_error(EINVAL, "--vf %d needs --pf (VF indexes are per PF)", req->vf);
+		return vfmgr_set_error(EINVAL, "--vf %d needs --pf (VF indexes are per PF)",
+				       req->vf);
 
 	rc = vfmgr_iommu_check(s->ctx);
 	if (rc < 0) {
@@ -684,8 +716,8 @@ static int finish_release(struct vfmgr_session *s, struct vfmgr_txn *op, const c
 		if (op && (rc = vfmgr_journal_step(op, "driver", json_string(prev))) < 0)
 			goto out;
 		if (vfmgr_dev_bind(s->ctx, vf_bdf, prev) < 0 && res)
-			note(res, "could not give VF %s back to its previous driver %s: %s", vf_bdf, prev,
-			     vfmgr_errmsg());
+			note(res, "could not give VF %s back to its previous driver %s: %s", vf_bdf,
+			     prev, vfmgr_errmsg());
 	} else if (pc && strcmp(pc->driver, "none") == 0) {
 		if (op && (rc = vfmgr_journal_step(op, "driver", NULL)) < 0)
 			goto out;
@@ -732,7 +764,8 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 	res->vf_numa_node = -1;
 	vfmgr_clear_error();
 	if (!target || !*target)
-		return vfmgr_set_error(EINVAL, "release needs a domain name or a VF (0000:3b:02.1 or PF/index)");
+		return vfmgr_set_error(
+			EINVAL, "release needs a domain name or a VF (0000:3b:02.1 or PF/index)");
 	if ((rc = vfmgr_discover(s->ctx, &host)) < 0)
 		return rc;
 	vf = vfmgr_find_vf_target(host, target);
@@ -743,8 +776,10 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 				if (strcmp(host->pfs[i].vfs[j].owner, target) == 0)
 					vf = &host->pfs[i].vfs[j];
 		if (!vf) {
-			rc = vfmgr_set_error(ENOENT, "'%s' is neither a VF nor a domain owning one; "
-					     "`vfmgr list` shows owners", target);
+			rc = vfmgr_set_error(ENOENT,
+					     "'%s' is neither a VF nor a domain owning one; "
+					     "`vfmgr list` shows owners",
+					     target);
 			goto out;
 		}
 	}
@@ -766,7 +801,8 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 	rc = vfmgr_owner_get(s->ctx, pf, idx, dom, sizeof(dom));
 	if (rc <= 0) {
 		if (rc == 0)
-			rc = vfmgr_set_error(ENOENT, "VF %s (pf %s vf %u) is not assigned to any domain",
+			rc = vfmgr_set_error(ENOENT,
+					     "VF %s (pf %s vf %u) is not assigned to any domain",
 					     bdf, pf, idx);
 		goto out;
 	}
@@ -775,8 +811,9 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 		goto out;
 	snprintf(key, sizeof(key), "%s/%u", pf, idx);
 	rc = vfmgr_journal_begin(s->ctx, "release", key,
-				 json_pack("{s:s, s:s, s:i, s:s}", "domain", dom, "pf", pf,
-					   "index", (int)idx, "vf_bdf", bdf), &op);
+				 json_pack("{s:s, s:s, s:i, s:s}", "domain", dom, "pf", pf, "index",
+					   (int)idx, "vf_bdf", bdf),
+				 &op);
 	if (rc < 0)
 		goto out;
 	if ((rc = vfmgr_journal_step(op, "detach", NULL)) < 0)
@@ -795,8 +832,12 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 		}
 	} else if (rc == 0) {
 		rc = confirmed_out(v, dom, bdf);
-		rc = rc == 1 ? 0 : rc == 0 ? vfmgr_set_error(EIO, "libvirt reported VF %s detached from '%s' "
-							   "but the domain XML still holds it", bdf, dom) : rc;
+		rc = rc == 1 ? 0 :
+		     rc == 0 ? vfmgr_set_error(EIO,
+					       "libvirt reported VF %s detached from '%s' "
+					       "but the domain XML still holds it",
+					       bdf, dom) :
+			       rc;
 	}
 	if (rc < 0)
 		goto abort;
@@ -805,13 +846,12 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 		goto abort;
 	rc = vfmgr_journal_commit(op);
 	goto out;
-abort:
-	{
-		char msg[VFMGR_ERRMSG_LEN];
-		snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
-		vfmgr_journal_abort(op);
-		vfmgr_set_error(-rc, "%s", msg);
-	}
+abort : {
+	char msg[VFMGR_ERRMSG_LEN];
+	snprintf(msg, sizeof(msg), "%s", vfmgr_errmsg());
+	vfmgr_journal_abort(op);
+	vfmgr_set_error(-rc, "%s", msg);
+}
 out:
 	if (locked) {
 		vfmgr_unlock_vf(s->ctx, pf, idx);
@@ -829,10 +869,10 @@ static bool steps_have(const json_t *steps, const char *name)
 	size_t i;
 	json_t *st;
 
-	json_array_foreach((json_t *)steps, i, st)
-		if (json_is_string(json_object_get(st, "name")) &&
-		    strcmp(json_string_value(json_object_get(st, "name")), name) == 0)
-			return true;
+	json_array_foreach((json_t *)steps, i,
+			   st) if (json_is_string(json_object_get(st, "name")) &&
+				   strcmp(json_string_value(json_object_get(st, "name")), name) ==
+					   0) return true;
 	return false;
 }
 
@@ -849,7 +889,8 @@ static int in_domain(struct vfmgr_session *s, const char *dom, const char *bdf)
 	return rc < 0 ? rc : !rc;
 }
 
-static int recover_assign(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *steps, void *user)
+static int recover_assign(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *steps,
+			  void *user)
 {
 	struct vfmgr_session *s = user;
 	const char *dom = json_string_value(json_object_get(intent, "domain"));
@@ -886,12 +927,15 @@ static int recover_assign(struct vfmgr_ctx *ctx, const json_t *intent, const jso
 		}
 		return rc;
 	}
-	struct undo u = { .bound = steps_have(steps, "bind"), .attrs = steps_have(steps, "attrs"),
-			  .owned = true, .irq = steps_have(steps, "irq") };
+	struct undo u = { .bound = steps_have(steps, "bind"),
+			  .attrs = steps_have(steps, "attrs"),
+			  .owned = true,
+			  .irq = steps_have(steps, "irq") };
 	return rollback(s, intent, &u, NULL);
 }
 
-static int recover_release(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *steps, void *user)
+static int recover_release(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *steps,
+			   void *user)
 {
 	struct vfmgr_session *s = user;
 	const char *dom = json_string_value(json_object_get(intent, "domain"));
@@ -914,10 +958,13 @@ static int recover_release(struct vfmgr_ctx *ctx, const json_t *intent, const js
 	return finish_release(s, NULL, dom, pf, idx, bdf, NULL);
 }
 
-unsigned int vfmgr_front_recover_handlers(struct vfmgr_session *s, struct vfmgr_recover_handler h[2])
+unsigned int vfmgr_front_recover_handlers(struct vfmgr_session *s,
+					  struct vfmgr_recover_handler h[2])
 {
 	h[0] = (struct vfmgr_recover_handler){ .type = "assign", .fn = recover_assign, .user = s };
-	h[1] = (struct vfmgr_recover_handler){ .type = "release", .fn = recover_release, .user = s };
+	h[1] = (struct vfmgr_recover_handler){ .type = "release",
+					       .fn = recover_release,
+					       .user = s };
 	return 2;
 }
 
@@ -962,11 +1009,13 @@ int vfmgr_adopt(struct vfmgr_session *s, const char *domain, json_t **out)
 			}
 			/* What release needs: no previous driver or attributes are known (vfmgr did not
 			 * bind it), so release detaches it and leaves it where the configuration says. */
-			side = json_pack("{s:s, s:s, s:i, s:s, s:b, s:{s:s, s:s, s:i, s:s, s:s, s:s, s:b}, s:{}}",
-					 "domain", domain, "pf", vf->pf_bdf, "index", (int)vf->index, "vf_bdf", vf->bdf,
-					 "adopted", 1, "intent", "domain", domain, "pf", vf->pf_bdf, "index",
-					 (int)vf->index, "vf_bdf", vf->bdf, "form", "adopted", "pf_netdev",
-					 host->pfs[i].netdev, "domain_active", pl.active, "irq_affinity");
+			side = json_pack(
+				"{s:s, s:s, s:i, s:s, s:b, s:{s:s, s:s, s:i, s:s, s:s, s:s, s:b}, s:{}}",
+				"domain", domain, "pf", vf->pf_bdf, "index", (int)vf->index,
+				"vf_bdf", vf->bdf, "adopted", 1, "intent", "domain", domain, "pf",
+				vf->pf_bdf, "index", (int)vf->index, "vf_bdf", vf->bdf, "form",
+				"adopted", "pf_netdev", host->pfs[i].netdev, "domain_active",
+				pl.active, "irq_affinity");
 			rc = side_write(s, vf->pf_bdf, vf->index, side);
 			json_decref(side);
 			if (rc == 0)
@@ -975,17 +1024,22 @@ int vfmgr_adopt(struct vfmgr_session *s, const char *domain, json_t **out)
 			vfmgr_unlock_pf(s->ctx, vf->pf_bdf);
 			if (rc < 0)
 				goto out;
-			vfmgr_log(VFMGR_LOG_INFO, "adopted VF %s (pf %s vf %u) held by domain '%s'", vf->bdf, vf->pf_bdf,
-				  vf->index, domain);
-			json_array_append_new(adopted, json_pack("{s:s, s:s, s:i}", "vf", vf->bdf, "pf", vf->pf_bdf,
-								 "index", (int)vf->index));
+			vfmgr_log(VFMGR_LOG_INFO, "adopted VF %s (pf %s vf %u) held by domain '%s'",
+				  vf->bdf, vf->pf_bdf, vf->index, domain);
+			json_array_append_new(adopted,
+					      json_pack("{s:s, s:s, s:i}", "vf", vf->bdf, "pf",
+							vf->pf_bdf, "index", (int)vf->index));
 		}
 	if (!json_array_size(adopted) && !json_array_size(kept)) {
-		rc = vfmgr_set_error(ENOENT, "domain '%s' holds no VF of this host's PFs in its XML (live or "
-				     "persistent); `vfmgr status` shows which domains hold VFs", domain);
+		rc = vfmgr_set_error(
+			ENOENT,
+			"domain '%s' holds no VF of this host's PFs in its XML (live or "
+			"persistent); `vfmgr status` shows which domains hold VFs",
+			domain);
 		goto out;
 	}
-	*out = json_pack("{s:s, s:O, s:O}", "domain", domain, "adopted", adopted, "already_owned", kept);
+	*out = json_pack("{s:s, s:O, s:O}", "domain", domain, "adopted", adopted, "already_owned",
+			 kept);
 	rc = 0;
 out:
 	json_decref(adopted);
@@ -1044,7 +1098,8 @@ static int reconcile(struct vfmgr_session *s)
 	int rc, fixed = 0;
 
 	if ((rc = vfmgr_session_virt(s, &v)) < 0) {
-		vfmgr_log(VFMGR_LOG_WARNING, "owner records not reconciled with libvirt: %s", vfmgr_errmsg());
+		vfmgr_log(VFMGR_LOG_WARNING, "owner records not reconciled with libvirt: %s",
+			  vfmgr_errmsg());
 		return 0;
 	}
 	if ((rc = vfmgr_discover(s->ctx, &host)) < 0 || (rc = vfmgr_virt_holders(v, host)) < 0)
@@ -1063,30 +1118,40 @@ static int reconcile(struct vfmgr_session *s)
 						   * domain that is gone says something */
 				vfmgr_lock_pf(s->ctx, vf->pf_bdf);
 				vfmgr_lock_vf(s->ctx, vf->pf_bdf, vf->index);
-				rc = finish_release(s, NULL, vf->owner, vf->pf_bdf, vf->index, vf->bdf, NULL);
+				rc = finish_release(s, NULL, vf->owner, vf->pf_bdf, vf->index,
+						    vf->bdf, NULL);
 				vfmgr_unlock_vf(s->ctx, vf->pf_bdf, vf->index);
 				vfmgr_unlock_pf(s->ctx, vf->pf_bdf);
 				if (rc < 0)
 					goto out;
 				fixed++;
-				vfmgr_log(VFMGR_LOG_WARNING, "VF %s (pf %s vf %u) is no longer in domain '%s' (libvirt): "
-					  "released, owner record dropped", vf->bdf, vf->pf_bdf, vf->index, vf->owner);
+				vfmgr_log(
+					VFMGR_LOG_WARNING,
+					"VF %s (pf %s vf %u) is no longer in domain '%s' (libvirt): "
+					"released, owner record dropped",
+					vf->bdf, vf->pf_bdf, vf->index, vf->owner);
 			} else if (vf->held_by[0]) {
 				json_t *side = vfmgr_assigned_read(s, vf->pf_bdf, vf->index);
-				const char *dom = json_string_value(json_object_get(side, "domain"));
+				const char *dom =
+					json_string_value(json_object_get(side, "domain"));
 
 				if (dom && !strcmp(dom, vf->held_by)) {
 					rc = vfmgr_owner_set(s->ctx, vf->pf_bdf, vf->index, dom);
 					if (rc == 0) {
 						fixed++;
-						vfmgr_log(VFMGR_LOG_WARNING, "VF %s (pf %s vf %u) is in domain '%s' as vfmgr "
-							  "assigned it: owner record restored", vf->bdf, vf->pf_bdf,
-							  vf->index, dom);
+						vfmgr_log(
+							VFMGR_LOG_WARNING,
+							"VF %s (pf %s vf %u) is in domain '%s' as vfmgr "
+							"assigned it: owner record restored",
+							vf->bdf, vf->pf_bdf, vf->index, dom);
 					}
 				} else {
-					vfmgr_log(VFMGR_LOG_WARNING, "VF %s (pf %s vf %u) is held by domain '%s' without "
-						  "an owner record (not assigned by vfmgr); `vfmgr adopt %s` records it",
-						  vf->bdf, vf->pf_bdf, vf->index, vf->held_by, vf->held_by);
+					vfmgr_log(
+						VFMGR_LOG_WARNING,
+						"VF %s (pf %s vf %u) is held by domain '%s' without "
+						"an owner record (not assigned by vfmgr); `vfmgr adopt %s` records it",
+						vf->bdf, vf->pf_bdf, vf->index, vf->held_by,
+						vf->held_by);
 				}
 				json_decref(side);
 				if (rc < 0)
@@ -1096,7 +1161,8 @@ static int reconcile(struct vfmgr_session *s)
 	/* records of VFs that do not exist any more */
 	if ((rc = vfmgr_owner_list(s->ctx, &owners)) < 0)
 		goto out;
-	json_object_foreach(owners, key, val) {
+	json_object_foreach(owners, key, val)
+	{
 		char pf[VFMGR_BDF_LEN + 8];
 		const char *slash = strrchr(key, '/');
 		unsigned int idx;
@@ -1112,7 +1178,8 @@ static int reconcile(struct vfmgr_session *s)
 			goto out;
 		side_remove(s, pf, idx);
 		fixed++;
-		vfmgr_log(VFMGR_LOG_WARNING, "VF %u of PF %s no longer exists: owner record of domain '%s' dropped",
+		vfmgr_log(VFMGR_LOG_WARNING,
+			  "VF %u of PF %s no longer exists: owner record of domain '%s' dropped",
 			  idx, pf, json_string_value(val));
 	}
 	rc = fixed;

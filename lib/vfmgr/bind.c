@@ -44,9 +44,12 @@ static int wait_driver(const struct vfmgr_ctx *ctx, const char *bdf, const char 
 		vfmgr_sleep_ms(10);
 	}
 	if (drv[0])
-		return vfmgr_set_error(EIO, "device %s: driver is %s, not %s, after drivers_probe", bdf, drv, want);
-	return vfmgr_set_error(ETIMEDOUT, "device %s: no driver bound within %u ms after drivers_probe (wanted %s)",
-			       bdf, ctx->wait_ms, want);
+		return vfmgr_set_error(EIO, "device %s: driver is %s, not %s, after drivers_probe",
+				       bdf, drv, want);
+	return vfmgr_set_error(
+		ETIMEDOUT,
+		"device %s: no driver bound within %u ms after drivers_probe (wanted %s)", bdf,
+		ctx->wait_ms, want);
 }
 
 static int check_vfio_node(const struct vfmgr_ctx *ctx, const char *bdf)
@@ -57,22 +60,28 @@ static int check_vfio_node(const struct vfmgr_ctx *ctx, const char *bdf)
 	uint64_t deadline = vfmgr_now_ms() + ctx->wait_ms;
 
 	if (g < 0)
-		return vfmgr_set_error(ENODEV, "device %s has no IOMMU group: enable the IOMMU (intel_iommu=on)", bdf);
+		return vfmgr_set_error(
+			ENODEV, "device %s has no IOMMU group: enable the IOMMU (intel_iommu=on)",
+			bdf);
 	vfmgr_path(ctx, p, sizeof(p), "/dev/vfio/%d", g);
 	/* stat(), not access(): access() on a device node is checked by the device cgroup, so
 	 * under vfmgrd.service's DevicePolicy=closed it fails with EPERM for a node that exists
 	 * (found on the QEMU test bed under systemd). stat() never touches the device. */
 	while (stat(p, &st) < 0) {
 		if (vfmgr_now_ms() >= deadline)
-			return vfmgr_set_error(ENODEV, "device %s bound to vfio-pci but %s is missing: every device of IOMMU "
-					       "group %d must be bound to vfio-pci", bdf, p, g);
+			return vfmgr_set_error(
+				ENODEV,
+				"device %s bound to vfio-pci but %s is missing: every device of IOMMU "
+				"group %d must be bound to vfio-pci",
+				bdf, p, g);
 		vfmgr_sleep_ms(10);
 	}
 	return 0;
 }
 
 /* Put the device back on prev (may be ""), clearing the override. Best effort. */
-static void rollback(const struct vfmgr_ctx *ctx, const char *bdf, const char *prev, const char *prev_override)
+static void rollback(const struct vfmgr_ctx *ctx, const char *bdf, const char *prev,
+		     const char *prev_override)
 {
 	char p[PATH_MAX], msg[VFMGR_ERRMSG_LEN];
 
@@ -82,10 +91,12 @@ static void rollback(const struct vfmgr_ctx *ctx, const char *bdf, const char *p
 	if (prev[0]) {
 		snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s/bind", prev);
 		if (vfmgr_sysfs_write_path(ctx, p, bdf) < 0)
-			vfmgr_log(VFMGR_LOG_WARNING, "rollback of %s to %s failed: %s", bdf, prev, vfmgr_errmsg());
+			vfmgr_log(VFMGR_LOG_WARNING, "rollback of %s to %s failed: %s", bdf, prev,
+				  vfmgr_errmsg());
 	}
 	vfmgr_set_error(EIO, "%s", msg);
-	vfmgr_log(VFMGR_LOG_WARNING, "device %s rolled back to %s", bdf, prev[0] ? prev : "no driver");
+	vfmgr_log(VFMGR_LOG_WARNING, "device %s rolled back to %s", bdf,
+		  prev[0] ? prev : "no driver");
 }
 
 int vfmgr_dev_bind(const struct vfmgr_ctx *ctx, const char *bdf, const char *driver)
@@ -95,12 +106,14 @@ int vfmgr_dev_bind(const struct vfmgr_ctx *ctx, const char *bdf, const char *dri
 
 	vfmgr_path(ctx, p, sizeof(p), "/sys/bus/pci/drivers/%s", driver);
 	if (access(p, F_OK) < 0)
-		return vfmgr_set_error(ENOENT, "driver %s is not loaded (%s missing): run modprobe %s", driver, p,
-				       driver);
+		return vfmgr_set_error(ENOENT,
+				       "driver %s is not loaded (%s missing): run modprobe %s",
+				       driver, p, driver);
 	r = vfmgr_dev_driver(ctx, bdf, prev, sizeof(prev));
 	if (r < 0)
 		return r;
-	if (vfmgr_sysfs_read(ctx, bdf, "driver_override", ovr, sizeof(ovr)) < 0 || !strcmp(ovr, "(null)"))
+	if (vfmgr_sysfs_read(ctx, bdf, "driver_override", ovr, sizeof(ovr)) < 0 ||
+	    !strcmp(ovr, "(null)"))
 		ovr[0] = '\0';
 	if (!strcmp(prev, driver)) {
 		if (strcmp(ovr, driver)) {
@@ -131,13 +144,14 @@ int vfmgr_dev_bind(const struct vfmgr_ctx *ctx, const char *bdf, const char *dri
 		if (r < 0)
 			goto fail;
 	}
-	vfmgr_log(VFMGR_LOG_INFO, "device %s bound to %s (was %s)", bdf, driver, prev[0] ? prev : "unbound");
+	vfmgr_log(VFMGR_LOG_INFO, "device %s bound to %s (was %s)", bdf, driver,
+		  prev[0] ? prev : "unbound");
 	return 0;
 fail:
 	e = r;
 	rollback(ctx, bdf, prev, ovr);
-	return vfmgr_set_error(-e, "binding %s to %s failed: %s; rolled back to %s", bdf, driver, vfmgr_errmsg(),
-			       prev[0] ? prev : "no driver");
+	return vfmgr_set_error(-e, "binding %s to %s failed: %s; rolled back to %s", bdf, driver,
+			       vfmgr_errmsg(), prev[0] ? prev : "no driver");
 }
 
 int vfmgr_dev_bind_host(const struct vfmgr_ctx *ctx, const char *bdf)

@@ -26,10 +26,21 @@ enum sect_kind { SECT_NONE, SECT_GLOBAL, SECT_PF, SECT_VF, SECT_PLACEMENT, SECT_
 
 /* Keys seen in the current section instance (duplicate detection). */
 enum {
-	K_STATE_DIR = 1u << 0, K_WAIT = 1u << 1, K_NUMA = 1u << 2, K_NUMVFS = 1u << 3,
-	K_DRIVER = 1u << 4, K_MAC = 1u << 5, K_VLAN = 1u << 6, K_QOS = 1u << 7,
-	K_PROTO = 1u << 8, K_SPOOF = 1u << 9, K_TRUST = 1u << 10, K_LINK = 1u << 11,
-	K_MINRATE = 1u << 12, K_MAXRATE = 1u << 13, K_PHYSNET = 1u << 14,
+	K_STATE_DIR = 1u << 0,
+	K_WAIT = 1u << 1,
+	K_NUMA = 1u << 2,
+	K_NUMVFS = 1u << 3,
+	K_DRIVER = 1u << 4,
+	K_MAC = 1u << 5,
+	K_VLAN = 1u << 6,
+	K_QOS = 1u << 7,
+	K_PROTO = 1u << 8,
+	K_SPOOF = 1u << 9,
+	K_TRUST = 1u << 10,
+	K_LINK = 1u << 11,
+	K_MINRATE = 1u << 12,
+	K_MAXRATE = 1u << 13,
+	K_PHYSNET = 1u << 14,
 };
 
 struct pvf {
@@ -50,11 +61,11 @@ struct parser {
 	unsigned int n_vfs, cap_vfs;
 	unsigned int cap_pfs;
 	enum sect_kind sect;
-	int cur;              /* index in pfs or vfs */
-	uint32_t keys;        /* keys seen in current section (global/pf) */
+	int cur; /* index in pfs or vfs */
+	uint32_t keys; /* keys seen in current section (global/pf) */
 	uint32_t global_keys;
 	uint32_t placement_keys; /* bit 31: section seen */
-	int err;              /* first error (negative errno), 0 none */
+	int err; /* first error (negative errno), 0 none */
 	unsigned int err_line;
 	char errmsg[VFMGR_ERRMSG_LEN];
 };
@@ -127,7 +138,8 @@ static int parse_bool(const char *s, bool *out)
 }
 
 /* Canonical PF id: BDF or MAC, lowercase. */
-static int canon_pfid(const char *s, char out[32], bool *by_mac, uint8_t mac[6], char bdf[VFMGR_BDF_LEN])
+static int canon_pfid(const char *s, char out[32], bool *by_mac, uint8_t mac[6],
+		      char bdf[VFMGR_BDF_LEN])
 {
 	if (vfmgr_parse_bdf(s, bdf) == 0) {
 		*by_mac = false;
@@ -163,7 +175,8 @@ static void section_header(struct parser *p, char *s)
 	p->keys = 0;
 	p->sect = SECT_BAD;
 	if (!e) {
-		perr(p, "section header without closing ']'; expected [global], [placement], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]");
+		perr(p,
+		     "section header without closing ']'; expected [global], [placement], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]");
 		return;
 	}
 	*e = '\0';
@@ -193,14 +206,16 @@ static void section_header(struct parser *p, char *s)
 	bool is_pf = strncmp(s, "pf", 2) == 0 && (s[2] == ' ' || s[2] == '\t' || s[2] == '"');
 	bool is_vf = strncmp(s, "vf", 2) == 0 && (s[2] == ' ' || s[2] == '\t' || s[2] == '"');
 	if (!is_pf && !is_vf) {
-		perr(p, "unknown section [%s]; expected [global], [placement], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]", s);
+		perr(p,
+		     "unknown section [%s]; expected [global], [placement], [pf \"<pci-address|mac>\"] or [vf \"<pf>\" <index>]",
+		     s);
 		return;
 	}
 	q1 = strchr(s, '"');
 	q2 = q1 ? strchr(q1 + 1, '"') : NULL;
 	if (!q1 || !q2 || (size_t)(q2 - q1 - 1) >= sizeof(idbuf)) {
-		perr(p, "section [%s]: the PF must be quoted, e.g. [%s \"0000:01:00.0\"%s]", s, is_pf ? "pf" : "vf",
-		     is_pf ? "" : " 0");
+		perr(p, "section [%s]: the PF must be quoted, e.g. [%s \"0000:01:00.0\"%s]", s,
+		     is_pf ? "pf" : "vf", is_pf ? "" : " 0");
 		return;
 	}
 	memcpy(idbuf, q1 + 1, (size_t)(q2 - q1 - 1));
@@ -208,8 +223,10 @@ static void section_header(struct parser *p, char *s)
 	for (char *t = idbuf; *t; t++)
 		*t = (char)tolower((unsigned char)*t);
 	if (canon_pfid(idbuf, canon, &by_mac, mac, bdf) < 0) {
-		perr(p, "section [%s]: '%s' is neither a PCI address (0000:01:00.0) nor a MAC address (aa:bb:cc:dd:ee:ff); "
-			"name PFs by PCI address or permanent MAC, never by interface name", s, idbuf);
+		perr(p,
+		     "section [%s]: '%s' is neither a PCI address (0000:01:00.0) nor a MAC address (aa:bb:cc:dd:ee:ff); "
+		     "name PFs by PCI address or permanent MAC, never by interface name",
+		     s, idbuf);
 		return;
 	}
 	rest = q2 + 1;
@@ -222,7 +239,9 @@ static void section_header(struct parser *p, char *s)
 		}
 		struct vfmgr_pf_conf *dup = find_pf(p->conf, canon);
 		if (dup) {
-			perr(p, "duplicate PF %s (already defined at line %u); merge the two [pf] sections", canon, dup->line);
+			perr(p,
+			     "duplicate PF %s (already defined at line %u); merge the two [pf] sections",
+			     canon, dup->line);
 			return;
 		}
 		if (p->conf->n_pfs == p->cap_pfs) {
@@ -230,7 +249,8 @@ static void section_header(struct parser *p, char *s)
 			void *np = realloc(p->conf->pfs, nc * sizeof(*p->conf->pfs));
 			if (!np) {
 				p->err = -ENOMEM;
-				snprintf(p->errmsg, sizeof(p->errmsg), "%s: out of memory", p->name);
+				snprintf(p->errmsg, sizeof(p->errmsg), "%s: out of memory",
+					 p->name);
 				return;
 			}
 			p->conf->pfs = np;
@@ -243,8 +263,8 @@ static void section_header(struct parser *p, char *s)
 		memcpy(pf->perm_mac, mac, 6);
 		strcpy(pf->bdf, by_mac ? "" : bdf);
 		strcpy(pf->driver, "vfio-pci");
-		pf->numa_policy = (enum vfmgr_numa_policy)-1; /* resolved at the end */
-		pf->numvfs = UINT_MAX;                        /* numvfs is required */
+		pf->numa_policy = (enum vfmgr_numa_policy) - 1; /* resolved at the end */
+		pf->numvfs = UINT_MAX; /* numvfs is required */
 		pf->line = p->line;
 		p->cur = (int)p->conf->n_pfs++;
 		p->sect = SECT_PF;
@@ -253,13 +273,15 @@ static void section_header(struct parser *p, char *s)
 	/* vf */
 	unsigned long idx;
 	if (!*rest || parse_uint(rest, VFMGR_MAX_NUMVFS - 1, &idx) < 0) {
-		perr(p, "section [%s]: VF index must be a number 0..%u after the PF, e.g. [vf \"%s\" 0]", s,
-		     VFMGR_MAX_NUMVFS - 1, canon);
+		perr(p,
+		     "section [%s]: VF index must be a number 0..%u after the PF, e.g. [vf \"%s\" 0]",
+		     s, VFMGR_MAX_NUMVFS - 1, canon);
 		return;
 	}
 	for (unsigned int i = 0; i < p->n_vfs; i++)
 		if (p->vfs[i].c.index == idx && strcmp(p->vfs[i].pfid, canon) == 0) {
-			perr(p, "duplicate VF %lu of PF %s (already defined at line %u)", idx, canon, p->vfs[i].c.line);
+			perr(p, "duplicate VF %lu of PF %s (already defined at line %u)", idx,
+			     canon, p->vfs[i].c.line);
 			return;
 		}
 	if (p->n_vfs == p->cap_vfs) {
@@ -301,7 +323,8 @@ static char *reader(char *str, int num, void *stream)
 	n = end - start;
 	if (n >= (size_t)num - 1 || n >= CONF_MAX_LINE) {
 		/* num is inih's INI_MAX_LINE (200 in Debian's libinih) */
-		perr(p, "line longer than %d characters; shorten it", (num < CONF_MAX_LINE ? num : CONF_MAX_LINE) - 2);
+		perr(p, "line longer than %d characters; shorten it",
+		     (num < CONF_MAX_LINE ? num : CONF_MAX_LINE) - 2);
 		str[0] = '\0';
 		return str;
 	}
@@ -371,15 +394,17 @@ static void global_key(struct parser *p, const char *key, const char *value)
 		if (!key_once(p, &p->global_keys, K_STATE_DIR, key))
 			return;
 		if (value[0] != '/' || strlen(value) >= sizeof(p->conf->state_dir))
-			perr(p, "state-dir '%s' must be an absolute path shorter than %zu characters", value,
-			     sizeof(p->conf->state_dir));
+			perr(p,
+			     "state-dir '%s' must be an absolute path shorter than %zu characters",
+			     value, sizeof(p->conf->state_dir));
 		else
 			strcpy(p->conf->state_dir, value);
 	} else if (!strcmp(key, "wait-timeout-ms")) {
 		if (!key_once(p, &p->global_keys, K_WAIT, key))
 			return;
 		if (parse_uint(value, 600000, &u) < 0 || u == 0)
-			perr(p, "wait-timeout-ms '%s' must be a number of milliseconds 1..600000", value);
+			perr(p, "wait-timeout-ms '%s' must be a number of milliseconds 1..600000",
+			     value);
 		else
 			p->conf->wait_ms = (unsigned int)u;
 	} else if (!strcmp(key, "numa-policy")) {
@@ -388,7 +413,9 @@ static void global_key(struct parser *p, const char *key, const char *value)
 		if (vfmgr_parse_numa_policy(value, &p->conf->numa_policy) < 0)
 			perr(p, "numa-policy '%s' must be required, preferred or any", value);
 	} else {
-		perr(p, "unknown key '%s' in [global] (known: state-dir, wait-timeout-ms, numa-policy)", key);
+		perr(p,
+		     "unknown key '%s' in [global] (known: state-dir, wait-timeout-ms, numa-policy)",
+		     key);
 	}
 }
 
@@ -402,7 +429,8 @@ static void pf_key(struct parser *p, const char *key, const char *value)
 		if (!key_once(p, &p->keys, K_NUMVFS, key))
 			return;
 		if (parse_uint(value, VFMGR_MAX_NUMVFS, &u) < 0)
-			perr(p, "numvfs '%s' is not a VF count 0..%u (the PF's sriov_totalvfs is checked when applying)",
+			perr(p,
+			     "numvfs '%s' is not a VF count 0..%u (the PF's sriov_totalvfs is checked when applying)",
 			     value, VFMGR_MAX_NUMVFS);
 		else
 			pf->numvfs = (unsigned int)u;
@@ -410,7 +438,8 @@ static void pf_key(struct parser *p, const char *key, const char *value)
 		if (!key_once(p, &p->keys, K_DRIVER, key))
 			return;
 		if (strcmp(value, "vfio-pci") && strcmp(value, "none"))
-			perr(p, "driver '%s' not supported: use vfio-pci (VFs for guests) or none (leave VFs to the host)",
+			perr(p,
+			     "driver '%s' not supported: use vfio-pci (VFs for guests) or none (leave VFs to the host)",
 			     value);
 		else
 			strcpy(pf->driver, value);
@@ -423,12 +452,14 @@ static void pf_key(struct parser *p, const char *key, const char *value)
 		if (!key_once(p, &p->keys, K_PHYSNET, key))
 			return;
 		if (!value[0] || strlen(value) >= sizeof(pf->physnet))
-			perr(p, "physnet '%s' must be a name of 1..%zu characters", value, sizeof(pf->physnet) - 1);
+			perr(p, "physnet '%s' must be a name of 1..%zu characters", value,
+			     sizeof(pf->physnet) - 1);
 		else
 			strcpy(pf->physnet, value);
 	} else {
-		perr(p, "unknown key '%s' in [pf \"%s\"] (known: numvfs, driver, numa-policy, physnet)", key,
-		     pf->id);
+		perr(p,
+		     "unknown key '%s' in [pf \"%s\"] (known: numvfs, driver, numa-policy, physnet)",
+		     key, pf->id);
 	}
 }
 
@@ -444,18 +475,23 @@ static void vf_mac(struct parser *p, struct pvf *v, const char *value)
 		return;
 	}
 	if (m[0] & 1) {
-		perr(p, "MAC %s is a multicast address; a VF needs a unicast MAC (first octet even)", value);
+		perr(p,
+		     "MAC %s is a multicast address; a VF needs a unicast MAC (first octet even)",
+		     value);
 		return;
 	}
 	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5])) {
-		perr(p, "MAC 00:00:00:00:00:00 is not a usable VF address; omit 'mac' to leave it unset");
+		perr(p,
+		     "MAC 00:00:00:00:00:00 is not a usable VF address; omit 'mac' to leave it unset");
 		return;
 	}
 	for (unsigned int i = 0; i < p->n_vfs; i++) {
 		if ((int)i != p->cur && (p->vfs[i].c.attrs.set & VFMGR_ATTR_MAC) &&
 		    !memcmp(p->vfs[i].c.attrs.mac, m, 6)) {
-			perr(p, "MAC %s already used by [vf \"%s\" %u] at line %u; VF MACs must be unique",
-			     vfmgr_format_mac(m, mb), p->vfs[i].pfid, p->vfs[i].c.index, p->vfs[i].c.line);
+			perr(p,
+			     "MAC %s already used by [vf \"%s\" %u] at line %u; VF MACs must be unique",
+			     vfmgr_format_mac(m, mb), p->vfs[i].pfid, p->vfs[i].c.index,
+			     p->vfs[i].c.line);
 			return;
 		}
 	}
@@ -551,8 +587,10 @@ static void vf_key(struct parser *p, const char *key, const char *value)
 		a->set |= VFMGR_ATTR_RATE;
 		v->rate_line = p->line;
 	} else {
-		perr(p, "unknown key '%s' in [vf \"%s\" %u] (known: mac, vlan, qos, vlan-proto, spoofchk, trust, "
-			"link-state, min-rate, max-rate)", key, v->pfid, v->c.index);
+		perr(p,
+		     "unknown key '%s' in [vf \"%s\" %u] (known: mac, vlan, qos, vlan-proto, spoofchk, trust, "
+		     "link-state, min-rate, max-rate)",
+		     key, v->pfid, v->c.index);
 	}
 }
 
@@ -580,11 +618,13 @@ static int pl_uint(const char *v, unsigned long max, unsigned long *out)
 	return (*end || errno || *out > max) ? -EINVAL : 0;
 }
 
-static int pl_conf_key(struct vfmgr_pl_conf *pc, const char *key, const char *value, uint32_t *seen, char *err,
-		       size_t len)
+static int pl_conf_key(struct vfmgr_pl_conf *pc, const char *key, const char *value, uint32_t *seen,
+		       char *err, size_t len)
 {
-	static const char *const keys[] = { "url", "host", "token", "interval", "timeout-ms", "claim-grace",
-					    "fleet-socket", "project" };
+	static const char *const keys[] = {
+		"url",	      "host",	     "token",	     "interval",
+		"timeout-ms", "claim-grace", "fleet-socket", "project"
+	};
 	unsigned long u;
 	unsigned k;
 
@@ -592,8 +632,10 @@ static int pl_conf_key(struct vfmgr_pl_conf *pc, const char *key, const char *va
 		if (!strcmp(key, keys[k]))
 			break;
 	if (k == sizeof(keys) / sizeof(keys[0])) {
-		snprintf(err, len, "unknown key '%s' in [placement] (known: url, host, token, interval, "
-			 "timeout-ms, claim-grace, fleet-socket, project)", key);
+		snprintf(err, len,
+			 "unknown key '%s' in [placement] (known: url, host, token, interval, "
+			 "timeout-ms, claim-grace, fleet-socket, project)",
+			 key);
 		return -EINVAL;
 	}
 	if (*seen & (1u << k)) {
@@ -603,61 +645,77 @@ static int pl_conf_key(struct vfmgr_pl_conf *pc, const char *key, const char *va
 	*seen |= 1u << k;
 	switch (k) {
 	case 0:
-		if ((strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) || strlen(value) >= sizeof(pc->url) ||
-		    strpbrk(value, " \t\"'")) {
-			snprintf(err, len, "url '%s' must be the Placement endpoint, http://HOST:PORT or https://... "
-				 "(at most %zu characters)", value, sizeof(pc->url) - 1);
+		if ((strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) ||
+		    strlen(value) >= sizeof(pc->url) || strpbrk(value, " \t\"'")) {
+			snprintf(
+				err, len,
+				"url '%s' must be the Placement endpoint, http://HOST:PORT or https://... "
+				"(at most %zu characters)",
+				value, sizeof(pc->url) - 1);
 			return -EINVAL;
 		}
 		strcpy(pc->url, value);
 		return 0;
 	case 1:
-		if (!value[0] || strlen(value) >= sizeof(pc->host) || strchr(value, '/') || strstr(value, "..")) {
-			snprintf(err, len, "host '%s' must be the host's provider name, 1..%zu characters without "
-				 "'/' or '..'", value, sizeof(pc->host) - 1);
+		if (!value[0] || strlen(value) >= sizeof(pc->host) || strchr(value, '/') ||
+		    strstr(value, "..")) {
+			snprintf(
+				err, len,
+				"host '%s' must be the host's provider name, 1..%zu characters without "
+				"'/' or '..'",
+				value, sizeof(pc->host) - 1);
 			return -EINVAL;
 		}
 		strcpy(pc->host, value);
 		return 0;
 	case 2:
 		if (!value[0] || strlen(value) >= sizeof(pc->token)) {
-			snprintf(err, len, "token must be 1..%zu characters (noauth2: admin)", sizeof(pc->token) - 1);
+			snprintf(err, len, "token must be 1..%zu characters (noauth2: admin)",
+				 sizeof(pc->token) - 1);
 			return -EINVAL;
 		}
 		strcpy(pc->token, value);
 		return 0;
 	case 3:
 		if (pl_uint(value, 86400, &u) < 0 || u == 0) {
-			snprintf(err, len, "interval '%s' must be a number of seconds 1..86400", value);
+			snprintf(err, len, "interval '%s' must be a number of seconds 1..86400",
+				 value);
 			return -EINVAL;
 		}
 		pc->interval_s = (unsigned)u;
 		return 0;
 	case 4:
 		if (pl_uint(value, 600000, &u) < 0 || u < 100) {
-			snprintf(err, len, "timeout-ms '%s' must be a number of milliseconds 100..600000", value);
+			snprintf(err, len,
+				 "timeout-ms '%s' must be a number of milliseconds 100..600000",
+				 value);
 			return -EINVAL;
 		}
 		pc->timeout_ms = (unsigned)u;
 		return 0;
 	case 5:
 		if (pl_uint(value, 86400, &u) < 0) {
-			snprintf(err, len, "claim-grace '%s' must be a number of seconds 0..86400", value);
+			snprintf(err, len, "claim-grace '%s' must be a number of seconds 0..86400",
+				 value);
 			return -EINVAL;
 		}
 		pc->claim_grace_s = (unsigned)u;
 		return 0;
 	case 6:
 		if (value[0] != '/' || strlen(value) >= sizeof(pc->fleet_socket)) {
-			snprintf(err, len, "fleet-socket '%s' must be an absolute path template (%%h = host), at most "
-				 "%zu characters", value, sizeof(pc->fleet_socket) - 1);
+			snprintf(
+				err, len,
+				"fleet-socket '%s' must be an absolute path template (%%h = host), at most "
+				"%zu characters",
+				value, sizeof(pc->fleet_socket) - 1);
 			return -EINVAL;
 		}
 		strcpy(pc->fleet_socket, value);
 		return 0;
 	default:
 		if (!value[0] || strlen(value) >= sizeof(pc->project)) {
-			snprintf(err, len, "project must be 1..%zu characters", sizeof(pc->project) - 1);
+			snprintf(err, len, "project must be 1..%zu characters",
+				 sizeof(pc->project) - 1);
 			return -EINVAL;
 		}
 		strcpy(pc->project, value);
@@ -689,7 +747,9 @@ static int handler(void *user, const char *section, const char *key, const char 
 	if (p->err || p->sect == SECT_BAD) /* first error wins; a bad header was reported */
 		return 1;
 	if (p->sect == SECT_NONE) {
-		perr(p, "key '%s' outside a section; put it under [global], [pf \"...\"] or [vf \"...\" N]", key);
+		perr(p,
+		     "key '%s' outside a section; put it under [global], [pf \"...\"] or [vf \"...\" N]",
+		     key);
 		return 1;
 	}
 	section_handler[p->sect](p, key, value);
@@ -714,7 +774,9 @@ static void finish(struct parser *p)
 			pf->numa_policy = c->numa_policy;
 		if (pf->numvfs == UINT_MAX) {
 			p->line = pf->line;
-			perr(p, "[pf \"%s\"] has no numvfs; say how many VFs the PF should have (0 for none)", pf->id);
+			perr(p,
+			     "[pf \"%s\"] has no numvfs; say how many VFs the PF should have (0 for none)",
+			     pf->id);
 		}
 	}
 	for (unsigned int i = 0; i < p->n_vfs && !p->err; i++) {
@@ -722,12 +784,14 @@ static void finish(struct parser *p)
 		struct vfmgr_pf_conf *pf = find_pf(c, v->pfid);
 		p->line = v->c.line;
 		if (!pf) {
-			perr(p, "[vf \"%s\" %u] names a PF with no [pf \"%s\"] section; add it with numvfs", v->pfid,
-			     v->c.index, v->pfid);
+			perr(p,
+			     "[vf \"%s\" %u] names a PF with no [pf \"%s\"] section; add it with numvfs",
+			     v->pfid, v->c.index, v->pfid);
 			break;
 		}
 		if (v->c.index >= pf->numvfs) {
-			perr(p, "VF index %u is impossible: [pf \"%s\"] at line %u has numvfs = %u (indexes 0..%d)",
+			perr(p,
+			     "VF index %u is impossible: [pf \"%s\"] at line %u has numvfs = %u (indexes 0..%d)",
 			     v->c.index, pf->id, pf->line, pf->numvfs, (int)pf->numvfs - 1);
 			break;
 		}
@@ -742,8 +806,8 @@ static void finish(struct parser *p)
 		if ((v->c.attrs.set & VFMGR_ATTR_RATE) && v->c.attrs.max_rate &&
 		    v->c.attrs.min_rate > v->c.attrs.max_rate) {
 			p->line = v->rate_line;
-			perr(p, "min-rate %u Mbit/s is above max-rate %u Mbit/s", v->c.attrs.min_rate,
-			     v->c.attrs.max_rate);
+			perr(p, "min-rate %u Mbit/s is above max-rate %u Mbit/s",
+			     v->c.attrs.min_rate, v->c.attrs.max_rate);
 			break;
 		}
 	}
@@ -766,7 +830,7 @@ static void finish(struct parser *p)
 
 int vfmgr_conf_parse(const char *buf, size_t len, const char *name, struct vfmgr_conf **out)
 {
-	struct parser p = {0};
+	struct parser p = { 0 };
 	int r;
 
 	*out = NULL;
@@ -782,12 +846,14 @@ int vfmgr_conf_parse(const char *buf, size_t len, const char *name, struct vfmgr
 	p.conf->numa_policy = VFMGR_NUMA_PREFERRED;
 	if (len > CONF_MAX_SIZE) {
 		vfmgr_conf_free(p.conf);
-		return vfmgr_set_error(EFBIG, "%s: larger than %u bytes; this is not a vfmgr.conf", p.name, CONF_MAX_SIZE);
+		return vfmgr_set_error(EFBIG, "%s: larger than %u bytes; this is not a vfmgr.conf",
+				       p.name, CONF_MAX_SIZE);
 	}
 	r = ini_parse_stream(reader, &p, handler, &p);
 	if (r > 0 && !p.err) {
 		p.line = (unsigned int)r;
-		perr(&p, "syntax error: expected 'key = value', a [section] header, or a comment (; or #)");
+		perr(&p,
+		     "syntax error: expected 'key = value', a [section] header, or a comment (; or #)");
 	} else if (r < 0 && !p.err) {
 		p.err = -ENOMEM;
 		snprintf(p.errmsg, sizeof(p.errmsg), "%s: out of memory", p.name);
@@ -820,8 +886,9 @@ int vfmgr_conf_load(const char *path, struct vfmgr_conf **out)
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONF_MAX_SIZE) {
 		close(fd);
-		return vfmgr_set_error(EINVAL, "configuration %s is not a regular file of at most %u bytes", path,
-				       CONF_MAX_SIZE);
+		return vfmgr_set_error(EINVAL,
+				       "configuration %s is not a regular file of at most %u bytes",
+				       path, CONF_MAX_SIZE);
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {

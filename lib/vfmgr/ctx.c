@@ -36,7 +36,7 @@ static int mkdir_p(const char *path, mode_t mode)
 
 int vfmgr_ctx_new(const struct vfmgr_opts *opts, struct vfmgr_ctx **out)
 {
-	struct vfmgr_opts def = {0};
+	struct vfmgr_opts def = { 0 };
 	struct vfmgr_ctx *ctx;
 	const char *root, *sd;
 	size_t n;
@@ -70,8 +70,10 @@ int vfmgr_ctx_new(const struct vfmgr_opts *opts, struct vfmgr_ctx **out)
 	r = mkdir_p(ctx->state_dir, 0700);
 	if (r < 0) {
 		vfmgr_ctx_free(ctx);
-		return vfmgr_set_error(-r, "cannot create state directory %s: %s; create it (mode 0700) or set state-dir",
-				       sd, strerror(-r));
+		return vfmgr_set_error(
+			-r,
+			"cannot create state directory %s: %s; create it (mode 0700) or set state-dir",
+			sd, strerror(-r));
 	}
 	*out = ctx;
 	return 0;

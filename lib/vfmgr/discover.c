@@ -124,7 +124,8 @@ static void read_perm_mac(const struct vfmgr_ctx *ctx, struct vfmgr_pf *pf)
 		return;
 	}
 	/* addr_assign_type 0 = NET_ADDR_PERM: the current address is the permanent one */
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/net/%s/addr_assign_type", pf->bdf, pf->netdev);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/net/%s/addr_assign_type", pf->bdf,
+		 pf->netdev);
 	if (vfmgr_read_file(ctx, p, b, sizeof(b)) > 0 && atoi(b) != 0)
 		return;
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/net/%s/address", pf->bdf, pf->netdev);
@@ -213,8 +214,8 @@ static int discover_pf(struct vfmgr_ctx *ctx, const char *bdf, struct vfmgr_pf *
 		}
 		if (vfmgr_owner_get(ctx, bdf, i, vf->owner, sizeof(vf->owner)) < 0)
 			vf->owner[0] = '\0';
-		vfmgr_dev_host_use(ctx, vf->bdf, vf->driver, vf->host_use, sizeof(vf->host_use), vf->host_devs,
-				   sizeof(vf->host_devs));
+		vfmgr_dev_host_use(ctx, vf->bdf, vf->driver, vf->host_use, sizeof(vf->host_use),
+				   vf->host_devs, sizeof(vf->host_devs));
 		pf->n_vfs++;
 	}
 	free(attrs);
@@ -292,7 +293,8 @@ struct vfmgr_pf *vfmgr_host_find_pf(const struct vfmgr_host *h, const char *bdf)
 	return NULL;
 }
 
-struct vfmgr_vf *vfmgr_host_find_vf(const struct vfmgr_host *h, const char *pf_bdf, unsigned int index)
+struct vfmgr_vf *vfmgr_host_find_vf(const struct vfmgr_host *h, const char *pf_bdf,
+				    unsigned int index)
 {
 	struct vfmgr_pf *pf = vfmgr_host_find_pf(h, pf_bdf);
 
@@ -325,14 +327,16 @@ json_t *vfmgr_attrs_to_json(const struct vfmgr_vf_attrs *a)
 	if (a->set & VFMGR_ATTR_VLAN) {
 		json_object_set_new(o, "vlan", json_integer(a->vlan));
 		json_object_set_new(o, "qos", json_integer(a->qos));
-		json_object_set_new(o, "vlan_proto", json_string(a->vlan_proto == 0x88a8 ? "802.1ad" : "802.1Q"));
+		json_object_set_new(o, "vlan_proto",
+				    json_string(a->vlan_proto == 0x88a8 ? "802.1ad" : "802.1Q"));
 	}
 	if (a->set & VFMGR_ATTR_SPOOFCHK)
 		json_object_set_new(o, "spoofchk", json_boolean(a->spoofchk));
 	if (a->set & VFMGR_ATTR_TRUST)
 		json_object_set_new(o, "trust", json_boolean(a->trust));
 	if (a->set & VFMGR_ATTR_LINK_STATE)
-		json_object_set_new(o, "link_state", json_string(vfmgr_link_state_name(a->link_state)));
+		json_object_set_new(o, "link_state",
+				    json_string(vfmgr_link_state_name(a->link_state)));
 	if (a->set & VFMGR_ATTR_RATE) {
 		json_object_set_new(o, "min_rate", json_integer(a->min_rate));
 		json_object_set_new(o, "max_rate", json_integer(a->max_rate));
@@ -355,31 +359,45 @@ json_t *vfmgr_host_to_json(const struct vfmgr_host *h)
 			json_t *mem = json_array();
 			for (unsigned int k = 0; k < vf->n_group_members; k++)
 				json_array_append_new(mem, json_string(vf->group_members[k]));
-			json_t *vj = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:i, s:s, s:s, s:o}",
-				"index", (int)vf->index, "bdf", vf->bdf, "vendor", (snprintf(id, sizeof(id), "%04x", vf->vendor), id),
-				"device", (snprintf(mb, sizeof(mb), "%04x", vf->device), mb), "driver", vf->driver,
-				"iommu_group", vf->iommu_group, "group_members", mem, "vfio_dev", vf->vfio_dev,
-				"numa_node", vf->numa_node, "netdev", vf->netdev, "owner", vf->owner,
-				"attrs", vf->attrs_known ? vfmgr_attrs_to_json(&vf->attrs) : json_null());
+			json_t *vj = json_pack(
+				"{s:i, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:i, s:s, s:s, s:o}",
+				"index", (int)vf->index, "bdf", vf->bdf, "vendor",
+				(snprintf(id, sizeof(id), "%04x", vf->vendor), id), "device",
+				(snprintf(mb, sizeof(mb), "%04x", vf->device), mb), "driver",
+				vf->driver, "iommu_group", vf->iommu_group, "group_members", mem,
+				"vfio_dev", vf->vfio_dev, "numa_node", vf->numa_node, "netdev",
+				vf->netdev, "owner", vf->owner, "attrs",
+				vf->attrs_known ? vfmgr_attrs_to_json(&vf->attrs) : json_null());
 			/* libvirt's view and the host's: "held_by" a domain, "external" when held
 			 * without an owner record; "host_use" why the host needs it. */
-			json_object_set_new(vj, "held_by", vf->held_by[0] ? json_string(vf->held_by) : json_null());
-			json_object_set_new(vj, "external", json_boolean(vf->held_by[0] && !vf->owner[0]));
-			json_object_set_new(vj, "host_use", vf->host_use[0] ? json_string(vf->host_use) : json_null());
+			json_object_set_new(vj, "held_by",
+					    vf->held_by[0] ? json_string(vf->held_by) :
+							     json_null());
+			json_object_set_new(vj, "external",
+					    json_boolean(vf->held_by[0] && !vf->owner[0]));
+			json_object_set_new(vj, "host_use",
+					    vf->host_use[0] ? json_string(vf->host_use) :
+							      json_null());
 			json_object_set_new(vj, "host_devs", json_string(vf->host_devs));
 			if (vf->numa_assumed)
-				json_object_set_new(vj, "numa_note", json_string("sysfs numa_node is -1 and the host has "
-										 "one NUMA node: node 0 assumed"));
+				json_object_set_new(
+					vj, "numa_note",
+					json_string("sysfs numa_node is -1 and the host has "
+						    "one NUMA node: node 0 assumed"));
 			json_array_append_new(vfs, vj);
 		}
 		char vend[8], dev[8];
 		snprintf(vend, sizeof(vend), "%04x", pf->vendor);
 		snprintf(dev, sizeof(dev), "%04x", pf->device);
-		json_array_append_new(pfs, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s?, s:i, s:i, s:i, s:o}",
-			"bdf", pf->bdf, "vendor", vend, "device", dev, "driver", pf->driver, "numa_node", pf->numa_node,
-			"iommu_group", pf->iommu_group, "netdev", pf->netdev,
-			"perm_mac", pf->has_perm_mac ? vfmgr_format_mac(pf->perm_mac, mb) : NULL,
-			"totalvfs", (int)pf->totalvfs, "numvfs", (int)pf->numvfs, "autoprobe", pf->autoprobe, "vfs", vfs));
+		json_array_append_new(
+			pfs,
+			json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s?, s:i, s:i, s:i, s:o}",
+				  "bdf", pf->bdf, "vendor", vend, "device", dev, "driver",
+				  pf->driver, "numa_node", pf->numa_node, "iommu_group",
+				  pf->iommu_group, "netdev", pf->netdev, "perm_mac",
+				  pf->has_perm_mac ? vfmgr_format_mac(pf->perm_mac, mb) : NULL,
+				  "totalvfs", (int)pf->totalvfs, "numvfs", (int)pf->numvfs,
+				  "autoprobe", pf->autoprobe, "vfs", vfs));
 		json_t *pj = json_array_get(pfs, json_array_size(pfs) - 1), *gm = json_array();
 		for (unsigned int k = 0; k < pf->n_group_members; k++)
 			json_array_append_new(gm, json_string(pf->group_members[k]));
@@ -406,18 +424,22 @@ int vfmgr_conf_resolve(struct vfmgr_ctx *ctx, struct vfmgr_conf *conf)
 			if (h->pfs[j].has_perm_mac && !memcmp(h->pfs[j].perm_mac, pc->perm_mac, 6))
 				snprintf(pc->bdf, sizeof(pc->bdf), "%s", h->pfs[j].bdf);
 		if (!pc->bdf[0]) {
-			r = vfmgr_set_error(ENODEV, "%s:%u: no SR-IOV PF has permanent MAC %s; check the MAC "
-					    "(ethtool -P <if>) or name the PF by PCI address", conf->path, pc->line,
-					    vfmgr_format_mac(pc->perm_mac, mb));
+			r = vfmgr_set_error(
+				ENODEV,
+				"%s:%u: no SR-IOV PF has permanent MAC %s; check the MAC "
+				"(ethtool -P <if>) or name the PF by PCI address",
+				conf->path, pc->line, vfmgr_format_mac(pc->perm_mac, mb));
 			break;
 		}
 	}
 	for (unsigned int i = 0; !r && i < conf->n_pfs; i++)
 		for (unsigned int j = 0; j < i; j++)
 			if (conf->pfs[i].bdf[0] && !strcmp(conf->pfs[i].bdf, conf->pfs[j].bdf)) {
-				r = vfmgr_set_error(EEXIST, "%s:%u: [pf \"%s\"] is PF %s, already configured at line %u",
-						    conf->path, conf->pfs[i].line, conf->pfs[i].id, conf->pfs[i].bdf,
-						    conf->pfs[j].line);
+				r = vfmgr_set_error(
+					EEXIST,
+					"%s:%u: [pf \"%s\"] is PF %s, already configured at line %u",
+					conf->path, conf->pfs[i].line, conf->pfs[i].id,
+					conf->pfs[i].bdf, conf->pfs[j].line);
 				break;
 			}
 	vfmgr_host_free(h);

@@ -17,11 +17,11 @@
 static json_t *result_json(const struct vfmgr_assign_result *r)
 {
 	static const char *const paths[] = { "none", "hotplug", "redefine" };
-	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:i, s:s}",
-			      "domain", r->domain, "pf", r->pf_bdf, "index", (int)r->index,
-			      "vf", r->vf_bdf, "vf_numa_node", r->vf_numa_node,
-			      "libvirt", paths[r->path <= VFMGR_VIRT_REDEFINE ? r->path : 0],
-			      "irqs", r->irqs, "note", r->note);
+	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:i, s:s}", "domain", r->domain, "pf",
+			      r->pf_bdf, "index", (int)r->index, "vf", r->vf_bdf, "vf_numa_node",
+			      r->vf_numa_node, "libvirt",
+			      paths[r->path <= VFMGR_VIRT_REDEFINE ? r->path : 0], "irqs", r->irqs,
+			      "note", r->note);
 	json_t *nodes = json_array();
 
 	for (int n = 0; n < 64; n++)
@@ -36,12 +36,13 @@ static const json_t *vf_json(json_t *hostj, const char *pf, unsigned int idx)
 	size_t i, j;
 	json_t *p, *v;
 
-	json_array_foreach(json_object_get(hostj, "pfs"), i, p) {
+	json_array_foreach(json_object_get(hostj, "pfs"), i, p)
+	{
 		if (strcmp(json_string_value(json_object_get(p, "bdf")) ?: "", pf))
 			continue;
-		json_array_foreach(json_object_get(p, "vfs"), j, v)
-			if (json_integer_value(json_object_get(v, "index")) == (json_int_t)idx)
-				return v;
+		json_array_foreach(json_object_get(p, "vfs"), j,
+				   v) if (json_integer_value(json_object_get(v, "index")) ==
+					  (json_int_t)idx) return v;
 	}
 	return NULL;
 }
@@ -52,8 +53,8 @@ static int fail(int rc, char *msg, size_t msglen)
 	return vfmgr_exit_from_errno(rc);
 }
 
-int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t **result,
-	       char *msg, size_t msglen)
+int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t **result, char *msg,
+	       size_t msglen)
 {
 	struct vfmgr_host *host = NULL;
 	struct vfmgr_plan *plan = NULL;
@@ -76,7 +77,8 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 		if (req->op == VFMGR_OP_STATUS) {
 			json_object_set_new(out, "journal_pending",
 					    json_integer(vfmgr_journal_pending(s->ctx)));
-			json_object_set_new(out, "config", json_string(s->conf ? s->conf->path : ""));
+			json_object_set_new(out, "config",
+					    json_string(s->conf ? s->conf->path : ""));
 			struct irqpost_detect d;
 			irqpost_detect(vfmgr_ctx_root(s->ctx), &d);
 			json_object_set_new(out, "posted_interrupts",
@@ -87,7 +89,8 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 	case VFMGR_OP_PLAN:
 	case VFMGR_OP_APPLY:
 		if (!s->conf) {
-			snprintf(msg, msglen, "no configuration loaded: give --config FILE (vfmgr.conf(5))");
+			snprintf(msg, msglen,
+				 "no configuration loaded: give --config FILE (vfmgr.conf(5))");
 			return VFMGR_EXIT_USAGE;
 		}
 		if ((rc = vfmgr_session_discover(s, &host, warn, sizeof(warn))) < 0)
@@ -112,8 +115,11 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 		}
 		break;
 	case VFMGR_OP_ASSIGN: {
-		struct vfmgr_assign_req ar = { .domain = req->domain, .pf = req->pf, .vf = req->vf,
-					       .form = req->plain ? VFMGR_HOSTDEV_PLAIN : VFMGR_HOSTDEV_INTERFACE,
+		struct vfmgr_assign_req ar = { .domain = req->domain,
+					       .pf = req->pf,
+					       .vf = req->vf,
+					       .form = req->plain ? VFMGR_HOSTDEV_PLAIN :
+								    VFMGR_HOSTDEV_INTERFACE,
 					       .force = req->force };
 		rc = vfmgr_assign(s, &ar, &res);
 		if (rc < 0) {
@@ -148,8 +154,10 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 			return fail(rc, msg, msglen);
 		vf = vfmgr_find_vf_target(host, req->target);
 		if (!vf) {
-			snprintf(msg, msglen, "no VF '%s' (give 0000:3b:02.1 or PF/index; `vfmgr list` shows them)",
-				 req->target);
+			snprintf(
+				msg, msglen,
+				"no VF '%s' (give 0000:3b:02.1 or PF/index; `vfmgr list` shows them)",
+				req->target);
 			code = VFMGR_EXIT_NOTFOUND;
 			goto done;
 		}
@@ -174,15 +182,18 @@ int vfmgr_exec(struct vfmgr_session *s, const struct vfmgr_request *req, json_t 
 		if (rc < 0)
 			return fail(rc, msg, msglen);
 		for (unsigned int i = 0; i < ch.n; i++) {
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i}", "name", ch.v[i].name,
-							     "status", st[ch.v[i].status <= 2 ? ch.v[i].status : 2],
-							     "message", ch.v[i].msg, "code", ch.v[i].code));
+			json_array_append_new(
+				arr,
+				json_pack("{s:s, s:s, s:s, s:i}", "name", ch.v[i].name, "status",
+					  st[ch.v[i].status <= 2 ? ch.v[i].status : 2], "message",
+					  ch.v[i].msg, "code", ch.v[i].code));
 			if (ch.v[i].status == VFMGR_CHECK_FAIL && !first_code)
 				first_code = ch.v[i].code;
 		}
 		/* "code": the exit status of the first failure, the one any command meeting that
 		 * cause gives (vfmgr(8) EXIT STATUS) */
-		out = json_pack("{s:o, s:i, s:i}", "checks", arr, "failed", (int)ch.n_fail, "code", first_code);
+		out = json_pack("{s:o, s:i, s:i}", "checks", arr, "failed", (int)ch.n_fail, "code",
+				first_code);
 		{
 			struct irqpost_detect d;
 			irqpost_detect(vfmgr_ctx_root(s->ctx), &d);

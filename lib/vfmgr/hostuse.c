@@ -65,7 +65,8 @@ static void add_dev(struct acc *a, const char *name)
 {
 	if (a->dlo + strlen(name) + 3 >= a->dlen)
 		return;
-	a->dlo += (size_t)snprintf(a->devs + a->dlo, a->dlen - a->dlo, "%s%s", a->dlo ? ", " : "", name);
+	a->dlo += (size_t)snprintf(a->devs + a->dlo, a->dlen - a->dlo, "%s%s", a->dlo ? ", " : "",
+				   name);
 }
 
 /* IPv4/IPv6 addresses of ifindex (RTM_GETADDR dump). @return count, or -errno. */
@@ -149,13 +150,13 @@ static bool check_netdevs(const struct vfmgr_ctx *ctx, const char *bdf, struct a
 			add_why(a, "netdev %s is up (ip link set %s down)", e->d_name, e->d_name);
 		snprintf(q, sizeof(q), "/sys/bus/pci/devices/%s/net/%s/master", bdf, e->d_name);
 		if (vfmgr_read_link_base(ctx, q, master, sizeof(master)) == 0)
-			add_why(a, "netdev %s is enslaved to %s (ip link set %s nomaster)", e->d_name, master,
-				e->d_name);
+			add_why(a, "netdev %s is enslaved to %s (ip link set %s nomaster)",
+				e->d_name, master, e->d_name);
 		if (vfmgr_real_root(ctx)) {
 			int n = netdev_addrs(e->d_name);
 			if (n > 0)
-				add_why(a, "netdev %s has %d address(es) (ip addr flush dev %s)", e->d_name, n,
-					e->d_name);
+				add_why(a, "netdev %s has %d address(es) (ip addr flush dev %s)",
+					e->d_name, n, e->d_name);
 		}
 	}
 	closedir(d);
@@ -194,7 +195,8 @@ static bool dir_nonempty(const struct vfmgr_ctx *ctx, const char *abs, char *fir
 }
 
 /* Is /dev/<name> (or devnum) mounted? Fills @mnt with the mount point. */
-static bool blk_mounted(const struct vfmgr_ctx *ctx, const char *name, const char *devnum, char *mnt, size_t len)
+static bool blk_mounted(const struct vfmgr_ctx *ctx, const char *name, const char *devnum,
+			char *mnt, size_t len)
 {
 	char p[PATH_MAX], line[4096], dev[64];
 	bool found = false;
@@ -283,11 +285,13 @@ static void check_blk(const struct vfmgr_ctx *ctx, const char *abs, const char *
 	if (dir_nonempty(ctx, p, holder, sizeof(holder)))
 		add_why(a, "/dev/%s is held by %s (remove the dm/md device on it)", name, holder);
 	if ((pid = blk_opener(ctx, name)) > 0)
-		add_why(a, "/dev/%s is open by pid %ld (stop it; fuser -v /dev/%s)", name, pid, name);
+		add_why(a, "/dev/%s is open by pid %ld (stop it; fuser -v /dev/%s)", name, pid,
+			name);
 }
 
 /* Walk @abs (relative to root) up to @depth levels for disks (dirs with holders/). */
-static void walk_blk(const struct vfmgr_ctx *ctx, const char *abs, int depth, struct acc *a, int *n_blk)
+static void walk_blk(const struct vfmgr_ctx *ctx, const char *abs, int depth, struct acc *a,
+		     int *n_blk)
 {
 	char p[PATH_MAX], sub[PATH_MAX + 256], h[PATH_MAX + 300];
 	struct dirent *e;
@@ -299,11 +303,12 @@ static void walk_blk(const struct vfmgr_ctx *ctx, const char *abs, int depth, st
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' || !strcmp(e->d_name, "holders") || !strcmp(e->d_name, "slaves") ||
-		    !strcmp(e->d_name, "subsystem") || !strcmp(e->d_name, "driver") ||
-		    !strcmp(e->d_name, "physfn") || !strcmp(e->d_name, "iommu_group") ||
-		    !strcmp(e->d_name, "firmware_node") || !strcmp(e->d_name, "device") ||
-		    !strcmp(e->d_name, "bdi") || !strcmp(e->d_name, "net"))
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "holders") ||
+		    !strcmp(e->d_name, "slaves") || !strcmp(e->d_name, "subsystem") ||
+		    !strcmp(e->d_name, "driver") || !strcmp(e->d_name, "physfn") ||
+		    !strcmp(e->d_name, "iommu_group") || !strcmp(e->d_name, "firmware_node") ||
+		    !strcmp(e->d_name, "device") || !strcmp(e->d_name, "bdi") ||
+		    !strcmp(e->d_name, "net"))
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", p, e->d_name);
 		if (lstat(sub, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -328,8 +333,8 @@ static void walk_blk(const struct vfmgr_ctx *ctx, const char *abs, int depth, st
 	closedir(d);
 }
 
-int vfmgr_dev_host_use(const struct vfmgr_ctx *ctx, const char *bdf, const char *driver, char *why, size_t wlen,
-		       char *devs, size_t dlen)
+int vfmgr_dev_host_use(const struct vfmgr_ctx *ctx, const char *bdf, const char *driver, char *why,
+		       size_t wlen, char *devs, size_t dlen)
 {
 	struct acc a = { .why = why, .wlen = wlen, .devs = devs, .dlen = dlen };
 	char p[PATH_MAX], cls[32];
@@ -344,8 +349,11 @@ int vfmgr_dev_host_use(const struct vfmgr_ctx *ctx, const char *bdf, const char 
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s", bdf);
 	walk_blk(ctx, p, 3, &a, &n_blk);
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/class", bdf);
-	if (net_dir && !n_net && vfmgr_read_file(ctx, p, cls, sizeof(cls)) > 0 && (strtoul(cls, NULL, 16) >> 16) == 0x02)
-		add_why(&a, "network driver %s is bound but its netdev is not in this network namespace: it "
-			"was moved to another one (move it back, or delete that namespace)", driver);
+	if (net_dir && !n_net && vfmgr_read_file(ctx, p, cls, sizeof(cls)) > 0 &&
+	    (strtoul(cls, NULL, 16) >> 16) == 0x02)
+		add_why(&a,
+			"network driver %s is bound but its netdev is not in this network namespace: it "
+			"was moved to another one (move it back, or delete that namespace)",
+			driver);
 	return a.wo ? 1 : 0;
 }

@@ -38,19 +38,26 @@ int vfmgr_iommu_check(const struct vfmgr_ctx *ctx)
 {
 	char b[16];
 
-	if (dir_entries(ctx, "/sys/class/iommu") > 0 || dir_entries(ctx, "/sys/kernel/iommu_groups") > 0)
+	if (dir_entries(ctx, "/sys/class/iommu") > 0 ||
+	    dir_entries(ctx, "/sys/kernel/iommu_groups") > 0)
 		return 1;
-	if (vfmgr_read_file(ctx, "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode", b, sizeof(b)) > 0 &&
+	if (vfmgr_read_file(ctx, "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode", b,
+			    sizeof(b)) > 0 &&
 	    (b[0] == 'Y' || b[0] == '1')) {
 		if (ctx->allow_unsafe_noiommu)
 			return 0;
-		return vfmgr_set_error(ENODEV, "no IOMMU is active and VFIO runs in unsafe no-IOMMU mode: a guest could "
-				       "DMA anywhere in host memory; enable the IOMMU (intel_iommu=on or amd_iommu=on) "
-				       "or pass the explicit unsafe no-IOMMU flag");
+		return vfmgr_set_error(
+			ENODEV,
+			"no IOMMU is active and VFIO runs in unsafe no-IOMMU mode: a guest could "
+			"DMA anywhere in host memory; enable the IOMMU (intel_iommu=on or amd_iommu=on) "
+			"or pass the explicit unsafe no-IOMMU flag");
 	}
-	return vfmgr_set_error(ENODEV, "no IOMMU is active (%s/sys/class/iommu and %s/sys/kernel/iommu_groups are "
-			       "empty): enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (or "
-			       "amd_iommu=on) iommu=pt", ctx->root, ctx->root);
+	return vfmgr_set_error(
+		ENODEV,
+		"no IOMMU is active (%s/sys/class/iommu and %s/sys/kernel/iommu_groups are "
+		"empty): enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (or "
+		"amd_iommu=on) iommu=pt",
+		ctx->root, ctx->root);
 }
 
 static bool is_bridge(const struct vfmgr_ctx *ctx, const char *bdf)
@@ -72,12 +79,15 @@ int vfmgr_vf_group_check(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsign
 	DIR *d;
 
 	if (vfmgr_sriov_vf_bdf(ctx, pf_bdf, index, vf) < 0)
-		return vfmgr_set_error(ENOENT, "PF %s has no VF %u (no virtfn%u link); create VFs first", pf_bdf, index,
-				       index);
+		return vfmgr_set_error(ENOENT,
+				       "PF %s has no VF %u (no virtfn%u link); create VFs first",
+				       pf_bdf, index, index);
 	g = vfmgr_dev_iommu_group(ctx, vf);
 	if (g < 0)
-		return vfmgr_set_error(ENOENT, "VF %s (pf %s vf %u) has no IOMMU group: enable the IOMMU "
-				       "(intel_iommu=on)", vf, pf_bdf, index);
+		return vfmgr_set_error(ENOENT,
+				       "VF %s (pf %s vf %u) has no IOMMU group: enable the IOMMU "
+				       "(intel_iommu=on)",
+				       vf, pf_bdf, index);
 	vfmgr_path(ctx, p, sizeof(p), "/sys/kernel/iommu_groups/%d/devices", g);
 	d = opendir(p);
 	if (!d)
@@ -92,10 +102,14 @@ int vfmgr_vf_group_check(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsign
 	qsort(names, (size_t)nn, VFMGR_BDF_LEN, (int (*)(const void *, const void *))strcmp);
 	for (int i = 0; i < nn; i++, n++)
 		if (o < sizeof(others) - VFMGR_BDF_LEN - 2)
-			o += (size_t)snprintf(others + o, sizeof(others) - o, "%s%s", o ? " " : "", names[i]);
+			o += (size_t)snprintf(others + o, sizeof(others) - o, "%s%s", o ? " " : "",
+					      names[i]);
 	if (n)
-		return vfmgr_set_error(EXDEV, "VF %s (pf %s vf %u) shares IOMMU group %d with %s: each VF needs its own "
-				       "group (ACS on the path); refusing", vf, pf_bdf, index, g, others);
+		return vfmgr_set_error(
+			EXDEV,
+			"VF %s (pf %s vf %u) shares IOMMU group %d with %s: each VF needs its own "
+			"group (ACS on the path); refusing",
+			vf, pf_bdf, index, g, others);
 	return 0;
 }
 
@@ -113,14 +127,18 @@ int vfmgr_pf_group_predict(const struct vfmgr_ctx *ctx, const struct vfmgr_pf *p
 			continue;
 		n++;
 		if (o < sizeof(others) - VFMGR_BDF_LEN - 2)
-			o += (size_t)snprintf(others + o, sizeof(others) - o, "%s%s", o ? " " : "", pf->group_members[i]);
+			o += (size_t)snprintf(others + o, sizeof(others) - o, "%s%s", o ? " " : "",
+					      pf->group_members[i]);
 	}
 	if (!n)
 		return 0;
-	return vfmgr_set_error(EXDEV, "PF %s already shares IOMMU group %d with %s (a port without ACS above it, or "
-			       "a multi-function sibling): the VFs it creates join that group with the PF, so no VF "
-			       "can be given to a guest alone; put the PF behind an ACS-capable port or keep its VFs "
-			       "on the host (driver = none)", pf->bdf, pf->iommu_group, others);
+	return vfmgr_set_error(
+		EXDEV,
+		"PF %s already shares IOMMU group %d with %s (a port without ACS above it, or "
+		"a multi-function sibling): the VFs it creates join that group with the PF, so no VF "
+		"can be given to a guest alone; put the PF behind an ACS-capable port or keep its VFs "
+		"on the host (driver = none)",
+		pf->bdf, pf->iommu_group, others);
 }
 
 static struct vfmgr_check *add(struct vfmgr_checks *c, const char *name, enum vfmgr_check_status st,
@@ -177,10 +195,15 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 	r = vfmgr_iommu_check(ctx);
 	if (r == 1)
 		add(c, "iommu", VFMGR_CHECK_OK, "IOMMU active (%d IOMMU units, %d groups)",
-		    dir_entries(ctx, "/sys/class/iommu") > 0 ? dir_entries(ctx, "/sys/class/iommu") : 0,
-		    dir_entries(ctx, "/sys/kernel/iommu_groups") > 0 ? dir_entries(ctx, "/sys/kernel/iommu_groups") : 0);
+		    dir_entries(ctx, "/sys/class/iommu") > 0 ?
+			    dir_entries(ctx, "/sys/class/iommu") :
+			    0,
+		    dir_entries(ctx, "/sys/kernel/iommu_groups") > 0 ?
+			    dir_entries(ctx, "/sys/kernel/iommu_groups") :
+			    0);
 	else if (r == 0)
-		add(c, "iommu", VFMGR_CHECK_WARN, "VFIO unsafe no-IOMMU mode accepted by flag: guests are not isolated "
+		add(c, "iommu", VFMGR_CHECK_WARN,
+		    "VFIO unsafe no-IOMMU mode accepted by flag: guests are not isolated "
 		    "from host memory; enable the IOMMU (intel_iommu=on) for production");
 	else
 		add(c, "iommu", VFMGR_CHECK_FAIL, "%s", vfmgr_errmsg());
@@ -191,19 +214,24 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 	else {
 		char m[PATH_MAX];
 		vfmgr_path(ctx, m, sizeof(m), "/sys/module/vfio_pci");
-		add(c, "vfio-pci", VFMGR_CHECK_FAIL, "vfio-pci driver not loaded (%s missing%s): run modprobe vfio-pci "
-		    "and add vfio-pci to /etc/modules-load.d/", p, access(m, F_OK) == 0 ? ", module present" : "");
+		add(c, "vfio-pci", VFMGR_CHECK_FAIL,
+		    "vfio-pci driver not loaded (%s missing%s): run modprobe vfio-pci "
+		    "and add vfio-pci to /etc/modules-load.d/",
+		    p, access(m, F_OK) == 0 ? ", module present" : "");
 	}
 
 	long total = meminfo(ctx, "HugePages_Total"), freep = meminfo(ctx, "HugePages_Free");
 	long size = meminfo(ctx, "Hugepagesize");
 	if (total < 0)
-		add(c, "hugepages", VFMGR_CHECK_WARN, "cannot read %s/proc/meminfo; check hugepages by hand", ctx->root);
+		add(c, "hugepages", VFMGR_CHECK_WARN,
+		    "cannot read %s/proc/meminfo; check hugepages by hand", ctx->root);
 	else if (total == 0)
-		add(c, "hugepages", VFMGR_CHECK_WARN, "no hugepages reserved: DPDK guests and vfio memory pinning work "
+		add(c, "hugepages", VFMGR_CHECK_WARN,
+		    "no hugepages reserved: DPDK guests and vfio memory pinning work "
 		    "better with them; set vm.nr_hugepages (sysctl) or hugepages= on the kernel command line");
 	else
-		add(c, "hugepages", VFMGR_CHECK_OK, "%ld hugepages of %ld kB, %ld free", total, size, freep);
+		add(c, "hugepages", VFMGR_CHECK_OK, "%ld hugepages of %ld kB, %ld free", total,
+		    size, freep);
 
 	if (!conf)
 		return (int)c->n_fail;
@@ -219,25 +247,32 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 		snprintf(name, sizeof(name), "pf %s", pc->id);
 		struct vfmgr_pf *pf = pc->bdf[0] ? vfmgr_host_find_pf(h, pc->bdf) : NULL;
 		if (!pf) {
-			if ((ck = add(c, name, VFMGR_CHECK_FAIL, "%s:%u: PF %s not found or not SR-IOV capable (no "
-				      "sriov_totalvfs); check the address with lspci -D", conf->path, pc->line,
-				      pc->bdf[0] ? pc->bdf : pc->id)))
+			if ((ck = add(c, name, VFMGR_CHECK_FAIL,
+				      "%s:%u: PF %s not found or not SR-IOV capable (no "
+				      "sriov_totalvfs); check the address with lspci -D",
+				      conf->path, pc->line, pc->bdf[0] ? pc->bdf : pc->id)))
 				ck->code = VFMGR_EXIT_NOTFOUND;
 			continue;
 		}
 		if (pc->numvfs > pf->totalvfs) {
-			if ((ck = add(c, name, VFMGR_CHECK_FAIL, "%s:%u: numvfs %u exceeds sriov_totalvfs %u of PF %s; "
-				      "lower numvfs", conf->path, pc->line, pc->numvfs, pf->totalvfs, pf->bdf)))
+			if ((ck = add(c, name, VFMGR_CHECK_FAIL,
+				      "%s:%u: numvfs %u exceeds sriov_totalvfs %u of PF %s; "
+				      "lower numvfs",
+				      conf->path, pc->line, pc->numvfs, pf->totalvfs, pf->bdf)))
 				ck->code = VFMGR_EXIT_USAGE;
 			continue;
 		}
 		if (!pf->driver[0] && pc->numvfs) {
-			add(c, name, VFMGR_CHECK_FAIL, "PF %s has no driver: the kernel cannot create VFs (ENOENT); bind it "
-			    "to its network driver or pci-pf-stub", pf->bdf);
+			add(c, name, VFMGR_CHECK_FAIL,
+			    "PF %s has no driver: the kernel cannot create VFs (ENOENT); bind it "
+			    "to its network driver or pci-pf-stub",
+			    pf->bdf);
 			continue;
 		}
-		add(c, name, VFMGR_CHECK_OK, "PF %s (%04x:%04x, driver %s, node %d): %u of %u VFs, %u wanted", pf->bdf,
-		    pf->vendor, pf->device, pf->driver, pf->numa_node, pf->numvfs, pf->totalvfs, pc->numvfs);
+		add(c, name, VFMGR_CHECK_OK,
+		    "PF %s (%04x:%04x, driver %s, node %d): %u of %u VFs, %u wanted", pf->bdf,
+		    pf->vendor, pf->device, pf->driver, pf->numa_node, pf->numvfs, pf->totalvfs,
+		    pc->numvfs);
 		/* what apply would take from the host: every VF when the count changes (the kernel
 		 * goes through 0), else the VFs it rebinds to vfio-pci */
 		bool vfio = !strcmp(pc->driver, "vfio-pci");
@@ -247,9 +282,11 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 			if (!vf->host_use[0] || !(count_change || (vfio && vf->index < pc->numvfs)))
 				continue;
 			snprintf(name, sizeof(name), "host use %s", vf->bdf);
-			if ((ck = add(c, name, VFMGR_CHECK_FAIL, "VF %s (pf %s vf %u, driver %s) is in use by the host: %s; "
-				      "apply would %s it: release it first, or apply --force", vf->bdf, pf->bdf, vf->index,
-				      vf->driver, vf->host_use, count_change ? "destroy" : "unbind")))
+			if ((ck = add(c, name, VFMGR_CHECK_FAIL,
+				      "VF %s (pf %s vf %u, driver %s) is in use by the host: %s; "
+				      "apply would %s it: release it first, or apply --force",
+				      vf->bdf, pf->bdf, vf->index, vf->driver, vf->host_use,
+				      count_change ? "destroy" : "unbind")))
 				ck->code = VFMGR_EXIT_BUSY;
 		}
 		if (!vfio || !pc->numvfs)
@@ -259,7 +296,8 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 			if (vfmgr_pf_group_predict(ctx, pf) < 0)
 				add(c, name, VFMGR_CHECK_FAIL, "%s", vfmgr_errmsg());
 			else
-				add(c, name, VFMGR_CHECK_OK, "PF %s alone in IOMMU group %d: its VFs can get their own",
+				add(c, name, VFMGR_CHECK_OK,
+				    "PF %s alone in IOMMU group %d: its VFs can get their own",
 				    pf->bdf, pf->iommu_group);
 		}
 		for (unsigned int j = 0; j < pf->n_vfs; j++) {
@@ -267,7 +305,8 @@ int vfmgr_preflight(struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf, struct
 			if (vfmgr_vf_group_check(ctx, pf->bdf, pf->vfs[j].index) < 0)
 				add(c, name, VFMGR_CHECK_FAIL, "%s", vfmgr_errmsg());
 			else
-				add(c, name, VFMGR_CHECK_OK, "VF %s (pf %s vf %u) alone in IOMMU group %d", pf->vfs[j].bdf,
+				add(c, name, VFMGR_CHECK_OK,
+				    "VF %s (pf %s vf %u) alone in IOMMU group %d", pf->vfs[j].bdf,
 				    pf->bdf, pf->vfs[j].index, pf->vfs[j].iommu_group);
 		}
 	}

@@ -72,7 +72,8 @@ static int journal_dir(const struct vfmgr_ctx *ctx, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/journal", ctx->state_dir);
 	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return vfmgr_set_error(errno, "cannot create journal directory %s: %s", buf, strerror(errno));
+		return vfmgr_set_error(errno, "cannot create journal directory %s: %s", buf,
+				       strerror(errno));
 	return 0;
 }
 
@@ -86,8 +87,8 @@ static int txn_write(struct vfmgr_txn *t)
 	r = vfmgr_write_atomic(t->path, s, strlen(s));
 	free(s);
 	if (r < 0)
-		return vfmgr_set_error(-r, "cannot write journal %s: %s; check the state directory", t->path,
-				       strerror(-r));
+		return vfmgr_set_error(-r, "cannot write journal %s: %s; check the state directory",
+				       t->path, strerror(-r));
 	return 0;
 }
 
@@ -115,8 +116,9 @@ int vfmgr_journal_begin(struct vfmgr_ctx *ctx, const char *type, const char *key
 		 atomic_fetch_add(&txn_seq, 1));
 	snprintf(t->path, sizeof(t->path), "%s/%s.json", dir, id);
 	t->ctx = ctx;
-	t->doc = json_pack("{s:s, s:s, s:s, s:o, s:[], s:s}", "id", id, "type", type, "key", key ? key : "",
-			   "intent", intent ? intent : json_object(), "steps", "state", "running");
+	t->doc = json_pack("{s:s, s:s, s:s, s:o, s:[], s:s}", "id", id, "type", type, "key",
+			   key ? key : "", "intent", intent ? intent : json_object(), "steps",
+			   "state", "running");
 	if (!t->doc) {
 		free(t);
 		return vfmgr_set_error(ENOMEM, "out of memory");
@@ -149,7 +151,8 @@ static int txn_end(struct vfmgr_txn *t)
 	int r = 0, fd;
 
 	if (unlink(t->path) < 0 && errno != ENOENT)
-		r = vfmgr_set_error(errno, "cannot remove journal %s: %s", t->path, strerror(errno));
+		r = vfmgr_set_error(errno, "cannot remove journal %s: %s", t->path,
+				    strerror(errno));
 	snprintf(dir, sizeof(dir), "%s/journal", t->ctx->state_dir);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -206,7 +209,8 @@ int vfmgr_journal_pending(const struct vfmgr_ctx *ctx)
 	return n;
 }
 
-int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_handler *handlers, unsigned int nh)
+int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_handler *handlers,
+			  unsigned int nh)
 {
 	char dir[PATH_MAX], p[PATH_MAX + 256], first[VFMGR_ERRMSG_LEN] = "";
 	struct dirent **ents;
@@ -216,7 +220,9 @@ int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_hand
 	/* leftovers of an interrupted atomic write are never the truth */
 	n = scandir(dir, &ents, is_journal, alphasort); /* alphasort: ids start with the time */
 	if (n < 0)
-		return errno == ENOENT ? 0 : vfmgr_set_error(errno, "cannot read journal directory %s", dir);
+		return errno == ENOENT ?
+			       0 :
+			       vfmgr_set_error(errno, "cannot read journal directory %s", dir);
 	for (int i = 0; i < n; i++) {
 		json_error_t je;
 		json_t *doc;
@@ -227,24 +233,29 @@ int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_hand
 		doc = json_load_file(p, 0, &je);
 		type = json_string_value(json_object_get(doc, "type"));
 		if (!doc || !type) {
-			r = vfmgr_set_error(EBADMSG, "journal %s is unreadable (%s); inspect and remove it by hand", p,
-					    je.text);
+			r = vfmgr_set_error(
+				EBADMSG,
+				"journal %s is unreadable (%s); inspect and remove it by hand", p,
+				je.text);
 		} else {
 			unsigned int h;
 			for (h = 0; h < nh; h++)
 				if (handlers[h].type && !strcmp(handlers[h].type, type))
 					break;
 			if (h < nh)
-				r = handlers[h].fn(ctx, json_object_get(doc, "intent"), json_object_get(doc, "steps"),
-						   handlers[h].user);
+				r = handlers[h].fn(ctx, json_object_get(doc, "intent"),
+						   json_object_get(doc, "steps"), handlers[h].user);
 			else
-				r = vfmgr_set_error(EOPNOTSUPP, "journal %s: no recovery handler for operation type '%s'", p,
-						    type);
+				r = vfmgr_set_error(
+					EOPNOTSUPP,
+					"journal %s: no recovery handler for operation type '%s'",
+					p, type);
 		}
 		if (r == 0) {
 			unlink(p);
 			done++;
-			vfmgr_log(VFMGR_LOG_INFO, "recovered %s operation from %s", type ? type : "?", p);
+			vfmgr_log(VFMGR_LOG_INFO, "recovered %s operation from %s",
+				  type ? type : "?", p);
 		} else if (!first_err) {
 			first_err = r;
 			snprintf(first, sizeof(first), "%s", vfmgr_errmsg());

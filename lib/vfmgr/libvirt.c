@@ -43,7 +43,7 @@
 struct vfmgr_virt {
 	virConnectPtr conn;
 	char uri[256];
-	int refs;               /* vfmgr_virt_ref() / vfmgr_virt_close(), atomic */
+	int refs; /* vfmgr_virt_ref() / vfmgr_virt_close(), atomic */
 };
 
 /* Messages go to vfmgr_errmsg(); the errno given here is not what callers return. */
@@ -121,7 +121,8 @@ int vfmgr_virt_open(const char *uri, struct vfmgr_virt **out)
 	v->conn = virConnectOpen(uri);
 	if (!v->conn) {
 		verr("cannot connect to libvirt at '%s': %s (is libvirtd/virtqemud running? "
-		     "choose another URI with --connect)", uri, lv_msg());
+		     "choose another URI with --connect)",
+		     uri, lv_msg());
 		free(v);
 		return -ECONNREFUSED;
 	}
@@ -161,7 +162,7 @@ static void bit_set(uint8_t *map, size_t nbits, long bit)
 static void bit_clear(uint8_t *map, size_t nbits, long bit)
 {
 	if (bit >= 0 && (size_t)bit < nbits)
-		map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+		map[bit / 8] &= (uint8_t) ~(1u << (bit % 8));
 }
 
 static bool bit_test(const uint8_t *map, size_t nbits, long bit)
@@ -295,7 +296,7 @@ static bool addr_match(xmlNodePtr addr, const struct pciaddr *a)
 }
 
 /* PCI hostdevs (plain and interface form): the <source><address> nodes. */
-#define XP_HOSTDEV_ADDRS \
+#define XP_HOSTDEV_ADDRS                                                             \
 	"/domain/devices/hostdev[@mode='subsystem' and @type='pci']/source/address|" \
 	"/domain/devices/interface[@type='hostdev']/source/address"
 
@@ -341,7 +342,8 @@ static int topo_from_caps(struct vfmgr_virt *v, struct topo *t)
 		xmlNodePtr cpu = o->nodesetval->nodeTab[i];
 		long id = attr_num(cpu, "id");
 		long cell = cpu->parent && cpu->parent->parent ?
-			attr_num(cpu->parent->parent, "id") : -1;
+				    attr_num(cpu->parent->parent, "id") :
+				    -1;
 		if (cell < 0 || cell >= VFMGR_VIRT_MAX_NODES || id < 0)
 			continue;
 		bit_set(t->cpus[cell], VFMGR_VIRT_MAX_CPUS, id);
@@ -432,7 +434,8 @@ int vfmgr_virt_parse_domain_xml(const char *xml, size_t len, struct vfmgr_placem
 		xmlChar *s = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
 
 		if (!s || parse_set((const char *)s, out->pinned, VFMGR_VIRT_MAX_CPUS) < 0)
-			rc = vfmgr_set_error(EINVAL, "bad cpuset '%.64s'", s ? (const char *)s : "");
+			rc = vfmgr_set_error(EINVAL, "bad cpuset '%.64s'",
+					     s ? (const char *)s : "");
 		xmlFree(s);
 	}
 	xmlXPathFreeObject(o);
@@ -532,13 +535,14 @@ char *vfmgr_virt_device_xml(const struct vfmgr_hostdev *hd)
 	char *out = NULL;
 	int n;
 
-	if (!hd || parse_bdf(hd->bdf, &a) < 0 || (hd->vlan != -1 && (hd->vlan < 1 || hd->vlan > 4094))) {
+	if (!hd || parse_bdf(hd->bdf, &a) < 0 ||
+	    (hd->vlan != -1 && (hd->vlan < 1 || hd->vlan > 4094))) {
 		errno = EINVAL;
 		return NULL;
 	}
 	snprintf(addr, sizeof(addr),
-		 "domain='0x%04lx' bus='0x%02lx' slot='0x%02lx' function='0x%lx'",
-		 a.dom, a.bus, a.slot, a.fn);
+		 "domain='0x%04lx' bus='0x%02lx' slot='0x%02lx' function='0x%lx'", a.dom, a.bus,
+		 a.slot, a.fn);
 	if (hd->form == VFMGR_HOSTDEV_PLAIN) {
 		n = asprintf(&out,
 			     "<hostdev mode='subsystem' type='pci' managed='no'>\n"
@@ -546,14 +550,16 @@ char *vfmgr_virt_device_xml(const struct vfmgr_hostdev *hd)
 			     "  <source>\n"
 			     "    <address %s/>\n"
 			     "  </source>\n"
-			     "</hostdev>\n", addr);
+			     "</hostdev>\n",
+			     addr);
 	} else {
 		if (hd->has_mac)
 			snprintf(mac, sizeof(mac),
-				 "  <mac address='%02x:%02x:%02x:%02x:%02x:%02x'/>\n",
-				 hd->mac[0], hd->mac[1], hd->mac[2], hd->mac[3], hd->mac[4], hd->mac[5]);
+				 "  <mac address='%02x:%02x:%02x:%02x:%02x:%02x'/>\n", hd->mac[0],
+				 hd->mac[1], hd->mac[2], hd->mac[3], hd->mac[4], hd->mac[5]);
 		if (hd->vlan > 0)
-			snprintf(vlan, sizeof(vlan), "  <vlan>\n    <tag id='%d'/>\n  </vlan>\n", hd->vlan);
+			snprintf(vlan, sizeof(vlan), "  <vlan>\n    <tag id='%d'/>\n  </vlan>\n",
+				 hd->vlan);
 		n = asprintf(&out,
 			     "<interface type='hostdev' managed='no'>\n"
 			     "%s"
@@ -562,7 +568,8 @@ char *vfmgr_virt_device_xml(const struct vfmgr_hostdev *hd)
 			     "    <address type='pci' %s/>\n"
 			     "  </source>\n"
 			     "%s"
-			     "</interface>\n", mac, addr, vlan);
+			     "</interface>\n",
+			     mac, addr, vlan);
 	}
 	if (n < 0) {
 		errno = ENOMEM;
@@ -696,7 +703,8 @@ static int mark_holders(const char *xml, const char *name, struct vfmgr_host *ho
 
 		if (dom < 0)
 			dom = 0;
-		if (bus < 0 || slot < 0 || fn < 0 || dom > 0xffff || bus > 0xff || slot > 0x1f || fn > 7)
+		if (bus < 0 || slot < 0 || fn < 0 || dom > 0xffff || bus > 0xff || slot > 0x1f ||
+		    fn > 7)
 			continue;
 		snprintf(bdf, sizeof(bdf), "%04lx:%02lx:%02lx.%lx", dom, bus, slot, fn);
 		vf = vfmgr_host_find_vf_bdf(host, bdf);
@@ -743,8 +751,8 @@ int vfmgr_virt_holders(struct vfmgr_virt *v, struct vfmgr_host *host)
 }
 
 /* Edit the persistent definition: insert @devxml (attach) or remove @a's device. */
-static int redefine(struct vfmgr_virt *v, virDomainPtr dom, const char *domain,
-		    const char *devxml, const struct pciaddr *a)
+static int redefine(struct vfmgr_virt *v, virDomainPtr dom, const char *domain, const char *devxml,
+		    const struct pciaddr *a)
 {
 	char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
 	xmlDocPtr doc = NULL, devdoc = NULL;
@@ -813,8 +821,8 @@ static int redefine(struct vfmgr_virt *v, virDomainPtr dom, const char *domain,
 	if (rc < 0) {
 		verr("cannot re-read domain '%s' after redefining it: %s", domain, lv_msg());
 	} else if (rc != (devxml != NULL)) {
-		verr("libvirt accepted the new definition of '%s' but the device is %s",
-		     domain, devxml ? "missing" : "still present");
+		verr("libvirt accepted the new definition of '%s' but the device is %s", domain,
+		     devxml ? "missing" : "still present");
 		rc = -EIO;
 	} else {
 		rc = 0;
@@ -850,8 +858,8 @@ static int change(struct vfmgr_virt *v, const char *domain, const char *bdf,
 		return rc;
 	active = virDomainIsActive(dom) == 1;
 	persistent = virDomainIsPersistent(dom) == 1;
-	flags = active ? VIR_DOMAIN_AFFECT_LIVE | (persistent ? VIR_DOMAIN_AFFECT_CONFIG : 0)
-		       : VIR_DOMAIN_AFFECT_CONFIG;
+	flags = active ? VIR_DOMAIN_AFFECT_LIVE | (persistent ? VIR_DOMAIN_AFFECT_CONFIG : 0) :
+			 VIR_DOMAIN_AFFECT_CONFIG;
 
 	/* Idempotence (recovery re-runs steps): state already as wanted? */
 	have = dom_xml_has(dom, &a, !active);
@@ -874,7 +882,8 @@ static int change(struct vfmgr_virt *v, const char *domain, const char *bdf,
 	if (attach) {
 		devxml = vfmgr_virt_device_xml(hd);
 		if (!devxml) {
-			verr("cannot build device XML for VF %s (bad address or VLAN %d)", bdf, hd->vlan);
+			verr("cannot build device XML for VF %s (bad address or VLAN %d)", bdf,
+			     hd->vlan);
 			rc = -EINVAL;
 			goto out;
 		}
@@ -883,7 +892,8 @@ static int change(struct vfmgr_virt *v, const char *domain, const char *bdf,
 		/* Detach with the very element libvirt holds (interface or hostdev form). */
 		devxml = dev_xml_of(dom, &a, !active);
 		if (!devxml) {
-			verr("cannot read VF %s's element from domain '%s': %s", bdf, domain, lv_msg());
+			verr("cannot read VF %s's element from domain '%s': %s", bdf, domain,
+			     lv_msg());
 			rc = -EIO;
 			goto out;
 		}
@@ -902,7 +912,8 @@ static int change(struct vfmgr_virt *v, const char *domain, const char *bdf,
 			}
 			if (have != 0) {
 				verr("domain '%s' has not released VF %s after 10 s (guest did not "
-				     "acknowledge the unplug); retry the release", domain, bdf);
+				     "acknowledge the unplug); retry the release",
+				     domain, bdf);
 				rc = -ETIMEDOUT;
 			}
 		}

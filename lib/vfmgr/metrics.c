@@ -27,10 +27,15 @@
 
 /* Results of an operation: the protocol's error codes (enum vfmgr_exit). */
 static const char *const result_names[] = {
-	[VFMGR_EXIT_OK] = "ok", [VFMGR_EXIT_FAILED] = "failed", [VFMGR_EXIT_USAGE] = "usage",
-	[VFMGR_EXIT_REFUSED] = "refused", [VFMGR_EXIT_UNREACH] = "unreachable",
-	[VFMGR_EXIT_DENIED] = "denied", [VFMGR_EXIT_NOTFOUND] = "notfound",
-	[VFMGR_EXIT_BUSY] = "busy", [VFMGR_EXIT_UNSUPPORTED] = "unsupported",
+	[VFMGR_EXIT_OK] = "ok",
+	[VFMGR_EXIT_FAILED] = "failed",
+	[VFMGR_EXIT_USAGE] = "usage",
+	[VFMGR_EXIT_REFUSED] = "refused",
+	[VFMGR_EXIT_UNREACH] = "unreachable",
+	[VFMGR_EXIT_DENIED] = "denied",
+	[VFMGR_EXIT_NOTFOUND] = "notfound",
+	[VFMGR_EXIT_BUSY] = "busy",
+	[VFMGR_EXIT_UNSUPPORTED] = "unsupported",
 };
 #define N_RESULTS (sizeof(result_names) / sizeof(result_names[0]))
 
@@ -41,16 +46,16 @@ static const char *const state_names[] = {
 
 struct vfmgr_metrics {
 	/* Lock order: wmu -> (conf_lock is never taken under it) sess virt_mu -> mu. */
-	pthread_mutex_t wmu;            /* one writer at a time (the temporary name is per process) */
-	pthread_mutex_t mu;             /* guards everything below; a leaf lock */
+	pthread_mutex_t wmu; /* one writer at a time (the temporary name is per process) */
+	pthread_mutex_t mu; /* guards everything below; a leaf lock */
 	char path[PATH_MAX];
 	uint64_t ops[VFMGR_OP__COUNT][N_RESULTS];
 	uint64_t recovered, recover_failed;
 	uint64_t applies_ok, applies_failed;
-	time_t last_apply;              /* 0: none yet */
+	time_t last_apply; /* 0: none yet */
 	int last_apply_rc;
 	unsigned int last_apply_steps;
-	int last_write_err;             /* errno of the last failed write, to log it once */
+	int last_write_err; /* errno of the last failed write, to log it once */
 };
 
 int vfmgr_metrics_new(const char *path, struct vfmgr_metrics **out)
@@ -63,9 +68,11 @@ int vfmgr_metrics_new(const char *path, struct vfmgr_metrics **out)
 		path = VFMGR_DEFAULT_METRICS_FILE;
 	n = strlen(path);
 	if (path[0] != '/' || n < 6 || strcmp(path + n - 5, ".prom") != 0 || n >= PATH_MAX - 32)
-		return vfmgr_set_error(EINVAL, "metrics file '%s' must be an absolute path ending in "
-				       ".prom (node_exporter's textfile collector reads only *.prom), e.g. %s",
-				       path, VFMGR_DEFAULT_METRICS_FILE);
+		return vfmgr_set_error(
+			EINVAL,
+			"metrics file '%s' must be an absolute path ending in "
+			".prom (node_exporter's textfile collector reads only *.prom), e.g. %s",
+			path, VFMGR_DEFAULT_METRICS_FILE);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return vfmgr_set_error(ENOMEM, "out of memory for metrics");
@@ -123,7 +130,8 @@ void vfmgr_metrics_set_apply(struct vfmgr_metrics *m, int rc, unsigned int steps
 	pthread_mutex_unlock(&m->mu);
 }
 
-enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf, bool held)
+enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf,
+				   bool held)
 {
 	if (vf->owner[0])
 		return VFMGR_VF_ASSIGNED;
@@ -140,7 +148,8 @@ enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfm
 
 const char *vfmgr_vf_state_name(enum vfmgr_vf_state s)
 {
-	return (unsigned int)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+	return (unsigned int)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] :
+										"?";
 }
 
 /* A label value: backslash, double quote and line feed escaped (exposition format). */
@@ -163,12 +172,14 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx, const struct vfmgr_host *host,
-			 const bool *held, const struct irqpost_detect *pi, int journal_pending, FILE *f)
+int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx,
+			 const struct vfmgr_host *host, const bool *held,
+			 const struct irqpost_detect *pi, int journal_pending, FILE *f)
 {
 	unsigned int k = 0;
 
-	head(f, "vfmgr_vfs", "gauge", "VFs of a PF by state: free (on vfio-pci, no owner, alone in its IOMMU "
+	head(f, "vfmgr_vfs", "gauge",
+	     "VFs of a PF by state: free (on vfio-pci, no owner, alone in its IOMMU "
 	     "group), assigned (owned by a domain through vfmgr), held (in a libvirt domain without a vfmgr "
 	     "owner record), host (bound to a host driver), unusable (no driver, or a shared IOMMU group).");
 	for (unsigned int p = 0; p < host->n_pfs; p++) {
@@ -196,7 +207,8 @@ int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx, c
 		label(f, host->pfs[p].bdf);
 		fprintf(f, "} %u\n", host->pfs[p].totalvfs);
 	}
-	head(f, "vfmgr_vf_info", "gauge", "One series per VF (value 1): PCI address, PF, VF index, IOMMU group "
+	head(f, "vfmgr_vf_info", "gauge",
+	     "One series per VF (value 1): PCI address, PF, VF index, IOMMU group "
 	     "(-1 none), NUMA node (-1 unknown), driver, state and owner domain (\"\" none).");
 	k = 0;
 	for (unsigned int p = 0; p < host->n_pfs; p++) {
@@ -209,7 +221,8 @@ int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx, c
 			label(f, vf->bdf);
 			fputs(",pf=", f);
 			label(f, vf->pf_bdf);
-			fprintf(f, ",vf=\"%u\",iommu_group=\"%d\",numa_node=\"%d\",driver=", vf->index,
+			fprintf(f,
+				",vf=\"%u\",iommu_group=\"%d\",numa_node=\"%d\",driver=", vf->index,
 				vf->iommu_group, vf->numa_node);
 			label(f, vf->driver);
 			fprintf(f, ",state=\"%s\",owner=",
@@ -221,7 +234,8 @@ int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx, c
 	}
 
 	pthread_mutex_lock(&m->mu);
-	head(f, "vfmgr_operations_total", "counter", "Control-socket requests by operation and result "
+	head(f, "vfmgr_operations_total", "counter",
+	     "Control-socket requests by operation and result "
 	     "(result = the protocol's error code name, vfmgrd(8)).");
 	for (int op = VFMGR_OP_INVALID + 1; op < VFMGR_OP__COUNT; op++)
 		for (size_t r = 0; r < N_RESULTS; r++)
@@ -234,24 +248,31 @@ int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx, c
 	fprintf(f, "vfmgr_journal_recoveries_total %llu\n", (unsigned long long)m->recovered);
 	head(f, "vfmgr_journal_recovery_failures_total", "counter",
 	     "Journal recoveries that failed (the entry is kept for the next attempt).");
-	fprintf(f, "vfmgr_journal_recovery_failures_total %llu\n", (unsigned long long)m->recover_failed);
+	fprintf(f, "vfmgr_journal_recovery_failures_total %llu\n",
+		(unsigned long long)m->recover_failed);
 	head(f, "vfmgr_journal_pending", "gauge", "Journal entries waiting for recovery.");
 	fprintf(f, "vfmgr_journal_pending %d\n", journal_pending < 0 ? 0 : journal_pending);
-	head(f, "vfmgr_applies_total", "counter", "Applies of the configuration (start, reload) by result.");
-	fprintf(f, "vfmgr_applies_total{result=\"ok\"} %llu\nvfmgr_applies_total{result=\"failed\"} %llu\n",
+	head(f, "vfmgr_applies_total", "counter",
+	     "Applies of the configuration (start, reload) by result.");
+	fprintf(f,
+		"vfmgr_applies_total{result=\"ok\"} %llu\nvfmgr_applies_total{result=\"failed\"} %llu\n",
 		(unsigned long long)m->applies_ok, (unsigned long long)m->applies_failed);
 	if (m->last_apply) {
-		head(f, "vfmgr_last_apply_timestamp_seconds", "gauge", "Unix time of the last apply.");
+		head(f, "vfmgr_last_apply_timestamp_seconds", "gauge",
+		     "Unix time of the last apply.");
 		fprintf(f, "vfmgr_last_apply_timestamp_seconds %lld\n", (long long)m->last_apply);
-		head(f, "vfmgr_last_apply_success", "gauge", "1 if the last apply succeeded, 0 if it failed.");
+		head(f, "vfmgr_last_apply_success", "gauge",
+		     "1 if the last apply succeeded, 0 if it failed.");
 		fprintf(f, "vfmgr_last_apply_success %d\n", m->last_apply_rc >= 0);
-		head(f, "vfmgr_last_apply_steps", "gauge", "Steps the last apply executed (0: host already as configured).");
+		head(f, "vfmgr_last_apply_steps", "gauge",
+		     "Steps the last apply executed (0: host already as configured).");
 		fprintf(f, "vfmgr_last_apply_steps %u\n", m->last_apply_steps);
 	}
 	pthread_mutex_unlock(&m->mu);
 
 	if (pi) {
-		head(f, "vfmgr_posted_interrupts_available", "gauge", "1 if device interrupts can be posted to "
+		head(f, "vfmgr_posted_interrupts_available", "gauge",
+		     "1 if device interrupts can be posted to "
 		     "vCPUs (VT-d CAP.PI / AMD GA, KVM APICv / AVIC), else 0; reason = lib/irqpost's verdict.");
 		fputs("vfmgr_posted_interrupts_available{reason=", f);
 		label(f, pi->reason);
@@ -280,8 +301,10 @@ static bool *held_by_domains(struct vfmgr_session *s, const struct vfmgr_host *h
 	held = calloc(n ? n : 1, sizeof(*held));
 	for (unsigned int p = 0; held && p < host->n_pfs; p++)
 		for (unsigned int i = 0; i < host->pfs[p].n_vfs; i++, k++)
-			if (!host->pfs[p].vfs[i].owner[0] && !strcmp(host->pfs[p].vfs[i].driver, "vfio-pci"))
-				held[k] = vfmgr_virt_find_owner(v, host->pfs[p].vfs[i].bdf, NULL, 0) > 0;
+			if (!host->pfs[p].vfs[i].owner[0] &&
+			    !strcmp(host->pfs[p].vfs[i].driver, "vfio-pci"))
+				held[k] = vfmgr_virt_find_owner(v, host->pfs[p].vfs[i].bdf, NULL,
+								0) > 0;
 	vfmgr_virt_close(v);
 	return held;
 }
@@ -305,8 +328,11 @@ int vfmgr_metrics_write(struct vfmgr_metrics *m, struct vfmgr_session *s)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	e = errno;
 	if (fd < 0) {
-		rc = vfmgr_set_error(e, "cannot write metrics to %s: %s (create the directory, or choose "
-				     "another file with --metrics FILE)", tmp, strerror(e));
+		rc = vfmgr_set_error(
+			e,
+			"cannot write metrics to %s: %s (create the directory, or choose "
+			"another file with --metrics FILE)",
+			tmp, strerror(e));
 		goto out;
 	}
 	fchmod(fd, 0644); /* readable by node_exporter whatever the daemon's umask */

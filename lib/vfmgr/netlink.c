@@ -26,7 +26,8 @@
 #define NETLINK_EXT_ACK 11
 #endif
 
-static struct nlmsghdr *put_hdr(void *buf, size_t len, uint16_t type, uint16_t flags, uint32_t seq, int ifindex)
+static struct nlmsghdr *put_hdr(void *buf, size_t len, uint16_t type, uint16_t flags, uint32_t seq,
+				int ifindex)
 {
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
@@ -44,10 +45,11 @@ static struct nlmsghdr *put_hdr(void *buf, size_t len, uint16_t type, uint16_t f
 	return nlh;
 }
 
-int vfmgr_nl_build_setlink(void *buf, size_t len, int ifindex, unsigned int vf, const struct vfmgr_vf_attrs *a,
-			   uint32_t seq)
+int vfmgr_nl_build_setlink(void *buf, size_t len, int ifindex, unsigned int vf,
+			   const struct vfmgr_vf_attrs *a, uint32_t seq)
 {
-	struct nlmsghdr *nlh = put_hdr(buf, len, RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, seq, ifindex);
+	struct nlmsghdr *nlh =
+		put_hdr(buf, len, RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, seq, ifindex);
 	struct nlattr *list, *info;
 
 	if (!nlh)
@@ -119,13 +121,15 @@ int vfmgr_nl_build_getlink(void *buf, size_t len, int ifindex, const char *ifnam
 }
 
 /* Parse one IFLA_VF_INFO nest into attrs[vf]. */
-static int parse_vf_info(const struct nlattr *info, struct vfmgr_vf_attrs *attrs, unsigned int max, unsigned int *n_vfs)
+static int parse_vf_info(const struct nlattr *info, struct vfmgr_vf_attrs *attrs, unsigned int max,
+			 unsigned int *n_vfs)
 {
 	const struct nlattr *a;
-	struct vfmgr_vf_attrs v = {0};
+	struct vfmgr_vf_attrs v = { 0 };
 	int vf = -1;
 
-	mnl_attr_for_each_nested(a, info) {
+	mnl_attr_for_each_nested(a, info)
+	{
 		uint16_t t = mnl_attr_get_type(a);
 		uint16_t l = mnl_attr_get_payload_len(a);
 		const void *p = mnl_attr_get_payload(a);
@@ -155,9 +159,11 @@ static int parse_vf_info(const struct nlattr *info, struct vfmgr_vf_attrs *attrs
 		}
 		case IFLA_VF_VLAN_LIST: {
 			const struct nlattr *vi;
-			mnl_attr_for_each_nested(vi, a) {
+			mnl_attr_for_each_nested(vi, a)
+			{
 				const struct ifla_vf_vlan_info *x = mnl_attr_get_payload(vi);
-				if (mnl_attr_get_type(vi) != IFLA_VF_VLAN_INFO || mnl_attr_get_payload_len(vi) < sizeof(*x))
+				if (mnl_attr_get_type(vi) != IFLA_VF_VLAN_INFO ||
+				    mnl_attr_get_payload_len(vi) < sizeof(*x))
 					return -EINVAL;
 				vf = (int)x->vf;
 				v.vlan = (uint16_t)x->vlan;
@@ -222,8 +228,8 @@ static int parse_vf_info(const struct nlattr *info, struct vfmgr_vf_attrs *attrs
 	return 0;
 }
 
-int vfmgr_nl_parse_vfinfo(const void *msg, struct vfmgr_vf_attrs *attrs, unsigned int max, unsigned int *n_vfs,
-			  char ifname[VFMGR_IFNAME_LEN])
+int vfmgr_nl_parse_vfinfo(const void *msg, struct vfmgr_vf_attrs *attrs, unsigned int max,
+			  unsigned int *n_vfs, char ifname[VFMGR_IFNAME_LEN])
 {
 	const struct nlmsghdr *nlh = msg;
 	const struct nlattr *a, *list = NULL;
@@ -232,9 +238,11 @@ int vfmgr_nl_parse_vfinfo(const void *msg, struct vfmgr_vf_attrs *attrs, unsigne
 	*n_vfs = 0;
 	if (ifname)
 		ifname[0] = '\0';
-	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ifinfomsg))
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ifinfomsg))
 		return -EINVAL;
-	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg)) {
+	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg))
+	{
 		if (!mnl_attr_ok(a, (char *)mnl_nlmsg_get_payload_tail(nlh) - (char *)a))
 			return -EINVAL;
 		switch (mnl_attr_get_type(a)) {
@@ -249,7 +257,8 @@ int vfmgr_nl_parse_vfinfo(const void *msg, struct vfmgr_vf_attrs *attrs, unsigne
 	}
 	if (!list)
 		return -ENOENT;
-	mnl_attr_for_each_nested(a, list) {
+	mnl_attr_for_each_nested(a, list)
+	{
 		if (mnl_attr_get_type(a) != IFLA_VF_INFO)
 			return -EINVAL;
 		r = parse_vf_info(a, attrs, max, n_vfs);
@@ -274,13 +283,14 @@ bool vfmgr_attrs_differ(const struct vfmgr_vf_attrs *w, const struct vfmgr_vf_at
 		return true;
 	if ((w->set & VFMGR_ATTR_LINK_STATE) && w->link_state != h->link_state)
 		return true;
-	if ((w->set & VFMGR_ATTR_RATE) && (w->min_rate != h->min_rate || w->max_rate != h->max_rate))
+	if ((w->set & VFMGR_ATTR_RATE) &&
+	    (w->min_rate != h->min_rate || w->max_rate != h->max_rate))
 		return true;
 	return false;
 }
 
-unsigned int vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have, unsigned int n_have,
-			   unsigned int *idx, unsigned int max)
+unsigned int vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have,
+			       unsigned int n_have, unsigned int *idx, unsigned int max)
 {
 	unsigned int n = 0;
 
@@ -316,10 +326,12 @@ static int parse_extack(const struct nlmsghdr *nlh, struct ack_ctx *ac)
 		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
 	if (MNL_NLMSG_HDRLEN + off > nlh->nlmsg_len)
 		return 0;
-	mnl_attr_for_each(a, nlh, off) {
+	mnl_attr_for_each(a, nlh, off)
+	{
 		if (!mnl_attr_ok(a, (char *)mnl_nlmsg_get_payload_tail(nlh) - (char *)a))
 			break;
-		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			snprintf(ac->extack, sizeof(ac->extack), "%s", mnl_attr_get_str(a));
 	}
 	return 0;
@@ -359,7 +371,8 @@ static int nl_talk(struct mnl_socket *nl, void *buf, size_t len, struct ack_ctx 
 		if (n < 0)
 			return -errno;
 		int left = (int)n;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, left);
+		     h = mnl_nlmsg_next(h, &left)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_pid != portid)
 				continue;
 			if (h->nlmsg_type == NLMSG_ERROR) {
@@ -395,7 +408,8 @@ static int get_cb(const struct nlmsghdr *h, void *data)
 	return 0;
 }
 
-int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsigned int max, unsigned int *n_vfs)
+int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsigned int max,
+		       unsigned int *n_vfs)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct ack_ctx ac;
@@ -405,28 +419,38 @@ int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsi
 
 	*n_vfs = 0;
 	if (!idx)
-		return vfmgr_set_error(ENODEV, "PF netdev %s not found in this network namespace", pf_ifname);
+		return vfmgr_set_error(ENODEV, "PF netdev %s not found in this network namespace",
+				       pf_ifname);
 	nl = nl_open();
 	if (!nl)
-		return vfmgr_set_error(errno, "cannot open an rtnetlink socket: %s", strerror(errno));
+		return vfmgr_set_error(errno, "cannot open an rtnetlink socket: %s",
+				       strerror(errno));
 	vfmgr_nl_build_getlink(buf, sizeof(buf), idx, NULL, (uint32_t)time(NULL));
 	r = nl_talk(nl, buf, sizeof(buf), &ac, get_cb, &g);
 	mnl_socket_close(nl);
 	if (r < 0)
-		return vfmgr_set_error(-r, "PF %s: RTM_GETLINK failed: %s%s%s", pf_ifname, strerror(-r),
-				       ac.extack[0] ? ": " : "", ac.extack);
+		return vfmgr_set_error(-r, "PF %s: RTM_GETLINK failed: %s%s%s", pf_ifname,
+				       strerror(-r), ac.extack[0] ? ": " : "", ac.extack);
 	if (g.r < 0)
-		return vfmgr_set_error(-g.r, "PF %s reports no VF information (not an SR-IOV PF netdev, or 0 VFs)",
-				       pf_ifname);
+		return vfmgr_set_error(
+			-g.r, "PF %s reports no VF information (not an SR-IOV PF netdev, or 0 VFs)",
+			pf_ifname);
 	*n_vfs = g.n;
 	return 0;
 }
 
 int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned int vf, const struct vfmgr_vf_attrs *a)
 {
-	static const struct { uint32_t bit; const char *name; } fields[] = {
-		{ VFMGR_ATTR_MAC, "mac" }, { VFMGR_ATTR_VLAN, "vlan" }, { VFMGR_ATTR_SPOOFCHK, "spoofchk" },
-		{ VFMGR_ATTR_TRUST, "trust" }, { VFMGR_ATTR_LINK_STATE, "link-state" }, { VFMGR_ATTR_RATE, "rate" },
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} fields[] = {
+		{ VFMGR_ATTR_MAC, "mac" },
+		{ VFMGR_ATTR_VLAN, "vlan" },
+		{ VFMGR_ATTR_SPOOFCHK, "spoofchk" },
+		{ VFMGR_ATTR_TRUST, "trust" },
+		{ VFMGR_ATTR_LINK_STATE, "link-state" },
+		{ VFMGR_ATTR_RATE, "rate" },
 	};
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct vfmgr_vf_attrs *have;
@@ -437,10 +461,12 @@ int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned int vf, const struct vfmg
 	uint32_t seq = (uint32_t)time(NULL);
 
 	if (!idx)
-		return vfmgr_set_error(ENODEV, "PF netdev %s not found in this network namespace", pf_ifname);
+		return vfmgr_set_error(ENODEV, "PF netdev %s not found in this network namespace",
+				       pf_ifname);
 	nl = nl_open();
 	if (!nl)
-		return vfmgr_set_error(errno, "cannot open an rtnetlink socket: %s", strerror(errno));
+		return vfmgr_set_error(errno, "cannot open an rtnetlink socket: %s",
+				       strerror(errno));
 	for (unsigned int i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		struct vfmgr_vf_attrs one = *a;
 		if (!(a->set & fields[i].bit))
@@ -450,8 +476,9 @@ int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned int vf, const struct vfmg
 		r = nl_talk(nl, buf, sizeof(buf), &ac, NULL, NULL);
 		if (r < 0) {
 			mnl_socket_close(nl);
-			return vfmgr_set_error(-r, "PF %s: kernel refused VF %u %s: %s%s%s%s", pf_ifname, vf,
-					       fields[i].name, strerror(-r), ac.extack[0] ? " (" : "", ac.extack,
+			return vfmgr_set_error(-r, "PF %s: kernel refused VF %u %s: %s%s%s%s",
+					       pf_ifname, vf, fields[i].name, strerror(-r),
+					       ac.extack[0] ? " (" : "", ac.extack,
 					       ac.extack[0] ? ")" : "");
 		}
 	}
@@ -461,8 +488,11 @@ int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned int vf, const struct vfmg
 		return vfmgr_set_error(ENOMEM, "out of memory");
 	r = vfmgr_vf_get_attrs(pf_ifname, have, vf + 1, &n);
 	if (r == 0 && (n <= vf || vfmgr_attrs_differ(a, &have[vf])))
-		r = vfmgr_set_error(EIO, "PF %s: VF %u attributes read back differ from what was set (driver ignored "
-				       "a field)", pf_ifname, vf);
+		r = vfmgr_set_error(
+			EIO,
+			"PF %s: VF %u attributes read back differ from what was set (driver ignored "
+			"a field)",
+			pf_ifname, vf);
 	free(have);
 	return r;
 }
@@ -485,7 +515,8 @@ int vfmgr_nl_monitor_open(struct vfmgr_nl_monitor **out)
 		if (m->ev)
 			mnl_socket_close(m->ev);
 		free(m);
-		return vfmgr_set_error(e, "cannot subscribe to rtnetlink link events: %s", strerror(e));
+		return vfmgr_set_error(e, "cannot subscribe to rtnetlink link events: %s",
+				       strerror(e));
 	}
 	*out = m;
 	return 0;
@@ -504,7 +535,8 @@ int vfmgr_nl_monitor_dispatch(struct vfmgr_nl_monitor *m, vfmgr_nl_monitor_cb cb
 
 	while ((n = mnl_socket_recvfrom(m->ev, rbuf, sizeof(rbuf))) > 0) {
 		int left = (int)n;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, left);
+		     h = mnl_nlmsg_next(h, &left)) {
 			struct ifinfomsg *ifm = mnl_nlmsg_get_payload(h);
 			struct vfmgr_vf_attrs attrs[256];
 			char ifname[IF_NAMESIZE];
@@ -538,14 +570,18 @@ void vfmgr_nl_monitor_close(struct vfmgr_nl_monitor *m)
 }
 
 /* Permanent MAC of a netdev (IFLA_PERM_ADDRESS, Linux >= 5.6). Internal. */
-struct perm_ctx { uint8_t mac[6]; bool ok; };
+struct perm_ctx {
+	uint8_t mac[6];
+	bool ok;
+};
 
 static int perm_cb(const struct nlmsghdr *h, void *data)
 {
 	struct perm_ctx *pc = data;
 	const struct nlattr *a;
 
-	mnl_attr_for_each(a, h, sizeof(struct ifinfomsg)) {
+	mnl_attr_for_each(a, h, sizeof(struct ifinfomsg))
+	{
 		if (mnl_attr_get_type(a) == IFLA_PERM_ADDRESS && mnl_attr_get_payload_len(a) == 6) {
 			memcpy(pc->mac, mnl_attr_get_payload(a), 6);
 			pc->ok = true;
@@ -567,7 +603,8 @@ int vfmgr_nl_perm_addr(const char *ifname, uint8_t mac[6])
 	nl = nl_open();
 	if (!nl)
 		return -errno;
-	struct nlmsghdr *nlh = put_hdr(buf, sizeof(buf), RTM_GETLINK, NLM_F_REQUEST, (uint32_t)time(NULL), idx);
+	struct nlmsghdr *nlh =
+		put_hdr(buf, sizeof(buf), RTM_GETLINK, NLM_F_REQUEST, (uint32_t)time(NULL), idx);
 	(void)nlh;
 	r = nl_talk(nl, buf, sizeof(buf), &ac, perm_cb, &pc);
 	mnl_socket_close(nl);

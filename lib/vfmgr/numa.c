@@ -69,20 +69,25 @@ static bool why_busy(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf, cha
 	if (vf->owner[0]) {
 		snprintf(buf, len, "%s owned by '%s'", vf->bdf, vf->owner);
 	} else if (vf->held_by[0]) {
-		snprintf(buf, len, "%s held by domain '%s' (not assigned by vfmgr)", vf->bdf, vf->held_by);
-	} else if (vf->n_group_members > 1 && vfmgr_vf_group_check(ctx, vf->pf_bdf, vf->index) < 0) {
+		snprintf(buf, len, "%s held by domain '%s' (not assigned by vfmgr)", vf->bdf,
+			 vf->held_by);
+	} else if (vf->n_group_members > 1 &&
+		   vfmgr_vf_group_check(ctx, vf->pf_bdf, vf->index) < 0) {
 		/* first: whatever its driver, such a VF can never be given to a guest */
 		char members[400] = "";
 		size_t o = 0;
-		for (unsigned int k = 0; k < vf->n_group_members && o < sizeof(members) - VFMGR_BDF_LEN - 2; k++)
+		for (unsigned int k = 0;
+		     k < vf->n_group_members && o < sizeof(members) - VFMGR_BDF_LEN - 2; k++)
 			if (strcmp(vf->group_members[k], vf->bdf))
-				o += (size_t)snprintf(members + o, sizeof(members) - o, "%s%s", o ? " " : "",
-						      vf->group_members[k]);
-		snprintf(buf, len, "%s shares IOMMU group %d with %s", vf->bdf, vf->iommu_group, members);
+				o += (size_t)snprintf(members + o, sizeof(members) - o, "%s%s",
+						      o ? " " : "", vf->group_members[k]);
+		snprintf(buf, len, "%s shares IOMMU group %d with %s", vf->bdf, vf->iommu_group,
+			 members);
 		return true;
 	} else if (strcmp(vf->driver, "vfio-pci")) {
-		snprintf(buf, len, "%s on %s%s%s", vf->bdf, vf->driver[0] ? vf->driver : "no driver",
-			 vf->host_use[0] ? ", used by the host: " : " (not vfio-pci)", vf->host_use);
+		snprintf(
+			buf, len, "%s on %s%s%s", vf->bdf, vf->driver[0] ? vf->driver : "no driver",
+			vf->host_use[0] ? ", used by the host: " : " (not vfio-pci)", vf->host_use);
 	} else {
 		snprintf(buf, len, "%s free", vf->bdf);
 	}
@@ -99,8 +104,9 @@ static void mask_str(uint64_t m, char *buf, size_t len)
 			o += (size_t)snprintf(buf + o, len - o, "%s%d", o ? "," : "", n);
 }
 
-int vfmgr_numa_choose(const struct vfmgr_ctx *ctx, const struct vfmgr_host *host, const char *pf_bdf,
-		      uint64_t nodemask, enum vfmgr_numa_policy policy, const struct vfmgr_vf **out)
+int vfmgr_numa_choose(const struct vfmgr_ctx *ctx, const struct vfmgr_host *host,
+		      const char *pf_bdf, uint64_t nodemask, enum vfmgr_numa_policy policy,
+		      const struct vfmgr_vf **out)
 {
 	const struct vfmgr_vf *best = NULL;
 	int best_d = INT_MAX;
@@ -121,17 +127,20 @@ int vfmgr_numa_choose(const struct vfmgr_ctx *ctx, const struct vfmgr_host *host
 				continue;
 			n_free++;
 			if (o < sizeof(freelist) - 40)
-				o += (size_t)snprintf(freelist + o, sizeof(freelist) - o, "%s%s (node %d)", o ? ", " : "",
-						      vf->bdf, vf->numa_node);
+				o += (size_t)snprintf(freelist + o, sizeof(freelist) - o,
+						      "%s%s (node %d)", o ? ", " : "", vf->bdf,
+						      vf->numa_node);
 			int d;
 			if (policy == VFMGR_NUMA_ANY)
 				d = 0;
-			else if (vf->numa_node >= 0 && vf->numa_node < 64 && (nodemask & (1ull << vf->numa_node)))
+			else if (vf->numa_node >= 0 && vf->numa_node < 64 &&
+				 (nodemask & (1ull << vf->numa_node)))
 				d = 10;
 			else if (policy == VFMGR_NUMA_REQUIRED)
 				continue;
 			else
-				d = vf->numa_node < 0 ? INT_MAX - 1 : best_distance(ctx, vf->numa_node, nodemask);
+				d = vf->numa_node < 0 ? INT_MAX - 1 :
+							best_distance(ctx, vf->numa_node, nodemask);
 			if (!best || d < best_d) {
 				best = vf;
 				best_d = d;
@@ -158,22 +167,31 @@ int vfmgr_numa_choose(const struct vfmgr_ctx *ctx, const struct vfmgr_host *host
 				n_vf++;
 				n_group += why_busy(ctx, &pf->vfs[j], one, sizeof(one));
 				if (wo < sizeof(why) - 64)
-					wo += (size_t)snprintf(why + wo, sizeof(why) - wo, "%s%s", wo ? "; " : "", one);
+					wo += (size_t)snprintf(why + wo, sizeof(why) - wo, "%s%s",
+							       wo ? "; " : "", one);
 				else if (wo < sizeof(why) - 4)
 					wo += (size_t)snprintf(why + wo, sizeof(why) - wo, "...");
 			}
 		}
 		if (!n_vf)
-			return vfmgr_set_error(ENOSPC, "no VF exists%s%s: set numvfs in vfmgr.conf and run vfmgr apply",
-					       pf_bdf ? " on PF " : "", pf_bdf ? pf_bdf : "");
+			return vfmgr_set_error(
+				ENOSPC,
+				"no VF exists%s%s: set numvfs in vfmgr.conf and run vfmgr apply",
+				pf_bdf ? " on PF " : "", pf_bdf ? pf_bdf : "");
 		if (n_group == n_vf)
-			return vfmgr_set_error(EXDEV, "no usable VF%s%s: every VF shares its IOMMU group (%s); a VF "
-					       "needs its own group: put the PF behind an ACS-capable port",
-					       pf_bdf ? " on PF " : "", pf_bdf ? pf_bdf : "", why);
-		return vfmgr_set_error(ENOSPC, "no free VF%s%s: %s; %s", pf_bdf ? " on PF " : "", pf_bdf ? pf_bdf : "",
-				       why, room ? "release one (vfmgr release), or raise numvfs in vfmgr.conf and apply"
-						 : "release one (vfmgr release); the PF has no more VFs to create");
+			return vfmgr_set_error(
+				EXDEV,
+				"no usable VF%s%s: every VF shares its IOMMU group (%s); a VF "
+				"needs its own group: put the PF behind an ACS-capable port",
+				pf_bdf ? " on PF " : "", pf_bdf ? pf_bdf : "", why);
+		return vfmgr_set_error(
+			ENOSPC, "no free VF%s%s: %s; %s", pf_bdf ? " on PF " : "",
+			pf_bdf ? pf_bdf : "", why,
+			room ? "release one (vfmgr release), or raise numvfs in vfmgr.conf and apply" :
+			       "release one (vfmgr release); the PF has no more VFs to create");
 	}
-	return vfmgr_set_error(ENOSPC, "no free VF on NUMA node(s) %s (policy required); free VFs: %s; use "
-			       "numa-policy=preferred or move the domain", nodes, freelist);
+	return vfmgr_set_error(ENOSPC,
+			       "no free VF on NUMA node(s) %s (policy required); free VFs: %s; use "
+			       "numa-policy=preferred or move the domain",
+			       nodes, freelist);
 }

@@ -24,7 +24,8 @@ static int lock_state(const struct vfmgr_ctx *ctx, int op)
 	snprintf(p, sizeof(p), "%s/owners.lock", ctx->state_dir);
 	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return vfmgr_set_error(errno, "cannot open %s: %s; check the state directory", p, strerror(errno));
+		return vfmgr_set_error(errno, "cannot open %s: %s; check the state directory", p,
+				       strerror(errno));
 	while (flock(fd, op) < 0) {
 		if (errno != EINTR) {
 			int e = errno;
@@ -49,8 +50,11 @@ static int load(const struct vfmgr_ctx *ctx, json_t **out)
 	j = json_load_file(p, 0, &je);
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
-		return vfmgr_set_error(EBADMSG, "ownership file %s is corrupt (line %d: %s); restore it from the journal or "
-				       "remove it and re-run 'vfmgr check'", p, je.line, je.text);
+		return vfmgr_set_error(
+			EBADMSG,
+			"ownership file %s is corrupt (line %d: %s); restore it from the journal or "
+			"remove it and re-run 'vfmgr check'",
+			p, je.line, je.text);
 	}
 	*out = j;
 	return 0;
@@ -77,7 +81,8 @@ static void key_of(char *k, size_t n, const char *pf, unsigned int index)
 	snprintf(k, n, "%s/%u", pf, index);
 }
 
-int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, char *dom, size_t len)
+int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, char *dom,
+		    size_t len)
 {
 	char k[64];
 	json_t *j, *v;
@@ -106,8 +111,8 @@ int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned in
  * directory's flock: load, check, change, save. Setting a VF owned by another domain is
  * -EBUSY; clearing one owned by another domain than dom (dom NULL: any) is -EPERM.
  */
-static int owner_change(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, const char *dom,
-			bool set)
+static int owner_change(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index,
+			const char *dom, bool set)
 {
 	char k[64];
 	json_t *j, *v;
@@ -126,11 +131,13 @@ static int owner_change(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int 
 		v = json_object_get(j, k);
 		cur = json_is_string(v) ? json_string_value(v) : NULL;
 		if (set && cur && strcmp(cur, dom))
-			r = vfmgr_set_error(EBUSY, "VF %s vf %u is owned by domain %s; release it first", pf_bdf, index,
-					    cur);
+			r = vfmgr_set_error(EBUSY,
+					    "VF %s vf %u is owned by domain %s; release it first",
+					    pf_bdf, index, cur);
 		else if (!set && cur && dom && strcmp(cur, dom))
-			r = vfmgr_set_error(EPERM, "VF %s vf %u is owned by domain %s, not %s; not releasing", pf_bdf,
-					    index, cur, dom);
+			r = vfmgr_set_error(
+				EPERM, "VF %s vf %u is owned by domain %s, not %s; not releasing",
+				pf_bdf, index, cur, dom);
 		else if (set && !v) {
 			json_object_set_new(j, k, json_string(dom));
 			r = save(ctx, j);
@@ -150,7 +157,8 @@ int vfmgr_owner_set(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int inde
 	return owner_change(ctx, pf_bdf, index, dom, true);
 }
 
-int vfmgr_owner_clear(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, const char *dom)
+int vfmgr_owner_clear(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index,
+		      const char *dom)
 {
 	return owner_change(ctx, pf_bdf, index, dom, false);
 }

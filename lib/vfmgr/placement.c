@@ -22,14 +22,17 @@
 #include "placement_priv.h"
 
 struct vfmgr_pl {
-	char url[256];          /* without trailing '/' */
+	char url[256]; /* without trailing '/' */
 	char token[160];
 	unsigned timeout_ms;
-	unsigned long conflicts;/* atomic */
+	unsigned long conflicts; /* atomic */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 int vfmgr_pl_open(const struct vfmgr_pl_conf *pc, struct vfmgr_pl **out)
 {
@@ -38,11 +41,14 @@ int vfmgr_pl_open(const struct vfmgr_pl_conf *pc, struct vfmgr_pl **out)
 
 	*out = NULL;
 	if (!pc || !pc->url[0])
-		return vfmgr_set_error(EINVAL, "no Placement URL: set url = http://HOST:PORT in the [placement] "
-				       "section of vfmgr.conf (vfmgr.conf(5)) or give --placement-url");
+		return vfmgr_set_error(
+			EINVAL, "no Placement URL: set url = http://HOST:PORT in the [placement] "
+				"section of vfmgr.conf (vfmgr.conf(5)) or give --placement-url");
 	if (strncmp(pc->url, "http://", 7) && strncmp(pc->url, "https://", 8))
-		return vfmgr_set_error(EINVAL, "Placement URL '%s' is not http:// or https:// "
-				       "([placement] url in vfmgr.conf)", pc->url);
+		return vfmgr_set_error(EINVAL,
+				       "Placement URL '%s' is not http:// or https:// "
+				       "([placement] url in vfmgr.conf)",
+				       pc->url);
 	pthread_once(&curl_once, curl_init_once);
 	pl = calloc(1, sizeof(*pl));
 	if (!pl)
@@ -75,7 +81,8 @@ void pl_crashpoint(const char *path)
 	if (*end == ':' && !strstr(path, end + 1))
 		return;
 	if (__atomic_add_fetch(&count, 1, __ATOMIC_SEQ_CST) >= n) {
-		fprintf(stderr, "VFMGR_PL_CRASHPOINT=%s: killed before Placement write %lu (%s)\n", e, count, path);
+		fprintf(stderr, "VFMGR_PL_CRASHPOINT=%s: killed before Placement write %lu (%s)\n",
+			e, count, path);
 		kill(getpid(), SIGKILL);
 	}
 }
@@ -113,7 +120,8 @@ static size_t on_data(char *data, size_t sz, size_t nm, void *user)
 	return n;
 }
 
-int vfmgr_pl_call(struct vfmgr_pl *pl, const char *method, const char *path, json_t *body, json_t **resp)
+int vfmgr_pl_call(struct vfmgr_pl *pl, const char *method, const char *path, json_t *body,
+		  json_t **resp)
 {
 	char url[2048], hdr_tok[200];
 	struct curl_slist *h = NULL;
@@ -129,7 +137,8 @@ int vfmgr_pl_call(struct vfmgr_pl *pl, const char *method, const char *path, jso
 	if (strcmp(method, "GET"))
 		pl_crashpoint(path);
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", pl->url, path) >= sizeof(url))
-		return vfmgr_set_error(ENAMETOOLONG, "Placement request path too long: %.80s...", path);
+		return vfmgr_set_error(ENAMETOOLONG, "Placement request path too long: %.80s...",
+				       path);
 	c = curl_easy_init();
 	if (!c)
 		return -ENOMEM;
@@ -160,9 +169,14 @@ int vfmgr_pl_call(struct vfmgr_pl *pl, const char *method, const char *path, jso
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
-		rc = cc == CURLE_COULDNT_CONNECT ? -ECONNREFUSED : cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
-		vfmgr_set_error(-rc, "Placement at %s did not answer %s %s: %s (is placement-api running? "
-				"[placement] url in vfmgr.conf)", pl->url, method, path, curl_easy_strerror(cc));
+		rc = cc == CURLE_COULDNT_CONNECT    ? -ECONNREFUSED :
+		     cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT :
+						      -EIO;
+		vfmgr_set_error(
+			-rc,
+			"Placement at %s did not answer %s %s: %s (is placement-api running? "
+			"[placement] url in vfmgr.conf)",
+			pl->url, method, path, curl_easy_strerror(cc));
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -181,8 +195,8 @@ int vfmgr_pl_call(struct vfmgr_pl *pl, const char *method, const char *path, jso
 		for (char *q = d; *q; q++)
 			if (*q == '\n')
 				*q = ' ';
-		vfmgr_set_error(EPROTO, "Placement %s %s: HTTP %d %s: %s", method, path, rc, code ? code : "",
-				d);
+		vfmgr_set_error(EPROTO, "Placement %s %s: HTTP %d %s: %s", method, path, rc,
+				code ? code : "", d);
 		if (code && !strcmp(code, "placement.concurrent_update"))
 			__atomic_add_fetch(&pl->conflicts, 1, __ATOMIC_RELAXED);
 		if (!(resp && *resp))
@@ -201,7 +215,8 @@ out:
 void pl_name_uuid(const char *name, char out[PL_UUID_LEN])
 {
 	/* FNV-1a 128: offset basis 0x6c62272e07bb014262b821756295c58d, prime 2^88 + 0x13b. */
-	unsigned __int128 h = ((unsigned __int128)0x6c62272e07bb0142ull << 64) | 0x62b821756295c58dull;
+	unsigned __int128 h =
+		((unsigned __int128)0x6c62272e07bb0142ull << 64) | 0x62b821756295c58dull;
 	const unsigned __int128 prime = ((unsigned __int128)1 << 88) | 0x13b;
 	const char *pfx = "vfmgr:";
 	uint8_t b[16];
@@ -214,9 +229,10 @@ void pl_name_uuid(const char *name, char out[PL_UUID_LEN])
 		b[i] = (uint8_t)(h >> (8 * (15 - i)));
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x80); /* version 8 */
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* variant 10 */
-	snprintf(out, PL_UUID_LEN, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	snprintf(out, PL_UUID_LEN,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
 }
 
 void pl_custom_trait(const char *prefix, const char *text, char *out, size_t len)
@@ -242,7 +258,8 @@ int vfmgr_pl_host_socket(const char *tmpl, const char *host, char *out, size_t l
 	size_t o = 0;
 
 	if (!host[0] || strchr(host, '/') || strstr(host, ".."))
-		return vfmgr_set_error(EINVAL, "host name '%s' cannot be part of a socket path", host);
+		return vfmgr_set_error(EINVAL, "host name '%s' cannot be part of a socket path",
+				       host);
 	for (const char *p = tmpl; *p; p++) {
 		const char *s = NULL;
 		char one[2] = { *p, 0 };
@@ -255,7 +272,9 @@ int vfmgr_pl_host_socket(const char *tmpl, const char *host, char *out, size_t l
 		}
 		size_t n = strlen(s);
 		if (o + n + 1 > len)
-			return vfmgr_set_error(ENAMETOOLONG, "socket path from '%s' for host %s is too long", tmpl, host);
+			return vfmgr_set_error(ENAMETOOLONG,
+					       "socket path from '%s' for host %s is too long",
+					       tmpl, host);
 		memcpy(out + o, s, n);
 		o += n;
 	}
@@ -284,8 +303,9 @@ static json_t *consumer_body(json_t *allocs, json_t *gen, const char *project, c
 }
 
 /* Add @p n of @p rc on @p rp to the consumer's allocations (n < 0: subtract). */
-static int consumer_add(struct vfmgr_pl *pl, const char *consumer, const char *rp, const char *rc_name,
-			long n, const char *project, unsigned *conflicts, bool *capacity)
+static int consumer_add(struct vfmgr_pl *pl, const char *consumer, const char *rp,
+			const char *rc_name, long n, const char *project, unsigned *conflicts,
+			bool *capacity)
 {
 	char path[128];
 	int st = 0;
@@ -311,8 +331,7 @@ static int consumer_add(struct vfmgr_pl *pl, const char *consumer, const char *r
 		/* GET answers {"resources","generation"} per provider; PUT takes {"resources"} only. */
 		const char *k;
 		json_t *v;
-		json_object_foreach(allocs, k, v)
-			json_object_del(v, "generation");
+		json_object_foreach(allocs, k, v) json_object_del(v, "generation");
 		res = json_object_get(json_object_get(allocs, rp), "resources");
 		have = json_integer_value(json_object_get(res, rc_name));
 		if (have + n <= 0) {
@@ -358,8 +377,8 @@ static int consumer_add(struct vfmgr_pl *pl, const char *consumer, const char *r
 		json_decref(resp);
 		return st < 0 ? st : -EPROTO;
 	}
-	return vfmgr_set_error(EAGAIN, "consumer %s: %d generation conflicts in a row; retry later", consumer,
-			       PL_MAX_RETRIES);
+	return vfmgr_set_error(EAGAIN, "consumer %s: %d generation conflicts in a row; retry later",
+			       consumer, PL_MAX_RETRIES);
 }
 
 static int numa_of_traits(json_t *traits)
@@ -367,7 +386,8 @@ static int numa_of_traits(json_t *traits)
 	size_t i;
 	json_t *t;
 
-	json_array_foreach(traits, i, t) {
+	json_array_foreach(traits, i, t)
+	{
 		const char *s = json_string_value(t);
 		if (s && !strncmp(s, "CUSTOM_NUMA_NODE_", 17))
 			return atoi(s + 17);
@@ -389,34 +409,46 @@ int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resour
 	out->numa = -1;
 	snprintf(out->consumer, sizeof(out->consumer), "%s", consumer);
 	if (!colon || colon == resources || (size_t)(colon - resources) >= sizeof(rcname))
-		return vfmgr_set_error(EINVAL, "--resources '%s' is not RESOURCE_CLASS:COUNT "
-				       "(e.g. SRIOV_NET_VF:1)", resources);
+		return vfmgr_set_error(EINVAL,
+				       "--resources '%s' is not RESOURCE_CLASS:COUNT "
+				       "(e.g. SRIOV_NET_VF:1)",
+				       resources);
 	memcpy(rcname, resources, (size_t)(colon - resources));
 	rcname[colon - resources] = '\0';
 	count = strtol(colon + 1, &end, 10);
 	if (*end || count < 1 || count > 4096)
-		return vfmgr_set_error(EINVAL, "--resources '%s': the count must be 1..4096", resources);
+		return vfmgr_set_error(EINVAL, "--resources '%s': the count must be 1..4096",
+				       resources);
 	for (const char *p = rcname; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return vfmgr_set_error(EINVAL, "--resources '%s': resource classes are [A-Z0-9_]", resources);
+			return vfmgr_set_error(EINVAL,
+					       "--resources '%s': resource classes are [A-Z0-9_]",
+					       resources);
 	o = (size_t)snprintf(req, sizeof(req), "HW_NIC_SRIOV");
 	for (unsigned i = 0; i < n_required; i++) {
 		for (const char *p = required[i]; *p; p++)
-			if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '!'))
-				return vfmgr_set_error(EINVAL, "--required '%s': trait names are [A-Z0-9_] "
-						       "(CUSTOM_PHYSNET_NET1, HW_NIC_SRIOV, !TRAIT to forbid)",
-						       required[i]);
-		o += (size_t)snprintf(req + o, sizeof(req) > o ? sizeof(req) - o : 0, ",%s", required[i]);
+			if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+			      *p == '!'))
+				return vfmgr_set_error(
+					EINVAL,
+					"--required '%s': trait names are [A-Z0-9_] "
+					"(CUSTOM_PHYSNET_NET1, HW_NIC_SRIOV, !TRAIT to forbid)",
+					required[i]);
+		o += (size_t)snprintf(req + o, sizeof(req) > o ? sizeof(req) - o : 0, ",%s",
+				      required[i]);
 	}
 	if (numa >= 0)
-		o += (size_t)snprintf(req + o, sizeof(req) > o ? sizeof(req) - o : 0, ",CUSTOM_NUMA_NODE_%d", numa);
+		o += (size_t)snprintf(req + o, sizeof(req) > o ? sizeof(req) - o : 0,
+				      ",CUSTOM_NUMA_NODE_%d", numa);
 	if (o >= sizeof(req))
 		return vfmgr_set_error(EINVAL, "too many --required traits");
 	snprintf(out->rc_name, sizeof(out->rc_name), "%s", rcname);
 	out->count = (unsigned)count;
 	/* One numbered request group: all units from one provider (one PF). */
-	o = (size_t)snprintf(path, sizeof(path), "/allocation_candidates?resources1=%s:%ld&required1=%s"
-			     "&group_policy=none", rcname, count, req);
+	o = (size_t)snprintf(path, sizeof(path),
+			     "/allocation_candidates?resources1=%s:%ld&required1=%s"
+			     "&group_policy=none",
+			     rcname, count, req);
 	if (host && host[0]) {
 		char root[PL_UUID_LEN];
 
@@ -441,15 +473,20 @@ int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resour
 		reqs = json_object_get(ac, "allocation_requests");
 		sums = json_object_get(ac, "provider_summaries");
 		out->candidates = (unsigned)json_array_size(reqs);
-		json_array_foreach(reqs, i, a) {
+		json_array_foreach(reqs, i, a)
+		{
 			const char *rp;
 			json_t *v;
 
-			json_object_foreach(json_object_get(a, "allocations"), rp, v) {
-				json_t *r = json_object_get(json_object_get(json_object_get(sums, rp), "resources"), rcname);
+			json_object_foreach(json_object_get(a, "allocations"), rp, v)
+			{
+				json_t *r = json_object_get(
+					json_object_get(json_object_get(sums, rp), "resources"),
+					rcname);
 				long fr = (long)json_integer_value(json_object_get(r, "capacity")) -
 					  (long)json_integer_value(json_object_get(r, "used"));
-				if (fr > best_free || (fr == best_free && best && strcmp(rp, best) < 0)) {
+				if (fr > best_free ||
+				    (fr == best_free && best && strcmp(rp, best) < 0)) {
 					best_free = fr;
 					best = rp;
 				}
@@ -457,9 +494,11 @@ int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resour
 		}
 		if (!best) {
 			json_decref(ac);
-			return vfmgr_set_error(ENOSPC, "no host%s%s has %s free with traits %s in Placement "
-					       "(`vfmgr fleet list` shows inventory and usage)", host ? " " : "",
-					       host ? host : "", resources, req);
+			return vfmgr_set_error(
+				ENOSPC,
+				"no host%s%s has %s free with traits %s in Placement "
+				"(`vfmgr fleet list` shows inventory and usage)",
+				host ? " " : "", host ? host : "", resources, req);
 		}
 		snprintf(out->rp, sizeof(out->rp), "%s", best);
 		{
@@ -467,7 +506,8 @@ int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resour
 			char rootbuf[PL_UUID_LEN] = "";
 			const char *root = rootbuf;
 			snprintf(rootbuf, sizeof(rootbuf), "%s",
-				 json_string_value(json_object_get(sum, "root_provider_uuid")) ?: "");
+				 json_string_value(json_object_get(sum, "root_provider_uuid")) ?:
+												 "");
 			out->numa = numa_of_traits(json_object_get(sum, "traits"));
 			json_decref(ac);
 			ac = NULL;
@@ -479,7 +519,8 @@ int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resour
 				const char *nm = json_string_value(json_object_get(r, "name"));
 				size_t l = nm ? strlen(nm) : 0;
 				if (l > 12)
-					snprintf(out->pf_bdf, sizeof(out->pf_bdf), "%s", nm + l - 12);
+					snprintf(out->pf_bdf, sizeof(out->pf_bdf), "%s",
+						 nm + l - 12);
 			}
 			json_decref(r);
 			r = NULL;
@@ -490,26 +531,30 @@ int vfmgr_pl_claim(struct vfmgr_pl *pl, const char *consumer, const char *resour
 			json_decref(r);
 		}
 		if (!out->host[0] || vfmgr_parse_bdf(out->pf_bdf, out->pf_bdf) < 0)
-			return vfmgr_set_error(EPROTO, "provider %s is not a vfmgr PF provider (name <host>_<pci "
-					       "address> under a root named after the host)", out->rp);
+			return vfmgr_set_error(
+				EPROTO,
+				"provider %s is not a vfmgr PF provider (name <host>_<pci "
+				"address> under a root named after the host)",
+				out->rp);
 		bool capacity;
-		int rc = consumer_add(pl, consumer, out->rp, rcname, count, project, &out->conflicts, &capacity);
+		int rc = consumer_add(pl, consumer, out->rp, rcname, count, project,
+				      &out->conflicts, &capacity);
 		if (rc == 0)
 			return 0;
 		if (rc != -EAGAIN || !capacity)
 			return rc;
 		/* Someone claimed those units between our query and our PUT: ask again. */
 	}
-	return vfmgr_set_error(EAGAIN, "claim for consumer %s lost %d races in a row; retry", consumer,
-			       PL_MAX_RETRIES * 2);
+	return vfmgr_set_error(EAGAIN, "claim for consumer %s lost %d races in a row; retry",
+			       consumer, PL_MAX_RETRIES * 2);
 }
 
 int vfmgr_pl_unclaim(struct vfmgr_pl *pl, struct vfmgr_pl_claim *c)
 {
 	bool capacity;
 
-	return consumer_add(pl, c->consumer, c->rp, c->rc_name, -(long)c->count, "vfmgr", &c->conflicts,
-			    &capacity);
+	return consumer_add(pl, c->consumer, c->rp, c->rc_name, -(long)c->count, "vfmgr",
+			    &c->conflicts, &capacity);
 }
 
 int vfmgr_pl_fleet(struct vfmgr_pl *pl, json_t **out)
@@ -527,15 +572,20 @@ int vfmgr_pl_fleet(struct vfmgr_pl *pl, json_t **out)
 		return st < 0 ? st : -EPROTO;
 	}
 	/* Roots first (hosts), then PF providers (those with inventory of SRIOV_NET_VF). */
-	json_array_foreach(json_object_get(rps, "resource_providers"), i, rp) {
+	json_array_foreach(json_object_get(rps, "resource_providers"), i, rp)
+	{
 		const char *u = json_string_value(json_object_get(rp, "uuid"));
 		const char *root = json_string_value(json_object_get(rp, "root_provider_uuid"));
 		if (u && root && !strcmp(u, root))
-			json_object_set_new(hosts, u, json_pack("{s:O, s:s, s:[]}", "name",
-								json_object_get(rp, "name"), "uuid", u, "pfs"));
+			json_object_set_new(hosts, u,
+					    json_pack("{s:O, s:s, s:[]}", "name",
+						      json_object_get(rp, "name"), "uuid", u,
+						      "pfs"));
 	}
 	json_array_foreach(json_object_get(json_object_get(rps, "resource_providers") ? rps : NULL,
-					   "resource_providers"), i, rp) {
+					   "resource_providers"),
+			   i, rp)
+	{
 		const char *u = json_string_value(json_object_get(rp, "uuid"));
 		const char *root = json_string_value(json_object_get(rp, "root_provider_uuid"));
 		const char *nm = json_string_value(json_object_get(rp, "name"));
@@ -554,19 +604,23 @@ int vfmgr_pl_fleet(struct vfmgr_pl *pl, json_t **out)
 		vfmgr_pl_call(pl, "GET", p, NULL, &use);
 		snprintf(p, sizeof(p), "/resource_providers/%s/traits", u);
 		vfmgr_pl_call(pl, "GET", p, NULL, &tr);
-		json_int_t used = json_integer_value(json_object_get(json_object_get(use, "usages"), PL_RC));
+		json_int_t used =
+			json_integer_value(json_object_get(json_object_get(use, "usages"), PL_RC));
 		h = json_object_get(hosts, root);
 		if (h) {
 			size_t l = nm ? strlen(nm) : 0;
-			json_array_append_new(json_object_get(h, "pfs"),
-				json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:O}", "name", nm ? nm : "",
-					  "uuid", u, "pf", l > 12 ? nm + l - 12 : "",
+			json_array_append_new(
+				json_object_get(h, "pfs"),
+				json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:O}", "name",
+					  nm ? nm : "", "uuid", u, "pf", l > 12 ? nm + l - 12 : "",
 					  "numa", numa_of_traits(json_object_get(tr, "traits")),
 					  "total", json_integer_value(json_object_get(iv, "total")),
-					  "reserved", json_integer_value(json_object_get(iv, "reserved")),
-					  "used", used,
-					  "traits", json_object_get(tr, "traits") ? json_object_get(tr, "traits")
-										: json_array()));
+					  "reserved",
+					  json_integer_value(json_object_get(iv, "reserved")),
+					  "used", used, "traits",
+					  json_object_get(tr, "traits") ?
+						  json_object_get(tr, "traits") :
+						  json_array()));
 		}
 		n_alloc += used;
 		json_decref(inv);

@@ -55,29 +55,29 @@ void pl_custom_trait(const char *prefix, const char *text, char *out, size_t len
 
 /** One provider of the desired tree. */
 struct pl_want_rp {
-	char name[200];               /**< "<host>", "<host>_NUMA_<n>", "<host>_<pf bdf>" */
-	char uuid[PL_UUID_LEN];       /**< pl_name_uuid(name) */
-	int parent;                   /**< index of the parent in the tree, -1 for the root */
-	bool has_inv;                 /**< publishes SRIOV_NET_VF (PF providers with VFs) */
-	unsigned total;               /**< VFs present (sriov_numvfs and virtfnN links) */
-	unsigned reserved;            /**< VFs held by the host or a domain outside vfmgr */
-	unsigned assigned;            /**< VFs owned by vfmgr domains (allocated) */
-	unsigned free;                /**< total - reserved - assigned: VFs an in-flight claim can get */
-	char pf_bdf[VFMGR_BDF_LEN];   /**< PF providers: the PF ("" otherwise) */
-	int numa;                     /**< NUMA node (-1 none / root) */
-	json_t *traits;               /**< array of trait names (owned) */
+	char name[200]; /**< "<host>", "<host>_NUMA_<n>", "<host>_<pf bdf>" */
+	char uuid[PL_UUID_LEN]; /**< pl_name_uuid(name) */
+	int parent; /**< index of the parent in the tree, -1 for the root */
+	bool has_inv; /**< publishes SRIOV_NET_VF (PF providers with VFs) */
+	unsigned total; /**< VFs present (sriov_numvfs and virtfnN links) */
+	unsigned reserved; /**< VFs held by the host or a domain outside vfmgr */
+	unsigned assigned; /**< VFs owned by vfmgr domains (allocated) */
+	unsigned free; /**< total - reserved - assigned: VFs an in-flight claim can get */
+	char pf_bdf[VFMGR_BDF_LEN]; /**< PF providers: the PF ("" otherwise) */
+	int numa; /**< NUMA node (-1 none / root) */
+	json_t *traits; /**< array of trait names (owned) */
 };
 
 /** Allocations of one consumer on this host: count per PF provider. */
 struct pl_want_alloc {
-	char consumer[PL_UUID_LEN];   /**< libvirt domain UUID */
-	char domain[VFMGR_DOMAIN_LEN];/**< its name (logs) */
-	json_t *rps;                  /**< {"<rp uuid>": count} (owned) */
+	char consumer[PL_UUID_LEN]; /**< libvirt domain UUID */
+	char domain[VFMGR_DOMAIN_LEN]; /**< its name (logs) */
+	json_t *rps; /**< {"<rp uuid>": count} (owned) */
 };
 
 /** The host as Placement should see it. */
 struct pl_want {
-	struct pl_want_rp *rps;       /**< root first, parents before children */
+	struct pl_want_rp *rps; /**< root first, parents before children */
 	unsigned n_rps;
 	struct pl_want_alloc *allocs; /**< one per consumer */
 	unsigned n_allocs;

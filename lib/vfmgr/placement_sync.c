@@ -30,11 +30,11 @@
 #include "irqpost.h"
 
 struct vfmgr_pl_sync {
-	json_t *last;       /* {"<consumer>": {"<rp>": n}}: what this host wrote or confirmed */
-	json_t *saved;      /* last as in <state>/placement.json */
-	bool loaded;        /* placement.json read (first run) */
-	json_t *orphan;     /* {"<consumer>": first-seen ms}: allocations here without a VF */
-	json_t *traits_ok;  /* {"CUSTOM_X": true}: custom traits known to exist */
+	json_t *last; /* {"<consumer>": {"<rp>": n}}: what this host wrote or confirmed */
+	json_t *saved; /* last as in <state>/placement.json */
+	bool loaded; /* placement.json read (first run) */
+	json_t *orphan; /* {"<consumer>": first-seen ms}: allocations here without a VF */
+	json_t *traits_ok; /* {"CUSTOM_X": true}: custom traits known to exist */
 };
 
 struct vfmgr_pl_sync *vfmgr_pl_sync_new(void)
@@ -173,16 +173,21 @@ int pl_want_build(const struct vfmgr_ctx *ctx, const struct vfmgr_conf *conf,
 				struct pl_want_alloc *a;
 
 				if (uuid_of(vf->owner, uuid, user) < 0) {
-					vfmgr_log(VFMGR_LOG_WARNING, "placement: VF %s is owned by domain '%s' whose "
-						  "UUID libvirt does not give: published as reserved", vf->bdf, vf->owner);
+					vfmgr_log(
+						VFMGR_LOG_WARNING,
+						"placement: VF %s is owned by domain '%s' whose "
+						"UUID libvirt does not give: published as reserved",
+						vf->bdf, vf->owner);
 					rp->reserved++;
 					continue;
 				}
 				a = get_alloc(out, uuid, vf->owner);
 				if (!a)
 					goto nomem;
-				json_object_set_new(a->rps, rp->uuid, json_integer(
-					json_integer_value(json_object_get(a->rps, rp->uuid)) + 1));
+				json_object_set_new(a->rps, rp->uuid,
+						    json_integer(json_integer_value(json_object_get(
+									 a->rps, rp->uuid)) +
+								 1));
 				out->vfs_assigned++;
 				rp->assigned++;
 			} else {
@@ -225,15 +230,19 @@ json_t *pl_merge_allocations(json_t *current, json_t *mine, json_t *want)
 
 	if (!out)
 		return NULL;
-	json_object_foreach(current, k, v) {
+	json_object_foreach(current, k, v)
+	{
 		if (json_object_get(mine, k))
 			continue;
-		json_object_set_new(out, k, json_pack("{s:O}", "resources", json_object_get(v, "resources")));
+		json_object_set_new(
+			out, k, json_pack("{s:O}", "resources", json_object_get(v, "resources")));
 	}
-	json_object_foreach(want, k, v) {
+	json_object_foreach(want, k, v)
+	{
 		if (json_integer_value(v) > 0)
-			json_object_set_new(out, k, json_pack("{s:{s:I}}", "resources", PL_RC,
-							      json_integer_value(v)));
+			json_object_set_new(
+				out, k,
+				json_pack("{s:{s:I}}", "resources", PL_RC, json_integer_value(v)));
 	}
 	return out;
 }
@@ -244,12 +253,13 @@ struct run {
 	struct vfmgr_pl *pl;
 	struct vfmgr_pl_sync *st;
 	struct vfmgr_pl_sync_stats *stats;
-	json_t *mine;       /* {"<rp uuid>": true}: every provider of this host's tree */
+	json_t *mine; /* {"<rp uuid>": true}: every provider of this host's tree */
 };
 
 static const char *err_code(json_t *resp)
 {
-	return json_string_value(json_object_get(json_array_get(json_object_get(resp, "errors"), 0), "code"));
+	return json_string_value(
+		json_object_get(json_array_get(json_object_get(resp, "errors"), 0), "code"));
 }
 
 static bool is_conflict(int st, json_t *resp)
@@ -291,18 +301,18 @@ static bool same_set(json_t *a, json_t *b)
 
 	if (json_array_size(a) != json_array_size(b))
 		return false;
-	json_array_foreach(a, i, x) {
+	json_array_foreach(a, i, x)
+	{
 		bool found = false;
-		json_array_foreach(b, j, y)
-			if (json_equal(x, y))
-				found = true;
+		json_array_foreach(b, j, y) if (json_equal(x, y)) found = true;
 		if (!found)
 			return false;
 	}
 	return true;
 }
 
-static int sync_provider(struct run *r, const struct pl_want *w, const struct pl_want_rp *rp, json_t *tree)
+static int sync_provider(struct run *r, const struct pl_want *w, const struct pl_want_rp *rp,
+			 json_t *tree)
 {
 	const char *parent = rp->parent >= 0 ? w->rps[rp->parent].uuid : NULL;
 	json_t *have = json_object_get(tree, rp->uuid), *body, *resp = NULL;
@@ -312,7 +322,8 @@ static int sync_provider(struct run *r, const struct pl_want *w, const struct pl
 	if (have) {
 		const char *hp = json_string_value(json_object_get(have, "parent_provider_uuid"));
 		const char *hn = json_string_value(json_object_get(have, "name"));
-		if (((!hp && !parent) || (hp && parent && !strcmp(hp, parent))) && hn && !strcmp(hn, rp->name))
+		if (((!hp && !parent) || (hp && parent && !strcmp(hp, parent))) && hn &&
+		    !strcmp(hn, rp->name))
 			return 0;
 		/* Re-parent (microversion 1.37) or rename. */
 		body = json_pack("{s:s, s:o}", "name", rp->name, "parent_provider_uuid",
@@ -323,8 +334,8 @@ static int sync_provider(struct run *r, const struct pl_want *w, const struct pl
 		json_decref(body);
 		return st == 200 ? 0 : unexpected(p, st);
 	}
-	body = json_pack("{s:s, s:s, s:o}", "name", rp->name, "uuid", rp->uuid, "parent_provider_uuid",
-			 parent ? json_string(parent) : json_null());
+	body = json_pack("{s:s, s:s, s:o}", "name", rp->name, "uuid", rp->uuid,
+			 "parent_provider_uuid", parent ? json_string(parent) : json_null());
 	r->stats->writes++;
 	st = vfmgr_pl_call(r->pl, "POST", "/resource_providers", body, &resp);
 	json_decref(body);
@@ -336,9 +347,12 @@ static int sync_provider(struct run *r, const struct pl_want *w, const struct pl
 		snprintf(p, sizeof(p), "/resource_providers/%s", rp->uuid);
 		if (vfmgr_pl_call(r->pl, "GET", p, NULL, NULL) == 200)
 			return 0;
-		return vfmgr_set_error(EEXIST, "Placement already has a provider named '%s' with another UUID "
-				       "(not made by vfmgr, or [placement] host changed): delete it or choose "
-				       "another host name", rp->name);
+		return vfmgr_set_error(
+			EEXIST,
+			"Placement already has a provider named '%s' with another UUID "
+			"(not made by vfmgr, or [placement] host changed): delete it or choose "
+			"another host name",
+			rp->name);
 	}
 	return unexpected("POST /resource_providers", st);
 }
@@ -349,9 +363,8 @@ static int sync_traits(struct run *r, const struct pl_want_rp *rp)
 	size_t i;
 	json_t *t;
 
-	json_array_foreach(rp->traits, i, t)
-		if (ensure_trait(r, json_string_value(t)) < 0)
-			return -EPROTO;
+	json_array_foreach(rp->traits, i,
+			   t) if (ensure_trait(r, json_string_value(t)) < 0) return -EPROTO;
 	snprintf(p, sizeof(p), "/resource_providers/%s/traits", rp->uuid);
 	for (int a = 0; a < PL_MAX_RETRIES; a++) {
 		json_t *cur = NULL, *body, *resp = NULL;
@@ -383,8 +396,8 @@ static int sync_traits(struct run *r, const struct pl_want_rp *rp)
 		json_decref(resp);
 		return unexpected(p, st);
 	}
-	return vfmgr_set_error(EAGAIN, "traits of provider %s: %d generation conflicts in a row", rp->name,
-			       PL_MAX_RETRIES);
+	return vfmgr_set_error(EAGAIN, "traits of provider %s: %d generation conflicts in a row",
+			       rp->name, PL_MAX_RETRIES);
 }
 
 static int sync_inventory(struct run *r, const struct pl_want_rp *rp)
@@ -402,16 +415,18 @@ static int sync_inventory(struct run *r, const struct pl_want_rp *rp)
 		}
 		have = json_object_get(json_object_get(cur, "inventories"), PL_RC);
 		if (rp->has_inv) {
-			if (have && json_integer_value(json_object_get(have, "total")) == rp->total &&
+			if (have &&
+			    json_integer_value(json_object_get(have, "total")) == rp->total &&
 			    json_integer_value(json_object_get(have, "reserved")) == rp->reserved &&
 			    json_integer_value(json_object_get(have, "max_unit")) == rp->total &&
 			    json_object_size(json_object_get(cur, "inventories")) == 1) {
 				json_decref(cur);
 				return 0;
 			}
-			want = json_pack("{s:{s:i, s:i, s:i, s:i, s:i, s:f}}", PL_RC, "total", (int)rp->total,
-					 "reserved", (int)rp->reserved, "min_unit", 1, "max_unit", (int)rp->total,
-					 "step_size", 1, "allocation_ratio", 1.0);
+			want = json_pack("{s:{s:i, s:i, s:i, s:i, s:i, s:f}}", PL_RC, "total",
+					 (int)rp->total, "reserved", (int)rp->reserved, "min_unit",
+					 1, "max_unit", (int)rp->total, "step_size", 1,
+					 "allocation_ratio", 1.0);
 		} else {
 			if (json_object_size(json_object_get(cur, "inventories")) == 0) {
 				json_decref(cur);
@@ -420,7 +435,8 @@ static int sync_inventory(struct run *r, const struct pl_want_rp *rp)
 			want = json_object();
 		}
 		body = json_pack("{s:O, s:o}", "resource_provider_generation",
-				 json_object_get(cur, "resource_provider_generation"), "inventories", want);
+				 json_object_get(cur, "resource_provider_generation"),
+				 "inventories", want);
 		json_decref(cur);
 		r->stats->writes++;
 		st = vfmgr_pl_call(r->pl, "PUT", p, body, &resp);
@@ -437,8 +453,8 @@ static int sync_inventory(struct run *r, const struct pl_want_rp *rp)
 		json_decref(resp);
 		return unexpected(p, st);
 	}
-	return vfmgr_set_error(EAGAIN, "inventory of provider %s: %d generation conflicts in a row", rp->name,
-			       PL_MAX_RETRIES);
+	return vfmgr_set_error(EAGAIN, "inventory of provider %s: %d generation conflicts in a row",
+			       rp->name, PL_MAX_RETRIES);
 }
 
 /*
@@ -463,10 +479,11 @@ static int write_consumer(struct run *r, const char *consumer, json_t *want, jso
 		allocs = pl_merge_allocations(json_object_get(cur, "allocations"), r->mine, want);
 		proj = json_string_value(json_object_get(cur, "project_id"));
 		user = json_string_value(json_object_get(cur, "user_id"));
-		body = json_pack("{s:o, s:O, s:s, s:s, s:s}", "allocations", allocs, "consumer_generation",
+		body = json_pack("{s:o, s:O, s:s, s:s, s:s}", "allocations", allocs,
+				 "consumer_generation",
 				 json_object_get(cur, "consumer_generation") ?: json_null(),
-				 "project_id", proj ? proj : "vfmgr", "user_id", user ? user : "vfmgr",
-				 "consumer_type", PL_CONSUMER_TYPE);
+				 "project_id", proj ? proj : "vfmgr", "user_id",
+				 user ? user : "vfmgr", "consumer_type", PL_CONSUMER_TYPE);
 		json_decref(cur);
 		r->stats->writes++;
 		pl_rmw_delay();
@@ -485,8 +502,9 @@ static int write_consumer(struct run *r, const char *consumer, json_t *want, jso
 		json_decref(resp);
 		return unexpected(p, st);
 	}
-	return vfmgr_set_error(EAGAIN, "allocations of consumer %s: %d generation conflicts in a row", consumer,
-			       PL_MAX_RETRIES);
+	return vfmgr_set_error(EAGAIN,
+			       "allocations of consumer %s: %d generation conflicts in a row",
+			       consumer, PL_MAX_RETRIES);
 }
 
 /* {"rp": n} equal, zero counts ignored. */
@@ -495,12 +513,10 @@ static bool same_counts(json_t *a, json_t *b)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(a, k, v)
-		if (json_integer_value(v) != json_integer_value(json_object_get(b, k)))
-			return false;
-	json_object_foreach(b, k, v)
-		if (json_integer_value(v) != json_integer_value(json_object_get(a, k)))
-			return false;
+	json_object_foreach(a, k, v) if (json_integer_value(v) !=
+					 json_integer_value(json_object_get(b, k))) return false;
+	json_object_foreach(b, k, v) if (json_integer_value(v) !=
+					 json_integer_value(json_object_get(a, k))) return false;
 	return true;
 }
 
@@ -530,7 +546,8 @@ json_t *vfmgr_pl_sync_stats_json(const struct vfmgr_pl_sync_stats *s)
 			 "vfs_total", (int)s->vfs_total, "vfs_reserved", (int)s->vfs_reserved,
 			 "vfs_assigned", (int)s->vfs_assigned, "writes", (int)s->writes,
 			 "conflicts", (int)s->conflicts, "claims_kept", (int)s->claims_kept,
-			 "claims_dropped", (int)s->claims_dropped, "duration_ms", (json_int_t)s->duration_ms);
+			 "claims_dropped", (int)s->claims_dropped, "duration_ms",
+			 (json_int_t)s->duration_ms);
 }
 
 /* Remember the first refused write; @return true when the error is fatal (Placement gone). */
@@ -548,7 +565,8 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 	struct vfmgr_host *host = NULL;
 	struct pl_want w = { 0 };
 	struct lv_user lu = { .s = s };
-	json_t *tree = json_object(), *trj = NULL, *cur = json_object(), *plan2 = json_object(), *rpj;
+	json_t *tree = json_object(), *trj = NULL, *cur = json_object(), *plan2 = json_object(),
+	       *rpj;
 	json_t *empty = json_object(), *seen = NULL;
 	bool posted = false;
 	int first_err = 0;
@@ -567,7 +585,8 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 		if (irqpost_detect(vfmgr_ctx_root(s->ctx), &d) == 0)
 			posted = d.available;
 	}
-	rc = pl_want_build(s->ctx, s->conf, host, hostname, posted, uuid_from_libvirt, foreign_in_libvirt, &lu, &w);
+	rc = pl_want_build(s->ctx, s->conf, host, hostname, posted, uuid_from_libvirt,
+			   foreign_in_libvirt, &lu, &w);
 	if (rc < 0)
 		goto out;
 	r->stats->providers = w.n_rps;
@@ -582,7 +601,8 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 		rc = unexpected(p, st);
 		goto out;
 	}
-	json_array_foreach(json_object_get(trj, "resource_providers"), i, rpj) {
+	json_array_foreach(json_object_get(trj, "resource_providers"), i, rpj)
+	{
 		const char *u = json_string_value(json_object_get(rpj, "uuid"));
 		if (u) {
 			json_object_set(tree, u, rpj);
@@ -594,14 +614,16 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 
 	/* 1. Providers (parents first) and traits. */
 	for (unsigned k = 0; k < w.n_rps; k++)
-		if ((rc = sync_provider(r, &w, &w.rps[k], tree)) < 0 || (rc = sync_traits(r, &w.rps[k])) < 0)
+		if ((rc = sync_provider(r, &w, &w.rps[k], tree)) < 0 ||
+		    (rc = sync_traits(r, &w.rps[k])) < 0)
 			goto out;
 
 	/* 2. Current allocations on every provider of the tree. */
 	{
 		const char *u;
 		json_t *v;
-		json_object_foreach(r->mine, u, v) {
+		json_object_foreach(r->mine, u, v)
+		{
 			json_t *al = NULL;
 			const char *c;
 			json_t *cv;
@@ -617,12 +639,15 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 				rc = unexpected(p, st);
 				goto out;
 			}
-			json_object_foreach(json_object_get(al, "allocations"), c, cv) {
-				json_int_t n = json_integer_value(json_object_get(json_object_get(cv, "resources"), PL_RC));
+			json_object_foreach(json_object_get(al, "allocations"), c, cv)
+			{
+				json_int_t n = json_integer_value(
+					json_object_get(json_object_get(cv, "resources"), PL_RC));
 				if (!json_object_get(cur, c))
 					json_object_set_new(cur, c, json_object());
 				if (n > 0)
-					json_object_set_new(json_object_get(cur, c), u, json_integer(n));
+					json_object_set_new(json_object_get(cur, c), u,
+							    json_integer(n));
 			}
 			json_decref(al);
 		}
@@ -638,7 +663,8 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 		json_t *have;
 		void *tmp;
 
-		json_object_foreach_safe(cur, tmp, ckey, have) {
+		json_object_foreach_safe(cur, tmp, ckey, have)
+		{
 			json_t *want = NULL, *target, *last, *first;
 			bool ours, expired, kept = false, decrease = false, increase = false;
 			const char *k;
@@ -664,10 +690,13 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 			last = json_object_get(r->st->last, c);
 			ours = last && same_counts(last, have);
 			first = json_object_get(r->st->orphan, c);
-			expired = first && now - (uint64_t)json_integer_value(first) >= (uint64_t)grace_s * 1000;
+			expired = first && now - (uint64_t)json_integer_value(first) >=
+						   (uint64_t)grace_s * 1000;
 			target = json_deep_copy(want);
-			json_object_foreach(have, k, v) {
-				json_int_t hv = json_integer_value(v), wv = json_integer_value(json_object_get(want, k));
+			json_object_foreach(have, k, v)
+			{
+				json_int_t hv = json_integer_value(v),
+					   wv = json_integer_value(json_object_get(want, k));
 				const struct pl_want_rp *rp = NULL;
 
 				if (hv <= wv)
@@ -682,21 +711,25 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 					kept = true;
 				}
 			}
-			json_object_foreach(want, k, v)
-				if (json_integer_value(v) > json_integer_value(json_object_get(have, k)))
-					increase = true;
+			json_object_foreach(want, k,
+					    v) if (json_integer_value(v) >
+						   json_integer_value(json_object_get(have, k)))
+				increase = true;
 			if (kept) {
 				r->stats->claims_kept++;
 				if (!first)
-					json_object_set_new(r->st->orphan, c, json_integer((json_int_t)now));
+					json_object_set_new(r->st->orphan, c,
+							    json_integer((json_int_t)now));
 			} else {
 				json_object_del(r->st->orphan, c);
 			}
 			if (decrease && !ours) {
 				r->stats->claims_dropped++;
-				vfmgr_log(VFMGR_LOG_WARNING, "placement: consumer %s holds more %s on this host than its "
-					  "assigned VFs (claim older than %us, or its PF is full): removed", c, PL_RC,
-					  grace_s);
+				vfmgr_log(
+					VFMGR_LOG_WARNING,
+					"placement: consumer %s holds more %s on this host than its "
+					"assigned VFs (claim older than %us, or its PF is full): removed",
+					c, PL_RC, grace_s);
 			}
 			if (same_counts(target, have)) {
 				json_decref(target);
@@ -706,7 +739,9 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 			json_object_del(cur, c); /* frees have */
 			if (increase) {
 				/* after the inventories */
-				json_object_set_new(plan2, c, json_pack("{s:o, s:O}", "target", target, "backed", want));
+				json_object_set_new(
+					plan2, c,
+					json_pack("{s:o, s:O}", "target", target, "backed", want));
 				continue;
 			}
 			rc = write_consumer(r, c, target, want);
@@ -716,25 +751,28 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 		}
 	}
 	for (unsigned k = 0; k < w.n_rps; k++)
-		if ((w.rps[k].has_inv || w.rps[k].pf_bdf[0]) && (rc = sync_inventory(r, &w.rps[k])) < 0)
+		if ((w.rps[k].has_inv || w.rps[k].pf_bdf[0]) &&
+		    (rc = sync_inventory(r, &w.rps[k])) < 0)
 			goto out;
 	{
 		const char *c;
 		json_t *target;
 
 		/* One consumer refused (over capacity) does not stop the others. */
-		json_object_foreach(plan2, c, target)
-			if ((rc = write_consumer(r, c, json_object_get(target, "target"),
-						 json_object_get(target, "backed"))) < 0 &&
-			    keep_err(rc, &first_err, first_msg, sizeof(first_msg)))
-				goto out;
+		json_object_foreach(
+			plan2, c,
+			target) if ((rc = write_consumer(r, c, json_object_get(target, "target"),
+							 json_object_get(target, "backed"))) < 0 &&
+				    keep_err(rc, &first_err, first_msg,
+					     sizeof(first_msg))) goto out;
 	}
 
 	/* 4. Providers of the tree no longer wanted (PF left the configuration): children first. */
 	for (int pass = 0; pass < 3; pass++) {
 		const char *u;
 		json_t *v;
-		json_object_foreach(tree, u, v) {
+		json_object_foreach(tree, u, v)
+		{
 			bool wanted = false, has_child = false;
 			const char *u2;
 			json_t *v2;
@@ -744,8 +782,10 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 					wanted = true;
 			if (wanted || json_object_get(v, "deleted"))
 				continue;
-			json_object_foreach(tree, u2, v2) {
-				const char *pp = json_string_value(json_object_get(v2, "parent_provider_uuid"));
+			json_object_foreach(tree, u2, v2)
+			{
+				const char *pp = json_string_value(
+					json_object_get(v2, "parent_provider_uuid"));
 				if (pp && !strcmp(pp, u) && !json_object_get(v2, "deleted"))
 					has_child = true;
 			}
@@ -757,8 +797,10 @@ static int run_sync(struct run *r, struct vfmgr_session *s, const char *hostname
 			if (st == 204 || st == 404)
 				json_object_set_new(v, "deleted", json_true());
 			else
-				vfmgr_log(VFMGR_LOG_WARNING, "placement: provider %s is no longer on this host but "
-					  "cannot be deleted yet: %s", u, vfmgr_errmsg());
+				vfmgr_log(VFMGR_LOG_WARNING,
+					  "placement: provider %s is no longer on this host but "
+					  "cannot be deleted yet: %s",
+					  u, vfmgr_errmsg());
 		}
 	}
 	rc = first_err;
@@ -770,12 +812,10 @@ out:
 		const char *c;
 		json_t *v;
 		void *tmp;
-		json_object_foreach_safe(r->st->orphan, tmp, c, v)
-			if (!json_object_get(seen, c))
-				json_object_del(r->st->orphan, c);
-		json_object_foreach_safe(r->st->last, tmp, c, v)
-			if (!json_object_get(seen, c))
-				json_object_del(r->st->last, c);
+		json_object_foreach_safe(r->st->orphan, tmp, c, v) if (!json_object_get(seen, c))
+			json_object_del(r->st->orphan, c);
+		json_object_foreach_safe(r->st->last, tmp, c, v) if (!json_object_get(seen, c))
+			json_object_del(r->st->last, c);
 	}
 	json_decref(seen);
 	json_decref(empty);
@@ -830,15 +870,18 @@ static void last_save(struct vfmgr_pl_sync *st, struct vfmgr_session *s, const c
 		json_decref(st->saved);
 		st->saved = json_deep_copy(st->last);
 	} else {
-		vfmgr_log(VFMGR_LOG_WARNING, "placement: cannot save %s (%s): after a restart, VFs released "
-			  "meanwhile stay in Placement for claim-grace", path, vfmgr_errmsg());
+		vfmgr_log(VFMGR_LOG_WARNING,
+			  "placement: cannot save %s (%s): after a restart, VFs released "
+			  "meanwhile stay in Placement for claim-grace",
+			  path, vfmgr_errmsg());
 	}
 	free(txt);
 	json_decref(j);
 }
 
 int vfmgr_pl_sync_run(struct vfmgr_pl *pl, struct vfmgr_pl_sync *st, struct vfmgr_session *s,
-		      const char *hostname, unsigned claim_grace_s, struct vfmgr_pl_sync_stats *stats)
+		      const char *hostname, unsigned claim_grace_s,
+		      struct vfmgr_pl_sync_stats *stats)
 {
 	struct vfmgr_pl_sync_stats local;
 	struct run r = { .pl = pl, .st = st, .stats = stats ? stats : &local };
@@ -848,7 +891,8 @@ int vfmgr_pl_sync_run(struct vfmgr_pl *pl, struct vfmgr_pl_sync *st, struct vfmg
 	memset(r.stats, 0, sizeof(*r.stats));
 	vfmgr_clear_error();
 	if (!hostname || !hostname[0])
-		return r.stats->rc = vfmgr_set_error(EINVAL, "no host name for Placement: set [placement] host");
+		return r.stats->rc = vfmgr_set_error(
+			       EINVAL, "no host name for Placement: set [placement] host");
 	r.mine = json_object();
 	if (!r.mine)
 		return -ENOMEM;
@@ -860,6 +904,7 @@ int vfmgr_pl_sync_run(struct vfmgr_pl *pl, struct vfmgr_pl_sync *st, struct vfmg
 	r.stats->rc = rc;
 	r.stats->duration_ms = vfmgr_now_ms() - t0;
 	if (rc < 0)
-		snprintf(r.stats->msg, sizeof(r.stats->msg), "%s", vfmgr_errmsg()[0] ? vfmgr_errmsg() : strerror(-rc));
+		snprintf(r.stats->msg, sizeof(r.stats->msg), "%s",
+			 vfmgr_errmsg()[0] ? vfmgr_errmsg() : strerror(-rc));
 	return rc;
 }

@@ -29,11 +29,9 @@
 #include "vfmgr_priv.h"
 
 static const char *const op_names[VFMGR_OP__COUNT] = {
-	[VFMGR_OP_STATUS] = "status", [VFMGR_OP_LIST] = "list",
-	[VFMGR_OP_PLAN] = "plan",     [VFMGR_OP_APPLY] = "apply",
-	[VFMGR_OP_ASSIGN] = "assign", [VFMGR_OP_RELEASE] = "release",
-	[VFMGR_OP_SHOW] = "show",     [VFMGR_OP_CHECK] = "check",
-	[VFMGR_OP_ADOPT] = "adopt",
+	[VFMGR_OP_STATUS] = "status", [VFMGR_OP_LIST] = "list",	    [VFMGR_OP_PLAN] = "plan",
+	[VFMGR_OP_APPLY] = "apply",   [VFMGR_OP_ASSIGN] = "assign", [VFMGR_OP_RELEASE] = "release",
+	[VFMGR_OP_SHOW] = "show",     [VFMGR_OP_CHECK] = "check",   [VFMGR_OP_ADOPT] = "adopt",
 };
 
 const char *vfmgr_op_name(enum vfmgr_reqop op)
@@ -111,8 +109,8 @@ static bool name_ok(const char *s, bool slash)
 	return true;
 }
 
-static int get_name(json_t *args, const char *key, bool required, const char **out,
-		    char *err, size_t errlen)
+static int get_name(json_t *args, const char *key, bool required, const char **out, char *err,
+		    size_t errlen)
 {
 	json_t *v = json_object_get(args, key);
 
@@ -128,8 +126,10 @@ static int get_name(json_t *args, const char *key, bool required, const char **o
 
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
 	    !name_ok(json_string_value(v), slash)) {
-		seterr(err, errlen, "\"args\".\"%s\" must be 1-255 bytes of UTF-8 without control "
-		       "characters%s", key, slash ? "" : " or '/'");
+		seterr(err, errlen,
+		       "\"args\".\"%s\" must be 1-255 bytes of UTF-8 without control "
+		       "characters%s",
+		       key, slash ? "" : " or '/'");
 		return -EINVAL;
 	}
 	*out = json_string_value(v);
@@ -137,13 +137,14 @@ static int get_name(json_t *args, const char *key, bool required, const char **o
 }
 
 /* Every member of args must be one of the allowed keys. */
-static int only_keys(json_t *args, const char *const *allowed, const char *op,
-		     char *err, size_t errlen)
+static int only_keys(json_t *args, const char *const *allowed, const char *op, char *err,
+		     size_t errlen)
 {
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(args, key, v) {
+	json_object_foreach(args, key, v)
+	{
 		bool ok = false;
 		for (const char *const *a = allowed; *a; a++)
 			if (strcmp(*a, key) == 0)
@@ -166,8 +167,8 @@ void vfmgr_request_clear(struct vfmgr_request *req)
 	req->vf = -1;
 }
 
-int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request *req,
-			       char *err, size_t errlen)
+int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request *req, char *err,
+			       size_t errlen)
 {
 	static const char *const k_none[] = { NULL };
 	static const char *const k_apply[] = { "force", NULL };
@@ -208,9 +209,11 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 		return -EINVAL;
 	}
 	req->id = json_integer_value(v);
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		if (strcmp(key, "op") && strcmp(key, "args") && strcmp(key, "id")) {
-			seterr(err, errlen, "unknown member \"%.64s\" (expected op, args, id)", key);
+			seterr(err, errlen, "unknown member \"%.64s\" (expected op, args, id)",
+			       key);
 			return -EINVAL;
 		}
 	}
@@ -221,8 +224,10 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 	}
 	req->op = vfmgr_op_from_name(json_string_value(v));
 	if (req->op == VFMGR_OP_INVALID || strlen(json_string_value(v)) != json_string_length(v)) {
-		seterr(err, errlen, "unknown op \"%.32s\" (expected status, list, plan, apply, "
-		       "assign, release, show, check or adopt)", json_string_value(v));
+		seterr(err, errlen,
+		       "unknown op \"%.32s\" (expected status, list, plan, apply, "
+		       "assign, release, show, check or adopt)",
+		       json_string_value(v));
 		req->op = VFMGR_OP_INVALID;
 		return -EINVAL;
 	}
@@ -278,7 +283,8 @@ int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request
 		if (v) {
 			const char *f = json_string_value(v);
 			if (!f || (strcmp(f, "interface") && strcmp(f, "hostdev"))) {
-				seterr(err, errlen, "\"args\".\"form\" must be \"interface\" or \"hostdev\"");
+				seterr(err, errlen,
+				       "\"args\".\"form\" must be \"interface\" or \"hostdev\"");
 				return -EINVAL;
 			}
 			req->plain = strcmp(f, "hostdev") == 0;
@@ -333,14 +339,14 @@ char *vfmgr_proto_encode_request(int64_t id, enum vfmgr_reqop op, json_t *args)
 		errno = EINVAL;
 		return NULL;
 	}
-	return dump_line(json_pack("{s:s, s:o, s:I}", "op", name,
-				   "args", args ? args : json_object(), "id", (json_int_t)id));
+	return dump_line(json_pack("{s:s, s:o, s:I}", "op", name, "args",
+				   args ? args : json_object(), "id", (json_int_t)id));
 }
 
 char *vfmgr_proto_encode_ok(int64_t id, json_t *result)
 {
-	return dump_line(json_pack("{s:I, s:b, s:o}", "id", (json_int_t)id, "ok", 1,
-				   "result", result ? result : json_null()));
+	return dump_line(json_pack("{s:I, s:b, s:o}", "id", (json_int_t)id, "ok", 1, "result",
+				   result ? result : json_null()));
 }
 
 char *vfmgr_proto_encode_error(int64_t id, int code, const char *message)
@@ -399,18 +405,18 @@ int vfmgr_exit_from_errno(int err)
 	switch (err < 0 ? -err : err) {
 	case 0:
 		return VFMGR_EXIT_OK;
-	case EINVAL:  /* bad argument or configuration value */
+	case EINVAL: /* bad argument or configuration value */
 	case E2BIG:
-	case ERANGE:  /* numvfs above sriov_totalvfs */
+	case ERANGE: /* numvfs above sriov_totalvfs */
 		return VFMGR_EXIT_USAGE;
-	case ENOENT:  /* no such PF, VF or domain */
+	case ENOENT: /* no such PF, VF or domain */
 	case ESRCH:
 		return VFMGR_EXIT_NOTFOUND;
-	case EXDEV:   /* IOMMU group shared (found or predicted) */
-	case ENODEV:  /* no IOMMU, no /dev/vfio/<group> */
+	case EXDEV: /* IOMMU group shared (found or predicted) */
+	case ENODEV: /* no IOMMU, no /dev/vfio/<group> */
 		return VFMGR_EXIT_REFUSED;
-	case EBUSY:   /* VF owned, held by a libvirt domain, or used by the host */
-	case ENOSPC:  /* no free VF (also on the domain's NUMA nodes) */
+	case EBUSY: /* VF owned, held by a libvirt domain, or used by the host */
+	case ENOSPC: /* no free VF (also on the domain's NUMA nodes) */
 	case EEXIST:
 		return VFMGR_EXIT_BUSY;
 	case EACCES:

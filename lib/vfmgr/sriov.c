@@ -12,7 +12,8 @@
 
 #include "vfmgr_priv.h"
 
-int vfmgr_sriov_vf_bdf(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, char out[VFMGR_BDF_LEN])
+int vfmgr_sriov_vf_bdf(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index,
+		       char out[VFMGR_BDF_LEN])
 {
 	char p[PATH_MAX];
 
@@ -21,7 +22,8 @@ int vfmgr_sriov_vf_bdf(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned
 }
 
 /* Number of consecutive virtfnN links with a VF carrying its physfn link. */
-static unsigned int count_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int max, bool *extra)
+static unsigned int count_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int max,
+			      bool *extra)
 {
 	char vf[VFMGR_BDF_LEN], p[PATH_MAX];
 	unsigned int i;
@@ -51,11 +53,14 @@ int vfmgr_sriov_wait_vfs(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsign
 			break;
 		vfmgr_sleep_ms(10);
 	}
-	return vfmgr_set_error(ETIMEDOUT, "PF %s: only %u of %u VFs appeared (virtfnN + physfn links) within %u ms%s",
-			       pf_bdf, have, n, ctx->wait_ms, extra ? " and stale VFs remain" : "");
+	return vfmgr_set_error(
+		ETIMEDOUT,
+		"PF %s: only %u of %u VFs appeared (virtfnN + physfn links) within %u ms%s", pf_bdf,
+		have, n, ctx->wait_ms, extra ? " and stale VFs remain" : "");
 }
 
-static int read_uint(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, unsigned int *out)
+static int read_uint(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr,
+		     unsigned int *out)
 {
 	char b[32];
 	int r = vfmgr_sysfs_read(ctx, bdf, attr, b, sizeof(b));
@@ -77,30 +82,41 @@ static int write_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned int n, u
 	case 0:
 		return 0;
 	case -ERANGE:
-		return vfmgr_set_error(ERANGE, "PF %s: %u VFs is more than sriov_totalvfs = %u; lower numvfs", pf, n, total);
+		return vfmgr_set_error(
+			ERANGE, "PF %s: %u VFs is more than sriov_totalvfs = %u; lower numvfs", pf,
+			n, total);
 	case -ENOENT:
-		return vfmgr_set_error(ENOENT, "PF %s: the kernel cannot create VFs (no PF driver, or a driver without "
-				       "SR-IOV support): bind the PF to its network driver or pci-pf-stub", pf);
+		return vfmgr_set_error(
+			ENOENT,
+			"PF %s: the kernel cannot create VFs (no PF driver, or a driver without "
+			"SR-IOV support): bind the PF to its network driver or pci-pf-stub",
+			pf);
 	case -EBUSY:
-		return vfmgr_set_error(EBUSY, "PF %s: sriov_numvfs busy writing %u (the kernel requires 0 before a "
-				       "different non-zero count, and refuses while VFs are in use): %s", pf, n,
-				       vfmgr_errmsg());
+		return vfmgr_set_error(
+			EBUSY,
+			"PF %s: sriov_numvfs busy writing %u (the kernel requires 0 before a "
+			"different non-zero count, and refuses while VFs are in use): %s",
+			pf, n, vfmgr_errmsg());
 	default:
 		return r;
 	}
 }
 
-int vfmgr_sriov_set_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned int n, bool autoprobe_off, unsigned int flags)
+int vfmgr_sriov_set_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned int n,
+			   bool autoprobe_off, unsigned int flags)
 {
 	unsigned int total, cur;
 	int r;
 
 	if (read_uint(ctx, pf, "sriov_totalvfs", &total) < 0)
-		return vfmgr_set_error(ENODEV, "PF %s is not SR-IOV capable (no sriov_totalvfs under %s/sys/bus/pci/devices)",
-				       pf, ctx->root);
+		return vfmgr_set_error(
+			ENODEV,
+			"PF %s is not SR-IOV capable (no sriov_totalvfs under %s/sys/bus/pci/devices)",
+			pf, ctx->root);
 	if (n > total)
-		return vfmgr_set_error(ERANGE, "PF %s: %u VFs is more than sriov_totalvfs = %u; lower numvfs", pf, n,
-				       total);
+		return vfmgr_set_error(
+			ERANGE, "PF %s: %u VFs is more than sriov_totalvfs = %u; lower numvfs", pf,
+			n, total);
 	r = read_uint(ctx, pf, "sriov_numvfs", &cur);
 	if (r < 0)
 		return r;
@@ -110,13 +126,17 @@ int vfmgr_sriov_set_numvfs(struct vfmgr_ctx *ctx, const char *pf, unsigned int n
 		char owned[512] = "", dom[VFMGR_DOMAIN_LEN];
 		size_t o = 0;
 		for (unsigned int i = 0; i < cur; i++) {
-			if (vfmgr_owner_get(ctx, pf, i, dom, sizeof(dom)) == 1 && o < sizeof(owned) - 64)
-				o += (size_t)snprintf(owned + o, sizeof(owned) - o, "%svf %u (%s)", o ? ", " : "", i, dom);
+			if (vfmgr_owner_get(ctx, pf, i, dom, sizeof(dom)) == 1 &&
+			    o < sizeof(owned) - 64)
+				o += (size_t)snprintf(owned + o, sizeof(owned) - o, "%svf %u (%s)",
+						      o ? ", " : "", i, dom);
 		}
 		if (o)
-			return vfmgr_set_error(EBUSY, "PF %s: changing numvfs %u -> %u destroys every VF (the kernel goes "
-					       "through 0) but %s %s assigned; release them first or use --force",
-					       pf, cur, n, owned, strchr(owned, ',') ? "are" : "is");
+			return vfmgr_set_error(
+				EBUSY,
+				"PF %s: changing numvfs %u -> %u destroys every VF (the kernel goes "
+				"through 0) but %s %s assigned; release them first or use --force",
+				pf, cur, n, owned, strchr(owned, ',') ? "are" : "is");
 	}
 	if (autoprobe_off) {
 		r = vfmgr_sysfs_write(ctx, pf, "sriov_drivers_autoprobe", "0");

@@ -10,7 +10,8 @@
 
 #include "vfmgr_priv.h"
 
-int vfmgr_sysfs_read(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, char *buf, size_t len)
+int vfmgr_sysfs_read(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, char *buf,
+		     size_t len)
 {
 	char p[PATH_MAX];
 	int r;
@@ -46,12 +47,14 @@ int vfmgr_sysfs_write_path(const struct vfmgr_ctx *ctx, const char *abspath, con
 	if (w < 0)
 		return vfmgr_set_error(e, "writing '%s' to %s failed: %s", shown, p, strerror(e));
 	if ((size_t)w != n)
-		return vfmgr_set_error(EIO, "short write of '%s' to %s (%zd of %zu bytes)", shown, p, w, n);
+		return vfmgr_set_error(EIO, "short write of '%s' to %s (%zd of %zu bytes)", shown,
+				       p, w, n);
 	vfmgr_log(VFMGR_LOG_DEBUG, "wrote '%s' to %s", shown, p);
 	return 0;
 }
 
-int vfmgr_sysfs_write(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, const char *val)
+int vfmgr_sysfs_write(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr,
+		      const char *val)
 {
 	char p[PATH_MAX];
 
@@ -67,7 +70,9 @@ int vfmgr_dev_driver(const struct vfmgr_ctx *ctx, const char *bdf, char *buf, si
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s", bdf);
 	vfmgr_path(ctx, d, sizeof(d), "%s", p);
 	if (access(d, F_OK) < 0)
-		return vfmgr_set_error(ENOENT, "PCI device %s not found under %s/sys/bus/pci/devices", bdf, ctx->root);
+		return vfmgr_set_error(ENOENT,
+				       "PCI device %s not found under %s/sys/bus/pci/devices", bdf,
+				       ctx->root);
 	strcat(p, "/driver");
 	r = vfmgr_read_link_base(ctx, p, buf, len);
 	if (r == -ENOENT) {

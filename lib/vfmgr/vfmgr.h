@@ -84,7 +84,12 @@ struct vfmgr_session;
 const char *vfmgr_errmsg(void);
 
 /** Log priorities (syslog values). */
-enum vfmgr_log_prio { VFMGR_LOG_ERR = 3, VFMGR_LOG_WARNING = 4, VFMGR_LOG_INFO = 6, VFMGR_LOG_DEBUG = 7 };
+enum vfmgr_log_prio {
+	VFMGR_LOG_ERR = 3,
+	VFMGR_LOG_WARNING = 4,
+	VFMGR_LOG_INFO = 6,
+	VFMGR_LOG_DEBUG = 7
+};
 
 /** Log callback: one line, no trailing newline. */
 typedef void (*vfmgr_log_fn)(int prio, const char *msg, void *user);
@@ -136,40 +141,40 @@ void vfmgr_ctx_free(struct vfmgr_ctx *ctx);
 
 /** NUMA placement policy for choosing a VF for a domain. */
 enum vfmgr_numa_policy {
-	VFMGR_NUMA_ANY = 0,       /**< any free VF */
+	VFMGR_NUMA_ANY = 0, /**< any free VF */
 	VFMGR_NUMA_PREFERRED = 1, /**< local node first, then nearest by numa_distance */
-	VFMGR_NUMA_REQUIRED = 2,  /**< only a VF on one of the domain's nodes, else -ENODEV */
+	VFMGR_NUMA_REQUIRED = 2, /**< only a VF on one of the domain's nodes, else -ENODEV */
 };
 
 /** VF link state, values of IFLA_VF_LINK_STATE_* (include/uapi/linux/if_link.h). */
 enum vfmgr_link_state {
-	VFMGR_LINK_AUTO = 0,    /**< IFLA_VF_LINK_STATE_AUTO */
-	VFMGR_LINK_ENABLE = 1,  /**< IFLA_VF_LINK_STATE_ENABLE */
+	VFMGR_LINK_AUTO = 0, /**< IFLA_VF_LINK_STATE_AUTO */
+	VFMGR_LINK_ENABLE = 1, /**< IFLA_VF_LINK_STATE_ENABLE */
 	VFMGR_LINK_DISABLE = 2, /**< IFLA_VF_LINK_STATE_DISABLE */
 };
 
 /** Bits of vfmgr_vf_attrs.set: which fields are meaningful. */
 enum vfmgr_attr_bits {
-	VFMGR_ATTR_MAC = 1u << 0,       /**< mac */
-	VFMGR_ATTR_VLAN = 1u << 1,      /**< vlan, qos, vlan_proto */
-	VFMGR_ATTR_SPOOFCHK = 1u << 2,  /**< spoofchk */
-	VFMGR_ATTR_TRUST = 1u << 3,     /**< trust */
-	VFMGR_ATTR_LINK_STATE = 1u << 4,/**< link_state */
-	VFMGR_ATTR_RATE = 1u << 5,      /**< min_rate, max_rate */
+	VFMGR_ATTR_MAC = 1u << 0, /**< mac */
+	VFMGR_ATTR_VLAN = 1u << 1, /**< vlan, qos, vlan_proto */
+	VFMGR_ATTR_SPOOFCHK = 1u << 2, /**< spoofchk */
+	VFMGR_ATTR_TRUST = 1u << 3, /**< trust */
+	VFMGR_ATTR_LINK_STATE = 1u << 4, /**< link_state */
+	VFMGR_ATTR_RATE = 1u << 5, /**< min_rate, max_rate */
 };
 
 /** VF attributes as set in the PF driver over rtnetlink (IFLA_VF_*). */
 struct vfmgr_vf_attrs {
-	uint32_t set;          /**< VFMGR_ATTR_* bits of the fields present */
-	uint8_t mac[6];        /**< IFLA_VF_MAC */
-	uint16_t vlan;         /**< 0..4095 (0 = no VLAN), IFLA_VF_VLAN_INFO.vlan */
-	uint8_t qos;           /**< 802.1p priority 0..7 */
-	uint16_t vlan_proto;   /**< host order: 0x8100 (802.1Q) or 0x88a8 (802.1ad) */
-	bool spoofchk;         /**< IFLA_VF_SPOOFCHK */
-	bool trust;            /**< IFLA_VF_TRUST */
-	uint8_t link_state;    /**< enum vfmgr_link_state */
-	uint32_t min_rate;     /**< Mbit/s, IFLA_VF_RATE.min_tx_rate */
-	uint32_t max_rate;     /**< Mbit/s, IFLA_VF_RATE.max_tx_rate (0 = unlimited) */
+	uint32_t set; /**< VFMGR_ATTR_* bits of the fields present */
+	uint8_t mac[6]; /**< IFLA_VF_MAC */
+	uint16_t vlan; /**< 0..4095 (0 = no VLAN), IFLA_VF_VLAN_INFO.vlan */
+	uint8_t qos; /**< 802.1p priority 0..7 */
+	uint16_t vlan_proto; /**< host order: 0x8100 (802.1Q) or 0x88a8 (802.1ad) */
+	bool spoofchk; /**< IFLA_VF_SPOOFCHK */
+	bool trust; /**< IFLA_VF_TRUST */
+	uint8_t link_state; /**< enum vfmgr_link_state */
+	uint32_t min_rate; /**< Mbit/s, IFLA_VF_RATE.min_tx_rate */
+	uint32_t max_rate; /**< Mbit/s, IFLA_VF_RATE.max_tx_rate (0 = unlimited) */
 };
 
 /**
@@ -177,16 +182,16 @@ struct vfmgr_vf_attrs {
  * https://docs.openstack.org/api-ref/placement/ (microversion 1.39, Placement 8.0.0).
  */
 struct vfmgr_pl_conf {
-	char url[256];          /**< Placement endpoint ("" = not published), e.g. http://127.0.0.1:8778 */
-	char host[64];          /**< root provider name ("" = gethostname()) */
-	char token[128];        /**< X-Auth-Token (default "admin": noauth2; a Keystone token otherwise) */
-	unsigned interval_s;    /**< periodic reconciliation, seconds (default 60, 1..86400) */
-	unsigned timeout_ms;    /**< one HTTP request, milliseconds (default 5000) */
+	char url[256]; /**< Placement endpoint ("" = not published), e.g. http://127.0.0.1:8778 */
+	char host[64]; /**< root provider name ("" = gethostname()) */
+	char token[128]; /**< X-Auth-Token (default "admin": noauth2; a Keystone token otherwise) */
+	unsigned interval_s; /**< periodic reconciliation, seconds (default 60, 1..86400) */
+	unsigned timeout_ms; /**< one HTTP request, milliseconds (default 5000) */
 	unsigned claim_grace_s; /**< an allocation on this host not backed by an assigned VF is an
 				     in-flight claim for this long, then removed (default 60) */
 	char fleet_socket[256]; /**< vfmgr fleet: vfmgrd socket of a host, "%h" = its name
 				     (default "/run/vfmgr/%h.sock") */
-	char project[64];       /**< project_id/user_id of new consumers (default "vfmgr") */
+	char project[64]; /**< project_id/user_id of new consumers (default "vfmgr") */
 };
 
 /** Fill @p pc with the [placement] defaults above (url empty; config.c). */
@@ -194,34 +199,35 @@ void vfmgr_pl_conf_defaults(struct vfmgr_pl_conf *pc);
 
 /** One [vf "<pf>" N] section. */
 struct vfmgr_vf_conf {
-	unsigned int index;               /**< VF index N (0-based, < numvfs) */
-	struct vfmgr_vf_attrs attrs;  /**< attributes to set */
-	unsigned int line;                /**< line of the section header */
+	unsigned int index; /**< VF index N (0-based, < numvfs) */
+	struct vfmgr_vf_attrs attrs; /**< attributes to set */
+	unsigned int line; /**< line of the section header */
 };
 
 /** One [pf "<id>"] section. */
 struct vfmgr_pf_conf {
-	char id[32];                  /**< as written: BDF or MAC */
-	bool by_mac;                  /**< selected by permanent MAC */
-	uint8_t perm_mac[6];          /**< permanent MAC when by_mac */
-	char bdf[VFMGR_BDF_LEN];      /**< BDF (given, or resolved by vfmgr_conf_resolve()) */
-	unsigned int numvfs;              /**< VFs wanted */
-	char driver[VFMGR_DRV_LEN];   /**< VF driver: "vfio-pci" (default) or "none" (leave unbound/host) */
+	char id[32]; /**< as written: BDF or MAC */
+	bool by_mac; /**< selected by permanent MAC */
+	uint8_t perm_mac[6]; /**< permanent MAC when by_mac */
+	char bdf[VFMGR_BDF_LEN]; /**< BDF (given, or resolved by vfmgr_conf_resolve()) */
+	unsigned int numvfs; /**< VFs wanted */
+	char driver
+		[VFMGR_DRV_LEN]; /**< VF driver: "vfio-pci" (default) or "none" (leave unbound/host) */
 	enum vfmgr_numa_policy numa_policy; /**< default from [global], else preferred */
-	char physnet[64];             /**< physical network (Placement trait CUSTOM_PHYSNET_*; "" none) */
-	struct vfmgr_vf_conf *vfs;    /**< per-VF sections, sorted by index */
-	unsigned int n_vfs;               /**< entries in vfs */
-	unsigned int line;                /**< line of the section header */
+	char physnet[64]; /**< physical network (Placement trait CUSTOM_PHYSNET_*; "" none) */
+	struct vfmgr_vf_conf *vfs; /**< per-VF sections, sorted by index */
+	unsigned int n_vfs; /**< entries in vfs */
+	unsigned int line; /**< line of the section header */
 };
 
 /** A parsed configuration. */
 struct vfmgr_conf {
-	char path[256];               /**< file name used in messages */
-	char state_dir[256];          /**< [global] state-dir ("" = default) */
-	unsigned int wait_ms;             /**< [global] wait-timeout-ms (0 = default) */
+	char path[256]; /**< file name used in messages */
+	char state_dir[256]; /**< [global] state-dir ("" = default) */
+	unsigned int wait_ms; /**< [global] wait-timeout-ms (0 = default) */
 	enum vfmgr_numa_policy numa_policy; /**< [global] numa-policy */
-	struct vfmgr_pf_conf *pfs;    /**< PF sections in file order */
-	unsigned int n_pfs;               /**< entries in pfs */
+	struct vfmgr_pf_conf *pfs; /**< PF sections in file order */
+	unsigned int n_pfs; /**< entries in pfs */
 	struct vfmgr_pl_conf placement; /**< [placement] (url "" = not published) */
 };
 
@@ -253,22 +259,22 @@ const struct vfmgr_vf_conf *vfmgr_conf_find_vf(const struct vfmgr_pf_conf *pf, u
 
 /** A discovered VF. */
 struct vfmgr_vf {
-	char bdf[VFMGR_BDF_LEN];      /**< VF PCI address */
-	char pf_bdf[VFMGR_BDF_LEN];   /**< parent PF */
-	unsigned int index;               /**< N of the PF's virtfnN link */
-	uint16_t vendor, device;      /**< PCI ids */
-	char driver[VFMGR_DRV_LEN];   /**< bound driver ("" = none) */
+	char bdf[VFMGR_BDF_LEN]; /**< VF PCI address */
+	char pf_bdf[VFMGR_BDF_LEN]; /**< parent PF */
+	unsigned int index; /**< N of the PF's virtfnN link */
+	uint16_t vendor, device; /**< PCI ids */
+	char driver[VFMGR_DRV_LEN]; /**< bound driver ("" = none) */
 	char driver_override[VFMGR_DRV_LEN]; /**< driver_override ("" = none) */
-	int iommu_group;              /**< group number (-1 = none); never a key */
-	unsigned int n_group_members;     /**< devices in the group, including this VF */
+	int iommu_group; /**< group number (-1 = none); never a key */
+	unsigned int n_group_members; /**< devices in the group, including this VF */
 	char group_members[VFMGR_GROUP_MAX][VFMGR_BDF_LEN]; /**< their BDFs, sorted */
-	bool vfio_dev;                /**< /dev/vfio/<group> exists */
-	int numa_node;                /**< sysfs numa_node (-1 unknown) */
-	char netdev[VFMGR_IFNAME_LEN];/**< VF netdev name ("" none) */
-	bool attrs_known;             /**< attrs read from the PF over netlink */
-	struct vfmgr_vf_attrs attrs;  /**< VF attributes (valid if attrs_known) */
+	bool vfio_dev; /**< /dev/vfio/<group> exists */
+	int numa_node; /**< sysfs numa_node (-1 unknown) */
+	char netdev[VFMGR_IFNAME_LEN]; /**< VF netdev name ("" none) */
+	bool attrs_known; /**< attrs read from the PF over netlink */
+	struct vfmgr_vf_attrs attrs; /**< VF attributes (valid if attrs_known) */
 	char owner[VFMGR_DOMAIN_LEN]; /**< owning domain from the state file ("" = free) */
-	bool numa_assumed;            /**< numa_node was -1 and the host has one node: 0 assumed */
+	bool numa_assumed; /**< numa_node was -1 and the host has one node: 0 assumed */
 	/**
 	 * libvirt domain whose XML (live or persistent, <hostdev> or <interface type='hostdev'>)
 	 * holds the VF ("" = none, or libvirt not asked). Filled by vfmgr_session_discover().
@@ -283,28 +289,29 @@ struct vfmgr_vf {
 
 /** A discovered SR-IOV PF (device with sriov_totalvfs). */
 struct vfmgr_pf {
-	char bdf[VFMGR_BDF_LEN];      /**< PF PCI address */
-	uint16_t vendor, device;      /**< PCI ids */
-	char driver[VFMGR_DRV_LEN];   /**< bound driver ("" none) */
-	int numa_node;                /**< sysfs numa_node (-1 unknown) */
-	int iommu_group;              /**< -1 = none */
-	char netdev[VFMGR_IFNAME_LEN];/**< PF netdev ("" none: VF attributes unavailable) */
-	bool has_perm_mac;            /**< perm_mac valid */
-	uint8_t perm_mac[6];          /**< permanent MAC (IFLA_PERM_ADDRESS, or address when addr_assign_type=0) */
+	char bdf[VFMGR_BDF_LEN]; /**< PF PCI address */
+	uint16_t vendor, device; /**< PCI ids */
+	char driver[VFMGR_DRV_LEN]; /**< bound driver ("" none) */
+	int numa_node; /**< sysfs numa_node (-1 unknown) */
+	int iommu_group; /**< -1 = none */
+	char netdev[VFMGR_IFNAME_LEN]; /**< PF netdev ("" none: VF attributes unavailable) */
+	bool has_perm_mac; /**< perm_mac valid */
+	uint8_t perm_mac
+		[6]; /**< permanent MAC (IFLA_PERM_ADDRESS, or address when addr_assign_type=0) */
 	unsigned int n_group_members; /**< devices in the PF's IOMMU group, including the PF */
 	char group_members[VFMGR_GROUP_MAX][VFMGR_BDF_LEN]; /**< their BDFs, sorted */
-	int link_speed;               /**< PF netdev link speed in Mbit/s (sysfs net/<if>/speed, as ethtool); -1 unknown */
-	unsigned int totalvfs;            /**< sriov_totalvfs */
-	unsigned int numvfs;              /**< sriov_numvfs */
-	int autoprobe;                /**< sriov_drivers_autoprobe (-1 unknown) */
-	struct vfmgr_vf *vfs;         /**< VFs sorted by index */
-	unsigned int n_vfs;               /**< entries in vfs (virtfnN links present) */
+	int link_speed; /**< PF netdev link speed in Mbit/s (sysfs net/<if>/speed, as ethtool); -1 unknown */
+	unsigned int totalvfs; /**< sriov_totalvfs */
+	unsigned int numvfs; /**< sriov_numvfs */
+	int autoprobe; /**< sriov_drivers_autoprobe (-1 unknown) */
+	struct vfmgr_vf *vfs; /**< VFs sorted by index */
+	unsigned int n_vfs; /**< entries in vfs (virtfnN links present) */
 };
 
 /** The host's SR-IOV view. */
 struct vfmgr_host {
-	struct vfmgr_pf *pfs;         /**< PFs sorted by BDF */
-	unsigned int n_pfs;               /**< entries */
+	struct vfmgr_pf *pfs; /**< PFs sorted by BDF */
+	unsigned int n_pfs; /**< entries */
 };
 
 /**
@@ -327,9 +334,9 @@ void vfmgr_host_free(struct vfmgr_host *host);
 
 /** Flags for vfmgr_sriov_set_numvfs(), vfmgr_plan_build() and vfmgr_plan_apply(). */
 enum vfmgr_flags {
-	VFMGR_F_FORCE = 1u << 0,   /**< change VF count even if VFs are owned by domains */
+	VFMGR_F_FORCE = 1u << 0, /**< change VF count even if VFs are owned by domains */
 	VFMGR_F_DRY_RUN = 1u << 1, /**< plan only */
-	VFMGR_F_NO_ATTRS = 1u << 2,/**< skip netlink VF attributes */
+	VFMGR_F_NO_ATTRS = 1u << 2, /**< skip netlink VF attributes */
 };
 
 /** @} */
@@ -357,8 +364,8 @@ int vfmgr_vf_set_attrs(const char *pf_ifname, unsigned int vf, const struct vfmg
  * @param[out] idx VF indexes that need re-applying (may be NULL). @param max its size.
  * @return number of such VFs (0: nothing to do).
  */
-unsigned int vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have, unsigned int n_have,
-			   unsigned int *idx, unsigned int max);
+unsigned int vfmgr_attrs_drift(const struct vfmgr_pf_conf *pc, const struct vfmgr_vf_attrs *have,
+			       unsigned int n_have, unsigned int *idx, unsigned int max);
 
 /** Opaque RTM_NEWLINK monitor (RTNLGRP_LINK). */
 struct vfmgr_nl_monitor;
@@ -368,7 +375,8 @@ struct vfmgr_nl_monitor;
  * @param ifname PF netdev. @param attrs VF attributes by index. @param n_vfs count.
  */
 typedef void (*vfmgr_nl_monitor_cb)(const char *ifname, int ifindex,
-				    const struct vfmgr_vf_attrs *attrs, unsigned int n_vfs, void *user);
+				    const struct vfmgr_vf_attrs *attrs, unsigned int n_vfs,
+				    void *user);
 
 /**
  * Open a netlink socket subscribed to RTNLGRP_LINK. RTM_NEWLINK for a PF
@@ -397,28 +405,28 @@ void vfmgr_nl_monitor_close(struct vfmgr_nl_monitor *mon);
 
 /** Kind of a plan step. */
 enum vfmgr_step_kind {
-	VFMGR_STEP_AUTOPROBE_OFF,  /**< sriov_drivers_autoprobe = 0 */
-	VFMGR_STEP_NUMVFS,         /**< sriov_numvfs = value (0-then-N handled inside) + wait */
-	VFMGR_STEP_BIND,           /**< bind VF to driver */
-	VFMGR_STEP_ATTRS,          /**< set VF attributes over netlink */
+	VFMGR_STEP_AUTOPROBE_OFF, /**< sriov_drivers_autoprobe = 0 */
+	VFMGR_STEP_NUMVFS, /**< sriov_numvfs = value (0-then-N handled inside) + wait */
+	VFMGR_STEP_BIND, /**< bind VF to driver */
+	VFMGR_STEP_ATTRS, /**< set VF attributes over netlink */
 };
 
 /** One step. */
 struct vfmgr_step {
-	enum vfmgr_step_kind kind;     /**< what */
-	char pf_bdf[VFMGR_BDF_LEN];    /**< PF */
-	int vf;                        /**< VF index or -1 */
-	unsigned int value;                /**< numvfs value */
-	char driver[VFMGR_DRV_LEN];    /**< bind target */
+	enum vfmgr_step_kind kind; /**< what */
+	char pf_bdf[VFMGR_BDF_LEN]; /**< PF */
+	int vf; /**< VF index or -1 */
+	unsigned int value; /**< numvfs value */
+	char driver[VFMGR_DRV_LEN]; /**< bind target */
 	char pf_netdev[VFMGR_IFNAME_LEN]; /**< for ATTRS */
-	struct vfmgr_vf_attrs attrs;   /**< for ATTRS */
-	char text[256];                /**< human description */
+	struct vfmgr_vf_attrs attrs; /**< for ATTRS */
+	char text[256]; /**< human description */
 };
 
 /** A plan: steps grouped by PF in order. */
 struct vfmgr_plan {
-	struct vfmgr_step *steps;  /**< steps */
-	unsigned int n;                /**< entries */
+	struct vfmgr_step *steps; /**< steps */
+	unsigned int n; /**< entries */
 };
 
 /**

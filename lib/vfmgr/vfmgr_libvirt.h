@@ -33,11 +33,11 @@ void vfmgr_virt_close(struct vfmgr_virt *v);
  * connection. Shared by the daemon's worker threads and by `vfmgr --local`.
  */
 struct vfmgr_session {
-	struct vfmgr_ctx *ctx;         /**< context (root, state dir, locks) */
-	struct vfmgr_conf *conf;       /**< configuration (may be NULL: no [pf] managed) */
-	const char *uri;               /**< libvirt URI (NULL = qemu:///system) */
-	struct vfmgr_virt *virt;       /**< opened on first use; guarded by virt_mu */
-	void *virt_mu;                 /**< pthread_mutex_t * for @ref virt (NULL: single-threaded) */
+	struct vfmgr_ctx *ctx; /**< context (root, state dir, locks) */
+	struct vfmgr_conf *conf; /**< configuration (may be NULL: no [pf] managed) */
+	const char *uri; /**< libvirt URI (NULL = qemu:///system) */
+	struct vfmgr_virt *virt; /**< opened on first use; guarded by virt_mu */
+	void *virt_mu; /**< pthread_mutex_t * for @ref virt (NULL: single-threaded) */
 };
 
 /**
@@ -47,7 +47,8 @@ struct vfmgr_session {
  *        returned without held_by; callers show the warning). @param wlen its size.
  * @return 0 or -errno of discovery.
  */
-int vfmgr_session_discover(struct vfmgr_session *s, struct vfmgr_host **out, char *warn, size_t wlen);
+int vfmgr_session_discover(struct vfmgr_session *s, struct vfmgr_host **out, char *warn,
+			   size_t wlen);
 
 /**
  * Recover every journaled operation: "apply" (plan.c: roll the PF forward, else

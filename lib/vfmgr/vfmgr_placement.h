@@ -23,7 +23,6 @@ extern "C" {
 /** @name OpenStack Placement: the fleet's inventory and claims (lib/vfmgr/placement*.c) */
 /** @{ */
 
-
 /** Opaque Placement client (libcurl). */
 struct vfmgr_pl;
 
@@ -37,21 +36,19 @@ int vfmgr_pl_open(const struct vfmgr_pl_conf *pc, struct vfmgr_pl **out);
 /** Free a client (NULL ignored). */
 void vfmgr_pl_close(struct vfmgr_pl *pl);
 
-
-
 /** Result of one reconciliation. */
 struct vfmgr_pl_sync_stats {
-	int rc;                 /**< 0 or -errno of the sync */
-	char msg[512];          /**< "" or why it failed */
-	unsigned providers;     /**< providers in the host's tree */
-	unsigned vfs_total;     /**< SRIOV_NET_VF total over the PFs */
-	unsigned vfs_reserved;  /**< reserved */
-	unsigned vfs_assigned;  /**< VFs owned by domains (allocated) */
-	unsigned writes;        /**< POST/PUT/DELETE sent */
-	unsigned conflicts;     /**< 409 generation conflicts re-read and retried */
-	unsigned claims_kept;   /**< allocations without a VF kept as in-flight claims */
-	unsigned claims_dropped;/**< such allocations removed after claim_grace_s */
-	uint64_t duration_ms;   /**< wall time */
+	int rc; /**< 0 or -errno of the sync */
+	char msg[512]; /**< "" or why it failed */
+	unsigned providers; /**< providers in the host's tree */
+	unsigned vfs_total; /**< SRIOV_NET_VF total over the PFs */
+	unsigned vfs_reserved; /**< reserved */
+	unsigned vfs_assigned; /**< VFs owned by domains (allocated) */
+	unsigned writes; /**< POST/PUT/DELETE sent */
+	unsigned conflicts; /**< 409 generation conflicts re-read and retried */
+	unsigned claims_kept; /**< allocations without a VF kept as in-flight claims */
+	unsigned claims_dropped; /**< such allocations removed after claim_grace_s */
+	uint64_t duration_ms; /**< wall time */
 };
 
 /** State kept between reconciliations (what this process last published). */
@@ -77,22 +74,23 @@ void vfmgr_pl_sync_free(struct vfmgr_pl_sync *st);
  *         unexpected answer, message quotes it), -EAGAIN (conflicts outlasted the retries).
  */
 int vfmgr_pl_sync_run(struct vfmgr_pl *pl, struct vfmgr_pl_sync *st, struct vfmgr_session *s,
-		      const char *hostname, unsigned claim_grace_s, struct vfmgr_pl_sync_stats *stats);
+		      const char *hostname, unsigned claim_grace_s,
+		      struct vfmgr_pl_sync_stats *stats);
 
 /** JSON of a sync result ({"rc","result","providers",...}). @return new reference. */
 struct json_t *vfmgr_pl_sync_stats_json(const struct vfmgr_pl_sync_stats *st);
 
 /** A claim made by vfmgr_pl_claim(). */
 struct vfmgr_pl_claim {
-	char consumer[37];            /**< consumer UUID (libvirt domain UUID) */
-	char rp[37];                  /**< PF provider claimed from */
-	char host[64];                /**< its root provider name (the host) */
-	char pf_bdf[VFMGR_BDF_LEN];   /**< the PF */
-	char rc_name[64];             /**< resource class */
-	unsigned count;               /**< units claimed */
-	int numa;                     /**< NUMA node of the PF (-1 unknown) */
-	unsigned conflicts;           /**< 409s retried while claiming / releasing */
-	unsigned candidates;          /**< allocation candidates of the last query */
+	char consumer[37]; /**< consumer UUID (libvirt domain UUID) */
+	char rp[37]; /**< PF provider claimed from */
+	char host[64]; /**< its root provider name (the host) */
+	char pf_bdf[VFMGR_BDF_LEN]; /**< the PF */
+	char rc_name[64]; /**< resource class */
+	unsigned count; /**< units claimed */
+	int numa; /**< NUMA node of the PF (-1 unknown) */
+	unsigned conflicts; /**< 409s retried while claiming / releasing */
+	unsigned candidates; /**< allocation candidates of the last query */
 };
 
 /**

@@ -27,13 +27,13 @@ struct vfmgr_lock_ent;
 struct vfmgr_txn;
 
 struct vfmgr_ctx {
-	char root[PATH_MAX];        /* "" for "/" */
+	char root[PATH_MAX]; /* "" for "/" */
 	char state_dir[PATH_MAX - 256];
 	unsigned int wait_ms;
 	bool allow_unsafe_noiommu;
-	pthread_mutex_t locks_mu;   /* protects the lock table */
+	pthread_mutex_t locks_mu; /* protects the lock table */
 	struct vfmgr_lock_ent *locks;
-	pthread_mutex_t owner_mu;   /* serialises owners.json read-modify-write in-process */
+	pthread_mutex_t owner_mu; /* serialises owners.json read-modify-write in-process */
 };
 
 void vfmgr_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -49,7 +49,10 @@ void vfmgr_sleep_ms(unsigned int ms);
 /* Monotonic time in ms. */
 uint64_t vfmgr_now_ms(void);
 /* true if root is the real "/". */
-static inline bool vfmgr_real_root(const struct vfmgr_ctx *ctx) { return ctx->root[0] == '\0'; }
+static inline bool vfmgr_real_root(const struct vfmgr_ctx *ctx)
+{
+	return ctx->root[0] == '\0';
+}
 
 /* Permanent MAC of a netdev over rtnetlink (IFLA_PERM_ADDRESS). 0 or -errno. */
 int vfmgr_nl_perm_addr(const char *ifname, uint8_t mac[6]);
@@ -126,7 +129,8 @@ const char *vfmgr_link_state_name(unsigned int ls);
 /** @return the PF with this BDF or NULL. */
 struct vfmgr_pf *vfmgr_host_find_pf(const struct vfmgr_host *host, const char *bdf);
 /** @return the VF (pf_bdf, index) or NULL. */
-struct vfmgr_vf *vfmgr_host_find_vf(const struct vfmgr_host *host, const char *pf_bdf, unsigned int index);
+struct vfmgr_vf *vfmgr_host_find_vf(const struct vfmgr_host *host, const char *pf_bdf,
+				    unsigned int index);
 /** @return the VF with this VF BDF or NULL. */
 struct vfmgr_vf *vfmgr_host_find_vf_bdf(const struct vfmgr_host *host, const char *vf_bdf);
 /**
@@ -149,7 +153,8 @@ struct json_t *vfmgr_attrs_to_json(const struct vfmgr_vf_attrs *a);
  * Read a device attribute <root>/sys/bus/pci/devices/<bdf>/<attr>, trailing newline stripped.
  * @return length, or -errno (message names the file).
  */
-int vfmgr_sysfs_read(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, char *buf, size_t len);
+int vfmgr_sysfs_read(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, char *buf,
+		     size_t len);
 /**
  * Write a string to a file under root (one write() call, as sysfs expects;
  * the kernel reports errors from write(), not open()).
@@ -158,7 +163,8 @@ int vfmgr_sysfs_read(const struct vfmgr_ctx *ctx, const char *bdf, const char *a
  */
 int vfmgr_sysfs_write_path(const struct vfmgr_ctx *ctx, const char *abspath, const char *val);
 /** Write a device attribute (see vfmgr_sysfs_write_path()). @return 0 or -errno. */
-int vfmgr_sysfs_write(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr, const char *val);
+int vfmgr_sysfs_write(const struct vfmgr_ctx *ctx, const char *bdf, const char *attr,
+		      const char *val);
 /** Current driver of a device into @p buf ("" if none). @return 0, -ENOENT (no such device). */
 int vfmgr_dev_driver(const struct vfmgr_ctx *ctx, const char *bdf, char *buf, size_t len);
 /** IOMMU group number of a device. @return group >= 0, or -ENOENT (no iommu_group link). */
@@ -254,7 +260,8 @@ int vfmgr_nl_parse_vfinfo(const void *nlh, struct vfmgr_vf_attrs *attrs, unsigne
  * @param[out] attrs array of @p max. @param[out] n_vfs VFs reported.
  * @return 0, -ENODEV, -ENOENT (no VF info: no SR-IOV netdev), -errno.
  */
-int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsigned int max, unsigned int *n_vfs);
+int vfmgr_vf_get_attrs(const char *pf_ifname, struct vfmgr_vf_attrs *attrs, unsigned int max,
+		       unsigned int *n_vfs);
 /**
  * @return true when any field set in @p want is missing from, or different
  *         in, @p have (i.e. the VF needs re-applying); fields not set in
@@ -270,8 +277,8 @@ bool vfmgr_attrs_differ(const struct vfmgr_vf_attrs *want, const struct vfmgr_vf
  * @param devs receives the netdevs and block devices found (removed when unbound).
  * @return 1 in use, 0 not.
  */
-int vfmgr_dev_host_use(const struct vfmgr_ctx *ctx, const char *bdf, const char *driver, char *why, size_t wlen,
-		       char *devs, size_t dlen);
+int vfmgr_dev_host_use(const struct vfmgr_ctx *ctx, const char *bdf, const char *driver, char *why,
+		       size_t wlen, char *devs, size_t dlen);
 
 /** @} */
 
@@ -283,16 +290,16 @@ int vfmgr_dev_host_use(const struct vfmgr_ctx *ctx, const char *bdf, const char 
 enum vfmgr_check_status { VFMGR_CHECK_OK = 0, VFMGR_CHECK_WARN = 1, VFMGR_CHECK_FAIL = 2 };
 /** One check result. */
 struct vfmgr_check {
-	char name[48];                 /**< "iommu", "vfio-pci", "hugepages", "group 0000:01:00.2", ... */
-	enum vfmgr_check_status status;/**< ok / warn / fail */
-	int code;                      /**< enum vfmgr_exit of a failure: the code any command gives this cause */
-	char msg[512];                 /**< what was found and, unless ok, the fix */
+	char name[48]; /**< "iommu", "vfio-pci", "hugepages", "group 0000:01:00.2", ... */
+	enum vfmgr_check_status status; /**< ok / warn / fail */
+	int code; /**< enum vfmgr_exit of a failure: the code any command gives this cause */
+	char msg[512]; /**< what was found and, unless ok, the fix */
 };
 /** A list of check results. */
 struct vfmgr_checks {
-	struct vfmgr_check *v;  /**< results */
-	unsigned int n;             /**< entries */
-	unsigned int n_fail;        /**< entries with VFMGR_CHECK_FAIL */
+	struct vfmgr_check *v; /**< results */
+	unsigned int n; /**< entries */
+	unsigned int n_fail; /**< entries with VFMGR_CHECK_FAIL */
 };
 /**
  * Is an IOMMU active? (/sys/class/iommu non-empty or
@@ -418,9 +425,9 @@ typedef int (*vfmgr_recover_fn)(struct vfmgr_ctx *ctx, const struct json_t *inte
 				const struct json_t *steps, void *user);
 /** Handler registration for vfmgr_journal_recover(). */
 struct vfmgr_recover_handler {
-	const char *type;      /**< operation type */
-	vfmgr_recover_fn fn;   /**< handler */
-	void *user;            /**< passed back */
+	const char *type; /**< operation type */
+	vfmgr_recover_fn fn; /**< handler */
+	void *user; /**< passed back */
 };
 /**
  * Reconcile every journal file with the host: "apply" is handled inside
@@ -429,7 +436,8 @@ struct vfmgr_recover_handler {
  * Unknown types are left in place and counted as failures (-EOPNOTSUPP: no handler).
  * @return number of operations recovered, or -errno of the first failure.
  */
-int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_handler *handlers, unsigned int n);
+int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_handler *handlers,
+			  unsigned int n);
 /** @} */
 
 /* ------------------------------------------------------------------------- */
@@ -440,7 +448,8 @@ int vfmgr_journal_recover(struct vfmgr_ctx *ctx, const struct vfmgr_recover_hand
  * Owner of a VF. @param[out] dom buffer ("" when free), may be NULL.
  * @return 1 owned, 0 free, -errno (state file unreadable / corrupt: message names it).
  */
-int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, char *dom, size_t len);
+int vfmgr_owner_get(const struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, char *dom,
+		    size_t len);
 /**
  * Record that @p dom owns the VF.
  * @return 0 (also if already owned by @p dom), -EBUSY when owned by another
@@ -451,7 +460,8 @@ int vfmgr_owner_set(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int inde
  * Clear ownership. @param dom expected owner (NULL = any).
  * @return 0 (also if already free), -EPERM when owned by a different domain.
  */
-int vfmgr_owner_clear(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index, const char *dom);
+int vfmgr_owner_clear(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int index,
+		      const char *dom);
 /** All owners as {"<pf>/<index>": "<domain>"}. @return 0 or -errno; *out new reference. */
 int vfmgr_owner_list(const struct vfmgr_ctx *ctx, struct json_t **out);
 /** @} */
@@ -481,31 +491,34 @@ void vfmgr_unlock_vf(struct vfmgr_ctx *ctx, const char *pf_bdf, unsigned int ind
 /** Where a libvirt domain lives, from its XML and the host topology. */
 struct vfmgr_placement {
 	char name[VFMGR_DOMAIN_LEN]; /**< domain name */
-	bool active;                 /**< running (virDomainIsActive) */
-	bool persistent;             /**< has a persistent definition */
-	uint64_t nodes;              /**< NUMA nodes used: numatune + nodes of pinned CPUs (0 = unknown) */
-	uint64_t numatune_nodes;     /**< nodes of <numatune><memory nodeset> only */
-	int n_pinned;                /**< pinned host CPUs (0 = not pinned) */
+	bool active; /**< running (virDomainIsActive) */
+	bool persistent; /**< has a persistent definition */
+	uint64_t nodes; /**< NUMA nodes used: numatune + nodes of pinned CPUs (0 = unknown) */
+	uint64_t numatune_nodes; /**< nodes of <numatune><memory nodeset> only */
+	int n_pinned; /**< pinned host CPUs (0 = not pinned) */
 	uint8_t pinned[VFMGR_VIRT_MAX_CPUS / 8]; /**< bitmap of pinned host CPUs */
 };
 /** Form of the device XML handed to libvirt. */
 enum vfmgr_hostdev_form {
-	VFMGR_HOSTDEV_INTERFACE = 0, /**< <interface type='hostdev' managed='no'> + <mac>/<vlan> (stable guest MAC) */
-	VFMGR_HOSTDEV_PLAIN = 1,     /**< <hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/> */
+	VFMGR_HOSTDEV_INTERFACE =
+		0, /**< <interface type='hostdev' managed='no'> + <mac>/<vlan> (stable guest MAC) */
+	VFMGR_HOSTDEV_PLAIN =
+		1, /**< <hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/> */
 };
 /** A VF as a libvirt device. */
 struct vfmgr_hostdev {
-	char bdf[VFMGR_BDF_LEN];      /**< VF PCI address */
+	char bdf[VFMGR_BDF_LEN]; /**< VF PCI address */
 	enum vfmgr_hostdev_form form; /**< XML form */
-	bool has_mac;                 /**< @ref mac is meaningful (interface form) */
-	uint8_t mac[6];               /**< guest MAC (interface form) */
-	int vlan;                     /**< VLAN 1..4094, or -1 for none (interface form) */
+	bool has_mac; /**< @ref mac is meaningful (interface form) */
+	uint8_t mac[6]; /**< guest MAC (interface form) */
+	int vlan; /**< VLAN 1..4094, or -1 for none (interface form) */
 };
 /** How a device change reached libvirt. */
 enum vfmgr_virt_path {
-	VFMGR_VIRT_NONE = 0,     /**< nothing changed */
-	VFMGR_VIRT_HOTPLUG = 1,  /**< virDomainAttach/DetachDeviceFlags */
-	VFMGR_VIRT_REDEFINE = 2, /**< inactive domain, driver without attach-device: XML edited + virDomainDefineXML */
+	VFMGR_VIRT_NONE = 0, /**< nothing changed */
+	VFMGR_VIRT_HOTPLUG = 1, /**< virDomainAttach/DetachDeviceFlags */
+	VFMGR_VIRT_REDEFINE =
+		2, /**< inactive domain, driver without attach-device: XML edited + virDomainDefineXML */
 };
 /**
  * Open a libvirt connection (virConnectOpen). libvirt's default stderr error
@@ -612,24 +625,24 @@ int vfmgr_virt_domain_uuid(struct vfmgr_virt *v, const char *domain, char uuid[3
 
 /** What to assign. */
 struct vfmgr_assign_req {
-	const char *domain;            /**< libvirt domain name */
-	const char *pf;                /**< PF BDF or netdev name (NULL = any configured PF) */
-	int vf;                        /**< VF index on @ref pf, -1 = choose by NUMA policy */
-	enum vfmgr_hostdev_form form;  /**< device XML form (default interface) */
-	bool force;                    /**< take a VF the host uses, or one off numa-policy=required */
+	const char *domain; /**< libvirt domain name */
+	const char *pf; /**< PF BDF or netdev name (NULL = any configured PF) */
+	int vf; /**< VF index on @ref pf, -1 = choose by NUMA policy */
+	enum vfmgr_hostdev_form form; /**< device XML form (default interface) */
+	bool force; /**< take a VF the host uses, or one off numa-policy=required */
 };
 /** What was done. */
 struct vfmgr_assign_result {
 	char domain[VFMGR_DOMAIN_LEN]; /**< domain */
-	char pf_bdf[VFMGR_BDF_LEN];    /**< PF */
-	unsigned int index;                /**< VF index */
-	char vf_bdf[VFMGR_BDF_LEN];    /**< VF address */
-	int vf_numa_node;              /**< VF's node (-1 unknown) */
-	uint64_t domain_nodes;         /**< domain's nodes (0 unknown) */
-	enum vfmgr_virt_path path;     /**< how libvirt took/released it */
-	bool refused;                  /**< a pre-flight check refused (IOMMU, group) */
-	int irqs;                      /**< MSI-X IRQs steered (assign) / restored (release); <0 errno */
-	char note[512];                /**< extra information for the operator */
+	char pf_bdf[VFMGR_BDF_LEN]; /**< PF */
+	unsigned int index; /**< VF index */
+	char vf_bdf[VFMGR_BDF_LEN]; /**< VF address */
+	int vf_numa_node; /**< VF's node (-1 unknown) */
+	uint64_t domain_nodes; /**< domain's nodes (0 unknown) */
+	enum vfmgr_virt_path path; /**< how libvirt took/released it */
+	bool refused; /**< a pre-flight check refused (IOMMU, group) */
+	int irqs; /**< MSI-X IRQs steered (assign) / restored (release); <0 errno */
+	char note[512]; /**< extra information for the operator */
 };
 /**
  * The session's libvirt connection, opened on first use and re-opened when it died
@@ -676,7 +689,8 @@ int vfmgr_adopt(struct vfmgr_session *s, const char *domain, struct json_t **out
  * @param[out] h two handlers for vfmgr_journal_recover().
  * @return 2.
  */
-unsigned int vfmgr_front_recover_handlers(struct vfmgr_session *s, struct vfmgr_recover_handler h[2]);
+unsigned int vfmgr_front_recover_handlers(struct vfmgr_session *s,
+					  struct vfmgr_recover_handler h[2]);
 /** @} */
 
 /* ------------------------------------------------------------------------- */
@@ -723,8 +737,9 @@ struct irqpost_detect;
  * posted-interrupt series), @p journal_pending (< 0 written as 0).
  * @return 0 or -EIO.
  */
-int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx, const struct vfmgr_host *host,
-			 const bool *held, const struct irqpost_detect *pi, int journal_pending, FILE *f);
+int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx,
+			 const struct vfmgr_host *host, const bool *held,
+			 const struct irqpost_detect *pi, int journal_pending, FILE *f);
 /** @} */
 
 /* ------------------------------------------------------------------------- */
@@ -732,10 +747,10 @@ int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx, c
 /** @{ */
 /** State of a VF as the metrics (and `vfmgr status`) count it; exactly one per VF. */
 enum vfmgr_vf_state {
-	VFMGR_VF_FREE = 0,     /**< on vfio-pci, no owner, alone in its IOMMU group: assignable */
+	VFMGR_VF_FREE = 0, /**< on vfio-pci, no owner, alone in its IOMMU group: assignable */
 	VFMGR_VF_ASSIGNED = 1, /**< owned by a domain through vfmgr (owner record) */
-	VFMGR_VF_HELD = 2,     /**< in a libvirt domain's XML without a vfmgr owner record */
-	VFMGR_VF_HOST = 3,     /**< bound to a host driver (not vfio-pci) */
+	VFMGR_VF_HELD = 2, /**< in a libvirt domain's XML without a vfmgr owner record */
+	VFMGR_VF_HOST = 3, /**< bound to a host driver (not vfio-pci) */
 	VFMGR_VF_UNUSABLE = 4, /**< no driver bound, or its IOMMU group holds other devices */
 };
 
@@ -743,7 +758,8 @@ enum vfmgr_vf_state {
  * State of a discovered VF.
  * @param held the VF was found in a libvirt domain (vfmgr_virt_find_owner()).
  */
-enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf, bool held);
+enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf,
+				   bool held);
 /** @return "free", "assigned", "held", "host" or "unusable" (the metrics' state label). */
 const char *vfmgr_vf_state_name(enum vfmgr_vf_state s);
 /** @} */

@@ -29,22 +29,28 @@ struct json_t;
 /** Requests of the control socket. */
 enum vfmgr_reqop {
 	VFMGR_OP_INVALID = 0,
-	VFMGR_OP_STATUS, VFMGR_OP_LIST, VFMGR_OP_PLAN, VFMGR_OP_APPLY,
-	VFMGR_OP_ASSIGN, VFMGR_OP_RELEASE, VFMGR_OP_SHOW, VFMGR_OP_CHECK,
+	VFMGR_OP_STATUS,
+	VFMGR_OP_LIST,
+	VFMGR_OP_PLAN,
+	VFMGR_OP_APPLY,
+	VFMGR_OP_ASSIGN,
+	VFMGR_OP_RELEASE,
+	VFMGR_OP_SHOW,
+	VFMGR_OP_CHECK,
 	VFMGR_OP_ADOPT,
 	VFMGR_OP__COUNT
 };
 
 /** Error codes of the protocol = exit codes of vfmgr(8). */
 enum vfmgr_exit {
-	VFMGR_EXIT_OK = 0,          /**< success */
-	VFMGR_EXIT_FAILED = 1,      /**< operation failed */
-	VFMGR_EXIT_USAGE = 2,       /**< usage or configuration error */
-	VFMGR_EXIT_REFUSED = 3,     /**< pre-flight refused */
-	VFMGR_EXIT_UNREACH = 4,     /**< daemon unreachable */
-	VFMGR_EXIT_DENIED = 5,      /**< permission denied (not root, not in group vfmgr) */
-	VFMGR_EXIT_NOTFOUND = 6,    /**< no such domain, PF or VF */
-	VFMGR_EXIT_BUSY = 7,        /**< no free VF / VF owned by another domain */
+	VFMGR_EXIT_OK = 0, /**< success */
+	VFMGR_EXIT_FAILED = 1, /**< operation failed */
+	VFMGR_EXIT_USAGE = 2, /**< usage or configuration error */
+	VFMGR_EXIT_REFUSED = 3, /**< pre-flight refused */
+	VFMGR_EXIT_UNREACH = 4, /**< daemon unreachable */
+	VFMGR_EXIT_DENIED = 5, /**< permission denied (not root, not in group vfmgr) */
+	VFMGR_EXIT_NOTFOUND = 6, /**< no such domain, PF or VF */
+	VFMGR_EXIT_BUSY = 7, /**< no free VF / VF owned by another domain */
 	VFMGR_EXIT_UNSUPPORTED = 8, /**< libvirt driver cannot do it (no hot-plug) */
 };
 
@@ -53,15 +59,15 @@ enum vfmgr_exit {
 
 /** A decoded, validated request. Strings point into @ref json. */
 struct vfmgr_request {
-	int64_t id;            /**< echoed in the response (-1 when unreadable) */
-	enum vfmgr_reqop op;      /**< operation */
-	const char *domain;    /**< assign, adopt: domain */
-	const char *pf;        /**< assign: PF (optional) */
-	int vf;                /**< assign: VF index or -1 */
-	const char *target;    /**< release/show: domain, VF BDF, PF/index */
-	bool force;            /**< apply: change counts under owned/held/host-used VFs; assign: take a host-used VF or one off the NUMA policy */
-	bool plain;            /**< assign: "form":"hostdev" (plain <hostdev>) instead of "interface" */
-	struct json_t *json;   /**< parsed request (owned) */
+	int64_t id; /**< echoed in the response (-1 when unreadable) */
+	enum vfmgr_reqop op; /**< operation */
+	const char *domain; /**< assign, adopt: domain */
+	const char *pf; /**< assign: PF (optional) */
+	int vf; /**< assign: VF index or -1 */
+	const char *target; /**< release/show: domain, VF BDF, PF/index */
+	bool force; /**< apply: change counts under owned/held/host-used VFs; assign: take a host-used VF or one off the NUMA policy */
+	bool plain; /**< assign: "form":"hostdev" (plain <hostdev>) instead of "interface" */
+	struct json_t *json; /**< parsed request (owned) */
 };
 
 /** @return "status", ..., or NULL for an invalid op. */
@@ -74,8 +80,8 @@ const char *vfmgr_op_name(enum vfmgr_reqop op);
  * @param[out] err message naming the offending member.
  * @return 0; -EINVAL (req->id is set when it could be read); -E2BIG (longer than VFMGR_PROTO_MAX_LINE).
  */
-int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request *req,
-			       char *err, size_t errlen);
+int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request *req, char *err,
+			       size_t errlen);
 
 /** Free what vfmgr_proto_decode_request() allocated (NULL ignored). */
 void vfmgr_request_clear(struct vfmgr_request *req);

@@ -8,8 +8,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pkt_info pi;
 	uint8_t *copy;
@@ -24,7 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		pkt_ttl_dec(copy + pi.l3_off);
 		/* the incremental update must leave a valid header with TTL - 1 */
-		if (!pkt_ipv4_csum_ok(copy + pi.l3_off, pi.l3_len) || copy[pi.l3_off + 8] != pi.ttl - 1)
+		if (!pkt_ipv4_csum_ok(copy + pi.l3_off, pi.l3_len) ||
+		    copy[pi.l3_off + 8] != pi.ttl - 1)
 			abort();
 	}
 	free(copy);

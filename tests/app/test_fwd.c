@@ -31,13 +31,12 @@ static struct vfapp_route_cfg routes;
 static struct rte_mempool *ep_pool, *app_pool;
 static struct iova_ctx *ctx;
 
-static const struct rte_ether_addr nh_b_alt = {{0x02, 0, 0, 0, 0x02, 0x99}};
-static const struct rte_ether_addr nh_a_alt = {{0x02, 0, 0, 0, 0x01, 0x99}};
+static const struct rte_ether_addr nh_b_alt = { { 0x02, 0, 0, 0, 0x02, 0x99 } };
+static const struct rte_ether_addr nh_a_alt = { { 0x02, 0, 0, 0, 0x01, 0x99 } };
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 
-static void
-send_raw(uint16_t port, const uint8_t *buf, unsigned int len)
+static void send_raw(uint16_t port, const uint8_t *buf, unsigned int len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(ep_pool);
 	unsigned int i;
@@ -52,9 +51,8 @@ send_raw(uint16_t port, const uint8_t *buf, unsigned int len)
 }
 
 /* Run the appliance a bounded number of times and collect up to max frames per endpoint. */
-static void
-pump(struct rte_mbuf **at_a, unsigned int *na, struct rte_mbuf **at_b, unsigned int *nb,
-     unsigned int max)
+static void pump(struct rte_mbuf **at_a, unsigned int *na, struct rte_mbuf **at_b, unsigned int *nb,
+		 unsigned int max)
 {
 	unsigned int i;
 
@@ -67,9 +65,8 @@ pump(struct rte_mbuf **at_a, unsigned int *na, struct rte_mbuf **at_b, unsigned 
 	}
 }
 
-static void
-check_forwarded(struct rte_mbuf *m, const uint8_t *sent, unsigned int len,
-		const struct rte_ether_addr *dst, const struct rte_ether_addr *src)
+static void check_forwarded(struct rte_mbuf *m, const uint8_t *sent, unsigned int len,
+			    const struct rte_ether_addr *dst, const struct rte_ether_addr *src)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct pkt_info pi;
@@ -89,8 +86,7 @@ check_forwarded(struct rte_mbuf *m, const uint8_t *sent, unsigned int len,
 	assert_int_equal(pkt_parse(p, len, &pi), p[22] > 1 ? PKT_OK : PKT_TTL_EXPIRED);
 }
 
-static void
-test_forward_a_to_b(void **state)
+static void test_forward_a_to_b(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f1[256], f2[256], f3[1600];
@@ -100,7 +96,7 @@ test_forward_a_to_b(void **state)
 	(void)state;
 	vfapp_appliance_reset_stats(&app);
 	l1 = frames_build(f1, FR_VALID, IP(10, 0, 2, 2), 64, 100, 1);
-	l2 = frames_build(f2, FR_VALID, IP(10, 0, 2, 200), 2, 17, 2);  /* /25 wins, TTL 2 -> 1 */
+	l2 = frames_build(f2, FR_VALID, IP(10, 0, 2, 200), 2, 17, 2); /* /25 wins, TTL 2 -> 1 */
 	l3 = frames_build(f3, FR_VALID, IP(10, 0, 2, 77), 128, 1458, 3);
 	send_raw(topo.ep_a, f1, l1);
 	send_raw(topo.ep_a, f2, l2);
@@ -120,8 +116,7 @@ test_forward_a_to_b(void **state)
 	assert_int_equal(app.st[0].drops[DROP_DMA_FAULT], 0);
 }
 
-static void
-test_forward_b_to_a_and_hairpin(void **state)
+static void test_forward_b_to_a_and_hairpin(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f1[256], f2[256];
@@ -147,22 +142,21 @@ test_forward_b_to_a_and_hairpin(void **state)
 	assert_int_equal(app.st[1].rx, 1);
 }
 
-static void
-test_malformed_dropped(void **state)
+static void test_malformed_dropped(void **state)
 {
 	static const struct {
 		enum frame_kind k;
 		unsigned int reason;
 	} cases[] = {
-		{FR_TRUNC_ETH, DROP_TRUNC_ETH}, {FR_TRUNC_IP, DROP_TRUNC_IP},
-		{FR_BAD_IHL, DROP_BAD_IHL}, {FR_IHL_BEYOND, DROP_TRUNC_IP},
-		{FR_BAD_TOTLEN_BIG, DROP_BAD_TOTLEN}, {FR_BAD_TOTLEN_SMALL, DROP_BAD_TOTLEN},
-		{FR_BAD_VERSION, DROP_BAD_VERSION}, {FR_BAD_CSUM, DROP_BAD_CSUM},
-		{FR_TTL0, DROP_TTL_EXPIRED}, {FR_TTL1, DROP_TTL_EXPIRED},
-		{FR_NOT_IPV4, DROP_NOT_IPV4},
+		{ FR_TRUNC_ETH, DROP_TRUNC_ETH },	{ FR_TRUNC_IP, DROP_TRUNC_IP },
+		{ FR_BAD_IHL, DROP_BAD_IHL },		{ FR_IHL_BEYOND, DROP_TRUNC_IP },
+		{ FR_BAD_TOTLEN_BIG, DROP_BAD_TOTLEN }, { FR_BAD_TOTLEN_SMALL, DROP_BAD_TOTLEN },
+		{ FR_BAD_VERSION, DROP_BAD_VERSION },	{ FR_BAD_CSUM, DROP_BAD_CSUM },
+		{ FR_TTL0, DROP_TTL_EXPIRED },		{ FR_TTL1, DROP_TTL_EXPIRED },
+		{ FR_NOT_IPV4, DROP_NOT_IPV4 },
 	};
 	struct rte_mbuf *at_a[64], *at_b[64];
-	unsigned int want[DROP__COUNT] = {0};
+	unsigned int want[DROP__COUNT] = { 0 };
 	uint8_t f[256];
 	unsigned int i, l, na, nb;
 
@@ -187,8 +181,7 @@ test_malformed_dropped(void **state)
 				 (unsigned long)app.st[0].drops[i], want[i]);
 }
 
-static void
-test_drop_every(void **state)
+static void test_drop_every(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[256];
@@ -215,8 +208,7 @@ test_drop_every(void **state)
 	rte_pktmbuf_free_bulk(at_b, nb);
 }
 
-static void
-test_iova_pool(void **state)
+static void test_iova_pool(void **state)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(app_pool);
 	struct iova_ctx_stats st;
@@ -232,8 +224,7 @@ test_iova_pool(void **state)
 	assert_true(app.dma_check);
 }
 
-static void
-test_dma_fault(void **state)
+static void test_dma_fault(void **state)
 {
 	struct rte_mbuf *at_a[8], *at_b[8], *m;
 	uint64_t stale;
@@ -259,11 +250,9 @@ test_dma_fault(void **state)
 	assert_int_equal(app.st[1].tx, 0);
 }
 
-
 /* ---- router duties (RFC 1812): ICMP, ARP, neighbour table, L2/martian filters, MTU ---- */
 
-static void
-set_u32(uint8_t *p, uint32_t v)
+static void set_u32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -271,14 +260,12 @@ set_u32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static uint32_t
-get_u32(const uint8_t *p)
+static uint32_t get_u32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static void
-fix_csum(uint8_t *f)
+static void fix_csum(uint8_t *f)
 {
 	uint16_t c = frames_ip_csum(f + 14, 20);
 
@@ -287,10 +274,9 @@ fix_csum(uint8_t *f)
 }
 
 /* Ports get 10.0.1.1/24 and 10.0.2.1/24, MTU 1500, ICMP limited to rate/s (burst). */
-static void
-router_on(uint64_t rate, uint64_t burst)
+static void router_on(uint64_t rate, uint64_t burst)
 {
-	uint16_t mtu[VFAPP_NB_PORTS] = {1500, 1500};
+	uint16_t mtu[VFAPP_NB_PORTS] = { 1500, 1500 };
 
 	routes.port_ip_set[0] = routes.port_ip_set[1] = true;
 	routes.port_ip[0] = IP(10, 0, 1, 1);
@@ -300,21 +286,21 @@ router_on(uint64_t rate, uint64_t burst)
 	vfapp_appliance_reset_stats(&app);
 }
 
-static void
-check_icmp(struct rte_mbuf *m, uint8_t type, uint8_t code, const uint8_t *sent, uint32_t from)
+static void check_icmp(struct rte_mbuf *m, uint8_t type, uint8_t code, const uint8_t *sent,
+		       uint32_t from)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *), *ip = p + 14, *icmp = ip + 20;
 	struct rte_ether_addr p0mac;
 	unsigned int totlen = (unsigned int)(ip[2] << 8 | ip[3]);
 
 	rte_eth_macaddr_get(topo.app_port[0], &p0mac);
-	assert_memory_equal(p, topo.ep_a_mac.addr_bytes, 6);   /* back to the previous hop */
+	assert_memory_equal(p, topo.ep_a_mac.addr_bytes, 6); /* back to the previous hop */
 	assert_memory_equal(p + 6, p0mac.addr_bytes, 6);
 	assert_int_equal(p[12] << 8 | p[13], 0x0800);
 	assert_true(pkt_ipv4_csum_ok(ip, 20));
-	assert_int_equal(ip[9], 1);                              /* ICMP */
-	assert_int_equal(get_u32(ip + 12), from);                /* the input port's address */
-	assert_int_equal(get_u32(ip + 16), IP(10, 0, 1, 2));     /* the offending source */
+	assert_int_equal(ip[9], 1); /* ICMP */
+	assert_int_equal(get_u32(ip + 12), from); /* the input port's address */
+	assert_int_equal(get_u32(ip + 16), IP(10, 0, 1, 2)); /* the offending source */
 	assert_int_equal(m->pkt_len, 14 + totlen);
 	assert_int_equal(icmp[0], type);
 	assert_int_equal(icmp[1], code);
@@ -323,8 +309,7 @@ check_icmp(struct rte_mbuf *m, uint8_t type, uint8_t code, const uint8_t *sent, 
 	assert_memory_equal(icmp + 8, sent + 14, 20 + 8);
 }
 
-static void
-test_icmp_time_exceeded(void **state)
+static void test_icmp_time_exceeded(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[256];
@@ -343,8 +328,7 @@ test_icmp_time_exceeded(void **state)
 	assert_int_equal(app.st[0].ev[EV_ICMP_TIME_EXCEEDED], 1);
 }
 
-static void
-test_icmp_unreachable(void **state)
+static void test_icmp_unreachable(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[256];
@@ -363,8 +347,7 @@ test_icmp_unreachable(void **state)
 	assert_int_equal(app.st[0].ev[EV_ICMP_UNREACH], 1);
 }
 
-static void
-test_icmp_ratelimit(void **state)
+static void test_icmp_ratelimit(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[256];
@@ -384,8 +367,7 @@ test_icmp_ratelimit(void **state)
 	assert_int_equal(app.st[0].ev[EV_ICMP_RATELIMITED], 7);
 }
 
-static void
-test_mtu_frag_needed_and_fragments(void **state)
+static void test_mtu_frag_needed_and_fragments(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[1200], whole[1100];
@@ -439,9 +421,9 @@ test_mtu_frag_needed_and_fragments(void **state)
 	app.mtu[1] = 1500;
 }
 
-static unsigned int
-arp_frame(uint8_t *f, uint16_t op, const struct rte_ether_addr *sha, uint32_t spa,
-	  const struct rte_ether_addr *tha, uint32_t tpa, const struct rte_ether_addr *eth_dst)
+static unsigned int arp_frame(uint8_t *f, uint16_t op, const struct rte_ether_addr *sha,
+			      uint32_t spa, const struct rte_ether_addr *tha, uint32_t tpa,
+			      const struct rte_ether_addr *eth_dst)
 {
 	unsigned int l = (unsigned int)vfapp_arp_build(f, op, sha, spa, tha, tpa);
 
@@ -451,8 +433,7 @@ arp_frame(uint8_t *f, uint16_t op, const struct rte_ether_addr *sha, uint32_t sp
 	return 60;
 }
 
-static void
-test_arp_responder(void **state)
+static void test_arp_responder(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	static const struct rte_ether_addr zero;
@@ -473,8 +454,10 @@ test_arp_responder(void **state)
 	assert_int_equal(nb, 0);
 	assert_int_equal(na, 1);
 	assert_int_equal(vfapp_arp_parse(rte_pktmbuf_mtod(at_a[0], const uint8_t *),
-					 at_a[0]->data_len, &arp), 0);
-	assert_memory_equal(rte_pktmbuf_mtod(at_a[0], const uint8_t *), topo.ep_a_mac.addr_bytes, 6);
+					 at_a[0]->data_len, &arp),
+			 0);
+	assert_memory_equal(rte_pktmbuf_mtod(at_a[0], const uint8_t *), topo.ep_a_mac.addr_bytes,
+			    6);
 	assert_int_equal(arp.op, 2);
 	assert_memory_equal(arp.sha.addr_bytes, p0mac.addr_bytes, 6);
 	assert_int_equal(arp.spa, IP(10, 0, 1, 1));
@@ -490,10 +473,9 @@ test_arp_responder(void **state)
 	assert_memory_equal(e->mac.addr_bytes, topo.ep_a_mac.addr_bytes, 6);
 }
 
-static void
-test_neighbour_resolution(void **state)
+static void test_neighbour_resolution(void **state)
 {
-	static const struct rte_ether_addr nh = {{0x02, 0, 0, 0, 0x02, 0x33}};
+	static const struct rte_ether_addr nh = { { 0x02, 0, 0, 0, 0x02, 0x33 } };
 	static const struct rte_ether_addr zero;
 	struct rte_mbuf *at_a[64], *at_b[64];
 	struct rte_ether_addr p1mac;
@@ -518,8 +500,10 @@ test_neighbour_resolution(void **state)
 	/* one ARP request for the next hop (at most one a second), both packets dropped */
 	assert_int_equal(nb, 1);
 	assert_int_equal(vfapp_arp_parse(rte_pktmbuf_mtod(at_b[0], const uint8_t *),
-					 at_b[0]->data_len, &arp), 0);
-	assert_true(rte_is_broadcast_ether_addr(rte_pktmbuf_mtod(at_b[0], struct rte_ether_addr *)));
+					 at_b[0]->data_len, &arp),
+			 0);
+	assert_true(
+		rte_is_broadcast_ether_addr(rte_pktmbuf_mtod(at_b[0], struct rte_ether_addr *)));
 	assert_int_equal(arp.op, 1);
 	assert_int_equal(arp.tpa, IP(10, 0, 2, 3));
 	assert_int_equal(arp.spa, IP(10, 0, 2, 1));
@@ -542,10 +526,9 @@ test_neighbour_resolution(void **state)
 	(void)zero;
 }
 
-static void
-test_l2_filter_and_vlan(void **state)
+static void test_l2_filter_and_vlan(void **state)
 {
-	static const struct rte_ether_addr other = {{0x02, 0, 0, 0, 0x09, 0x09}};
+	static const struct rte_ether_addr other = { { 0x02, 0, 0, 0, 0x09, 0x09 } };
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[256], g[260];
 	unsigned int l, na, nb;
@@ -553,13 +536,16 @@ test_l2_filter_and_vlan(void **state)
 	(void)state;
 	router_on(0, 1);
 	l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 30, 7);
-	memcpy(f, other.addr_bytes, 6);          /* another host's frame (promiscuous port) */
+	memcpy(f, other.addr_bytes, 6); /* another host's frame (promiscuous port) */
 	send_raw(topo.ep_a, f, l);
-	memset(f, 0xff, 6);                      /* IPv4 in an Ethernet broadcast */
+	memset(f, 0xff, 6); /* IPv4 in an Ethernet broadcast */
 	send_raw(topo.ep_a, f, l);
 	l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 30, 8);
-	memcpy(g, f, 12);                        /* 802.1Q VID 5 */
-	g[12] = 0x81; g[13] = 0x00; g[14] = 0x00; g[15] = 0x05;
+	memcpy(g, f, 12); /* 802.1Q VID 5 */
+	g[12] = 0x81;
+	g[13] = 0x00;
+	g[14] = 0x00;
+	g[15] = 0x05;
 	memcpy(g + 16, f + 12, l - 12);
 	send_raw(topo.ep_a, g, l + 4);
 	pump(at_a, &na, at_b, &nb, 64);
@@ -569,13 +555,12 @@ test_l2_filter_and_vlan(void **state)
 	assert_int_equal(app.st[0].drops[DROP_VLAN], 1);
 }
 
-static void
-test_martians(void **state)
+static void test_martians(void **state)
 {
-	static const uint32_t bad_src[] = {IP(127, 0, 0, 1), IP(0, 1, 2, 3), IP(224, 0, 0, 5),
-					   IP(240, 0, 0, 1), IP(255, 255, 255, 255)};
-	static const uint32_t bad_dst[] = {IP(127, 0, 0, 1), IP(0, 0, 0, 1), IP(240, 0, 0, 1),
-					   IP(255, 255, 255, 255), IP(224, 0, 0, 1)};
+	static const uint32_t bad_src[] = { IP(127, 0, 0, 1), IP(0, 1, 2, 3), IP(224, 0, 0, 5),
+					    IP(240, 0, 0, 1), IP(255, 255, 255, 255) };
+	static const uint32_t bad_dst[] = { IP(127, 0, 0, 1), IP(0, 0, 0, 1), IP(240, 0, 0, 1),
+					    IP(255, 255, 255, 255), IP(224, 0, 0, 1) };
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[256];
 	unsigned int i, l, na, nb;
@@ -599,8 +584,7 @@ test_martians(void **state)
 	assert_int_equal(app.st[0].drops[DROP_LOCAL], 1);
 }
 
-static void
-test_jumbo_multiseg(void **state)
+static void test_jumbo_multiseg(void **state)
 {
 	static uint8_t f[4000];
 	struct rte_mbuf *at_a[64], *at_b[64], *m0, *m1;
@@ -637,12 +621,11 @@ test_jumbo_multiseg(void **state)
 	app.mtu[1] = 1500;
 }
 
-static int
-setup(void **state)
+static int setup(void **state)
 {
 	char prefix[64], err[256];
-	char *eal[] = {"test_fwd", "--no-huge", "-m", "256", "--no-pci", "-l", "0",
-		       "--log-level", "*:warning", "--file-prefix", prefix, NULL};
+	char *eal[] = { "test_fwd", "--no-huge",   "-m",	"256",		 "--no-pci", "-l",
+			"0",	    "--log-level", "*:warning", "--file-prefix", prefix,     NULL };
 	struct rte_ether_addr mac;
 	bool strict = getenv("VFAPP_TEST_PLAIN") == NULL;
 
@@ -666,12 +649,14 @@ setup(void **state)
 		ctx = iova_ctx_create(&cp, b);
 		if (ctx == NULL)
 			return -1;
-		app_pool = iova_pktmbuf_pool_create("t_app", 4095, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0, ctx);
+		app_pool = iova_pktmbuf_pool_create("t_app", 4095, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0,
+						    ctx);
 		app.ctx = ctx;
 		app.dma_check = true;
 	}
 	if (app_pool == NULL)
-		app_pool = rte_pktmbuf_pool_create("t_app", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+		app_pool =
+			rte_pktmbuf_pool_create("t_app", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (ep_pool == NULL || app_pool == NULL)
 		return -1;
 	if (vfapp_topo_internal(&topo, WIRE_MEMIF, "t", app_pool, ep_pool, err, sizeof(err)) != 0) {
@@ -694,8 +679,7 @@ setup(void **state)
 	return app.lpm == NULL ? -1 : 0;
 }
 
-static int
-teardown(void **state)
+static int teardown(void **state)
 {
 	(void)state;
 	vfapp_topo_close(&topo);
@@ -708,8 +692,7 @@ teardown(void **state)
 	return 0;
 }
 
-int
-main(void)
+int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forward_a_to_b),

@@ -12,8 +12,7 @@
 
 #define DST 0x0a000202u /* 10.0.2.2 */
 
-static void
-test_valid(void **state)
+static void test_valid(void **state)
 {
 	uint8_t buf[256];
 	struct pkt_info pi;
@@ -36,8 +35,7 @@ test_valid(void **state)
 	assert_int_equal(pkt_parse(buf, len, &pi), PKT_OK);
 }
 
-static void
-test_options(void **state)
+static void test_options(void **state)
 {
 	uint8_t buf[256];
 	unsigned int len;
@@ -60,24 +58,18 @@ test_options(void **state)
 	assert_int_equal(pi.l4_off, 38);
 }
 
-static void
-test_malformed(void **state)
+static void test_malformed(void **state)
 {
 	static const struct {
 		enum frame_kind k;
 		enum pkt_verdict v;
 	} cases[] = {
-		{FR_TRUNC_ETH, PKT_TRUNC_ETH},
-		{FR_TRUNC_IP, PKT_TRUNC_IP},
-		{FR_BAD_IHL, PKT_BAD_IHL},
-		{FR_IHL_BEYOND, PKT_TRUNC_IP},
-		{FR_BAD_TOTLEN_BIG, PKT_BAD_TOTLEN},
-		{FR_BAD_TOTLEN_SMALL, PKT_BAD_TOTLEN},
-		{FR_BAD_VERSION, PKT_BAD_VERSION},
-		{FR_BAD_CSUM, PKT_BAD_CSUM},
-		{FR_TTL0, PKT_TTL_EXPIRED},
-		{FR_TTL1, PKT_TTL_EXPIRED},
-		{FR_NOT_IPV4, PKT_NOT_IPV4},
+		{ FR_TRUNC_ETH, PKT_TRUNC_ETH },       { FR_TRUNC_IP, PKT_TRUNC_IP },
+		{ FR_BAD_IHL, PKT_BAD_IHL },	       { FR_IHL_BEYOND, PKT_TRUNC_IP },
+		{ FR_BAD_TOTLEN_BIG, PKT_BAD_TOTLEN }, { FR_BAD_TOTLEN_SMALL, PKT_BAD_TOTLEN },
+		{ FR_BAD_VERSION, PKT_BAD_VERSION },   { FR_BAD_CSUM, PKT_BAD_CSUM },
+		{ FR_TTL0, PKT_TTL_EXPIRED },	       { FR_TTL1, PKT_TTL_EXPIRED },
+		{ FR_NOT_IPV4, PKT_NOT_IPV4 },
 	};
 	uint8_t buf[256];
 	struct pkt_info pi;
@@ -101,8 +93,7 @@ test_malformed(void **state)
 	assert_string_equal(pkt_verdict_name((enum pkt_verdict)99), "unknown");
 }
 
-static void
-test_ttl_dec(void **state)
+static void test_ttl_dec(void **state)
 {
 	uint8_t buf[256];
 	unsigned int ttl, len, seed;
@@ -124,13 +115,13 @@ test_ttl_dec(void **state)
 			want = frames_ip_csum(buf + 14, 20);
 			assert_int_equal(buf[24] << 8 | buf[25], want);
 			assert_true(pkt_ipv4_csum_ok(buf + 14, 20));
-			assert_int_equal(pkt_parse(buf, len, NULL), ttl - 1 <= 1 ? PKT_TTL_EXPIRED : PKT_OK);
+			assert_int_equal(pkt_parse(buf, len, NULL),
+					 ttl - 1 <= 1 ? PKT_TTL_EXPIRED : PKT_OK);
 		}
 	}
 }
 
-static void
-test_ttl_dec_ffff(void **state)
+static void test_ttl_dec_ffff(void **state)
 {
 	/* RFC 1624's corner: a header whose checksum is 0x0000 after the update must not
 	 * become 0xffff (eqn. 3 keeps the one's complement right); search for such a header. */
@@ -150,20 +141,18 @@ test_ttl_dec_ffff(void **state)
 		pkt_ttl_dec(buf + 14);
 		c = frames_ip_csum(buf + 14, 20);
 		if ((buf[24] << 8 | buf[25]) != c)
-			fail_msg("id %u: incremental 0x%04x full 0x%04x", id, buf[24] << 8 | buf[25], c);
+			fail_msg("id %u: incremental 0x%04x full 0x%04x", id,
+				 buf[24] << 8 | buf[25], c);
 		hits++;
 	}
 	assert_int_equal(hits, 65536);
 }
 
-int
-main(void)
+int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_ttl_dec),
+		cmocka_unit_test(test_valid),	     cmocka_unit_test(test_options),
+		cmocka_unit_test(test_malformed),    cmocka_unit_test(test_ttl_dec),
 		cmocka_unit_test(test_ttl_dec_ffff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,8 +21,7 @@
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 
-static void
-test_martian(void **state)
+static void test_martian(void **state)
 {
 	(void)state;
 	assert_true(vfapp_martian_src(IP(0, 0, 0, 0)));
@@ -43,8 +42,7 @@ test_martian(void **state)
 	assert_false(vfapp_martian_dst(IP(192, 168, 1, 255)));
 }
 
-static void
-orig_packet(uint8_t *ip, uint8_t proto, uint16_t frag, unsigned int totlen)
+static void orig_packet(uint8_t *ip, uint8_t proto, uint16_t frag, unsigned int totlen)
 {
 	unsigned int i;
 
@@ -56,16 +54,22 @@ orig_packet(uint8_t *ip, uint8_t proto, uint16_t frag, unsigned int totlen)
 	ip[7] = (uint8_t)frag;
 	ip[8] = 1;
 	ip[9] = proto;
-	ip[12] = 10; ip[13] = 0; ip[14] = 1; ip[15] = 2;
-	ip[16] = 10; ip[17] = 0; ip[18] = 2; ip[19] = 2;
+	ip[12] = 10;
+	ip[13] = 0;
+	ip[14] = 1;
+	ip[15] = 2;
+	ip[16] = 10;
+	ip[17] = 0;
+	ip[18] = 2;
+	ip[19] = 2;
 	for (i = 20; i < totlen; i++)
 		ip[i] = (uint8_t)i;
 }
 
-static void
-test_icmp_build(void **state)
+static void test_icmp_build(void **state)
 {
-	static const struct rte_ether_addr d = {{2, 0, 0, 0, 1, 2}}, s = {{2, 0, 0, 0, 1, 1}};
+	static const struct rte_ether_addr d = { { 2, 0, 0, 0, 1, 2 } },
+					   s = { { 2, 0, 0, 0, 1, 1 } };
 	uint8_t orig[1500], buf[14 + VFAPP_ICMP_MAX_IP_LEN];
 	size_t len;
 	const uint8_t *ip = buf + 14, *icmp = ip + 20;
@@ -95,35 +99,34 @@ test_icmp_build(void **state)
 	assert_int_equal(vfapp_icmp_error_build(buf, &d, &s, 1, 11, 0, 0, 1, orig, 19), 0);
 }
 
-static void
-test_icmp_allowed(void **state)
+static void test_icmp_allowed(void **state)
 {
 	uint8_t ip[64];
 
 	(void)state;
 	orig_packet(ip, 17, 0, 64);
 	assert_true(vfapp_icmp_error_allowed(ip, 64));
-	orig_packet(ip, 17, 0x2000, 64);           /* first fragment (MF, offset 0): yes */
+	orig_packet(ip, 17, 0x2000, 64); /* first fragment (MF, offset 0): yes */
 	assert_true(vfapp_icmp_error_allowed(ip, 64));
-	orig_packet(ip, 17, 0x0010, 64);           /* later fragment: no */
+	orig_packet(ip, 17, 0x0010, 64); /* later fragment: no */
 	assert_false(vfapp_icmp_error_allowed(ip, 64));
 	orig_packet(ip, 1, 0, 64);
-	ip[20] = 8;                                /* echo request: yes */
+	ip[20] = 8; /* echo request: yes */
 	assert_true(vfapp_icmp_error_allowed(ip, 64));
-	ip[20] = 11;                               /* an ICMP error: never about an error */
+	ip[20] = 11; /* an ICMP error: never about an error */
 	assert_false(vfapp_icmp_error_allowed(ip, 64));
 	ip[20] = 3;
 	assert_false(vfapp_icmp_error_allowed(ip, 64));
 	orig_packet(ip, 17, 0, 64);
-	ip[12] = 224;                              /* multicast source */
+	ip[12] = 224; /* multicast source */
 	assert_false(vfapp_icmp_error_allowed(ip, 64));
 	assert_false(vfapp_icmp_error_allowed(ip, 19));
 }
 
-static void
-test_arp(void **state)
+static void test_arp(void **state)
 {
-	static const struct rte_ether_addr a = {{2, 0, 0, 0, 1, 2}}, b = {{2, 0, 0, 0, 1, 1}};
+	static const struct rte_ether_addr a = { { 2, 0, 0, 0, 1, 2 } },
+					   b = { { 2, 0, 0, 0, 1, 1 } };
 	static const struct rte_ether_addr zero;
 	uint8_t f[64];
 	struct vfapp_arp arp;
@@ -141,19 +144,19 @@ test_arp(void **state)
 	assert_int_equal(vfapp_arp_parse(f, 42, &arp), 0);
 	assert_int_equal(arp.op, 2);
 	assert_memory_equal(arp.tha.addr_bytes, a.addr_bytes, 6);
-	assert_int_equal(vfapp_arp_parse(f, 41, &arp), -EINVAL);   /* short */
-	f[14 + 7] = 3;                                             /* op 3 (RARP) */
+	assert_int_equal(vfapp_arp_parse(f, 41, &arp), -EINVAL); /* short */
+	f[14 + 7] = 3; /* op 3 (RARP) */
 	assert_int_equal(vfapp_arp_parse(f, 42, &arp), -EINVAL);
 	f[14 + 7] = 2;
-	f[14 + 5] = 16;                                            /* plen 16: not IPv4 */
+	f[14 + 5] = 16; /* plen 16: not IPv4 */
 	assert_int_equal(vfapp_arp_parse(f, 42, &arp), -EINVAL);
 }
 
-static void
-test_neigh(void **state)
+static void test_neigh(void **state)
 {
 	static struct vfapp_neigh_table t;
-	static const struct rte_ether_addr m1 = {{2, 0, 0, 0, 0, 1}}, m2 = {{2, 0, 0, 0, 0, 2}};
+	static const struct rte_ether_addr m1 = { { 2, 0, 0, 0, 0, 1 } },
+					   m2 = { { 2, 0, 0, 0, 0, 2 } };
 	struct vfapp_neigh *e;
 	unsigned int i, n = 0;
 
@@ -170,7 +173,8 @@ test_neigh(void **state)
 	assert_int_equal(e->state, NEIGH_REACHABLE);
 	assert_int_equal(vfapp_neigh_update(&t, IP(10, 0, 2, 3), &m1, false, 3), 0); /* same */
 	assert_int_equal(vfapp_neigh_update(&t, IP(10, 0, 2, 3), &m2, false, 4), 1); /* moved */
-	assert_memory_equal(vfapp_neigh_find(&t, IP(10, 0, 2, 3))->mac.addr_bytes, m2.addr_bytes, 6);
+	assert_memory_equal(vfapp_neigh_find(&t, IP(10, 0, 2, 3))->mac.addr_bytes, m2.addr_bytes,
+			    6);
 	/* fills to 3/4, then refuses */
 	for (i = 0; i < VFAPP_NEIGH_SIZE; i++)
 		if (vfapp_neigh_get(&t, IP(10, 1, i >> 8, i & 255)) != NULL)
@@ -180,8 +184,7 @@ test_neigh(void **state)
 		assert_non_null(vfapp_neigh_find(&t, IP(10, 1, i >> 8, i & 255)));
 }
 
-static void
-test_ratelimit(void **state)
+static void test_ratelimit(void **state)
 {
 	struct vfapp_ratelimit r;
 	unsigned int i, ok = 0;
@@ -191,43 +194,45 @@ test_ratelimit(void **state)
 	for (i = 0; i < 20; i++)
 		ok += vfapp_ratelimit_take(&r, 0);
 	assert_int_equal(ok, 5);
-	assert_false(vfapp_ratelimit_take(&r, 99));  /* 0.099 s: not yet a token */
-	assert_true(vfapp_ratelimit_take(&r, 100));  /* 0.1 s: one */
+	assert_false(vfapp_ratelimit_take(&r, 99)); /* 0.099 s: not yet a token */
+	assert_true(vfapp_ratelimit_take(&r, 100)); /* 0.1 s: one */
 	assert_false(vfapp_ratelimit_take(&r, 100));
 	for (i = 0, ok = 0; i < 20; i++)
 		ok += vfapp_ratelimit_take(&r, 100000); /* long idle: refilled to the burst only */
 	assert_int_equal(ok, 5);
-	vfapp_ratelimit_init(&r, 0, 1, 1000, 0);     /* unlimited */
+	vfapp_ratelimit_init(&r, 0, 1, 1000, 0); /* unlimited */
 	for (i = 0; i < 100; i++)
 		assert_true(vfapp_ratelimit_take(&r, 0));
 }
 
-static void
-test_routes_statements(void **state)
+static void test_routes_statements(void **state)
 {
 	static struct vfapp_route_cfg cfg;
-	const char *ok = "port 0 ip 10.0.1.1/24\nport 1 mtu 9000\n"
-			 "route 10.0.3.0/24 port 1 via 10.0.2.3\nroute 10.0.2.0/24 port 1 connected\n";
+	const char *ok =
+		"port 0 ip 10.0.1.1/24\nport 1 mtu 9000\n"
+		"route 10.0.3.0/24 port 1 via 10.0.2.3\nroute 10.0.2.0/24 port 1 connected\n";
 	static const struct {
 		const char *text, *err;
 	} bad[] = {
-		{"port 0 ip 10.0.1.0/24\n", "r.conf:1: port address '10.0.1.0/24' is the subnet's network"},
-		{"port 0 ip 10.0.1.1\n", "r.conf:1: bad port address"},
-		{"port 0 ip 10.0.1.1/31\n", "r.conf:1: bad port address"},
-		{"port 1 mtu 67\n", "r.conf:1: bad MTU '67'"},
-		{"port 1 mtu 9703\n", "r.conf:1: bad MTU '9703'"},
-		{"port 1 mtu 1500x\n", "r.conf:1: bad MTU"},
-		{"route 10.0.3.0/24 port 1 via 10.0.2\n", "r.conf:1: bad next hop '10.0.2'"},
-		{"route 10.0.3.0/24 port 1 via 0.0.0.0\n", "r.conf:1: bad next hop"},
-		{"route 10.0.3.0/24 port 1 connected extra\n", "r.conf:1: expected 'route"},
-		{"port 0 speed 10\n", "r.conf:1: expected 'port"},
+		{ "port 0 ip 10.0.1.0/24\n",
+		  "r.conf:1: port address '10.0.1.0/24' is the subnet's network" },
+		{ "port 0 ip 10.0.1.1\n", "r.conf:1: bad port address" },
+		{ "port 0 ip 10.0.1.1/31\n", "r.conf:1: bad port address" },
+		{ "port 1 mtu 67\n", "r.conf:1: bad MTU '67'" },
+		{ "port 1 mtu 9703\n", "r.conf:1: bad MTU '9703'" },
+		{ "port 1 mtu 1500x\n", "r.conf:1: bad MTU" },
+		{ "route 10.0.3.0/24 port 1 via 10.0.2\n", "r.conf:1: bad next hop '10.0.2'" },
+		{ "route 10.0.3.0/24 port 1 via 0.0.0.0\n", "r.conf:1: bad next hop" },
+		{ "route 10.0.3.0/24 port 1 connected extra\n", "r.conf:1: expected 'route" },
+		{ "port 0 speed 10\n", "r.conf:1: expected 'port" },
 	};
 	char err[256];
 	unsigned int i;
 
 	(void)state;
 	vfapp_routes_init(&cfg);
-	assert_int_equal(vfapp_routes_parse_buf(&cfg, "r.conf", ok, strlen(ok), err, sizeof(err)), 0);
+	assert_int_equal(vfapp_routes_parse_buf(&cfg, "r.conf", ok, strlen(ok), err, sizeof(err)),
+			 0);
 	assert_true(cfg.port_ip_set[0]);
 	assert_false(cfg.port_ip_set[1]);
 	assert_int_equal(cfg.port_ip[0], IP(10, 0, 1, 1));
@@ -241,15 +246,15 @@ test_routes_statements(void **state)
 	assert_int_equal(cfg.routes[1].nh_kind, VFAPP_NH_CONNECTED);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		vfapp_routes_init(&cfg);
-		assert_int_equal(vfapp_routes_parse_buf(&cfg, "r.conf", bad[i].text, strlen(bad[i].text),
-							err, sizeof(err)), -EINVAL);
+		assert_int_equal(vfapp_routes_parse_buf(&cfg, "r.conf", bad[i].text,
+							strlen(bad[i].text), err, sizeof(err)),
+				 -EINVAL);
 		if (strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
 			fail_msg("'%s': got '%s', want '%s...'", bad[i].text, err, bad[i].err);
 	}
 }
 
-int
-main(void)
+int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_martian),

@@ -54,7 +54,8 @@ static void setup(void)
 	if (!page || vtd_drv_map(dom, 0x10000, page, 4096, IOVA_PROT_RW))
 		abort();
 	/* the fuzzer gets its own queue: take the driver's ring address from IQA */
-	ring = (struct vtd_desc *)(uintptr_t)(vtd_soft_reg_read(unit, VTD_REG_IQA) & VTD_IQA_ADDR_MASK);
+	ring = (struct vtd_desc *)(uintptr_t)(vtd_soft_reg_read(unit, VTD_REG_IQA) &
+					      VTD_IQA_ADDR_MASK);
 }
 
 static void check_reencode(const struct vtd_desc *d, const struct vtd_desc_info *in)
@@ -78,7 +79,8 @@ static void check_reencode(const struct vtd_desc *d, const struct vtd_desc_info 
 			abort();
 		break;
 	case VTD_QI_TYPE_CC:
-		e = vtd_desc_context(in->gran, in->did, VTD_DESC_INFO_SID(in), VTD_DESC_INFO_FM(in));
+		e = vtd_desc_context(in->gran, in->did, VTD_DESC_INFO_SID(in),
+				     VTD_DESC_INFO_FM(in));
 		if (e.lo != d->lo || e.hi != d->hi)
 			abort();
 		break;
@@ -114,29 +116,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				d.hi = (uint64_t)(uintptr_t)&status_word;
 		}
 		/* raw into the queue at IQT, ring the doorbell */
-		unsigned int entries = VTD_IQA_ENTRIES(VTD_IQA_QS(vtd_soft_reg_read(unit, VTD_REG_IQA)));
-		unsigned int tail = (unsigned int)(vtd_soft_reg_read(unit, VTD_REG_IQT) >> 4) % entries;
+		unsigned int entries =
+			VTD_IQA_ENTRIES(VTD_IQA_QS(vtd_soft_reg_read(unit, VTD_REG_IQA)));
+		unsigned int tail =
+			(unsigned int)(vtd_soft_reg_read(unit, VTD_REG_IQT) >> 4) % entries;
 
 		ring[tail] = d;
 		vtd_soft_reg_write(unit, VTD_REG_IQT, (uint64_t)((tail + 1) % entries) << 4);
 		vtd_soft_poll(unit);
 		if (vtd_soft_reg_read(unit, VTD_REG_FSTS) & VTD_FSTS_IQE) {
-			unsigned int head = (unsigned int)(vtd_soft_reg_read(unit, VTD_REG_IQH) >> 4);
+			unsigned int head =
+				(unsigned int)(vtd_soft_reg_read(unit, VTD_REG_IQH) >> 4);
 
-			if (head != tail)   /* the unit stops exactly at the bad descriptor */
+			if (head != tail) /* the unit stops exactly at the bad descriptor */
 				abort();
 			ring[head] = (struct vtd_desc){ .lo = VTD_QI_TYPE_WAIT, .hi = 0 };
 			vtd_soft_reg_write(unit, VTD_REG_FSTS, VTD_FSTS_IQE);
 		}
 		if (vtd_soft_reg_read(unit, VTD_REG_IQH) != vtd_soft_reg_read(unit, VTD_REG_IQT))
-			abort();  /* zero latency: everything up to IQT has executed */
+			abort(); /* zero latency: everything up to IQT has executed */
 		/* device side keeps working: mapped page translates, a random one may fault */
 		void *h;
 
-		if (vtd_soft_translate(unit, 0x0100, 0x10000 + (d.lo & 0xfff), 1, IOVA_PROT_READ, &h) != 0 ||
+		if (vtd_soft_translate(unit, 0x0100, 0x10000 + (d.lo & 0xfff), 1, IOVA_PROT_READ,
+				       &h) != 0 ||
 		    h != page + (d.lo & 0xfff))
 			abort();
-		(void)vtd_soft_translate(unit, (uint16_t)d.hi, d.lo & ((1ULL << 49) - 1), 1 + (d.hi & 0xff),
+		(void)vtd_soft_translate(unit, (uint16_t)d.hi, d.lo & ((1ULL << 49) - 1),
+					 1 + (d.hi & 0xff),
 					 (d.lo & 1) ? IOVA_PROT_WRITE : IOVA_PROT_READ, &h);
 		struct vtd_fault f;
 

@@ -57,7 +57,8 @@ static void setup(void)
 	for (unsigned int i = 0; i < 256 / 32; i++)
 		if (vtd_drv_ir_alloc(drv, 32, &base))
 			abort();
-	irt = (struct vtd_irte *)(uintptr_t)(vtd_soft_reg_read(unit, VTD_REG_IRTA) & VTD_IRTA_ADDR_MASK);
+	irt = (struct vtd_irte *)(uintptr_t)(vtd_soft_reg_read(unit, VTD_REG_IRTA) &
+					     VTD_IRTA_ADDR_MASK);
 }
 
 static void check_decoders(struct vtd_irte e, uint64_t addr, uint32_t data, bool eime, bool pi)
@@ -120,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == 0) {
 			if (irq.kind == IOVA_IRQ_COMPAT && (gsts & VTD_GSTS_IRES) &&
 			    ((addr & VTD_MSI_IR_FORMAT) || !(gsts & VTD_GSTS_CFIS)))
-				abort();            /* compat only when IR is off or CFIS lets it */
+				abort(); /* compat only when IR is off or CFIS lets it */
 			if (irq.kind == IOVA_IRQ_POSTED && (irq.pi_desc == 0 || (irq.pi_desc & 63)))
 				abort();
 			if (irq.kind != IOVA_IRQ_COMPAT && irq.index >= 256)

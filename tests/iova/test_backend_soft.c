@@ -93,7 +93,8 @@ static void test_random_accesses(void **state)
 		rg[i].npages = 1 + rnd() % MAX_PAGES;
 		rg[i].host = arena + (size_t)i * MAX_PAGES * 4096;
 		rg[i].prot = (int)(1 + rnd() % 3);
-		assert_int_equal(b->ops->map(b, rg[i].iova, rg[i].host, rg[i].npages * 4096, rg[i].prot), 0);
+		assert_int_equal(
+			b->ops->map(b, rg[i].iova, rg[i].host, rg[i].npages * 4096, rg[i].prot), 0);
 		rg[i].mapped = true;
 	}
 	for (uint64_t i = 0; i < n; i++) {
@@ -104,7 +105,8 @@ static void test_random_accesses(void **state)
 
 		if ((i & 1) == 0) {
 			/* anywhere in the 48-bit space, or in the low 4 GiB */
-			iova = (rnd() & 3) ? rnd() & ((1ULL << 32) - 1) : rnd() & ((1ULL << 48) - 1);
+			iova = (rnd() & 3) ? rnd() & ((1ULL << 32) - 1) :
+					     rnd() & ((1ULL << 48) - 1);
 		} else {
 			/* at or just around a range: its pages, its guard pages, its edges */
 			struct range *r = &rg[rnd() % NR_RANGES];
@@ -135,7 +137,7 @@ static void test_random_accesses(void **state)
 				wrong++;
 			}
 		} else if (rc == -ERANGE) {
-			erange++;  /* translates page by page, but across two ranges */
+			erange++; /* translates page by page, but across two ranges */
 			if (!(r0 && r1 && r0 != r1))
 				wrong++;
 		} else {
@@ -156,7 +158,9 @@ static void test_random_accesses(void **state)
 			} else {
 				r->npages = 1 + rnd() % MAX_PAGES;
 				r->prot = (int)(1 + rnd() % 3);
-				assert_int_equal(b->ops->map(b, r->iova, r->host, r->npages * 4096, r->prot), 0);
+				assert_int_equal(
+					b->ops->map(b, r->iova, r->host, r->npages * 4096, r->prot),
+					0);
 				r->mapped = true;
 			}
 			remaps++;
@@ -181,11 +185,11 @@ static void test_random_accesses(void **state)
 	       (unsigned long long)b->phys_unmaps, (unsigned long long)b->phys_invalidations);
 	assert_int_equal(leaked, 0);
 	assert_int_equal(wrong, 0);
-	assert_int_equal(st.stale_hits, 0);   /* every unmap was flushed before the next access */
+	assert_int_equal(st.stale_hits, 0); /* every unmap was flushed before the next access */
 	assert_true(ok > n / 20);
 	assert_true(faults > n / 4);
 	assert_int_equal(st.faults, faults);
-	assert_int_equal(popped, 8);           /* 8 fault recording registers, then PFO */
+	assert_int_equal(popped, 8); /* 8 fault recording registers, then PFO */
 	assert_int_equal(b->phys_maps, NR_RANGES + (remaps - b->phys_unmaps));
 	b->ops->destroy(b);
 	iova_allocator_destroy(al);

@@ -47,15 +47,20 @@ static uint64_t rnd(void)
 	return rng_state * 2685821657736338717ULL;
 }
 
-#define BASE   16ULL
-#define SPAN   4096ULL
-#define LIMIT  (BASE + SPAN - 1)
-#define NCPU   4
+#define BASE 16ULL
+#define SPAN 4096ULL
+#define LIMIT (BASE + SPAN - 1)
+#define NCPU 4
 
-struct live { uint64_t pfn, npages, size; };
+struct live {
+	uint64_t pfn, npages, size;
+};
 
 static uint64_t bm[(BASE + SPAN + 63) / 64 + 1];
-static inline bool bm_get(uint64_t p) { return bm[p / 64] >> (p % 64) & 1; }
+static inline bool bm_get(uint64_t p)
+{
+	return bm[p / 64] >> (p % 64) & 1;
+}
 static inline void bm_set(uint64_t p, bool v)
 {
 	if (v)
@@ -134,9 +139,10 @@ static void test_model(void **state)
 					bad = bm_get(p);
 				if (bad) {
 					divergences++;
-					fprintf(stderr, "divergence: alloc %llu -> pfn %llu (misaligned, out of "
-						"bounds or overlapping)\n", (unsigned long long)np,
-						(unsigned long long)pfn);
+					fprintf(stderr,
+						"divergence: alloc %llu -> pfn %llu (misaligned, out of "
+						"bounds or overlapping)\n",
+						(unsigned long long)np, (unsigned long long)pfn);
 					continue;
 				}
 				for (uint64_t p = pfn; p < pfn + size; p++)
@@ -147,7 +153,8 @@ static void test_model(void **state)
 				n_enomem++;
 				if (model_has_block(size)) {
 					divergences++;
-					fprintf(stderr, "divergence: -ENOMEM for %llu pages with a free block\n",
+					fprintf(stderr,
+						"divergence: -ENOMEM for %llu pages with a free block\n",
 						(unsigned long long)size);
 				}
 			} else {
@@ -162,7 +169,8 @@ static void test_model(void **state)
 
 			if (iova_free(a, l.pfn, l.npages, cpu) != 0) {
 				divergences++;
-				fprintf(stderr, "divergence: valid free of %llu rejected\n", (unsigned long long)l.pfn);
+				fprintf(stderr, "divergence: valid free of %llu rejected\n",
+					(unsigned long long)l.pfn);
 				continue;
 			}
 			n_free++;
@@ -222,10 +230,11 @@ static void test_model(void **state)
 	       "foreign_frees=%llu einval=%llu cache_hits=%llu cache_misses=%llu bad_frees=%llu "
 	       "live=%llu divergences=%llu\n",
 	       (unsigned long long)ops, (unsigned long long)n_alloc, (unsigned long long)n_enomem,
-	       (unsigned long long)n_free, (unsigned long long)n_double, (unsigned long long)n_foreign,
-	       (unsigned long long)n_einval, (unsigned long long)st.cache_hits,
-	       (unsigned long long)st.cache_misses, (unsigned long long)st.bad_frees,
-	       (unsigned long long)nlive, (unsigned long long)divergences);
+	       (unsigned long long)n_free, (unsigned long long)n_double,
+	       (unsigned long long)n_foreign, (unsigned long long)n_einval,
+	       (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
+	       (unsigned long long)st.bad_frees, (unsigned long long)nlive,
+	       (unsigned long long)divergences);
 	assert_int_equal(divergences, 0);
 	assert_int_equal(st.allocs, n_alloc);
 	assert_int_equal(st.frees, n_free);
@@ -233,7 +242,7 @@ static void test_model(void **state)
 	assert_int_equal(st.ranges_in_use, nlive);
 	assert_int_equal(st.pages_in_use, used);
 	assert_true(st.cache_hits > 0);
-	assert_true(n_enomem > 0);       /* the run did reach exhaustion */
+	assert_true(n_enomem > 0); /* the run did reach exhaustion */
 	assert_true(n_double > 0 && n_foreign > 0);
 	/* everything freed and caches flushed: the whole space is one block again */
 	for (uint64_t k = 0; k < nlive; k++)
@@ -257,11 +266,11 @@ static void test_top_down_exact(void **state)
 	/* Hand-computed from Linux __alloc_and_insert_iova_range(): */
 	assert_int_equal(iova_alloc(a, 1, 0, &p1), 0);
 	assert_true(p1 == 1023);
-	assert_int_equal(iova_alloc(a, 3, 0, &p4), 0);      /* rounded to 4: (1023 - 4) & ~3 */
+	assert_int_equal(iova_alloc(a, 3, 0, &p4), 0); /* rounded to 4: (1023 - 4) & ~3 */
 	assert_true(p4 == 1016);
-	assert_int_equal(iova_alloc(a, 2, 0, &p2), 0);      /* (1016 - 2) & ~1 */
+	assert_int_equal(iova_alloc(a, 2, 0, &p2), 0); /* (1016 - 2) & ~1 */
 	assert_true(p2 == 1014);
-	assert_int_equal(iova_alloc(a, 512, 0, &p), 0);     /* (1014 - 512) & ~511 */
+	assert_int_equal(iova_alloc(a, 512, 0, &p), 0); /* (1014 - 512) & ~511 */
 	assert_true(p == 0);
 	assert_int_equal(iova_alloc(a, 512, 0, &p), -ENOMEM);
 	/* below the cached node (pfn 0) nothing fits: the second pass from the top finds
@@ -273,9 +282,9 @@ static void test_top_down_exact(void **state)
 	assert_true(p == 1013);
 	/* free 1016 (4 pages) and get it back; then the same size elsewhere */
 	assert_int_equal(iova_free(a, 1016, 3, 0), 0);
-	assert_int_equal(iova_free(a, 1016, 3, 0), -EINVAL);   /* double free */
-	assert_int_equal(iova_free(a, 1017, 1, 0), -EINVAL);   /* foreign: inside a free hole */
-	assert_int_equal(iova_free(a, 1014, 1, 0), -EINVAL);   /* wrong size */
+	assert_int_equal(iova_free(a, 1016, 3, 0), -EINVAL); /* double free */
+	assert_int_equal(iova_free(a, 1017, 1, 0), -EINVAL); /* foreign: inside a free hole */
+	assert_int_equal(iova_free(a, 1014, 1, 0), -EINVAL); /* wrong size */
 	assert_int_equal(iova_alloc(a, 4, 0, &p), 0);
 	assert_true(p == 1016);
 	assert_int_equal(iova_alloc(a, 4, 0, &p), 0);
@@ -344,7 +353,7 @@ static void sleep_ms(unsigned int ms)
 static void test_depot_trim(void **state)
 {
 	(void)state;
-	struct iova_allocator *a = iova_allocator_create(0, 1023, 1);  /* exactly 1024 pages */
+	struct iova_allocator *a = iova_allocator_create(0, 1023, 1); /* exactly 1024 pages */
 	uint64_t p[1024], q;
 	unsigned int n = 0;
 
@@ -356,12 +365,12 @@ static void test_depot_trim(void **state)
 
 	for (; i < 636; i++)
 		assert_int_equal(iova_free(a, p[i], 1, 0), 0);
-	assert_int_equal(iova_alloc_depot_size(a, 0), 4);   /* < 100 ms since creation: no trim */
+	assert_int_equal(iova_alloc_depot_size(a, 0), 4); /* < 100 ms since creation: no trim */
 	sleep_ms(110);
-	for (; i < 763; i++)                                   /* one more push, then a trim */
+	for (; i < 763; i++) /* one more push, then a trim */
 		assert_int_equal(iova_free(a, p[i], 1, 0), 0);
 	assert_int_equal(iova_alloc_depot_size(a, 0), 4);
-	for (; i < 890; i++)                                   /* within 100 ms: no trim */
+	for (; i < 890; i++) /* within 100 ms: no trim */
 		assert_int_equal(iova_free(a, p[i], 1, 0), 0);
 	assert_int_equal(iova_alloc_depot_size(a, 0), 5);
 	/* the trimmed magazine's 127 ranges are back in the (otherwise full) tree: the
@@ -373,7 +382,7 @@ static void test_depot_trim(void **state)
 	for (unsigned int k = 0; k < 127; k++)
 		assert_int_equal(iova_alloc(a, 1, IOVA_ANY_CPU, &q), 0);
 	assert_int_equal(iova_alloc_depot_size(a, 0), 5);
-	assert_int_equal(iova_alloc(a, 1, IOVA_ANY_CPU, &q), 0);   /* flush + retry */
+	assert_int_equal(iova_alloc(a, 1, IOVA_ANY_CPU, &q), 0); /* flush + retry */
 	assert_int_equal(iova_alloc_depot_size(a, 0), 0);
 	iova_allocator_destroy(a);
 }
@@ -382,7 +391,7 @@ struct thr {
 	struct iova_allocator *a;
 	unsigned int cpu;
 	uint64_t ops, errors;
-	uint8_t *owner;   /* per-page owner map, set with atomic CAS */
+	uint8_t *owner; /* per-page owner map, set with atomic CAS */
 };
 
 static void *alloc_thread(void *arg)
@@ -393,7 +402,9 @@ static void *alloc_thread(void *arg)
 	uint64_t s = 0x1234567ULL + t->cpu * 7919;
 
 	for (uint64_t i = 0; i < t->ops; i++) {
-		s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
 		if ((s & 1) && n < 64) {
 			uint64_t np = 1 + (s >> 8) % 16, pfn, size = 1;
 
@@ -404,8 +415,9 @@ static void *alloc_thread(void *arg)
 			for (uint64_t p = pfn; p < pfn + size; p++) {
 				uint8_t exp = 0;
 
-				if (!__atomic_compare_exchange_n(&t->owner[p], &exp, (uint8_t)(t->cpu + 1), false,
-								 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				if (!__atomic_compare_exchange_n(
+					    &t->owner[p], &exp, (uint8_t)(t->cpu + 1), false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 					t->errors++;
 			}
 			held[n] = pfn;

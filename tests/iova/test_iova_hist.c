@@ -11,16 +11,14 @@
 
 static struct iova_hist h;
 
-static int
-cmp_u64(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
 }
 
-static void
-test_buckets(void **state)
+static void test_buckets(void **state)
 {
 	uint64_t v, lo, w;
 	unsigned int b, prev = 0;
@@ -40,12 +38,11 @@ test_buckets(void **state)
 	assert_true(iova_hist_bucket(UINT64_MAX) < IOVA_HIST_BUCKETS);
 }
 
-static void
-test_quantiles(void **state)
+static void test_quantiles(void **state)
 {
 	static uint64_t vals[100000];
 	unsigned int i, n = 100000;
-	const double qs[] = {0.5, 0.9, 0.99, 0.999, 1.0};
+	const double qs[] = { 0.5, 0.9, 0.99, 0.999, 1.0 };
 	uint32_t x = 12345;
 
 	(void)state;
@@ -64,7 +61,8 @@ test_quantiles(void **state)
 	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		uint64_t exact = vals[(size_t)(qs[i] * n + 0.999999) - 1];
 		uint64_t got = iova_hist_quantile(&h, qs[i]);
-		double err = got > exact ? (double)(got - exact) / exact : (double)(exact - got) / exact;
+		double err =
+			got > exact ? (double)(got - exact) / exact : (double)(exact - got) / exact;
 
 		if (err > 1.0 / IOVA_HIST_SUB)
 			fail_msg("q %.3f: got %lu exact %lu (err %.4f)", qs[i], (unsigned long)got,
@@ -72,8 +70,7 @@ test_quantiles(void **state)
 	}
 }
 
-static void
-test_constant(void **state)
+static void test_constant(void **state)
 {
 	unsigned int i;
 
@@ -87,8 +84,7 @@ test_constant(void **state)
 	assert_int_equal(iova_hist_quantile(&h, 0), 123456);
 }
 
-int
-main(void)
+int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buckets),

@@ -67,22 +67,22 @@ static void test_cap_ecap_of_unit(void **state)
 	assert_non_null(v);
 	uint64_t cap = vtd_soft_reg_read(v, 0x8), ecap = vtd_soft_reg_read(v, 0x10);
 
-	assert_int_equal(vtd_soft_reg_read(v, 0x0), 0x10);       /* VER 1.0 */
-	assert_int_equal(cap & 0x7, 6);                          /* ND 2:0 = 6 -> 2^16 domains */
-	assert_int_equal((cap >> 8) & 0x1f, 0x6);                /* SAGAW 12:8: 39- and 48-bit */
-	assert_int_equal((cap >> 16) & 0x3f, 47);                /* MGAW 21:16 */
-	assert_int_equal(((cap >> 24) & 0x3ff) * 16, 0x400);     /* FRO 33:24 */
-	assert_int_equal((cap >> 34) & 0xf, 1);                  /* SLLPS 37:34: 2 MiB */
-	assert_int_equal((cap >> 39) & 1, 1);                    /* PSI 39 */
-	assert_int_equal((cap >> 40) & 0xff, 7);                 /* NFR 47:40: 8 records */
-	assert_int_equal((cap >> 48) & 0x3f, 9);                 /* MAMV 53:48 */
-	assert_int_equal((cap >> 7) & 1, 0);                     /* CM 7 */
-	assert_int_equal((cap >> 59) & 1, 1);                    /* PI 59: posted IRTEs (#17) */
-	assert_int_equal((ecap >> 3) & 1, 1);                    /* IR 3 (#17) */
-	assert_int_equal((ecap >> 4) & 1, 1);                    /* EIM 4 (#17) */
-	assert_int_equal((ecap >> 1) & 1, 1);                    /* QI 1 */
-	assert_int_equal((ecap >> 2) & 1, 0);                    /* DT 2 */
-	assert_int_equal(((ecap >> 8) & 0x3ff) * 16, 0x500);     /* IRO 17:8 */
+	assert_int_equal(vtd_soft_reg_read(v, 0x0), 0x10); /* VER 1.0 */
+	assert_int_equal(cap & 0x7, 6); /* ND 2:0 = 6 -> 2^16 domains */
+	assert_int_equal((cap >> 8) & 0x1f, 0x6); /* SAGAW 12:8: 39- and 48-bit */
+	assert_int_equal((cap >> 16) & 0x3f, 47); /* MGAW 21:16 */
+	assert_int_equal(((cap >> 24) & 0x3ff) * 16, 0x400); /* FRO 33:24 */
+	assert_int_equal((cap >> 34) & 0xf, 1); /* SLLPS 37:34: 2 MiB */
+	assert_int_equal((cap >> 39) & 1, 1); /* PSI 39 */
+	assert_int_equal((cap >> 40) & 0xff, 7); /* NFR 47:40: 8 records */
+	assert_int_equal((cap >> 48) & 0x3f, 9); /* MAMV 53:48 */
+	assert_int_equal((cap >> 7) & 1, 0); /* CM 7 */
+	assert_int_equal((cap >> 59) & 1, 1); /* PI 59: posted IRTEs (#17) */
+	assert_int_equal((ecap >> 3) & 1, 1); /* IR 3 (#17) */
+	assert_int_equal((ecap >> 4) & 1, 1); /* EIM 4 (#17) */
+	assert_int_equal((ecap >> 1) & 1, 1); /* QI 1 */
+	assert_int_equal((ecap >> 2) & 1, 0); /* DT 2 */
+	assert_int_equal(((ecap >> 8) & 0x3ff) * 16, 0x500); /* IRO 17:8 */
 	/* and the decoder macros agree */
 	assert_int_equal(VTD_CAP_MAMV(cap), 9);
 	assert_int_equal(VTD_CAP_NFR(cap), 7);
@@ -140,13 +140,15 @@ static void check_rsvd_bits(uint64_t lo, uint64_t hi, const int *lo_bits, const 
 		d.lo = lo | (1ULL << *b);
 		d.hi = hi;
 		if (vtd_desc_decode(&d, &in) != -EINVAL)
-			fail_msg("lo bit %d of %016llx should be reserved", *b, (unsigned long long)lo);
+			fail_msg("lo bit %d of %016llx should be reserved", *b,
+				 (unsigned long long)lo);
 	}
 	for (const int *b = hi_bits; *b >= 0; b++) {
 		d.lo = lo;
 		d.hi = hi | (1ULL << *b);
 		if (vtd_desc_decode(&d, &in) != -EINVAL)
-			fail_msg("hi bit %d of %016llx should be reserved", *b, (unsigned long long)hi);
+			fail_msg("hi bit %d of %016llx should be reserved", *b,
+				 (unsigned long long)hi);
 	}
 }
 

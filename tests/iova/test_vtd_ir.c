@@ -19,8 +19,8 @@
 #include "vtd_defs.h"
 #include "vtd_priv.h"
 
-#define RID      0x0100   /* bus 1, dev 0, fn 0: the device */
-#define RID_EVIL 0x0200   /* bus 2: another device */
+#define RID 0x0100 /* bus 1, dev 0, fn 0: the device */
+#define RID_EVIL 0x0200 /* bus 2: another device */
 
 /* ---------------------------------------------------------------------- */
 /* Pure encodings                                                          */
@@ -65,7 +65,7 @@ static void test_irte_remapped_fields(void **state)
 	assert_true(r.lo == e.lo && r.hi == e.hi);
 	e.lo |= 1ULL << 32;
 	assert_int_equal(vtd_irte_decode(&e, false, true, &i), -EINVAL);
-	assert_int_equal(vtd_irte_decode(&e, true, true, &i), 0);   /* x2APIC: a valid DST bit */
+	assert_int_equal(vtd_irte_decode(&e, true, true, &i), 0); /* x2APIC: a valid DST bit */
 	e.lo = 0x00003c0000410001ULL | (1ULL << 48);
 	assert_int_equal(vtd_irte_decode(&e, false, true, &i), -EINVAL);
 	/* reserved 14:12 and 31:24, reserved hi 63:20, SVT = 3 */
@@ -189,7 +189,7 @@ struct irfix {
 	struct vtd_soft *v;
 	struct vtd_drv *drv;
 	struct vtd_irte *irt;
-	uint64_t *pi_desc;   /* a 64-byte aligned stand-in address for a PI descriptor */
+	uint64_t *pi_desc; /* a 64-byte aligned stand-in address for a PI descriptor */
 };
 
 static void ir_setup(struct irfix *f, bool x2apic, uint64_t latency_ns)
@@ -203,7 +203,8 @@ static void ir_setup(struct irfix *f, bool x2apic, uint64_t latency_ns)
 	f->drv = vtd_drv_init(f->v);
 	assert_non_null(f->drv);
 	assert_int_equal(vtd_drv_ir_enable(f->drv, 256, x2apic), 0);
-	f->irt = (struct vtd_irte *)(uintptr_t)(vtd_soft_reg_read(f->v, VTD_REG_IRTA) & VTD_IRTA_ADDR_MASK);
+	f->irt = (struct vtd_irte *)(uintptr_t)(vtd_soft_reg_read(f->v, VTD_REG_IRTA) &
+						VTD_IRTA_ADDR_MASK);
 	f->pi_desc = aligned_alloc(64, 64);
 	assert_non_null(f->pi_desc);
 	memset(f->pi_desc, 0x5a, 64);
@@ -237,9 +238,9 @@ static void test_driver_bringup(void **state)
 	ir_setup(&f, false, 0);
 	cap = vtd_soft_reg_read(f.v, VTD_REG_CAP);
 	ecap = vtd_soft_reg_read(f.v, VTD_REG_ECAP);
-	assert_true(cap & VTD_CAP_PI);          /* 59 */
-	assert_true(ecap & VTD_ECAP_IR);        /* 3 */
-	assert_true(ecap & VTD_ECAP_EIM);       /* 4 */
+	assert_true(cap & VTD_CAP_PI); /* 59 */
+	assert_true(ecap & VTD_ECAP_IR); /* 3 */
+	assert_true(ecap & VTD_ECAP_EIM); /* 4 */
 	/* IRTA (10.4.29): 256 entries = 2^(S+1) -> S = 7, EIME 0, 4 KiB aligned table */
 	irta = vtd_soft_reg_read(f.v, VTD_REG_IRTA);
 	assert_int_equal(irta & 0xfff, 7);
@@ -247,8 +248,8 @@ static void test_driver_bringup(void **state)
 	gsts = vtd_soft_reg_read(f.v, VTD_REG_GSTS);
 	assert_true(gsts & VTD_GSTS_IRTPS);
 	assert_true(gsts & VTD_GSTS_IRES);
-	assert_false(gsts & VTD_GSTS_CFIS);     /* Linux blocks compatibility format */
-	assert_true(gsts & VTD_GSTS_TES);       /* DMA remapping still on */
+	assert_false(gsts & VTD_GSTS_CFIS); /* Linux blocks compatibility format */
+	assert_true(gsts & VTD_GSTS_TES); /* DMA remapping still on */
 	assert_int_equal(vtd_drv_ir_enable(f.drv, 256, false), -EBUSY);
 	ir_teardown(&f);
 
@@ -265,7 +266,7 @@ static void test_alloc_blocks(void **state)
 
 	(void)state;
 	ir_setup(&f, false, 0);
-	assert_int_equal(vtd_drv_ir_alloc(f.drv, 3, &a), 0);   /* 4 entries, aligned */
+	assert_int_equal(vtd_drv_ir_alloc(f.drv, 3, &a), 0); /* 4 entries, aligned */
 	assert_int_equal(a, 0);
 	assert_int_equal(vtd_drv_ir_alloc(f.drv, 1, &b), 0);
 	assert_int_equal(b, 4);
@@ -295,12 +296,15 @@ static void test_remapped_and_posted(void **state)
 	assert_int_equal(vtd_drv_ir_alloc(f.drv, 2, &base), 0);
 	assert_int_equal(vtd_drv_ir_set_remapped(f.drv, base, RID, 0x41, 3), 0);
 	assert_int_equal(vtd_drv_ir_set_posted(f.drv, base + 1, RID, 0x51,
-					       (uint64_t)(uintptr_t)f.pi_desc, false), 0);
+					       (uint64_t)(uintptr_t)f.pi_desc, false),
+			 0);
 	assert_int_equal(vtd_drv_ir_set_posted(f.drv, base + 1, RID, 0x51,
-					       (uint64_t)(uintptr_t)f.pi_desc + 8, false), -EINVAL);
+					       (uint64_t)(uintptr_t)f.pi_desc + 8, false),
+			 -EINVAL);
 	/* the IRTE in memory is what the driver programmed: SVT=1, SQ=0, SID=rid */
 	assert_true(f.irt[base].hi == ((1ULL << 18) | RID));
-	assert_true(f.irt[base].lo == (0x0000030000410001ULL)); /* xAPIC dest 3 in 47:40, V 0x41, P */
+	assert_true(f.irt[base].lo ==
+		    (0x0000030000410001ULL)); /* xAPIC dest 3 in 47:40, V 0x41, P */
 
 	/* vector 0: remapped */
 	vtd_drv_ir_msi(base, 0, &addr, &data);
@@ -321,14 +325,14 @@ static void test_remapped_and_posted(void **state)
 	assert_int_equal(irq.vector, 0x51);
 	assert_true(irq.pi_desc == (uint64_t)(uintptr_t)f.pi_desc);
 	assert_false(irq.urg);
-	for (unsigned int k = 0; k < 8; k++)      /* the unit never touches the descriptor */
+	for (unsigned int k = 0; k < 8; k++) /* the unit never touches the descriptor */
 		assert_true(f.pi_desc[k] == 0x5a5a5a5a5a5a5a5aULL);
 	vtd_soft_get_stats(f.v, &st);
 	assert_int_equal(st.ir_requests, 2);
 	assert_int_equal(st.ir_remapped, 1);
 	assert_int_equal(st.ir_posted, 1);
 	assert_int_equal(st.ir_blocked, 0);
-	assert_true(st.inv_iec >= 3);            /* global at enable + one per IRTE write */
+	assert_true(st.inv_iec >= 3); /* global at enable + one per IRTE write */
 	ir_teardown(&f);
 }
 
@@ -378,7 +382,7 @@ static void test_faults_and_spoofing(void **state)
 	assert_int_equal(vtd_soft_interrupt(f.v, RID, addr, data, &irq), -EFAULT);
 	expect_ir_fault(f.v, RID, VTD_FR_IR_IRTE_RSVD, base + 3);
 	/* 22h with FPD = 1: blocked and counted, not recorded */
-	vtd_drv_ir_free(f.drv, base, 4);          /* clears and invalidates the block */
+	vtd_drv_ir_free(f.drv, base, 4); /* clears and invalidates the block */
 	assert_int_equal(vtd_drv_ir_alloc(f.drv, 4, &base), 0);
 	f.irt[base + 1] = (struct vtd_irte){ VTD_IRTE_FPD, 0 };
 	vtd_drv_ir_msi(base, 1, &addr, &data);
@@ -405,7 +409,7 @@ static void test_faults_and_spoofing(void **state)
 	assert_int_equal(vtd_drv_ir_set_remapped(f.drv, base, RID, 0x41, 3), 0);
 	f.irt[base].hi |= 3ULL << 16;
 	vtd_drv_ir_msi(base, 0, &addr, &data);
-	assert_int_equal(vtd_soft_interrupt(f.v, RID | 5, addr, data, &irq), 0);   /* fn 5 */
+	assert_int_equal(vtd_soft_interrupt(f.v, RID | 5, addr, data, &irq), 0); /* fn 5 */
 	assert_int_equal(irq.vector, 0x41);
 	assert_int_equal(vtd_soft_interrupt(f.v, RID | 8, addr, data, &irq), -EFAULT); /* dev 1 */
 	expect_ir_fault(f.v, RID | 8, VTD_FR_IR_SID_ERR, base);
@@ -461,9 +465,9 @@ static void test_iec_stale_until_invalidated(void **state)
 	vtd_drv_ir_msi(base, 0, &a0, &d0);
 	vtd_drv_ir_msi(base, 1, &a1, &d1);
 	vtd_soft_get_stats(f.v, &st0);
-	assert_int_equal(vtd_soft_interrupt(f.v, RID, a0, d0, &irq), 0);   /* miss, cached */
+	assert_int_equal(vtd_soft_interrupt(f.v, RID, a0, d0, &irq), 0); /* miss, cached */
 	assert_int_equal(vtd_soft_interrupt(f.v, RID, a1, d1, &irq), 0);
-	assert_int_equal(vtd_soft_interrupt(f.v, RID, a0, d0, &irq), 0);   /* hit */
+	assert_int_equal(vtd_soft_interrupt(f.v, RID, a0, d0, &irq), 0); /* hit */
 	vtd_soft_get_stats(f.v, &st);
 	assert_int_equal(st.iec_misses - st0.iec_misses, 2);
 	assert_int_equal(st.iec_hits - st0.iec_hits, 1);
@@ -477,7 +481,7 @@ static void test_iec_stale_until_invalidated(void **state)
 	assert_int_equal(vtd_soft_interrupt(f.v, RID, a1, d1, &irq), 0);
 	assert_int_equal(irq.vector, 0x43);
 	assert_int_equal(vtd_soft_interrupt(f.v, RID, a0, d0, &irq), 0);
-	assert_int_equal(irq.vector, 0x41);                                /* still stale */
+	assert_int_equal(irq.vector, 0x41); /* still stale */
 	/* invalidating base (a 2-entry block through free) drops it: P = 0 now */
 	vtd_drv_ir_free(f.drv, base, 2);
 	assert_int_equal(vtd_soft_interrupt(f.v, RID, a0, d0, &irq), -EFAULT);

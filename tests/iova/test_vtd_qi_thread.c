@@ -50,7 +50,7 @@ static struct iova_backend *mk_soft(void)
 	struct iova_backend *b;
 
 	vtd_soft_default_params(&vp);
-	vp.inv_latency_ns = 0;   /* no modeled delay: only the real thread handoff */
+	vp.inv_latency_ns = 0; /* no modeled delay: only the real thread handoff */
 	b = iova_backend_soft_create(&vp, RID, 1);
 	assert_non_null(b);
 	return b;
@@ -78,7 +78,7 @@ static void test_wait_status_written_by_hw_thread(void **state)
 	assert_int_equal(b->ops->inv_flush(b, false), 0);
 	vtd_soft_get_stats(v, &s1);
 	assert_int_equal(s1.qi_descs, s0.qi_descs);
-	assert_int_equal(vtd_soft_iotlb_probe(v, 1, IOVA), 1);   /* stale entry still there */
+	assert_int_equal(vtd_soft_iotlb_probe(v, 1, IOVA), 1); /* stale entry still there */
 
 	/* the hardware thread executes it */
 	assert_true(iova_backend_poll(b) > 0);
@@ -89,7 +89,7 @@ static void test_wait_status_written_by_hw_thread(void **state)
 	assert_int_equal(b->ops->map(b, IOVA, page, 4096, IOVA_PROT_RW), 0);
 	assert_int_equal(b->ops->dma(b, IOVA, 64, IOVA_PROT_READ, &host), 0);
 	assert_int_equal(pthread_create(&h.t, NULL, hw_loop, &h), 0);
-	while (h.polls == 0)   /* the new thread becomes the hardware thread */
+	while (h.polls == 0) /* the new thread becomes the hardware thread */
 		sched_yield();
 	for (int i = 0; i < (RUNNING_ON_VALGRIND ? 5 : 100); i++) {
 		vtd_soft_get_stats(v, &s0);
@@ -137,7 +137,7 @@ static void test_polled_sidecore_strict(void **state)
 
 	assert_null(iova_mode_wrap(IOVA_MODE_TRAP_EMULATE, &mp, other));
 	assert_int_equal(errno, EINVAL);
-	other->ops->destroy(other);    /* a failed wrap leaves phys to the caller */
+	other->ops->destroy(other); /* a failed wrap leaves phys to the caller */
 	be = iova_mode_wrap(IOVA_MODE_SIDECORE, &mp, phys);
 	assert_non_null(be);
 	assert_int_equal(iova_backend_set_polled(be, true), 0);

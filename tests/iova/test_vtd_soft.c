@@ -22,14 +22,14 @@
 #include "vtd_defs.h"
 #include "vtd_priv.h"
 
-#define RID   0x0100   /* bus 1, dev 0, fn 0 */
-#define DID   3
+#define RID 0x0100 /* bus 1, dev 0, fn 0 */
+#define DID 3
 
 struct fixture {
 	struct vtd_soft *v;
 	struct vtd_drv *drv;
 	struct vtd_domain *d;
-	uint8_t *buf;      /* 4 MiB, 2 MiB aligned */
+	uint8_t *buf; /* 4 MiB, 2 MiB aligned */
 };
 
 static struct fixture *setup_unit(uint64_t latency_ns)
@@ -66,7 +66,8 @@ static void teardown_unit(struct fixture *f)
 	free(f);
 }
 
-static void expect_fault(struct vtd_soft *v, uint16_t rid, uint64_t iova, uint8_t reason, bool write)
+static void expect_fault(struct vtd_soft *v, uint16_t rid, uint64_t iova, uint8_t reason,
+			 bool write)
 {
 	struct vtd_fault f;
 
@@ -133,12 +134,14 @@ static void test_fault_log_overflow(void **state)
 	/* 10 faults, 8 recording registers: the 9th sets PFO and is lost, so is the 10th */
 	for (unsigned int i = 0; i < 10; i++)
 		assert_int_equal(vtd_soft_translate(f->v, RID, 0x100000 + i * 4096ULL, 1,
-						    IOVA_PROT_READ, &h), -EFAULT);
+						    IOVA_PROT_READ, &h),
+				 -EFAULT);
 	uint64_t fsts = vtd_soft_reg_read(f->v, VTD_REG_FSTS);
 
 	assert_true(fsts & VTD_FSTS_PFO);
 	assert_true(fsts & VTD_FSTS_PPF);
-	assert_true(vtd_soft_reg_read(f->v, VTD_REG_FECTL) & VTD_FECTL_IP);  /* fault event pending */
+	assert_true(vtd_soft_reg_read(f->v, VTD_REG_FECTL) &
+		    VTD_FECTL_IP); /* fault event pending */
 	/* FRCD 0 via the register file: F 127, T 126 (read), FR 103:96, SID 79:64 */
 	uint64_t hi = vtd_soft_reg_read(f->v, VTD_REG_FRCD_HI(VTD_SOFT_FRO, 0));
 	uint64_t lo = vtd_soft_reg_read(f->v, VTD_REG_FRCD_LO(VTD_SOFT_FRO, 0));
@@ -151,7 +154,7 @@ static void test_fault_log_overflow(void **state)
 	assert_false(fsts & VTD_FSTS_PPF);
 	assert_true(fsts & VTD_FSTS_PFO);
 	/* PFO is RW1C; after clearing it faults are logged again */
-	assert_true(vtd_soft_reg_read(f->v, VTD_REG_FECTL) & VTD_FECTL_IP);  /* PFO still set */
+	assert_true(vtd_soft_reg_read(f->v, VTD_REG_FECTL) & VTD_FECTL_IP); /* PFO still set */
 	vtd_soft_reg_write(f->v, VTD_REG_FSTS, VTD_FSTS_PFO);
 	assert_false(vtd_soft_reg_read(f->v, VTD_REG_FSTS) & VTD_FSTS_PFO);
 	assert_false(vtd_soft_reg_read(f->v, VTD_REG_FECTL) & VTD_FECTL_IP);
@@ -183,7 +186,7 @@ static void ctx_flush_reg(struct vtd_soft *v)
 	uint64_t ccmd = vtd_soft_reg_read(v, VTD_REG_CCMD);
 
 	assert_false(ccmd & VTD_CCMD_ICC);
-	assert_int_equal((ccmd >> 59) & 3, 1);  /* CAIG = global */
+	assert_int_equal((ccmd >> 59) & 3, 1); /* CAIG = global */
 	vtd_soft_reg_write(v, VTD_REG_IOTLB(VTD_SOFT_IRO), VTD_IOTLB_IVT | VTD_IOTLB_MAKE_IIRG(1));
 	assert_false(vtd_soft_reg_read(v, VTD_REG_IOTLB(VTD_SOFT_IRO)) & VTD_IOTLB_IVT);
 }
@@ -208,8 +211,8 @@ static void test_faults_manual_tables(void **state)
 	uint16_t rid = 0x1234;
 
 	m.root[2 * 0x12] = (uint64_t)(uintptr_t)m.ctx | 1;
-	m.ctx[2 * 0x34 + 1] = (2 << 0) | (7ULL << 8);          /* AW=2, DID=7 */
-	m.ctx[2 * 0x34] = (uint64_t)(uintptr_t)m.l4 | 1;         /* P, TT=0 */
+	m.ctx[2 * 0x34 + 1] = (2 << 0) | (7ULL << 8); /* AW=2, DID=7 */
+	m.ctx[2 * 0x34] = (uint64_t)(uintptr_t)m.l4 | 1; /* P, TT=0 */
 	m.l4[(iova >> 39) & 511] = (uint64_t)(uintptr_t)m.l3 | 3;
 	m.l3[(iova >> 30) & 511] = (uint64_t)(uintptr_t)m.l2 | 3;
 	m.l2[(iova >> 21) & 511] = (uint64_t)(uintptr_t)m.l1 | 3;
@@ -283,18 +286,26 @@ static void test_faults_manual_tables(void **state)
 	/* register-based page-selective invalidation: IVA (ADDR, AM) then IOTLB (IVT, IIRG=3, DID) */
 	assert_int_equal(vtd_soft_iotlb_probe(m.v, 7, iova), 1);
 	vtd_soft_reg_write(m.v, VTD_REG_IVA(VTD_SOFT_IRO), (iova + 4096) | 0);
-	vtd_soft_reg_write(m.v, VTD_REG_IOTLB(VTD_SOFT_IRO), VTD_IOTLB_IVT | VTD_IOTLB_MAKE_IIRG(3) | (7ULL << 32));
-	assert_int_equal(vtd_soft_iotlb_probe(m.v, 7, iova), 1);     /* neighbour page: kept */
+	vtd_soft_reg_write(m.v, VTD_REG_IOTLB(VTD_SOFT_IRO),
+			   VTD_IOTLB_IVT | VTD_IOTLB_MAKE_IIRG(3) | (7ULL << 32));
+	assert_int_equal(vtd_soft_iotlb_probe(m.v, 7, iova), 1); /* neighbour page: kept */
 	vtd_soft_reg_write(m.v, VTD_REG_IVA(VTD_SOFT_IRO), iova);
-	vtd_soft_reg_write(m.v, VTD_REG_IOTLB(VTD_SOFT_IRO), VTD_IOTLB_IVT | VTD_IOTLB_MAKE_IIRG(3) | (7ULL << 32));
+	vtd_soft_reg_write(m.v, VTD_REG_IOTLB(VTD_SOFT_IRO),
+			   VTD_IOTLB_IVT | VTD_IOTLB_MAKE_IIRG(3) | (7ULL << 32));
 	uint64_t ireg = vtd_soft_reg_read(m.v, VTD_REG_IOTLB(VTD_SOFT_IRO));
 
 	assert_false(ireg & VTD_IOTLB_IVT);
-	assert_int_equal((ireg >> 57) & 3, 3);                          /* IAIG = page */
+	assert_int_equal((ireg >> 57) & 3, 3); /* IAIG = page */
 	assert_int_equal(vtd_soft_iotlb_probe(m.v, 7, iova), 0);
 
 	vtd_soft_destroy(m.v);
-	free(m.root); free(m.ctx); free(m.l4); free(m.l3); free(m.l2); free(m.l1); free(m.page);
+	free(m.root);
+	free(m.ctx);
+	free(m.l4);
+	free(m.l3);
+	free(m.l2);
+	free(m.l1);
+	free(m.page);
 }
 
 static void test_iotlb_counters_superpage(void **state)
@@ -310,8 +321,9 @@ static void test_iotlb_counters_superpage(void **state)
 	assert_int_equal(vtd_drv_map(f->d, 0x200000ULL - 0x4000, f->buf, 0x4000, IOVA_PROT_RW), 0);
 	for (int round = 0; round < 2; round++)
 		for (unsigned int i = 0; i < 4; i++) {
-			assert_int_equal(vtd_soft_translate(f->v, RID, 0x1fc000ULL + i * 4096 + 8, 8,
-							    IOVA_PROT_READ, &h), 0);
+			assert_int_equal(vtd_soft_translate(f->v, RID, 0x1fc000ULL + i * 4096 + 8,
+							    8, IOVA_PROT_READ, &h),
+					 0);
 			assert_ptr_equal(h, f->buf + i * 4096 + 8);
 		}
 	vtd_soft_get_stats(f->v, &st);
@@ -339,15 +351,16 @@ static void test_iotlb_counters_superpage(void **state)
 	assert_int_equal(vtd_soft_translate(f->v, RID, sp + 0x1ffff0, 0x20, IOVA_PROT_READ, &h), 0);
 	assert_ptr_equal(h, f->buf + 0x1ffff0);
 	vtd_soft_get_stats(f->v, &st);
-	assert_int_equal(st.iotlb_misses - st0.iotlb_misses, 2);  /* one per 2 MiB page */
+	assert_int_equal(st.iotlb_misses - st0.iotlb_misses, 2); /* one per 2 MiB page */
 	assert_int_equal(st.iotlb_hits - st0.iotlb_hits, 2);
 	/* partial unmap of a superpage is refused, full unmap works */
 	assert_int_equal(vtd_drv_unmap(f->d, sp, 4096), -EINVAL);
 	assert_int_equal(vtd_drv_unmap(f->d, sp, VTD_SUPERPAGE_SIZE), 0);
 	assert_int_equal(vtd_drv_lookup(f->d, sp + 5, &h, &prot), -ENOENT);
 	/* mapping over an existing page: -EEXIST, and nothing changed */
-	assert_int_equal(vtd_drv_map(f->d, sp + VTD_SUPERPAGE_SIZE - 4096, f->buf, 8192, IOVA_PROT_RW),
-			 -EEXIST);
+	assert_int_equal(
+		vtd_drv_map(f->d, sp + VTD_SUPERPAGE_SIZE - 4096, f->buf, 8192, IOVA_PROT_RW),
+		-EEXIST);
 	assert_int_equal(vtd_drv_lookup(f->d, sp + VTD_SUPERPAGE_SIZE - 4096, &h, &prot), -ENOENT);
 	assert_int_equal(vtd_drv_unmap(f->d, 0x5000000, 4096), -ENOENT);
 	assert_int_equal(vtd_drv_map(f->d, 0x5000001, f->buf, 4096, IOVA_PROT_RW), -EINVAL);
@@ -366,7 +379,7 @@ static void sleep_ns(uint64_t ns)
 static void test_stale_until_invalidation_executes(void **state)
 {
 	(void)state;
-	const uint64_t lat = 200ULL * 1000 * 1000;  /* 200 ms: far above any call latency */
+	const uint64_t lat = 200ULL * 1000 * 1000; /* 200 ms: far above any call latency */
 	struct fixture *f = setup_unit(lat);
 	struct vtd_soft_stats st;
 	void *h;
@@ -425,12 +438,14 @@ static void test_psi_am_exact_range(void **state)
 	(void)state;
 	struct fixture *f = setup_unit(0);
 	struct vtd_soft_stats st0, st;
-	uint64_t base = 0x10000000;  /* pfn 0x10000, 2^16-aligned */
+	uint64_t base = 0x10000000; /* pfn 0x10000, 2^16-aligned */
 	void *h;
 
 	assert_int_equal(vtd_drv_map(f->d, base, f->buf, 16 * 4096, IOVA_PROT_RW), 0);
 	for (unsigned int i = 0; i < 16; i++)
-		assert_int_equal(vtd_soft_translate(f->v, RID, base + i * 4096ULL, 1, IOVA_PROT_READ, &h), 0);
+		assert_int_equal(
+			vtd_soft_translate(f->v, RID, base + i * 4096ULL, 1, IOVA_PROT_READ, &h),
+			0);
 	for (unsigned int i = 0; i < 16; i++)
 		assert_int_equal(vtd_soft_iotlb_probe(f->v, DID, base + i * 4096ULL), 1);
 	/* pages 4..7: one descriptor with AM = 2 */
@@ -440,7 +455,8 @@ static void test_psi_am_exact_range(void **state)
 	vtd_soft_get_stats(f->v, &st);
 	assert_int_equal(st.inv_iotlb_page - st0.inv_iotlb_page, 1);
 	for (unsigned int i = 0; i < 16; i++)
-		assert_int_equal(vtd_soft_iotlb_probe(f->v, DID, base + i * 4096ULL), i < 4 || i > 7);
+		assert_int_equal(vtd_soft_iotlb_probe(f->v, DID, base + i * 4096ULL),
+				 i < 4 || i > 7);
 	/* pages 9..14 (unaligned): chunks 9 (AM0), 10-11 (AM1), 12-13 (AM1), 14 (AM0) */
 	assert_int_equal(vtd_drv_inv_queue(f->d, base + 9 * 4096, 6), 4);
 	assert_int_equal(vtd_drv_flush(f->d, true), 0);
@@ -473,7 +489,7 @@ static void test_psi_am_exact_range(void **state)
 static void test_qi_error_and_resume(void **state)
 {
 	(void)state;
-	struct vtd_soft *v = vtd_soft_create(NULL);  /* default latency: 700 ns */
+	struct vtd_soft *v = vtd_soft_create(NULL); /* default latency: 700 ns */
 	struct vtd_desc *ring = aligned_alloc(4096, 4096);
 	uint32_t *status = calloc(4, sizeof(uint32_t));
 	uint64_t t0;
@@ -481,28 +497,31 @@ static void test_qi_error_and_resume(void **state)
 	assert_non_null(v);
 	memset(ring, 0, 4096);
 	vtd_soft_reg_write(v, VTD_REG_IQT, 0);
-	vtd_soft_reg_write(v, VTD_REG_IQA, (uint64_t)(uintptr_t)ring);  /* QS = 0: 256 entries */
+	vtd_soft_reg_write(v, VTD_REG_IQA, (uint64_t)(uintptr_t)ring); /* QS = 0: 256 entries */
 	vtd_soft_reg_write(v, VTD_REG_GCMD, VTD_GCMD_QIE);
 	assert_true(vtd_soft_reg_read(v, VTD_REG_GSTS) & VTD_GSTS_QIES);
 	ring[0] = vtd_desc_iotlb_global();
-	ring[1] = (struct vtd_desc){ .lo = 0x2 | (3 << 4) | (1ULL << 8), .hi = 0 };  /* reserved bit 8 */
+	ring[1] = (struct vtd_desc){ .lo = 0x2 | (3 << 4) | (1ULL << 8),
+				     .hi = 0 }; /* reserved bit 8 */
 	ring[2] = vtd_desc_wait(0xabc, (uint64_t)(uintptr_t)&status[0], true);
 	vtd_soft_reg_write(v, VTD_REG_IQT, 3 << 4);
 	t0 = vtd_now_ns();
-	while (!(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE) && vtd_now_ns() - t0 < 1000000000ULL)
+	while (!(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE) &&
+	       vtd_now_ns() - t0 < 1000000000ULL)
 		vtd_soft_poll(v);
 	assert_true(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE);
-	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), 1 << 4);  /* points at the bad one */
+	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), 1 << 4); /* points at the bad one */
 	assert_int_equal(status[0], 0);
 	/* software replaces it and clears IQE: the queue resumes */
 	ring[1] = vtd_desc_iotlb_domain(4);
 	vtd_soft_reg_write(v, VTD_REG_FSTS, VTD_FSTS_IQE);
 	t0 = vtd_now_ns();
-	while (__atomic_load_n(&status[0], __ATOMIC_ACQUIRE) != 0xabc && vtd_now_ns() - t0 < 1000000000ULL)
+	while (__atomic_load_n(&status[0], __ATOMIC_ACQUIRE) != 0xabc &&
+	       vtd_now_ns() - t0 < 1000000000ULL)
 		vtd_soft_poll(v);
 	assert_int_equal(status[0], 0xabc);
 	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), 3 << 4);
-	assert_true(vtd_soft_reg_read(v, VTD_REG_ICS) & VTD_ICS_IWC);  /* IF=1 */
+	assert_true(vtd_soft_reg_read(v, VTD_REG_ICS) & VTD_ICS_IWC); /* IF=1 */
 	assert_true(vtd_soft_reg_read(v, VTD_REG_IECTL) & VTD_IECTL_IP);
 	vtd_soft_reg_write(v, VTD_REG_ICS, VTD_ICS_IWC);
 	assert_false(vtd_soft_reg_read(v, VTD_REG_ICS) & VTD_ICS_IWC);
@@ -511,7 +530,8 @@ static void test_qi_error_and_resume(void **state)
 	ring[3] = vtd_desc_iotlb_page(1, 0, 10, false);
 	vtd_soft_reg_write(v, VTD_REG_IQT, 4 << 4);
 	t0 = vtd_now_ns();
-	while (!(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE) && vtd_now_ns() - t0 < 1000000000ULL)
+	while (!(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE) &&
+	       vtd_now_ns() - t0 < 1000000000ULL)
 		vtd_soft_poll(v);
 	assert_true(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE);
 	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), 3 << 4);
@@ -577,10 +597,12 @@ static void test_concurrent_driver_device(void **state)
 	/* at least 300 rounds, and until the device thread has run (bounded: 10 s) */
 	for (unsigned int round = 0;
 	     round < 300 || (__atomic_load_n(&r.ok, __ATOMIC_RELAXED) +
-			     __atomic_load_n(&r.faults, __ATOMIC_RELAXED) < 1000 &&
+					     __atomic_load_n(&r.faults, __ATOMIC_RELAXED) <
+				     1000 &&
 			     vtd_now_ns() - t0 < 10000000000ULL);
 	     round++) {
-		assert_int_equal(vtd_drv_map(r.f->d, 0x7000000, r.f->buf, 64 * 4096, IOVA_PROT_RW), 0);
+		assert_int_equal(vtd_drv_map(r.f->d, 0x7000000, r.f->buf, 64 * 4096, IOVA_PROT_RW),
+				 0);
 		assert_int_equal(vtd_drv_unmap(r.f->d, 0x7000000, 64 * 4096), 0);
 		assert_true(vtd_drv_inv_queue(r.f->d, 0x7000000, 64) > 0);
 		assert_int_equal(vtd_drv_flush(r.f->d, true), 0);
@@ -589,7 +611,8 @@ static void test_concurrent_driver_device(void **state)
 	pthread_join(t, NULL);
 	assert_int_equal(r.bad, 0);
 	assert_true(r.ok + r.faults >= 1000);
-	printf("concurrent: ok=%llu faults=%llu\n", (unsigned long long)r.ok, (unsigned long long)r.faults);
+	printf("concurrent: ok=%llu faults=%llu\n", (unsigned long long)r.ok,
+	       (unsigned long long)r.faults);
 	struct vtd_fault ff;
 
 	while (vtd_soft_fault_pop(r.f->v, &ff))
@@ -625,14 +648,14 @@ static void test_queue_full_and_sizes(void **state)
 
 	assert_non_null(drv);
 	errno = 0;
-	assert_null(vtd_drv_init(v));                   /* one driver per unit */
+	assert_null(vtd_drv_init(v)); /* one driver per unit */
 	assert_int_equal(errno, EBUSY);
 	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQA) & 7, 2);
 	struct vtd_domain *d = vtd_drv_domain_create(drv, 77);
 
 	assert_non_null(d);
-	assert_null(vtd_drv_domain_create(drv, 77));    /* DID in use */
-	assert_null(vtd_drv_domain_create(drv, 0));     /* DID 0 reserved */
+	assert_null(vtd_drv_domain_create(drv, 77)); /* DID in use */
+	assert_null(vtd_drv_domain_create(drv, 0)); /* DID 0 reserved */
 	for (unsigned int i = 0; i < 3000; i++)
 		assert_true(vtd_drv_inv_queue(d, (uint64_t)i << 12, 3) > 0);
 	assert_int_equal(vtd_drv_flush(d, true), 0);

@@ -41,7 +41,8 @@ static void test_intel_pi(void **state)
 	assert_int_equal(d.host.enable_device_posted_irqs, IRQPOST_UNKNOWN);
 	assert_false(d.host.kvm_amd_loaded);
 	assert_true(d.available);
-	assert_string_equal(irqpost_verdict_reason(&d),
+	assert_string_equal(
+		irqpost_verdict_reason(&d),
 		"available: 2 DMAR units with CAP.PI=1 ECAP.IR=1 (x2APIC mode), kvm_intel enable_apicv=Y");
 }
 
@@ -54,7 +55,7 @@ static void test_intel_qemu_nopi(void **state)
 	assert_true(d.units[0].cap == 0xd2008c22260286ULL);
 	assert_true(d.units[0].ecap == 0xf00f4aULL);
 	assert_false(d.units[0].pi);
-	assert_true(d.units[0].ir);     /* ecap 0x4a: bit 3 set */
+	assert_true(d.units[0].ir); /* ecap 0x4a: bit 3 set */
 	assert_false(d.units[0].x2apic); /* bit 4 clear */
 	assert_false(d.available);
 	assert_string_equal(irqpost_verdict_reason(&d),
@@ -71,7 +72,7 @@ static void test_intel_qemu_nointremap(void **state)
 	assert_false(d.host.kvm_intel_loaded);
 	assert_false(d.available);
 	assert_string_equal(d.reason, "unavailable: CAP.PI=0 on dmar0 (cap 0xd2008c22260286), and "
-			    "ECAP.IR=0 (ecap 0xf00f42): no interrupt remapping");
+				      "ECAP.IR=0 (ecap 0xf00f42): no interrupt remapping");
 }
 
 static void test_intel_apicv_off(void **state)
@@ -122,7 +123,7 @@ static void test_amd_avic(void **state)
 	assert_int_equal(d.host.cmdline_amd_iommu_intr, 3);
 	assert_true(d.available);
 	assert_string_equal(d.reason, "available: 1 AMD IOMMU unit with EFR.GASup=1 (vAPIC mode), "
-			    "kvm_amd avic=Y");
+				      "kvm_amd avic=Y");
 }
 
 static void test_amd_features2_first(void **state)
@@ -144,7 +145,8 @@ static void test_amd_noga(void **state)
 	detect_case("amd_noga", &d);
 	assert_false(d.units[0].pi);
 	assert_false(d.available);
-	assert_string_equal(d.reason, "unavailable: EFR.GASup=0 on ivhd0 (features 0x25bf732fa2295a7e)");
+	assert_string_equal(d.reason,
+			    "unavailable: EFR.GASup=0 on ivhd0 (features 0x25bf732fa2295a7e)");
 }
 
 static void test_amd_avic_off(void **state)

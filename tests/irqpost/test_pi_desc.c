@@ -219,12 +219,13 @@ static void test_transitions(void **state)
 	assert_true(out[1] == (3ULL << 0x20));
 
 	/* halting with ON already set (posted just before NV changed) -> wakeup IPI */
-	assert_int_equal(irqpost_pi_post(v, 0x70), 1);   /* NV=0xf2: active notification */
+	assert_int_equal(irqpost_pi_post(v, 0x70), 1); /* NV=0xf2: active notification */
 	assert_int_equal(k.notifies, 3);
 	assert_int_equal(irqpost_pi_vcpu_put(v, true), 1);
 	assert_int_equal(k.wakeups, 3);
 	assert_int_equal(irqpost_pi_vcpu_load(v, 0), 0); /* migrate to pCPU 0 */
-	assert_int_equal(irqpost_pi_desc_ctl_ndst(irqpost_pi_desc_control(irqpost_pi_vcpu_pi_desc(v))), 0);
+	assert_int_equal(
+		irqpost_pi_desc_ctl_ndst(irqpost_pi_desc_control(irqpost_pi_vcpu_pi_desc(v))), 0);
 	assert_int_equal(irqpost_pi_vcpu_deliver(v, NULL), 1);
 
 	/* two vCPUs on one pCPU list: the handler wakes only the one with ON */
@@ -253,7 +254,8 @@ static void test_x2apic_host(void **state)
 
 	assert_non_null(v);
 	assert_int_equal(irqpost_pi_vcpu_load(v, 1), 0);
-	assert_true(irqpost_pi_desc_ctl_ndst(irqpost_pi_desc_control(irqpost_pi_vcpu_pi_desc(v))) == 0x20001);
+	assert_true(irqpost_pi_desc_ctl_ndst(irqpost_pi_desc_control(irqpost_pi_vcpu_pi_desc(v))) ==
+		    0x20001);
 	irqpost_pi_vcpu_destroy(v);
 	irqpost_pi_host_destroy(h);
 	/* xAPIC ids above 255 do not exist */
@@ -264,10 +266,8 @@ static void test_x2apic_host(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_ndst_encoding),
-		cmocka_unit_test(test_post_rules),
-		cmocka_unit_test(test_transitions),
+		cmocka_unit_test(test_layout),	    cmocka_unit_test(test_ndst_encoding),
+		cmocka_unit_test(test_post_rules),  cmocka_unit_test(test_transitions),
 		cmocka_unit_test(test_x2apic_host),
 	};
 

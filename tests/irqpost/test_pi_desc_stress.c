@@ -119,8 +119,8 @@ static void *vcpu_thread(void *arg)
 		uint32_t seen = __atomic_load_n(&wake_seq, __ATOMIC_SEQ_CST);
 		int cpu = irqpost_pi_vcpu_pcpu(vcpu);
 
-		if (__atomic_load_n(&poster_done, __ATOMIC_SEQ_CST) && !irqpost_pi_desc_pir_pending(
-			    irqpost_pi_vcpu_pi_desc(vcpu)))
+		if (__atomic_load_n(&poster_done, __ATOMIC_SEQ_CST) &&
+		    !irqpost_pi_desc_pir_pending(irqpost_pi_vcpu_pi_desc(vcpu)))
 			break;
 		irqpost_pi_vcpu_put(vcpu, true);
 		n_halts++;
@@ -135,7 +135,8 @@ static void *vcpu_thread(void *arg)
 			if (now_ns() - t0 > STUCK_NS) {
 				/* posted interrupts pending while halted and nobody woke us */
 				if (irqpost_pi_desc_pir_pending(irqpost_pi_vcpu_pi_desc(vcpu)))
-					fail("lost wakeup: PIR pending while halted on pCPU %d for 5 s", cpu);
+					fail("lost wakeup: PIR pending while halted on pCPU %d for 5 s",
+					     cpu);
 				break;
 			}
 		}
@@ -182,7 +183,8 @@ int main(void)
 				if (tw == 0)
 					tw = now_ns();
 				else if (now_ns() - tw > STUCK_NS) {
-					fail("lost interrupt: all vectors in flight for 5 s (vector %d)", v);
+					fail("lost interrupt: all vectors in flight for 5 s (vector %d)",
+					     v);
 					break;
 				}
 			}
@@ -212,17 +214,17 @@ int main(void)
 		if (posted[i] != delivered[i]) {
 			if (bad++ < 5)
 				fprintf(stderr, "vector %d: posted %llu delivered %llu\n", i,
-					(unsigned long long)posted[i], (unsigned long long)delivered[i]);
+					(unsigned long long)posted[i],
+					(unsigned long long)delivered[i]);
 		}
 	}
 	double el = (double)(now_ns() - t0) / 1e9;
 
 	printf("pid_stress: %llu posts (target %llu) in %.2f s, delivered %llu; halts %llu, "
 	       "VMM wakeups %llu (%llu by posts), notifications %llu, preemptions %llu\n",
-	       (unsigned long long)tot_p, (unsigned long long)target, el,
-	       (unsigned long long)tot_d, (unsigned long long)n_halts,
-	       (unsigned long long)n_wakeups, (unsigned long long)n_post_wakeups,
-	       (unsigned long long)n_notifies,
+	       (unsigned long long)tot_p, (unsigned long long)target, el, (unsigned long long)tot_d,
+	       (unsigned long long)n_halts, (unsigned long long)n_wakeups,
+	       (unsigned long long)n_post_wakeups, (unsigned long long)n_notifies,
 	       (unsigned long long)n_ready);
 	irqpost_pi_vcpu_destroy(vcpu);
 	irqpost_pi_host_destroy(host);

@@ -57,7 +57,7 @@ static void test_parse_fixture(void **state)
 	r = irqpost_interrupts_find(&s, "50");
 	assert_true(r->total == 123456);
 	assert_string_equal(r->desc,
-		"IR-PCI-MSIX-0000:01:00.0    0-edge      eth0-TxRx-0, eth0 fallback");
+			    "IR-PCI-MSIX-0000:01:00.0    0-edge      eth0-TxRx-0, eth0 fallback");
 
 	r = irqpost_interrupts_find(&s, "ERR");
 	assert_non_null(r);
@@ -79,14 +79,13 @@ static void test_parse_fixture(void **state)
 static void test_parse_variants(void **state)
 {
 	/* offline CPU1: header CPU0 CPU2; 64-bit counts; CRLF; blank lines; junk lines */
-	static const char txt[] =
-		"\n           CPU0       CPU2\r\n"
-		"  5:  18446744073709551615  1   IR-IO-APIC  5-fasteoi  x y z\r\n"
-		"garbage without colon\n"
-		"  7:  99999999999999999999  0  overflow row is skipped\n"
-		" PIW:   3   4   Posted-interrupt wakeup event\n"
-		"  9:\n"
-		" MIS:   0\n";
+	static const char txt[] = "\n           CPU0       CPU2\r\n"
+				  "  5:  18446744073709551615  1   IR-IO-APIC  5-fasteoi  x y z\r\n"
+				  "garbage without colon\n"
+				  "  7:  99999999999999999999  0  overflow row is skipped\n"
+				  " PIW:   3   4   Posted-interrupt wakeup event\n"
+				  "  9:\n"
+				  " MIS:   0\n";
 	struct irqpost_interrupts s;
 	const struct irqpost_irq_row *r;
 
@@ -147,7 +146,8 @@ static void test_verdict_posted(void **state)
 	assert_true(rep.host_vf_delta == 0);
 	assert_true(rep.pin_delta == 5000);
 	assert_true(rep.piw_delta == 200);
-	assert_string_equal(rep.why, "posted: guest received 5000 interrupts while the 2 host "
+	assert_string_equal(rep.why,
+			    "posted: guest received 5000 interrupts while the 2 host "
 			    "vfio-msix row(s) of 0000:03:10.2 stayed flat (PIN +5000, PIW +200)");
 	/* short BDF form */
 	assert_int_equal(irqpost_evidence_judge(&a, &b, "03:10.2", 5000, NULL),

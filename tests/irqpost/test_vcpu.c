@@ -18,9 +18,9 @@
 
 struct run {
 	struct irqpost_vcpu *v;
-	int halt;            /* guest halts (1) or polls while running (0) */
-	uint64_t consumed;   /* interrupts the guest took, atomic */
-	uint64_t bad;        /* wrong vector delivered */
+	int halt; /* guest halts (1) or polls while running (0) */
+	uint64_t consumed; /* interrupts the guest took, atomic */
+	uint64_t bad; /* wrong vector delivered */
 	int expect_vec;
 };
 
@@ -33,7 +33,8 @@ static void *device(void *arg)
 		uint8_t vec = (uint8_t)(0x30 + (i % 16));
 
 		__atomic_store_n(&r->expect_vec, vec, __ATOMIC_SEQ_CST);
-		if (irqpost_device_interrupt(r->v, vec) != 0) /* no cmocka asserts off the main thread */
+		if (irqpost_device_interrupt(r->v, vec) !=
+		    0) /* no cmocka asserts off the main thread */
 			__atomic_fetch_add(&r->bad, 1, __ATOMIC_SEQ_CST);
 		while (__atomic_load_n(&r->consumed, __ATOMIC_SEQ_CST) < (uint64_t)i + 1)
 			sched_yield();
@@ -45,8 +46,8 @@ static void guest(struct run *r)
 {
 	while (__atomic_load_n(&r->consumed, __ATOMIC_SEQ_CST) < N) {
 		uint64_t vecs[4] = { 0 };
-		int n = r->halt ? irqpost_vcpu_halt_vectors(r->v, 5000000000ull, vecs)
-				: irqpost_vcpu_poll(r->v, vecs);
+		int n = r->halt ? irqpost_vcpu_halt_vectors(r->v, 5000000000ull, vecs) :
+				  irqpost_vcpu_poll(r->v, vecs);
 
 		assert_true(n >= 0); /* -ETIMEDOUT: an interrupt was lost */
 		if (n == 0)
@@ -81,7 +82,8 @@ static void drive(enum irqpost_delivery d, int halt, struct irqpost_vcpu_stats *
 	assert_true(st->delivered == N);
 	/* informational: device -> guest round trip of the model on this machine */
 	printf("%s/%s: %d interrupts, %.0f ns per round trip, halts %llu, VMM wakeups %llu, "
-	       "VMM injections %llu\n", irqpost_delivery_name(d), halt ? "halt" : "poll", N,
+	       "VMM injections %llu\n",
+	       irqpost_delivery_name(d), halt ? "halt" : "poll", N,
 	       ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / N,
 	       (unsigned long long)st->halts, (unsigned long long)st->vmm_wakeups,
 	       (unsigned long long)st->vmm_injections);
@@ -95,7 +97,7 @@ static void test_posted_running(void **state)
 	assert_true(st.posted == N);
 	/* a post racing with the guest's PIR sync may find ON still set: <= N */
 	assert_true(st.notifications >= 1 && st.notifications <= N);
-	assert_true(st.vmm_wakeups == 0);   /* a running guest needs no VMM */
+	assert_true(st.vmm_wakeups == 0); /* a running guest needs no VMM */
 	assert_true(st.vmm_injections == 0);
 	assert_true(st.halts == 0);
 }
@@ -125,7 +127,7 @@ static void test_remapped(void **state)
 	assert_true(st.vmm_wakeups <= N);
 	drive(IRQPOST_REMAPPED, 0, &st);
 	assert_true(st.vmm_injections == N);
-	assert_true(st.vmm_wakeups == 0);    /* never halted: nothing to wake */
+	assert_true(st.vmm_wakeups == 0); /* never halted: nothing to wake */
 }
 
 static void test_coalesce_and_errors(void **state)

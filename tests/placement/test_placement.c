@@ -27,10 +27,10 @@ static void test_uuid(void **state)
 	pl_name_uuid("hv1", a);
 	pl_name_uuid("hv1", b);
 	pl_name_uuid("hv2", c);
-	assert_string_equal(a, b);              /* a restart publishes the same tree */
+	assert_string_equal(a, b); /* a restart publishes the same tree */
 	assert_string_not_equal(a, c);
 	assert_int_equal(strlen(a), 36);
-	assert_int_equal(a[14], '8');           /* RFC 9562 version 8 */
+	assert_int_equal(a[14], '8'); /* RFC 9562 version 8 */
 	assert_non_null(strchr("89ab", a[19])); /* variant 10 */
 	for (int i = 0; i < 36; i++)
 		if (i == 8 || i == 13 || i == 18 || i == 23)
@@ -94,7 +94,11 @@ static void test_want(void **state)
 {
 	struct vfmgr_vf v0[4], v1[4];
 	struct vfmgr_pf pfs[3] = {
-		{ .bdf = "0000:3b:00.0", .numa_node = 0, .netdev = "ens1f0", .vfs = v0, .n_vfs = 4 },
+		{ .bdf = "0000:3b:00.0",
+		  .numa_node = 0,
+		  .netdev = "ens1f0",
+		  .vfs = v0,
+		  .n_vfs = 4 },
 		{ .bdf = "0000:5e:00.0", .numa_node = 0, .vfs = NULL, .n_vfs = 0 },
 		{ .bdf = "0000:86:00.0", .numa_node = 1, .vfs = v1, .n_vfs = 4 },
 	};
@@ -102,7 +106,9 @@ static void test_want(void **state)
 	struct vfmgr_pf_conf pcs[3] = {
 		{ .bdf = "0000:3b:00.0", .numvfs = 4, .driver = "vfio-pci", .physnet = "net1" },
 		{ .bdf = "0000:86:00.0", .numvfs = 4, .driver = "vfio-pci" },
-		{ .bdf = "0000:5e:00.0", .numvfs = 4, .driver = "none" },  /* left to the host: not published */
+		{ .bdf = "0000:5e:00.0",
+		  .numvfs = 4,
+		  .driver = "none" }, /* left to the host: not published */
 	};
 	struct vfmgr_conf conf = { .pfs = pcs, .n_pfs = 3 };
 	struct owners o = { 0 };
@@ -112,13 +118,14 @@ static void test_want(void **state)
 	(void)state;
 	vf(&pfs[0], 0, "vfio-pci", "d1");
 	vf(&pfs[0], 1, "vfio-pci", "d1");
-	vf(&pfs[0], 2, "iavf", "");      /* the host holds it: reserved */
-	vf(&pfs[0], 3, "vfio-pci", "");  /* free */
+	vf(&pfs[0], 2, "iavf", ""); /* the host holds it: reserved */
+	vf(&pfs[0], 3, "vfio-pci", ""); /* free */
 	vf(&pfs[2], 0, "vfio-pci", "d2");
 	vf(&pfs[2], 1, "vfio-pci", "gone"); /* owner without a UUID: reserved */
-	vf(&pfs[2], 2, "vfio-pci", "");  /* foreign domain: reserved */
+	vf(&pfs[2], 2, "vfio-pci", ""); /* foreign domain: reserved */
 	vf(&pfs[2], 3, "vfio-pci", "d1");
-	assert_int_equal(pl_want_build(NULL, &conf, &host, "hv1", true, uuid_of, foreign, &o, &w), 0);
+	assert_int_equal(pl_want_build(NULL, &conf, &host, "hv1", true, uuid_of, foreign, &o, &w),
+			 0);
 	/* hv1, hv1_NUMA_0, hv1_0000:3b:00.0, hv1_NUMA_1, hv1_0000:86:00.0 */
 	assert_int_equal(w.n_rps, 5);
 	assert_string_equal(w.rps[0].name, "hv1");
@@ -145,8 +152,9 @@ static void test_want(void **state)
 	assert_int_equal(w.vfs_assigned, 4);
 	assert_int_equal(o.foreign_asked, 2); /* only free-looking VFs are checked */
 	/* Traits of the 3b PF. */
-	json_t *want_tr = json_pack("[s,s,s,s,s]", "HW_NIC_SRIOV", "CUSTOM_PF_ENS1F0", "CUSTOM_NUMA_NODE_0",
-				    "CUSTOM_PHYSNET_NET1", "CUSTOM_POSTED_INTERRUPTS");
+	json_t *want_tr =
+		json_pack("[s,s,s,s,s]", "HW_NIC_SRIOV", "CUSTOM_PF_ENS1F0", "CUSTOM_NUMA_NODE_0",
+			  "CUSTOM_PHYSNET_NET1", "CUSTOM_POSTED_INTERRUPTS");
 	assert_true(json_equal(w.rps[2].traits, want_tr));
 	json_decref(want_tr);
 	/* Allocations: d1 has 2 on 3b and 1 on 86; d2 1 on 86. */
@@ -161,12 +169,14 @@ static void test_want(void **state)
 static void test_merge(void **state)
 {
 	json_t *cur = json_loads("{\"A\":{\"resources\":{\"SRIOV_NET_VF\":2},\"generation\":4},"
-				 "\"OTHER\":{\"resources\":{\"VCPU\":2},\"generation\":1}}", 0, NULL);
+				 "\"OTHER\":{\"resources\":{\"VCPU\":2},\"generation\":1}}",
+				 0, NULL);
 	json_t *mine = json_pack("{s:b, s:b}", "A", 1, "B", 1);
 	json_t *want = json_pack("{s:i, s:i}", "A", 0, "B", 1);
 	json_t *m = pl_merge_allocations(cur, mine, want);
 	json_t *exp = json_loads("{\"OTHER\":{\"resources\":{\"VCPU\":2}},"
-				 "\"B\":{\"resources\":{\"SRIOV_NET_VF\":1}}}", 0, NULL);
+				 "\"B\":{\"resources\":{\"SRIOV_NET_VF\":1}}}",
+				 0, NULL);
 
 	(void)state;
 	assert_true(json_equal(m, exp)); /* other hosts' and other classes' allocations kept */

@@ -44,8 +44,18 @@
 #define IOVA_X 0x400000ull
 #define NDESC 8
 
-struct rxd { uint64_t addr; uint16_t len, csum; uint8_t status, errors; uint16_t special; };
-struct txd { uint64_t addr; uint16_t len; uint8_t cso, cmd, status, css; uint16_t special; };
+struct rxd {
+	uint64_t addr;
+	uint16_t len, csum;
+	uint8_t status, errors;
+	uint16_t special;
+};
+struct txd {
+	uint64_t addr;
+	uint16_t len;
+	uint8_t cso, cmd, status, css;
+	uint16_t special;
+};
 
 static int container = -1;
 
@@ -62,8 +72,14 @@ struct nic {
 	off_t cfg_off;
 };
 
-static void wr(struct nic *n, unsigned reg, uint32_t v) { *(volatile uint32_t *)(n->bar + reg) = v; }
-static uint32_t rd(struct nic *n, unsigned reg) { return *(volatile uint32_t *)(n->bar + reg); }
+static void wr(struct nic *n, unsigned reg, uint32_t v)
+{
+	*(volatile uint32_t *)(n->bar + reg) = v;
+}
+static uint32_t rd(struct nic *n, unsigned reg)
+{
+	return *(volatile uint32_t *)(n->bar + reg);
+}
 
 static void sleep_ms(long ms)
 {
@@ -125,13 +141,17 @@ static void open_nic(struct nic *n, const char *bdf)
 
 static void *map_page(uint64_t iova)
 {
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (p == MAP_FAILED)
 		die("mmap page");
 	memset(p, 0, 4096);
 	struct vfio_iommu_type1_dma_map m = { .argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)p, .iova = iova, .size = 4096 };
+					      .flags = VFIO_DMA_MAP_FLAG_READ |
+						       VFIO_DMA_MAP_FLAG_WRITE,
+					      .vaddr = (uintptr_t)p,
+					      .iova = iova,
+					      .size = 4096 };
 	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &m) < 0)
 		die("MAP_DMA");
 	return p;
@@ -208,7 +228,8 @@ int main(int argc, char **argv)
 	/* frame: broadcast, ethertype 0x88b5 (local experimental), payload pattern */
 	memset(txbuf, 0xff, 6);
 	memcpy(txbuf + 6, "\x52\x54\x00\x00\x00\x01", 6);
-	txbuf[12] = 0x88; txbuf[13] = 0xb5;
+	txbuf[12] = 0x88;
+	txbuf[13] = 0xb5;
 	for (int i = 14; i < 128; i++)
 		txbuf[i] = (uint8_t)(0x40 + i);
 	const int flen = 128;
@@ -239,7 +260,8 @@ int main(int argc, char **argv)
 	printf("{\"tool\":\"tb-dma\",\"unmapped\":%s,\"link_up\":%s,\"positive_received\":%s,\"positive_len\":%d,"
 	       "\"positive_match\":%s,\"second_tx_done\":%s,\"second_rx_status\":%u,\"rdh\":%u,"
 	       "\"memory_unchanged_after_unmap\":%s}\n",
-	       skip_unmap ? "false" : "true", up ? "true" : "false", got1 ? "true" : "false", len1, match1 ? "true" : "false",
-	       txdone2 ? "true" : "false", rring[1].status, rd(&rx, RDH), unchanged ? "true" : "false");
+	       skip_unmap ? "false" : "true", up ? "true" : "false", got1 ? "true" : "false", len1,
+	       match1 ? "true" : "false", txdone2 ? "true" : "false", rring[1].status, rd(&rx, RDH),
+	       unchanged ? "true" : "false");
 	return (match1 && txdone2 && unchanged) ? 0 : 1;
 }

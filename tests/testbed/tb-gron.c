@@ -18,14 +18,16 @@ static void walk(const char *path, json_t *v)
 	case JSON_OBJECT:
 		if (json_object_size(v) == 0)
 			printf("%s={}\n", path);
-		json_object_foreach(v, k, e) {
+		json_object_foreach(v, k, e)
+		{
 			snprintf(buf, sizeof(buf), "%s.%s", path, k);
 			walk(buf, e);
 		}
 		break;
 	case JSON_ARRAY:
 		printf("%s.length=%zu\n", path[0] ? path : ".", json_array_size(v));
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			snprintf(buf, sizeof(buf), "%s[%zu]", path, i);
 			walk(buf, e);
 		}
@@ -65,9 +67,11 @@ int main(void)
 			off++;
 		if (off >= n)
 			break;
-		json_t *v = json_loadb(in + off, n - off, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &err);
+		json_t *v = json_loadb(in + off, n - off, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY,
+				       &err);
 		if (!v) {
-			fprintf(stderr, "tb-gron: %s at byte %zu\n", err.text, off + (size_t)err.position);
+			fprintf(stderr, "tb-gron: %s at byte %zu\n", err.text,
+				off + (size_t)err.position);
 			return 1;
 		}
 		vals[nv++] = v;

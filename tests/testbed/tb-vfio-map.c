@@ -35,7 +35,10 @@ int main(int argc, char **argv)
 	long pages = argc > 3 ? atol(argv[3]) : 64;
 	char path[64];
 	int cfd = open("/dev/vfio/vfio", O_RDWR);
-	if (cfd < 0) { perror("/dev/vfio/vfio"); return 1; }
+	if (cfd < 0) {
+		perror("/dev/vfio/vfio");
+		return 1;
+	}
 	if (ioctl(cfd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
 	    !ioctl(cfd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU)) {
 		fprintf(stderr, "tb-vfio-map: no VFIO type1\n");
@@ -43,19 +46,35 @@ int main(int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
 	int gfd = open(path, O_RDWR);
-	if (gfd < 0) { perror(path); return 1; }
+	if (gfd < 0) {
+		perror(path);
+		return 1;
+	}
 	struct vfio_group_status st = { .argsz = sizeof(st) };
-	if (ioctl(gfd, VFIO_GROUP_GET_STATUS, &st) < 0) { perror("GET_STATUS"); return 1; }
+	if (ioctl(gfd, VFIO_GROUP_GET_STATUS, &st) < 0) {
+		perror("GET_STATUS");
+		return 1;
+	}
 	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		fprintf(stderr, "tb-vfio-map: group %d not viable\n", group);
 		printf("{\"tool\":\"tb-vfio-map\",\"group\":%d,\"viable\":false}\n", group);
 		return 3;
 	}
-	if (ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &cfd) < 0) { perror("SET_CONTAINER"); return 1; }
-	if (ioctl(cfd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0) { perror("SET_IOMMU"); return 1; }
+	if (ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &cfd) < 0) {
+		perror("SET_CONTAINER");
+		return 1;
+	}
+	if (ioctl(cfd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0) {
+		perror("SET_IOMMU");
+		return 1;
+	}
 	size_t len = (size_t)pages * 4096;
-	uint8_t *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (buf == MAP_FAILED) { perror("mmap"); return 1; }
+	uint8_t *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (buf == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
 	memset(buf, 0x5a, len);
 	uint64_t tmap = 0, tunmap = 0;
 	long errors = 0;
@@ -63,14 +82,22 @@ int main(int argc, char **argv)
 	for (long i = 0; i < iters; i++) {
 		long p = i % pages;
 		struct vfio_iommu_type1_dma_map m = {
-			.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-			.vaddr = (uintptr_t)(buf + p * 4096), .iova = iova0 + (uint64_t)p * 4096, .size = 4096,
+			.argsz = sizeof(m),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)(buf + p * 4096),
+			.iova = iova0 + (uint64_t)p * 4096,
+			.size = 4096,
 		};
 		struct vfio_iommu_type1_dma_unmap u = {
-			.argsz = sizeof(u), .iova = m.iova, .size = 4096,
+			.argsz = sizeof(u),
+			.iova = m.iova,
+			.size = 4096,
 		};
 		uint64_t t0 = now_ns();
-		if (ioctl(cfd, VFIO_IOMMU_MAP_DMA, &m) < 0) { errors++; continue; }
+		if (ioctl(cfd, VFIO_IOMMU_MAP_DMA, &m) < 0) {
+			errors++;
+			continue;
+		}
 		uint64_t t1 = now_ns();
 		if (ioctl(cfd, VFIO_IOMMU_UNMAP_DMA, &u) < 0 || u.size != 4096)
 			errors++;

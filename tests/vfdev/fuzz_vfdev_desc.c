@@ -41,13 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char prefix[64];
-	char *eal[] = {"fuzz_vfdev", "--no-huge", "-m", "256", "--no-pci", "-l", "0",
-		       "--log-level", "*:error", "--file-prefix", prefix, NULL};
+	char *eal[] = { "fuzz_vfdev", "--no-huge",   "-m",	"256",		 "--no-pci", "-l",
+			"0",	      "--log-level", "*:error", "--file-prefix", prefix,     NULL };
 	struct vtd_soft_params vp;
 	struct iova_ctx_params cp;
 	struct iova_backend *b;
 	struct rte_mempool *pool;
-	struct vfdev_params p = {0};
+	struct vfdev_params p = { 0 };
 
 	(void)argc;
 	(void)argv;
@@ -72,7 +72,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!ctx || !pool || !wire_pool || !w_in || !w_out || !rw || !ro)
 		abort();
 	memset(ro, 0x3c, SCRATCH);
-	memset(rw + SCRATCH, 0xe7, 4096);   /* guard page, never mapped */
+	memset(rw + SCRATCH, 0xe7, 4096); /* guard page, never mapped */
 	if (iova_ctx_map(ctx, rw, SCRATCH, IOVA_PROT_RW, 0, &rw_iova) ||
 	    iova_ctx_map(ctx, ro, SCRATCH, IOVA_PROT_READ, 0, &ro_iova))
 		abort();
@@ -139,7 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			m = rte_pktmbuf_alloc(wire_pool);
 			if (m) {
 				unsigned int len = (unsigned int)r[3] * 40u;
-				uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(len ? len : 1));
+				uint8_t *p =
+					(uint8_t *)rte_pktmbuf_append(m, (uint16_t)(len ? len : 1));
 
 				if (p)
 					memset(p, r[3], len ? len : 1);
@@ -162,8 +163,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rw[SCRATCH + i] != 0xe7)
 			abort();
 	vfdev_get_stats(dev, &st);
-	if (st.attack_attempts != st.attack_faults + st.attack_successes + st.attack_legit +
-	    st.attack_redirected)
+	if (st.attack_attempts !=
+	    st.attack_faults + st.attack_successes + st.attack_legit + st.attack_redirected)
 		abort();
 	return 0;
 }

@@ -26,8 +26,8 @@
 #include "vfdev.h"
 #include "vfdev_priv.h"
 
-#define POOL_N  4095
-#define FRAME   128
+#define POOL_N 4095
+#define FRAME 128
 
 static struct rte_mempool *wire_pool;
 static unsigned int seq;
@@ -74,7 +74,7 @@ static void rig_up(struct rig *r, enum iova_strategy s, bool attack)
 	r->pool = iova_pktmbuf_pool_create(name, POOL_N, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0, r->ctx);
 	assert_non_null(r->pool);
 	for (int i = 0; i < 2; i++) {
-		struct vfdev_params p = {0};
+		struct vfdev_params p = { 0 };
 
 		snprintf(name, sizeof(name), "wi%u", seq++);
 		r->w_in[i] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -140,7 +140,7 @@ static void test_rx_copies_through_iommu(void **state)
 	rig_up(&r, IOVA_STRAT_STRICT, false);
 	vtd_soft_get_stats(iova_backend_soft_unit(r.phys), &v0);
 	wire_send(r.w_in[0], FRAME, 0x11223344);
-	assert_int_equal(vfdev_rx_burst(r.d[0], pk, 4), 0);   /* nothing before the device ran */
+	assert_int_equal(vfdev_rx_burst(r.d[0], pk, 4), 0); /* nothing before the device ran */
 	assert_int_equal(vfdev_dev_poll(r.d[0]), 1);
 	assert_int_equal(vfdev_rx_burst(r.d[0], pk, 4), 1);
 	assert_int_equal(pk[0]->pkt_len, FRAME);
@@ -172,7 +172,7 @@ static void test_rx_unmapped_iova_faults(void **state)
 	struct vfdev_stats st;
 	struct vtd_fault f;
 	struct vtd_soft *unit;
-	const uint64_t bad = 0x5a5a000000ULL;   /* never mapped */
+	const uint64_t bad = 0x5a5a000000ULL; /* never mapped */
 
 	(void)state;
 	rig_up(&r, IOVA_STRAT_STRICT, false);
@@ -301,7 +301,8 @@ static void test_bulk_refill_free_invariants(void **state)
 {
 	struct rig r;
 	struct vfdev_stats s0, s1;
-	uint64_t n = getenv("VFDEV_TEST_PKTS") ? strtoull(getenv("VFDEV_TEST_PKTS"), NULL, 0) : 1000000;
+	uint64_t n =
+		getenv("VFDEV_TEST_PKTS") ? strtoull(getenv("VFDEV_TEST_PKTS"), NULL, 0) : 1000000;
 	unsigned int rx_posted, tx_out, avail;
 
 	(void)state;
@@ -330,7 +331,8 @@ static void test_bulk_refill_free_invariants(void **state)
 	for (unsigned int j = 0; j <= r.d[1]->tx_mask; j++)
 		if (r.d[1]->tx_sw[j])
 			tx_out++;
-	assert_int_equal(tx_out, (unsigned int)(s1.tx_packets - s1.tx_frees * VFDEV_DEFAULT_FREE_THRESH));
+	assert_int_equal(tx_out,
+			 (unsigned int)(s1.tx_packets - s1.tx_frees * VFDEV_DEFAULT_FREE_THRESH));
 	assert_int_equal(tx_out, VFDEV_DEFAULT_NB_DESC - 1 - r.d[1]->tx_nb_free);
 	avail = rte_mempool_avail_count(r.pool);
 	assert_int_equal(avail + rx_posted + tx_out, POOL_N);
@@ -383,7 +385,7 @@ static void attack_run(enum iova_strategy s, struct vfdev_stats *st, unsigned in
 		      st->attack_successes, st->attack_corruptions, st->attack_legit,
 		      st->attack_redirected, st->attack_age_max_ns, *marked);
 	assert_int_equal(st->attack_attempts, st->attack_faults + st->attack_successes +
-			 st->attack_legit + st->attack_redirected);
+						      st->attack_legit + st->attack_redirected);
 	rig_down(&r);
 }
 
@@ -402,7 +404,8 @@ static void test_attack_strict_never_succeeds(void **state)
 
 static void test_attack_succeeds_without_protection(void **state)
 {
-	const enum iova_strategy weak[] = { IOVA_STRAT_OFF, IOVA_STRAT_DEFERRED, IOVA_STRAT_PERSISTENT };
+	const enum iova_strategy weak[] = { IOVA_STRAT_OFF, IOVA_STRAT_DEFERRED,
+					    IOVA_STRAT_PERSISTENT };
 	struct vfdev_stats st;
 	unsigned int marked;
 
@@ -410,14 +413,14 @@ static void test_attack_succeeds_without_protection(void **state)
 	for (unsigned int i = 0; i < 3; i++) {
 		attack_run(weak[i], &st, &marked);
 		assert_true(st.attack_successes > 0);
-		assert_true(marked > 0);   /* the pattern really reached freed buffers */
+		assert_true(marked > 0); /* the pattern really reached freed buffers */
 		assert_true(st.attack_age_max_ns > 0);
 	}
 }
 
 static void test_bad_params(void **state)
 {
-	struct vfdev_params p = {0};
+	struct vfdev_params p = { 0 };
 
 	(void)state;
 	p.name = "bad";
@@ -425,15 +428,17 @@ static void test_bad_params(void **state)
 	assert_null(vfdev_create(&p));
 	assert_int_equal(errno, EINVAL);
 	p.nb_rx_desc = 0;
-	assert_null(vfdev_create(&p));     /* no pool, no wire */
+	assert_null(vfdev_create(&p)); /* no pool, no wire */
 	assert_int_equal(errno, EINVAL);
 }
 
 int main(void)
 {
 	char prefix[64];
-	char *eal[] = {"test_vfdev", "--no-huge", "-m", "512", "--no-pci", "-l", "0",
-		       "--log-level", "*:warning", "--file-prefix", prefix, NULL};
+	char *eal[] = {
+		"test_vfdev", "--no-huge",   "-m",	  "512",	   "--no-pci", "-l",
+		"0",	      "--log-level", "*:warning", "--file-prefix", prefix,     NULL
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_params),
 		cmocka_unit_test(test_rx_copies_through_iommu),

@@ -30,17 +30,17 @@
 #include <rte_ring.h>
 
 #include "iova.h"
-#include "iova_vtd.h"          /* @internal: the unit's fault log */
+#include "iova_vtd.h" /* @internal: the unit's fault log */
 #include "irqpost.h"
-#include "irqpost_internal.h"  /* @internal: the PI descriptor's PIR and control word */
+#include "irqpost_internal.h" /* @internal: the PI descriptor's PIR and control word */
 #include "vfdev.h"
 #include "vtd_defs.h"
 
-#define POOL_N   2047
-#define RID_A    0x0101   /* the attacker / device under test */
-#define RID_B    0x0102   /* the victim */
-#define GVEC_RX  0x40
-#define GVEC_TX  0x41
+#define POOL_N 2047
+#define RID_A 0x0101 /* the attacker / device under test */
+#define RID_B 0x0102 /* the victim */
+#define GVEC_RX 0x40
+#define GVEC_TX 0x41
 
 static struct rte_mempool *wire_pool;
 static unsigned int seq;
@@ -49,7 +49,7 @@ struct host_log {
 	unsigned int n, forged;
 	struct iova_irq last;
 	int last_msix;
-	struct irqpost_vcpu *vcpu;   /* REMAPPED: the VMM of this vCPU injects */
+	struct irqpost_vcpu *vcpu; /* REMAPPED: the VMM of this vCPU injects */
 };
 
 static void host_irq(void *arg, int msix, const struct iova_irq *irq)
@@ -61,7 +61,7 @@ static void host_irq(void *arg, int msix, const struct iova_irq *irq)
 		h->forged++;
 	h->last = *irq;
 	h->last_msix = msix;
-	if (h->vcpu)  /* vfio_msihandler -> eventfd -> KVM injects the guest vector */
+	if (h->vcpu) /* vfio_msihandler -> eventfd -> KVM injects the guest vector */
 		irqpost_device_interrupt(h->vcpu, msix == VFDEV_MSIX_TX ? GVEC_TX : GVEC_RX);
 }
 
@@ -96,7 +96,7 @@ static void rig_up(struct rig *r, bool ir, bool attack_irq, uint32_t victim)
 	r->pool = iova_pktmbuf_pool_create(name, POOL_N, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0, r->ctx);
 	assert_non_null(r->pool);
 	for (int i = 0; i < 2; i++) {
-		struct vfdev_params p = {0};
+		struct vfdev_params p = { 0 };
 
 		snprintf(name, sizeof(name), "mi%u", seq++);
 		r->w_in[i] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -155,7 +155,8 @@ static void rx_one(struct rig *r, int i)
 	rte_pktmbuf_free(pk[0]);
 }
 
-static void program_posted(struct rig *r, int i, uint16_t base, uint16_t rid, struct irqpost_vcpu *v)
+static void program_posted(struct rig *r, int i, uint16_t base, uint16_t rid,
+			   struct irqpost_vcpu *v)
 {
 	uint64_t addr, pd = irqpost_vcpu_pi_desc_addr(v);
 	uint32_t data;
@@ -207,7 +208,7 @@ static void test_posted_chain(void **state)
 	struct irqpost_vcpu *v;
 	struct irqpost_vcpu_stats vs;
 	struct vfdev_stats st;
-	uint64_t vec[4] = {0};
+	uint64_t vec[4] = { 0 };
 	uint16_t base;
 
 	(void)state;
@@ -241,7 +242,7 @@ static void test_posted_chain(void **state)
 	assert_int_equal(st.msix_raised, 2);
 	assert_int_equal(st.irq_posted, 2);
 	assert_int_equal(st.irq_blocked, 0);
-	assert_int_equal(r.log.n, 0);          /* posted interrupts never reach a host handler */
+	assert_int_equal(r.log.n, 0); /* posted interrupts never reach a host handler */
 
 	/* HALTED vCPU (NV 0xf1, on the wakeup list): the post wakes it exactly once */
 	struct halter h = { .v = v };
@@ -268,7 +269,7 @@ static void test_remapped_chain(void **state)
 	struct irqpost_vcpu *v;
 	struct irqpost_vcpu_stats vs;
 	struct vfdev_stats st;
-	uint64_t addr, vec[4] = {0};
+	uint64_t addr, vec[4] = { 0 };
 	uint32_t data;
 	uint16_t base;
 	int n = 0;
@@ -373,7 +374,7 @@ static void test_spoofing_blocked_with_remapping(void **state)
 	struct vfdev_stats st;
 	struct irqpost_vcpu_stats vb;
 	struct host_log log;
-	unsigned int reasons[256] = {0};
+	unsigned int reasons[256] = { 0 };
 
 	(void)state;
 	spoof_run(true, &st, &vb, reasons, &log);
@@ -403,7 +404,7 @@ static void test_spoofing_delivered_without_remapping(void **state)
 	struct vfdev_stats st;
 	struct irqpost_vcpu_stats vb;
 	struct host_log log;
-	unsigned int reasons[256] = {0};
+	unsigned int reasons[256] = { 0 };
 
 	(void)state;
 	spoof_run(false, &st, &vb, reasons, &log);
@@ -417,7 +418,7 @@ static void test_spoofing_delivered_without_remapping(void **state)
 		assert_int_equal(st.irq_attack_delivered[a], 8);
 	}
 	assert_int_equal(log.forged, 40);
-	assert_int_equal(st.irq_compat, 80);  /* 40 own + 40 forged, all unremapped */
+	assert_int_equal(st.irq_compat, 80); /* 40 own + 40 forged, all unremapped */
 	for (int i = 0; i < 256; i++)
 		assert_int_equal(reasons[i], 0);
 }
@@ -425,8 +426,18 @@ static void test_spoofing_delivered_without_remapping(void **state)
 int main(void)
 {
 	char prefix[64];
-	char *eal[] = {"test_vfdev_msix", "--no-huge", "-m", "512", "--no-pci", "-l", "0",
-		       "--log-level", "*:warning", "--file-prefix", prefix, NULL};
+	char *eal[] = { "test_vfdev_msix",
+			"--no-huge",
+			"-m",
+			"512",
+			"--no-pci",
+			"-l",
+			"0",
+			"--log-level",
+			"*:warning",
+			"--file-prefix",
+			prefix,
+			NULL };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_posted_chain),
 		cmocka_unit_test(test_remapped_chain),

@@ -19,10 +19,10 @@
 #include "vfmgr_priv.h"
 
 struct fx {
-	char dir[PATH_MAX];    /* temp dir */
-	char root[PATH_MAX];   /* dir/root */
-	char state[PATH_MAX];  /* dir/state */
-	char log[PATH_MAX];    /* dir/fake.log */
+	char dir[PATH_MAX]; /* temp dir */
+	char root[PATH_MAX]; /* dir/root */
+	char state[PATH_MAX]; /* dir/state */
+	char log[PATH_MAX]; /* dir/fake.log */
 	struct vfmgr_ctx *ctx;
 };
 
@@ -42,7 +42,7 @@ static inline int fx_run(const char *fmt, ...)
 static inline struct fx *fx_new(const char *opt, bool unsafe)
 {
 	const char *mk = getenv("VFMGR_MKFIXTURE");
-	struct vfmgr_opts o = {0};
+	struct vfmgr_opts o = { 0 };
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (!f || !mk)

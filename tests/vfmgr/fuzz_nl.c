@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	nlh->nlmsg_len = (uint32_t)size; /* the socket layer guarantees the length */
 	nlh->nlmsg_type = RTM_NEWLINK;
-	if (vfmgr_nl_parse_vfinfo(buf, attrs, 8, &n, ifname) == 0 && strlen(ifname) >= VFMGR_IFNAME_LEN)
+	if (vfmgr_nl_parse_vfinfo(buf, attrs, 8, &n, ifname) == 0 &&
+	    strlen(ifname) >= VFMGR_IFNAME_LEN)
 		__builtin_trap();
 	free(buf);
 	return 0;

@@ -76,7 +76,8 @@ static void test_apply_create_and_bind(void **state)
 	assert_string_equal(fx_read(f, PFDIR "/sriov_drivers_autoprobe"), "0");
 	assert_vfs_on_vfio(f, PF, 4);
 	/* kernel order: autoprobe off before VFs exist; VFs never touched by iavf */
-	long ap = logpos(f, "sriov_drivers_autoprobe '0' -> ok"), nv = logpos(f, "sriov_numvfs '4' -> ok");
+	long ap = logpos(f, "sriov_drivers_autoprobe '0' -> ok"),
+	     nv = logpos(f, "sriov_numvfs '4' -> ok");
 	assert_true(ap >= 0 && nv > ap);
 	assert_int_equal(logpos(f, "iavf"), -1);
 	assert_true(logpos(f, "driver_override 'vfio-pci' -> ok") > nv);
@@ -98,12 +99,15 @@ static void test_apply_create_and_bind(void **state)
 	assert_int_equal(vfmgr_plan_build(f->ctx, c, h, 0, &pl), 0);
 	assert_int_equal(pl->n, 7); /* numvfs + 6 binds (autoprobe already 0) */
 	assert_int_equal(pl->steps[0].kind, VFMGR_STEP_NUMVFS);
-	assert_string_equal(pl->steps[0].text, "PF 0000:3b:00.0: sriov_numvfs 4 -> 6 (through 0: every VF is recreated)");
+	assert_string_equal(
+		pl->steps[0].text,
+		"PF 0000:3b:00.0: sriov_numvfs 4 -> 6 (through 0: every VF is recreated)");
 	assert_int_equal(pl->steps[6].kind, VFMGR_STEP_BIND);
 	assert_string_equal(pl->steps[6].text, "PF 0000:3b:00.0 vf 5: bind to vfio-pci (was none)");
 	json_t *j = vfmgr_plan_to_json(pl);
 	assert_int_equal(json_array_size(j), 7);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "kind")), "numvfs");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "kind")),
+			    "numvfs");
 	json_decref(j);
 	fx_clear_log(f);
 	assert_int_equal(vfmgr_plan_apply(f->ctx, pl, 0), 0);
@@ -129,9 +133,11 @@ static void test_owned_refused_unless_force(void **state)
 	assert_int_equal(vfmgr_owner_set(f->ctx, PF, 1, "guest-b"), 0);
 	fx_clear_log(f);
 	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 3\n", 0), -EBUSY);
-	assert_string_equal(vfmgr_errmsg(), "test.conf:1: PF 0000:3b:00.0: changing numvfs 2 -> 3 destroys every VF "
-					    "(the kernel goes through 0) but vf 1 (guest-b) in use; release them first or "
-					    "use --force");
+	assert_string_equal(
+		vfmgr_errmsg(),
+		"test.conf:1: PF 0000:3b:00.0: changing numvfs 2 -> 3 destroys every VF "
+		"(the kernel goes through 0) but vf 1 (guest-b) in use; release them first or "
+		"use --force");
 	assert_int_equal(logpos(f, "sriov_numvfs"), -1); /* nothing written */
 	assert_int_equal(vfmgr_sriov_set_numvfs(f->ctx, PF, 3, true, 0), -EBUSY);
 	assert_non_null(strstr(vfmgr_errmsg(), "vf 1 (guest-b) is assigned"));
@@ -146,12 +152,15 @@ static void test_erange(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 9\n", 0), -ERANGE);
-	assert_string_equal(vfmgr_errmsg(), "test.conf:1: numvfs 9 is impossible for PF 0000:3b:00.0: sriov_totalvfs is 8");
+	assert_string_equal(
+		vfmgr_errmsg(),
+		"test.conf:1: numvfs 9 is impossible for PF 0000:3b:00.0: sriov_totalvfs is 8");
 	assert_int_equal(vfmgr_sriov_set_numvfs(f->ctx, PF, 9, true, 0), -ERANGE);
 	/* the fake kernel itself answers ERANGE from write() */
 	assert_int_equal(vfmgr_sysfs_write(f->ctx, PF, "sriov_numvfs", "9"), -ERANGE);
 	assert_non_null(strstr(vfmgr_errmsg(), "writing '9' to "));
-	assert_non_null(strstr(vfmgr_errmsg(), "sriov_numvfs failed: Numerical result out of range"));
+	assert_non_null(
+		strstr(vfmgr_errmsg(), "sriov_numvfs failed: Numerical result out of range"));
 	assert_string_equal(fx_read(f, PFDIR "/sriov_numvfs"), "0");
 }
 
@@ -162,7 +171,8 @@ static void test_kernel_ebusy(void **state)
 	/* the kernel's own rule: non-zero to a different non-zero */
 	assert_int_equal(vfmgr_sysfs_write(f->ctx, PF, "sriov_numvfs", "2"), 0);
 	assert_int_equal(vfmgr_sysfs_write(f->ctx, PF, "sriov_numvfs", "3"), -EBUSY);
-	assert_int_equal(vfmgr_sysfs_write(f->ctx, PF, "sriov_numvfs", "2"), 0); /* same value: no-op */
+	assert_int_equal(vfmgr_sysfs_write(f->ctx, PF, "sriov_numvfs", "2"),
+			 0); /* same value: no-op */
 	assert_int_equal(vfmgr_sysfs_write(f->ctx, PF, "sriov_numvfs", "0"), 0);
 	assert_int_equal(vfmgr_sysfs_write(f->ctx, PF, "sriov_numvfs", "x"), -EINVAL);
 
@@ -171,7 +181,8 @@ static void test_kernel_ebusy(void **state)
 	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 4\n", 0), -EBUSY);
 	unsetenv("VFMGR_FAKE_FAULT");
 	assert_non_null(strstr(vfmgr_errmsg(), "PF 0000:3b:00.0: sriov_numvfs busy writing 4"));
-	assert_non_null(strstr(vfmgr_errmsg(), "PF 0000:3b:00.0 rolled back to its previous state"));
+	assert_non_null(
+		strstr(vfmgr_errmsg(), "PF 0000:3b:00.0 rolled back to its previous state"));
 	assert_string_equal(fx_read(f, PFDIR "/sriov_numvfs"), "0");
 	assert_string_equal(fx_read(f, PFDIR "/sriov_drivers_autoprobe"), "1"); /* restored */
 	assert_int_equal(vfmgr_journal_pending(f->ctx), 0);
@@ -184,8 +195,9 @@ static void test_enoent_no_pf_driver(void **state)
 	assert_int_equal(vfmgr_dev_unbind(f->ctx, PF), 0);
 	assert_string_equal(fx_driver(f, PF), "");
 	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 2\n", 0), -ENOENT);
-	assert_non_null(strstr(vfmgr_errmsg(), "PF 0000:3b:00.0: the kernel cannot create VFs (no PF driver, or a "
-					       "driver without SR-IOV support)"));
+	assert_non_null(strstr(vfmgr_errmsg(),
+			       "PF 0000:3b:00.0: the kernel cannot create VFs (no PF driver, or a "
+			       "driver without SR-IOV support)"));
 	assert_string_equal(fx_read(f, PFDIR "/sriov_numvfs"), "0");
 	/* give the PF its driver back the kernel way */
 	assert_int_equal(vfmgr_sysfs_write_path(f->ctx, "/sys/bus/pci/drivers_probe", PF), 0);
@@ -223,8 +235,9 @@ static void test_partial(void **state)
 	setenv("VFMGR_FAKE_PARTIAL", PF "=2", 1);
 	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 4\n", 0), -ETIMEDOUT);
 	unsetenv("VFMGR_FAKE_PARTIAL");
-	assert_non_null(strstr(vfmgr_errmsg(), "PF 0000:3b:00.0: only 2 of 4 VFs appeared (virtfnN + physfn links) "
-					       "within 300 ms"));
+	assert_non_null(strstr(vfmgr_errmsg(),
+			       "PF 0000:3b:00.0: only 2 of 4 VFs appeared (virtfnN + physfn links) "
+			       "within 300 ms"));
 	assert_string_equal(fx_read(f, PFDIR "/sriov_numvfs"), "0");
 	assert_false(fx_exists(f, PFDIR "/virtfn0"));
 	assert_false(fx_exists(f, PFDIR "/virtfn1"));
@@ -243,8 +256,9 @@ static void test_bind_failure_rolls_back(void **state)
 	setenv("VFMGR_FAKE_PROBE_FAIL", "0000:3b:02.1@vfio-pci", 1);
 	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 3\n", 0), -ETIMEDOUT);
 	unsetenv("VFMGR_FAKE_PROBE_FAIL");
-	assert_non_null(strstr(vfmgr_errmsg(), "binding 0000:3b:02.1 to vfio-pci failed: device 0000:3b:02.1: no "
-					       "driver bound within 300 ms after drivers_probe (wanted vfio-pci)"));
+	assert_non_null(strstr(vfmgr_errmsg(),
+			       "binding 0000:3b:02.1 to vfio-pci failed: device 0000:3b:02.1: no "
+			       "driver bound within 300 ms after drivers_probe (wanted vfio-pci)"));
 	assert_non_null(strstr(vfmgr_errmsg(), "rolled back to iavf"));
 	/* every VF back on iavf, no override left, no /dev/vfio node */
 	for (int i = 0; i < 3; i++) {
@@ -283,21 +297,34 @@ static void test_plan_errors(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(apply_text(f, "[pf \"0000:99:00.0\"]\nnumvfs = 1\n", 0), -ENOENT); /* exit 6 */
-	assert_non_null(strstr(vfmgr_errmsg(), "test.conf:1: PF 0000:99:00.0 not found or not SR-IOV capable"));
+	assert_int_equal(apply_text(f, "[pf \"0000:99:00.0\"]\nnumvfs = 1\n", 0),
+			 -ENOENT); /* exit 6 */
+	assert_non_null(strstr(vfmgr_errmsg(),
+			       "test.conf:1: PF 0000:99:00.0 not found or not SR-IOV capable"));
 	/* attributes on a PF without netdev */
-	assert_int_equal(apply_text(f, "[pf \"0000:5e:00.0\"]\nnumvfs = 1\ndriver = none\n[vf \"0000:5e:00.0\" 0]\n"
-				       "mac = 52:54:00:00:00:01\n", 0), -EINVAL);
-	assert_string_equal(vfmgr_errmsg(), "test.conf:4: PF 0000:5e:00.0 has no network interface (driver "
-					    "'pci-pf-stub'), so VF attributes cannot be set; bind the PF to its network "
-					    "driver or remove the attributes of [vf \"0000:5e:00.0\" 0]");
+	assert_int_equal(
+		apply_text(
+			f,
+			"[pf \"0000:5e:00.0\"]\nnumvfs = 1\ndriver = none\n[vf \"0000:5e:00.0\" 0]\n"
+			"mac = 52:54:00:00:00:01\n",
+			0),
+		-EINVAL);
+	assert_string_equal(
+		vfmgr_errmsg(),
+		"test.conf:4: PF 0000:5e:00.0 has no network interface (driver "
+		"'pci-pf-stub'), so VF attributes cannot be set; bind the PF to its network "
+		"driver or remove the attributes of [vf \"0000:5e:00.0\" 0]");
 	/* attributes on a netdev PF: set through rtnetlink, the PF netdev of the fixture does not exist here */
-	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 1\n[vf \"" PF "\" 0]\nvlan = 5\n", 0), -ENODEV);
-	assert_non_null(strstr(vfmgr_errmsg(), "PF netdev ens1f0 not found in this network namespace"));
+	assert_int_equal(
+		apply_text(f, "[pf \"" PF "\"]\nnumvfs = 1\n[vf \"" PF "\" 0]\nvlan = 5\n", 0),
+		-ENODEV);
+	assert_non_null(
+		strstr(vfmgr_errmsg(), "PF netdev ens1f0 not found in this network namespace"));
 	assert_string_equal(fx_read(f, PFDIR "/sriov_numvfs"), "0"); /* rolled back */
 	/* plan order: autoprobe, numvfs, attributes (before any bind), binds */
-	struct vfmgr_conf *c = fx_conf("[pf \"" PF "\"]\nnumvfs = 2\n[vf \"" PF "\" 1]\nmac = 52:54:00:00:00:09\n"
-				       "vlan = 5\nqos = 2\ntrust = on\nmax-rate = 500\n");
+	struct vfmgr_conf *c =
+		fx_conf("[pf \"" PF "\"]\nnumvfs = 2\n[vf \"" PF "\" 1]\nmac = 52:54:00:00:00:09\n"
+			"vlan = 5\nqos = 2\ntrust = on\nmax-rate = 500\n");
 	struct vfmgr_host *h;
 	struct vfmgr_plan *pl;
 	assert_int_equal(vfmgr_discover(f->ctx, &h), 0);
@@ -308,8 +335,9 @@ static void test_plan_errors(void **state)
 	assert_int_equal(pl->steps[2].kind, VFMGR_STEP_ATTRS);
 	assert_int_equal(pl->steps[2].vf, 1);
 	assert_string_equal(pl->steps[2].pf_netdev, "ens1f0");
-	assert_string_equal(pl->steps[2].text, "PF 0000:3b:00.0 (ens1f0) vf 1: set mac 52:54:00:00:00:09 vlan 5 qos 2 "
-					       "proto 802.1Q trust on min-rate 0 max-rate 500");
+	assert_string_equal(pl->steps[2].text,
+			    "PF 0000:3b:00.0 (ens1f0) vf 1: set mac 52:54:00:00:00:09 vlan 5 qos 2 "
+			    "proto 802.1Q trust on min-rate 0 max-rate 500");
 	assert_int_equal(pl->steps[3].kind, VFMGR_STEP_BIND);
 	assert_int_equal(pl->steps[4].vf, 1);
 	vfmgr_plan_free(pl);

@@ -14,33 +14,32 @@
 
 #include "vfmgr_priv.h"
 
-static const char good[] =
-	"; vfmgr test configuration\n"
-	"[global]\n"
-	"state-dir = /var/lib/vfmgr-test\n"
-	"wait-timeout-ms = 2000\n"
-	"numa-policy = required\n"
-	"\n"
-	"[pf \"0000:3B:00.0\"]\n"
-	"numvfs = 4\n"
-	"driver = vfio-pci\n"
-	"numa-policy = any\n"
-	"\n"
-	"[vf \"0000:3b:00.0\" 2]   ; third VF\n"
-	"mac = 52:54:00:AA:00:02\n"
-	"vlan = 100\n"
-	"qos = 3\n"
-	"vlan-proto = 802.1ad\n"
-	"spoofchk = on\n"
-	"trust = off\n"
-	"link-state = disable\n"
-	"min-rate = 100\n"
-	"max-rate = 1000\n"
-	"[vf \"0000:3b:00.0\" 0]\n"
-	"  mac = 52:54:00:aa:00:00\n"
-	"[pf \"3c:fd:fe:00:00:b0\"]\n"
-	"numvfs = 2\n"
-	"driver = none\n";
+static const char good[] = "; vfmgr test configuration\n"
+			   "[global]\n"
+			   "state-dir = /var/lib/vfmgr-test\n"
+			   "wait-timeout-ms = 2000\n"
+			   "numa-policy = required\n"
+			   "\n"
+			   "[pf \"0000:3B:00.0\"]\n"
+			   "numvfs = 4\n"
+			   "driver = vfio-pci\n"
+			   "numa-policy = any\n"
+			   "\n"
+			   "[vf \"0000:3b:00.0\" 2]   ; third VF\n"
+			   "mac = 52:54:00:AA:00:02\n"
+			   "vlan = 100\n"
+			   "qos = 3\n"
+			   "vlan-proto = 802.1ad\n"
+			   "spoofchk = on\n"
+			   "trust = off\n"
+			   "link-state = disable\n"
+			   "min-rate = 100\n"
+			   "max-rate = 1000\n"
+			   "[vf \"0000:3b:00.0\" 0]\n"
+			   "  mac = 52:54:00:aa:00:00\n"
+			   "[pf \"3c:fd:fe:00:00:b0\"]\n"
+			   "numvfs = 2\n"
+			   "driver = none\n";
 
 static void test_good(void **state)
 {
@@ -76,8 +75,9 @@ static void test_good(void **state)
 	assert_int_equal(v->attrs.link_state, VFMGR_LINK_DISABLE);
 	assert_int_equal(v->attrs.min_rate, 100);
 	assert_int_equal(v->attrs.max_rate, 1000);
-	assert_int_equal(v->attrs.set, VFMGR_ATTR_MAC | VFMGR_ATTR_VLAN | VFMGR_ATTR_SPOOFCHK | VFMGR_ATTR_TRUST |
-				       VFMGR_ATTR_LINK_STATE | VFMGR_ATTR_RATE);
+	assert_int_equal(v->attrs.set, VFMGR_ATTR_MAC | VFMGR_ATTR_VLAN | VFMGR_ATTR_SPOOFCHK |
+					       VFMGR_ATTR_TRUST | VFMGR_ATTR_LINK_STATE |
+					       VFMGR_ATTR_RATE);
 	assert_null(vfmgr_conf_find_vf(a, 1));
 	assert_true(b->by_mac);
 	assert_string_equal(b->id, "3c:fd:fe:00:00:b0");
@@ -102,7 +102,10 @@ static void test_defaults(void **state)
 	vfmgr_conf_free(c);
 }
 
-struct bad { const char *text; const char *msg; };
+struct bad {
+	const char *text;
+	const char *msg;
+};
 
 static const struct bad bads[] = {
 	{ "[pf \"0000:01:00.0\"]\nnumvfs = 4\ncolour = red\n",
@@ -135,7 +138,8 @@ static const struct bad bads[] = {
 	  "c.conf:3: duplicate PF 0000:01:00.0 (already defined at line 1); merge the two [pf] sections" },
 	{ "[pf \"0000:01:00.0\"]\nnumvfs = 2\n[pf \"01:00.0\"]\nnumvfs = 3\n",
 	  "c.conf:3: duplicate PF 0000:01:00.0 (already defined at line 1); merge the two [pf] sections" },
-	{ "[pf \"0000:01:00.0\"]\nnumvfs = 2\nnumvfs = 3\n", "c.conf:3: duplicate key 'numvfs' in this section" },
+	{ "[pf \"0000:01:00.0\"]\nnumvfs = 2\nnumvfs = 3\n",
+	  "c.conf:3: duplicate key 'numvfs' in this section" },
 	{ "[pf \"0000:01:00.0\"]\nnumvfs = 2\n[vf \"0000:01:00.0\" 1]\n[vf \"0000:01:00.0\" 1]\n",
 	  "c.conf:4: duplicate VF 1 of PF 0000:01:00.0 (already defined at line 3)" },
 	{ "[pf \"eth0\"]\nnumvfs = 2\n",
@@ -169,11 +173,14 @@ static const struct bad bads[] = {
 	{ "[pf \"0000:01:00.0\"]\nnumvfs = 2\n[vf \"0000:01:00.0\" x]\n",
 	  "c.conf:3: section [vf \"0000:01:00.0\" x]: VF index must be a number 0..65534 after the PF, e.g. "
 	  "[vf \"0000:01:00.0\" 0]" },
-	{ "[global]\nwait-timeout-ms = 0\n", "c.conf:2: wait-timeout-ms '0' must be a number of milliseconds 1..600000" },
+	{ "[global]\nwait-timeout-ms = 0\n",
+	  "c.conf:2: wait-timeout-ms '0' must be a number of milliseconds 1..600000" },
 	{ "[global]\nstate-dir = relative/dir\n",
 	  "c.conf:2: state-dir 'relative/dir' must be an absolute path shorter than 256 characters" },
-	{ "[global]\n[global]\n", "c.conf:2: duplicate [global] section (first one earlier in the file)" },
-	{ "[pf \"0000:01:00.0\"] junk\nnumvfs=1\n", "c.conf:1: unexpected text 'junk' after the section header" },
+	{ "[global]\n[global]\n",
+	  "c.conf:2: duplicate [global] section (first one earlier in the file)" },
+	{ "[pf \"0000:01:00.0\"] junk\nnumvfs=1\n",
+	  "c.conf:1: unexpected text 'junk' after the section header" },
 };
 
 static void test_bad(void **state)
@@ -183,7 +190,8 @@ static void test_bad(void **state)
 		struct vfmgr_conf *c = (struct vfmgr_conf *)1;
 		int r = vfmgr_conf_parse(bads[i].text, strlen(bads[i].text), "c.conf", &c);
 		if (r != -EINVAL || strcmp(vfmgr_errmsg(), bads[i].msg))
-			fail_msg("case %u: r=%d\n got: %s\nwant: %s", i, r, vfmgr_errmsg(), bads[i].msg);
+			fail_msg("case %u: r=%d\n got: %s\nwant: %s", i, r, vfmgr_errmsg(),
+				 bads[i].msg);
 		assert_null(c); /* nothing is returned, nothing applied */
 	}
 }
@@ -198,10 +206,12 @@ static void test_long_line_and_nul(void **state)
 	memcpy(big, "[global]\nx=", 11);
 	big[sizeof(big) - 1] = '\n';
 	assert_int_equal(vfmgr_conf_parse(big, sizeof(big), "l.conf", &c), -EINVAL);
-	assert_string_equal(vfmgr_errmsg(), "l.conf:2: line longer than 198 characters; shorten it");
+	assert_string_equal(vfmgr_errmsg(),
+			    "l.conf:2: line longer than 198 characters; shorten it");
 	const char nul[] = "[global]\nnuma-policy = a\0ny\n";
 	assert_int_equal(vfmgr_conf_parse(nul, sizeof(nul) - 1, "n.conf", &c), -EINVAL);
-	assert_string_equal(vfmgr_errmsg(), "n.conf:2: NUL byte in the file; vfmgr.conf is a text file");
+	assert_string_equal(vfmgr_errmsg(),
+			    "n.conf:2: NUL byte in the file; vfmgr.conf is a text file");
 }
 
 static void test_load_file(void **state)
@@ -212,8 +222,9 @@ static void test_load_file(void **state)
 
 	(void)state;
 	assert_int_equal(vfmgr_conf_load("/nonexistent/vfmgr.conf", &c), -ENOENT);
-	assert_string_equal(vfmgr_errmsg(), "cannot open configuration /nonexistent/vfmgr.conf: No such file or "
-					    "directory (create it; see vfmgr.conf(5))");
+	assert_string_equal(vfmgr_errmsg(),
+			    "cannot open configuration /nonexistent/vfmgr.conf: No such file or "
+			    "directory (create it; see vfmgr.conf(5))");
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	const char *t = "[pf \"0000:01:00.0\"]\nnumvfs = 1\nbad = 1\n";
@@ -221,8 +232,10 @@ static void test_load_file(void **state)
 	close(fd);
 	assert_int_equal(vfmgr_conf_load(path, &c), -EINVAL);
 	char want[256];
-	snprintf(want, sizeof(want), "%s:3: unknown key 'bad' in [pf \"0000:01:00.0\"] (known: numvfs, driver, "
-		 "numa-policy, physnet)", path);
+	snprintf(want, sizeof(want),
+		 "%s:3: unknown key 'bad' in [pf \"0000:01:00.0\"] (known: numvfs, driver, "
+		 "numa-policy, physnet)",
+		 path);
 	assert_string_equal(vfmgr_errmsg(), want);
 	unlink(path);
 }
@@ -230,21 +243,29 @@ static void test_load_file(void **state)
 /* [placement] (fleet, issue #18) and [pf] physnet. */
 static void test_placement(void **state)
 {
-	const char *t = "[placement]\nurl = http://127.0.0.1:8778/\nhost = hv1\ninterval = 5\n"
-			"claim-grace = 0\ntimeout-ms = 250\nfleet-socket = /run/vfmgr/%h.sock\n"
-			"token = tok\nproject = p1\n[pf \"3b:00.0\"]\nnumvfs = 2\nphysnet = net-1\n";
+	const char *t =
+		"[placement]\nurl = http://127.0.0.1:8778/\nhost = hv1\ninterval = 5\n"
+		"claim-grace = 0\ntimeout-ms = 250\nfleet-socket = /run/vfmgr/%h.sock\n"
+		"token = tok\nproject = p1\n[pf \"3b:00.0\"]\nnumvfs = 2\nphysnet = net-1\n";
 	const char *d = "[pf \"3b:00.0\"]\nnumvfs = 2\n";
 	static const struct bad pbad[] = {
-		{ "[placement]\nurl = ftp://x\n", "c.conf:2: url 'ftp://x' must be the Placement endpoint, "
+		{ "[placement]\nurl = ftp://x\n",
+		  "c.conf:2: url 'ftp://x' must be the Placement endpoint, "
 		  "http://HOST:PORT or https://... (at most 255 characters)" },
-		{ "[placement]\ninterval = 0\n", "c.conf:2: interval '0' must be a number of seconds 1..86400" },
-		{ "[placement]\nhost = a/b\n", "c.conf:2: host 'a/b' must be the host's provider name, 1..63 "
+		{ "[placement]\ninterval = 0\n",
+		  "c.conf:2: interval '0' must be a number of seconds 1..86400" },
+		{ "[placement]\nhost = a/b\n",
+		  "c.conf:2: host 'a/b' must be the host's provider name, 1..63 "
 		  "characters without '/' or '..'" },
-		{ "[placement]\nhost = a\nhost = b\n", "c.conf:3: duplicate key 'host' in this section" },
-		{ "[placement]\n[placement]\n", "c.conf:2: duplicate [placement] section (first one earlier in the file)" },
-		{ "[placement]\nregion = x\n", "c.conf:2: unknown key 'region' in [placement] (known: url, host, "
+		{ "[placement]\nhost = a\nhost = b\n",
+		  "c.conf:3: duplicate key 'host' in this section" },
+		{ "[placement]\n[placement]\n",
+		  "c.conf:2: duplicate [placement] section (first one earlier in the file)" },
+		{ "[placement]\nregion = x\n",
+		  "c.conf:2: unknown key 'region' in [placement] (known: url, host, "
 		  "token, interval, timeout-ms, claim-grace, fleet-socket, project)" },
-		{ "[placement]\nfleet-socket = rel/%h\n", "c.conf:2: fleet-socket 'rel/%h' must be an absolute path "
+		{ "[placement]\nfleet-socket = rel/%h\n",
+		  "c.conf:2: fleet-socket 'rel/%h' must be an absolute path "
 		  "template (%h = host), at most 255 characters" },
 	};
 	struct vfmgr_conf *c = NULL;
@@ -260,9 +281,11 @@ static void test_placement(void **state)
 	assert_string_equal(c->placement.token, "tok");
 	assert_string_equal(c->placement.project, "p1");
 	assert_string_equal(c->pfs[0].physnet, "net-1");
-	assert_int_equal(vfmgr_pl_host_socket(c->placement.fleet_socket, "hv1", out, sizeof(out)), 0);
+	assert_int_equal(vfmgr_pl_host_socket(c->placement.fleet_socket, "hv1", out, sizeof(out)),
+			 0);
 	assert_string_equal(out, "/run/vfmgr/hv1.sock");
-	assert_int_equal(vfmgr_pl_host_socket(c->placement.fleet_socket, "../x", out, sizeof(out)), -EINVAL);
+	assert_int_equal(vfmgr_pl_host_socket(c->placement.fleet_socket, "../x", out, sizeof(out)),
+			 -EINVAL);
 	vfmgr_conf_free(c);
 	/* Defaults: not published. */
 	assert_int_equal(vfmgr_conf_parse(d, strlen(d), "c.conf", &c), 0);
@@ -276,7 +299,8 @@ static void test_placement(void **state)
 	vfmgr_conf_free(c);
 	for (size_t i = 0; i < sizeof(pbad) / sizeof(pbad[0]); i++) {
 		c = NULL;
-		assert_int_equal(vfmgr_conf_parse(pbad[i].text, strlen(pbad[i].text), "c.conf", &c), -EINVAL);
+		assert_int_equal(vfmgr_conf_parse(pbad[i].text, strlen(pbad[i].text), "c.conf", &c),
+				 -EINVAL);
 		assert_null(c);
 		if (strcmp(vfmgr_errmsg(), pbad[i].msg))
 			fail_msg("case %zu:\n got: %s\nwant: %s", i, vfmgr_errmsg(), pbad[i].msg);
@@ -308,12 +332,9 @@ static void test_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_long_line_and_nul),
-		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_good),	  cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bad),	  cmocka_unit_test(test_long_line_and_nul),
+		cmocka_unit_test(test_load_file), cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_placement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

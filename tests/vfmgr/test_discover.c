@@ -102,7 +102,8 @@ static void test_vfs(void **state)
 
 	json_t *j = vfmgr_host_to_json(h);
 	assert_non_null(j);
-	json_t *vf1 = json_array_get(json_object_get(json_array_get(json_object_get(j, "pfs"), 0), "vfs"), 1);
+	json_t *vf1 = json_array_get(
+		json_object_get(json_array_get(json_object_get(j, "pfs"), 0), "vfs"), 1);
 	assert_string_equal(json_string_value(json_object_get(vf1, "bdf")), "0000:3b:02.1");
 	assert_string_equal(json_string_value(json_object_get(vf1, "owner")), "guest-a");
 	assert_true(json_is_null(json_object_get(vf1, "attrs")));
@@ -123,35 +124,43 @@ static void test_resolve(void **state)
 
 	c = fx_conf("[pf \"0000:86:00.0\"]\nnumvfs = 1\n[pf \"3c:fd:fe:00:00:b0\"]\nnumvfs = 2\n");
 	assert_int_equal(vfmgr_conf_resolve(f->ctx, c), -EEXIST);
-	assert_string_equal(vfmgr_errmsg(), "test.conf:3: [pf \"3c:fd:fe:00:00:b0\"] is PF 0000:86:00.0, already "
-					    "configured at line 1");
+	assert_string_equal(vfmgr_errmsg(),
+			    "test.conf:3: [pf \"3c:fd:fe:00:00:b0\"] is PF 0000:86:00.0, already "
+			    "configured at line 1");
 	vfmgr_conf_free(c);
 
 	c = fx_conf("\n[pf \"3c:fd:fe:00:00:ff\"]\nnumvfs = 1\n");
 	assert_int_equal(vfmgr_conf_resolve(f->ctx, c), -ENODEV);
-	assert_string_equal(vfmgr_errmsg(), "test.conf:2: no SR-IOV PF has permanent MAC 3c:fd:fe:00:00:ff; check the "
-					    "MAC (ethtool -P <if>) or name the PF by PCI address");
+	assert_string_equal(
+		vfmgr_errmsg(),
+		"test.conf:2: no SR-IOV PF has permanent MAC 3c:fd:fe:00:00:ff; check the "
+		"MAC (ethtool -P <if>) or name the PF by PCI address");
 	vfmgr_conf_free(c);
 
 	/* a random (not permanent) address does not identify the PF */
-	fx_run("echo 1 > '%s/sys/bus/pci/devices/0000:86:00.0/net/ens2f0/addr_assign_type'", f->root);
+	fx_run("echo 1 > '%s/sys/bus/pci/devices/0000:86:00.0/net/ens2f0/addr_assign_type'",
+	       f->root);
 	c = fx_conf("[pf \"3c:fd:fe:00:00:b0\"]\nnumvfs = 1\n");
 	assert_int_equal(vfmgr_conf_resolve(f->ctx, c), -ENODEV);
 	vfmgr_conf_free(c);
-	fx_run("echo 0 > '%s/sys/bus/pci/devices/0000:86:00.0/net/ens2f0/addr_assign_type'", f->root);
+	fx_run("echo 0 > '%s/sys/bus/pci/devices/0000:86:00.0/net/ens2f0/addr_assign_type'",
+	       f->root);
 }
 
 static void test_missing_root(void **state)
 {
-	struct vfmgr_opts o = { .root = "/nonexistent-vfmgr-root", .state_dir = ((struct fx *)*state)->state };
+	struct vfmgr_opts o = { .root = "/nonexistent-vfmgr-root",
+				.state_dir = ((struct fx *)*state)->state };
 	struct vfmgr_ctx *ctx;
 	struct vfmgr_host *h = NULL;
 
 	assert_int_equal(vfmgr_ctx_new(&o, &ctx), 0);
 	assert_int_equal(vfmgr_discover(ctx, &h), -ENOENT);
 	assert_null(h);
-	assert_string_equal(vfmgr_errmsg(), "cannot list /nonexistent-vfmgr-root/sys/bus/pci/devices: No such file or "
-					    "directory");
+	assert_string_equal(
+		vfmgr_errmsg(),
+		"cannot list /nonexistent-vfmgr-root/sys/bus/pci/devices: No such file or "
+		"directory");
 	vfmgr_ctx_free(ctx);
 }
 

@@ -18,9 +18,8 @@
 
 #include "fixture.h"
 
-static const char conf_text[] =
-	"[pf \"0000:3b:00.0\"]\nnumvfs = 3\n"
-	"[pf \"0000:86:00.0\"]\nnumvfs = 2\n";
+static const char conf_text[] = "[pf \"0000:3b:00.0\"]\nnumvfs = 3\n"
+				"[pf \"0000:86:00.0\"]\nnumvfs = 2\n";
 
 /* Children report through a pipe, not their exit status: under valgrind a child's
  * exit status is valgrind's (--error-exitcode) when it finds the parent's heap unreferenced. */
@@ -73,8 +72,10 @@ static void test_owner(void **state)
 	assert_string_equal(dom, "");
 	assert_int_equal(vfmgr_owner_set(f->ctx, "0000:3b:00.0", 0, "web1"), 0);
 	assert_int_equal(vfmgr_owner_set(f->ctx, "0000:3b:00.0", 0, "web1"), 0); /* idempotent */
-	assert_int_equal(vfmgr_owner_set(f->ctx, "0000:3b:00.0", 0, "web2"), -EBUSY); /* never owned twice */
-	assert_string_equal(vfmgr_errmsg(), "VF 0000:3b:00.0 vf 0 is owned by domain web1; release it first");
+	assert_int_equal(vfmgr_owner_set(f->ctx, "0000:3b:00.0", 0, "web2"),
+			 -EBUSY); /* never owned twice */
+	assert_string_equal(vfmgr_errmsg(),
+			    "VF 0000:3b:00.0 vf 0 is owned by domain web1; release it first");
 	assert_int_equal(vfmgr_owner_get(f->ctx, "0000:3b:00.0", 0, dom, sizeof(dom)), 1);
 	assert_string_equal(dom, "web1");
 	assert_int_equal(vfmgr_owner_clear(f->ctx, "0000:3b:00.0", 0, "web2"), -EPERM);
@@ -112,7 +113,13 @@ static void test_owner(void **state)
 	fx_free(f);
 }
 
-struct seen { int calls; size_t steps; char last[64]; char key[64]; int ret; };
+struct seen {
+	int calls;
+	size_t steps;
+	char last[64];
+	char key[64];
+	int ret;
+};
 
 static int on_assign(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *steps, void *user)
 {
@@ -122,7 +129,9 @@ static int on_assign(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *
 	s->calls++;
 	s->steps = json_array_size(steps);
 	snprintf(s->last, sizeof(s->last), "%s",
-		 s->steps ? json_string_value(json_object_get(json_array_get(steps, s->steps - 1), "name")) : "");
+		 s->steps ? json_string_value(
+				    json_object_get(json_array_get(steps, s->steps - 1), "name")) :
+			    "");
 	snprintf(s->key, sizeof(s->key), "%s", json_string_value(json_object_get(intent, "vf")));
 	return s->ret;
 }
@@ -136,8 +145,11 @@ static void test_generic(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	assert_int_equal(vfmgr_journal_begin(f->ctx, "assign", "0000:3b:00.0/1",
-					     json_pack("{s:s, s:s}", "vf", "0000:3b:00.0/1", "domain", "d"), &t), 0);
+	assert_int_equal(
+		vfmgr_journal_begin(f->ctx, "assign", "0000:3b:00.0/1",
+				    json_pack("{s:s, s:s}", "vf", "0000:3b:00.0/1", "domain", "d"),
+				    &t),
+		0);
 	assert_int_equal(vfmgr_journal_pending(f->ctx), 1);
 	assert_string_equal(json_string_value(json_object_get(vfmgr_txn_intent(t), "domain")), "d");
 	assert_int_equal(vfmgr_journal_step(t, "owner", json_pack("{s:s}", "prev", "")), 0);
@@ -154,8 +166,8 @@ static void test_generic(void **state)
 	if (pid == 0) {
 		setenv("VFMGR_CRASHPOINT", "3", 1);
 		struct vfmgr_txn *c;
-		if (vfmgr_journal_begin(f->ctx, "assign", "0000:3b:00.0/1", json_pack("{s:s}", "vf", "0000:3b:00.0/1"),
-					&c) < 0)
+		if (vfmgr_journal_begin(f->ctx, "assign", "0000:3b:00.0/1",
+					json_pack("{s:s}", "vf", "0000:3b:00.0/1"), &c) < 0)
 			_exit(2);
 		vfmgr_journal_step(c, "owner", NULL);
 		vfmgr_journal_step(c, "libvirt-attach", NULL);
@@ -219,7 +231,8 @@ static void assert_pf_whole(struct fx *f, const char *pf, unsigned want, bool *d
 	for (unsigned i = 0; i < want; i++) {
 		assert_int_equal(vfmgr_sriov_vf_bdf(f->ctx, pf, i, vf), 0);
 		if (strcmp(fx_driver(f, vf), "vfio-pci"))
-			fail_msg("PF %s VF %u (%s) on '%s' after recovery", pf, i, vf, fx_driver(f, vf));
+			fail_msg("PF %s VF %u (%s) on '%s' after recovery", pf, i, vf,
+				 fx_driver(f, vf));
 	}
 	assert_int_equal(vfmgr_sriov_vf_bdf(f->ctx, pf, want, vf), -ENOENT);
 }
@@ -300,7 +313,8 @@ static void test_recover_rolls_back_when_forward_fails(void **state)
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct vfmgr_conf *c = fx_conf("[pf \"0000:3b:00.0\"]\nnumvfs = 3\n");
-		setenv("VFMGR_CRASHPOINT", "3", 1); /* after autoprobe and numvfs, before the first bind */
+		setenv("VFMGR_CRASHPOINT", "3",
+		       1); /* after autoprobe and numvfs, before the first bind */
 		_exit(c && vfmgr_apply(f->ctx, c, 0) == 0 ? 0 : 1);
 	}
 	waitpid(pid, &st, 0);
@@ -310,12 +324,16 @@ static void test_recover_rolls_back_when_forward_fails(void **state)
 	fx_run("mv '%s/sys/bus/pci/drivers/vfio-pci' '%s/vfio-off'", f->root, f->dir);
 	assert_int_equal(vfmgr_journal_recover(f->ctx, &vfmgr_apply_recover_handler, 1), 1);
 	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs"), "0");
-	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:3b:00.0/sriov_drivers_autoprobe"), "1");
+	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:3b:00.0/sriov_drivers_autoprobe"),
+			    "1");
 	assert_int_equal(vfmgr_journal_pending(f->ctx), 0);
 	fx_free(f);
 }
 
-struct lockarg { struct vfmgr_ctx *ctx; volatile int got; };
+struct lockarg {
+	struct vfmgr_ctx *ctx;
+	volatile int got;
+};
 
 static void *locker(void *p)
 {

@@ -26,31 +26,44 @@
 
 #include "vfmgr_priv.h"
 
-static uint16_t u16at(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint32_t u32at(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint16_t u16at(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+static uint32_t u32at(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
 
 /* Message layout: nlmsghdr 16 | ifinfomsg 16 | IFLA_VFINFO_LIST(22) hdr 4 | IFLA_VF_INFO(1) hdr 4 | attrs */
 static void test_encode_mac(void **state)
 {
-	static uint8_t buf[8192]; memset(buf, 0, sizeof(buf));
-	struct vfmgr_vf_attrs a = { .set = VFMGR_ATTR_MAC, .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 } };
+	static uint8_t buf[8192];
+	memset(buf, 0, sizeof(buf));
+	struct vfmgr_vf_attrs a = { .set = VFMGR_ATTR_MAC,
+				    .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 } };
 	int len;
 
 	(void)state;
 	len = vfmgr_nl_build_setlink(buf, sizeof(buf), 7, 3, &a, 42);
-	assert_int_equal(len, 16 + 16 + 4 + 4 + 4 + 36);       /* struct ifla_vf_mac = u32 vf + u8 mac[32] */
-	assert_int_equal(u32at(buf), (uint32_t)len);            /* nlmsg_len */
-	assert_int_equal(u16at(buf + 4), 19);                   /* RTM_SETLINK */
-	assert_int_equal(u16at(buf + 6), 0x1 | 0x4);            /* NLM_F_REQUEST | NLM_F_ACK */
-	assert_int_equal(u32at(buf + 8), 42);                   /* seq */
-	assert_int_equal((int32_t)u32at(buf + 16 + 4), 7);      /* ifi_index */
-	assert_int_equal(u16at(buf + 32), 4 + 4 + 4 + 36);      /* IFLA_VFINFO_LIST len */
-	assert_int_equal(u16at(buf + 34) & 0x3fff, 22);         /* IFLA_VFINFO_LIST */
+	assert_int_equal(len,
+			 16 + 16 + 4 + 4 + 4 + 36); /* struct ifla_vf_mac = u32 vf + u8 mac[32] */
+	assert_int_equal(u32at(buf), (uint32_t)len); /* nlmsg_len */
+	assert_int_equal(u16at(buf + 4), 19); /* RTM_SETLINK */
+	assert_int_equal(u16at(buf + 6), 0x1 | 0x4); /* NLM_F_REQUEST | NLM_F_ACK */
+	assert_int_equal(u32at(buf + 8), 42); /* seq */
+	assert_int_equal((int32_t)u32at(buf + 16 + 4), 7); /* ifi_index */
+	assert_int_equal(u16at(buf + 32), 4 + 4 + 4 + 36); /* IFLA_VFINFO_LIST len */
+	assert_int_equal(u16at(buf + 34) & 0x3fff, 22); /* IFLA_VFINFO_LIST */
 	assert_int_equal(u16at(buf + 36), 4 + 4 + 36);
-	assert_int_equal(u16at(buf + 38) & 0x3fff, 1);          /* IFLA_VF_INFO */
+	assert_int_equal(u16at(buf + 38) & 0x3fff, 1); /* IFLA_VF_INFO */
 	assert_int_equal(u16at(buf + 40), 4 + 36);
-	assert_int_equal(u16at(buf + 42), 1);                   /* IFLA_VF_MAC */
-	assert_int_equal(u32at(buf + 44), 3);                   /* vf */
+	assert_int_equal(u16at(buf + 42), 1); /* IFLA_VF_MAC */
+	assert_int_equal(u32at(buf + 44), 3); /* vf */
 	assert_memory_equal(buf + 48, a.mac, 6);
 	for (int i = 6; i < 32; i++)
 		assert_int_equal(buf[48 + i], 0);
@@ -58,11 +71,19 @@ static void test_encode_mac(void **state)
 
 static void test_encode_all(void **state)
 {
-	static uint8_t buf[8192]; memset(buf, 0, sizeof(buf));
+	static uint8_t buf[8192];
+	memset(buf, 0, sizeof(buf));
 	struct vfmgr_vf_attrs a = {
-		.set = VFMGR_ATTR_VLAN | VFMGR_ATTR_SPOOFCHK | VFMGR_ATTR_TRUST | VFMGR_ATTR_LINK_STATE | VFMGR_ATTR_RATE,
-		.vlan = 100, .qos = 5, .vlan_proto = 0x88a8, .spoofchk = true, .trust = false,
-		.link_state = VFMGR_LINK_DISABLE, .min_rate = 10, .max_rate = 2500,
+		.set = VFMGR_ATTR_VLAN | VFMGR_ATTR_SPOOFCHK | VFMGR_ATTR_TRUST |
+		       VFMGR_ATTR_LINK_STATE | VFMGR_ATTR_RATE,
+		.vlan = 100,
+		.qos = 5,
+		.vlan_proto = 0x88a8,
+		.spoofchk = true,
+		.trust = false,
+		.link_state = VFMGR_LINK_DISABLE,
+		.min_rate = 10,
+		.max_rate = 2500,
 	};
 	int len;
 	const uint8_t *p;
@@ -73,47 +94,48 @@ static void test_encode_all(void **state)
 	assert_int_equal(len, 16 + 16 + 4 + 4 + (4 + 4 + 16) + 12 + 12 + 12 + 16);
 	p = buf + 40;
 	assert_int_equal(u16at(p), 24);
-	assert_int_equal(u16at(p + 2) & 0x3fff, 12);  /* IFLA_VF_VLAN_LIST */
+	assert_int_equal(u16at(p + 2) & 0x3fff, 12); /* IFLA_VF_VLAN_LIST */
 	assert_int_equal(u16at(p + 4), 20);
-	assert_int_equal(u16at(p + 6), 1);            /* IFLA_VF_VLAN_INFO */
-	assert_int_equal(u32at(p + 8), 1);            /* vf */
-	assert_int_equal(u32at(p + 12), 100);         /* vlan */
-	assert_int_equal(u32at(p + 16), 5);           /* qos */
-	assert_int_equal(p[20], 0x88);                /* vlan_proto, big endian */
+	assert_int_equal(u16at(p + 6), 1); /* IFLA_VF_VLAN_INFO */
+	assert_int_equal(u32at(p + 8), 1); /* vf */
+	assert_int_equal(u32at(p + 12), 100); /* vlan */
+	assert_int_equal(u32at(p + 16), 5); /* qos */
+	assert_int_equal(p[20], 0x88); /* vlan_proto, big endian */
 	assert_int_equal(p[21], 0xa8);
 	p += 24;
 	assert_int_equal(u16at(p), 12);
-	assert_int_equal(u16at(p + 2), 4);            /* IFLA_VF_SPOOFCHK */
+	assert_int_equal(u16at(p + 2), 4); /* IFLA_VF_SPOOFCHK */
 	assert_int_equal(u32at(p + 4), 1);
 	assert_int_equal(u32at(p + 8), 1);
 	p += 12;
-	assert_int_equal(u16at(p + 2), 9);            /* IFLA_VF_TRUST */
+	assert_int_equal(u16at(p + 2), 9); /* IFLA_VF_TRUST */
 	assert_int_equal(u32at(p + 8), 0);
 	p += 12;
-	assert_int_equal(u16at(p + 2), 5);            /* IFLA_VF_LINK_STATE */
-	assert_int_equal(u32at(p + 8), 2);            /* IFLA_VF_LINK_STATE_DISABLE */
+	assert_int_equal(u16at(p + 2), 5); /* IFLA_VF_LINK_STATE */
+	assert_int_equal(u32at(p + 8), 2); /* IFLA_VF_LINK_STATE_DISABLE */
 	p += 12;
 	assert_int_equal(u16at(p), 16);
-	assert_int_equal(u16at(p + 2), 6);            /* IFLA_VF_RATE */
+	assert_int_equal(u16at(p + 2), 6); /* IFLA_VF_RATE */
 	assert_int_equal(u32at(p + 4), 1);
-	assert_int_equal(u32at(p + 8), 10);           /* min_tx_rate */
-	assert_int_equal(u32at(p + 12), 2500);        /* max_tx_rate */
+	assert_int_equal(u32at(p + 8), 10); /* min_tx_rate */
+	assert_int_equal(u32at(p + 12), 2500); /* max_tx_rate */
 	assert_int_equal(vfmgr_nl_build_setlink(buf, 100, 2, 1, &a, 1), -ENOSPC);
 }
 
 static void test_encode_getlink(void **state)
 {
-	static uint8_t buf[8192]; memset(buf, 0, sizeof(buf));
+	static uint8_t buf[8192];
+	memset(buf, 0, sizeof(buf));
 	int len = vfmgr_nl_build_getlink(buf, sizeof(buf), 0, "ens1f0", 9);
 
 	(void)state;
 	/* IFLA_IFNAME(3) "ens1f0\0" -> 4+7 padded to 12; IFLA_EXT_MASK(29) u32 -> 8 */
 	assert_int_equal(len, 32 + 12 + 8);
-	assert_int_equal(u16at(buf + 4), 18);          /* RTM_GETLINK */
+	assert_int_equal(u16at(buf + 4), 18); /* RTM_GETLINK */
 	assert_int_equal(u16at(buf + 32 + 2), 3);
 	assert_string_equal((const char *)buf + 36, "ens1f0");
 	assert_int_equal(u16at(buf + 44 + 2), 29);
-	assert_int_equal(u32at(buf + 48), 1);           /* RTEXT_FILTER_VF */
+	assert_int_equal(u32at(buf + 48), 1); /* RTEXT_FILTER_VF */
 }
 
 /* Build an RTM_NEWLINK as net/core/rtnetlink.c rtnl_fill_vfinfo() does. */
@@ -130,9 +152,13 @@ static int build_newlink(uint8_t *buf, bool truncate)
 	mnl_attr_put_u32(nlh, IFLA_NUM_VF, 2);
 	list = mnl_attr_nest_start(nlh, IFLA_VFINFO_LIST);
 	for (uint32_t vf = 0; vf < 2; vf++) {
-		struct ifla_vf_mac m = { .vf = vf, .mac = { 0x52, 0x54, 0, 0, 0, (uint8_t)(0x10 + vf) } };
+		struct ifla_vf_mac m = { .vf = vf,
+					 .mac = { 0x52, 0x54, 0, 0, 0, (uint8_t)(0x10 + vf) } };
 		struct ifla_vf_vlan v = { .vf = vf, .vlan = 10 + vf, .qos = vf };
-		struct ifla_vf_vlan_info vi = { .vf = vf, .vlan = 10 + vf, .qos = vf, .vlan_proto = htons(vf ? 0x88a8 : 0x8100) };
+		struct ifla_vf_vlan_info vi = { .vf = vf,
+						.vlan = 10 + vf,
+						.qos = vf,
+						.vlan_proto = htons(vf ? 0x88a8 : 0x8100) };
 		struct ifla_vf_tx_rate tx = { .vf = vf, .rate = 1000 };
 		struct ifla_vf_rate r = { .vf = vf, .min_tx_rate = 0, .max_tx_rate = 1000 };
 		struct ifla_vf_spoofchk s = { .vf = vf, .setting = vf ? (uint32_t)-1 : 1 };
@@ -163,7 +189,8 @@ static int build_newlink(uint8_t *buf, bool truncate)
 
 static void test_decode(void **state)
 {
-	static uint8_t buf[8192]; memset(buf, 0, sizeof(buf));
+	static uint8_t buf[8192];
+	memset(buf, 0, sizeof(buf));
 	struct vfmgr_vf_attrs at[4];
 	char ifname[VFMGR_IFNAME_LEN];
 	unsigned n;
@@ -192,7 +219,10 @@ static void test_decode(void **state)
 
 	/* round trip: what we set is what the parser reads back */
 	struct vfmgr_vf_attrs want = { .set = VFMGR_ATTR_MAC | VFMGR_ATTR_VLAN | VFMGR_ATTR_TRUST,
-				       .mac = { 0x52, 0x54, 0, 0, 0, 0x11 }, .vlan = 11, .qos = 1, .vlan_proto = 0x88a8,
+				       .mac = { 0x52, 0x54, 0, 0, 0, 0x11 },
+				       .vlan = 11,
+				       .qos = 1,
+				       .vlan_proto = 0x88a8,
 				       .trust = true };
 	assert_false(vfmgr_attrs_differ(&want, &at[1]));
 	want.vlan = 12;
@@ -210,7 +240,8 @@ static void test_decode(void **state)
 
 static void test_decode_bad(void **state)
 {
-	static uint8_t buf[8192]; memset(buf, 0, sizeof(buf));
+	static uint8_t buf[8192];
+	memset(buf, 0, sizeof(buf));
 	struct vfmgr_vf_attrs at[4];
 	unsigned n;
 
@@ -233,9 +264,10 @@ static void test_decode_bad(void **state)
 
 static void test_drift(void **state)
 {
-	const char *t = "[pf \"0000:3b:00.0\"]\nnumvfs = 4\n[vf \"0000:3b:00.0\" 0]\nmac = 52:54:00:00:00:10\n"
-			"[vf \"0000:3b:00.0\" 1]\nvlan = 11\nqos = 1\nvlan-proto = 802.1ad\n[vf \"0000:3b:00.0\" 2]\n"
-			"[vf \"0000:3b:00.0\" 3]\ntrust = on\n";
+	const char *t =
+		"[pf \"0000:3b:00.0\"]\nnumvfs = 4\n[vf \"0000:3b:00.0\" 0]\nmac = 52:54:00:00:00:10\n"
+		"[vf \"0000:3b:00.0\" 1]\nvlan = 11\nqos = 1\nvlan-proto = 802.1ad\n[vf \"0000:3b:00.0\" 2]\n"
+		"[vf \"0000:3b:00.0\" 3]\ntrust = on\n";
 	static uint8_t buf[8192];
 	struct vfmgr_vf_attrs at[4];
 	struct vfmgr_conf *c;
@@ -274,7 +306,14 @@ static int in_netns(int (*fn)(void))
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: %s failed (errmsg: %s)\n", __FILE__, __LINE__, #c, vfmgr_errmsg()); return 1; } } while (0)
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: %s failed (errmsg: %s)\n", __FILE__, __LINE__, #c, \
+				vfmgr_errmsg());                                                   \
+			return 1;                                                                  \
+		}                                                                                  \
+	} while (0)
 
 static int kernel_refuses(void)
 {
@@ -285,7 +324,8 @@ static int kernel_refuses(void)
 
 	r = vfmgr_vf_set_attrs("lo", 0, &a);
 	CHECK(r == -EOPNOTSUPP);
-	CHECK(strstr(vfmgr_errmsg(), "PF lo: kernel refused VF 0 mac: Operation not supported") == vfmgr_errmsg());
+	CHECK(strstr(vfmgr_errmsg(), "PF lo: kernel refused VF 0 mac: Operation not supported") ==
+	      vfmgr_errmsg());
 	a.set = VFMGR_ATTR_VLAN;
 	a.vlan = 7;
 	r = vfmgr_vf_set_attrs("lo", 3, &a);
@@ -293,17 +333,21 @@ static int kernel_refuses(void)
 	CHECK(strstr(vfmgr_errmsg(), "PF lo: kernel refused VF 3 vlan") != NULL);
 	r = vfmgr_vf_get_attrs("lo", got, 2, &n);
 	CHECK(r == -ENOENT);
-	CHECK(strcmp(vfmgr_errmsg(), "PF lo reports no VF information (not an SR-IOV PF netdev, or 0 VFs)") == 0);
+	CHECK(strcmp(vfmgr_errmsg(),
+		     "PF lo reports no VF information (not an SR-IOV PF netdev, or 0 VFs)") == 0);
 	r = vfmgr_vf_set_attrs("vfmgr-none0", 0, &a);
 	CHECK(r == -ENODEV);
-	CHECK(strcmp(vfmgr_errmsg(), "PF netdev vfmgr-none0 not found in this network namespace") == 0);
+	CHECK(strcmp(vfmgr_errmsg(), "PF netdev vfmgr-none0 not found in this network namespace") ==
+	      0);
 	/* a veth pair, when the veth driver is available */
 	if (system("ip link add vfmgrt0 type veth peer name vfmgrt1 2>/dev/null") == 0) {
 		a.set = VFMGR_ATTR_TRUST;
 		a.trust = true;
 		r = vfmgr_vf_set_attrs("vfmgrt0", 1, &a);
 		CHECK(r == -EOPNOTSUPP);
-		CHECK(strstr(vfmgr_errmsg(), "PF vfmgrt0: kernel refused VF 1 trust: Operation not supported") != NULL);
+		CHECK(strstr(vfmgr_errmsg(),
+			     "PF vfmgrt0: kernel refused VF 1 trust: Operation not supported") !=
+		      NULL);
 	}
 	/* monitor: link events arrive; lo carries no VF info so no callback */
 	struct vfmgr_nl_monitor *m;
@@ -327,12 +371,9 @@ static void test_kernel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_encode_mac),
-		cmocka_unit_test(test_encode_all),
-		cmocka_unit_test(test_encode_getlink),
-		cmocka_unit_test(test_decode),
-		cmocka_unit_test(test_decode_bad),
-		cmocka_unit_test(test_drift),
+		cmocka_unit_test(test_encode_mac),     cmocka_unit_test(test_encode_all),
+		cmocka_unit_test(test_encode_getlink), cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_decode_bad),     cmocka_unit_test(test_drift),
 		cmocka_unit_test(test_kernel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,8 +79,10 @@ static void test_required(void **state)
 	vf = choose(f, NODE(1), VFMGR_NUMA_REQUIRED, &r);
 	assert_int_equal(r, -ENOSPC); /* "no free VF" (exit 7), like every other no-free-VF cause */
 	assert_null(vf);
-	assert_string_equal(vfmgr_errmsg(), "no free VF on NUMA node(s) 1 (policy required); free VFs: 0000:3b:02.0 "
-					    "(node 0), 0000:3b:02.1 (node 0); use numa-policy=preferred or move the domain");
+	assert_string_equal(
+		vfmgr_errmsg(),
+		"no free VF on NUMA node(s) 1 (policy required); free VFs: 0000:3b:02.0 "
+		"(node 0), 0000:3b:02.1 (node 0); use numa-policy=preferred or move the domain");
 	/* preferred falls back to the nearest node */
 	vf = choose(f, NODE(1), VFMGR_NUMA_PREFERRED, &r);
 	assert_int_equal(r, 0);
@@ -157,7 +159,8 @@ static void test_single_node_unknown(void **state)
 	vfmgr_conf_free(c);
 	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:3b:02.0/numa_node"), "-1");
 	assert_int_equal(vfmgr_discover(f->ctx, &h), 0);
-	assert_int_equal(vfmgr_numa_choose(f->ctx, h, "0000:3b:00.0", NODE(0), VFMGR_NUMA_REQUIRED, &vf), 0);
+	assert_int_equal(
+		vfmgr_numa_choose(f->ctx, h, "0000:3b:00.0", NODE(0), VFMGR_NUMA_REQUIRED, &vf), 0);
 	assert_non_null(vf);
 	assert_int_equal(vf->numa_node, 0);
 	assert_true(vf->numa_assumed);
@@ -168,7 +171,9 @@ static void test_single_node_unknown(void **state)
 	/* two nodes: -1 stays unknown, required refuses it */
 	fx_run("mkdir -p '%s/sys/devices/system/node/node1'", f->root);
 	assert_int_equal(vfmgr_discover(f->ctx, &h), 0);
-	assert_int_equal(vfmgr_numa_choose(f->ctx, h, "0000:3b:00.0", NODE(0), VFMGR_NUMA_REQUIRED, &vf), -ENOSPC);
+	assert_int_equal(
+		vfmgr_numa_choose(f->ctx, h, "0000:3b:00.0", NODE(0), VFMGR_NUMA_REQUIRED, &vf),
+		-ENOSPC);
 	vfmgr_host_free(h);
 	fx_free(f);
 }

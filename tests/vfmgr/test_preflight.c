@@ -40,7 +40,8 @@ static void test_all_ok(void **state)
 	assert_int_equal(find(&c, "hugepages")->status, VFMGR_CHECK_WARN);
 	assert_non_null(strstr(find(&c, "hugepages")->msg, "set vm.nr_hugepages"));
 	assert_int_equal(find(&c, "vfio-pci")->status, VFMGR_CHECK_FAIL);
-	assert_non_null(strstr(find(&c, "vfio-pci")->msg, "module present): run modprobe vfio-pci"));
+	assert_non_null(
+		strstr(find(&c, "vfio-pci")->msg, "module present): run modprobe vfio-pci"));
 	vfmgr_checks_free(&c);
 	fx_free(f);
 }
@@ -55,9 +56,11 @@ static void test_no_iommu(void **state)
 	(void)state;
 	assert_non_null(f);
 	assert_int_equal(vfmgr_iommu_check(f->ctx), -ENODEV);
-	snprintf(want, sizeof(want), "no IOMMU is active (%s/sys/class/iommu and %s/sys/kernel/iommu_groups are empty): "
-		 "enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (or amd_iommu=on) iommu=pt", f->root,
-		 f->root);
+	snprintf(
+		want, sizeof(want),
+		"no IOMMU is active (%s/sys/class/iommu and %s/sys/kernel/iommu_groups are empty): "
+		"enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (or amd_iommu=on) iommu=pt",
+		f->root, f->root);
 	assert_string_equal(vfmgr_errmsg(), want);
 	assert_int_equal(vfmgr_preflight(f->ctx, NULL, &c), 1);
 	assert_int_equal(find(&c, "iommu")->status, VFMGR_CHECK_FAIL);
@@ -109,20 +112,25 @@ static void test_shared_group(void **state)
 	(void)state;
 	assert_non_null(f);
 	assert_int_equal(vfmgr_sriov_set_numvfs(f->ctx, "0000:5e:00.0", 2, true, 0), 0);
-	assert_int_equal(vfmgr_vf_group_check(f->ctx, "0000:5e:00.0", 1), -EXDEV); /* exit 3, as check */
-	assert_string_equal(vfmgr_errmsg(), "VF 0000:5e:00.2 (pf 0000:5e:00.0 vf 1) shares IOMMU group 30 with "
-					    "0000:5e:00.0 0000:5e:00.1: each VF needs its own group (ACS on the path); "
-					    "refusing");
+	assert_int_equal(vfmgr_vf_group_check(f->ctx, "0000:5e:00.0", 1),
+			 -EXDEV); /* exit 3, as check */
+	assert_string_equal(
+		vfmgr_errmsg(),
+		"VF 0000:5e:00.2 (pf 0000:5e:00.0 vf 1) shares IOMMU group 30 with "
+		"0000:5e:00.0 0000:5e:00.1: each VF needs its own group (ACS on the path); "
+		"refusing");
 	assert_int_equal(vfmgr_vf_group_check(f->ctx, "0000:5e:00.0", 2), -ENOENT);
 
 	conf = fx_conf("[pf \"0000:5e:00.0\"]\nnumvfs = 2\n[pf \"0000:3b:00.0\"]\nnumvfs = 9\n");
 	assert_int_equal(vfmgr_preflight(f->ctx, conf, &c), 3);
 	assert_int_equal(find(&c, "group 0000:5e:00.1")->status, VFMGR_CHECK_FAIL);
-	assert_non_null(strstr(find(&c, "group 0000:5e:00.1")->msg, "shares IOMMU group 30 with 0000:5e:00.0 "
-								      "0000:5e:00.2"));
+	assert_non_null(strstr(find(&c, "group 0000:5e:00.1")->msg,
+			       "shares IOMMU group 30 with 0000:5e:00.0 "
+			       "0000:5e:00.2"));
 	assert_int_equal(find(&c, "pf 0000:3b:00.0")->status, VFMGR_CHECK_FAIL);
-	assert_string_equal(find(&c, "pf 0000:3b:00.0")->msg, "test.conf:3: numvfs 9 exceeds sriov_totalvfs 8 of PF "
-							      "0000:3b:00.0; lower numvfs");
+	assert_string_equal(find(&c, "pf 0000:3b:00.0")->msg,
+			    "test.conf:3: numvfs 9 exceeds sriov_totalvfs 8 of PF "
+			    "0000:3b:00.0; lower numvfs");
 	vfmgr_checks_free(&c);
 	vfmgr_conf_free(conf);
 
@@ -130,8 +138,9 @@ static void test_shared_group(void **state)
 	assert_int_equal(vfmgr_sriov_set_numvfs(f->ctx, "0000:5e:00.0", 0, false, 0), 0);
 	conf = fx_conf("[pf \"0000:5e:00.0\"]\nnumvfs = 2\n");
 	assert_int_equal(vfmgr_apply(f->ctx, conf, 0), -EXDEV); /* exit 3, as check and assign */
-	assert_non_null(strstr(vfmgr_errmsg(), "VF 0000:5e:00.1 (pf 0000:5e:00.0 vf 0) shares IOMMU group 30 with "
-					       "0000:5e:00.0 0000:5e:00.2"));
+	assert_non_null(strstr(vfmgr_errmsg(),
+			       "VF 0000:5e:00.1 (pf 0000:5e:00.0 vf 0) shares IOMMU group 30 with "
+			       "0000:5e:00.0 0000:5e:00.2"));
 	assert_string_equal(fx_read(f, "/sys/bus/pci/devices/0000:5e:00.0/sriov_numvfs"), "0");
 	assert_string_equal(fx_driver(f, "0000:5e:00.0"), "pci-pf-stub");
 	vfmgr_conf_free(conf);
@@ -160,8 +169,10 @@ static void test_bridge_excepted(void **state)
 	       f->root, f->root, g);
 	assert_int_equal(vfmgr_vf_group_check(f->ctx, "0000:3b:00.0", 0), -EXDEV);
 	char want[256];
-	snprintf(want, sizeof(want), "VF 0000:3b:02.0 (pf 0000:3b:00.0 vf 0) shares IOMMU group %d with 0000:86:00.0: "
-		 "each VF needs its own group (ACS on the path); refusing", g);
+	snprintf(want, sizeof(want),
+		 "VF 0000:3b:02.0 (pf 0000:3b:00.0 vf 0) shares IOMMU group %d with 0000:86:00.0: "
+		 "each VF needs its own group (ACS on the path); refusing",
+		 g);
 	assert_string_equal(vfmgr_errmsg(), want);
 	/* fakesys: /dev/vfio/<g> only while every non-bridge device is on vfio-pci */
 	assert_int_equal(vfmgr_dev_bind(f->ctx, vf, "vfio-pci"), -ENODEV);
@@ -173,10 +184,8 @@ static void test_bridge_excepted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all_ok),
-		cmocka_unit_test(test_no_iommu),
-		cmocka_unit_test(test_noiommu_mode),
-		cmocka_unit_test(test_shared_group),
+		cmocka_unit_test(test_all_ok),		cmocka_unit_test(test_no_iommu),
+		cmocka_unit_test(test_noiommu_mode),	cmocka_unit_test(test_shared_group),
 		cmocka_unit_test(test_bridge_excepted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

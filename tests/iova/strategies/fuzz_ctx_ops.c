@@ -91,7 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			sl->host = buf + (size_t)(a % SLOTS) * SLOT_PAGES * 4096 + (size_t)b * 16;
 			sl->len = 1 + (size_t)d * 32;
-			check(iova_ctx_map(c, sl->host, sl->len, IOVA_PROT_RW, cpu, &sl->iova) == 0);
+			check(iova_ctx_map(c, sl->host, sl->len, IOVA_PROT_RW, cpu, &sl->iova) ==
+			      0);
 			sl->live = true;
 			live_ok(c, sl);
 			break;
@@ -117,7 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				unsigned int i = (b + k) % SLOTS;
 				if (!s[i].live) {
 					idx[n] = i;
-					host[n++] = buf + (size_t)i * SLOT_PAGES * 4096 + (size_t)(d & 0x3f) * 8;
+					host[n++] = buf + (size_t)i * SLOT_PAGES * 4096 +
+						    (size_t)(d & 0x3f) * 8;
 				}
 			}
 			if (!n)
@@ -133,7 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t iova[SLOTS];
 			unsigned int idx[SLOTS], n = 0;
 			size_t len = 0;
-			uint32_t mask = (uint32_t)a | (uint32_t)b << 8 | (uint32_t)d << 16 | (uint32_t)a << 24;
+			uint32_t mask = (uint32_t)a | (uint32_t)b << 8 | (uint32_t)d << 16 |
+					(uint32_t)a << 24;
 			for (unsigned int i = 0; i < SLOTS; i++) {
 				if (!s[i].live || !(mask & (1u << i)))
 					continue;
@@ -150,7 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				s[idx[k]].live = false;
 				if (stale_zero(strat)) {
 					void *h;
-					check(iova_ctx_dma(c, iova[k], 1, IOVA_PROT_READ, &h) == -EFAULT);
+					check(iova_ctx_dma(c, iova[k], 1, IOVA_PROT_READ, &h) ==
+					      -EFAULT);
 				}
 			}
 			break;

@@ -21,27 +21,27 @@
 #endif
 
 struct spy_page {
-	uint64_t pfn;        /* 0 = empty slot (pfn 0 is never allocated) */
+	uint64_t pfn; /* 0 = empty slot (pfn 0 is never allocated) */
 	bool used;
-	bool unmapped;       /* unmapped, not yet mapped again */
-	bool covered;        /* a completed invalidation covers the last unmap */
-	bool pending;        /* a queued page-selective invalidation covers it */
-	uint64_t unmap_seq;  /* spy->unmap_seq when it was unmapped */
+	bool unmapped; /* unmapped, not yet mapped again */
+	bool covered; /* a completed invalidation covers the last unmap */
+	bool pending; /* a queued page-selective invalidation covers it */
+	uint64_t unmap_seq; /* spy->unmap_seq when it was unmapped */
 };
 
 struct spy {
 	struct iova_backend be;
 	struct iova_backend *inner;
-	uint64_t unmap_seq;        /* unmaps so far */
-	uint64_t dom_mark;         /* unmap_seq when a domain invalidation was queued (0: none pending) */
+	uint64_t unmap_seq; /* unmaps so far */
+	uint64_t dom_mark; /* unmap_seq when a domain invalidation was queued (0: none pending) */
 	bool dom_pending;
-	uint64_t covered_upto;     /* unmaps with seq <= this are covered by a completed domain flush */
-	uint64_t violations;       /* map of a page whose unmap was not covered yet */
-	uint64_t reuses;           /* legitimate re-maps of previously unmapped pages */
+	uint64_t covered_upto; /* unmaps with seq <= this are covered by a completed domain flush */
+	uint64_t violations; /* map of a page whose unmap was not covered yet */
+	uint64_t reuses; /* legitimate re-maps of previously unmapped pages */
 	uint64_t waits, flushes, inv_calls;
-	unsigned int fail_maps;    /* fail the next n map calls with -EINVAL (as VFIO would) */
+	unsigned int fail_maps; /* fail the next n map calls with -EINVAL (as VFIO would) */
 	struct spy_page *pages;
-	size_t *pend;              /* indices of pages with pending = true */
+	size_t *pend; /* indices of pages with pending = true */
 	size_t npend, cappend;
 };
 
@@ -113,12 +113,16 @@ static int spy_inv_queue(struct iova_backend *b, uint64_t iova, uint64_t npages)
 		for (uint64_t p = iova >> 12; p < (iova >> 12) + npages; p++) {
 			/* only look at pages we know: keeps large covers cheap */
 			size_t i = (size_t)((p * 0x9e3779b97f4a7c15ull) >> 48) & (SPY_SLOTS - 1);
-			for (size_t k = 0; k < SPY_SLOTS && s->pages[i].used; k++, i = (i + 1) & (SPY_SLOTS - 1))
+			for (size_t k = 0; k < SPY_SLOTS && s->pages[i].used;
+			     k++, i = (i + 1) & (SPY_SLOTS - 1))
 				if (s->pages[i].pfn == p) {
 					if (s->pages[i].unmapped && !s->pages[i].pending) {
 						if (s->npend == s->cappend) {
-							s->cappend = s->cappend ? 2 * s->cappend : 256;
-							s->pend = realloc(s->pend, s->cappend * sizeof(*s->pend));
+							s->cappend =
+								s->cappend ? 2 * s->cappend : 256;
+							s->pend = realloc(s->pend,
+									  s->cappend *
+										  sizeof(*s->pend));
 							if (!s->pend)
 								abort();
 						}

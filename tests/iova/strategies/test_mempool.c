@@ -41,8 +41,8 @@ static void run_pool(enum iova_strategy s, unsigned int cache)
 	char name[32];
 	snprintf(name, sizeof(name), "t_%s_%u", iova_strategy_name(s), cache);
 	struct iova_ctx *c = mk(s);
-	struct rte_mempool *mp = iova_pktmbuf_pool_create(name, 127, cache, RTE_MBUF_DEFAULT_BUF_SIZE,
-							  SOCKET_ID_ANY, c);
+	struct rte_mempool *mp = iova_pktmbuf_pool_create(
+		name, 127, cache, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY, c);
 	assert_non_null(mp);
 	assert_ptr_equal(iova_mempool_ctx(mp), c);
 	enum { N = 32 };
@@ -58,12 +58,15 @@ static void run_pool(enum iova_strategy s, unsigned int cache)
 		char *pkt = rte_pktmbuf_append(m[i], 64);
 		assert_non_null(pkt);
 		void *h;
-		assert_int_equal(iova_ctx_dma(c, rte_pktmbuf_iova(m[i]), 64, IOVA_PROT_WRITE, &h), 0);
+		assert_int_equal(iova_ctx_dma(c, rte_pktmbuf_iova(m[i]), 64, IOVA_PROT_WRITE, &h),
+				 0);
 		assert_ptr_equal(h, pkt);
 		memset(h, 0xa0 + i, 64);
 		assert_int_equal((uint8_t)pkt[63], 0xa0 + i);
 		/* the last byte of the data room is reachable too */
-		assert_int_equal(iova_ctx_dma(c, m[i]->buf_iova + m[i]->buf_len - 1, 1, IOVA_PROT_READ, &h), 0);
+		assert_int_equal(
+			iova_ctx_dma(c, m[i]->buf_iova + m[i]->buf_len - 1, 1, IOVA_PROT_READ, &h),
+			0);
 		assert_ptr_equal(h, (char *)m[i]->buf_addr + m[i]->buf_len - 1);
 	}
 	uint64_t freed[N];
@@ -79,7 +82,8 @@ static void run_pool(enum iova_strategy s, unsigned int cache)
 	if (s == IOVA_STRAT_STRICT && cache == 0) {
 		for (int i = 0; i < N; i++) {
 			void *h;
-			assert_int_equal(iova_ctx_dma(c, freed[i], 1, IOVA_PROT_WRITE, &h), -EFAULT);
+			assert_int_equal(iova_ctx_dma(c, freed[i], 1, IOVA_PROT_WRITE, &h),
+					 -EFAULT);
 		}
 		assert_int_equal(st.stale_max_entries, 0);
 	}
@@ -122,7 +126,8 @@ static void test_pool_bad_args(void **state)
 {
 	assert_null(iova_pktmbuf_pool_create("t_bad", 64, 0, 2048, SOCKET_ID_ANY, NULL));
 	assert_null(iova_mempool_ctx(NULL));
-	struct rte_mempool *plain = rte_pktmbuf_pool_create("t_plain", 63, 0, 0, 2048, SOCKET_ID_ANY);
+	struct rte_mempool *plain =
+		rte_pktmbuf_pool_create("t_plain", 63, 0, 0, 2048, SOCKET_ID_ANY);
 	assert_non_null(plain);
 	assert_null(iova_mempool_ctx(plain));
 	rte_mempool_free(plain);
@@ -133,8 +138,8 @@ int main(void)
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=iova_mp_%d", (int)getpid());
 	/* --no-huge implies legacy memory, which --in-memory refuses: --no-shconf instead */
-	char *argv[] = { "test_mempool", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-			 prefix, "--log-level=4", "-l", "0", NULL };
+	char *argv[] = { "test_mempool", "--no-huge",	  "-m", "256", "--no-pci", "--no-shconf",
+			 prefix,	 "--log-level=4", "-l", "0",   NULL };
 	if (rte_eal_init(10, argv) < 0) {
 		fprintf(stderr, "test_mempool: rte_eal_init failed\n");
 		return 1;

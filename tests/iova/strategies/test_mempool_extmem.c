@@ -48,7 +48,8 @@ struct area {
 	size_t len;
 };
 
-static struct rte_mempool *mk_pool(const char *name, unsigned int n, struct iova_ctx *c, struct area *a)
+static struct rte_mempool *mk_pool(const char *name, unsigned int n, struct iova_ctx *c,
+				   struct area *a)
 {
 	a->len = iova_pktmbuf_pool_mem_size(n, RTE_MBUF_DEFAULT_BUF_SIZE, PG);
 	assert_true(a->len >= (size_t)n * PG / 2);
@@ -96,12 +97,14 @@ static void test_extmem_bad_args(void **state)
 	struct iova_ctx *c = mk(IOVA_STRAT_STRICT);
 	char buf[2 * PG];
 	void *unaligned = (void *)(((uintptr_t)buf | (PG - 1)) + 2);
-	assert_null(iova_pktmbuf_pool_create_mem("t_bad1", 63, 0, 2048, SOCKET_ID_ANY, c, unaligned, PG, PG));
+	assert_null(iova_pktmbuf_pool_create_mem("t_bad1", 63, 0, 2048, SOCKET_ID_ANY, c, unaligned,
+						 PG, PG));
 	assert_int_equal(rte_errno, EINVAL);
-	assert_null(iova_pktmbuf_pool_create_mem("t_bad2", 63, 0, 2048, SOCKET_ID_ANY, c, NULL, PG, PG));
+	assert_null(iova_pktmbuf_pool_create_mem("t_bad2", 63, 0, 2048, SOCKET_ID_ANY, c, NULL, PG,
+						 PG));
 	assert_int_equal(iova_pktmbuf_pool_mem_size(63, RTE_MBUF_DEFAULT_BUF_SIZE, 1024), 0);
 	/* too small: one page holds one buffer, not 63 */
-	struct area a = {.len = PG};
+	struct area a = { .len = PG };
 	a.va = mmap(NULL, a.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(a.va != MAP_FAILED);
 	assert_int_equal(rte_extmem_register(a.va, a.len, NULL, 0, PG), 0);
@@ -135,10 +138,13 @@ static void test_fault_unmap(void **state)
 	check_poison(m);
 	void *h;
 	/* mapped until fire: the device could write */
-	assert_int_equal(iova_ctx_dma(c, m->buf_iova + RTE_PKTMBUF_HEADROOM, 64, IOVA_PROT_WRITE, &h), 0);
+	assert_int_equal(
+		iova_ctx_dma(c, m->buf_iova + RTE_PKTMBUF_HEADROOM, 64, IOVA_PROT_WRITE, &h), 0);
 	assert_int_equal(iova_mempool_fault_fire(mp), 0);
 	/* the device's write now faults; the neighbour buffer is untouched */
-	assert_int_equal(iova_ctx_dma(c, m->buf_iova + RTE_PKTMBUF_HEADROOM, 64, IOVA_PROT_WRITE, &h), -EFAULT);
+	assert_int_equal(
+		iova_ctx_dma(c, m->buf_iova + RTE_PKTMBUF_HEADROOM, 64, IOVA_PROT_WRITE, &h),
+		-EFAULT);
 	assert_int_equal(iova_ctx_dma(c, other->buf_iova, 64, IOVA_PROT_WRITE, &h), 0);
 	struct iova_mp_fault_report r;
 	assert_int_equal(iova_mempool_fault_report(mp, &r), 0);
@@ -174,7 +180,8 @@ static void test_fault_poison_control(void **state)
 	check_poison(m);
 	assert_int_equal(iova_mempool_fault_fire(mp), 0); /* no-op */
 	void *h;
-	assert_int_equal(iova_ctx_dma(c, m->buf_iova + RTE_PKTMBUF_HEADROOM, 64, IOVA_PROT_WRITE, &h), 0);
+	assert_int_equal(
+		iova_ctx_dma(c, m->buf_iova + RTE_PKTMBUF_HEADROOM, 64, IOVA_PROT_WRITE, &h), 0);
 	memset(h, 0x11, 64); /* the DMA arrives */
 	rte_pktmbuf_free(m);
 	struct iova_mp_fault_report r;
@@ -193,8 +200,10 @@ int main(void)
 {
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=iova_mpx_%d", (int)getpid());
-	char *argv[] = { "test_mempool_extmem", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-			 prefix, "--log-level=4", "-l", "0", NULL };
+	char *argv[] = {
+		"test_mempool_extmem", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", prefix,
+		"--log-level=4",       "-l",	    "0",  NULL
+	};
 	if (rte_eal_init(10, argv) < 0) {
 		fprintf(stderr, "test_mempool_extmem: rte_eal_init failed\n");
 		return 1;

@@ -40,8 +40,9 @@ static void same_mappings_run(enum iova_mode m, uint8_t *buf, struct run *out)
 	/* 6 single maps of 1..2 pages, then a bulk of 6 */
 	for (int i = 0; i < 6; i++) {
 		size_t len = i & 1 ? 6000 : 100;
-		assert_int_equal(iova_ctx_map(c, buf + i * 2 * IOVA_PAGE_SIZE + 64 * i, len, IOVA_PROT_RW, 0,
-					      &out->iova[i]), 0);
+		assert_int_equal(iova_ctx_map(c, buf + i * 2 * IOVA_PAGE_SIZE + 64 * i, len,
+					      IOVA_PROT_RW, 0, &out->iova[i]),
+				 0);
 	}
 	void *host[6];
 	for (int i = 0; i < 6; i++)
@@ -53,7 +54,8 @@ static void same_mappings_run(enum iova_mode m, uint8_t *buf, struct run *out)
 		assert_int_equal(iova_ctx_dma(c, out->iova[i], 1, IOVA_PROT_WRITE, &h), 0);
 		assert_ptr_equal(h, buf + i * 2 * IOVA_PAGE_SIZE + 64 * i);
 		if (i & 1) { /* second page of a 2-page buffer */
-			assert_int_equal(iova_ctx_dma(c, out->iova[i] + 5000, 1, IOVA_PROT_READ, &h), 0);
+			assert_int_equal(
+				iova_ctx_dma(c, out->iova[i] + 5000, 1, IOVA_PROT_READ, &h), 0);
 			assert_ptr_equal(h, buf + i * 2 * IOVA_PAGE_SIZE + 64 * i + 5000);
 		}
 	}
@@ -84,7 +86,7 @@ static void same_mappings_run(enum iova_mode m, uint8_t *buf, struct run *out)
 	if (m != IOVA_MODE_NATIVE) {
 		struct iova_mode_stats ms;
 		assert_int_equal(iova_mode_get_stats(be, &ms), 0);
-		assert_int_equal(ms.shadow_pages, 0);      /* shadow emptied by the unmaps */
+		assert_int_equal(ms.shadow_pages, 0); /* shadow emptied by the unmaps */
 		assert_int_equal(ms.descs_rejected, 0);
 		assert_int_equal(ms.shadow_maps, 15); /* 1+2+1+2+1+2 pages + 6 one-page buffers */
 		out->ms = ms;
@@ -146,7 +148,9 @@ static void test_bad_descriptors(void **state)
 		/* a bad one in the middle: the ones before it ran, the queue stopped at it */
 		assert_int_equal(iova_mode_get_stats(be, &ms), 0);
 		uint64_t descs = ms.descs;
-		struct vtd_desc mixed[] = { vtd_desc_iotlb_global(), { 7, 0 }, vtd_desc_iotlb_global() };
+		struct vtd_desc mixed[] = { vtd_desc_iotlb_global(),
+					    { 7, 0 },
+					    vtd_desc_iotlb_global() };
 		assert_int_equal(iova_mode_guest_submit_raw(be, mixed, 3), -EIO);
 		assert_int_equal(iova_mode_get_stats(be, &ms), 0);
 		assert_int_equal(ms.descs, descs + 1);
@@ -172,8 +176,8 @@ static void test_bad_descriptors(void **state)
  * never sees an early reuse, and deferred's domain flush drops the whole shadow. */
 static void test_strategies_through_modes(void **state)
 {
-	const enum iova_strategy ss[] = { IOVA_STRAT_DEFERRED, IOVA_STRAT_OPTIMISTIC, IOVA_STRAT_RING,
-					  IOVA_STRAT_SHARED };
+	const enum iova_strategy ss[] = { IOVA_STRAT_DEFERRED, IOVA_STRAT_OPTIMISTIC,
+					  IOVA_STRAT_RING, IOVA_STRAT_SHARED };
 	uint8_t *buf = aligned_alloc(IOVA_PAGE_SIZE, 32 * IOVA_PAGE_SIZE);
 	assert_non_null(buf);
 	for (int m = IOVA_MODE_TRAP_EMULATE; m <= IOVA_MODE_SIDECORE; m++)
@@ -197,10 +201,14 @@ static void test_strategies_through_modes(void **state)
 					for (int i = 0; i < n; i++)
 						host[i] = buf + (size_t)i * IOVA_PAGE_SIZE;
 				}
-				assert_int_equal(iova_ctx_map_bulk(c, host, 512, IOVA_PROT_RW, 0, iova, n), 0);
+				assert_int_equal(
+					iova_ctx_map_bulk(c, host, 512, IOVA_PROT_RW, 0, iova, n),
+					0);
 				for (int i = 0; i < n; i++) {
 					void *h;
-					assert_int_equal(iova_ctx_dma(c, iova[i] + 7, 1, IOVA_PROT_WRITE, &h), 0);
+					assert_int_equal(iova_ctx_dma(c, iova[i] + 7, 1,
+								      IOVA_PROT_WRITE, &h),
+							 0);
 					assert_ptr_equal(h, (uint8_t *)host[i] + 7);
 				}
 				assert_int_equal(iova_ctx_unmap_bulk(c, iova, 512, 0, n), 0);
@@ -253,7 +261,10 @@ static void *mt_worker(void *p)
 
 static void test_threads(void **state)
 {
-	const struct { enum iova_strategy s; enum iova_mode m; } cfg[] = {
+	const struct {
+		enum iova_strategy s;
+		enum iova_mode m;
+	} cfg[] = {
 		{ IOVA_STRAT_STRICT, IOVA_MODE_TRAP_EMULATE },
 		{ IOVA_STRAT_DEFERRED, IOVA_MODE_SIDECORE },
 		{ IOVA_STRAT_RING, IOVA_MODE_TRAP_EMULATE },
@@ -316,7 +327,8 @@ static void test_vmexit_cost_and_lifecycle(void **state)
 	struct iova_ctx_params p;
 	iova_ctx_default_params(&p);
 	p.mode_params.vmexit_ns = 50000; /* 50 us per exit, modeled */
-	struct iova_ctx *c = mk_mode(IOVA_STRAT_STRICT, IOVA_MODE_TRAP_EMULATE, soft_backend(LAT), &p);
+	struct iova_ctx *c =
+		mk_mode(IOVA_STRAT_STRICT, IOVA_MODE_TRAP_EMULATE, soft_backend(LAT), &p);
 	uint8_t *buf = aligned_alloc(IOVA_PAGE_SIZE, IOVA_PAGE_SIZE);
 	uint64_t iova, t0 = iova_now_ns();
 	assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
@@ -328,8 +340,10 @@ static void test_vmexit_cost_and_lifecycle(void **state)
 	for (int i = 0; i < 10; i++) {
 		iova_ctx_default_params(&p);
 		p.mode_params.vmm_cpu = i & 1;
-		struct iova_ctx *t = mk_mode(IOVA_STRAT_RING, IOVA_MODE_TRAP_EMULATE, soft_backend(LAT), &p);
-		struct iova_ctx *s = mk_mode(IOVA_STRAT_DEFERRED, IOVA_MODE_SIDECORE, soft_backend(LAT), &p);
+		struct iova_ctx *t =
+			mk_mode(IOVA_STRAT_RING, IOVA_MODE_TRAP_EMULATE, soft_backend(LAT), &p);
+		struct iova_ctx *s =
+			mk_mode(IOVA_STRAT_DEFERRED, IOVA_MODE_SIDECORE, soft_backend(LAT), &p);
 		iova_ctx_destroy(s);
 		iova_ctx_destroy(t);
 	}

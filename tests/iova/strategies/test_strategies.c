@@ -15,7 +15,8 @@ static void *pages_alloc(size_t n)
 	return p;
 }
 
-static struct iova_ctx *mk(enum iova_strategy s, struct iova_backend *be, struct iova_ctx_params *over)
+static struct iova_ctx *mk(enum iova_strategy s, struct iova_backend *be,
+			   struct iova_ctx_params *over)
 {
 	struct iova_ctx_params p;
 	iova_ctx_default_params(&p);
@@ -43,8 +44,8 @@ static int dev_write(struct iova_ctx *c, uint64_t iova, uint8_t v, uint8_t *expe
 
 static void test_names(void **state)
 {
-	static const char *const s[] = { "off", "strict", "deferred", "optimistic", "persistent", "shared", "ring",
-					 "pool" };
+	static const char *const s[] = { "off",	       "strict", "deferred", "optimistic",
+					 "persistent", "shared", "ring",     "pool" };
 	assert_int_equal(IOVA_STRAT__COUNT, sizeof(s) / sizeof(s[0]));
 	static const char *const m[] = { "native", "trap-and-emulate", "sidecore" };
 	for (int i = 0; i < IOVA_STRAT__COUNT; i++) {
@@ -134,9 +135,9 @@ static void test_strict(void **state)
 	iova_ctx_get_stats(c, &st);
 	assert_int_equal(st.maps, 50);
 	assert_int_equal(st.unmaps, 50);
-	assert_int_equal(st.backend_maps, 100);   /* 2 pages each */
+	assert_int_equal(st.backend_maps, 100); /* 2 pages each */
 	assert_int_equal(st.backend_unmaps, 100);
-	assert_int_equal(st.waits, 50);           /* one synchronous wait per unmap */
+	assert_int_equal(st.waits, 50); /* one synchronous wait per unmap */
 	assert_true(st.invalidations >= 50);
 	assert_int_equal(st.stale_max_entries, 0);
 	assert_int_equal(st.stale_max_ns, 0);
@@ -157,7 +158,7 @@ static void test_deferred_stale_window(void **state)
 	uint8_t *buf = pages_alloc(1);
 	uint64_t iova;
 	assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
-	assert_int_equal(dev_write(c, iova, 1, buf), 0);  /* device caches the translation */
+	assert_int_equal(dev_write(c, iova, 1, buf), 0); /* device caches the translation */
 	assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), 0);
 	/* freed, yet the device still reaches it through its IOTLB: the stale window */
 	assert_int_equal(dev_write(c, iova, 2, buf), 0);
@@ -166,10 +167,10 @@ static void test_deferred_stale_window(void **state)
 	assert_int_equal(st.stale_now, 1);
 	assert_int_equal(st.stale_max_entries, 1);
 	assert_int_equal(st.waits, 0);
-	iova_ctx_poll(c, 0);                              /* before the timeout: nothing */
+	iova_ctx_poll(c, 0); /* before the timeout: nothing */
 	assert_int_equal(dev_write(c, iova, 3, buf), 0);
 	spin_ns(310000000);
-	iova_ctx_poll(c, 0);                              /* timeout: one domain flush */
+	iova_ctx_poll(c, 0); /* timeout: one domain flush */
 	assert_int_equal(dev_write(c, iova, 4, NULL), -EFAULT);
 	iova_ctx_get_stats(c, &st);
 	assert_int_equal(st.stale_now, 0);
@@ -229,7 +230,7 @@ static void test_deferred_percpu(void **state)
 	assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
 	assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), 0); /* full: one flush */
 	iova_allocator_get_stats(c->alloc, &as);
-	assert_int_equal(as.frees, 6);                         /* 4 of CPU 0 and 2 of CPU 1 */
+	assert_int_equal(as.frees, 6); /* 4 of CPU 0 and 2 of CPU 1 */
 	struct iova_ctx_stats st;
 	iova_ctx_get_stats(c, &st);
 	assert_int_equal(st.waits, 1);
@@ -266,7 +267,8 @@ static void test_optimistic(void **state)
 	assert_int_equal(dev_write(c, first, 9, buf), 0);
 	/* quota: 200 distinct pages, never more than 32 stale */
 	for (int i = 0; i < 200; i++) {
-		assert_int_equal(iova_ctx_map(c, buf + i * IOVA_PAGE_SIZE, 64, IOVA_PROT_RW, 0, &iova), 0);
+		assert_int_equal(
+			iova_ctx_map(c, buf + i * IOVA_PAGE_SIZE, 64, IOVA_PROT_RW, 0, &iova), 0);
 		assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), 0);
 		iova_ctx_get_stats(c, &st);
 		assert_true(st.stale_now <= 32);
@@ -296,7 +298,9 @@ static void test_optimistic_timeout(void **state)
 	uint8_t *buf = pages_alloc(8);
 	uint64_t iova[8];
 	for (int i = 0; i < 8; i++) {
-		assert_int_equal(iova_ctx_map(c, buf + i * IOVA_PAGE_SIZE, 64, IOVA_PROT_RW, 0, &iova[i]), 0);
+		assert_int_equal(
+			iova_ctx_map(c, buf + i * IOVA_PAGE_SIZE, 64, IOVA_PROT_RW, 0, &iova[i]),
+			0);
 		assert_int_equal(iova_ctx_unmap(c, iova[i], 64, 0), 0);
 	}
 	struct iova_ctx_stats st;
@@ -306,7 +310,7 @@ static void test_optimistic_timeout(void **state)
 	iova_ctx_poll(c, 0);
 	iova_ctx_get_stats(c, &st);
 	assert_int_equal(st.stale_now, 0);
-	assert_int_equal(st.waits, 1);   /* 8 teardowns, one wait */
+	assert_int_equal(st.waits, 1); /* 8 teardowns, one wait */
 	assert_int_equal(st.backend_unmaps, 8);
 	assert_true(st.stale_max_ns >= 300000000);
 	for (int i = 0; i < 8; i++)
@@ -328,13 +332,13 @@ static void test_shared(void **state)
 	assert_int_equal(st.backend_maps, 1);
 	assert_int_equal(st.reuse_hits, 1);
 	assert_int_equal(dev_write(c, a, 5, buf), 0);
-	assert_int_equal(iova_ctx_unmap(c, a, 64, 0), 0);     /* 2 -> 1: still mapped */
+	assert_int_equal(iova_ctx_unmap(c, a, 64, 0), 0); /* 2 -> 1: still mapped */
 	assert_int_equal(dev_write(c, a, 6, buf), 0);
 	iova_ctx_get_stats(c, &st);
 	assert_int_equal(st.backend_unmaps, 0);
-	assert_int_equal(iova_ctx_unmap(c, b, 64, 0), 0);     /* 1 -> 0: strict teardown */
+	assert_int_equal(iova_ctx_unmap(c, b, 64, 0), 0); /* 1 -> 0: strict teardown */
 	assert_int_equal(dev_write(c, a, 7, NULL), -EFAULT);
-	assert_true(iova_ctx_unmap(c, b, 64, 0) < 0);          /* once too often */
+	assert_true(iova_ctx_unmap(c, b, 64, 0) < 0); /* once too often */
 	iova_ctx_get_stats(c, &st);
 	assert_int_equal(st.backend_unmaps, 1);
 	assert_int_equal(st.waits, 1);
@@ -364,7 +368,7 @@ static void test_persistent(void **state)
 	assert_int_equal(st.backend_unmaps, 0);
 	assert_int_equal(st.invalidations, 0);
 	assert_int_equal(st.reuse_hits, 100);
-	assert_int_equal(st.stale_now, 2);        /* freed, mapped forever */
+	assert_int_equal(st.stale_now, 2); /* freed, mapped forever */
 	assert_int_equal(dev_write(c, first, 3, buf), 0);
 	iova_ctx_destroy(c);
 	free(buf);
@@ -386,16 +390,17 @@ static void test_ring(void **state)
 		for (int i = 1; i < N; i++) /* ring-contiguous */
 			assert_int_equal(iova[i] >> 12, (iova[i - 1] >> 12) + 1);
 		for (int i = 0; i < N; i++)
-			assert_int_equal(dev_write(c, iova[i], (uint8_t)(r + i), (uint8_t *)host[i]), 0);
+			assert_int_equal(
+				dev_write(c, iova[i], (uint8_t)(r + i), (uint8_t *)host[i]), 0);
 		uint64_t w0 = sp->waits, inv0 = sp->inv_calls;
 		iova_ctx_get_stats(c, &st);
 		uint64_t cw0 = st.waits;
 		assert_int_equal(iova_ctx_unmap_bulk(c, iova, 2048, 0, N), 0);
-		assert_int_equal(sp->waits - w0, 1);          /* ONE wait per burst */
-		assert_true(sp->inv_calls - inv0 <= 2);        /* 32 pages: at most 2 AM blocks */
+		assert_int_equal(sp->waits - w0, 1); /* ONE wait per burst */
+		assert_true(sp->inv_calls - inv0 <= 2); /* 32 pages: at most 2 AM blocks */
 		iova_ctx_get_stats(c, &st);
 		assert_int_equal(st.waits - cw0, 1);
-		for (int i = 0; i < N; i++)                    /* stale window 0 */
+		for (int i = 0; i < N; i++) /* stale window 0 */
 			assert_int_equal(dev_write(c, iova[i], 0xee, NULL), -EFAULT);
 	}
 	iova_ctx_get_stats(c, &st);
@@ -433,7 +438,7 @@ static void test_pool(void **state)
 	assert_int_equal(iova_ctx_register_pool(c, pool, 0), -EINVAL);
 	struct iova_ctx_stats st;
 	iova_ctx_get_stats(c, &st);
-	assert_int_equal(st.backend_maps, NP);   /* mapped once, whole */
+	assert_int_equal(st.backend_maps, NP); /* mapped once, whole */
 	uint64_t maps0 = st.backend_maps;
 	/* buffers inside: O(1), same IOVA every time, 2 MiB congruent, no IOMMU work */
 	uint64_t a, b;
@@ -489,7 +494,10 @@ static void test_ring_random_bursts(void **state)
 	struct iova_ctx *c = mk(IOVA_STRAT_RING, &sp->be, NULL);
 	enum { NB = 96 };
 	uint8_t *buf = pages_alloc(NB);
-	struct { bool live; uint64_t iova; } b[NB] = { 0 };
+	struct {
+		bool live;
+		uint64_t iova;
+	} b[NB] = { 0 };
 	srand(4242);
 	for (int round = 0; round < 300; round++) {
 		void *host[64];
@@ -501,11 +509,13 @@ static void test_ring_random_bursts(void **state)
 				host[n++] = buf + i * IOVA_PAGE_SIZE + 100;
 			}
 		if (n) {
-			assert_int_equal(iova_ctx_map_bulk(c, host, 1500, IOVA_PROT_RW, 0, iova, n), 0);
+			assert_int_equal(iova_ctx_map_bulk(c, host, 1500, IOVA_PROT_RW, 0, iova, n),
+					 0);
 			for (int k = 0; k < n; k++) {
 				b[idx[k]].live = true;
 				b[idx[k]].iova = iova[k];
-				assert_int_equal(dev_write(c, iova[k], (uint8_t)k, (uint8_t *)host[k]), 0);
+				assert_int_equal(
+					dev_write(c, iova[k], (uint8_t)k, (uint8_t *)host[k]), 0);
 			}
 		}
 		/* unmap a random subset, in random order */
@@ -556,7 +566,12 @@ static void random_run(enum iova_strategy s, unsigned int seed)
 	struct iova_ctx *c = mk(s, &sp->be, &p);
 	enum { NB = 48, OPS = 3000 };
 	uint8_t *buf = pages_alloc(NB * 2);
-	struct { bool live; uint64_t iova; size_t len; uint8_t *host; } b[NB] = { 0 };
+	struct {
+		bool live;
+		uint64_t iova;
+		size_t len;
+		uint8_t *host;
+	} b[NB] = { 0 };
 	/* pool: the first half of the buffers live in a registered pool, the rest fall back */
 	assert_int_equal(iova_ctx_register_pool(c, buf, NB * IOVA_PAGE_SIZE), 0);
 	srand(seed);
@@ -573,12 +588,15 @@ static void random_run(enum iova_strategy s, unsigned int seed)
 		} else if (!b[i].live) {
 			b[i].host = buf + i * 2 * IOVA_PAGE_SIZE + (size_t)(rand() % 4096);
 			b[i].len = 1 + (size_t)(rand() % 4096);
-			int rc = iova_ctx_map(c, b[i].host, b[i].len, IOVA_PROT_RW, cpu, &b[i].iova);
+			int rc =
+				iova_ctx_map(c, b[i].host, b[i].len, IOVA_PROT_RW, cpu, &b[i].iova);
 			assert_int_equal(rc, 0);
 			b[i].live = true;
 			live++;
 			uint8_t v = (uint8_t)rand();
-			assert_int_equal(dev_write(c, b[i].iova + b[i].len - 1, v, b[i].host + b[i].len - 1), 0);
+			assert_int_equal(
+				dev_write(c, b[i].iova + b[i].len - 1, v, b[i].host + b[i].len - 1),
+				0);
 		} else {
 			assert_int_equal(iova_ctx_unmap(c, b[i].iova, b[i].len, cpu), 0);
 			b[i].live = false;
@@ -607,8 +625,9 @@ static void random_run(enum iova_strategy s, unsigned int seed)
 
 static void test_random_no_early_reuse(void **state)
 {
-	const enum iova_strategy ss[] = { IOVA_STRAT_STRICT, IOVA_STRAT_DEFERRED, IOVA_STRAT_OPTIMISTIC,
-					  IOVA_STRAT_PERSISTENT, IOVA_STRAT_SHARED, IOVA_STRAT_RING,
+	const enum iova_strategy ss[] = { IOVA_STRAT_STRICT,	 IOVA_STRAT_DEFERRED,
+					  IOVA_STRAT_OPTIMISTIC, IOVA_STRAT_PERSISTENT,
+					  IOVA_STRAT_SHARED,	 IOVA_STRAT_RING,
 					  IOVA_STRAT_POOL };
 	for (unsigned int k = 0; k < sizeof(ss) / sizeof(ss[0]); k++)
 		for (unsigned int seed = 1; seed <= 3; seed++)

@@ -83,17 +83,20 @@ int main(int argc, char **argv)
 		else if (argv[i][0] != '-' && !path)
 			path = argv[i];
 		else {
-			fprintf(stderr, "usage: tb-irte-check [--eime 0|1] [--pi 0|1] [--sid-ioapic SID] [--sid-pci SID] QEMU-TRACE-LOG\n");
+			fprintf(stderr,
+				"usage: tb-irte-check [--eime 0|1] [--pi 0|1] [--sid-ioapic SID] [--sid-pci SID] QEMU-TRACE-LOG\n");
 			return 2;
 		}
 	}
 	if (!path) {
-		fprintf(stderr, "tb-irte-check: no trace log given (boot.sh --trace vtd_ir_irte_get --trace vtd_ir_remap writes WORKDIR/trace.log)\n");
+		fprintf(stderr,
+			"tb-irte-check: no trace log given (boot.sh --trace vtd_ir_irte_get --trace vtd_ir_remap writes WORKDIR/trace.log)\n");
 		return 2;
 	}
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "tb-irte-check: %s: %s (run the ir-kernel scenario with QEMU tracing first)\n",
+		fprintf(stderr,
+			"tb-irte-check: %s: %s (run the ir-kernel scenario with QEMU tracing first)\n",
 			path, strerror(errno));
 		return 2;
 	}
@@ -122,7 +125,8 @@ int main(int argc, char **argv)
 		}
 		if ((p = arg_after(line, "vtd_ir_irte_get "))) {
 			unsigned long long lo_printed, hi_printed;
-			if (sscanf(p, "index %d low 0x%llx high 0x%llx", &irte_index, &lo_printed, &hi_printed) == 3) {
+			if (sscanf(p, "index %d low 0x%llx high 0x%llx", &irte_index, &lo_printed,
+				   &hi_printed) == 3) {
 				/* QEMU 7.2 traces (data[1], data[0]): swap back */
 				irte.lo = hi_printed;
 				irte.hi = lo_printed;
@@ -179,7 +183,8 @@ int main(int argc, char **argv)
 		if (have_msi) {
 			struct vtd_msi_info m;
 			if (vtd_msi_decode(msi_addr, msi_data, &m) || !m.remappable)
-				MISMATCH(" msi(0x%" PRIx64 ",0x%x) not remappable", msi_addr, msi_data);
+				MISMATCH(" msi(0x%" PRIx64 ",0x%x) not remappable", msi_addr,
+					 msi_data);
 			else if ((int)m.index != q_index)
 				MISMATCH(" msi index=%u/qemu %d", m.index, q_index);
 			else
@@ -193,7 +198,8 @@ int main(int argc, char **argv)
 		if (why[0]) {
 			mismatches++;
 			if (mismatches <= 20)
-				printf("MISMATCH index %d lo 0x%016" PRIx64 " hi 0x%016" PRIx64 ":%s\n",
+				printf("MISMATCH index %d lo 0x%016" PRIx64 " hi 0x%016" PRIx64
+				       ":%s\n",
 				       irte_index, irte.lo, irte.hi, why);
 		}
 	}
@@ -205,8 +211,8 @@ int main(int argc, char **argv)
 		vtd_irte_decode(&e, eime, pi, &in);
 		printf("irte index %3d lo 0x%016" PRIx64 " hi 0x%016" PRIx64
 		       " reads %5lu: P=%d FPD=%d IM=%d DM=%d RH=%d TM=%d DLM=%u V=%u DST=0x%x SVT=%u SQ=%u SID=0x%04x (%s)\n",
-		       distinct[i].index, e.lo, e.hi, distinct[i].n, in.present, in.fpd, in.posted, in.dm,
-		       in.rh, in.tm, in.dlm, in.vector, in.dest, in.svt, in.sq, in.sid,
+		       distinct[i].index, e.lo, e.hi, distinct[i].n, in.present, in.fpd, in.posted,
+		       in.dm, in.rh, in.tm, in.dlm, in.vector, in.dest, in.svt, in.sq, in.sid,
 		       in.sid == sid_ioapic ? "IO-APIC" : "PCI requester");
 	}
 	printf("TB-IRTE compared=%lu distinct=%d ioapic=%lu pci=%lu msi_index_checked=%lu mismatches=%lu unpaired=%lu eime=%d\n",
@@ -216,7 +222,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (mismatches) {
-		printf("TB-IRTE fail: %lu of %lu traced IRTEs differ between lib/iova and QEMU\n", mismatches, compared);
+		printf("TB-IRTE fail: %lu of %lu traced IRTEs differ between lib/iova and QEMU\n",
+		       mismatches, compared);
 		return 1;
 	}
 	if (n_pci == 0) {

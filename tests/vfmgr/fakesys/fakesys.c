@@ -47,7 +47,7 @@ enum kind { K_NONE, K_NUMVFS, K_AUTOPROBE, K_OVERRIDE, K_BIND, K_UNBIND, K_PROBE
 
 struct tracked {
 	enum kind kind;
-	char path[PATH_MAX];   /* canonical path of the file */
+	char path[PATH_MAX]; /* canonical path of the file */
 };
 
 static struct tracked *fds[MAXFD];
@@ -97,7 +97,8 @@ static void put_file(const char *p, const char *s)
 
 	if (fd < 0)
 		return;
-	if (syscall(SYS_write, fd, s, strlen(s)) < 0) { /* best effort */ }
+	if (syscall(SYS_write, fd, s, strlen(s)) < 0) { /* best effort */
+	}
 	syscall(SYS_close, fd);
 }
 
@@ -204,7 +205,8 @@ static void flog(const char *root, const char *f, ...)
 	line[n++] = '\n';
 	fd = raw_open(lf, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	if (fd >= 0) {
-		if (syscall(SYS_write, fd, line, (size_t)n) < 0) { /* best effort */ }
+		if (syscall(SYS_write, fd, line, (size_t)n) < 0) { /* best effort */
+		}
 		syscall(SYS_close, fd);
 	}
 }
@@ -218,9 +220,13 @@ static int fault_used[MAXFAULT];
 
 static int errno_of(const char *s)
 {
-	static const struct { const char *n; int e; } t[] = {
-		{ "EBUSY", EBUSY }, { "EIO", EIO }, { "ENOENT", ENOENT }, { "ENODEV", ENODEV },
-		{ "EINVAL", EINVAL }, { "EPERM", EPERM }, { "ENOSPC", ENOSPC }, { "ERANGE", ERANGE },
+	static const struct {
+		const char *n;
+		int e;
+	} t[] = {
+		{ "EBUSY", EBUSY },   { "EIO", EIO },	    { "ENOENT", ENOENT },
+		{ "ENODEV", ENODEV }, { "EINVAL", EINVAL }, { "EPERM", EPERM },
+		{ "ENOSPC", ENOSPC }, { "ERANGE", ERANGE },
 	};
 	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (!strcmp(s, t[i].n))
@@ -244,7 +250,8 @@ static int fault_for(const char *rel)
 		memset(fault_used, 0, sizeof(fault_used));
 	}
 	snprintf(buf, sizeof(buf), "%s", env);
-	for (tok = strtok_r(buf, ";", &save); tok && idx < MAXFAULT; tok = strtok_r(NULL, ";", &save), idx++) {
+	for (tok = strtok_r(buf, ";", &save); tok && idx < MAXFAULT;
+	     tok = strtok_r(NULL, ";", &save), idx++) {
 		/* <substr>:<action>[:<count>|*]; the substring may itself hold ':' (PCI addresses) */
 		char *c1 = NULL, *q;
 		for (q = tok; (q = strchr(q, ':')); q++)
@@ -396,7 +403,8 @@ static bool autoprobe_on(const char *pfdir)
 {
 	char p[PATH_MAX], b[16];
 
-	return get_file(fmt(p, "%s/sriov_drivers_autoprobe", pfdir), b, sizeof(b)) <= 0 || atoi(b) != 0;
+	return get_file(fmt(p, "%s/sriov_drivers_autoprobe", pfdir), b, sizeof(b)) <= 0 ||
+	       atoi(b) != 0;
 }
 
 static void override_of(const char *devdir, char *out)
@@ -522,7 +530,8 @@ static void create_vf(const char *root, const char *pfdir, unsigned i)
 	}
 	symlink(vfdir, fmt(p, "%s/sys/bus/pci/devices/%s", root, vbdf));
 	symlink(vfdir, fmt(p, "%s/virtfn%u", pfdir, i));
-	flog(root, "create VF %s (virtfn%u of %s, group %d)", vbdf, i, base(pfdir), pg >= 0 ? g : -1);
+	flog(root, "create VF %s (virtfn%u of %s, group %d)", vbdf, i, base(pfdir),
+	     pg >= 0 ? g : -1);
 	if (autoprobe_on(pfdir)) {
 		char drv[64];
 		match_driver(root, vfdir, drv);
@@ -557,7 +566,11 @@ static void remove_vf(const char *root, const char *pfdir, unsigned i)
 	unlink(fmt(p, "%s/virtfn%u", pfdir, i));
 }
 
-struct delayed { char root[PATH_MAX], pfdir[PATH_MAX]; unsigned from, to; long ms; };
+struct delayed {
+	char root[PATH_MAX], pfdir[PATH_MAX];
+	unsigned from, to;
+	long ms;
+};
 
 static void *delayed_create(void *arg)
 {
@@ -603,7 +616,8 @@ static int store_numvfs(const char *root, const char *pfdir, const char *val)
 	/* partial creation: VFMGR_FAKE_PARTIAL="<pf bdf>=K" */
 	unsigned k = (unsigned)n;
 	const char *part = getenv("VFMGR_FAKE_PARTIAL");
-	if (part && !strncmp(part, base(pfdir), strlen(base(pfdir))) && part[strlen(base(pfdir))] == '=') {
+	if (part && !strncmp(part, base(pfdir), strlen(base(pfdir))) &&
+	    part[strlen(base(pfdir))] == '=') {
 		k = (unsigned)atoi(part + strlen(base(pfdir)) + 1);
 		if (k > n)
 			k = (unsigned)n;
@@ -704,7 +718,8 @@ static int handle(const struct tracked *t, const char *buf, size_t n)
 	*strrchr(dir, '/') = '\0';
 	e = fault_for(t->path + strlen(root));
 	if (e) {
-		flog(root, "write %s '%.*s' -> injected %s", t->path, (int)strcspn(val, "\n"), val, strerror(e));
+		flog(root, "write %s '%.*s' -> injected %s", t->path, (int)strcspn(val, "\n"), val,
+		     strerror(e));
 		return e;
 	}
 	pthread_mutex_lock(&mu);
@@ -741,7 +756,8 @@ static int handle(const struct tracked *t, const char *buf, size_t n)
 		break;
 	}
 	pthread_mutex_unlock(&mu);
-	flog(root, "write %s '%.*s' -> %s", t->path, (int)strcspn(val, "\n"), val, e ? strerror(e) : "ok");
+	flog(root, "write %s '%.*s' -> %s", t->path, (int)strcspn(val, "\n"), val,
+	     e ? strerror(e) : "ok");
 	(void)p;
 	return e;
 }
@@ -782,7 +798,8 @@ static enum kind classify(int dirfd, const char *path, char *canon)
 		return K_OVERRIDE;
 	if (!strcmp(b, "drivers_probe"))
 		return K_PROBE;
-	if (!strcmp(b, "bind") || !strcmp(b, "unbind") || !strcmp(b, "new_id") || !strcmp(b, "remove_id")) {
+	if (!strcmp(b, "bind") || !strcmp(b, "unbind") || !strcmp(b, "new_id") ||
+	    !strcmp(b, "remove_id")) {
 		const char *pd = strrchr(rdir, '/');
 		char parent[PATH_MAX];
 		snprintf(parent, sizeof(parent), "%.*s", (int)(pd - rdir), rdir);
@@ -980,7 +997,9 @@ int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 /* stdio: a write-mode fopen() of a control file becomes a cookie stream whose
  * flushes go through the same store methods (glibc's internal writes bypass
  * the write() interposer). */
-struct cookie { struct tracked t; };
+struct cookie {
+	struct tracked t;
+};
 
 static ssize_t ck_write(void *c, const char *buf, size_t n)
 {

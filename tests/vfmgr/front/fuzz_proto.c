@@ -16,10 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rc == 0) {
 		/* A valid request must re-encode and decode to the same op and id. */
-		char *line = vfmgr_proto_encode_request(r.id, r.op, json_incref(json_object_get(r.json, "args")));
+		char *line = vfmgr_proto_encode_request(
+			r.id, r.op, json_incref(json_object_get(r.json, "args")));
 		struct vfmgr_request r2;
 
-		if (!line || vfmgr_proto_decode_request(line, strlen(line), &r2, err, sizeof(err)) != 0 ||
+		if (!line ||
+		    vfmgr_proto_decode_request(line, strlen(line), &r2, err, sizeof(err)) != 0 ||
 		    r2.op != r.op || r2.id != r.id)
 			abort();
 		vfmgr_request_clear(&r2);
@@ -34,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_t *res;
 		int code;
 		char msg[128];
-		if (vfmgr_proto_decode_response((const char *)data, size, &id, &res, &code, msg, sizeof(msg)) == 1)
+		if (vfmgr_proto_decode_response((const char *)data, size, &id, &res, &code, msg,
+						sizeof(msg)) == 1)
 			json_decref(res);
 	}
 	return 0;

@@ -60,7 +60,7 @@ static void test_placement(void **state)
 	assert_int_equal(vfmgr_virt_open(uri, &v), 0);
 	assert_int_equal(vfmgr_virt_placement(v, "appl0", root, &pl), 0);
 	assert_true(pl.active);
-	assert_int_equal(pl.nodes, 1);         /* node 0 only */
+	assert_int_equal(pl.nodes, 1); /* node 0 only */
 	assert_int_equal(pl.numatune_nodes, 1);
 	assert_int_equal(pl.n_pinned, 2);
 	assert_true(pl.pinned[0] & (1 << 2));
@@ -69,7 +69,7 @@ static void test_placement(void **state)
 	assert_int_equal(vfmgr_virt_placement(v, "appl1", root, &pl), 0);
 	assert_false(pl.active);
 	assert_true(pl.persistent);
-	assert_int_equal(pl.nodes, 2);         /* node 1 only */
+	assert_int_equal(pl.nodes, 2); /* node 1 only */
 	assert_int_equal(pl.pinned[0], (1 << 4) | (1 << 5));
 
 	assert_int_equal(vfmgr_virt_placement(v, "nosuchdomain", root, &pl), -ENOENT);
@@ -99,8 +99,8 @@ static void test_placement_from_capabilities(void **state)
 	virDomainPtr d = virDomainDefineXML(c, xml);
 	assert_non_null(d);
 	assert_int_equal(vfmgr_virt_placement(v, "capstest", empty, &pl), 0);
-	assert_int_equal(pl.n_pinned, 2);      /* 9 and 10 (11 excluded by ^11) */
-	assert_int_equal(pl.nodes, 2);         /* node 1 only */
+	assert_int_equal(pl.n_pinned, 2); /* 9 and 10 (11 excluded by ^11) */
+	assert_int_equal(pl.nodes, 2); /* node 1 only */
 	assert_int_equal(pl.numatune_nodes, 0);
 	virDomainUndefine(d);
 	virDomainFree(d);
@@ -126,9 +126,13 @@ static void test_parse_domain_xml(void **state)
 	assert_int_equal(vfmgr_virt_xml_has_device(ok_xml, strlen(ok_xml), "3b:02.1"), 1);
 	assert_int_equal(vfmgr_virt_xml_has_device(ok_xml, strlen(ok_xml), "0000:3b:02.2"), 0);
 	assert_int_equal(vfmgr_virt_xml_has_device(ok_xml, strlen(ok_xml), "nonsense"), -EINVAL);
-	assert_int_equal(vfmgr_virt_parse_domain_xml("<domain><vcpu cpuset='3-1'>1</vcpu></domain>", 44, &pl), -EINVAL);
+	assert_int_equal(vfmgr_virt_parse_domain_xml("<domain><vcpu cpuset='3-1'>1</vcpu></domain>",
+						     44, &pl),
+			 -EINVAL);
 	assert_non_null(strstr(vfmgr_errmsg(), "3-1"));
-	assert_int_equal(vfmgr_virt_parse_domain_xml("<domain><vcpu cpuset='0-99999'>1</vcpu></domain>", 48, &pl), -EINVAL);
+	assert_int_equal(vfmgr_virt_parse_domain_xml(
+				 "<domain><vcpu cpuset='0-99999'>1</vcpu></domain>", 48, &pl),
+			 -EINVAL);
 	assert_int_equal(vfmgr_virt_parse_domain_xml("<domain", 7, &pl), -EINVAL);
 }
 
@@ -143,8 +147,10 @@ static void test_open_fails_clearly(void **state)
 
 static void test_device_xml(void **state)
 {
-	struct vfmgr_hostdev hd = { .bdf = "0000:3b:02.1", .form = VFMGR_HOSTDEV_INTERFACE,
-				    .has_mac = true, .mac = { 0x52, 0x54, 0, 0xab, 0xcd, 0xef },
+	struct vfmgr_hostdev hd = { .bdf = "0000:3b:02.1",
+				    .form = VFMGR_HOSTDEV_INTERFACE,
+				    .has_mac = true,
+				    .mac = { 0x52, 0x54, 0, 0xab, 0xcd, 0xef },
 				    .vlan = 100 };
 	char *x = vfmgr_virt_device_xml(&hd);
 
@@ -174,8 +180,11 @@ static void test_device_xml(void **state)
 static void test_device_xml_validates(void **state)
 {
 	static const struct vfmgr_hostdev forms[] = {
-		{ .bdf = "0000:3b:02.1", .form = VFMGR_HOSTDEV_INTERFACE, .has_mac = true,
-		  .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 }, .vlan = 100 },
+		{ .bdf = "0000:3b:02.1",
+		  .form = VFMGR_HOSTDEV_INTERFACE,
+		  .has_mac = true,
+		  .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
+		  .vlan = 100 },
 		{ .bdf = "0000:3b:02.2", .form = VFMGR_HOSTDEV_INTERFACE, .vlan = -1 },
 		{ .bdf = "0000:3b:02.3", .form = VFMGR_HOSTDEV_PLAIN, .vlan = -1 },
 	};
@@ -189,7 +198,8 @@ static void test_device_xml_validates(void **state)
 	      "  <memory unit='KiB'>1048576</memory>\n  <vcpu placement='static'>2</vcpu>\n"
 	      "  <cputune>\n    <vcpupin vcpu='0' cpuset='2'/>\n    <vcpupin vcpu='1' cpuset='3'/>\n  </cputune>\n"
 	      "  <numatune>\n    <memory mode='strict' nodeset='0'/>\n  </numatune>\n"
-	      "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n  <devices>\n", f);
+	      "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n  <devices>\n",
+	      f);
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		char *x = vfmgr_virt_device_xml(&forms[i]);
 		assert_non_null(x);
@@ -202,15 +212,19 @@ static void test_device_xml_validates(void **state)
 	assert_int_equal(system(cmd), 0);
 
 	/* And the checker is not a rubber stamp: a broken device must fail validation. */
-	snprintf(cmd, sizeof(cmd), "sed -i \"s/type='hostdev' managed='no'/type='hostdev' managed='perhaps'/\" '%s' && "
-		 "! virt-xml-validate '%s' domain 2>/dev/null", path, path);
+	snprintf(
+		cmd, sizeof(cmd),
+		"sed -i \"s/type='hostdev' managed='no'/type='hostdev' managed='perhaps'/\" '%s' && "
+		"! virt-xml-validate '%s' domain 2>/dev/null",
+		path, path);
 	assert_int_equal(system(cmd), 0);
 }
 
 static void test_running_domain_unsupported(void **state)
 {
 	struct vfmgr_virt *v;
-	struct vfmgr_hostdev hd = { .bdf = "0000:01:00.1", .form = VFMGR_HOSTDEV_INTERFACE,
+	struct vfmgr_hostdev hd = { .bdf = "0000:01:00.1",
+				    .form = VFMGR_HOSTDEV_INTERFACE,
 				    .vlan = -1 };
 	enum vfmgr_virt_path path = VFMGR_VIRT_HOTPLUG;
 
@@ -228,8 +242,11 @@ static void test_running_domain_unsupported(void **state)
 static void test_inactive_domain_redefine(void **state)
 {
 	struct vfmgr_virt *v;
-	struct vfmgr_hostdev hd = { .bdf = "0000:01:00.2", .form = VFMGR_HOSTDEV_INTERFACE,
-				    .has_mac = true, .mac = { 0x52, 0x54, 0, 1, 2, 3 }, .vlan = 42 };
+	struct vfmgr_hostdev hd = { .bdf = "0000:01:00.2",
+				    .form = VFMGR_HOSTDEV_INTERFACE,
+				    .has_mac = true,
+				    .mac = { 0x52, 0x54, 0, 1, 2, 3 },
+				    .vlan = 42 };
 	enum vfmgr_virt_path path;
 	char owner[64] = "";
 

@@ -29,11 +29,10 @@ static int rec_set(const char *ifname, unsigned vf, const struct vfmgr_vf_attrs 
 	return set_rc;
 }
 
-static const char conf_text[] =
-	"[pf \"0000:3b:00.0\"]\nnumvfs = 4\n"
-	"[vf \"0000:3b:00.0\" 0]\nmac = 52:54:00:00:00:10\nvlan = 100\n"
-	"[vf \"0000:3b:00.0\" 2]\nmac = 52:54:00:00:00:12\n"
-	"[vf \"0000:3b:00.0\" 3]\nmac = 52:54:00:00:00:13\n";
+static const char conf_text[] = "[pf \"0000:3b:00.0\"]\nnumvfs = 4\n"
+				"[vf \"0000:3b:00.0\" 0]\nmac = 52:54:00:00:00:10\nvlan = 100\n"
+				"[vf \"0000:3b:00.0\" 2]\nmac = 52:54:00:00:00:12\n"
+				"[vf \"0000:3b:00.0\" 3]\nmac = 52:54:00:00:00:13\n";
 
 static void test_reapply_lost_only(void **state)
 {
