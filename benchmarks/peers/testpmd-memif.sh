@@ -31,7 +31,7 @@ trap 'rm -rf "$sock" "$log" /dev/hugepages/${tag}* /var/run/dpdk/${tag} 2>/dev/n
 # shellcheck disable=SC2086
 ( echo "start tx_first"; sleep "$warm"; echo "show port stats all"; sleep "$dur"
   echo "show port stats all"; echo "stop"; echo "quit"; sleep 2 ) |
-	timeout -k 3 $((dur + warm + 25)) dpdk-testpmd -l "$lcores" --no-pci --file-prefix "$tag" $mem \
+	timeout -k 3 "$(awk -v d="$dur" -v w="$warm" 'BEGIN { printf "%d", d + w + 25.999 }')" dpdk-testpmd -l "$lcores" --no-pci --file-prefix "$tag" $mem \
 	--vdev=net_memif0,role=server,socket="$sock" --vdev=net_memif1,role=client,socket="$sock" \
 	-- -i --total-num-mbufs=16384 --forward-mode="$fwd" --txpkts="$size" >"$log" 2>&1
 python3 - "$log" "$fwd" "$size" "$nohuge" "$rep" <<'PY'
