@@ -278,6 +278,31 @@ static int unexpected(const char *what, int st)
 	return -EPROTO;
 }
 
+/*
+ * PUT body (consumed) to path p with the generation read just before: 0 written (200 or 204),
+ * 1 a generation conflict (counted: re-read and retry), or a negative errno.
+ */
+static int put_generation(struct run *r, const char *p, json_t *body)
+{
+	json_t *resp = NULL;
+	int st;
+
+	r->stats->writes++;
+	st = vfmgr_pl_call(r->pl, "PUT", p, body, &resp);
+	json_decref(body);
+	if (st == 200 || st == 204) {
+		json_decref(resp);
+		return 0;
+	}
+	if (is_conflict(st, resp)) {
+		json_decref(resp);
+		r->stats->conflicts++;
+		return 1;
+	}
+	json_decref(resp);
+	return unexpected(p, st);
+}
+
 static int ensure_trait(struct run *r, const char *t)
 {
 	char p[320];
@@ -367,7 +392,7 @@ static int sync_traits(struct run *r, const struct pl_want_rp *rp)
 			   t) if (ensure_trait(r, json_string_value(t)) < 0) return -EPROTO;
 	snprintf(p, sizeof(p), "/resource_providers/%s/traits", rp->uuid);
 	for (int a = 0; a < PL_MAX_RETRIES; a++) {
-		json_t *cur = NULL, *body, *resp = NULL;
+		json_t *cur = NULL, *body;
 		int st = vfmgr_pl_call(r->pl, "GET", p, NULL, &cur);
 
 		if (st != 200) {
@@ -381,20 +406,9 @@ static int sync_traits(struct run *r, const struct pl_want_rp *rp)
 		body = json_pack("{s:O, s:O}", "traits", rp->traits, "resource_provider_generation",
 				 json_object_get(cur, "resource_provider_generation"));
 		json_decref(cur);
-		r->stats->writes++;
-		st = vfmgr_pl_call(r->pl, "PUT", p, body, &resp);
-		json_decref(body);
-		if (st == 200) {
-			json_decref(resp);
-			return 0;
-		}
-		if (is_conflict(st, resp)) {
-			json_decref(resp);
-			r->stats->conflicts++;
-			continue;
-		}
-		json_decref(resp);
-		return unexpected(p, st);
+		st = put_generation(r, p, body);
+		if (st != 1)
+			return st;
 	}
 	return vfmgr_set_error(EAGAIN, "traits of provider %s: %d generation conflicts in a row",
 			       rp->name, PL_MAX_RETRIES);
@@ -406,7 +420,7 @@ static int sync_inventory(struct run *r, const struct pl_want_rp *rp)
 
 	snprintf(p, sizeof(p), "/resource_providers/%s/inventories", rp->uuid);
 	for (int a = 0; a < PL_MAX_RETRIES; a++) {
-		json_t *cur = NULL, *want, *body, *resp = NULL, *have;
+		json_t *cur = NULL, *want, *body, *have;
 		int st = vfmgr_pl_call(r->pl, "GET", p, NULL, &cur);
 
 		if (st != 200) {
@@ -438,20 +452,9 @@ static int sync_inventory(struct run *r, const struct pl_want_rp *rp)
 				 json_object_get(cur, "resource_provider_generation"),
 				 "inventories", want);
 		json_decref(cur);
-		r->stats->writes++;
-		st = vfmgr_pl_call(r->pl, "PUT", p, body, &resp);
-		json_decref(body);
-		if (st == 200) {
-			json_decref(resp);
-			return 0;
-		}
-		if (is_conflict(st, resp)) {
-			json_decref(resp);
-			r->stats->conflicts++;
-			continue;
-		}
-		json_decref(resp);
-		return unexpected(p, st);
+		st = put_generation(r, p, body);
+		if (st != 1)
+			return st;
 	}
 	return vfmgr_set_error(EAGAIN, "inventory of provider %s: %d generation conflicts in a row",
 			       rp->name, PL_MAX_RETRIES);
@@ -468,7 +471,7 @@ static int write_consumer(struct run *r, const char *consumer, json_t *want, jso
 
 	snprintf(p, sizeof(p), "/allocations/%s", consumer);
 	for (int a = 0; a < PL_MAX_RETRIES; a++) {
-		json_t *cur = NULL, *allocs, *body, *resp = NULL;
+		json_t *cur = NULL, *allocs, *body;
 		const char *proj, *user;
 		int st = vfmgr_pl_call(r->pl, "GET", p, NULL, &cur);
 
@@ -485,22 +488,12 @@ static int write_consumer(struct run *r, const char *consumer, json_t *want, jso
 				 "project_id", proj ? proj : "vfmgr", "user_id",
 				 user ? user : "vfmgr", "consumer_type", PL_CONSUMER_TYPE);
 		json_decref(cur);
-		r->stats->writes++;
 		pl_rmw_delay();
-		st = vfmgr_pl_call(r->pl, "PUT", p, body, &resp);
-		json_decref(body);
-		if (st == 204 || st == 200) {
-			json_decref(resp);
+		st = put_generation(r, p, body);
+		if (st == 0)
 			json_object_set(r->st->last, consumer, backed);
-			return 0;
-		}
-		if (is_conflict(st, resp)) {
-			json_decref(resp);
-			r->stats->conflicts++;
-			continue;
-		}
-		json_decref(resp);
-		return unexpected(p, st);
+		if (st != 1)
+			return st;
 	}
 	return vfmgr_set_error(EAGAIN,
 			       "allocations of consumer %s: %d generation conflicts in a row",
