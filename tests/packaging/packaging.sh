@@ -29,6 +29,8 @@ lintian --tag-display-limit 0 "$changes" >lintian.log 2>&1
 echo "lintian ($(grep -c '^E:' lintian.log) errors, $(grep -c '^W:' lintian.log) warnings):"
 grep -v '^N:\|root privileges' lintian.log | sed 's/^/  /'
 check "lintian reports no error" test "$(grep -c '^E:' lintian.log)" = 0
+check "every installed program has a manual page (lintian no-manual-page)" \
+	test "$(grep -c 'no-manual-page' lintian.log)" = 0
 
 # --- Depends satisfiable here: dpkg --no-act checks them against the installed packages
 check "Depends satisfied by the host's packages" \
@@ -56,6 +58,8 @@ unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo
 for f in /usr/sbin/vfmgrd /usr/bin/vfmgr "$unitdir/vfmgrd.service" /usr/lib/sysusers.d/vfmgr.conf \
 	/usr/lib/modules-load.d/vfmgr.conf /etc/vfmgr/vfmgr.conf /usr/share/man/man8/vfmgrd.8.gz \
 	/usr/share/man/man8/vfmgr.8.gz /usr/share/man/man5/vfmgr.conf.5.gz \
+	/usr/share/man/man8/irqpost-probe.8.gz /usr/share/man/man1/vfapp.1.gz \
+	/usr/share/man/man1/vfmgr-bench.1.gz \
 	/usr/share/bash-completion/completions/vfmgr /usr/share/doc/vfmgr/copyright \
 	/usr/bin/vfapp /usr/bin/vfmgr-bench /usr/share/vfmgr-bench/benchmarks/run.sh \
 	/usr/share/doc/vfmgr-bench/copyright; do

@@ -9,8 +9,8 @@ fails=0
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 
-mkdir -p "$T/man/man5" "$T/man/man8"
-for m in vfmgr.8 vfmgrd.8 vfmgr.conf.5; do
+mkdir -p "$T/man/man1" "$T/man/man5" "$T/man/man8"
+for m in vfmgr.8 vfmgrd.8 vfmgr.conf.5 irqpost-probe.8 vfapp.1 vfmgr-bench.1; do
 	w=$(MANWIDTH=80 man --warnings -l "$confdir/$m" 2>&1 >/dev/null)
 	[ -z "$w" ] && ok "$m renders without warnings" || fail "$m: $w"
 	n=$(MANWIDTH=80 man -l "$confdir/$m" 2>/dev/null | wc -l)
