@@ -81,6 +81,7 @@ static int call_local(struct cli *c, const char *line, json_t **result, char *ms
 
 	if (vfmgr_proto_decode_request(line, strlen(line), &req, err, sizeof(err)) < 0) {
 		snprintf(msg, msglen, "%s", err);
+		vfmgr_request_clear(&req);
 		return VFMGR_EXIT_USAGE;
 	}
 	rc = vfmgr_conf_load(c->config, &conf);

@@ -79,6 +79,8 @@ const char *vfmgr_op_name(enum vfmgr_reqop op);
  * characters are refused.
  * @param[out] err message naming the offending member.
  * @return 0; -EINVAL (req->id is set when it could be read); -E2BIG (longer than VFMGR_PROTO_MAX_LINE).
+ * Call vfmgr_request_clear() afterwards whatever the result: a refused request may hold
+ * the parsed JSON.
  */
 int vfmgr_proto_decode_request(const char *buf, size_t len, struct vfmgr_request *req, char *err,
 			       size_t errlen);

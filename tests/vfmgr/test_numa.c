@@ -165,7 +165,10 @@ static void test_single_node_unknown(void **state)
 	assert_int_equal(vf->numa_node, 0);
 	assert_true(vf->numa_assumed);
 	json_t *j = vfmgr_host_to_json(h);
-	assert_non_null(strstr(json_dumps(j, 0), "node 0 assumed"));
+	char *text = json_dumps(j, 0);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "node 0 assumed"));
+	free(text);
 	json_decref(j);
 	vfmgr_host_free(h);
 	/* two nodes: -1 stays unknown, required refuses it */
