@@ -26,91 +26,25 @@
 #include "vfdev.h"
 #include "vfdev_priv.h"
 
+#include "rig.h"
+
 #define POOL_N 4095
 #define FRAME 128
 
 static struct rte_mempool *wire_pool;
-static unsigned int seq;
 
-/** A DMA context over a fresh soft VT-d (requester 01:00.1, domain 1). */
-static struct iova_ctx *mk_ctx(enum iova_strategy s, struct iova_backend **phys)
+/** Two VFs (vf0, vf1) under strategy s; attack: malicious device mode, every 4th op. */
+static void dma_rig(struct rig *r, enum iova_strategy s, bool attack)
 {
-	struct vtd_soft_params vp;
-	struct iova_ctx_params cp;
-	struct iova_backend *b = NULL;
-	struct iova_ctx *c;
-
-	if (s != IOVA_STRAT_OFF) {
-		vtd_soft_default_params(&vp);
-		vp.inv_latency_ns = 0;
-		b = iova_backend_soft_create(&vp, 0x0101, 1);
-		assert_non_null(b);
-	}
-	iova_ctx_default_params(&cp);
-	cp.strategy = s;
-	cp.nb_cpus = 1;
-	c = iova_ctx_create(&cp, b);
-	assert_non_null(c);
-	if (phys)
-		*phys = b;
-	return c;
-}
-
-struct rig {
-	struct iova_ctx *ctx;
-	struct iova_backend *phys;
-	struct rte_mempool *pool;
-	struct rte_ring *w_in[2], *w_out[2];
-	struct vfdev *d[2];
-};
-
-static void rig_up(struct rig *r, enum iova_strategy s, bool attack)
-{
-	char name[64];
-
-	memset(r, 0, sizeof(*r));
-	r->ctx = mk_ctx(s, &r->phys);
-	snprintf(name, sizeof(name), "tp%u", seq++);
-	r->pool = iova_pktmbuf_pool_create(name, POOL_N, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0, r->ctx);
-	assert_non_null(r->pool);
-	for (int i = 0; i < 2; i++) {
-		struct vfdev_params p = { 0 };
-
-		snprintf(name, sizeof(name), "wi%u", seq++);
-		r->w_in[i] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(name, sizeof(name), "wo%u", seq++);
-		r->w_out[i] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		assert_non_null(r->w_in[i]);
-		assert_non_null(r->w_out[i]);
-		p.name = i ? "vf1" : "vf0";
-		p.pool = r->pool;
-		p.ctx = r->ctx;
-		p.wire_in = r->w_in[i];
-		p.wire_out = r->w_out[i];
-		p.wire_pool = wire_pool;
-		p.port_id = (uint16_t)i;
-		p.attack = attack;
-		p.attack_period = 4;
-		r->d[i] = vfdev_create(&p);
-		assert_non_null(r->d[i]);
-	}
-}
-
-static void rig_down(struct rig *r)
-{
-	struct rte_mbuf *m;
+	struct rig_params rp = { .strategy = s, .rid = 0x0101, .pool_n = POOL_N };
 
 	for (int i = 0; i < 2; i++) {
-		vfdev_destroy(r->d[i]);
-		while (rte_ring_dequeue(r->w_in[i], (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-		while (rte_ring_dequeue(r->w_out[i], (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-		rte_ring_free(r->w_in[i]);
-		rte_ring_free(r->w_out[i]);
+		rp.vf[i].name = i ? "vf1" : "vf0";
+		rp.vf[i].wire_pool = wire_pool;
+		rp.vf[i].attack = attack;
+		rp.vf[i].attack_period = 4;
 	}
-	rte_mempool_free(r->pool);
-	iova_ctx_destroy(r->ctx);
+	rig_up(r, &rp);
 }
 
 /** Put one frame of len bytes (payload: tag) on the wire toward the device. */
@@ -137,7 +71,7 @@ static void test_rx_copies_through_iommu(void **state)
 	struct vtd_soft_stats v0, v1;
 
 	(void)state;
-	rig_up(&r, IOVA_STRAT_STRICT, false);
+	dma_rig(&r, IOVA_STRAT_STRICT, false);
 	vtd_soft_get_stats(iova_backend_soft_unit(r.phys), &v0);
 	wire_send(r.w_in[0], FRAME, 0x11223344);
 	assert_int_equal(vfdev_rx_burst(r.d[0], pk, 4), 0); /* nothing before the device ran */
@@ -175,7 +109,7 @@ static void test_rx_unmapped_iova_faults(void **state)
 	const uint64_t bad = 0x5a5a000000ULL; /* never mapped */
 
 	(void)state;
-	rig_up(&r, IOVA_STRAT_STRICT, false);
+	dma_rig(&r, IOVA_STRAT_STRICT, false);
 	unit = iova_backend_soft_unit(r.phys);
 	while (vtd_soft_fault_pop(unit, &f) == 1)
 		;
@@ -231,7 +165,7 @@ static void test_rx_write_to_readonly_faults(void **state)
 	(void)state;
 	assert_non_null(buf);
 	memset(buf, 0x77, IOVA_PAGE_SIZE);
-	rig_up(&r, IOVA_STRAT_STRICT, false);
+	dma_rig(&r, IOVA_STRAT_STRICT, false);
 	unit = iova_backend_soft_unit(r.phys);
 	assert_int_equal(iova_ctx_map(r.ctx, buf, IOVA_PAGE_SIZE, IOVA_PROT_READ, 0, &ro_iova), 0);
 	r.d[0]->rx_ring[r.d[0]->rx_next].qw0 = ro_iova + 256;
@@ -306,7 +240,7 @@ static void test_bulk_refill_free_invariants(void **state)
 	unsigned int rx_posted, tx_out, avail;
 
 	(void)state;
-	rig_up(&r, IOVA_STRAT_OFF, false);
+	dma_rig(&r, IOVA_STRAT_OFF, false);
 	assert_int_equal(pump(&r, n), n);
 	vfdev_get_stats(r.d[0], &s0);
 	vfdev_get_stats(r.d[1], &s1);
@@ -363,7 +297,7 @@ static void attack_run(enum iova_strategy s, struct vfdev_stats *st, unsigned in
 	struct rig r;
 	struct vfdev_stats a;
 
-	rig_up(&r, s, true);
+	dma_rig(&r, s, true);
 	assert_int_equal(pump(&r, 100000), 100000);
 	memset(st, 0, sizeof(*st));
 	for (int i = 0; i < 2; i++) {

@@ -36,6 +36,8 @@
 #include "vfdev.h"
 #include "vtd_defs.h"
 
+#include "rig.h"
+
 #define POOL_N 2047
 #define RID_A 0x0101 /* the attacker / device under test */
 #define RID_B 0x0102 /* the victim */
@@ -43,7 +45,6 @@
 #define GVEC_TX 0x41
 
 static struct rte_mempool *wire_pool;
-static unsigned int seq;
 
 struct host_log {
 	unsigned int n, forged;
@@ -65,78 +66,28 @@ static void host_irq(void *arg, int msix, const struct iova_irq *irq)
 		irqpost_device_interrupt(h->vcpu, msix == VFDEV_MSIX_TX ? GVEC_TX : GVEC_RX);
 }
 
-struct rig {
-	struct iova_ctx *ctx;
-	struct iova_backend *phys;
-	struct rte_mempool *pool;
-	struct rte_ring *w_in[2], *w_out[2];
-	struct vfdev *d[2];
-	struct host_log log;
-};
-
-static void rig_up(struct rig *r, bool ir, bool attack_irq, uint32_t victim)
+/** VF A (the attacker when attack_irq, forging toward victim) and VF B, MSI-X to host_irq. */
+static void msix_rig(struct rig *r, struct host_log *log, bool ir, bool attack_irq, uint32_t victim)
 {
-	struct vtd_soft_params vp;
-	struct iova_ctx_params cp;
-	char name[64];
+	struct rig_params rp = { .strategy = IOVA_STRAT_STRICT,
+				 .rid = RID_A,
+				 .ir_entries = ir ? 256 : 0,
+				 .pool_n = POOL_N };
 
-	memset(r, 0, sizeof(*r));
-	vtd_soft_default_params(&vp);
-	vp.inv_latency_ns = 0;
-	r->phys = iova_backend_soft_create(&vp, RID_A, 1);
-	assert_non_null(r->phys);
-	if (ir)
-		assert_int_equal(iova_backend_soft_ir_enable(r->phys, 256), 0);
-	iova_ctx_default_params(&cp);
-	cp.strategy = IOVA_STRAT_STRICT;
-	cp.nb_cpus = 1;
-	r->ctx = iova_ctx_create(&cp, r->phys);
-	assert_non_null(r->ctx);
-	snprintf(name, sizeof(name), "mp%u", seq++);
-	r->pool = iova_pktmbuf_pool_create(name, POOL_N, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0, r->ctx);
-	assert_non_null(r->pool);
+	memset(log, 0, sizeof(*log));
 	for (int i = 0; i < 2; i++) {
-		struct vfdev_params p = { 0 };
+		struct vfdev_params *p = &rp.vf[i];
 
-		snprintf(name, sizeof(name), "mi%u", seq++);
-		r->w_in[i] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(name, sizeof(name), "mo%u", seq++);
-		r->w_out[i] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		assert_non_null(r->w_in[i]);
-		assert_non_null(r->w_out[i]);
-		p.name = i ? "vfB" : "vfA";
-		p.pool = r->pool;
-		p.ctx = r->ctx;
-		p.wire_in = r->w_in[i];
-		p.wire_out = r->w_out[i];
-		p.wire_pool = wire_pool;
-		p.port_id = (uint16_t)i;
-		p.rid = i ? RID_B : RID_A;
-		p.host_irq = host_irq;
-		p.host_irq_arg = &r->log;
-		p.attack_irq = i == 0 && attack_irq;
-		p.attack_period = 1;
-		p.attack_irq_victim = victim;
-		r->d[i] = vfdev_create(&p);
-		assert_non_null(r->d[i]);
+		p->name = i ? "vfB" : "vfA";
+		p->wire_pool = wire_pool;
+		p->rid = i ? RID_B : RID_A;
+		p->host_irq = host_irq;
+		p->host_irq_arg = log;
+		p->attack_irq = i == 0 && attack_irq;
+		p->attack_period = 1;
+		p->attack_irq_victim = victim;
 	}
-}
-
-static void rig_down(struct rig *r)
-{
-	struct rte_mbuf *m;
-
-	for (int i = 0; i < 2; i++) {
-		vfdev_destroy(r->d[i]);
-		while (rte_ring_dequeue(r->w_in[i], (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-		while (rte_ring_dequeue(r->w_out[i], (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-		rte_ring_free(r->w_in[i]);
-		rte_ring_free(r->w_out[i]);
-	}
-	rte_mempool_free(r->pool);
-	iova_ctx_destroy(r->ctx);
+	rig_up(r, &rp);
 }
 
 /** One frame from the wire into VF i, the device completes it, the driver takes it. */
@@ -205,6 +156,7 @@ static void *halt_thread(void *arg)
 static void test_posted_chain(void **state)
 {
 	struct rig r;
+	struct host_log log;
 	struct irqpost_vcpu *v;
 	struct irqpost_vcpu_stats vs;
 	struct vfdev_stats st;
@@ -212,7 +164,7 @@ static void test_posted_chain(void **state)
 	uint16_t base;
 
 	(void)state;
-	rig_up(&r, true, false, 0);
+	msix_rig(&r, &log, true, false, 0);
 	v = irqpost_vcpu_create(IRQPOST_POSTED, 3);
 	assert_non_null(v);
 	assert_int_equal(iova_backend_soft_ir_alloc(r.phys, 2, &base), 0);
@@ -242,7 +194,7 @@ static void test_posted_chain(void **state)
 	assert_int_equal(st.msix_raised, 2);
 	assert_int_equal(st.irq_posted, 2);
 	assert_int_equal(st.irq_blocked, 0);
-	assert_int_equal(r.log.n, 0); /* posted interrupts never reach a host handler */
+	assert_int_equal(log.n, 0); /* posted interrupts never reach a host handler */
 
 	/* HALTED vCPU (NV 0xf1, on the wakeup list): the post wakes it exactly once */
 	struct halter h = { .v = v };
@@ -266,6 +218,7 @@ static void test_posted_chain(void **state)
 static void test_remapped_chain(void **state)
 {
 	struct rig r;
+	struct host_log log;
 	struct irqpost_vcpu *v;
 	struct irqpost_vcpu_stats vs;
 	struct vfdev_stats st;
@@ -275,10 +228,10 @@ static void test_remapped_chain(void **state)
 	int n = 0;
 
 	(void)state;
-	rig_up(&r, true, false, 0);
+	msix_rig(&r, &log, true, false, 0);
 	v = irqpost_vcpu_create(IRQPOST_REMAPPED, 2);
 	assert_non_null(v);
-	r.log.vcpu = v;
+	log.vcpu = v;
 	assert_int_equal(iova_backend_soft_ir_alloc(r.phys, 2, &base), 0);
 	assert_int_equal(iova_backend_soft_ir_set_remapped(r.phys, base, RID_A, 0x60, 2), 0);
 	assert_int_equal(iova_backend_soft_ir_set_remapped(r.phys, base + 1, RID_A, 0x61, 2), 0);
@@ -293,13 +246,13 @@ static void test_remapped_chain(void **state)
 	assert_int_equal(st.msix_masked, 1);
 	vfdev_msix_enable(r.d[0], true);
 	rx_one(&r, 0);
-	assert_int_equal(r.log.n, 1);
-	assert_int_equal(r.log.forged, 0);
-	assert_int_equal(r.log.last_msix, VFDEV_MSIX_RX);
-	assert_int_equal(r.log.last.kind, IOVA_IRQ_REMAPPED);
-	assert_int_equal(r.log.last.vector, 0x60);
-	assert_int_equal(r.log.last.dest, 2);
-	assert_int_equal(r.log.last.index, base);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.forged, 0);
+	assert_int_equal(log.last_msix, VFDEV_MSIX_RX);
+	assert_int_equal(log.last.kind, IOVA_IRQ_REMAPPED);
+	assert_int_equal(log.last.vector, 0x60);
+	assert_int_equal(log.last.dest, 2);
+	assert_int_equal(log.last.index, base);
 	/* the VMM thread injects it; the guest takes the vector */
 	for (int i = 0; i < 2000 && n == 0; i++) {
 		n = irqpost_vcpu_poll(v, vec);
@@ -330,7 +283,7 @@ static void spoof_run(bool ir, struct vfdev_stats *st, struct irqpost_vcpu_stats
 		base_a = 0;
 		base_b = 2;
 	}
-	rig_up(&r, ir, true, base_b);
+	msix_rig(&r, log, ir, true, base_b);
 	va = irqpost_vcpu_create(IRQPOST_POSTED, 4);
 	vb = irqpost_vcpu_create(IRQPOST_POSTED, 5);
 	assert_non_null(va);
@@ -363,7 +316,6 @@ static void spoof_run(bool ir, struct vfdev_stats *st, struct irqpost_vcpu_stats
 	}
 	vfdev_get_stats(r.d[0], st);
 	irqpost_vcpu_stats(vb, victim_vs);
-	*log = r.log;
 	irqpost_vcpu_destroy(va);
 	irqpost_vcpu_destroy(vb);
 	rig_down(&r);
