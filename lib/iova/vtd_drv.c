@@ -85,7 +85,7 @@ static inline unsigned int level_shift(unsigned int level)
 
 static int gcmd_sync(struct vtd_drv *drv, uint32_t cmd, uint32_t sts_bit, bool set)
 {
-	uint64_t deadline = vtd_now_ns() + drv->timeout_ns;
+	uint64_t deadline = iova_now_ns() + drv->timeout_ns;
 
 	vtd_soft_reg_write(drv->v, VTD_REG_GCMD, drv->gcmd | cmd);
 	for (;;) {
@@ -93,7 +93,7 @@ static int gcmd_sync(struct vtd_drv *drv, uint32_t cmd, uint32_t sts_bit, bool s
 
 		if (!!(sts & sts_bit) == set)
 			return 0;
-		if (vtd_now_ns() > deadline) {
+		if (iova_now_ns() > deadline) {
 			fprintf(stderr,
 				"vtd_drv: GSTS bit 0x%x did not %s after GCMD 0x%x; "
 				"check RTADDR/IQA programming\n",
@@ -161,7 +161,7 @@ static int qi_submit(struct vtd_drv *drv, bool wait)
 	drv->pending = 0;
 	if (!wait)
 		return 0;
-	deadline = vtd_now_ns() + drv->timeout_ns;
+	deadline = iova_now_ns() + drv->timeout_ns;
 	for (unsigned int spin = 0;
 	     __atomic_load_n(&drv->status[slot], __ATOMIC_ACQUIRE) != QI_DONE; spin++) {
 		/* The unit lock is shared with the device side: look at FSTS only every
@@ -177,7 +177,7 @@ static int qi_submit(struct vtd_drv *drv, bool wait)
 		 * valgrind): let it run now and then, as mode_emul's waits do. */
 		if ((spin & 1023) == 1023)
 			sched_yield();
-		if (vtd_now_ns() > deadline) {
+		if (iova_now_ns() > deadline) {
 			fprintf(stderr,
 				"vtd_drv: invalidation wait timed out after %llu ns "
 				"(IQH %u, IQT %u); the soft unit's inv_latency_ns may exceed the timeout\n",
@@ -201,12 +201,12 @@ static int qi_reserve(struct vtd_drv *drv, unsigned int n)
 
 	if (rc < 0 && rc != -EIO)
 		return rc;
-	uint64_t deadline = vtd_now_ns() + drv->timeout_ns;
+	uint64_t deadline = iova_now_ns() + drv->timeout_ns;
 
 	while (qi_space(drv) < n + 1) {
 		vtd_soft_wait_progress(drv->v);
 		qi_check_fault(drv);
-		if (vtd_now_ns() > deadline)
+		if (iova_now_ns() > deadline)
 			return -ETIMEDOUT;
 		vtd_cpu_relax();
 	}

@@ -20,7 +20,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "iova_vtd.h"
 #include "vtd_defs.h"
@@ -31,14 +30,6 @@
 #define VTD_SOFT_MAMV 9 /**< CAP.MAMV: up to 2^9 pages (2 MiB) per PSI descriptor */
 #define VTD_SOFT_VER 0x10 /**< VER: 1.0 (QEMU intel-iommu legacy mode reports 1.0) */
 #define VTD_SOFT_REG_SIZE 0x1000
-
-static inline uint64_t vtd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static inline void vtd_cpu_relax(void)
 {

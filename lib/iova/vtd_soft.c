@@ -308,7 +308,7 @@ static int qi_process_due(struct vtd_soft *v, bool force)
 
 	if (!v->ev_count || !(v->gsts & VTD_GSTS_QIES) || (v->fsts & VTD_FSTS_IQE))
 		return 0;
-	now = force ? UINT64_MAX : vtd_now_ns();
+	now = force ? UINT64_MAX : iova_now_ns();
 	while (v->ev_count) {
 		struct vtd_iq_event *e = &v->ev[v->ev_head];
 
@@ -341,7 +341,7 @@ static void qi_tail_write(struct vtd_soft *v, uint64_t val)
 		unsigned int slot = (v->ev_head + v->ev_count) % v->ev_cap;
 
 		v->ev[slot].tail = tail;
-		v->ev[slot].due_ns = v->p.inv_latency_ns ? vtd_now_ns() + v->p.inv_latency_ns : 0;
+		v->ev[slot].due_ns = v->p.inv_latency_ns ? iova_now_ns() + v->p.inv_latency_ns : 0;
 		__atomic_store_n(&v->ev_count, v->ev_count + 1, __ATOMIC_RELAXED);
 	}
 	/* Polled (hardware thread): the doorbell is all the CPU does. */

@@ -396,11 +396,11 @@ static void test_stale_until_invalidation_executes(void **state)
 	assert_int_equal(st.stale_hits, 1);
 	assert_int_equal(vtd_drv_inv_queue(f->d, iova, 1), 1);
 	assert_int_equal(vtd_drv_flush(f->d, false), 0);
-	uint64_t t0 = vtd_now_ns();
+	uint64_t t0 = iova_now_ns();
 
 	/* doorbell rung, latency not yet elapsed: still stale */
 	assert_int_equal(vtd_soft_translate(f->v, RID, iova, 64, IOVA_PROT_READ, &h), 0);
-	if (vtd_now_ns() - t0 < lat) {
+	if (iova_now_ns() - t0 < lat) {
 		vtd_soft_get_stats(f->v, &st);
 		assert_int_equal(st.stale_hits, 2);
 		assert_int_equal(st.inv_iotlb_page, 0);
@@ -418,9 +418,9 @@ static void test_stale_until_invalidation_executes(void **state)
 	assert_int_equal(vtd_soft_translate(f->v, RID, iova, 8, IOVA_PROT_READ, &h), 0);
 	assert_int_equal(vtd_drv_unmap(f->d, iova, 4096), 0);
 	assert_int_equal(vtd_drv_inv_queue(f->d, iova, 1), 1);
-	t0 = vtd_now_ns();
+	t0 = iova_now_ns();
 	assert_int_equal(vtd_drv_flush(f->d, true), 0);
-	assert_true(vtd_now_ns() - t0 >= lat);
+	assert_true(iova_now_ns() - t0 >= lat);
 	assert_int_equal(vtd_soft_translate(f->v, RID, iova, 8, IOVA_PROT_READ, &h), -EFAULT);
 	expect_fault(f->v, RID, iova, VTD_FR_READ, false);
 
@@ -505,9 +505,9 @@ static void test_qi_error_and_resume(void **state)
 				     .hi = 0 }; /* reserved bit 8 */
 	ring[2] = vtd_desc_wait(0xabc, (uint64_t)(uintptr_t)&status[0], true);
 	vtd_soft_reg_write(v, VTD_REG_IQT, 3 << 4);
-	t0 = vtd_now_ns();
+	t0 = iova_now_ns();
 	while (!(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE) &&
-	       vtd_now_ns() - t0 < 1000000000ULL)
+	       iova_now_ns() - t0 < 1000000000ULL)
 		vtd_soft_poll(v);
 	assert_true(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE);
 	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), 1 << 4); /* points at the bad one */
@@ -515,9 +515,9 @@ static void test_qi_error_and_resume(void **state)
 	/* software replaces it and clears IQE: the queue resumes */
 	ring[1] = vtd_desc_iotlb_domain(4);
 	vtd_soft_reg_write(v, VTD_REG_FSTS, VTD_FSTS_IQE);
-	t0 = vtd_now_ns();
+	t0 = iova_now_ns();
 	while (__atomic_load_n(&status[0], __ATOMIC_ACQUIRE) != 0xabc &&
-	       vtd_now_ns() - t0 < 1000000000ULL)
+	       iova_now_ns() - t0 < 1000000000ULL)
 		vtd_soft_poll(v);
 	assert_int_equal(status[0], 0xabc);
 	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), 3 << 4);
@@ -529,9 +529,9 @@ static void test_qi_error_and_resume(void **state)
 	/* page-selective with AM > MAMV is invalid too; unknown type 7 as well */
 	ring[3] = vtd_desc_iotlb_page(1, 0, 10, false);
 	vtd_soft_reg_write(v, VTD_REG_IQT, 4 << 4);
-	t0 = vtd_now_ns();
+	t0 = iova_now_ns();
 	while (!(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE) &&
-	       vtd_now_ns() - t0 < 1000000000ULL)
+	       iova_now_ns() - t0 < 1000000000ULL)
 		vtd_soft_poll(v);
 	assert_true(vtd_soft_reg_read(v, VTD_REG_FSTS) & VTD_FSTS_IQE);
 	assert_int_equal(vtd_soft_reg_read(v, VTD_REG_IQH), 3 << 4);
@@ -592,14 +592,14 @@ static void test_concurrent_driver_device(void **state)
 	pthread_t t;
 
 	assert_int_equal(pthread_create(&t, NULL, device_thread, &r), 0);
-	uint64_t t0 = vtd_now_ns();
+	uint64_t t0 = iova_now_ns();
 
 	/* at least 300 rounds, and until the device thread has run (bounded: 10 s) */
 	for (unsigned int round = 0;
 	     round < 300 || (__atomic_load_n(&r.ok, __ATOMIC_RELAXED) +
 					     __atomic_load_n(&r.faults, __ATOMIC_RELAXED) <
 				     1000 &&
-			     vtd_now_ns() - t0 < 10000000000ULL);
+			     iova_now_ns() - t0 < 10000000000ULL);
 	     round++) {
 		assert_int_equal(vtd_drv_map(r.f->d, 0x7000000, r.f->buf, 64 * 4096, IOVA_PROT_RW),
 				 0);
