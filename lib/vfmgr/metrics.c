@@ -172,12 +172,17 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx,
-			 const struct vfmgr_host *host, const bool *held,
-			 const struct irqpost_detect *pi, int journal_pending, FILE *f)
+/* held: a libvirt domain holds the VF (vfmgr_virt_holders() filled held_by) and it is on
+ * vfio-pci; a VF a domain names while on a host driver counts as host. */
+static enum vfmgr_vf_state vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf)
 {
-	unsigned int k = 0;
+	return vfmgr_vf_state(ctx, vf, vf->held_by[0] && !strcmp(vf->driver, "vfio-pci"));
+}
 
+int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx,
+			 const struct vfmgr_host *host, const struct irqpost_detect *pi,
+			 int journal_pending, FILE *f)
+{
 	head(f, "vfmgr_vfs", "gauge",
 	     "VFs of a PF by state: free (on vfio-pci, no owner, alone in its IOMMU "
 	     "group), assigned (owned by a domain through vfmgr), held (in a libvirt domain without a vfmgr "
@@ -187,13 +192,12 @@ int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx,
 		unsigned int n[sizeof(state_names) / sizeof(state_names[0])] = { 0 };
 
 		for (unsigned int v = 0; v < pf->n_vfs; v++)
-			n[vfmgr_vf_state(ctx, &pf->vfs[v], held && held[k + v])]++;
+			n[vf_state(ctx, &pf->vfs[v])]++;
 		for (size_t s = 0; s < sizeof(n) / sizeof(n[0]); s++) {
 			fputs("vfmgr_vfs{pf=", f);
 			label(f, pf->bdf);
 			fprintf(f, ",state=\"%s\"} %u\n", state_names[s], n[s]);
 		}
-		k += pf->n_vfs;
 	}
 	head(f, "vfmgr_pf_vfs", "gauge", "sriov_numvfs of an SR-IOV PF.");
 	for (unsigned int p = 0; p < host->n_pfs; p++) {
@@ -210,7 +214,6 @@ int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx,
 	head(f, "vfmgr_vf_info", "gauge",
 	     "One series per VF (value 1): PCI address, PF, VF index, IOMMU group "
 	     "(-1 none), NUMA node (-1 unknown), driver, state and owner domain (\"\" none).");
-	k = 0;
 	for (unsigned int p = 0; p < host->n_pfs; p++) {
 		const struct vfmgr_pf *pf = &host->pfs[p];
 
@@ -225,12 +228,10 @@ int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx,
 				",vf=\"%u\",iommu_group=\"%d\",numa_node=\"%d\",driver=", vf->index,
 				vf->iommu_group, vf->numa_node);
 			label(f, vf->driver);
-			fprintf(f, ",state=\"%s\",owner=",
-				state_names[vfmgr_vf_state(ctx, vf, held && held[k + v])]);
+			fprintf(f, ",state=\"%s\",owner=", state_names[vf_state(ctx, vf)]);
 			label(f, vf->owner);
 			fputs("} 1\n", f);
 		}
-		k += pf->n_vfs;
 	}
 
 	pthread_mutex_lock(&m->mu);
@@ -281,32 +282,22 @@ int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx,
 	return ferror(f) ? -EIO : 0;
 }
 
-/* Which VFs a libvirt domain holds without an owner record (only over a connection the
- * daemon already opened: metrics never open one, nor wait for libvirtd). */
-static bool *held_by_domains(struct vfmgr_session *s, const struct vfmgr_host *host)
+/* Fill held_by from the domains libvirt knows, only over a connection the daemon already
+ * opened: metrics never open one, nor wait for libvirtd (else the VFs count unheld). */
+static void mark_holders(struct vfmgr_session *s, struct vfmgr_host *host)
 {
 	struct vfmgr_virt *v = NULL;
-	unsigned int n = 0, k = 0;
-	bool open, *held;
+	bool open;
 
 	if (!s || !s->virt_mu)
-		return NULL;
+		return;
 	pthread_mutex_lock(s->virt_mu);
 	open = s->virt != NULL;
 	pthread_mutex_unlock(s->virt_mu);
-	if (!open || vfmgr_session_virt(s, &v) < 0)
-		return NULL;
-	for (unsigned int p = 0; p < host->n_pfs; p++)
-		n += host->pfs[p].n_vfs;
-	held = calloc(n ? n : 1, sizeof(*held));
-	for (unsigned int p = 0; held && p < host->n_pfs; p++)
-		for (unsigned int i = 0; i < host->pfs[p].n_vfs; i++, k++)
-			if (!host->pfs[p].vfs[i].owner[0] &&
-			    !strcmp(host->pfs[p].vfs[i].driver, "vfio-pci"))
-				held[k] = vfmgr_virt_find_owner(v, host->pfs[p].vfs[i].bdf, NULL,
-								0) > 0;
+	if (open && vfmgr_session_virt(s, &v) == 0)
+		vfmgr_virt_holders(v, host);
 	vfmgr_virt_close(v);
-	return held;
+	vfmgr_clear_error();
 }
 
 int vfmgr_metrics_write(struct vfmgr_metrics *m, struct vfmgr_session *s)
@@ -314,7 +305,6 @@ int vfmgr_metrics_write(struct vfmgr_metrics *m, struct vfmgr_session *s)
 	struct vfmgr_host *host = NULL;
 	struct irqpost_detect pi;
 	char tmp[PATH_MAX];
-	bool *held = NULL;
 	FILE *f = NULL;
 	int rc, fd, e;
 
@@ -322,7 +312,7 @@ int vfmgr_metrics_write(struct vfmgr_metrics *m, struct vfmgr_session *s)
 	rc = vfmgr_discover(s->ctx, &host);
 	if (rc < 0)
 		goto out;
-	held = held_by_domains(s, host);
+	mark_holders(s, host);
 	irqpost_detect(vfmgr_ctx_root(s->ctx), &pi);
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", m->path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -343,7 +333,7 @@ int vfmgr_metrics_write(struct vfmgr_metrics *m, struct vfmgr_session *s)
 		rc = vfmgr_set_error(ENOMEM, "out of memory writing %s", tmp);
 		goto out;
 	}
-	rc = vfmgr_metrics_format(m, s->ctx, host, held, &pi, vfmgr_journal_pending(s->ctx), f);
+	rc = vfmgr_metrics_format(m, s->ctx, host, &pi, vfmgr_journal_pending(s->ctx), f);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		rc = -errno;
 	if (fclose(f) != 0 && !rc)
@@ -364,7 +354,6 @@ out:
 		m->last_write_err = rc < 0 ? -rc : 0;
 	pthread_mutex_unlock(&m->mu);
 	pthread_mutex_unlock(&m->wmu);
-	free(held);
 	vfmgr_host_free(host);
 	return rc;
 }

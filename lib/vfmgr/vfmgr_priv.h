@@ -732,14 +732,14 @@ const struct vfmgr_vf *vfmgr_find_vf_target(const struct vfmgr_host *h, const ch
 /** @{ */
 struct irqpost_detect;
 /**
- * Write every series to @p f (no file handling): VF states from @p host, @p held[k]
- * for the k-th VF in PF then index order (NULL: none held), @p pi (NULL: no
- * posted-interrupt series), @p journal_pending (< 0 written as 0).
+ * Write every series to @p f (no file handling): VF states from @p host (a VF on
+ * vfio-pci whose vfmgr_vf.held_by names a domain, vfmgr_virt_holders(), counts as held),
+ * @p pi (NULL: no posted-interrupt series), @p journal_pending (< 0 written as 0).
  * @return 0 or -EIO.
  */
 int vfmgr_metrics_format(struct vfmgr_metrics *m, const struct vfmgr_ctx *ctx,
-			 const struct vfmgr_host *host, const bool *held,
-			 const struct irqpost_detect *pi, int journal_pending, FILE *f);
+			 const struct vfmgr_host *host, const struct irqpost_detect *pi,
+			 int journal_pending, FILE *f);
 /** @} */
 
 /* ------------------------------------------------------------------------- */
@@ -756,7 +756,7 @@ enum vfmgr_vf_state {
 
 /**
  * State of a discovered VF.
- * @param held the VF was found in a libvirt domain (vfmgr_virt_find_owner()).
+ * @param held a libvirt domain holds the VF (vfmgr_vf.held_by, vfmgr_virt_holders()).
  */
 enum vfmgr_vf_state vfmgr_vf_state(const struct vfmgr_ctx *ctx, const struct vfmgr_vf *vf,
 				   bool held);
