@@ -3,7 +3,8 @@
  * main.c: vfmgrd(8). Start: load the configuration, recover the journal (lib/vfmgr's
  * "apply" + vfmgr-front's libvirt-aware "assign"/"release" handlers), apply the
  * configuration, listen, READY=1. Loop: poll(control socket, signalfd, netlink
- * monitor) with WATCHDOG=1 every WATCHDOG_USEC/2 (sd_watchdog_enabled()).
+ * monitor) with WATCHDOG=1 every WATCHDOG_USEC/2 (sd_watchdog_enabled()), and before every
+ * step of an apply (start, SIGHUP), whose waits hold the main loop.
  * SIGHUP: reload (a bad file keeps the old configuration), SIGTERM/SIGINT: clean exit.
  */
 #include <errno.h>
@@ -157,6 +158,34 @@ static long long mono_ms(void)
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* The systemd watchdog (WatchdogSec=): WATCHDOG_USEC from sd_watchdog_enabled(), 0 when off. */
+static uint64_t wd_usec;
+static uint64_t wd_last_us; /* CLOCK_MONOTONIC of the last WATCHDOG=1; any thread, atomic */
+
+/* WATCHDOG=1 when @p force or when half the watchdog period has passed since the last one. */
+static void watchdog_ping(bool force)
+{
+	struct timespec t;
+	uint64_t now;
+
+	if (!wd_usec)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	now = (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000;
+	if (!force && now - __atomic_load_n(&wd_last_us, __ATOMIC_RELAXED) < wd_usec / 2)
+		return;
+	__atomic_store_n(&wd_last_us, now, __ATOMIC_RELAXED);
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* lib/vfmgr calls it before every apply, recovery and rollback step (vfmgr_opts.on_step):
+ * a long apply at start or on SIGHUP, when the main loop does not poll, feeds the watchdog. */
+static void on_step(void *user)
+{
+	(void)user;
+	watchdog_ping(true);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
@@ -186,8 +215,6 @@ int main(int argc, char **argv)
 	};
 	struct vfmgr_opts o = { 0 };
 	struct vfmgr_nl_monitor *mon = NULL;
-	uint64_t wd_usec = 0;
-	struct timespec last_wd = { 0 };
 	sigset_t mask;
 	char *end;
 	int ch, sfd, rc;
@@ -272,6 +299,7 @@ int main(int argc, char **argv)
 		      d.sess.conf->state_dir[0] ? d.sess.conf->state_dir :
 						  NULL;
 	o.wait_ms = d.sess.conf->wait_ms;
+	o.on_step = on_step;
 	rc = vfmgr_ctx_new(&o, &d.sess.ctx);
 	if (rc < 0) {
 		vlog(LOG_ERR, NULL, NULL, NULL, "%s", vfmgr_errmsg());
@@ -323,7 +351,6 @@ int main(int argc, char **argv)
 			{ .fd = mon ? vfmgr_nl_monitor_fd(mon) : -1, .events = POLLIN },
 		};
 		int timeout = wd_usec ? (int)(wd_usec / 2000) : -1;
-		struct timespec now;
 
 		if (d.metrics) {
 			long long left = next_metrics - mono_ms();
@@ -339,15 +366,7 @@ int main(int argc, char **argv)
 
 		if (poll(p, 3, timeout) < 0 && errno != EINTR)
 			break;
-		if (wd_usec) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if ((uint64_t)(now.tv_sec - last_wd.tv_sec) * 1000000u +
-				    (uint64_t)(now.tv_nsec - last_wd.tv_nsec) / 1000 >=
-			    wd_usec / 2) {
-				sd_notify(0, "WATCHDOG=1");
-				last_wd = now;
-			}
-		}
+		watchdog_ping(false);
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 

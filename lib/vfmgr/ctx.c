@@ -65,6 +65,8 @@ int vfmgr_ctx_new(const struct vfmgr_opts *opts, struct vfmgr_ctx **out)
 	strcpy(ctx->state_dir, sd);
 	ctx->wait_ms = opts->wait_ms ? opts->wait_ms : VFMGR_DEFAULT_WAIT_MS;
 	ctx->allow_unsafe_noiommu = opts->allow_unsafe_noiommu;
+	ctx->on_step = opts->on_step;
+	ctx->on_step_user = opts->on_step_user;
 	pthread_mutex_init(&ctx->locks_mu, NULL);
 	pthread_mutex_init(&ctx->owner_mu, NULL);
 	r = mkdir_p(ctx->state_dir, 0700);

@@ -354,11 +354,19 @@ static void step_name(const struct vfmgr_step *s, char *buf, size_t len)
 		snprintf(buf, len, "%s", kind_names[s->kind]);
 }
 
+/* vfmgr_opts.on_step (vfmgrd: a watchdog ping) before a step that may wait up to wait_ms. */
+static void step_hook(const struct vfmgr_ctx *ctx)
+{
+	if (ctx->on_step)
+		ctx->on_step(ctx->on_step_user);
+}
+
 static int exec_step(struct vfmgr_ctx *ctx, const struct vfmgr_step *s, unsigned int flags)
 {
 	char vf[VFMGR_BDF_LEN];
 	int r;
 
+	step_hook(ctx);
 	switch (s->kind) {
 	case VFMGR_STEP_AUTOPROBE_OFF:
 		return vfmgr_sysfs_write(ctx, s->pf_bdf, "sriov_drivers_autoprobe", "0");
@@ -412,6 +420,7 @@ static int rollback_pf(struct vfmgr_ctx *ctx, const char *pf, const json_t *prev
 	const json_t *drivers = json_object_get(prev, "drivers");
 	int r = 0, cur = -1;
 
+	step_hook(ctx);
 	if (vfmgr_sysfs_read(ctx, pf, "sriov_numvfs", b, sizeof(b)) >= 0)
 		cur = atoi(b);
 	if (ap >= 0) {
@@ -430,6 +439,7 @@ static int rollback_pf(struct vfmgr_ctx *ctx, const char *pf, const json_t *prev
 			continue;
 		if (vfmgr_dev_driver(ctx, vf, drv, sizeof(drv)) < 0 || !strcmp(drv, want))
 			continue;
+		step_hook(ctx);
 		int e = !strcmp(want, "vfio-pci") ? vfmgr_dev_bind(ctx, vf, want) :
 						    (!want[0] ? vfmgr_dev_unbind(ctx, vf) :
 								vfmgr_dev_bind_host(ctx, vf));

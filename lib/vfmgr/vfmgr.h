@@ -117,6 +117,14 @@ struct vfmgr_opts {
 	unsigned int wait_ms;
 	/** Accept VFIO no-IOMMU mode (unsafe: no DMA isolation). */
 	bool allow_unsafe_noiommu;
+	/**
+	 * Called (with @ref on_step_user) from the applying thread before each step of an
+	 * apply, of an apply's journal recovery and of a PF's rollback; each step's waits are
+	 * bounded by @ref wait_ms. vfmgrd pings the systemd watchdog from it (sd_notify
+	 * WATCHDOG=1). NULL: none.
+	 */
+	void (*on_step)(void *user);
+	void *on_step_user; /**< passed to @ref on_step */
 };
 
 /** Opaque context: root prefix, state dir, lock table. Thread-safe after creation. */

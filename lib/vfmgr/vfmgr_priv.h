@@ -31,6 +31,8 @@ struct vfmgr_ctx {
 	char state_dir[PATH_MAX - 256];
 	unsigned int wait_ms;
 	bool allow_unsafe_noiommu;
+	void (*on_step)(void *user); /* vfmgr_opts.on_step: before each apply/rollback step */
+	void *on_step_user;
 	pthread_mutex_t locks_mu; /* protects the lock table */
 	struct vfmgr_lock_ent *locks;
 	pthread_mutex_t owner_mu; /* serialises owners.json read-modify-write in-process */

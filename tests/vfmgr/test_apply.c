@@ -293,6 +293,66 @@ static void test_bind_failure_rolls_back(void **state)
 	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 0\n", 0), 0);
 }
 
+/* vfmgr_opts.on_step (vfmgrd's watchdog ping): once before each step, rollback included. */
+struct steps_seen {
+	struct fx *f;
+	unsigned int n;
+	size_t log_at_first; /* the fake kernel's log length at the first call */
+};
+
+static void count_step(void *user)
+{
+	struct steps_seen *c = user;
+
+	if (c->n++ == 0)
+		c->log_at_first = strlen(fx_log(c->f));
+}
+
+static void test_on_step_hook(void **state)
+{
+	struct fx *f = *state;
+	struct steps_seen seen = { .f = f };
+	struct vfmgr_opts o = { .root = f->root, .state_dir = f->state, .wait_ms = 300 };
+	struct vfmgr_conf *c = fx_conf("[pf \"" PF "\"]\nnumvfs = 4\n");
+	struct vfmgr_ctx *ctx;
+	struct vfmgr_host *h;
+	struct vfmgr_plan *pl;
+
+	o.on_step = count_step;
+	o.on_step_user = &seen;
+	assert_int_equal(vfmgr_ctx_new(&o, &ctx), 0);
+	assert_int_equal(vfmgr_discover(ctx, &h), 0);
+	assert_int_equal(vfmgr_plan_build(ctx, c, h, 0, &pl), 0);
+	assert_int_equal(pl->n, 6); /* autoprobe off, numvfs, 4 binds */
+	fx_clear_log(f);
+	assert_int_equal(vfmgr_plan_apply(ctx, pl, 0), 0);
+	assert_int_equal(seen.n, pl->n);
+	assert_int_equal(seen.log_at_first, 0); /* before the first step wrote anything */
+	assert_vfs_on_vfio(f, PF, 4);
+	vfmgr_plan_free(pl);
+	vfmgr_host_free(h);
+	vfmgr_conf_free(c);
+
+	/* a bind that fails: the steps up to it, then the rollback's (count, rebinds) */
+	assert_int_equal(apply_text(f, "[pf \"" PF "\"]\nnumvfs = 0\n", 0), 0);
+	assert_int_equal(vfmgr_sysfs_write(ctx, PF, "sriov_drivers_autoprobe", "1"), 0);
+	assert_int_equal(vfmgr_sysfs_write(ctx, PF, "sriov_numvfs", "3"), 0);
+	c = fx_conf("[pf \"" PF "\"]\nnumvfs = 3\n");
+	assert_int_equal(vfmgr_discover(ctx, &h), 0);
+	assert_int_equal(vfmgr_plan_build(ctx, c, h, 0, &pl), 0);
+	assert_int_equal(pl->n, 4); /* autoprobe off, 3 binds */
+	seen.n = 0;
+	setenv("VFMGR_FAKE_PROBE_FAIL", "0000:3b:02.1@vfio-pci", 1);
+	assert_int_equal(vfmgr_plan_apply(ctx, pl, 0), -ETIMEDOUT);
+	unsetenv("VFMGR_FAKE_PROBE_FAIL");
+	/* autoprobe, bind VF 0, bind VF 1 (fails); rollback, VF 0 and VF 1 back to iavf */
+	assert_int_equal(seen.n, 3 + 1 + 2);
+	vfmgr_plan_free(pl);
+	vfmgr_host_free(h);
+	vfmgr_conf_free(c);
+	vfmgr_ctx_free(ctx);
+}
+
 static void test_plan_errors(void **state)
 {
 	struct fx *f = *state;
@@ -367,6 +427,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_failure_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_on_step_hook, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,9 @@
 #!/bin/bash
 # front-daemon.sh: vfmgrd on a temporary socket, driven by the CLI (no --local): sd_notify
-# READY/STATUS/WATCHDOG, requests, SO_PEERCRED refusal of an unprivileged peer (nobody via
-# setpriv), concurrent assigns serialised (distinct VFs), SIGHUP reload (bad config kept
-# out, a count change under a VF another domain holds refused, good config applied),
-# SIGTERM clean exit.
+# READY/STATUS/WATCHDOG (also before each step of the start apply), requests, SO_PEERCRED
+# refusal of an unprivileged peer (nobody via setpriv), concurrent assigns serialised
+# (distinct VFs), SIGHUP reload (bad config kept out, a count change under a VF another
+# domain holds refused, good config applied), SIGTERM clean exit.
 . "$(dirname "$0")/lib.sh"
 : "${VFMGRD:?}"
 # what unprivileged users run is a copy they can reach (the checkout may be under a 0700 dir)
@@ -48,6 +48,11 @@ sleep 1
 expect_grep "READY=1" "$T/notify.log" "sd_notify READY=1"
 expect_grep "STATUS=serving" "$T/notify.log" "sd_notify STATUS="
 [ "$(grep -c WATCHDOG=1 "$T/notify.log")" -ge 3 ] && ok "WATCHDOG=1 every WATCHDOG_USEC/2" || fail "watchdog pings: $(grep -c WATCHDOG=1 "$T/notify.log")"
+# the start apply holds the main loop: a ping before each of its steps, before READY=1
+steps=$(sed -n 's/.*configuration .* applied (\([0-9]*\) step(s)).*/\1/p' "$T/daemon.log" | head -1)
+early=$(awk '/STATUS=applying configuration \(start\)/ { on = 1 } /READY=1/ { exit } on && /WATCHDOG=1/ { n++ } END { print n + 0 }' "$T/notify.log")
+[ "${steps:-0}" -gt 0 ] && [ "$early" -ge "$steps" ] && ok "WATCHDOG=1 before each of the start apply's $steps steps ($early)" ||
+	fail "watchdog pings during the start apply: $early for ${steps:-no} steps"
 
 c() { "$VFMGR" --socket "$SOCK" "$@"; }
 expect_rc 0 "status through the daemon" c --json status
