@@ -19,28 +19,13 @@
 
 #include "iova.h"
 #include "iova_priv.h"
-
-static struct iova_ctx *mk(enum iova_strategy s)
-{
-	struct vtd_soft_params vp;
-	vtd_soft_default_params(&vp);
-	vp.inv_latency_ns = 200;
-	struct iova_backend *be = iova_backend_soft_create(&vp, 0x0100, 1);
-	assert_non_null(be);
-	struct iova_ctx_params p;
-	iova_ctx_default_params(&p);
-	p.strategy = s;
-	p.nb_cpus = 2;
-	struct iova_ctx *c = iova_ctx_create(&p, be);
-	assert_non_null(c);
-	return c;
-}
+#include "mempool_common.h"
 
 static void run_pool(enum iova_strategy s, unsigned int cache)
 {
 	char name[32];
 	snprintf(name, sizeof(name), "t_%s_%u", iova_strategy_name(s), cache);
-	struct iova_ctx *c = mk(s);
+	struct iova_ctx *c = mp_ctx(s, 200, 2);
 	struct rte_mempool *mp = iova_pktmbuf_pool_create(
 		name, 127, cache, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY, c);
 	assert_non_null(mp);
@@ -135,15 +120,8 @@ static void test_pool_bad_args(void **state)
 
 int main(void)
 {
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=iova_mp_%d", (int)getpid());
-	/* --no-huge implies legacy memory, which --in-memory refuses: --no-shconf instead */
-	char *argv[] = { "test_mempool", "--no-huge",	  "-m", "256", "--no-pci", "--no-shconf",
-			 prefix,	 "--log-level=4", "-l", "0",   NULL };
-	if (rte_eal_init(10, argv) < 0) {
-		fprintf(stderr, "test_mempool: rte_eal_init failed\n");
+	if (mp_eal_init("test_mempool", "256", "iova_mp") < 0)
 		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pool_strategies),
 		cmocka_unit_test(test_pool_cache),

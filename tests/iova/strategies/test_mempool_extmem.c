@@ -25,22 +25,13 @@
 #include <rte_mempool.h>
 
 #include "iova.h"
+#include "mempool_common.h"
 
 #define PG 4096
 
 static struct iova_ctx *mk(enum iova_strategy s)
 {
-	struct vtd_soft_params vp;
-	vtd_soft_default_params(&vp);
-	struct iova_backend *be = iova_backend_soft_create(&vp, 0x0100, 1);
-	assert_non_null(be);
-	struct iova_ctx_params p;
-	iova_ctx_default_params(&p);
-	p.strategy = s;
-	p.nb_cpus = 1;
-	struct iova_ctx *c = iova_ctx_create(&p, be);
-	assert_non_null(c);
-	return c;
+	return mp_ctx(s, VTD_DEFAULT_INV_LATENCY_NS, 1);
 }
 
 struct area {
@@ -198,16 +189,8 @@ static void test_fault_poison_control(void **state)
 
 int main(void)
 {
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=iova_mpx_%d", (int)getpid());
-	char *argv[] = {
-		"test_mempool_extmem", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", prefix,
-		"--log-level=4",       "-l",	    "0",  NULL
-	};
-	if (rte_eal_init(10, argv) < 0) {
-		fprintf(stderr, "test_mempool_extmem: rte_eal_init failed\n");
+	if (mp_eal_init("test_mempool_extmem", "128", "iova_mpx") < 0)
 		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_extmem_pool),
 		cmocka_unit_test(test_extmem_bad_args),
