@@ -20,19 +20,61 @@ def check(cond, what):
         print("FAIL:", what)
 
 
+def eal_args(tag, lcores="0"):
+    """The EAL's options: no hugepages, no PCI, file prefix vfapp-t-TAG-PID."""
+    return ["--no-huge", "-m", "512", "--no-pci", "-l", lcores,
+            "--file-prefix", "vfapp-t-%s-%d" % (tag, os.getpid()), "--log-level", "*:warning"]
+
+
+def last_record(out):
+    """vfapp's JSON record: the last line of its stdout that starts with '{' (None: none)."""
+    rec = None
+    for line in out.splitlines():
+        if line.startswith("{"):
+            rec = json.loads(line)
+    return rec
+
+
 def run(args, tag, lcores="0", expect_rc=0, timeout=60):
-    eal = ["--no-huge", "-m", "512", "--no-pci", "-l", lcores,
-           "--file-prefix", "vfapp-t-%s-%d" % (tag, os.getpid()), "--log-level", "*:warning"]
-    cmd = [VFAPP] + eal + ["--"] + args
+    cmd = [VFAPP] + eal_args(tag, lcores) + ["--"] + args
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if p.returncode != expect_rc:
         print(p.stdout[-3000:], p.stderr[-3000:])
     check(p.returncode == expect_rc, "%s: exit %d, want %d" % (" ".join(args), p.returncode, expect_rc))
-    rec = None
-    for line in p.stdout.splitlines():
-        if line.startswith("{"):
-            rec = json.loads(line)
-    return rec, p
+    return last_record(p.stdout), p
+
+
+def sh(cmd, ok=False):
+    """Run a shell command; its stdout, stripped. A failure raises unless ok."""
+    p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    if p.returncode != 0 and not ok:
+        raise RuntimeError("%s: %s" % (cmd, p.stderr.strip()))
+    return p.stdout.strip()
+
+
+def netns_up(peers):
+    """peers ((ns_a, veth_a), (ns_b, veth_b)): each namespace behind a veth pair, host end
+    <veth>0 (the appliance's port), namespace end <veth>1 at 10.0.1.2/24 (a) and 10.0.2.2/24
+    (b), default route via the appliance's address .1 of its subnet."""
+    for (ns, veth), (ip_, gw) in zip(peers, (("10.0.1.2", "10.0.1.1"), ("10.0.2.2", "10.0.2.1"))):
+        sh("ip netns add %s" % ns)
+        sh("ip link add %s0 type veth peer name %s1 netns %s" % (veth, veth, ns))
+        sh("ip link set %s0 up" % veth)
+        sh("ip -n %s addr add %s/24 dev %s1" % (ns, ip_, veth))
+        sh("ip -n %s link set %s1 up" % (ns, veth))
+        sh("ip -n %s route add default via %s" % (ns, gw))
+
+
+def netns_down(peers):
+    for ns, veth in peers:
+        sh("ip link del %s0" % veth, ok=True)
+        sh("ip netns del %s" % ns, ok=True)
+
+
+def send_datagrams(ns):
+    """From namespace ns: 50 UDP datagrams b"vfapp-<i>" to 10.0.2.2:9999, 2 ms apart."""
+    sh("ip netns exec %s python3 -c 'import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+       "for i in range(50):\n s.sendto(b\"vfapp-%%d\" %% i, (\"10.0.2.2\", 9999)); time.sleep(0.002)'" % ns)
 
 
 COMMON = ["--duration", "1", "--warmup", "0.2", "--json"]
@@ -173,10 +215,11 @@ elif CASE == "cli":
     # telemetry: /vfapp/stats answers with per-port counters while running
     import socket
     import time
-    prefix = "vfapp-t-tel-%d" % os.getpid()
-    proc = subprocess.Popen([VFAPP, "--no-huge", "-m", "512", "--no-pci", "-l", "0", "--file-prefix", prefix,
-                             "--log-level", "*:warning", "--", "--workload", "UDP_RR", "--duration", "3",
-                             "--warmup", "0", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    eal = eal_args("tel")
+    prefix = eal[eal.index("--file-prefix") + 1]
+    proc = subprocess.Popen([VFAPP] + eal + ["--", "--workload", "UDP_RR", "--duration", "3",
+                                             "--warmup", "0", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stats = None
     try:
         for _ in range(40):
@@ -255,22 +298,12 @@ elif CASE in ("ports", "lcores"):
         sys.exit(77)
     tag = "%x" % (os.getpid() & 0xffff)
     na, nb, va, vb = "vfapp-%sa" % tag, "vfapp-%sb" % tag, "vfa%s" % tag, "vfb%s" % tag
-
-    def sh(cmd, ok=False):
-        p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-        if p.returncode != 0 and not ok:
-            raise RuntimeError("%s: %s" % (cmd, p.stderr.strip()))
-        return p.stdout.strip()
+    peers = ((na, va), (nb, vb))
 
     proc = None
     try:
-        for ns, veth, ip_, gw in ((na, va, "10.0.1.2", "10.0.1.1"), (nb, vb, "10.0.2.2", "10.0.2.1")):
-            sh("ip netns add %s" % ns)
-            sh("ip link add %s0 type veth peer name %s1 netns %s" % (veth, veth, ns))
-            sh("ip link set %s0 up" % veth)
-            sh("ip -n %s addr add %s/24 dev %s1" % (ns, ip_, veth))
-            sh("ip -n %s link set %s1 up" % (ns, veth))
-            sh("ip -n %s route add default via %s" % (ns, gw))
+        netns_up(peers)
+        for ns, veth, gw in ((na, va, "10.0.1.1"), (nb, vb, "10.0.2.1")):
             sh("ip -n %s neigh replace %s lladdr %s dev %s1 nud permanent"
                % (ns, gw, open("/sys/class/net/%s0/address" % veth).read().strip(), veth))
             sh("ethtool -K %s0 tx off tso off gso off gro off" % veth, ok=True)
@@ -281,8 +314,7 @@ elif CASE in ("ports", "lcores"):
             f.write("route 10.0.1.0/24 port 0 nexthop-mac %s\nroute 10.0.2.0/24 port 1 nexthop-mac %s\n"
                     % (mac_a, mac_b))
             routes = f.name
-        eal = ["--no-huge", "-m", "512", "--no-pci", "-l", "0", "--file-prefix", "vfapp-t-ports-%d" % os.getpid(),
-               "--log-level", "*:warning"]
+        eal = eal_args("ports")
         extra = []
         if CASE == "lcores":
             # two forwarding lcores, one af_packet queue pair each (kernel fanout spreads flows)
@@ -314,8 +346,7 @@ except socket.timeout:
 print(n, sorted(ttls))
 """], stdout=subprocess.PIPE, text=True)
         time.sleep(1.5)
-        sh("ip netns exec %s python3 -c 'import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-           "for i in range(50):\n s.sendto(b\"vfapp-%%d\" %% i, (\"10.0.2.2\", 9999)); time.sleep(0.002)'" % na)
+        send_datagrams(na)
         if CASE == "lcores":
             # 16 more flows (source ports) so the kernel's fanout hash spreads them over both queues
             sh("ip netns exec %s python3 -c 'import socket,time\n"
@@ -327,10 +358,7 @@ print(n, sorted(ttls))
         check(ttls.strip() == "[63]", "ports: TTL seen by the receiver %s, want [63]" % ttls.strip())
         out, err = proc.communicate(timeout=20)
         proc = None
-        rec = None
-        for line in out.splitlines():
-            if line.startswith("{"):
-                rec = json.loads(line)
+        rec = last_record(out)
         check(rec is not None and rec["forwarded"] >= 50, "ports: appliance forwarded < 50")
         if rec:
             check(rec["topology"] == "ports" and rec["mpps"] > 0, "ports: record lacks rate")
@@ -344,9 +372,7 @@ print(n, sorted(ttls))
     finally:
         if proc is not None:
             proc.kill()
-        for ns, veth in ((na, va), (nb, vb)):
-            sh("ip link del %s0" % veth, ok=True)
-            sh("ip netns del %s" % ns, ok=True)
+        netns_down(peers)
 elif CASE == "offloads":
     # Kernel peers with their offloads left ON (veth defaults: checksum offload, TSO, GSO), no
     # static neighbour entries: vfapp answers ARP for its port addresses and resolves the
@@ -355,30 +381,19 @@ elif CASE == "offloads":
     import time
     tag = "%x" % (os.getpid() & 0xffff)
     na, nb, va, vb = "vfapp-o%sa" % tag, "vfapp-o%sb" % tag, "vfo%sa" % tag, "vfo%sb" % tag
-
-    def sh(cmd, ok=False):
-        p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-        if p.returncode != 0 and not ok:
-            raise RuntimeError("%s: %s" % (cmd, p.stderr.strip()))
-        return p.stdout.strip()
+    peers = ((na, va), (nb, vb))
 
     proc = None
     try:
-        for ns, veth, ip_, gw in ((na, va, "10.0.1.2", "10.0.1.1"), (nb, vb, "10.0.2.2", "10.0.2.1")):
-            sh("ip netns add %s" % ns)
-            sh("ip link add %s0 type veth peer name %s1 netns %s" % (veth, veth, ns))
-            sh("ip link set %s0 up" % veth)
-            sh("ip -n %s addr add %s/24 dev %s1" % (ns, ip_, veth))
-            sh("ip -n %s link set %s1 up" % (ns, veth))
-            sh("ip -n %s route add default via %s" % (ns, gw))
+        netns_up(peers)
+        for veth in (va, vb):
             sh("ethtool -K %s0 tx on" % veth, ok=True)
         with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
             f.write("port 0 ip 10.0.1.1/24\nport 1 ip 10.0.2.1/24\n"
                     "route 10.0.1.0/24 port 0 connected\nroute 10.0.2.0/24 port 1 connected\n")
             routes = f.name
-        eal = ["--no-huge", "-m", "512", "--no-pci", "-l", "0", "--file-prefix", "vfapp-t-offl-%d" % os.getpid(),
-               "--log-level", "*:warning",
-               "--vdev", "net_af_packet0,iface=%s0" % va, "--vdev", "net_af_packet1,iface=%s0" % vb]
+        eal = eal_args("offl") + ["--vdev", "net_af_packet0,iface=%s0" % va,
+                                  "--vdev", "net_af_packet1,iface=%s0" % vb]
         args = ["--", "--topology", "ports", "--workload", "fwd", "--routes", routes, "--warmup", "0", "--json"]
         p = subprocess.run([VFAPP] + eal + args + ["--duration", "1"], capture_output=True, text=True, timeout=60)
         check(p.returncode == 1, "offloads on: vfapp did not refuse (rc %d)" % p.returncode)
@@ -413,18 +428,14 @@ print(n)
                 break
         sh(warm)
         time.sleep(0.5)
-        sh("ip netns exec %s python3 -c 'import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-           "for i in range(50):\n s.sendto(b\"vfapp-%%d\" %% i, (\"10.0.2.2\", 9999)); time.sleep(0.002)'" % na)
+        send_datagrams(na)
         out, _ = recv.communicate(timeout=10)
         check(int(out.strip() or 0) == 50, "offloads + --fix-l4-csum: ns b received %s of 50" % out.strip())
         import signal
         proc.send_signal(signal.SIGINT)   # stop now: counters and record at exit
         out, err = proc.communicate(timeout=20)
         proc = None
-        rec = None
-        for line in out.splitlines():
-            if line.startswith("{"):
-                rec = json.loads(line)
+        rec = last_record(out)
         check(rec is not None, "offloads: no record: " + err[-300:])
         if rec:
             check(rec["router"]["l4_csum_fixed"] >= 50, "offloads: l4_csum_fixed %d" % rec["router"]["l4_csum_fixed"])
@@ -442,9 +453,7 @@ print(n)
     finally:
         if proc is not None:
             proc.kill()
-        for ns, veth in ((na, va), (nb, vb)):
-            sh("ip link del %s0" % veth, ok=True)
-            sh("ip netns del %s" % ns, ok=True)
+        netns_down(peers)
 elif CASE == "vfdev":
     # The default wire: the appliance's ports are lib/vfdev software VFs whose DMA goes
     # through the soft VT-d. Counters and the attack mode on one lcore (--device-core same:
