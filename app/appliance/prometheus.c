@@ -41,45 +41,20 @@ static void head(FILE *f, const char *name, const char *help)
 
 int vfapp_prometheus_format(const struct vfapp_appliance *a, FILE *f)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} port_ctr[] = {
-		{ "vfapp_port_rx_packets_total", "Frames received on the appliance port.",
-		  offsetof(struct vfapp_port_stats, rx) },
-		{ "vfapp_port_rx_bytes_total", "Bytes received on the appliance port.",
-		  offsetof(struct vfapp_port_stats, rx_bytes) },
-		{ "vfapp_port_tx_packets_total", "Frames transmitted on the appliance port.",
-		  offsetof(struct vfapp_port_stats, tx) },
-		{ "vfapp_port_tx_bytes_total", "Bytes transmitted on the appliance port.",
-		  offsetof(struct vfapp_port_stats, tx_bytes) },
-	};
 	struct vfapp_port_stats sum[VFAPP_NB_PORTS];
-	unsigned int p, r, w;
+	unsigned int p, r;
 
 	/* the worker lcores' counters (--fwd-lcores) are summed in until they are folded into
 	 * the main appliance at the end of the run (vfapp_workers_stop) */
-	for (p = 0; p < VFAPP_NB_PORTS; p++) {
-		sum[p] = a->st[p];
-		for (w = 0; w < prom_nb_workers; w++) {
-			const struct vfapp_port_stats *x = &prom_workers[w].st[p];
+	for (p = 0; p < VFAPP_NB_PORTS; p++)
+		vfapp_port_stats_sum(a, prom_workers, prom_nb_workers, p, &sum[p]);
+	for (unsigned int i = 0; i < VFAPP_PORT_COUNTERS; i++) {
+		const struct vfapp_port_counter *c = &vfapp_port_counters[i];
 
-			sum[p].rx += x->rx;
-			sum[p].rx_bytes += x->rx_bytes;
-			sum[p].tx += x->tx;
-			sum[p].tx_bytes += x->tx_bytes;
-			for (r = 0; r < DROP__COUNT; r++)
-				sum[p].drops[r] += x->drops[r];
-			for (r = 0; r < EV__COUNT; r++)
-				sum[p].ev[r] += x->ev[r];
-		}
-	}
-	for (size_t i = 0; i < sizeof(port_ctr) / sizeof(port_ctr[0]); i++) {
-		head(f, port_ctr[i].name, port_ctr[i].help);
+		head(f, c->metric, c->help);
 		for (p = 0; p < VFAPP_NB_PORTS; p++)
-			fprintf(f, "%s{port=\"%u\"} %llu\n", port_ctr[i].name, p,
-				(unsigned long long)*(const uint64_t *)((const char *)&sum[p] +
-									port_ctr[i].off));
+			fprintf(f, "%s{port=\"%u\"} %llu\n", c->metric, p,
+				(unsigned long long)vfapp_port_counter(&sum[p], i));
 	}
 	head(f, "vfapp_port_drops_total",
 	     "Frames dropped, counted on the input port, by reason "

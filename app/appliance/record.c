@@ -471,12 +471,10 @@ void vfapp_record_report(struct vfapp_state *s)
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
 		json_t *pj = json_object();
 
-		json_object_set_new(pj, "rx", json_integer((json_int_t)s->app.st[p].rx));
-		json_object_set_new(pj, "tx", json_integer((json_int_t)s->app.st[p].tx));
-		json_object_set_new(pj, "rx_bytes",
-				    json_integer((json_int_t)s->app.st[p].rx_bytes));
-		json_object_set_new(pj, "tx_bytes",
-				    json_integer((json_int_t)s->app.st[p].tx_bytes));
+		for (r = 0; r < VFAPP_PORT_COUNTERS; r++)
+			json_object_set_new(
+				pj, vfapp_port_counters[r].name,
+				json_integer((json_int_t)vfapp_port_counter(&s->app.st[p], r)));
 		json_array_append_new(ports, pj);
 	}
 	json_object_set_new(rec, "ports", ports);

@@ -32,10 +32,8 @@ static struct rte_tel_data *port_dict(const struct vfapp_port_stats *s)
 		return NULL;
 	}
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "rx", s->rx);
-	rte_tel_data_add_dict_u64(d, "rx_bytes", s->rx_bytes);
-	rte_tel_data_add_dict_u64(d, "tx", s->tx);
-	rte_tel_data_add_dict_u64(d, "tx_bytes", s->tx_bytes);
+	for (r = 0; r < VFAPP_PORT_COUNTERS; r++)
+		rte_tel_data_add_dict_u64(d, vfapp_port_counters[r].name, vfapp_port_counter(s, r));
 	rte_tel_data_start_dict(drops);
 	for (r = 1; r < DROP__COUNT; r++)
 		rte_tel_data_add_dict_u64(drops, vfapp_drop_name(r), s->drops[r]);
@@ -58,25 +56,12 @@ static int stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENODEV;
 	rte_tel_data_start_dict(d);
 	for (p = 0; p < VFAPP_NB_PORTS; p++) {
-		struct vfapp_port_stats sum = tel_app->st[p];
+		struct vfapp_port_stats sum;
 		struct rte_tel_data *pd;
-		unsigned int w, r;
 
 		/* per-lcore counters (--fwd-lcores), summed here */
-		for (w = 0; w < tel_nb_workers; w++) {
-			const struct vfapp_port_stats *x = &tel_workers[w].st[p];
-
-			sum.rx += x->rx;
-			sum.rx_bytes += x->rx_bytes;
-			sum.tx += x->tx;
-			sum.tx_bytes += x->tx_bytes;
-			for (r = 0; r < DROP__COUNT; r++)
-				sum.drops[r] += x->drops[r];
-			for (r = 0; r < EV__COUNT; r++)
-				sum.ev[r] += x->ev[r];
-		}
+		vfapp_port_stats_sum(tel_app, tel_workers, tel_nb_workers, p, &sum);
 		pd = port_dict(&sum);
-
 		if (pd == NULL)
 			return -ENOMEM;
 		snprintf(name, sizeof(name), "port%u", p);

@@ -124,6 +124,20 @@ struct vfapp_port_stats {
 	uint64_t ev[EV__COUNT];
 };
 
+/* ---- port_stats.c: the per-port counters by name (record, telemetry, Prometheus) ---- */
+#define VFAPP_PORT_COUNTERS 4
+/** A packet or byte counter of struct vfapp_port_stats: its names and where it is. */
+struct vfapp_port_counter {
+	const char *name; /**< JSON record and telemetry key: "rx", "rx_bytes", "tx", "tx_bytes" */
+	const char *metric; /**< Prometheus counter, e.g. "vfapp_port_rx_packets_total" */
+	const char *help; /**< its HELP text */
+	size_t off; /**< offsetof(struct vfapp_port_stats, ...), a uint64_t */
+};
+/** rx, rx_bytes, tx, tx_bytes, in this order. */
+extern const struct vfapp_port_counter vfapp_port_counters[VFAPP_PORT_COUNTERS];
+/** The value of vfapp_port_counters[@p i] in @p s. */
+uint64_t vfapp_port_counter(const struct vfapp_port_stats *s, unsigned int i);
+
 /** The forwarding appliance: two ports, LPM, next hops, optional lib/iova context. */
 struct vfapp_appliance {
 	uint16_t port_id[VFAPP_NB_PORTS]; /**< ethdev ports (when port[p].ops is NULL) */
@@ -182,6 +196,13 @@ void vfapp_appliance_print(const struct vfapp_appliance *a, FILE *f);
  */
 void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,
 			     unsigned int n);
+
+/**
+ * Port @p p's counters of @p a plus those of the @p n appliances @p w (the worker lcores'
+ * while they run, --fwd-lcores) into @p out.
+ */
+void vfapp_port_stats_sum(const struct vfapp_appliance *a, const struct vfapp_appliance *w,
+			  unsigned int n, unsigned int p, struct vfapp_port_stats *out);
 
 /** Register "/vfapp/stats" (telemetry.c). @return 0 or -errno. */
 int vfapp_telemetry_register(const struct vfapp_appliance *a);
