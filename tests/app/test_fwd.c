@@ -36,18 +36,35 @@ static const struct rte_ether_addr nh_a_alt = { { 0x02, 0, 0, 0, 0x01, 0x99 } };
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 
-static void send_raw(uint16_t port, const uint8_t *buf, unsigned int len)
+/* Transmit m on an endpoint port (the wire toward the appliance), retrying up to 1 s. */
+static void send_mbuf(uint16_t port, struct rte_mbuf *m)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(ep_pool);
 	unsigned int i;
 
-	assert_non_null(m);
-	assert_non_null(rte_pktmbuf_append(m, (uint16_t)len));
-	memcpy(rte_pktmbuf_mtod(m, void *), buf, len);
 	for (i = 0; i < 1000 && rte_eth_tx_burst(port, 0, &m, 1) == 0; i++)
 		rte_delay_us_block(1000);
 	if (i == 1000)
 		fail_msg("port %u: tx did not take a frame within 1 s", port);
+}
+
+static void send_raw(uint16_t port, const uint8_t *buf, unsigned int len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(ep_pool);
+
+	assert_non_null(m);
+	assert_non_null(rte_pktmbuf_append(m, (uint16_t)len));
+	memcpy(rte_pktmbuf_mtod(m, void *), buf, len);
+	send_mbuf(port, m);
+}
+
+/* Build a frame into f (frames_build) and send it from endpoint A. @return its length. */
+static unsigned int send_a(uint8_t *f, enum frame_kind k, uint32_t dst, uint8_t ttl,
+			   unsigned int payload, uint8_t seed)
+{
+	unsigned int l = frames_build(f, k, dst, ttl, payload, seed);
+
+	send_raw(topo.ep_a, f, l);
+	return l;
 }
 
 /* Run the appliance a bounded number of times and collect up to max frames per endpoint. */
@@ -158,17 +175,15 @@ static void test_malformed_dropped(void **state)
 	struct rte_mbuf *at_a[64], *at_b[64];
 	unsigned int want[DROP__COUNT] = { 0 };
 	uint8_t f[256];
-	unsigned int i, l, na, nb;
+	unsigned int i, na, nb;
 
 	(void)state;
 	vfapp_appliance_reset_stats(&app);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		l = frames_build(f, cases[i].k, IP(10, 0, 2, 2), 64, 30, (uint8_t)i);
-		send_raw(topo.ep_a, f, l);
+		send_a(f, cases[i].k, IP(10, 0, 2, 2), 64, 30, (uint8_t)i);
 		want[cases[i].reason]++;
 	}
-	l = frames_build(f, FR_VALID, IP(172, 16, 0, 1), 64, 30, 0); /* no route */
-	send_raw(topo.ep_a, f, l);
+	send_a(f, FR_VALID, IP(172, 16, 0, 1), 64, 30, 0); /* no route */
 	want[DROP_UNROUTABLE]++;
 	pump(at_a, &na, at_b, &nb, 64);
 	assert_int_equal(na, 0);
@@ -185,16 +200,14 @@ static void test_drop_every(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[256];
-	unsigned int i, l, na, nb;
+	unsigned int i, na, nb;
 
 	(void)state;
 	vfapp_appliance_reset_stats(&app);
 	app.drop_every = 3;
 	app.drop_ctr = 0;
-	for (i = 0; i < 9; i++) {
-		l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 30, (uint8_t)i);
-		send_raw(topo.ep_a, f, l);
-	}
+	for (i = 0; i < 9; i++)
+		send_a(f, FR_VALID, IP(10, 0, 2, 2), 64, 30, (uint8_t)i);
 	pump(at_a, &na, at_b, &nb, 64);
 	app.drop_every = 0;
 	assert_int_equal(nb, 6);
@@ -309,56 +322,49 @@ static void check_icmp(struct rte_mbuf *m, uint8_t type, uint8_t code, const uin
 	assert_memory_equal(icmp + 8, sent + 14, 20 + 8);
 }
 
-static void test_icmp_time_exceeded(void **state)
+/* One frame from A (TTL ttl, to dst) that the router drops (reason drop) and answers with
+ * the ICMP error type/0 from port 0's address (router event ev). */
+static void icmp_error_case(enum frame_kind k, uint32_t dst, uint8_t ttl, uint8_t seed,
+			    uint8_t type, unsigned int drop, unsigned int ev)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[256];
-	unsigned int l, na, nb;
+	unsigned int na, nb;
 
-	(void)state;
 	router_on(0, 1);
-	l = frames_build(f, FR_TTL1, IP(10, 0, 2, 2), 1, 30, 1);
-	send_raw(topo.ep_a, f, l);
+	send_a(f, k, dst, ttl, 30, seed);
 	pump(at_a, &na, at_b, &nb, 64);
 	assert_int_equal(nb, 0);
 	assert_int_equal(na, 1);
-	check_icmp(at_a[0], 11, 0, f, IP(10, 0, 1, 1));
+	check_icmp(at_a[0], type, 0, f, IP(10, 0, 1, 1));
 	rte_pktmbuf_free_bulk(at_a, na);
-	assert_int_equal(app.st[0].drops[DROP_TTL_EXPIRED], 1);
-	assert_int_equal(app.st[0].ev[EV_ICMP_TIME_EXCEEDED], 1);
+	assert_int_equal(app.st[0].drops[drop], 1);
+	assert_int_equal(app.st[0].ev[ev], 1);
+}
+
+static void test_icmp_time_exceeded(void **state)
+{
+	(void)state;
+	icmp_error_case(FR_TTL1, IP(10, 0, 2, 2), 1, 1, 11, DROP_TTL_EXPIRED,
+			EV_ICMP_TIME_EXCEEDED);
 }
 
 static void test_icmp_unreachable(void **state)
 {
-	struct rte_mbuf *at_a[64], *at_b[64];
-	uint8_t f[256];
-	unsigned int l, na, nb;
-
 	(void)state;
-	router_on(0, 1);
-	l = frames_build(f, FR_VALID, IP(172, 16, 0, 1), 64, 30, 2);
-	send_raw(topo.ep_a, f, l);
-	pump(at_a, &na, at_b, &nb, 64);
-	assert_int_equal(na, 1);
-	assert_int_equal(nb, 0);
-	check_icmp(at_a[0], 3, 0, f, IP(10, 0, 1, 1));
-	rte_pktmbuf_free_bulk(at_a, na);
-	assert_int_equal(app.st[0].drops[DROP_UNROUTABLE], 1);
-	assert_int_equal(app.st[0].ev[EV_ICMP_UNREACH], 1);
+	icmp_error_case(FR_VALID, IP(172, 16, 0, 1), 64, 2, 3, DROP_UNROUTABLE, EV_ICMP_UNREACH);
 }
 
 static void test_icmp_ratelimit(void **state)
 {
 	struct rte_mbuf *at_a[64], *at_b[64];
 	uint8_t f[256];
-	unsigned int i, l, na, nb;
+	unsigned int i, na, nb;
 
 	(void)state;
 	router_on(1, 3); /* 1 per second after a burst of 3: the 10 below come within 1 s */
-	for (i = 0; i < 10; i++) {
-		l = frames_build(f, FR_TTL1, IP(10, 0, 2, 2), 1, 30, (uint8_t)i);
-		send_raw(topo.ep_a, f, l);
-	}
+	for (i = 0; i < 10; i++)
+		send_a(f, FR_TTL1, IP(10, 0, 2, 2), 1, 30, (uint8_t)i);
 	pump(at_a, &na, at_b, &nb, 64);
 	assert_int_equal(na, 3);
 	rte_pktmbuf_free_bulk(at_a, na);
@@ -393,8 +399,7 @@ static void test_mtu_frag_needed_and_fragments(void **state)
 	assert_int_equal(app.st[0].ev[EV_ICMP_FRAG_NEEDED], 1);
 
 	/* DF clear: fragments of <= 576 bytes, offsets in 8-byte units, MF on all but the last */
-	l = frames_build(f, FR_VALID, IP(10, 0, 2, 2), 64, 1000, 4);
-	send_raw(topo.ep_a, f, l);
+	l = send_a(f, FR_VALID, IP(10, 0, 2, 2), 64, 1000, 4);
 	pump(at_a, &na, at_b, &nb, 64);
 	assert_int_equal(na, 0);
 	assert_int_equal(nb, 2); /* 1008 bytes of data in 552-byte pieces */
@@ -493,8 +498,7 @@ static void test_neighbour_resolution(void **state)
 	app.lpm = vfapp_routes_build_lpm(&routes, "t_lpm_nh", 0, err, sizeof(err));
 	assert_non_null(app.lpm);
 
-	l = frames_build(f, FR_VALID, IP(10, 0, 3, 9), 64, 30, 5);
-	send_raw(topo.ep_a, f, l);
+	l = send_a(f, FR_VALID, IP(10, 0, 3, 9), 64, 30, 5);
 	send_raw(topo.ep_a, f, l);
 	pump(at_a, &na, at_b, &nb, 64);
 	/* one ARP request for the next hop (at most one a second), both packets dropped */
@@ -517,8 +521,7 @@ static void test_neighbour_resolution(void **state)
 	send_raw(topo.ep_b, f, l);
 	pump(at_a, &na, at_b, &nb, 64);
 	assert_int_equal(app.st[1].ev[EV_NEIGH_LEARNED], 1);
-	l = frames_build(f, FR_VALID, IP(10, 0, 3, 9), 64, 30, 6);
-	send_raw(topo.ep_a, f, l);
+	l = send_a(f, FR_VALID, IP(10, 0, 3, 9), 64, 30, 6);
 	pump(at_a, &na, at_b, &nb, 64);
 	assert_int_equal(nb, 1);
 	check_forwarded(at_b[0], f, l, &nh, &p1mac);
@@ -572,11 +575,9 @@ static void test_martians(void **state)
 		set_u32(f + 14 + 12, bad_src[i]);
 		fix_csum(f);
 		send_raw(topo.ep_a, f, l);
-		l = frames_build(f, FR_VALID, bad_dst[i], 64, 30, (uint8_t)i);
-		send_raw(topo.ep_a, f, l);
+		l = send_a(f, FR_VALID, bad_dst[i], 64, 30, (uint8_t)i);
 	}
-	l = frames_build(f, FR_VALID, IP(10, 0, 2, 1), 64, 30, 9); /* the router itself */
-	send_raw(topo.ep_a, f, l);
+	l = send_a(f, FR_VALID, IP(10, 0, 2, 1), 64, 30, 9); /* the router itself */
 	pump(at_a, &na, at_b, &nb, 64);
 	assert_int_equal(na + nb, 0); /* and no ICMP about martians */
 	assert_int_equal(app.st[0].drops[DROP_MARTIAN_SRC], 5);
@@ -589,7 +590,7 @@ static void test_jumbo_multiseg(void **state)
 	static uint8_t f[4000];
 	struct rte_mbuf *at_a[64], *at_b[64], *m0, *m1;
 	struct rte_ether_addr p1mac;
-	unsigned int l, i, na, nb, half;
+	unsigned int l, na, nb, half;
 	uint8_t out[4000];
 
 	(void)state;
@@ -605,8 +606,7 @@ static void test_jumbo_multiseg(void **state)
 	memcpy(rte_pktmbuf_append(m0, (uint16_t)half), f, half);
 	memcpy(rte_pktmbuf_append(m1, (uint16_t)(l - half)), f + half, l - half);
 	assert_int_equal(rte_pktmbuf_chain(m0, m1), 0);
-	for (i = 0; i < 1000 && rte_eth_tx_burst(topo.ep_a, 0, &m0, 1) == 0; i++)
-		rte_delay_us_block(1000);
+	send_mbuf(topo.ep_a, m0);
 	pump(at_a, &na, at_b, &nb, 64);
 	assert_int_equal(app.st[0].drops[DROP_BAD_TOTLEN], 0);
 	assert_int_equal(nb, 1);
