@@ -173,34 +173,53 @@ static uint64_t hugepages_used(void)
 
 #define DELTA(f) (b->f - a->f)
 
-/** Device, IOMMU and service-demand fields (record schema above). */
-static void record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
+/** Each device counter over the measured interval (vf1 - vf0), summed over the ports; the
+ *  attack ages are the ports' maxima. */
+static void vfdev_deltas(const struct vfapp_state *s, struct vfdev_stats *d)
 {
-	struct vfdev_stats d = { 0 };
-	json_t *vj = json_object();
-	double pk = packets ? (double)packets : 1;
-
+	memset(d, 0, sizeof(*d));
 	for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
 		const struct vfdev_stats *a = &s->vf0[p], *b = &s->vf1[p];
 
-		d.rx_refills += DELTA(rx_refills);
-		d.tx_frees += DELTA(tx_frees);
-		d.rx_errors += DELTA(rx_errors);
-		d.dev_rx_faults += DELTA(dev_rx_faults);
-		d.dev_tx_faults += DELTA(dev_tx_faults);
-		d.dev_desc_faults += DELTA(dev_desc_faults);
-		d.dev_translations += DELTA(dev_translations);
-		d.attack_attempts += DELTA(attack_attempts);
-		d.attack_faults += DELTA(attack_faults);
-		d.attack_successes += DELTA(attack_successes);
-		d.attack_corruptions += DELTA(attack_corruptions);
-		d.attack_legit += DELTA(attack_legit);
-		d.attack_redirected += DELTA(attack_redirected);
-		if (b->attack_age_max_ns > d.attack_age_max_ns)
-			d.attack_age_max_ns = b->attack_age_max_ns;
-		if (b->attack_age_p50_ns > d.attack_age_p50_ns)
-			d.attack_age_p50_ns = b->attack_age_p50_ns;
+		d->rx_refills += DELTA(rx_refills);
+		d->tx_frees += DELTA(tx_frees);
+		d->rx_errors += DELTA(rx_errors);
+		d->dev_rx_faults += DELTA(dev_rx_faults);
+		d->dev_tx_faults += DELTA(dev_tx_faults);
+		d->dev_desc_faults += DELTA(dev_desc_faults);
+		d->dev_translations += DELTA(dev_translations);
+		d->attack_attempts += DELTA(attack_attempts);
+		d->attack_faults += DELTA(attack_faults);
+		d->attack_successes += DELTA(attack_successes);
+		d->attack_corruptions += DELTA(attack_corruptions);
+		d->attack_legit += DELTA(attack_legit);
+		d->attack_redirected += DELTA(attack_redirected);
+		if (b->attack_age_max_ns > d->attack_age_max_ns)
+			d->attack_age_max_ns = b->attack_age_max_ns;
+		if (b->attack_age_p50_ns > d->attack_age_p50_ns)
+			d->attack_age_p50_ns = b->attack_age_p50_ns;
+		d->msix_raised += DELTA(msix_raised);
+		d->irq_posted += DELTA(irq_posted);
+		d->irq_remapped += DELTA(irq_remapped);
+		d->irq_compat += DELTA(irq_compat);
+		d->irq_blocked += DELTA(irq_blocked);
+		d->irq_unhandled += DELTA(irq_unhandled);
+		for (unsigned int k = 0; k < VFDEV_IRQ_ATK__COUNT; k++) {
+			d->irq_attack_attempts[k] += DELTA(irq_attack_attempts[k]);
+			d->irq_attack_blocked[k] += DELTA(irq_attack_blocked[k]);
+			d->irq_attack_delivered[k] += DELTA(irq_attack_delivered[k]);
+		}
 	}
+}
+
+/** Device, IOMMU and service-demand fields (record schema above). */
+static void record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
+{
+	struct vfdev_stats d;
+	json_t *vj = json_object();
+	double pk = packets ? (double)packets : 1;
+
+	vfdev_deltas(s, &d);
 	json_object_set_new(rec, "appliance_busy_cycles", json_integer((json_int_t)s->busy_cycles));
 	json_object_set_new(rec, "appliance_cycles_per_pkt",
 			    json_real(s->busy_clean_pkts ?
@@ -265,21 +284,6 @@ static void record_devices(struct vfapp_state *s, json_t *rec, uint64_t packets)
 	if (s->msix_chain) {
 		json_t *mj = json_object(), *aj = json_object();
 
-		for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
-			const struct vfdev_stats *a = &s->vf0[p], *b = &s->vf1[p];
-
-			d.msix_raised += DELTA(msix_raised);
-			d.irq_posted += DELTA(irq_posted);
-			d.irq_remapped += DELTA(irq_remapped);
-			d.irq_compat += DELTA(irq_compat);
-			d.irq_blocked += DELTA(irq_blocked);
-			d.irq_unhandled += DELTA(irq_unhandled);
-			for (unsigned int k = 0; k < VFDEV_IRQ_ATK__COUNT; k++) {
-				d.irq_attack_attempts[k] += DELTA(irq_attack_attempts[k]);
-				d.irq_attack_blocked[k] += DELTA(irq_attack_blocked[k]);
-				d.irq_attack_delivered[k] += DELTA(irq_attack_delivered[k]);
-			}
-		}
 		json_object_set_new(rec, "intremap", json_boolean(s->o.intremap));
 		json_object_set_new(mj, "raised", json_integer((json_int_t)d.msix_raised));
 		json_object_set_new(mj, "posted", json_integer((json_int_t)d.irq_posted));
