@@ -51,3 +51,23 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 		c->json = true;
 	}
 }
+
+int cli_args(struct cli *c, int argc, char **argv, const char *cmd, int nargs, bool *force)
+{
+	static const struct option fopt[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+	int ch;
+
+	while ((ch = cli_getopt(c, argc, argv, force ? "f" : "", force ? fopt : NULL)) != -1) {
+		if (ch == 'f' && force) {
+			*force = true;
+			continue;
+		}
+		cli_usage_cmd(ch == 'h' ? stdout : stderr, cmd);
+		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
+	}
+	if (argc - optind != nargs) {
+		cli_usage_cmd(stderr, cmd);
+		return VFMGR_EXIT_USAGE;
+	}
+	return -1;
+}

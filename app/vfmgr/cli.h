@@ -54,6 +54,15 @@ int cli_call(struct cli *c, enum vfmgr_reqop op, json_t *args, json_t **result);
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	       const struct option *extra);
 
+/**
+ * The options of subcommand @p cmd when it takes only --force (@p force NULL: not even
+ * that) and exactly @p nargs arguments: --help prints its usage on stdout, a bad option
+ * or another number of arguments prints it on stderr.
+ * @return -1 to go on (the arguments at argv[optind]), else the exit code: 0 after --help,
+ *         VFMGR_EXIT_USAGE.
+ */
+int cli_args(struct cli *c, int argc, char **argv, const char *cmd, int nargs, bool *force);
+
 /** Register the subcommand table (main.c, before any cli_usage_cmd()); @p cmds is borrowed. */
 void cli_set_commands(const struct cli_cmd *cmds, size_t n);
 

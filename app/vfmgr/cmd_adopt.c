@@ -6,16 +6,10 @@ int cmd_adopt(struct cli *c, int argc, char **argv)
 {
 	json_t *res, *a;
 	size_t i;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1) {
-		cli_usage_cmd(ch == 'h' ? stdout : stderr, "adopt");
-		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		cli_usage_cmd(stderr, "adopt");
-		return VFMGR_EXIT_USAGE;
-	}
+	if ((rc = cli_args(c, argc, argv, "adopt", 1, NULL)) >= 0)
+		return rc;
 	rc = cli_call(c, VFMGR_OP_ADOPT, json_pack("{s:s}", "domain", argv[optind]), &res);
 	if (rc)
 		return rc;

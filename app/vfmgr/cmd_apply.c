@@ -4,24 +4,13 @@
 
 int cmd_apply(struct cli *c, int argc, char **argv)
 {
-	static const struct option extra[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
 	bool force = false;
 	json_t *res, *st;
 	size_t i;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "f", extra)) != -1) {
-		if (ch == 'f') {
-			force = true;
-			continue;
-		}
-		cli_usage_cmd(ch == 'h' ? stdout : stderr, "apply");
-		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
-	}
-	if (optind != argc) {
-		cli_usage_cmd(stderr, "apply");
-		return VFMGR_EXIT_USAGE;
-	}
+	if ((rc = cli_args(c, argc, argv, "apply", 0, &force)) >= 0)
+		return rc;
 	if (!c->local)
 		fprintf(stderr, "vfmgr: applying through vfmgrd (VF creation waits up to the "
 				"configured wait-timeout-ms per PF)...\n");

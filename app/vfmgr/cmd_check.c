@@ -8,16 +8,10 @@ int cmd_check(struct cli *c, int argc, char **argv)
 {
 	json_t *res, *ck, *pi;
 	size_t i;
-	int ch, rc, failed;
+	int rc, failed;
 
-	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1) {
-		cli_usage_cmd(ch == 'h' ? stdout : stderr, "check");
-		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
-	}
-	if (optind != argc) {
-		cli_usage_cmd(stderr, "check");
-		return VFMGR_EXIT_USAGE;
-	}
+	if ((rc = cli_args(c, argc, argv, "check", 0, NULL)) >= 0)
+		return rc;
 	rc = cli_call(c, VFMGR_OP_CHECK, NULL, &res);
 	if (rc)
 		return rc;

@@ -6,17 +6,11 @@ int cmd_list(struct cli *c, int argc, char **argv)
 {
 	json_t *res, *p, *v;
 	size_t i, j;
-	int ch, rc;
+	int rc;
 	char b[8][32], own[VFMGR_DOMAIN_LEN + 32];
 
-	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1) {
-		cli_usage_cmd(ch == 'h' ? stdout : stderr, "list");
-		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
-	}
-	if (optind != argc) {
-		cli_usage_cmd(stderr, "list");
-		return VFMGR_EXIT_USAGE;
-	}
+	if ((rc = cli_args(c, argc, argv, "list", 0, NULL)) >= 0)
+		return rc;
 	rc = cli_call(c, VFMGR_OP_LIST, NULL, &res);
 	if (rc)
 		return rc;

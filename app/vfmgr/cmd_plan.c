@@ -4,24 +4,13 @@
 
 int cmd_plan(struct cli *c, int argc, char **argv)
 {
-	static const struct option extra[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
 	bool force = false;
 	json_t *res, *st;
 	size_t i;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "f", extra)) != -1) {
-		if (ch == 'f') {
-			force = true;
-			continue;
-		}
-		cli_usage_cmd(ch == 'h' ? stdout : stderr, "plan");
-		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
-	}
-	if (optind != argc) {
-		cli_usage_cmd(stderr, "plan");
-		return VFMGR_EXIT_USAGE;
-	}
+	if ((rc = cli_args(c, argc, argv, "plan", 0, &force)) >= 0)
+		return rc;
 	/* exits non-zero, with apply's error, on what apply would refuse */
 	rc = cli_call(c, VFMGR_OP_PLAN, force ? json_pack("{s:b}", "force", 1) : NULL, &res);
 	if (rc)

@@ -6,16 +6,10 @@ int cmd_release(struct cli *c, int argc, char **argv)
 {
 	json_t *res;
 	char b[4][VFMGR_DOMAIN_LEN];
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1) {
-		cli_usage_cmd(ch == 'h' ? stdout : stderr, "release");
-		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		cli_usage_cmd(stderr, "release");
-		return VFMGR_EXIT_USAGE;
-	}
+	if ((rc = cli_args(c, argc, argv, "release", 1, NULL)) >= 0)
+		return rc;
 	rc = cli_call(c, VFMGR_OP_RELEASE, json_pack("{s:s}", "target", argv[optind]), &res);
 	if (rc)
 		return rc;

@@ -25,16 +25,10 @@ static void print_obj(json_t *o, int indent)
 int cmd_show(struct cli *c, int argc, char **argv)
 {
 	json_t *res;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1) {
-		cli_usage_cmd(ch == 'h' ? stdout : stderr, "show");
-		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		cli_usage_cmd(stderr, "show");
-		return VFMGR_EXIT_USAGE;
-	}
+	if ((rc = cli_args(c, argc, argv, "show", 1, NULL)) >= 0)
+		return rc;
 	rc = cli_call(c, VFMGR_OP_SHOW, json_pack("{s:s}", "target", argv[optind]), &res);
 	if (rc)
 		return rc;

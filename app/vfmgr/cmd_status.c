@@ -31,17 +31,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
 {
 	json_t *res, *p;
 	size_t i;
-	int ch, rc;
+	int rc;
 	char b[9][32];
 
-	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1) {
-		cli_usage_cmd(ch == 'h' ? stdout : stderr, "status");
-		return ch == 'h' ? 0 : VFMGR_EXIT_USAGE;
-	}
-	if (optind != argc) {
-		cli_usage_cmd(stderr, "status");
-		return VFMGR_EXIT_USAGE;
-	}
+	if ((rc = cli_args(c, argc, argv, "status", 0, NULL)) >= 0)
+		return rc;
 	rc = cli_call(c, VFMGR_OP_STATUS, NULL, &res);
 	if (rc)
 		return rc;
