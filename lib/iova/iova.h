@@ -107,6 +107,8 @@ struct iova_hist {
 void iova_hist_reset(struct iova_hist *h);
 /** Record one value v. */
 void iova_hist_record(struct iova_hist *h, uint64_t v);
+/** Record the value v n times (one bucket update; n = 0 records nothing). */
+void iova_hist_record_n(struct iova_hist *h, uint64_t v, uint64_t n);
 /**
  * Value at quantile q (clamped to 0..1): the midpoint of the bucket holding the
  * ceil(q * count)-th smallest value, clamped to [min, max]. 0 when empty.
@@ -303,7 +305,7 @@ struct iova_ctx_params {
 	enum iova_strategy strategy;
 	enum iova_mode mode;
 	struct iova_mode_params mode_params;
-	unsigned int nb_cpus; /**< allocator magazine sets */
+	unsigned int nb_cpus; /**< CPU slots and allocator magazine sets (1..4096; 0 = 1) */
 	unsigned int fq_size; /**< deferred: entries per flush queue (default 256) */
 	uint64_t fq_timeout_ns; /**< deferred: flush timeout (default 10 ms) */
 	unsigned int opt_quota; /**< optimistic: stale-mapping quota (default 256) */
@@ -312,6 +314,10 @@ struct iova_ctx_params {
 	 *  With a VFIO backend the range is clamped to the container's aperture
 	 *  (VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE; QEMU's intel-iommu defaults to 39 bits). */
 	uint64_t iova_base_pfn, iova_limit_pfn;
+	/** Cycle histograms (map_cycles_p50 ...): record one call in every hist_period per CPU
+	 *  slot, the first call of each slot included (0 = default 64; 1 = every call, as
+	 *  iova-microbench wants; UINT_MAX = practically never). Unsampled calls read no TSC. */
+	unsigned int hist_period;
 };
 
 /** Per-context counters. Stale window = a freed buffer still device-reachable. */
@@ -327,7 +333,8 @@ struct iova_ctx_stats {
 	uint64_t stale_max_ns; /**< longest a freed buffer stayed reachable */
 	uint64_t stale_now; /**< currently freed-but-reachable */
 	/** TSC cycles per 4 KiB page of iova_ctx_map / iova_ctx_unmap (and _bulk), from a
-	 *  histogram of every call since creation or the last iova_ctx_reset_stats(). */
+	 *  histogram of the sampled calls (one in hist_period per CPU slot) since creation or
+	 *  the last iova_ctx_reset_stats(); 0 if none was sampled. */
 	uint64_t map_cycles_p50, map_cycles_p99, unmap_cycles_p50, unmap_cycles_p99;
 };
 
@@ -350,7 +357,11 @@ void iova_ctx_destroy(struct iova_ctx *c);
 /**
  * Map one buffer [host, host+len) bytes for DMA with prot (IOVA_PROT_*); host need
  * not be page aligned; the IOVA returned keeps host's page offset. cpu selects the
- * allocator magazine (IOVA_ANY_CPU: none).
+ * per-CPU slot (counters, allocator magazine; IOVA_ANY_CPU: the shared slot, no magazine),
+ * folded below nb_cpus. Thread-safe: off and strict run on the caller's slot without any
+ * ctx-wide lock (two lcores with different cpu values never wait for each other in
+ * lib/iova; the physical IOMMU's invalidation queue is still one, as on hardware); the
+ * other strategies keep shared state and serialise on the ctx lock (iova_ctx.c C1-C8).
  * @return 0 with *iova; -EINVAL (len 0, prot 0), -ENOMEM (IOVA space or memory),
  *         or the backend's map error (e.g. -EEXIST, -EIO from an emulated IOMMU).
  */
@@ -382,7 +393,9 @@ void iova_ctx_poll(struct iova_ctx *c, unsigned int cpu);
  *         (pages not contiguous in host memory), -ENOTSUP (VFIO: no device side).
  */
 int iova_ctx_dma(struct iova_ctx *c, uint64_t iova, size_t len, int access, void **host);
-/** Snapshot the counters (taken under the ctx lock) into *st. */
+/** Snapshot the counters into *st: the per-CPU slots are summed (each read under its slot
+ *  lock), the shared counters read under the ctx lock. Counters of calls still running on
+ *  other threads may or may not be included. */
 void iova_ctx_get_stats(const struct iova_ctx *c, struct iova_ctx_stats *st);
 
 /**

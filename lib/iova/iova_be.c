@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * iova_be: what the strategies (strat_*.c) call while iova_ctx.c holds c->lock (iova_ctx.c
- * C1, C2): the counted backend operations, the fewest aligned page-selective invalidations
+ * iova_be: what the strategies (strat_*.c) call, under c->lock or, for the per-CPU
+ * strategies (off, strict), concurrently from several CPU slots (iova_ctx.c C1-C5): the
+ * counted backend operations, the fewest aligned page-selective invalidations
  * covering a set of requests, the stale-window bookkeeping, and IOVA page allocation.
  *
  * A leaf below the strategies: iova_ctx.c runs a strategy through its ops table, the
@@ -15,6 +16,14 @@
 
 #define COVER_MAX_AM 9 /* largest AM we merge into: 2 MiB */
 
+/* The backend counters are shared by every CPU slot (iova_ctx.c C5): relaxed atomic adds.
+ * Each backend operation already takes the physical IOMMU's own lock, so one more shared
+ * cache line adds nothing that scales worse. */
+static inline void stat_add(uint64_t *x, uint64_t v)
+{
+	__atomic_fetch_add(x, v, __ATOMIC_RELAXED);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Counted backend operations                                              */
 /* ---------------------------------------------------------------------- */
@@ -24,7 +33,7 @@ int iova_be_map(struct iova_ctx *c, uint64_t pfn, uintptr_t host_page, uint64_t 
 	int rc = c->be->ops->map(c->be, pfn << IOVA_PAGE_SHIFT, (void *)host_page,
 				 npages << IOVA_PAGE_SHIFT, prot);
 	if (rc == 0)
-		c->st.backend_maps += npages;
+		stat_add(&c->st.backend_maps, npages);
 	return rc;
 }
 
@@ -32,7 +41,7 @@ int iova_be_unmap(struct iova_ctx *c, uint64_t pfn, uint64_t npages)
 {
 	int rc = c->be->ops->unmap(c->be, pfn << IOVA_PAGE_SHIFT, npages << IOVA_PAGE_SHIFT);
 	if (rc == 0)
-		c->st.backend_unmaps += npages;
+		stat_add(&c->st.backend_unmaps, npages);
 	return rc;
 }
 
@@ -40,7 +49,7 @@ int iova_be_inv(struct iova_ctx *c, uint64_t pfn, uint64_t npages)
 {
 	int rc = c->be->ops->inv_queue(c->be, pfn << IOVA_PAGE_SHIFT, npages);
 	if (rc >= 0)
-		c->st.invalidations += rc > 0 ? (uint64_t)rc : 1;
+		stat_add(&c->st.invalidations, rc > 0 ? (uint64_t)rc : 1);
 	return rc;
 }
 
@@ -48,8 +57,8 @@ int iova_be_flush_wait(struct iova_ctx *c)
 {
 	uint64_t t0 = iova_rdtsc();
 	int rc = c->be->ops->inv_flush(c->be, true);
-	c->st.wait_cycles += iova_rdtsc() - t0;
-	c->st.waits++;
+	stat_add(&c->st.wait_cycles, iova_rdtsc() - t0);
+	stat_add(&c->st.waits, 1);
 	return rc;
 }
 
@@ -84,13 +93,18 @@ static unsigned int cover_block(uint64_t s, uint64_t e, uint64_t *start)
 	return am;
 }
 
+/* queue the invalidation of one group: descriptors counted (as iova_be_inv counts) or -errno */
 static int emit(struct iova_ctx *c, uint64_t s, uint64_t e, uint64_t need)
 {
 	uint64_t bs;
 	unsigned int am = cover_block(s, e, &bs);
+	int rc;
+
 	if (am <= COVER_MAX_AM && (1ull << am) <= 2 * need)
-		return iova_be_inv(c, bs, 1ull << am); /* one descriptor */
-	return iova_be_inv(c, s, e - s); /* backend splits into aligned blocks */
+		rc = iova_be_inv(c, bs, 1ull << am); /* one descriptor */
+	else
+		rc = iova_be_inv(c, s, e - s); /* backend splits into aligned blocks */
+	return rc < 0 ? rc : rc > 0 ? rc : 1;
 }
 
 int iova_be_inv_cover(struct iova_ctx *c, struct iova_req *r, unsigned int n)
@@ -99,7 +113,7 @@ int iova_be_inv_cover(struct iova_ctx *c, struct iova_req *r, unsigned int n)
 		return 0;
 	if (n > 1)
 		qsort(r, n, sizeof(*r), req_cmp);
-	uint64_t before = c->st.invalidations;
+	int total = 0;
 	/* group: [gs, ge) spans runs whose pages total `need` */
 	uint64_t gs = r[0].pfn, ge = r[0].pfn + r[0].npages, need = r[0].npages;
 	for (unsigned int i = 1; i < n; i++) {
@@ -116,6 +130,7 @@ int iova_be_inv_cover(struct iova_ctx *c, struct iova_req *r, unsigned int n)
 		int rc = emit(c, gs, ge, need);
 		if (rc < 0)
 			return rc;
+		total += rc;
 		gs = s;
 		ge = e;
 		need = e - s;
@@ -123,11 +138,11 @@ int iova_be_inv_cover(struct iova_ctx *c, struct iova_req *r, unsigned int n)
 	int rc = emit(c, gs, ge, need);
 	if (rc < 0)
 		return rc;
-	return (int)(c->st.invalidations - before);
+	return total + rc;
 }
 
 /* ---------------------------------------------------------------------- */
-/* Stale window                                                            */
+/* Stale window (only strategies under c->lock open or close records)      */
 /* ---------------------------------------------------------------------- */
 
 void iova_stale_open(struct iova_ctx *c, uint64_t n)

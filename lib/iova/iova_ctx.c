@@ -1,35 +1,58 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * iova_ctx: the guest DMA-API layer. Turns buffers into page requests, runs the chosen
- * strategy under one lock, counts every backend operation, keeps the stale-window and
- * per-page cycle statistics (iova.h section 4).
+ * strategy, counts every backend operation, keeps the stale-window and sampled per-page
+ * cycle statistics (iova.h section 4).
  *
  * Plain C11 + POSIX (no DPDK), so that the VFIO probe links statically.
  *
+ * FAST PATH WITHOUT A GLOBAL LOCK (Linux drivers/iommu/iova.c per-CPU rcache; Peleg,
+ * Morrison, Serebrin, Tsafrir, "Utilizing the IOMMU Scalably", USENIX ATC 2015): a call
+ * runs on the CPU slot of its cpu argument. Strategies that keep no state of their own
+ * (ops->percpu: off, strict) run entirely on that slot: the allocator's per-CPU magazine
+ * and the backend, which has its own locks like real hardware's invalidation queue. Only
+ * strategies with shared state (deferred's flush counters, the reuse engine's table, the
+ * ring window, the pool pages' refcounts) take c->lock: the shared slow path.
+ *
  * THREADS, INVARIANTS AND LOCK ORDER
  *  Any number of threads (lcores) may call the iova_ctx_* functions on one ctx.
- *  C1. c->lock (a mutex) serialises every strategy call (map, unmap, poll,
- *      register/unregister pool): strategy state (c->sp), the counters c->st, the
- *      stale-window bookkeeping and the two histograms are touched only under it.
- *      A strategy never drops it mid-operation, so a strategy sees its state
- *      consistent at entry and leaves it consistent at exit (map is all or nothing).
- *  C2. Every backend operation of a strategy goes through iova_be_*() (iova_be.c) under c->lock,
- *      so backend counters (be->phys_*, c->st.invalidations, waits) match the
- *      operations the strategy issued.
- *  C3. iova_ctx_dma() and iova_ctx_interrupt() (the device side) take no ctx lock: it goes straight to the
- *      physical IOMMU, which has its own synchronisation (soft VT-d unit spinlock,
- *      lock-free page walk over release-published tables). A DMA racing an unmap
- *      sees either the old translation (until the invalidation executed: the stale
+ *  C1. c->lock (a mutex) serialises every call of a strategy without ops->percpu (map,
+ *      unmap, poll, register/unregister pool) and every poll/register/fini of any
+ *      strategy: strategy state (c->sp) and the stale-window counters (st.stale_*,
+ *      st.reuse_hits) are touched only under it. A strategy never drops it
+ *      mid-operation, so it sees its state consistent at entry and leaves it consistent
+ *      at exit (map is all or nothing).
+ *  C2. A strategy with ops->percpu keeps no state of its own: its map/unmap run without
+ *      c->lock, concurrently on different slots. What they share is thread-safe by
+ *      itself: the allocator (iova_alloc.c I3, I6: each range has one owner, a double
+ *      free is refused), the backend (vtd_drv domain and driver mutexes, the mode
+ *      wrapper's glock, VFIO ioctls). strict keeps its guarantee under concurrency: its
+ *      wait descriptor is queued after its own invalidation on the one queue, and a wait
+ *      completes only after every earlier descriptor (VT-d 6.5.2.8), so the IOVA is
+ *      freed, and can be handed out again, only after its invalidation completed.
+ *  C3. Slot s = cpu % nb_cpus (IOVA_ANY_CPU: slot nb_cpus). slot->lock (a spinlock)
+ *      serialises the threads that share a slot; slot->maps/unmaps and hist_left are
+ *      written only under it. One lcore per cpu value never contends for it.
+ *  C4. Cycle histograms: a slot samples one call in p.hist_period (the first one
+ *      included); only a sampled call reads the TSC and records, under c->hist_lock.
+ *  C5. Backend counters (st.backend_*, invalidations, waits, wait_cycles) are relaxed
+ *      atomics added by iova_be_*() from any slot (iova_be.c). iova_ctx_get_stats() sums
+ *      the slots (each under its lock, one at a time) and reads the rest under c->lock;
+ *      it never holds two of these locks at once.
+ *  C6. iova_ctx_dma() and iova_ctx_interrupt() (the device side) take no ctx lock: they
+ *      go straight to the physical IOMMU, which has its own synchronisation (soft VT-d
+ *      unit spinlock, lock-free page walk over release-published tables). A DMA racing an
+ *      unmap sees either the old translation (until the invalidation executed: the stale
  *      window the strategies account for) or a fault, never a torn one.
- *  C4. The allocator is called under c->lock (iova_ctx_alloc_pfn()) but is itself
- *      thread-safe (iova_alloc.c I6); the per-CPU magazine index is iova_ctx_cpu(cpu).
- *  C5. Bulk calls split into chunks of BULK_CHUNK; the lock is dropped between
- *      chunks, so a bulk map is all-or-nothing for its caller (undone on failure)
- *      but other threads may interleave between chunks.
- *  Lock order: c->lock -> mode wrapper glock (mode_emul.c) -> physical backend locks
- *  (vtd_drv domain mutex or driver mutex, never nested -> vtd_soft spinlock);
- *  c->lock -> allocator locks
- *  (rcache -> depot -> tree -> shard). Nothing below c->lock ever takes it.
+ *  C7. The allocator is thread-safe (iova_alloc.c I6); its per-CPU magazine index is the
+ *      slot index (iova_ctx_cpu()).
+ *  C8. Bulk calls split into chunks of BULK_CHUNK; locks are dropped between chunks, so
+ *      a bulk map is all-or-nothing for its caller (undone on failure) but other threads
+ *      may interleave between chunks.
+ *  Lock order: slot->lock -> c->lock -> mode wrapper glock (mode_emul.c) -> physical
+ *  backend locks (vtd_drv domain mutex or driver mutex, never nested -> vtd_soft
+ *  spinlock); c->lock or slot->lock -> allocator locks (rcache -> depot -> tree ->
+ *  shard); c->hist_lock is a leaf. Nothing below c->lock ever takes it or a slot lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +60,7 @@
 #include "iova_priv.h"
 
 #define DEF_NB_CPUS 8
+#define IOVA_CTX_MAX_CPUS 4096 /* the allocator's limit too */
 #define DEF_FQ_SIZE 256 /* Linux IOVA_FQ_SIZE */
 #define DEF_FQ_TIMEOUT (10ull * 1000000) /* Linux IOVA_FQ_TIMEOUT, 10 ms */
 #define DEF_OPT_QUOTA 256
@@ -44,6 +68,7 @@
 #define DEF_BASE_PFN 1ull
 #define DEF_LIMIT_PFN ((1ull << 36) - 1) /* 48-bit domain */
 #define BULK_CHUNK 64
+#define DEF_HIST_PERIOD 64
 
 static const struct iova_strat_ops *const strat_table[IOVA_STRAT__COUNT] = {
 	[IOVA_STRAT_OFF] = &iova_strat_off_ops,
@@ -72,10 +97,20 @@ void iova_ctx_default_params(struct iova_ctx_params *p)
 	p->iova_limit_pfn = DEF_LIMIT_PFN;
 }
 
+static void ctx_free(struct iova_ctx *c)
+{
+	for (unsigned int i = 0; i <= c->nb_cpus; i++)
+		pthread_spin_destroy(&c->slot[i].lock);
+	pthread_spin_destroy(&c->hist_lock);
+	pthread_mutex_destroy(&c->lock);
+	free(c->slot);
+	free(c);
+}
+
 struct iova_ctx *iova_ctx_create(const struct iova_ctx_params *p, struct iova_backend *backend)
 {
 	if (!p || (unsigned int)p->strategy >= IOVA_STRAT__COUNT ||
-	    (unsigned int)p->mode > IOVA_MODE_SIDECORE ||
+	    (unsigned int)p->mode > IOVA_MODE_SIDECORE || p->nb_cpus > IOVA_CTX_MAX_CPUS ||
 	    (!backend && p->strategy != IOVA_STRAT_OFF)) {
 		errno = EINVAL;
 		return NULL;
@@ -102,8 +137,20 @@ struct iova_ctx *iova_ctx_create(const struct iova_ctx_params *p, struct iova_ba
 		c->p.iova_base_pfn = DEF_BASE_PFN;
 	if (!c->p.iova_limit_pfn)
 		c->p.iova_limit_pfn = DEF_LIMIT_PFN;
+	if (!c->p.hist_period)
+		c->p.hist_period = DEF_HIST_PERIOD;
 	c->nb_cpus = c->p.nb_cpus;
 	c->ops = strat_table[p->strategy];
+	c->slot = aligned_alloc(64, (c->nb_cpus + 1) * sizeof(*c->slot));
+	if (!c->slot) {
+		free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(c->slot, 0, (c->nb_cpus + 1) * sizeof(*c->slot));
+	for (unsigned int i = 0; i <= c->nb_cpus; i++)
+		pthread_spin_init(&c->slot[i].lock, PTHREAD_PROCESS_PRIVATE);
+	pthread_spin_init(&c->hist_lock, PTHREAD_PROCESS_PRIVATE);
 	pthread_mutex_init(&c->lock, NULL);
 
 	struct iova_backend *be = backend;
@@ -112,8 +159,7 @@ struct iova_ctx *iova_ctx_create(const struct iova_ctx_params *p, struct iova_ba
 		be = iova_mode_wrap(p->mode, &p->mode_params, backend);
 		if (!be) {
 			int e = errno ? errno : EINVAL;
-			pthread_mutex_destroy(&c->lock);
-			free(c);
+			ctx_free(c);
 			errno = e;
 			return NULL;
 		}
@@ -152,8 +198,7 @@ fail:
 		iova_allocator_destroy(c->alloc);
 	if (wrapped)
 		(void)iova_mode_unwrap(be); /* the caller keeps its physical backend */
-	pthread_mutex_destroy(&c->lock);
-	free(c);
+	ctx_free(c);
 	errno = -rc;
 	return NULL;
 }
@@ -170,8 +215,7 @@ void iova_ctx_destroy(struct iova_ctx *c)
 		iova_allocator_destroy(c->alloc);
 	if (c->be && c->be->ops->destroy)
 		c->be->ops->destroy(c->be);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
+	ctx_free(c);
 }
 
 struct iova_backend *iova_ctx_backend(struct iova_ctx *c)
@@ -208,6 +252,55 @@ static inline void record(struct iova_hist *h, uint64_t cycles, uint64_t pages)
 	iova_hist_record(h, pages ? cycles / pages : cycles);
 }
 
+static inline struct iova_ctx_slot *slot_of(struct iova_ctx *c, unsigned int cpu)
+{
+	unsigned int s = iova_ctx_cpu(c, cpu);
+
+	return &c->slot[s == IOVA_ANY_CPU ? c->nb_cpus : s];
+}
+
+/* slot->lock held: is this map (0) or unmap (1) call one of the sampled ones (C4)? */
+static inline bool sample(struct iova_ctx *c, struct iova_ctx_slot *sl, unsigned int unmap)
+{
+	if (sl->hist_left[unmap]) {
+		sl->hist_left[unmap]--;
+		return false;
+	}
+	sl->hist_left[unmap] = c->p.hist_period - 1;
+	return true;
+}
+
+static inline void sample_end(struct iova_ctx *c, struct iova_hist *h, uint64_t t0, uint64_t pages)
+{
+	uint64_t t1 = iova_rdtsc();
+
+	pthread_spin_lock(&c->hist_lock);
+	record(h, t1 - t0, pages);
+	pthread_spin_unlock(&c->hist_lock);
+}
+
+/* Run the strategy's map or unmap: on the slot alone (C2) or under c->lock too (C1). */
+static inline int run_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu)
+{
+	if (c->ops->percpu)
+		return c->ops->map(c, r, n, cpu);
+	pthread_mutex_lock(&c->lock);
+	int rc = c->ops->map(c, r, n, cpu);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+static inline int run_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
+			    unsigned int cpu)
+{
+	if (c->ops->percpu)
+		return c->ops->unmap(c, r, n, cpu);
+	pthread_mutex_lock(&c->lock);
+	int rc = c->ops->unmap(c, r, n, cpu);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 int iova_ctx_map(struct iova_ctx *c, void *host, size_t len, int prot, unsigned int cpu,
 		 uint64_t *iova)
 {
@@ -219,22 +312,25 @@ int iova_ctx_unmap(struct iova_ctx *c, uint64_t iova, size_t len, unsigned int c
 	return iova_ctx_unmap_bulk(c, &iova, len, cpu, 1);
 }
 
-static int unmap_chunk(struct iova_ctx *c, const uint64_t *iova, size_t len, unsigned int cpu,
-		       unsigned int n)
+static int unmap_chunk(struct iova_ctx *c, struct iova_ctx_slot *sl, const uint64_t *iova,
+		       size_t len, unsigned int cpu, unsigned int n)
 {
 	struct iova_req r[BULK_CHUNK];
-	uint64_t pages = 0;
+	uint64_t pages = 0, t0 = 0;
+
 	for (unsigned int i = 0; i < n; i++) {
 		iova_to_req(&r[i], iova[i], len);
 		pages += r[i].npages;
 	}
-	uint64_t t0 = iova_rdtsc();
-	pthread_mutex_lock(&c->lock);
-	int rc = c->ops->unmap(c, r, n, cpu);
-	c->st.unmaps += n;
-	uint64_t t1 = iova_rdtsc();
-	record(&c->unmap_hist, t1 - t0, pages);
-	pthread_mutex_unlock(&c->lock);
+	pthread_spin_lock(&sl->lock);
+	bool s = sample(c, sl, 1);
+	if (s)
+		t0 = iova_rdtsc();
+	int rc = run_unmap(c, r, n, cpu);
+	sl->unmaps += n;
+	if (s)
+		sample_end(c, &c->unmap_hist, t0, pages);
+	pthread_spin_unlock(&sl->lock);
 	return rc;
 }
 
@@ -246,28 +342,31 @@ int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int pro
 	for (unsigned int i = 0; i < n; i++)
 		if (!host[i])
 			return -EINVAL;
+	struct iova_ctx_slot *sl = slot_of(c, cpu);
 	for (unsigned int done = 0; done < n;) {
 		unsigned int k = n - done < BULK_CHUNK ? n - done : BULK_CHUNK;
 		struct iova_req r[BULK_CHUNK];
-		uint64_t pages = 0;
+		uint64_t pages = 0, t0 = 0;
 		for (unsigned int i = 0; i < k; i++) {
 			to_req(&r[i], host[done + i], len, prot);
 			pages += r[i].npages;
 		}
-		uint64_t t0 = iova_rdtsc();
-		pthread_mutex_lock(&c->lock);
-		int rc = c->ops->map(c, r, k, cpu);
-		if (rc == 0)
-			c->st.maps += k;
-		uint64_t t1 = iova_rdtsc();
-		if (rc == 0)
-			record(&c->map_hist, t1 - t0, pages);
-		pthread_mutex_unlock(&c->lock);
+		pthread_spin_lock(&sl->lock);
+		bool s = sample(c, sl, 0);
+		if (s)
+			t0 = iova_rdtsc();
+		int rc = run_map(c, r, k, cpu);
+		if (rc == 0) {
+			sl->maps += k;
+			if (s)
+				sample_end(c, &c->map_hist, t0, pages);
+		}
+		pthread_spin_unlock(&sl->lock);
 		if (rc < 0) {
 			/* all or nothing: undo the chunks already mapped */
 			for (unsigned int u = 0; u < done; u += BULK_CHUNK) {
 				unsigned int m = done - u < BULK_CHUNK ? done - u : BULK_CHUNK;
-				unmap_chunk(c, iova + u, len, cpu, m);
+				unmap_chunk(c, sl, iova + u, len, cpu, m);
 			}
 			return rc;
 		}
@@ -287,10 +386,11 @@ int iova_ctx_unmap_bulk(struct iova_ctx *c, const uint64_t *iova, size_t len, un
 {
 	if (!c || !iova || !len)
 		return -EINVAL;
+	struct iova_ctx_slot *sl = slot_of(c, cpu);
 	int first = 0;
 	for (unsigned int done = 0; done < n;) {
 		unsigned int k = n - done < BULK_CHUNK ? n - done : BULK_CHUNK;
-		int rc = unmap_chunk(c, iova + done, len, cpu, k);
+		int rc = unmap_chunk(c, sl, iova + done, len, cpu, k);
 		if (rc < 0 && !first)
 			first = rc;
 		done += k;
@@ -372,16 +472,34 @@ int iova_ctx_interrupt(struct iova_ctx *c, uint16_t rid, uint64_t addr, uint32_t
 	return phys->ops->interrupt(phys, rid, addr, data, out);
 }
 
+static inline uint64_t ld(const uint64_t *x)
+{
+	return __atomic_load_n(x, __ATOMIC_RELAXED);
+}
+
 void iova_ctx_get_stats(const struct iova_ctx *c, struct iova_ctx_stats *st)
 {
-	struct iova_ctx *m = (struct iova_ctx *)c; /* lock is logically mutable */
+	struct iova_ctx *m = (struct iova_ctx *)c; /* locks are logically mutable */
+	uint64_t maps = 0, unmaps = 0;
+
+	for (unsigned int i = 0; i <= c->nb_cpus; i++) { /* one slot lock at a time (C5) */
+		struct iova_ctx_slot *sl = &m->slot[i];
+
+		pthread_spin_lock(&sl->lock);
+		maps += sl->maps;
+		unmaps += sl->unmaps;
+		pthread_spin_unlock(&sl->lock);
+	}
 	pthread_mutex_lock(&m->lock);
 	*st = c->st;
+	st->maps = maps;
+	st->unmaps = unmaps;
+	st->backend_maps = ld(&c->st.backend_maps);
+	st->backend_unmaps = ld(&c->st.backend_unmaps);
+	st->invalidations = ld(&c->st.invalidations);
+	st->waits = ld(&c->st.waits);
+	st->wait_cycles = ld(&c->st.wait_cycles);
 	st->exits = c->be ? c->be->exits - c->exits_base : 0;
-	st->map_cycles_p50 = iova_hist_quantile(&c->map_hist, 0.50);
-	st->map_cycles_p99 = iova_hist_quantile(&c->map_hist, 0.99);
-	st->unmap_cycles_p50 = iova_hist_quantile(&c->unmap_hist, 0.50);
-	st->unmap_cycles_p99 = iova_hist_quantile(&c->unmap_hist, 0.99);
 	if (c->ops->oldest_stale_ns) {
 		uint64_t t = c->ops->oldest_stale_ns(c);
 		uint64_t now = iova_now_ns();
@@ -389,17 +507,38 @@ void iova_ctx_get_stats(const struct iova_ctx *c, struct iova_ctx_stats *st)
 			st->stale_max_ns = now - t; /* still open: at least this long */
 	}
 	pthread_mutex_unlock(&m->lock);
+	pthread_spin_lock(&m->hist_lock);
+	st->map_cycles_p50 = iova_hist_quantile(&c->map_hist, 0.50);
+	st->map_cycles_p99 = iova_hist_quantile(&c->map_hist, 0.99);
+	st->unmap_cycles_p50 = iova_hist_quantile(&c->unmap_hist, 0.50);
+	st->unmap_cycles_p99 = iova_hist_quantile(&c->unmap_hist, 0.99);
+	pthread_spin_unlock(&m->hist_lock);
 }
 
 void iova_ctx_reset_stats(struct iova_ctx *c)
 {
+	for (unsigned int i = 0; i <= c->nb_cpus; i++) {
+		struct iova_ctx_slot *sl = &c->slot[i];
+
+		pthread_spin_lock(&sl->lock);
+		sl->maps = sl->unmaps = 0;
+		sl->hist_left[0] = sl->hist_left[1] = 0;
+		pthread_spin_unlock(&sl->lock);
+	}
 	pthread_mutex_lock(&c->lock);
 	uint64_t now_stale = c->st.stale_now;
-	memset(&c->st, 0, sizeof(c->st));
-	c->st.stale_now = now_stale;
+	c->st.reuse_hits = 0;
+	c->st.stale_max_ns = 0;
 	c->st.stale_max_entries = now_stale;
-	iova_hist_reset(&c->map_hist);
-	iova_hist_reset(&c->unmap_hist);
+	__atomic_store_n(&c->st.backend_maps, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->st.backend_unmaps, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->st.invalidations, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->st.waits, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->st.wait_cycles, 0, __ATOMIC_RELAXED);
 	c->exits_base = c->be ? c->be->exits : 0;
 	pthread_mutex_unlock(&c->lock);
+	pthread_spin_lock(&c->hist_lock);
+	iova_hist_reset(&c->map_hist);
+	iova_hist_reset(&c->unmap_hist);
+	pthread_spin_unlock(&c->hist_lock);
 }

@@ -53,6 +53,19 @@ void iova_hist_record(struct iova_hist *h, uint64_t v)
 		h->max = v;
 }
 
+void iova_hist_record_n(struct iova_hist *h, uint64_t v, uint64_t n)
+{
+	if (!n)
+		return;
+	h->b[iova_hist_bucket(v)] += n;
+	h->count += n;
+	h->sum += v * n;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+}
+
 uint64_t iova_hist_quantile(const struct iova_hist *h, double q)
 {
 	uint64_t rank, seen = 0, lo, width, v;

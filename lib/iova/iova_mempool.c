@@ -23,6 +23,13 @@
  * buffers (shadow buffers / DAMN) closes it. Strategies that reuse mappings per page
  * (shared, optimistic, persistent) see reuse across neighbouring mbufs for this reason.
  *
+ * Strategy off: no IOMMU, so no per-buffer lib/iova work at all. Every buffer keeps the
+ * bus address DPDK gave it, rte_mempool_virt2iova() (rte_pktmbuf_init(): the EAL's IOVA,
+ * a physical address in IOVA-as-PA mode, the virtual one in IOVA-as-VA mode); only memory
+ * DPDK has no IOVA for (external memory registered without an IOVA table) falls back to
+ * the virtual address. enqueue and dequeue are the stack push and pop, the ctx is never
+ * called (its maps/unmaps stay 0), and a per-lcore cache changes nothing but speed.
+ *
  * Per-lcore cache (cache_size > 0): rte_mempool_get/put serve objects from the lcore
  * cache without calling dequeue/enqueue, so a cached buffer stays mapped while it sits
  * in the cache. For every strategy that means cached buffers behave like persistent
@@ -77,6 +84,7 @@ struct iova_pool {
 	struct rte_mbuf *fault_m; /* the picked buffer until it comes back */
 	struct iova_ctx *ctx;
 	bool ready; /* objects initialised: enqueue/dequeue map and unmap */
+	bool off; /* strategy off: buffers keep the EAL's IOVA, nothing to map or unmap */
 	unsigned int nchunks;
 	void *chunk
 		[IOVA_MP_MAX_CHUNKS]; /* memory chunks registered with iova_ctx_register_pool() */
@@ -188,7 +196,7 @@ static int iova_mp_enqueue(struct rte_mempool *mp, void *const *obj, unsigned in
 		for (unsigned int i = 0; i < n; i++)
 			if (obj[i] == p->fault_m)
 				fault_returned(p, obj[i]);
-	if (p->ready) {
+	if (p->ready && !p->off) {
 		int rc = unmap_objs(p, obj, n);
 		if (rc < 0)
 			RTE_LOG(ERR, MEMPOOL, "iova mempool %s: unmap of %u buffers failed: %s\n",
@@ -206,7 +214,7 @@ static int iova_mp_dequeue(struct rte_mempool *mp, void **obj, unsigned int n)
 	if (!p->ready)
 		return 0;
 	unsigned int cpu = rte_lcore_id();
-	for (unsigned int i = 0; i < n; i += IOVA_MP_BURST) {
+	for (unsigned int i = 0; i < n && !p->off; i += IOVA_MP_BURST) {
 		unsigned int k = n - i < IOVA_MP_BURST ? n - i : IOVA_MP_BURST;
 		void *host[IOVA_MP_BURST];
 		uint64_t iova[IOVA_MP_BURST];
@@ -277,6 +285,16 @@ static void clear_iova(struct rte_mempool *mp, void *opaque, void *obj, unsigned
 	((struct rte_mbuf *)obj)->buf_iova = 0;
 }
 
+/* strategy off: the EAL's IOVA of the data room, or its VA where DPDK has none */
+static void eal_iova(struct rte_mempool *mp, void *opaque, void *obj, unsigned int idx)
+{
+	struct rte_mbuf *m = obj;
+	rte_iova_t io = rte_mempool_virt2iova(obj);
+
+	m->buf_iova = io == RTE_BAD_IOVA ? (rte_iova_t)(uintptr_t)m->buf_addr :
+					   io + (rte_iova_t)((char *)m->buf_addr - (char *)m);
+}
+
 static struct rte_mempool *pool_create(const char *name, unsigned int n, unsigned int cache_size,
 				       uint16_t data_room_size, int socket_id, struct iova_ctx *ctx,
 				       void *va, size_t len, size_t pg_sz)
@@ -319,7 +337,10 @@ static struct rte_mempool *pool_create(const char *name, unsigned int n, unsigne
 	if (rc < 0)
 		goto fail;
 	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
-	rte_mempool_obj_iter(mp, clear_iova, NULL); /* in the pool = unmapped */
+	struct iova_pool *ip = mp->pool_data;
+	ip->off = ctx->p.strategy == IOVA_STRAT_OFF;
+	/* in the pool = unmapped; off: the bus address never changes */
+	rte_mempool_obj_iter(mp, ip->off ? eal_iova : clear_iova, NULL);
 	/* strategy pool: the pool's memory is the DMA pool (a no-op for other strategies) */
 	int reg = 0;
 	rte_mempool_mem_iter(mp, register_chunk, &reg);

@@ -118,6 +118,10 @@ struct iova_ctx;
  */
 struct iova_strat_ops {
 	const char *name;
+	/** map/unmap keep no state of their own (only the thread-safe allocator and backend):
+	 *  iova_ctx calls them without c->lock, concurrently from different CPU slots
+	 *  (iova_ctx.c C2). false: every call runs under c->lock. */
+	bool percpu;
 	int (*init)(struct iova_ctx *c);
 	void (*fini)(struct iova_ctx *c);
 	int (*map)(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu);
@@ -162,6 +166,20 @@ int iova_cache_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int 
 void iova_cache_poll(struct iova_ctx *c, unsigned int cpu, uint64_t now_ns);
 uint64_t iova_cache_oldest_stale(const struct iova_ctx *c);
 
+/**
+ * One CPU slot of a context (iova_ctx.c C2-C4): the counters of the calls made with that
+ * cpu value, on its own cache line. lock serialises the threads that share the slot (the
+ * same cpu value, cpu values equal modulo nb_cpus, or IOVA_ANY_CPU); with one lcore per
+ * slot it is never contended.
+ */
+struct iova_ctx_slot {
+	pthread_spinlock_t lock;
+	/** map / unmap calls until the next sampled one (0: sample this one); two counters so
+	 *  that alternating maps and unmaps cannot alias with the period */
+	unsigned int hist_left[2];
+	uint64_t maps, unmaps; /**< user requests of this slot */
+} __attribute__((aligned(64)));
+
 /** The context (one per device / DMA domain). */
 struct iova_ctx {
 	struct iova_ctx_params p;
@@ -170,11 +188,17 @@ struct iova_ctx {
 	struct iova_backend *be; /**< top backend: mode wrapper or physical */
 	struct iova_allocator *alloc;
 	unsigned int nb_cpus; /**< >= 1 */
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /**< the shared slow path: strategy state (C1) */
+	struct iova_ctx_slot *slot; /**< nb_cpus + 1 slots; [nb_cpus] is IOVA_ANY_CPU's */
 
-	struct iova_ctx_stats st; /**< counters (cycle percentiles filled on read) */
+	/** counters: backend_maps/unmaps, invalidations, waits, wait_cycles are atomics
+	 *  (relaxed, written by iova_be_* from any slot, C5); reuse_hits and stale_* are
+	 *  written under c->lock; maps/unmaps live in the slots (cycle percentiles filled on
+	 *  read) */
+	struct iova_ctx_stats st;
 	uint64_t exits_base; /**< be->exits at the last reset */
-	struct iova_hist map_hist, unmap_hist; /**< cycles per page of each call */
+	pthread_spinlock_t hist_lock; /**< map_hist, unmap_hist (sampled calls only, C4) */
+	struct iova_hist map_hist, unmap_hist; /**< cycles per page of the sampled calls */
 };
 
 /** Map a user cpu argument onto an allocator magazine index. */

@@ -19,6 +19,7 @@ static int off_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int 
 
 const struct iova_strat_ops iova_strat_off_ops = {
 	.name = "off",
+	.percpu = true, /* no state of its own: no ctx lock (iova_ctx.c C2) */
 	.map = off_map,
 	.unmap = off_unmap,
 };

@@ -77,6 +77,7 @@ static int strict_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned i
 
 const struct iova_strat_ops iova_strat_strict_ops = {
 	.name = "strict",
+	.percpu = true, /* no state of its own: no ctx lock (iova_ctx.c C2) */
 	.map = strict_map,
 	.unmap = strict_unmap,
 };

@@ -84,12 +84,37 @@ static void test_constant(void **state)
 	assert_int_equal(iova_hist_quantile(&h, 0), 123456);
 }
 
+/* record_n(v, n) leaves the histogram exactly as n record(v) calls do */
+static void test_record_n(void **state)
+{
+	static struct iova_hist one, many;
+	static const uint64_t v[] = { 7, 300, 123456, 1ull << 40 };
+	static const uint64_t n[] = { 1, 32, 5, 0 };
+	unsigned int i;
+	uint64_t k;
+
+	(void)state;
+	iova_hist_reset(&one);
+	iova_hist_reset(&many);
+	for (i = 0; i < 4; i++) {
+		for (k = 0; k < n[i]; k++)
+			iova_hist_record(&one, v[i]);
+		iova_hist_record_n(&many, v[i], n[i]);
+	}
+	assert_int_equal(many.count, 38);
+	assert_int_equal(many.max, 123456); /* n = 0 recorded nothing, not even max */
+	assert_memory_equal(&one, &many, sizeof(one));
+	/* the median is in 300's bucket [300, 302), reported as its middle */
+	assert_int_equal(iova_hist_quantile(&many, 0.5), 301);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buckets),
 		cmocka_unit_test(test_quantiles),
 		cmocka_unit_test(test_constant),
+		cmocka_unit_test(test_record_n),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
