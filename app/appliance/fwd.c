@@ -393,11 +393,27 @@ static void lookup_burst(const struct vfapp_appliance *a, struct rte_mbuf **pkts
 				 hop + i, NO_HOP);
 }
 
-void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,
-			     unsigned int n)
+/* Frames queued for transmission during one step, per output port (both input ports' bursts:
+ * one TX burst per output port per step, as l3fwd fills its TX buffers before sending). */
+struct tx_queue {
+	struct rte_mbuf *m[VFAPP_NB_PORTS][VFAPP_NB_PORTS * VFAPP_BURST];
+	unsigned int n[VFAPP_NB_PORTS];
+};
+
+static void tx_queue_flush(struct vfapp_appliance *a, struct tx_queue *q)
 {
-	struct rte_mbuf *out[VFAPP_NB_PORTS][VFAPP_BURST];
-	unsigned int nout[VFAPP_NB_PORTS] = { 0, 0 };
+	for (unsigned int i = 0; i < VFAPP_NB_PORTS; i++) {
+		tx_flush(a, i, q->m[i], q->n[i]);
+		q->n[i] = 0;
+	}
+}
+
+/* Validate, route and rewrite one received burst (n <= VFAPP_BURST); queue what is forwarded. */
+static void process_burst(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,
+			  unsigned int n, struct tx_queue *q)
+{
+	struct rte_mbuf *(*out)[VFAPP_NB_PORTS * VFAPP_BURST] = q->m;
+	unsigned int *nout = q->n;
 	uint32_t hop[VFAPP_BURST + 3];
 	unsigned int i;
 
@@ -514,6 +530,9 @@ void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct 
 			rte_ether_addr_copy(dmac, &eth->dst_addr);
 			rte_ether_addr_copy(&a->port_mac[r->port], &eth->src_addr);
 			pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
+			/* what is queued for that port leaves first: a flow keeps its order */
+			tx_flush(a, r->port, out[r->port], nout[r->port]);
+			nout[r->port] = 0;
 			fragment(a, in, r->port, m, &pi);
 			continue;
 		}
@@ -535,13 +554,23 @@ void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct 
 		}
 		out[r->port][nout[r->port]++] = m;
 	}
-	for (i = 0; i < VFAPP_NB_PORTS; i++)
-		tx_flush(a, i, out[i], nout[i]);
+}
+
+void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,
+			     unsigned int n)
+{
+	struct tx_queue q = { .n = { 0, 0 } };
+
+	for (unsigned int i = 0; i < n; i += VFAPP_BURST) {
+		process_burst(a, in, pkts + i, n - i < VFAPP_BURST ? n - i : VFAPP_BURST, &q);
+		tx_queue_flush(a, &q);
+	}
 }
 
 unsigned int vfapp_appliance_step(struct vfapp_appliance *a)
 {
 	struct rte_mbuf *pkts[VFAPP_BURST];
+	struct tx_queue q = { .n = { 0, 0 } };
 	unsigned int p, n, total = 0;
 
 	if (a->ctx != NULL)
@@ -552,9 +581,10 @@ unsigned int vfapp_appliance_step(struct vfapp_appliance *a)
 			    rte_eth_rx_burst(a->port_id[p], a->queue, pkts, VFAPP_BURST);
 		if (n == 0)
 			continue;
-		vfapp_appliance_process(a, p, pkts, n);
+		process_burst(a, p, pkts, n, &q);
 		total += n;
 	}
+	tx_queue_flush(a, &q);
 	a->polls++;
 	if (total == 0)
 		a->idle_polls++;

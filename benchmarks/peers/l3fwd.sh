@@ -20,11 +20,13 @@
 #   DUT on CPU --dut-cpu (1), one forwarding lcore, memif clients d0/d1:
 #     l3fwd-lpm   build/l3fwd -- -p 0x3 --config "(0,0,L),(1,0,L)" --parse-ptype (memif has no
 #                 ptypes) --rule_ipv4 R
-#     vfapp       vfapp -- --topology ports --workload fwd --strategy off --routes R
+#     vfapp       vfapp -- --topology ports --workload fwd --strategy off --pool-cache 256 --routes R
+#                 (lib/iova's mempool driver; off keeps the EAL's IOVA and calls no lib/iova code per
+#                 buffer, so a per-lcore cache as large as l3fwd's MEMPOOL_CACHE_SIZE changes only speed)
 #     R (both): flowgen's destinations 10.253.0.0 + flow (1024 flows) split in two /23, one per
 #     port, so both output rings carry half the traffic; everything else to port 1
-#     vfapp-plain the same with --pool plain --pool-cache 256 (no lib/iova mempool driver, a
-#                 mempool cache like l3fwd's): the appliance's own cost without the IOMMU layer
+#     vfapp-plain the same with --pool plain (rte_pktmbuf_pool_create, no lib/iova mempool
+#                 driver): the appliance's own cost without the IOMMU layer
 #     testpmd-io / testpmd-mac   dpdk-testpmd --forward-mode=io|mac (ports swapped, as in testpmd)
 # --scale-lcores 2 (default) also runs vfapp (--fwd-lcores 2) and l3fwd with two forwarding
 # lcores (CPUs --dut-cpu and --gen-cpu: on a 2-CPU machine the second shares the generator's
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--warmup) warm=$2; shift ;; --build-dir) bdir=$2; shift ;; --repetition) rep=$2; shift ;;
 	--dut-cpu) dcpu=$2; shift ;; --gen-cpu) gcpu=$2; shift ;; --no-huge) nohuge=1 ;;
 	--duts) duts=$2; shift ;; --vfapp-args) vargs=$2; shift ;; --scale-lcores) scale=$2; shift ;;
-	*) sed -n '2,29p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,31p' "$0" >&2; exit 2 ;;
 	esac; shift
 done
 command -v dpdk-testpmd >/dev/null || { echo "l3fwd.sh: dpdk-testpmd not installed (package dpdk)" >&2; exit 1; }
@@ -125,7 +127,8 @@ run_one() {
 	vfapp | vfapp-plain)
 		printf 'route 10.253.0.0/23 port 0 nexthop-mac %s\nroute 10.253.2.0/23 port 1 nexthop-mac %s\nroute 0.0.0.0/0 port 1 nexthop-mac %s\n' \
 			$gmac0 $gmac1 $gmac1 >"$work/routes"
-		[ $dut = vfapp-plain ] && fa="$fa --pool plain --pool-cache 256"
+		fa="$fa --pool-cache 256"
+		[ $dut = vfapp-plain ] && fa="$fa --pool plain"
 		# shellcheck disable=SC2086
 		timeout -k 3 $((life + 40)) "$vfapp" -l "$dl" $fe --no-pci --file-prefix ${tag}d$size${dut//-/}$nl $mem $dvdev \
 			--log-level=pmd.net.memif:error -- --topology ports --workload fwd --strategy off \
