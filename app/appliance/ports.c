@@ -5,12 +5,9 @@
  * pair in one process, payload copied like device DMA) or net_ring pairs.
  */
 #include <errno.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -187,72 +184,6 @@ int vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, ui
 int vfapp_port_setup(uint16_t port, struct rte_mempool *pool, char *err, size_t errlen)
 {
 	return vfapp_port_setup_mtu(port, pool, 0, err, errlen);
-}
-
-/* One legacy ethtool get (struct ethtool_value). @return 1 on, 0 off, -errno. */
-static int ethtool_get(int fd, const char *ifn, uint32_t cmd)
-{
-	struct ethtool_value v = { .cmd = cmd };
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifn);
-	ifr.ifr_data = (void *)&v;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) != 0)
-		return -errno;
-	return v.data != 0;
-}
-
-int vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t len)
-{
-	static const struct {
-		uint32_t cmd;
-		const char *name, *k;
-	} feat[] = {
-		{ ETHTOOL_GTXCSUM, "tx-checksumming", "tx" },
-		{ ETHTOOL_GTSO, "tcp-segmentation-offload", "tso" },
-		{ ETHTOOL_GGSO, "generic-segmentation-offload", "gso" },
-		{ ETHTOOL_GGRO, "generic-receive-offload", "gro" },
-	};
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
-	char ifn[IF_NAMESIZE], on[160] = "", cmd[160];
-	struct ifreq ifr;
-	size_t i, n = 0, c;
-	int fd;
-
-	msg[0] = '\0';
-	if (vfapp_port_ifname(port, ifn, sizeof(ifn)) != 0)
-		return 0; /* not backed by a kernel interface */
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifn);
-	ifr.ifr_data = (void *)&di;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) != 0)
-		snprintf(di.driver, sizeof(di.driver), "?");
-	c = (size_t)snprintf(cmd, sizeof(cmd), "ethtool -K %s", ifn);
-	for (i = 0; i < sizeof(feat) / sizeof(feat[0]); i++) {
-		if (ethtool_get(fd, ifn, feat[i].cmd) != 1)
-			continue;
-		n += (size_t)snprintf(on + n, n < sizeof(on) ? sizeof(on) - n : 0, "%s%s",
-				      n ? ", " : "", feat[i].name);
-		if (c < sizeof(cmd))
-			c += (size_t)snprintf(cmd + c, sizeof(cmd) - c, " %s off", feat[i].k);
-	}
-	close(fd);
-	if (on[0] == '\0')
-		return 0;
-	snprintf(msg, len,
-		 "port %u (interface %s, driver %s): %s on: the kernel hands the appliance "
-		 "partial TCP/UDP checksums (checksum offload) and frames larger than the MTU "
-		 "(segmentation/GRO); %s: %s (and the same on the peer interface, e.g. its veth "
-		 "end in the other namespace)%s",
-		 port, ifn, di.driver, on,
-		 fix_l4_csum ? "--fix-l4-csum completes checksums in software; to turn them off" :
-			       "turn them off",
-		 cmd, fix_l4_csum ? "" : ", or start vfapp with --fix-l4-csum");
-	return fix_l4_csum ? 1 : -1;
 }
 
 static uint64_t sysfs_u64(const char *ifn, const char *stat)

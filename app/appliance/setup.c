@@ -338,7 +338,7 @@ static int setup_workers(struct vfapp_state *s)
 
 int vfapp_setup(struct vfapp_state *s)
 {
-	char err[512];
+	char err[1024];
 	unsigned int app_lcore;
 	uint16_t dev_mtu[VFAPP_NB_PORTS] = { 0, 0 };
 	int ret;
@@ -466,6 +466,11 @@ int vfapp_setup(struct vfapp_state *s)
 				s->o.fwd_lcores - 1);
 			return -1;
 		}
+		if (vfapp_port_umem_check(0, s->app_pool, err, sizeof(err)) != 0 ||
+		    vfapp_port_umem_check(1, s->app_pool, err, sizeof(err)) != 0) {
+			fprintf(stderr, "vfapp: %s\n", err);
+			return -1;
+		}
 		if (vfapp_port_setup_q(0, s->app_pool, s->routes.port_mtu[0], s->o.fwd_lcores, err,
 				       sizeof(err)) != 0 ||
 		    vfapp_port_setup_q(1, s->app_pool, s->routes.port_mtu[1], s->o.fwd_lcores, err,
@@ -473,13 +478,16 @@ int vfapp_setup(struct vfapp_state *s)
 			fprintf(stderr, "vfapp: %s\n", err);
 			return -1;
 		}
+		bool refuse = false;
+
 		for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {
 			struct rte_eth_dev_info info;
 			int r = vfapp_port_offload_check(p, s->o.fix_l4_csum, err, sizeof(err));
 
 			if (r < 0) {
+				/* name every port's commands before refusing */
 				fprintf(stderr, "vfapp: %s\n", err);
-				return -1;
+				refuse = true;
 			}
 			if (r > 0 && !s->o.quiet)
 				fprintf(stderr, "vfapp: warning: %s\n", err);
@@ -487,6 +495,8 @@ int vfapp_setup(struct vfapp_state *s)
 				rte_eth_dev_info_get(p, &info) == 0 &&
 				(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
 		}
+		if (refuse)
+			return -1;
 		if (s->o.fault_inject != FAULT_NONE) {
 			/* the buffer now sits in port 0's RX ring: remove its mapping under the NIC */
 			ret = iova_mempool_fault_fire(s->app_pool);

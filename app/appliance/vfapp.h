@@ -266,12 +266,26 @@ int vfapp_port_setup_mtu(uint16_t port, struct rte_mempool *pool, uint16_t mtu, 
 int vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, uint16_t nq,
 		       char *err, size_t errlen);
 /**
- * Offloads of the kernel interface behind a port (ethtool ioctl): tx-checksumming, TSO, GSO
- * and GRO hand the appliance partial L4 checksums and oversize frames.
- * @return 0 fine (or no kernel interface), -1 refuse, 1 warn (with @p fix_l4_csum); @p msg
- *         names the interface, the features and the exact `ethtool -K` command.
+ * What the kernel interface behind a port hands the appliance (offload.c; Linux
+ * drivers/net/veth.c veth_xdp_set/veth_xdp_rcv_skb): a veth peer's checksum offload
+ * (tx-checksumming) gives partial TCP/UDP checksums (any PMD); its TSO / UDP segmentation
+ * and the interface's own GRO/LRO give frames larger than the MTU (af_packet only: native
+ * XDP on a veth turns the peer's segmentation offloads off and runs before GRO). The
+ * peer is read inside its namespace. Call after the port started.
+ * @return 0 fine (or no kernel interface), -1 refuse (oversize frames, or partial
+ *         checksums without @p fix_l4_csum), 1 warn (partial checksums, @p fix_l4_csum);
+ *         @p msg names the interfaces, the features and the exact commands, e.g.
+ *         `ip netns exec NS ethtool -K PEER tx off`.
  */
 int vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t len);
+/**
+ * net_af_xdp (DPDK 22.11) uses the mbuf pool as its UMEM, taken as ONE range from the pool's
+ * first buffer, populated_size x buffer size long: buffers outside it (--no-huge spreads them
+ * so none crosses a 4 KB page) are rejected by the kernel, and received frames are dropped
+ * silently. Call before the port is set up.
+ * @return 0 fine (or not af_xdp), -1 refuse with @p msg naming the cause and the fix.
+ */
+int vfapp_port_umem_check(uint16_t port, struct rte_mempool *mp, char *msg, size_t len);
 /** Read both ports' device counters (ops or ethdev) and their kernel interface's drops. */
 void vfapp_ports_snapshot(const struct vfapp_appliance *a, struct vfapp_hw_snap *out);
 /** Kernel interface behind a port (af_packet, af_xdp, tap...). @return 0, -ENOENT if none. */
