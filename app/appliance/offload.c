@@ -26,9 +26,11 @@
  *  - Other interfaces (a NIC): frames from the wire carry complete checksums; only GRO/LRO
  *    (af_packet) are checked. net_tap reads what the kernel transmits into the tap: its own
  *    receive offloads do not apply, and without TUNSETOFFLOAD the kernel completes checksums.
- * The peer is found with rtnetlink (IFLA_LINK, IFLA_LINK_NETNSID; its namespace's name by
- * RTM_GETNSID on each /run/netns entry, as `ip` does) and read with a socket opened inside
- * its namespace (SIOCETHTOOL acts in the socket's namespace).
+ * The peer is found with rtnetlink (IFLA_LINK, IFLA_LINK_NETNSID) and its namespace by
+ * RTM_GETNSID on each /run/netns entry (as `ip` does: the command says `ip netns exec NAME`),
+ * else on each process's /proc/PID/ns/net (a container's namespace has no name: the command
+ * says `nsenter --net=/proc/PID/ns/net`). The peer is read with a socket opened inside its
+ * namespace (SIOCETHTOOL acts in the socket's namespace).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +49,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -236,50 +239,84 @@ static int link_get(struct mnl_socket *nl, uint32_t ifindex, struct link_info *l
 	return nl_request(nl, nlh, link_msg, li);
 }
 
-/* The /run/netns name of the namespace our namespace calls @p nsid. @return 0 or -ENOENT. */
-static int netns_name(struct mnl_socket *nl, int32_t nsid, char *name, size_t len)
+/* The id our namespace gives the network namespace at @p path, -1 if none or unknown. */
+static int32_t nsid_of(struct mnl_socket *nl, const char *path)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir(NETNS_RUN_DIR);
-	int ret = -ENOENT;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *g;
+	int32_t id = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (d == NULL)
-		return -ENOENT;
-	while (ret != 0 && (de = readdir(d)) != NULL) {
-		char buf[MNL_SOCKET_BUFFER_SIZE];
-		struct nlmsghdr *nlh;
-		struct rtgenmsg *g;
-		int32_t id = -1;
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		nlh = nl_msg(buf, RTM_GETNSID, (unsigned int)time(NULL));
-		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-		g->rtgen_family = AF_UNSPEC;
-		mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)fd);
-		if (nl_request(nl, nlh, nsid_msg, &id) == 0 && id == nsid) {
-			snprintf(name, len, "%s", de->d_name);
-			ret = 0;
-		}
-		close(fd);
-	}
-	closedir(d);
-	return ret;
+	if (fd < 0)
+		return -1;
+	nlh = nl_msg(buf, RTM_GETNSID, (unsigned int)time(NULL));
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)fd);
+	if (nl_request(nl, nlh, nsid_msg, &id) != 0)
+		id = -1;
+	close(fd);
+	return id;
 }
 
-/* A datagram socket inside the network namespace /run/netns/@p name. @return fd or -errno. */
-static int socket_in_netns(const char *name)
+/*
+ * Find the namespace our namespace calls @p nsid: a name in /run/netns (`ip netns`), else a
+ * process living in it (a container's namespace has no name): @p path is where to open it,
+ * @p prefix how to run a command inside it. @return 0 or -ENOENT.
+ */
+static int netns_find(struct mnl_socket *nl, int32_t nsid, char *path, size_t plen, char *prefix,
+		      size_t xlen)
 {
-	char path[PATH_MAX];
+	ino_t seen[64];
+	unsigned int nseen = 0;
+	struct dirent *de;
+	DIR *d = opendir(NETNS_RUN_DIR);
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, plen, NETNS_RUN_DIR "/%s", de->d_name);
+		if (nsid_of(nl, path) == nsid) {
+			snprintf(prefix, xlen, "ip netns exec %s ", de->d_name);
+			closedir(d);
+			return 0;
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	d = opendir("/proc");
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		struct stat st;
+		unsigned int i;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, plen, "/proc/%s/ns/net", de->d_name);
+		if (stat(path, &st) != 0)
+			continue;
+		for (i = 0; i < nseen && seen[i] != st.st_ino; i++)
+			;
+		if (i < nseen)
+			continue; /* a namespace already asked about */
+		if (nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = st.st_ino;
+		if (nsid_of(nl, path) == nsid) {
+			snprintf(prefix, xlen, "nsenter --net=%s ", path);
+			closedir(d);
+			return 0;
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	return -ENOENT;
+}
+
+/* A datagram socket inside the network namespace at @p path. @return fd or -errno. */
+static int socket_in_netns(const char *path)
+{
 	int self, ns, fd = -ENOENT;
 
-	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", name);
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (self >= 0 && ns >= 0) {
@@ -342,8 +379,8 @@ int vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t 
 	struct link_info li = { .nsid = -1 };
 	struct mnl_socket *nl;
 	int own[F_NR], peer[F_NR], peer_off[F_NR] = { 0 }, own_off[F_NR] = { 0 };
-	char ifn[IF_NAMESIZE], pname[IF_NAMESIZE] = "", ns[NAME_MAX + 1] = "";
-	char where[512] = "", peer_cmd[256] = "", own_cmd[128] = "";
+	char ifn[IF_NAMESIZE], pname[IF_NAMESIZE] = "", nspath[PATH_MAX] = "", ns[300] = "";
+	char where[512] = "", peer_cmd[400] = "", own_cmd[128] = "";
 	char peer_err[96] = "";
 	bool xdp, veth, peer_read = false, partial, oversize;
 	int fd, pfd = -1, ret;
@@ -363,14 +400,15 @@ int vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t 
 	if (veth && li.link != 0) {
 		if (li.nsid < 0) {
 			pfd = fd >= 0 ? dup(fd) : -1;
-		} else if (netns_name(nl, li.nsid, ns, sizeof(ns)) == 0) {
-			pfd = socket_in_netns(ns);
+		} else if (netns_find(nl, li.nsid, nspath, sizeof(nspath), ns, sizeof(ns)) == 0) {
+			pfd = socket_in_netns(nspath);
 			if (pfd < 0)
-				snprintf(peer_err, sizeof(peer_err), "cannot enter netns %s: %s",
-					 ns, strerror(-pfd));
+				snprintf(peer_err, sizeof(peer_err), "cannot enter %s: %s", nspath,
+					 strerror(-pfd));
 		} else {
 			snprintf(peer_err, sizeof(peer_err),
-				 "its namespace (netnsid %d) has no name in " NETNS_RUN_DIR,
+				 "no process or " NETNS_RUN_DIR
+				 " name for its namespace (netnsid %d)",
 				 li.nsid);
 		}
 		if (pfd >= 0) {
@@ -432,8 +470,7 @@ int vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t 
 		if (fix_l4_csum && (peer_off[F_TSO] || peer_off[F_USO]))
 			want[F_TXCSUM_IPV4] = want[F_TXCSUM_HW] =
 				0; /* --fix-l4-csum does that part */
-		if (ns[0] != '\0')
-			snprintf(peer_cmd, sizeof(peer_cmd), "ip netns exec %s ", ns);
+		snprintf(peer_cmd, sizeof(peer_cmd), "%s", ns);
 		snprintf(peer_cmd + strlen(peer_cmd), sizeof(peer_cmd) - strlen(peer_cmd),
 			 "ethtool -K %s", pname[0] ? pname : "PEER");
 		cmd_flags(peer_cmd, sizeof(peer_cmd), want);
@@ -441,7 +478,7 @@ int vfapp_port_offload_check(uint16_t port, bool fix_l4_csum, char *msg, size_t 
 			snprintf(peer_cmd + strlen(peer_cmd), sizeof(peer_cmd) - strlen(peer_cmd),
 				 " (inside the peer's network namespace, netnsid %d)", li.nsid);
 		snprintf(where, sizeof(where), "its veth peer %s%s%s has ",
-			 pname[0] ? pname : "(name unknown)", ns[0] ? " in netns " : "", ns);
+			 pname[0] ? pname : "(name unknown)", nspath[0] ? " in " : "", nspath);
 		feat_list(where, sizeof(where), peer_off);
 		if (!peer_read)
 			snprintf(where + strlen(where), sizeof(where) - strlen(where),

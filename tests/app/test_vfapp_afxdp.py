@@ -15,7 +15,9 @@ the two root-side ends and routes between the namespaces (static neighbours both
      the receivers count no checksum errors, vfapp's record says forwarded > 0 and
      l4_csum_fixed > 0;
  (c) the commands printed in (a), run as printed, are enough: vfapp then starts without
-     --fix-l4-csum, iperf3 TCP crosses, and no checksum needed fixing (l4_csum_fixed 0).
+     --fix-l4-csum, iperf3 TCP crosses, and no checksum needed fixing (l4_csum_fixed 0);
+ (d) a peer in a namespace with no name (a container's, held by a process): the command is
+     `nsenter --net=/proc/PID/ns/net ethtool -K PEER tx off`, and run as printed it works.
 Everything created is removed, also on failure. Exit 77 (skip) without root, network
 namespaces, AF_XDP, DPDK's net_af_xdp or iperf3.
 Usage: test_vfapp_afxdp.py VFAPP"""
@@ -55,7 +57,7 @@ def sh(cmd, ok=False, timeout=20):
 
 if os.geteuid() != 0:
     skip("needs root (network namespaces, veths, AF_XDP)")
-for tool in ("ip", "ethtool", "iperf3", "nstat"):
+for tool in ("ip", "ethtool", "iperf3", "nstat", "unshare", "nsenter"):
     if shutil.which(tool) is None:
         skip("%s not installed (tests/setup.sh installs it)" % tool)
 try:
@@ -70,8 +72,8 @@ if int(mi.get("HugePages_Free", 0)) * int(mi.get("Hugepagesize", 0)) < 192 * 102
 
 tag = "%x" % (os.getpid() & 0xfffff)
 NS = {"a": "vfapp-x%sa" % tag, "b": "vfapp-x%sb" % tag}
-ROOT = {"a": "vx%sa0" % tag, "b": "vx%sb0" % tag}     # root-side ends: vfapp's ports
-PEER = {"a": "vx%sa1" % tag, "b": "vx%sb1" % tag}     # ends inside the namespaces
+ROOT = {s: "vx%s%s0" % (tag, s) for s in "abc"}     # root-side ends: vfapp's ports
+PEER = {s: "vx%s%s1" % (tag, s) for s in "abc"}     # ends inside the namespaces
 IP = {"a": "10.0.1.2", "b": "10.0.2.2"}
 GW = {"a": "10.0.1.1", "b": "10.0.2.1"}
 routes = "/tmp/vfapp-afxdp-%s.conf" % tag
@@ -86,6 +88,7 @@ def cleanup():
     for s in ("a", "b"):
         sh("ip link del %s" % ROOT[s], ok=True)
         sh("ip netns del %s" % NS[s], ok=True)
+    sh("ip link del %s" % ROOT["c"], ok=True)
     if os.path.exists(routes):
         os.unlink(routes)
 
@@ -321,6 +324,24 @@ try:
               "(c) forwarded %d, l4_csum_fixed %d (want 0 fixes)" % (rec["forwarded"], rec["router"]["l4_csum_fixed"]))
     for s in ("a", "b"):
         check(csum_errors(NS[s]) == err0[s], "(c) ns %s counted TCP/UDP checksum errors" % s)
+
+    # (d) a peer in a namespace without a name (a container's: held by a process, not in
+    # /run/netns): the command enters it through that process, and works as printed
+    holder = subprocess.Popen(["unshare", "--net", "sleep", "60"])
+    procs.append(holder)
+    time.sleep(0.2)
+    sh("ip link add %s type veth peer name %s netns %d" % (ROOT["c"], PEER["c"], holder.pid))
+    sh("ip link set %s up" % ROOT["c"])
+    eal_c = [a.replace("iface=%s," % ROOT["b"], "iface=%s," % ROOT["c"]) for a in vfapp_cmd(["--duration", "1"], "c")]
+    p = subprocess.run(eal_c, capture_output=True, text=True, timeout=60)
+    want = "nsenter --net=/proc/%d/ns/net ethtool -K %s tx off" % (holder.pid, PEER["c"])
+    # (port 0's peer has had its checksum offload off since (c): nothing to say about it)
+    check(p.returncode == 1 and ("run: " + want) in p.stderr and "port 0 (" not in p.stderr,
+          "(d) peer in an unnamed namespace: exit %d, want 1 naming %r: %s" % (p.returncode, want, p.stderr[-700:]))
+    if want in p.stderr:
+        sh(want)
+        k = sh("nsenter --net=/proc/%d/ns/net ethtool -k %s" % (holder.pid, PEER["c"]))
+        check("tx-checksumming: off" in k, "(d) %r did not turn the peer's checksum offload off" % want)
 except (RuntimeError, subprocess.TimeoutExpired, TimeoutError) as e:
     check(False, "error: %s" % e)
 finally:
