@@ -16,31 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
 
 #include "iova.h"
 #include "iova_alloc.h"
+#include "test_scale.h"
 #include "vtd_priv.h"
-
-static uint64_t scaled(uint64_t n)
-{
-	const char *s = getenv("IOVA_TEST_SCALE");
-	uint64_t div = s ? strtoull(s, NULL, 0) : (RUNNING_ON_VALGRIND ? 5 : 1);
-
-	return div > 1 ? n / div : n;
-}
 
 static uint64_t rng_state = 0xC0FFEE1234567ULL;
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
+	return xorshift64s(&rng_state);
 }
 
 #define NR_RANGES 48

@@ -19,32 +19,15 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
 
 #include "iova.h"
 #include "iova_alloc.h"
-
-/* Scale: the full count normally; IOVA_TEST_SCALE=N divides it (valgrind divides by 5). */
-static uint64_t scaled(uint64_t n)
-{
-	const char *s = getenv("IOVA_TEST_SCALE");
-	uint64_t div = s ? strtoull(s, NULL, 0) : (RUNNING_ON_VALGRIND ? 5 : 1);
-
-	return div > 1 ? n / div : n;
-}
+#include "test_scale.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static uint64_t rnd(void)
 {
-	/* xorshift64* */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
+	return xorshift64s(&rng_state);
 }
 
 #define BASE 16ULL
