@@ -11,20 +11,6 @@
 
 #define LAT 200
 
-static struct iova_ctx *mk_mode(enum iova_strategy s, enum iova_mode m, struct iova_backend *phys,
-				struct iova_ctx_params *over)
-{
-	struct iova_ctx_params p;
-	iova_ctx_default_params(&p);
-	if (over)
-		p = *over;
-	p.strategy = s;
-	p.mode = m;
-	struct iova_ctx *c = iova_ctx_create(&p, phys);
-	assert_non_null(c);
-	return c;
-}
-
 enum { NBUF = 12 };
 
 struct run {

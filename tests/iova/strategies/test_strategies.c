@@ -18,15 +18,7 @@ static void *pages_alloc(size_t n)
 static struct iova_ctx *mk(enum iova_strategy s, struct iova_backend *be,
 			   struct iova_ctx_params *over)
 {
-	struct iova_ctx_params p;
-	iova_ctx_default_params(&p);
-	if (over)
-		p = *over;
-	p.strategy = s;
-	p.mode = IOVA_MODE_NATIVE;
-	struct iova_ctx *c = iova_ctx_create(&p, be);
-	assert_non_null(c);
-	return c;
+	return mk_mode(s, IOVA_MODE_NATIVE, be, over);
 }
 
 /* the device writes v at iova: 0 on success (and the CPU sees it at expect), or -EFAULT */
