@@ -621,6 +621,18 @@ static char *dev_xml_of(virDomainPtr dom, const struct pciaddr *a, bool inactive
 	return out;
 }
 
+/* @p bdf parsed into @p a, and @p domain looked up into @p dom (virDomainFree() it).
+ * @return 0, -EINVAL (not a PCI address), or lookup_domain()'s error. */
+static int lookup_vf_domain(struct vfmgr_virt *v, const char *domain, const char *bdf,
+			    struct pciaddr *a, virDomainPtr *dom)
+{
+	if (parse_bdf(bdf, a) < 0) {
+		verr("'%s' is not a PCI address (dddd:bb:ss.f)", bdf);
+		return -EINVAL;
+	}
+	return lookup_domain(v, domain, dom);
+}
+
 int vfmgr_virt_has_device(struct vfmgr_virt *v, const char *domain, const char *bdf, bool inactive)
 {
 	struct pciaddr a;
@@ -628,11 +640,7 @@ int vfmgr_virt_has_device(struct vfmgr_virt *v, const char *domain, const char *
 	int rc;
 
 	vfmgr_clear_error();
-	if (parse_bdf(bdf, &a) < 0) {
-		verr("'%s' is not a PCI address (dddd:bb:ss.f)", bdf);
-		return -EINVAL;
-	}
-	rc = lookup_domain(v, domain, &dom);
+	rc = lookup_vf_domain(v, domain, bdf, &a, &dom);
 	if (rc < 0)
 		return rc;
 	if (inactive && virDomainIsPersistent(dom) != 1)
@@ -849,11 +857,7 @@ static int change(struct vfmgr_virt *v, const char *domain, const char *bdf,
 	if (path)
 		*path = VFMGR_VIRT_NONE;
 	vfmgr_clear_error();
-	if (parse_bdf(bdf, &a) < 0) {
-		verr("'%s' is not a PCI address (dddd:bb:ss.f)", bdf);
-		return -EINVAL;
-	}
-	rc = lookup_domain(v, domain, &dom);
+	rc = lookup_vf_domain(v, domain, bdf, &a, &dom);
 	if (rc < 0)
 		return rc;
 	active = virDomainIsActive(dom) == 1;
