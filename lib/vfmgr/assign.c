@@ -889,18 +889,29 @@ static int in_domain(struct vfmgr_session *s, const char *dom, const char *bdf)
 	return rc < 0 ? rc : !rc;
 }
 
+/* The VF an @p op ("assign", "release") journal record names. @return 0 or -EINVAL. */
+static int intent_vf(const json_t *intent, const char *op, const char **dom, const char **pf,
+		     const char **bdf, unsigned int *idx)
+{
+	*dom = json_string_value(json_object_get(intent, "domain"));
+	*pf = json_string_value(json_object_get(intent, "pf"));
+	*bdf = json_string_value(json_object_get(intent, "vf_bdf"));
+	*idx = (unsigned int)json_integer_value(json_object_get(intent, "index"));
+	if (!*dom || !*pf || !*bdf)
+		return vfmgr_set_error(EINVAL, "%s journal record without domain/pf/vf_bdf", op);
+	return 0;
+}
+
 static int recover_assign(struct vfmgr_ctx *ctx, const json_t *intent, const json_t *steps,
 			  void *user)
 {
 	struct vfmgr_session *s = user;
-	const char *dom = json_string_value(json_object_get(intent, "domain"));
-	const char *pf = json_string_value(json_object_get(intent, "pf"));
-	const char *bdf = json_string_value(json_object_get(intent, "vf_bdf"));
-	unsigned int idx = (unsigned int)json_integer_value(json_object_get(intent, "index"));
+	const char *dom, *pf, *bdf;
+	unsigned int idx;
 	int present;
 
-	if (!dom || !pf || !bdf)
-		return vfmgr_set_error(EINVAL, "assign journal record without domain/pf/vf_bdf");
+	if (intent_vf(intent, "assign", &dom, &pf, &bdf, &idx) < 0)
+		return -EINVAL;
 	present = steps_have(steps, "attach") ? in_domain(s, dom, bdf) : 0;
 	if (present == 0 && steps_have(steps, "attach")) {
 		/*
@@ -938,14 +949,12 @@ static int recover_release(struct vfmgr_ctx *ctx, const json_t *intent, const js
 			   void *user)
 {
 	struct vfmgr_session *s = user;
-	const char *dom = json_string_value(json_object_get(intent, "domain"));
-	const char *pf = json_string_value(json_object_get(intent, "pf"));
-	const char *bdf = json_string_value(json_object_get(intent, "vf_bdf"));
-	unsigned int idx = (unsigned int)json_integer_value(json_object_get(intent, "index"));
+	const char *dom, *pf, *bdf;
+	unsigned int idx;
 	int present;
 
-	if (!dom || !pf || !bdf)
-		return vfmgr_set_error(EINVAL, "release journal record without domain/pf/vf_bdf");
+	if (intent_vf(intent, "release", &dom, &pf, &bdf, &idx) < 0)
+		return -EINVAL;
 	present = in_domain(s, dom, bdf);
 	if (present == 1 && steps_have(steps, "detach")) {
 		vfmgr_sleep_ms(300); /* a detach still in flight in libvirtd (see recover_assign) */
