@@ -107,7 +107,7 @@ static void appliance_idle(struct vfapp_state *s)
 }
 
 /* noinline: benchmarks/peers/fwd-callgrind.sh counts instructions from here on */
-static __attribute__((noinline)) void run(struct vfapp_state *s)
+static __attribute__((noinline, noclone)) void run(struct vfapp_state *s)
 {
 	struct vfapp_workload *w = s->have_wl ? &s->wl : NULL;
 	bool two = s->o.endpoint_lcore >= 0;

@@ -80,7 +80,10 @@ static void test_malformed(void **state)
 		memset(&pi, 0xab, sizeof(pi));
 		len = frames_build(buf, cases[i].k, DST, 64, 32, 5);
 		assert_int_equal(pkt_parse(buf, len, &pi), cases[i].v);
-		assert_int_equal(pi.l3_off, 0xabab); /* info untouched on failure */
+		if (cases[i].v == PKT_TTL_EXPIRED) /* a valid header: filled, for the ICMP error */
+			assert_true(pi.l3_off == 14 && pi.l3_len == 20 && pi.dst_ip == DST);
+		else
+			assert_int_equal(pi.l3_off, 0xabab); /* info untouched on failure */
 	}
 	assert_int_equal(pkt_parse(NULL, 0, &pi), PKT_TRUNC_ETH);
 	assert_int_equal(pkt_parse(buf, 0, &pi), PKT_TRUNC_ETH);
@@ -148,12 +151,62 @@ static void test_ttl_dec_ffff(void **state)
 	assert_int_equal(hits, 65536);
 }
 
+/* RFC 1071 reference: 16-bit big-endian words, a trailing odd byte padded with zero */
+static int ref_csum_ok(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* the word-sum checksum agrees with the reference, valid or not, at every length */
+static void test_csum_reference(void **state)
+{
+	uint8_t b[64];
+	uint32_t x = 7;
+	unsigned int valid = 0;
+
+	(void)state;
+	for (unsigned int it = 0; it < 20000; it++) {
+		size_t len = 1 + it % 64;
+
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			b[i] = (uint8_t)(x >> 16);
+		}
+		if (len >= 12 && it % 2 == 0) { /* make it valid: fix the word at 10 */
+			uint16_t c;
+
+			b[10] = b[11] = 0;
+			c = frames_ip_csum(b, (unsigned int)(len & ~1u));
+			if (len & 1) { /* the padded odd byte counts too */
+				uint32_t sum = (uint16_t)~c + ((uint32_t)b[len - 1] << 8);
+
+				sum = (sum & 0xffff) + (sum >> 16);
+				c = (uint16_t)~sum;
+			}
+			b[10] = (uint8_t)(c >> 8);
+			b[11] = (uint8_t)c;
+		}
+		valid += (unsigned int)ref_csum_ok(b, len);
+		assert_int_equal(pkt_ipv4_csum_ok(b, len), ref_csum_ok(b, len));
+	}
+	assert_true(valid >= 8000); /* both kinds were exercised (about 8300 made valid) */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),	     cmocka_unit_test(test_options),
 		cmocka_unit_test(test_malformed),    cmocka_unit_test(test_ttl_dec),
-		cmocka_unit_test(test_ttl_dec_ffff),
+		cmocka_unit_test(test_ttl_dec_ffff), cmocka_unit_test(test_csum_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
