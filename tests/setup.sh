@@ -6,6 +6,7 @@ VFMGR_PACKAGES="meson ninja-build pkg-config gcc clang lld libclang-rt-14-dev py
  libjansson-dev libmnl-dev libcmocka-dev libsystemd-dev libinih-dev systemd man-db
  python3-matplotlib liblwip-dev iperf3 sockperf iproute2 ethtool tcpdump procps
  qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils kmod valgrind
+ libvirt-daemon-driver-qemu nvme-cli e2fsprogs
  libxml2-dev libxml2-utils util-linux
  debhelper lintian devscripts file curl prometheus-node-exporter
  libcurl4-openssl-dev python3-placement"

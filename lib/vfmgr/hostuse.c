@@ -17,6 +17,13 @@
  *     mounted       major:minor or /dev/<name> in /proc/self/mountinfo
  *     holders       <disk>/holders/ or <disk>/<part>/holders/ non-empty (dm, md)
  *     open          a /proc/<pid>/fd/<n> link to /dev/<name>
+ *   nvme native multipath (CONFIG_NVME_MULTIPATH, Debian's default): the disk under the
+ *   controller is a hidden path, nvme<S>c<C>n<H>; users mount and open the head
+ *   nvme<S>n<H> (/sys/block/nvme<S>n<H>, under the subsystem, not the PCI device;
+ *   drivers/nvme/host/multipath.c nvme_mpath_set_disk_name / nvme_mpath_alloc_disk). When
+ *   the VF's path is the head's only one (no /sys/class/nvme/<ctrl>/nvme<S>c<X>n<H> of
+ *   another controller), unbinding the VF removes the head: the head and its partitions
+ *   are judged as above. With other paths the namespace stays reachable through them.
  * Other classes: nothing the kernel reports generically (a driver's module refcount is
  * shared by all its devices), so only the devices found above are judged.
  */
@@ -289,6 +296,43 @@ static void check_blk(const struct vfmgr_ctx *ctx, const char *abs, const char *
 			name);
 }
 
+/*
+ * nvme multipath: @name is a path disk "nvme<S>c<C>n<H>"? Then @head gets "nvme<S>n<H>" and
+ * @return the number of paths to that head on the host (this one included), 0 otherwise.
+ */
+static int nvme_mpath_head(const struct vfmgr_ctx *ctx, const char *name, char *head, size_t len)
+{
+	unsigned int s, c, h;
+	char p[PATH_MAX], tail[8];
+	struct dirent *e;
+	struct stat st;
+	int n = 0;
+	DIR *d;
+
+	if (sscanf(name, "nvme%uc%un%u%7s", &s, &c, &h, tail) != 3)
+		return 0;
+	snprintf(head, len, "nvme%un%u", s, h);
+	vfmgr_path(ctx, p, sizeof(p), "/sys/block/%s", head);
+	if (stat(p, &st) < 0)
+		return 0; /* no head: not a multipath path after all */
+	vfmgr_path(ctx, p, sizeof(p), "/sys/class/nvme");
+	d = opendir(p);
+	if (!d)
+		return 1;
+	while ((e = readdir(d))) {
+		unsigned int x;
+		char q[PATH_MAX + 300];
+
+		if (sscanf(e->d_name, "nvme%u", &x) != 1)
+			continue;
+		snprintf(q, sizeof(q), "%s/%s/nvme%uc%un%u", p, e->d_name, s, x, h);
+		if (stat(q, &st) == 0)
+			n++;
+	}
+	closedir(d);
+	return n ? n : 1;
+}
+
 /* Walk @abs (relative to root) up to @depth levels for disks (dirs with holders/). */
 static void walk_blk(const struct vfmgr_ctx *ctx, const char *abs, int depth, struct acc *a,
 		     int *n_blk)
@@ -316,9 +360,21 @@ static void walk_blk(const struct vfmgr_ctx *ctx, const char *abs, int depth, st
 		snprintf(h, sizeof(h), "%s/holders", sub);
 		if (stat(h, &st) == 0 && S_ISDIR(st.st_mode)) {
 			/* a disk or a partition */
-			char rel[PATH_MAX + 256];
+			char rel[PATH_MAX + 256], head[64];
+			int paths = nvme_mpath_head(ctx, e->d_name, head, sizeof(head));
+
 			snprintf(rel, sizeof(rel), "%s/%s", abs, e->d_name);
 			(*n_blk)++;
+			if (paths == 1) {
+				/* the VF's path is the namespace's only one: the head goes too */
+				char hp[PATH_MAX];
+
+				snprintf(hp, sizeof(hp), "/sys/block/%s", head);
+				add_dev(a, head);
+				check_blk(ctx, hp, head, a);
+				walk_blk(ctx, hp, 1, a, n_blk); /* the head's partitions */
+				continue;
+			}
 			add_dev(a, e->d_name);
 			check_blk(ctx, rel, e->d_name, a);
 			walk_blk(ctx, rel, 1, a, n_blk); /* its partitions */

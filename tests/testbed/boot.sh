@@ -90,9 +90,21 @@ nvme_pf() { # nvme_pf BUS: nvme PF with 4 VFs on BUS
 		-device nvme,id=nvme0,serial=tb0001,subsys=subsys0,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4,max_ioqpairs=12,msix_qsize=16,bus=$1 \
 		-device nvme-ns,drive=nvm,bus=nvme0
 }
+# the host's root, read-only over 9p (guest/tb-hostfs.sh mounts it under an overlay)
+hostfs="-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
+nvme_vf_ns() { # nvme_vf_ns NSID...: namespaces on the PF's subsystem attached to no controller
+	local n
+	for n in "$@"; do
+		[ -f "$workdir/ns$n.img" ] || truncate -s 8M "$workdir/ns$n.img"
+		echo -drive file=$workdir/ns$n.img,if=none,id=nvm$n,format=raw \
+			-device nvme-ns,drive=nvm$n,bus=nvme0,nsid=$n,detached=on
+	done
+}
 case $topo in
 base) dev="" ;;
 nvme-acs) dev="-device pcie-root-port,id=rp1,chassis=1,slot=1 $(nvme_pf rp1)" ;;
+nvme-hostfs) dev="-device pcie-root-port,id=rp1,chassis=1,slot=1 $(nvme_pf rp1) $hostfs"; mem=1536M ;;
+nvme-vfns) dev="-device pcie-root-port,id=rp1,chassis=1,slot=1 $(nvme_pf rp1) $(nvme_vf_ns 2 3 4) $hostfs" ;;
 nvme-noacs) dev="-device ioh3420,id=rp1,chassis=1,slot=1 $(nvme_pf rp1)" ;;
 nvme-noacs-rp) dev="-device pcie-root-port,id=rp1,chassis=1,slot=1,disable-acs=on $(nvme_pf rp1)" ;;
 nvme-numa)

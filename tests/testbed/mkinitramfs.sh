@@ -12,7 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 KVER=${TB_KVER:-$(ls /lib/modules | sort -V | tail -1)}
 CACHE=${TB_CACHE:-$here/cache}/$KVER
-MODULES="nvme pci-pf-stub vfio-pci vfio_iommu_type1 e1000e crc64_rocksoft_generic crct10dif_generic"
+MODULES="nvme pci-pf-stub vfio-pci vfio_iommu_type1 e1000e crc64_rocksoft_generic crct10dif_generic virtio_pci 9pnet_virtio 9p overlay"
 PMDDIR=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
 mkdir -p "$CACHE"
 

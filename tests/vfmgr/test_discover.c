@@ -164,6 +164,58 @@ static void test_missing_root(void **state)
 	vfmgr_ctx_free(ctx);
 }
 
+/*
+ * nvme native multipath (Debian's kernel: CONFIG_NVME_MULTIPATH=y), as the test bed's real
+ * kernel lays it out: the VF's controller nvme1 holds only the hidden path nvme0c1n2; the
+ * disk users mount and open is the head /sys/block/nvme0n2 (under the subsystem). Regression
+ * (#14, found on the test bed): the head's mount and opener were not seen, so apply and
+ * assign took a VF whose filesystem was mounted.
+ */
+static void test_host_use_nvme_multipath(void **state)
+{
+	struct fx *f = *state;
+	const char *vf = "0000:3b:02.0";
+	char why[1024], devs[256];
+
+	assert_int_equal(vfmgr_sriov_set_numvfs(f->ctx, "0000:3b:00.0", 1, true, 0), 0);
+	assert_int_equal(
+		fx_run("set -e; r='%s'; c=$r/sys/bus/pci/devices/%s/nvme/nvme1; "
+		       "mkdir -p $c/nvme0c1n2/holders $r/sys/class/nvme $r/proc/self $r/proc/4343/fd; "
+		       "echo 259:3 >$c/nvme0c1n2/dev; ln -sfn $c $r/sys/class/nvme/nvme1; "
+		       "h=$r/sys/devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n2; "
+		       "mkdir -p $h/holders $h/nvme0n2p1/holders $r/sys/block; echo 259:7 >$h/dev; "
+		       "echo 259:8 >$h/nvme0n2p1/dev; ln -sfn $h $r/sys/block/nvme0n2; "
+		       "echo '36 25 259:8 / /srv/vf rw,relatime shared:1 - ext4 /dev/nvme0n2p1 rw' "
+		       ">$r/proc/self/mountinfo",
+		       f->root, vf),
+		0);
+	/* the VF's path is the only one: the head's mounted partition is the VF's */
+	assert_int_equal(
+		vfmgr_dev_host_use(f->ctx, vf, "nvme", why, sizeof(why), devs, sizeof(devs)), 1);
+	assert_non_null(strstr(why, "/dev/nvme0n2p1 is mounted on /srv/vf (umount /srv/vf)"));
+	assert_non_null(strstr(devs, "nvme0n2"));
+	/* opened by a process instead of mounted */
+	assert_int_equal(fx_run("r='%s'; : >$r/proc/self/mountinfo; ln -sfn /dev/nvme0n2 "
+				"$r/proc/4343/fd/3",
+				f->root),
+			 0);
+	assert_int_equal(
+		vfmgr_dev_host_use(f->ctx, vf, "nvme", why, sizeof(why), devs, sizeof(devs)), 1);
+	assert_non_null(strstr(why, "/dev/nvme0n2 is open by pid 4343"));
+	/* a second path (the PF's controller nvme0): the namespace outlives the VF's unbind */
+	assert_int_equal(
+		fx_run("r='%s'; mkdir -p $r/sys/class/nvme/nvme0/nvme0c0n2/holders", f->root), 0);
+	assert_int_equal(
+		vfmgr_dev_host_use(f->ctx, vf, "nvme", why, sizeof(why), devs, sizeof(devs)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(
+		fx_run("r='%s'; rm -rf $r/sys/class/nvme $r/sys/block $r/proc/4343 "
+		       "$r/sys/devices/virtual/nvme-subsystem $r/sys/bus/pci/devices/%s/nvme",
+		       f->root, vf),
+		0);
+	assert_int_equal(vfmgr_sriov_set_numvfs(f->ctx, "0000:3b:00.0", 0, true, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_vfs),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_missing_root),
+		cmocka_unit_test(test_host_use_nvme_multipath),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
