@@ -13,6 +13,8 @@
 # QEMU's trapped IOTLB invalidations are counted per section (rows.py). Writes
 # DIR/testbed-te.json ({"records": [...], "summary": {...}}, fields: benchmarks/README.md) and
 # DIR/testbed-te.md (the table). Exit 1 if a boot failed (the rows that exist are still written).
+# The test-bed lock is held for the whole sequence; stderr gets one "run-te: profile" line per
+# boot (host/QEMU seconds, guest boot and phase times, load). --quick: ~2 minutes (README there).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -24,7 +26,7 @@ while [ $# -gt 0 ]; do
 	--build) build=$2; shift ;;
 	--strategies) strategies=$2; shift ;;
 	--can-boot) canboot=1 ;;
-	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "run-te.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -59,25 +61,50 @@ work=$out/testbed-te-work
 rm -rf "$work"; mkdir -p "$work"
 trace=(--trace 'vtd_inv_desc_iotlb*' --trace pci_cfg_write --trace vtd_dmar_fault)
 rc=0
+# One boot sequence, one measurement: hold the test bed's lock (boot.sh's, shared with the meson
+# test-bed suite and other checkouts) across every boot, so that no other QEMU boot runs between
+# the no-IOMMU baseline and the rows compared with it; boot.sh then locks a private file.
+lock=${TB_LOCK:-/tmp/vfmgr-testbed.lock}
+w0=$(date +%s)
+exec 9>"$lock"
+flock -w 1800 9 || { echo "run-te.sh: could not get $lock in 30 minutes" >&2; exit 1; }
+export TB_LOCK=$work/boot.lock
+lock_wait=$(( $(date +%s) - w0 ))
+[ $lock_wait -lt 2 ] || echo "run-te: waited ${lock_wait} s for $lock (another test-bed boot)" >&2
 t0=$(date +%s)
+# prof NAME T0: one line per boot: host wall time (boot.sh: initramfs, QEMU, rows.py), QEMU's
+# own seconds and the guest's phase clock (TB-INFO t=... lines), with the load average
+prof() {
+	local d=$work/${1} w
+	w=$(awk -v a="$2" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	echo "run-te: profile $1: host ${w} s, qemu $(sed -n 's/^TB-HOST.* seconds=\([0-9.]*\).*/\1/p' "$d/console.log" 2>/dev/null) s," \
+		"boot $(sed -n 's/^TB-BOOT.* uptime=\([0-9.]*\).*/\1/p' "$d/console.log" 2>/dev/null) s," \
+		"phases: $(sed -n 's/^TB-INFO t=\([0-9.]*\) \(.*\)/\1 \2/p' "$d/console.log" 2>/dev/null | awk '{ t = $1; $1 = ""; if (p != "") printf "%s %.1f;", lbl, t - p; p = t; lbl = $0 } END { }')" \
+		"load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+}
 # name:caching-mode:kernel IOMMU parameters
 linux_modes="strict:on:intel_iommu=on,iommu.strict=1 lazy:on:intel_iommu=on,iommu.strict=0 pt:on:intel_iommu=on,iommu=pt off:on:intel_iommu=off"
 [ $quick = 1 ] || linux_modes="$linux_modes strict-cmoff:off:intel_iommu=on,iommu.strict=1 lazy-cmoff:off:intel_iommu=on,iommu.strict=0"
 for m in $linux_modes; do
 	IFS=: read -r name cm args <<<"$m"
 	echo "run-te: linux $name (caching-mode=$cm, ${args//,/ })" >&2
+	b0=$(date +%s.%N)
 	"$here/boot.sh" --scenario linuxte --quiet --workdir "$work/linux-$name" --timeout 300 --cm "$cm" \
 		--iommu "${args//,/ }" --append "tb.mode=${name%-cmoff} tb.seconds=$secs" "${trace[@]}" "${tools[@]}" >&2 || rc=1
+	prof linux-$name $b0
 done
 if [ -n "$vfapp" ]; then
 	echo "run-te: vfapp strategies $strategies" >&2
+	b0=$(date +%s.%N)
 	"$here/boot.sh" --scenario appte --quiet --workdir "$work/appte" --dpdk --timeout 900 \
 		--iommu "intel_iommu=on iommu=pt" --append "tb.seconds=$secs tb.contain=0 tb.strategies=$strategies" \
 		"${trace[@]}" --bin vfapp "$vfapp" "${tools[@]}" >&2 || rc=1
+	prof appte $b0
 else
 	echo "run-te: no vfapp under ${build:-(no build directory)}: the lib/iova rows are missing" >&2
 	rc=1
 fi
+exec 9>&-
 elapsed=$(( $(date +%s) - t0 ))
 python3 "$here/te_table.py" --work "$work" --out "$out" --quick "$quick" --seconds "$secs" \
 	--elapsed "$elapsed" --published "$top/benchmarks/published.json" || rc=1

@@ -20,6 +20,12 @@ IP=/tb/bin/ip
 SECS=${TB_SECONDS:-3}
 STRATS=$(echo "${TB_STRATEGIES:-off strict deferred optimistic persistent shared ring pool}" | tr , " ")
 [ "$STRATS" = "-" ] && STRATS=""
+# tb_t LABEL: the guest clock at a phase boundary (run-te.sh profiles from these lines)
+tb_t() { echo "TB-INFO t=$(cut -d' ' -f1 /proc/uptime) $*"; }
+# sockperf's client idles a fixed 2 s before its timed test (tests/testbed/tb-nosleep.c)
+NOSLEEP=""
+[ -x /tb/bin/tb-nosleep ] && NOSLEEP="env LD_PRELOAD=/tb/bin/tb-nosleep"
+tb_t start
 if ! tb_have vfapp || ! tb_have ip; then
 	tb_skip vfapp "vfapp or iproute2's ip not packed (--bin vfapp PATH --bin ip /usr/sbin/ip)"
 	tb_finish; exit
@@ -29,6 +35,7 @@ if ! tb_have iperf3 || ! tb_have sockperf; then
 	STRATS=""
 fi
 modprobe vfio-pci; modprobe vfio_iommu_type1
+tb_t modules
 if [ "${TB_HEARTBEAT:-0}" = 1 ]; then
 	# debugging aid: every 15 s the user processes with state and kernel wait channel
 	( while sleep 15; do
@@ -54,10 +61,9 @@ tb_info "g0=$G0($E0) a0=$A0 a1=$A1 g1=$G1($E1) g0-domain=$(cat /sys/bus/pci/devi
 for irq in $(grep -E "$E0|$E1" /proc/interrupts | cut -d: -f1); do echo 2 >/proc/irq/$irq/smp_affinity 2>/dev/null; done
 echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
 mkdir -p /var/run/netns
-$IP netns add ns0; $IP netns add ns1
-$IP link set $E0 netns ns0; $IP link set $E1 netns ns1
-$IP -n ns0 addr add 10.0.1.2/24 dev $E0; $IP -n ns1 addr add 10.0.2.2/24 dev $E1
-$IP -n ns0 link set lo up; $IP -n ns1 link set lo up
+# (ip -batch: each start of iproute2's ip costs ~0.3 s under TCG)
+printf 'netns add ns0\nnetns add ns1\nlink set %s netns ns0\nlink set %s netns ns1\n' $E0 $E1 | $IP -batch -
+printf 'addr add 10.0.1.2/24 dev %s\nlink set lo up\n' $E0 | $IP -n ns0 -batch -
 # vfapp answers ARP for its port addresses and resolves the namespaces' by ARP
 cat >/tmp/te-routes.conf <<EOR
 port 0 mac 52:54:00:00:00:0b
@@ -67,20 +73,33 @@ port 1 ip 10.0.2.1/24
 route 10.0.1.0/24 port 0 connected
 route 10.0.2.0/24 port 1 connected
 EOR
-$IP -n ns1 link set $E1 up
-$IP -n ns1 route add default via 10.0.2.1
+printf 'addr add 10.0.2.2/24 dev %s\nlink set lo up\nlink set %s up\nroute add default via 10.0.2.1\n' $E1 $E1 | $IP -n ns1 -batch -
 ns0() { $IP netns exec ns0 "$@"; }
 ns1() { $IP netns exec ns1 "$@"; }
-rxpkts() { echo $(( $(ns0 cat /sys/class/net/$E0/statistics/rx_packets) + $(ns1 cat /sys/class/net/$E1/statistics/rx_packets) )); }
+# rxpkts: frames both kernel NICs received (rx_packets, as in sysfs), read from /proc/PID/net/dev
+# of a process that lives in each namespace: no ip netns exec per reading (vfapp busy-polls
+# CPU 0, and every process start on CPU 1 costs under TCG)
+$IP netns exec ns0 sleep 3600 &
+NS0P=$!
+$IP netns exec ns1 sleep 3600 &
+NS1P=$!
+devrx() {
+	local v
+	v=$(awk -v d="$2:" '{ sub(/^ +/, "") } index($0, d) == 1 { sub(/^[^:]*:/, ""); split($0, f, " "); print f[2] }' /proc/$1/net/dev 2>/dev/null)
+	[ -n "$v" ] || v=$($IP netns exec $3 cat /sys/class/net/$2/statistics/rx_packets)
+	echo $v
+}
+rxpkts() { echo $(( $(devrx $NS0P $E0 ns0) + $(devrx $NS1P $E1 ns1) )); }
 # start_vfapp TAG ARGS...: vfapp in the background until SIGINT; waits for its start line
 start_vfapp() {
 	local tag=$1; shift
+	tb_t "vfapp $tag start"
 	vfapp -l 0 -n 1 -m 128 --iova-mode=va -a $A0 -a $A1 --file-prefix app$tag -- \
 		--topology ports --workload fwd --routes /tmp/te-routes.conf --backend vfio \
 		--pool-mem extmem --duration 0 --warmup 0 --pool-size ${TB_POOL:-4095} --json --quiet "$@" \
 		>/tmp/vfapp-$tag.out 2>/tmp/vfapp-$tag.err &
 	VFAPP=$!
-	tb_wait_for 60 grep -q 'ports 0 and 1 started' /tmp/vfapp-$tag.err && return 0
+	tb_wait_for 60 grep -q 'ports 0 and 1 started' /tmp/vfapp-$tag.err && { tb_t "vfapp $tag started"; return 0; }
 	tb_info "vfapp $tag not started after 60 s: $(grep -v '^TELEMETRY' /tmp/vfapp-$tag.err | tail -6 | tr '\n' '|') $(grep HugePages_Free /proc/meminfo)"
 	return 1
 }
@@ -92,18 +111,28 @@ stop_vfapp() {
 	local wd=$!
 	wait $VFAPP; VRC=$?
 	kill $wd 2>/dev/null
+	tb_t "vfapp $1 exited"
 	grep '^{' /tmp/vfapp-$1.out | tail -1 >/tmp/vfapp-$1.json
 	tb-gron </tmp/vfapp-$1.json >/tmp/vfapp-$1.gron 2>/dev/null
 	tb_info "vfapp $1: drops $(grep '^\.drops\.' /tmp/vfapp-$1.gron | grep -v '=0$' | tr '\n' ' ') ports $(grep '^\.ports' /tmp/vfapp-$1.gron | tr '\n' ' ')"
 	[ $VRC = 0 ] || { tb_info "vfapp $1 rc=$VRC: $(grep -v '^EAL: \|^TELEMETRY' /tmp/vfapp-$1.err | tail -8 | tr '\n' '|')"; }
 }
 gv() { awk -v k=".$2=" 'index($0, k) == 1 { print substr($0, length(k) + 1) }' /tmp/vfapp-$1.gron; }
-ping_through() { ns0 ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1; }
-# wait_ping SECONDS: ping ns0 -> ns1 through vfapp until one answers, bounded by the clock
-# (tb_wait_for counts 0.1 s polls; a ping takes up to a second)
+# wait_ping SECONDS: ping ns0 -> ns1 through vfapp every 0.2 s until one answers (vfapp drops
+# the first frames while it resolves both sides by ARP; a ping -c 1 -W 1 loop lost a second
+# there per start), bounded by the clock; a ping that exits early (an error) is restarted
 wait_ping() {
-	local end=$(( $(cut -d. -f1 /proc/uptime) + $1 ))
-	while [ $(cut -d. -f1 /proc/uptime) -lt $end ]; do ping_through && return 0; done
+	local end=$(( $(cut -d. -f1 /proc/uptime) + $1 )) p
+	while [ $(cut -d. -f1 /proc/uptime) -lt $end ]; do
+		$IP netns exec ns0 ping -i 0.2 -w 5 10.0.2.2 >/tmp/ping.log 2>&1 &   # ip execs ping: $! is ping
+		p=$!
+		while kill -0 $p 2>/dev/null; do
+			grep -q 'bytes from' /tmp/ping.log && { kill $p 2>/dev/null; wait $p 2>/dev/null; return 0; }
+			sleep 0.1
+		done
+		wait $p 2>/dev/null
+		grep -q 'bytes from' /tmp/ping.log && return 0
+	done
 	return 1
 }
 
@@ -150,6 +179,7 @@ if [ "${TB_CONTAIN:-1}" = 1 ]; then
 	done
 fi
 
+tb_t traffic
 $IP -n ns0 link set $E0 up
 $IP -n ns0 route add default via 10.0.1.1 2>/dev/null
 ns1 iperf3 -s -B 10.0.2.2 >/tmp/iperf3s.log 2>&1 &
@@ -164,23 +194,28 @@ for s in $STRATS; do
 		continue
 	fi
 	wait_ping 30 || tb_info "$s: no ping through vfapp after 30 s"
+	tb_t "$s pinged"
 	p0=$(rxpkts)
 	tb_mark $sec
 	ns0 taskset 2 timeout $((SECS + 30)) iperf3 -c 10.0.2.2 -t $SECS -J >/tmp/iperf3.json 2>/tmp/iperf3.err
 	rc=$?
 	tb_mark 9
+	tb_t "$s iperf3 exited"
 	p1=$(rxpkts)
 	tb-gron </tmp/iperf3.json >/tmp/iperf3.gron 2>/dev/null
-	bps=$(awk 'index($0, ".end.sum_received.bits_per_second=") == 1 { split($0, a, "="); print int(a[2]) }' /tmp/iperf3.gron)
+	iv() { awk -v k=".$1=" 'index($0, k) == 1 { print substr($0, length(k) + 1) }' /tmp/iperf3.gron; }
+	bps=$(iv end.sum_received.bits_per_second | cut -d. -f1)
 	if [ $rc = 0 ] && [ -n "$bps" ] && [ "$bps" -gt 0 ]; then
 		tb_ok iperf3-$s "bps=$bps"
-		tb_result name=app-iperf3 section=$sec strategy=$s bps=$bps seconds=$SECS packets=$((p1 - p0))
+		tb_result name=app-iperf3 section=$sec strategy=$s bps=$bps seconds=$SECS packets=$((p1 - p0)) \
+			retransmits=$(iv end.sum_sent.retransmits)
 	else
 		tb_fail iperf3-$s "rc=$rc $(head -c 200 /tmp/iperf3.err)"
 	fi
 	p0=$(rxpkts)
+	tb_t "$s sockperf"
 	tb_mark $((sec + 1))
-	ns0 taskset 2 timeout $((SECS + 30)) sockperf ping-pong -i 10.0.2.2 -p 11111 -t $SECS -m 64 >/tmp/sockperf.log 2>&1
+	ns0 $NOSLEEP taskset 2 timeout $((SECS + 30)) sockperf ping-pong -i 10.0.2.2 -p 11111 -t $SECS -m 64 >/tmp/sockperf.log 2>&1
 	rc=$?
 	tb_mark 9
 	p1=$(rxpkts)
@@ -198,10 +233,12 @@ for s in $STRATS; do
 	else
 		tb_fail sockperf-$s "rc=$rc $(tail -3 /tmp/sockperf.log | tr '\n' ' ')"
 	fi
+	tb_t "$s stop"
 	stop_vfapp $s
 	kv=$(grep -E '^\.(packets|forwarded|maps|unmaps|invalidations|reuse_hits|pool_mem|pool_page_size)=' /tmp/vfapp-$s.gron | sed 's/^\.//; s/^\(maps\|unmaps\|invalidations\|reuse_hits\)=/lib_&/' | tr '\n' ' ')
 	tb_info "vfapp $s: $kv"
 	tb_result name=app-vfapp section=9 strategy=$s $kv
 done
-kill $IPS $SPS 2>/dev/null
+kill $IPS $SPS $NS0P $NS1P 2>/dev/null
+tb_t done
 tb_finish
