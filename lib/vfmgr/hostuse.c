@@ -375,6 +375,9 @@ static void walk_blk(const struct vfmgr_ctx *ctx, const char *abs, int depth, st
 				walk_blk(ctx, hp, 1, a, n_blk); /* the head's partitions */
 				continue;
 			}
+			if (paths > 1)
+				continue; /* the namespace stays on its other paths; a hidden path has no
+					     /dev node of its own to mount or open */
 			add_dev(a, e->d_name);
 			check_blk(ctx, rel, e->d_name, a);
 			walk_blk(ctx, rel, 1, a, n_blk); /* its partitions */

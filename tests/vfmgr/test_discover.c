@@ -208,6 +208,7 @@ static void test_host_use_nvme_multipath(void **state)
 	assert_int_equal(
 		vfmgr_dev_host_use(f->ctx, vf, "nvme", why, sizeof(why), devs, sizeof(devs)), 0);
 	assert_string_equal(why, "");
+	assert_string_equal(devs, ""); /* nothing users see disappears */
 	assert_int_equal(
 		fx_run("r='%s'; rm -rf $r/sys/class/nvme $r/sys/block $r/proc/4343 "
 		       "$r/sys/devices/virtual/nvme-subsystem $r/sys/bus/pci/devices/%s/nvme",

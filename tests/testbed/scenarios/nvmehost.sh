@@ -119,9 +119,20 @@ tb_eq release-vf2-back-on-nvme "$(tb_driver $VF2)" nvme
 tb_true release-vf2-namespace-back tb_wait_for 10 disk_is $VF2 $D2
 tb_true release-side-file-gone test ! -e $side
 
-# positive control: without the mount and the holder, apply takes all three
+# positive control: without the mount and the holder, apply takes all three; plan first names
+# the disks that binding removes (the multipath heads, which go with the VFs' only paths)
 umount /mnt/vf0
 kill $HOLD; wait $HOLD 2>/dev/null
+$V plan >/tmp/out 2>&1; rc=$?
+tb_eq plan-after-release-ok $rc 0
+removes() { grep "removes host devices" /tmp/out | grep -qw "$1"; }
+for d in $D0 $D1 $D2; do tb_true plan-names-removed-$d removes $d; done
+# namespace 1 is the PF's, shared by every controller: unbinding VFs removes only paths to it
+S1=$(tb_nvme_vf_disk $VF0 1)
+tb_false plan-keeps-shared-ns1-$S1 removes $S1
+hidden() { grep "removes host devices" /tmp/out | grep -q "nvme[0-9]*c[0-9]*n"; }
+tb_false plan-names-no-hidden-path hidden
+tb_info "plan: $(head -c 500 /tmp/out | tr '\n' ' ')"
 $V apply >/tmp/out 2>&1; rc=$?
 tb_eq apply-after-release-ok $rc 0
 [ $rc = 0 ] || tb_info "apply: $(head -c 400 /tmp/out | tr '\n' ' ')"
