@@ -135,7 +135,8 @@ extra() {
 	(cd "$root" && find . | cpio -o -H newc --quiet | if [ "${TB_EXTRA_GZIP:-0}" = 1 ]; then gzip -1; else cat; fi) >"$out"
 	cp "$out" "$CACHE/extra-$key.$ext.tmp" && mv "$CACHE/extra-$key.$ext.tmp" "$CACHE/extra-$key.$ext"
 	# keep the 16 most recently used
-	ls -t "$CACHE"/extra-*.cpio "$CACHE"/extra-*.cpio.gz 2>/dev/null | tail -n +17 | xargs -r rm -f
+	# (one glob for both kinds: under pipefail an unmatched "ls" pattern would fail the script)
+	{ ls -t "$CACHE"/extra-*.cpio* 2>/dev/null || true; } | { grep -v '\.tmp$' || true; } | tail -n +17 | xargs -r rm -f
 }
 
 # helpers: compile the guest helper programs (tb-gron needs libjansson) into the cache
