@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 from vfreport import model, records, sections, stats  # noqa: E402
 from vfreport.sections import (header, summary, netperf, paper, sensitivity, micro,  # noqa: E402
-                               protection, peers, realpeers, modeled, testbed)
+                               protection, peers, realpeers, modeled, testbed, dut)
 
 FIXTURE = os.path.join(HERE, "fixtures", "results-small.json")
 PUB = os.path.join(HERE, "..", "..", "published.json")
@@ -228,6 +228,42 @@ class Sections(unittest.TestCase):
         text = render(realpeers, self.doc)
         self.assertIn("iperf3 TCP Gbit/s", text)
         self.assertTrue(any(r[0].startswith("vfapp-") for r in tables(text, "## 7.")[0][1:]))
+
+    def test_dut_ratios_scaling_and_callgrind(self):
+        # as benchmarks/peers/l3fwd.sh and fwd-callgrind.sh print them
+        d = copy.deepcopy(self.doc)
+        mp = {("l3fwd-lpm", "lpm", 1, 64): 0.8, ("l3fwd-lpm", "lpm", 2, 64): 1.2,
+              ("vfapp", "fwd", 1, 64): 0.72, ("vfapp", "fwd", 2, 64): 0.9,
+              ("vfapp", "fwd-plain-pool", 1, 64): 0.76,
+              ("l3fwd-lpm", "lpm", 1, 1500): 0.5, ("vfapp", "fwd", 1, 1500): 0.55}
+        for (tool, mode, lc, sz), v in mp.items():
+            d["records"].append({"kind": "dut", "tool": tool, "fwd_mode": mode, "lcores": lc,
+                                 "pkt_size": sz, "mpps": v})
+        d["records"] += [
+            {"kind": "callgrind", "tool": "l3fwd-lpm", "pkt_size": 64, "ir_per_pkt": 400.0,
+             "ir_raw_per_pkt": 800.0, "burst": 0.5, "groups": {"memif PMD": 310.0, "l3fwd": 90.0}},
+            {"kind": "callgrind", "tool": "vfapp", "pkt_size": 64, "ir_per_pkt": 500.0,
+             "ir_raw_per_pkt": 600.0, "burst": 2.0, "groups": {"memif PMD": 300.0, "vfapp": 200.0}}]
+        text = render(dut, d)
+        t = tables(text, "## Forwarders on the same ports")
+        g = grid(t[0])
+        # the reference is vfapp fwd on 1 lcore, never the plain-pool variant
+        self.assertEqual(g["l3fwd-lpm lpm (1 lcore)"]["vfapp 1 lcore / this (64 B)"], "%.2f" % (0.72 / 0.8))
+        self.assertEqual(g["l3fwd-lpm lpm (1 lcore)"]["vfapp 1 lcore / this (1500 B)"], "%.2f" % (0.55 / 0.5))
+        self.assertEqual(g["vfapp fwd-plain-pool (1 lcore)"]["vfapp 1 lcore / this (64 B)"], "%.2f" % (0.72 / 0.76))
+        # scaling: N-lcore rate / the same forwarder's 1-lcore rate
+        self.assertEqual(g["vfapp fwd (2 lcores)"]["x lcores (64 B)"], "%.2f" % (0.9 / 0.72))
+        self.assertEqual(g["l3fwd-lpm lpm (2 lcores)"]["x lcores (64 B)"], "%.2f" % (1.2 / 0.8))
+        self.assertEqual(g["vfapp fwd (1 lcore)"]["x lcores (64 B)"], "n/a")
+        self.assertEqual(g["l3fwd-lpm lpm (2 lcores)"]["64 B Mpps"], "1.200")
+        c = tables(text, "### Where the instructions go")[0]
+        self.assertEqual(c[0][:6], ["DUT", "size B", "Ir/packet", "/ l3fwd-lpm", "raw Ir/packet", "burst"])
+        vf = next(r for r in c[1:] if r[0] == "vfapp")
+        self.assertEqual(vf[2:6], ["500", "1.25", "600", "2.00"])
+        self.assertEqual(dict(zip(c[0], vf))["memif PMD"], "300")
+        self.assertEqual(dict(zip(c[0], vf))["l3fwd"], "n/a")
+        # without any dut or callgrind record the section is empty
+        self.assertEqual(render(dut, self.doc).strip(), "")
 
     def test_attack_pass_records_win(self):
         d = with_new_fields(self.doc)
