@@ -800,7 +800,20 @@ int vfmgr_release(struct vfmgr_session *s, const char *target, struct vfmgr_assi
 	locked = true;
 	rc = vfmgr_owner_get(s->ctx, pf, idx, dom, sizeof(dom));
 	if (rc <= 0) {
-		if (rc == 0)
+		const struct vfmgr_vf *held;
+
+		if (rc < 0)
+			goto out;
+		/* not vfmgr's: does a domain hold it anyway (libvirt is the source of truth)? */
+		if (vfmgr_session_virt(s, &v) == 0 && vfmgr_virt_holders(v, host) >= 0 &&
+		    (held = vfmgr_host_find_vf_bdf(host, bdf)) && held->held_by[0])
+			rc = vfmgr_set_error(
+				ENOENT,
+				"VF %s (pf %s vf %u) is held by libvirt domain '%s' but "
+				"was not assigned by vfmgr: `vfmgr adopt %s` first, or "
+				"detach it in libvirt (virsh detach-device)",
+				bdf, pf, idx, held->held_by, held->held_by);
+		else
 			rc = vfmgr_set_error(ENOENT,
 					     "VF %s (pf %s vf %u) is not assigned to any domain",
 					     bdf, pf, idx);

@@ -11,6 +11,9 @@
 #      host = VF0, QEMU holds /dev/vfio/<VF0's group> open.
 #   2. vfmgr release hp1: libvirt detaches it (live and persistent, QEMU's device gone), VF0
 #      goes back to nvme, the driver it had (recorded in the journal's intent).
+#   2b. VF1 attached by hand (virsh attach-device, managed='no'): status/list show it as
+#      "hp1 (not assigned by vfmgr)", assign --vf --force to hp2 exits 7 naming hp1, release
+#      exits 6 saying `vfmgr adopt hp1`; adopt records it, release detaches it.
 #   3. vfmgrd SIGKILLed between libvirt's attach and the owner record (VFMGR_CRASHPOINT at the
 #      journal's "owner" step) while assigning VF1; restarted, it finishes the assignment
 #      because libvirt holds the VF (libvirt is the source of truth): journal empty, VF1 owned
@@ -193,6 +196,38 @@ tb_eq release-vf0-back-on-nvme "$(tb_driver $VF0)" nvme
 tb_true release-vf0-nvme-controller tb_wait_for 10 sh -c "ls $PCI/$VF0/nvme/ | grep -q nvme"
 tb_eq release-no-owner "$(chroot $H /tb/bin/vfmgr list | grep -c hp1)" 0
 
+# ---- 2b. a VF given to a running domain by hand (virsh attach-device): libvirt is the truth
+bdf_xml() { # BDF -> <address domain=... bus=... slot=... function=.../>
+	echo "$1" | awk -F'[:.]' '{ printf "<address domain=\x270x%s\x27 bus=\x270x%s\x27 slot=\x270x%s\x27 function=\x270x%s\x27/>", $1, $2, $3, $4 }'
+}
+echo "<hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/><source>$(bdf_xml $VF1)</source></hostdev>" >$H/tmp/vf1.xml
+tb_true byhand-attach-vf1 lv attach-device hp1 /tmp/vf1.xml --live --config
+tb_eq byhand-live-xml "$(hostdevs hp1)" $VF1
+tb_h $V --json status >/tmp/status.json 2>/dev/null
+tb_gron /tmp/status.json >/tmp/status.gron
+g() { awk -v k="$1=" 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' /tmp/status.gron; }
+p=""; i=0
+while [ -n "$(g ".pfs[$i].bdf")" ]; do [ "$(g ".pfs[$i].bdf")" = $PF ] && p=".pfs[$i]"; i=$((i + 1)); done
+tb_eq byhand-status-held-by "$(g "$p.vfs[1].held_by") $(g "$p.vfs[1].external") owner='$(g "$p.vfs[1].owner")'" "hp1 true owner=''"
+tb_true byhand-list-not-assigned sh -c "chroot $H /tb/bin/vfmgr list | grep '$VF1' | grep -q 'hp1 (not assigned by vfmgr)'"
+tb_h $V assign hp2 --pf $PF --vf 1 --plain --force >/tmp/out 2>&1; rc=$?
+tb_eq byhand-assign-hp2-refused-exit7 $rc 7
+tb_true byhand-assign-names-domain grep -q "held by libvirt domain 'hp1'" /tmp/out
+tb_eq byhand-hp2-holds-nothing "$(hostdevs hp2 --inactive)" ""
+tb_h $V release $VF1 >/tmp/out 2>&1; rc=$?
+tb_eq byhand-release-unowned-exit6 $rc 6
+tb_true byhand-release-says-adopt grep -q "vfmgr adopt hp1" /tmp/out
+tb_info "release of a VF held by hand: $(head -c 300 /tmp/out | tr '\n' ' ')"
+tb_true byhand-adopt tb_h $V adopt hp1
+tb_info "adopt: $(cat /tmp/tb.out | tr '\n' ' ')"
+tb_true byhand-adopted-owner sh -c "chroot $H /tb/bin/vfmgr list | grep '$VF1' | grep -v 'not assigned' | grep -q hp1"
+tb_h $V release $VF1 >/tmp/out 2>&1; rc=$?
+tb_eq byhand-release-adopted $rc 0
+tb_eq byhand-released-live "$(hostdevs hp1)" ""
+tb_eq byhand-released-persistent "$(hostdevs hp1 --inactive)" ""
+tb_eq byhand-released-qemu "$(qemu_vfio hp1)" ""
+tb_eq byhand-vf1-stays-vfio "$(tb_driver $VF1)" vfio-pci
+
 # ---- 3. SIGKILL between libvirt's attach and the owner record, then restart
 kill -TERM $DPID; wait $DPID
 # crash points count journal steps per process; VF1 is on vfio-pci already, so the assign's
@@ -222,7 +257,6 @@ tb_false crash-no-owner-record grep -qs hp1 $H/var/lib/vfmgr/owners.json
 tb_true vfmgrd-restart start_vfmgrd
 tb_h $V --json status >/tmp/status.json 2>/dev/null
 tb_gron /tmp/status.json >/tmp/status.gron
-g() { awk -v k="$1=" 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' /tmp/status.gron; }
 p=""; i=0
 while [ -n "$(g ".pfs[$i].bdf")" ]; do [ "$(g ".pfs[$i].bdf")" = $PF ] && p=".pfs[$i]"; i=$((i + 1)); done
 tb_eq recover-journal-empty "$(ls $H/var/lib/vfmgr/journal/ 2>/dev/null | wc -l)" 0
