@@ -10,6 +10,8 @@
 #  2. appte once (intel_iommu=on iommu=pt: the kernel's own NICs identity-mapped): vfapp
 #     forwards between two e1000e on vfio-pci with its pool in external memory
 #     (--pool-mem extmem), iperf3 and sockperf through it for every lib/iova strategy.
+#     --quick: Linux's pt row is measured in this boot (same kernel parameters; g0 and a0 of
+#     hub 0 on the kernel's e1000e before a0 goes to vfio-pci), not in a boot of its own.
 # QEMU's trapped IOTLB invalidations are counted per section (rows.py). Writes
 # DIR/testbed-te.json ({"records": [...], "summary": {...}}, fields: benchmarks/README.md) and
 # DIR/testbed-te.md (the table). Exit 1 if a boot failed (the rows that exist are still written).
@@ -83,8 +85,16 @@ prof() {
 		"load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 }
 # name:caching-mode:kernel IOMMU parameters
+# --quick: Linux's pt row comes from the vfapp boot, which is booted with the same parameters
+# (appte.sh tb.linuxpt=1: g0 and a0 of hub 0 on the kernel's e1000e first): one boot less
 linux_modes="strict:on:intel_iommu=on,iommu.strict=1 lazy:on:intel_iommu=on,iommu.strict=0 pt:on:intel_iommu=on,iommu=pt off:on:intel_iommu=off"
-[ $quick = 1 ] || linux_modes="$linux_modes strict-cmoff:off:intel_iommu=on,iommu.strict=1 lazy-cmoff:off:intel_iommu=on,iommu.strict=0"
+linuxpt=0
+if [ $quick = 1 ]; then
+	linux_modes=${linux_modes/ pt:on:intel_iommu=on,iommu=pt/}
+	linuxpt=1
+else
+	linux_modes="$linux_modes strict-cmoff:off:intel_iommu=on,iommu.strict=1 lazy-cmoff:off:intel_iommu=on,iommu.strict=0"
+fi
 for m in $linux_modes; do
 	IFS=: read -r name cm args <<<"$m"
 	echo "run-te: linux $name (caching-mode=$cm, ${args//,/ })" >&2
@@ -97,7 +107,7 @@ if [ -n "$vfapp" ]; then
 	echo "run-te: vfapp strategies $strategies" >&2
 	b0=$(date +%s.%N)
 	"$here/boot.sh" --scenario appte --quiet --workdir "$work/appte" --dpdk --timeout 900 \
-		--iommu "intel_iommu=on iommu=pt" --append "tb.seconds=$secs tb.contain=0 tb.strategies=$strategies" \
+		--iommu "intel_iommu=on iommu=pt" --append "tb.seconds=$secs tb.contain=0 tb.strategies=$strategies tb.linuxpt=$linuxpt" \
 		"${trace[@]}" --bin vfapp "$vfapp" "${tools[@]}" >&2 || rc=1
 	prof appte $b0
 else

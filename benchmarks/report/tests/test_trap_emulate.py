@@ -92,6 +92,54 @@ class TrapEmulate(unittest.TestCase):
         # the Linux rows also reach the paper section's "Linux's own IOMMU modes" table
         self.assertTrue(any(r.get("name") == "linux-iperf3" and r.get("linux_iommu_mode") == "lazy" for r in recs))
 
+    def test_quick_pt_row_from_the_vfapp_boot(self):
+        """run-te.sh --quick: no linux-pt boot; appte.sh's linux_pt rows (rows.py keeps the
+        guest's mode as linux_mode) stand for it, marked as measured in the vfapp boot."""
+        os.rename(os.path.join(self.work, "linux-pt"), os.path.join(self.tmp.name, "gone"))
+        path = os.path.join(self.work, "appte", "rows.json")
+        recs = json.load(open(path))["records"]
+        bps, tps, inv = 33e6, 330.0, 0
+        recs += [{"name": "linux-mode", "linux_mode": "pt", "domain_type": "identity", "policy": "none"},
+                 row("linux-iperf3", bps=bps, inv=inv, linux_mode="pt"),
+                 row("linux-sockperf", tps=tps, inv=inv, linux_mode="pt")]
+        json.dump({"records": recs}, open(path, "w"))
+        out = os.path.join(self.tmp.name, "q")
+        os.makedirs(out)
+        r = subprocess.run([sys.executable, TE, "--work", self.work, "--out", out, "--quick", "1",
+                            "--published", PUB], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.load(open(os.path.join(out, "testbed-te.json")))
+        pt = next(x for x in doc["records"] if x["kind"] == "trap-emulate-summary"
+                  and x["stack"] == "linux" and x["config"] == "pt")
+        self.assertEqual(pt["boot"], "appte")
+        tcp = next(x for x in doc["records"] if x["kind"] == "trap-emulate" and x["stack"] == "linux"
+                   and x["config"] == "pt" and x["workload"] == "iperf3")
+        self.assertEqual(tcp["domain_type"], "identity")  # the appte boot's linux-mode row
+        self.assertAlmostEqual(pt["tcp_pct"], round(100 * bps / self.lin["off"][0], 1))
+        self.assertAlmostEqual(pt["rr_pct"], round(100 * tps / self.lin["off"][1], 1))
+        # the vfapp rows of the same boot are unchanged
+        self.assertEqual(sorted(x["config"] for x in doc["records"] if x["kind"] == "trap-emulate-summary"
+                                and x["stack"] == "vfapp"), sorted(self.app))
+        res = model.Results({"records": records.testbed_records(os.path.join(out, "testbed-te.json"))})
+        text = "\n".join(trap_emulate.render(sections.Ctx(res, json.load(open(PUB)))))
+        ptline = next(ln for ln in text.splitlines() if "iommu=pt" in ln)
+        self.assertIn("measured in the vfapp boot", ptline)
+        self.assertNotIn("vfapp boot", next(ln for ln in text.splitlines() if "iommu.strict=1" in ln))
+
+    def test_own_boot_wins_over_the_vfapp_boot(self):
+        path = os.path.join(self.work, "appte", "rows.json")
+        recs = json.load(open(path))["records"]
+        recs += [row("linux-iperf3", bps=1e6, inv=0, linux_mode="pt")]
+        json.dump({"records": recs}, open(path, "w"))
+        subprocess.run([sys.executable, TE, "--work", self.work, "--out", self.tmp.name],
+                       check=True, capture_output=True)
+        doc = json.load(open(os.path.join(self.tmp.name, "testbed-te.json")))
+        pt = [x for x in doc["records"] if x["kind"] == "trap-emulate" and x["stack"] == "linux"
+              and x["config"] == "pt" and x["workload"] == "iperf3"]
+        self.assertEqual(len(pt), 1)
+        self.assertEqual(pt[0]["boot"], "linux-pt")
+        self.assertEqual(pt[0]["bps"], self.lin["pt"][0])
+
     def test_missing_linux_row_fails(self):
         os.rename(os.path.join(self.work, "linux-pt"), os.path.join(self.tmp.name, "gone"))
         r = subprocess.run([sys.executable, TE, "--work", self.work, "--out", self.tmp.name],

@@ -51,11 +51,79 @@ fi
 NICS=$(tb_find 8086:10d3)
 tb_eq e1000e-count "$(echo $NICS | wc -w)" 4
 set -- $NICS; G0=$1 A0=$2 A1=$3 G1=$4
-for n in $A0 $A1; do tb_true bind-vfio-$n tb_bind $n vfio-pci; done
+LINUXPT=${TB_LINUXPT:-0}
+tb_have iperf3 && tb_have sockperf || LINUXPT=0
+# tb.linuxpt=1: a0 stays on the kernel's e1000e for Linux's own pt row first (linux_pt below)
+if [ $LINUXPT = 1 ]; then VFIO_FIRST=$A1; else VFIO_FIRST="$A0 $A1"; fi
+for n in $VFIO_FIRST; do tb_true bind-vfio-$n tb_bind $n vfio-pci; done
 modprobe e1000e
 tb_wait_for 10 sh -c "ls /sys/bus/pci/devices/$G0/net/ /sys/bus/pci/devices/$G1/net/ >/dev/null 2>&1"
 E0=$(ls /sys/bus/pci/devices/$G0/net/ 2>/dev/null) E1=$(ls /sys/bus/pci/devices/$G1/net/ 2>/dev/null)
 tb_true kernel-nics test -n "$E0" -a -n "$E1"
+# linux_pt (run-te.sh --quick, tb.linuxpt=1): the Linux row of "intel_iommu=on iommu=pt" in this
+# boot, whose kernel parameters are exactly those, instead of a boot of its own: the kernel's
+# e1000e drives g0 and a0, the two NICs of hub 0, in namespaces lp0 10.0.0.1 / lp1 10.0.0.2 --
+# the linuxte topology (two e1000e over one QEMU hub) and its workloads (sections 5 and 6,
+# rows linux-mode / linux-iperf3 / linux-sockperf with mode=pt). Then a0 goes to vfio-pci.
+linux_pt() {
+	local LA DT w p0 p1 rc bps line rt rx tps SP
+	tb_wait_for 10 sh -c "ls /sys/bus/pci/devices/$A0/net/ >/dev/null 2>&1"
+	LA=$(ls /sys/bus/pci/devices/$A0/net/ 2>/dev/null)
+	DT=$(cat /sys/bus/pci/devices/$G0/iommu_group/type 2>/dev/null || echo none)
+	tb_eq linux-pt-kernel-domain "$DT" identity
+	tb_result name=linux-mode section=0 mode=pt domain_type=$DT policy=none
+	mkdir -p /var/run/netns
+	printf 'netns add lp0\nnetns add lp1\nlink set %s netns lp0\nlink set %s netns lp1\n' $E0 $LA | $IP -batch -
+	printf 'addr add 10.0.0.1/24 dev %s\nlink set lo up\nlink set %s up\n' $E0 $E0 | $IP -n lp0 -batch -
+	printf 'addr add 10.0.0.2/24 dev %s\nlink set lo up\nlink set %s up\n' $LA $LA | $IP -n lp1 -batch -
+	$IP netns exec lp1 iperf3 -s -1 -B 10.0.0.2 >/tmp/lp-iperf3s.log 2>&1 &
+	$IP netns exec lp1 sockperf server -i 10.0.0.2 -p 11111 >/tmp/lp-sockperfs.log 2>&1 &
+	SP=$!
+	tb_true linux-pt-ping tb_wait_for 20 $IP netns exec lp0 ping -c 1 -W 1 10.0.0.2
+	tb_true linux-pt-servers tb_wait_for 10 sh -c "$IP netns exec lp1 grep -q ':1451 00000000:0000 0A' /proc/net/tcp && $IP netns exec lp1 grep -q ':2B67 ' /proc/net/udp"
+	w() { echo $(( $($IP netns exec lp0 cat /sys/class/net/$E0/statistics/rx_packets) + $($IP netns exec lp1 cat /sys/class/net/$LA/statistics/rx_packets) )); }
+	tb_t "linux pt iperf3"
+	p0=$(w)
+	tb_mark 5
+	$IP netns exec lp0 timeout $((SECS + 30)) iperf3 -c 10.0.0.2 -t $SECS -J >/tmp/lp-iperf3.json 2>/tmp/lp-iperf3.err
+	rc=$?
+	tb_mark 9
+	p1=$(w)
+	tb-gron </tmp/lp-iperf3.json >/tmp/lp-iperf3.gron 2>/dev/null
+	bps=$(awk 'index($0, ".end.sum_received.bits_per_second=") == 1 { split($0, a, "="); print int(a[2]) }' /tmp/lp-iperf3.gron)
+	if [ $rc = 0 ] && [ -n "$bps" ] && [ "$bps" -gt 0 ]; then
+		tb_ok iperf3-pt "bps=$bps"
+		tb_result name=linux-iperf3 section=5 mode=pt bps=$bps seconds=$SECS packets=$((p1 - p0)) \
+			retransmits=$(awk 'index($0, ".end.sum_sent.retransmits=") == 1 { split($0, a, "="); print a[2] }' /tmp/lp-iperf3.gron)
+	else
+		tb_fail iperf3-pt "rc=$rc $(head -c 300 /tmp/lp-iperf3.err)"
+	fi
+	tb_t "linux pt sockperf"
+	p0=$(w)
+	tb_mark 6
+	$IP netns exec lp0 $NOSLEEP timeout $((SECS + 30)) sockperf ping-pong -i 10.0.0.2 -p 11111 -t $SECS -m 64 >/tmp/lp-sockperf.log 2>&1
+	rc=$?
+	tb_mark 9
+	p1=$(w)
+	line=$(grep 'Valid Duration' /tmp/lp-sockperf.log | tail -1)
+	rt=$(echo "$line" | sed -n 's/.*RunTime=\([0-9.]*\).*/\1/p')
+	rx=$(echo "$line" | sed -n 's/.*ReceivedMessages=\([0-9]*\).*/\1/p')
+	if [ $rc = 0 ] && [ -n "$rx" ] && [ "$rx" -gt 0 ]; then
+		tps=$(awk -v n=$rx -v t=$rt 'BEGIN { printf "%.1f", n / t }')
+		tb_ok sockperf-pt "tps=$tps"
+		tb_result name=linux-sockperf section=6 mode=pt tps=$tps transactions=$rx run_s=$rt \
+			avg_latency_us=$(sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' /tmp/lp-sockperf.log | tail -1) seconds=$SECS packets=$((p1 - p0))
+	else
+		tb_fail sockperf-pt "rc=$rc $(tail -5 /tmp/lp-sockperf.log | tr '\n' ' ')"
+	fi
+	kill $SP 2>/dev/null
+	# a0 to vfio-pci (its netdev leaves lp1), g0 back to this namespace, the namespaces gone
+	tb_true bind-vfio-$A0 tb_bind $A0 vfio-pci
+	$IP -n lp0 link set $E0 netns 1
+	$IP netns del lp0; $IP netns del lp1
+	tb_t "linux pt done"
+}
+[ $LINUXPT = 1 ] && linux_pt
 tb_info "g0=$G0($E0) a0=$A0 a1=$A1 g1=$G1($E1) g0-domain=$(cat /sys/bus/pci/devices/$G0/iommu_group/type 2>/dev/null) hugepages=$(cat /proc/sys/vm/nr_hugepages)"
 # the kernel NICs' interrupts on CPU 1: vfapp busy-polls CPU 0
 for irq in $(grep -E "$E0|$E1" /proc/interrupts | cut -d: -f1); do echo 2 >/proc/irq/$irq/smp_affinity 2>/dev/null; done

@@ -37,6 +37,9 @@ def render(ctx):
             who, cfg = "Linux DMA API", LINUX_CFG.get(r.get("config"), r.get("config"))
             if "forced" in str(r.get("kernel_policy") or "") and "lazy" in str(r.get("config")):
                 cfg += " (kernel forced strict: caching mode)"
+            if r.get("boot") == "appte":
+                # run-te.sh --quick: the pt row from the vfapp boot (same kernel parameters)
+                cfg += " (measured in the vfapp boot)"
         else:
             who, cfg = "vfapp (lib/iova)", r.get("config")
         bps = num(r.get("tcp_bps"))
