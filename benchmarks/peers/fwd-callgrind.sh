@@ -97,6 +97,8 @@ run_one() {
 		printf 'R10.253.0.0/23 0\nR10.253.2.0/23 1\nR0.0.0.0/1 1\nR128.0.0.0/1 1\n' >"$work/rules4"
 		printf 'R0:0:0:0:0:0:0:0/1 1\nR8000:0:0:0:0:0:0:0/1 1\n' >"$work/rules6"
 		loop=lpm_main_loop
+		# word splitting of $dmem/$dvdev is meant; the commas are l3fwd's own syntax
+		# shellcheck disable=SC2054,SC2206
 		cmd=("$bdir/l3fwd/build/l3fwd" -l "$dcpu" --no-pci --file-prefix ${tag}d${dut//-/} $dmem $dvdev
 			--log-level=pmd.net.memif:error -- -p 0x3 --config="(0,0,$dcpu),(1,0,$dcpu)" --lookup=lpm --parse-ptype
 			--rule_ipv4="$work/rules4" --rule_ipv6="$work/rules6" --eth-dest=0,$gmac0 --eth-dest=1,$gmac1)
