@@ -23,11 +23,14 @@
  * buffers (shadow buffers / DAMN) closes it. Strategies that reuse mappings per page
  * (shared, optimistic, persistent) see reuse across neighbouring mbufs for this reason.
  *
- * Strategy off: no IOMMU, so no per-buffer lib/iova work at all. Every buffer keeps the
- * bus address DPDK gave it, rte_mempool_virt2iova() (rte_pktmbuf_init(): the EAL's IOVA,
- * a physical address in IOVA-as-PA mode, the virtual one in IOVA-as-VA mode); only memory
- * DPDK has no IOVA for (external memory registered without an IOVA table) falls back to
- * the virtual address. enqueue and dequeue are the stack push and pop, the ctx is never
+ * Strategy off: no IOMMU, so no per-buffer lib/iova work at all. Every buffer keeps one
+ * bus address for its life. For a real device (no backend, or VFIO) it is the address DPDK
+ * gives it, rte_mempool_virt2iova() (rte_pktmbuf_init(): the EAL's IOVA, a physical
+ * address in IOVA-as-PA mode, the virtual one in IOVA-as-VA mode); only memory DPDK has
+ * no IOVA for (external memory registered without an IOVA table) falls back to the
+ * virtual address. For the software device behind the soft VT-d it is the virtual
+ * address: its DMA engine is in this process, and iova_ctx_dma() with no IOMMU takes the
+ * bus address as the host address. enqueue and dequeue are the stack push and pop, the ctx is never
  * called (its maps/unmaps stay 0), and a per-lcore cache changes nothing but speed.
  *
  * Per-lcore cache (cache_size > 0): rte_mempool_get/put serve objects from the lcore
@@ -285,7 +288,7 @@ static void clear_iova(struct rte_mempool *mp, void *opaque, void *obj, unsigned
 	((struct rte_mbuf *)obj)->buf_iova = 0;
 }
 
-/* strategy off: the EAL's IOVA of the data room, or its VA where DPDK has none */
+/* strategy off, real device: the EAL's IOVA of the data room, or its VA where DPDK has none */
 static void eal_iova(struct rte_mempool *mp, void *opaque, void *obj, unsigned int idx)
 {
 	struct rte_mbuf *m = obj;
@@ -293,6 +296,26 @@ static void eal_iova(struct rte_mempool *mp, void *opaque, void *obj, unsigned i
 
 	m->buf_iova = io == RTE_BAD_IOVA ? (rte_iova_t)(uintptr_t)m->buf_addr :
 					   io + (rte_iova_t)((char *)m->buf_addr - (char *)m);
+}
+
+/* strategy off, software device (soft VT-d backend): the device's DMA engine runs in this
+ * process and reaches memory by virtual address (iova_ctx_dma(): with no IOMMU the bus
+ * address is the address), so its bus address is the data room's VA */
+static void va_iova(struct rte_mempool *mp, void *opaque, void *obj, unsigned int idx)
+{
+	struct rte_mbuf *m = obj;
+
+	m->buf_iova = (rte_iova_t)(uintptr_t)m->buf_addr;
+}
+
+/* off: which bus address a buffer keeps. A backend with a software device side (the soft
+ * VT-d, possibly under a mode wrapper) means a device in this process: the VA. No backend,
+ * or VFIO, means a real device: the EAL's IOVA (a PA in IOVA-as-PA mode). */
+static rte_mempool_obj_cb_t *off_bus_address(struct iova_ctx *ctx)
+{
+	struct iova_backend *phys = ctx->be ? iova_mode_phys(ctx->be) : NULL;
+
+	return phys && !iova_backend_is_vfio(phys) ? va_iova : eal_iova;
 }
 
 static struct rte_mempool *pool_create(const char *name, unsigned int n, unsigned int cache_size,
@@ -340,7 +363,7 @@ static struct rte_mempool *pool_create(const char *name, unsigned int n, unsigne
 	struct iova_pool *ip = mp->pool_data;
 	ip->off = ctx->p.strategy == IOVA_STRAT_OFF;
 	/* in the pool = unmapped; off: the bus address never changes */
-	rte_mempool_obj_iter(mp, ip->off ? eal_iova : clear_iova, NULL);
+	rte_mempool_obj_iter(mp, ip->off ? off_bus_address(ctx) : clear_iova, NULL);
 	/* strategy pool: the pool's memory is the DMA pool (a no-op for other strategies) */
 	int reg = 0;
 	rte_mempool_mem_iter(mp, register_chunk, &reg);
