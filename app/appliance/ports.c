@@ -19,8 +19,6 @@
 
 #include "vfapp.h"
 
-#define NB_RXD 1024
-#define NB_TXD 1024
 #define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 
 static const char *const mac_a = "02:00:00:00:01:02";
@@ -71,7 +69,7 @@ int vfapp_port_setup_q(uint16_t port, struct rte_mempool *pool, uint16_t mtu, ui
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
-	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD;
+	uint16_t nb_rxd = VFAPP_NB_RXD, nb_txd = VFAPP_NB_TXD;
 	uint32_t room, frame;
 	char note[96];
 	int ret;

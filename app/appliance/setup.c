@@ -22,6 +22,7 @@
 #include <rte_mbuf.h>
 #include <rte_vfio.h>
 
+#include "pool_need.h"
 #include "state.h"
 
 /*
@@ -292,6 +293,43 @@ static int check_routes(const struct vfapp_route_cfg *cfg, const char *file)
 }
 
 /*
+ * Ports topology: the pool must hold what both ports' rings keep (pool_need.h): a TX slot
+ * keeps its mbuf until reused, so a smaller pool runs dry once both TX rings have wrapped and
+ * forwarding deadlocks (the test bed's appte stall with 4095 mbufs and 2 x (1024 + 1024)).
+ */
+static int check_pool_size(const struct vfapp_opts *o)
+{
+	uint32_t rxd = 0, txd = 0, lcores = o->fwd_lcores > 1 ? o->fwd_lcores : 1, need;
+	struct rte_eth_rxq_info rq;
+	struct rte_eth_txq_info tq;
+
+	for (uint16_t p = 0; p < VFAPP_NB_PORTS; p++) {
+		/* the PMD's own counts; not every PMD reports them: vfapp's request then */
+		memset(&rq, 0, sizeof(rq));
+		memset(&tq, 0, sizeof(tq));
+		rxd = RTE_MAX(rxd, rte_eth_rx_queue_info_get(p, 0, &rq) == 0 && rq.nb_desc != 0 ?
+					   (uint32_t)rq.nb_desc :
+					   (uint32_t)VFAPP_NB_RXD);
+		txd = RTE_MAX(txd, rte_eth_tx_queue_info_get(p, 0, &tq) == 0 && tq.nb_desc != 0 ?
+					   (uint32_t)tq.nb_desc :
+					   (uint32_t)VFAPP_NB_TXD);
+	}
+	need = vfapp_pool_need(VFAPP_NB_PORTS, lcores, rxd, txd, VFAPP_BURST, o->pool_cache,
+			       lcores);
+	if (o->pool_size >= need)
+		return 0;
+	fprintf(stderr,
+		"vfapp: --pool-size %u is smaller than what the ports can hold at once: %u ports x "
+		"%u queue(s) x (%u RX + %u TX descriptors) + bursts%s = %u mbufs (a PMD keeps a "
+		"sent mbuf in its TX ring until the slot is reused: the RX refill would run the "
+		"pool dry and forwarding deadlock): give --pool-size %u or more (e.g. %u)\n",
+		o->pool_size, (unsigned int)VFAPP_NB_PORTS, lcores, rxd, txd,
+		o->pool_cache ? " + caches" : "", need, need,
+		(uint32_t)rte_align32pow2(need + 1) - 1);
+	return -1;
+}
+
+/*
  * --fwd-lcores N: one appliance per worker lcore, a copy of the main one on its own queue
  * pair, sharing the LPM, routes and lib/iova context; counters are per lcore (summed by
  * telemetry and at the end). ICMP's budget is split between the lcores. Next hops must be
@@ -478,6 +516,8 @@ int vfapp_setup(struct vfapp_state *s)
 			fprintf(stderr, "vfapp: %s\n", err);
 			return -1;
 		}
+		if (check_pool_size(&s->o) != 0)
+			return -1;
 		bool refuse = false;
 
 		for (unsigned int p = 0; p < VFAPP_NB_PORTS; p++) {

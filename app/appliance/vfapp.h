@@ -18,6 +18,8 @@
 #include "routes.h"
 
 #define VFAPP_BURST 32
+#define VFAPP_NB_RXD 1024 /**< RX descriptors per queue the ports ask for */
+#define VFAPP_NB_TXD 1024 /**< TX descriptors per queue the ports ask for */
 
 struct iova_ctx;
 struct irqpost_vcpu;

@@ -164,7 +164,7 @@ start_vfapp() {
 	tb_t "vfapp $tag start"
 	vfapp -l 0 -n 1 -m 128 --iova-mode=va -a $A0 -a $A1 --file-prefix app$tag -- \
 		--topology ports --workload fwd --routes /tmp/te-routes.conf --backend vfio \
-		--pool-mem extmem --duration 0 --warmup 0 --pool-size ${TB_POOL:-4095} --json --quiet "$@" \
+		--pool-mem extmem --duration 0 --warmup 0 --pool-size ${TB_POOL:-8191} --json --quiet "$@" \
 		>/tmp/vfapp-$tag.out 2>/tmp/vfapp-$tag.err &
 	VFAPP=$!
 	tb_wait_for 60 grep -q 'ports 0 and 1 started' /tmp/vfapp-$tag.err && { tb_t "vfapp $tag started"; return 0; }
@@ -182,7 +182,7 @@ stop_vfapp() {
 	tb_t "vfapp $1 exited"
 	grep '^{' /tmp/vfapp-$1.out | tail -1 >/tmp/vfapp-$1.json
 	tb-gron </tmp/vfapp-$1.json >/tmp/vfapp-$1.gron 2>/dev/null
-	tb_info "vfapp $1: drops $(grep '^\.drops\.' /tmp/vfapp-$1.gron | grep -v '=0$' | tr '\n' ' ') ports $(grep '^\.ports' /tmp/vfapp-$1.gron | tr '\n' ' ')"
+	tb_info "vfapp $1: drops $(grep '^\.drops\.' /tmp/vfapp-$1.gron | grep -v '=0$' | tr '\n' ' ') ports $(grep '^\.ports' /tmp/vfapp-$1.gron | tr '\n' ' ') $(grep -E '^\.port_stats\[[01]\]\.(rx_nombuf|imissed)=' /tmp/vfapp-$1.gron | tr '\n' ' ')"
 	[ $VRC = 0 ] || { tb_info "vfapp $1 rc=$VRC: $(grep -v '^EAL: \|^TELEMETRY' /tmp/vfapp-$1.err | tail -8 | tr '\n' '|')"; }
 }
 gv() { awk -v k=".$2=" 'index($0, k) == 1 { print substr($0, length(k) + 1) }' /tmp/vfapp-$1.gron; }
