@@ -22,6 +22,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
@@ -231,6 +232,19 @@ int main(int argc, char **argv)
 		goto out;
 	run(s);
 	vfapp_prometheus_flush(&s->app);
+	if (s->o.fault_inject != FAULT_NONE && s->o.topology == TOPO_PORTS) {
+		/*
+		 * The fault-injected buffer counts as returned only once it is freed. A PMD that
+		 * frees a sent mbuf only when it reuses that TX slot (e1000 em: eth_em_xmit_pkts)
+		 * still holds a forwarded or answered first frame after a short run. Stopping the
+		 * ports releases every mbuf left in their rings (em_dev_clear_queues) before the
+		 * report reads the fault-injection result.
+		 */
+		uint16_t pid;
+
+		RTE_ETH_FOREACH_DEV(pid)
+		rte_eth_dev_stop(pid);
+	}
 	vfapp_record_report(s);
 	rc = 0;
 out:
