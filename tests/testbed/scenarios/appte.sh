@@ -192,7 +192,11 @@ gv() { awk -v k=".$2=" 'index($0, k) == 1 { print substr($0, length(k) + 1) }' /
 wait_ping() {
 	local end=$(( $(cut -d. -f1 /proc/uptime) + $1 )) p
 	while [ $(cut -d. -f1 /proc/uptime) -lt $end ]; do
-		$IP netns exec ns0 ping -i 0.2 -w 5 10.0.2.2 >/tmp/ping.log 2>&1 &   # ip execs ping: $! is ping
+		# empty the log first: the background job's own truncation may come after the grep
+		# below, which then read the previous run's answers (the containment poison run
+		# stopped vfapp before ns0's link was up: ports[0].rx 0)
+		: >/tmp/ping.log
+		$IP netns exec ns0 ping -i 0.2 -w 5 10.0.2.2 >>/tmp/ping.log 2>&1 &   # ip execs ping: $! is ping
 		p=$!
 		while kill -0 $p 2>/dev/null; do
 			grep -q 'bytes from' /tmp/ping.log && { kill $p 2>/dev/null; wait $p 2>/dev/null; return 0; }
