@@ -90,7 +90,7 @@ run_one() {
 		--log-level=pmd.net.memif:error -- --forward-mode=flowgen --txpkts="$size" --total-num-mbufs=16384 \
 		--eth-peer=0,$dmac --eth-peer=1,$dmac --auto-start --stats-period=1 >"$glog" 2>&1 &
 	gpid=$!
-	for _ in $(seq 60); do grep -q "Start automatic packet forwarding" "$glog" 2>/dev/null && break; sleep 0.5; done
+	for _ in $(seq 60); do grep -q "packet forwarding - ports=" "$glog" 2>/dev/null && break; sleep 0.5; done
 	case $dut in
 	l3fwd-lpm)
 		[ -x "$bdir/l3fwd/build/l3fwd" ] || { echo "fwd-callgrind.sh: no $bdir/l3fwd/build/l3fwd: run l3fwd.sh once (it builds it)" >&2; return 1; }

@@ -110,9 +110,10 @@ run_one() {
 		--log-level=pmd.net.memif:error -- --forward-mode=flowgen --txpkts="$size" --total-num-mbufs=16384 $q \
 		--eth-peer=0,$dmac0 --eth-peer=1,$dmac1 --auto-start --stats-period=1 >"$glog" 2>&1 &
 	gpid=$!
-	# the memif servers (abstract sockets) listen once the generator forwards (bounded: the
+	# the memif servers listen once the generator forwards: testpmd --auto-start prints
+	# "<mode> packet forwarding - ports=N" (not "Start automatic ...", interactive only) (bounded: the
 	# machine may be loaded)
-	for _ in $(seq 60); do grep -q "Start automatic packet forwarding" "$glog" 2>/dev/null && break; sleep 0.5; done
+	for _ in $(seq 60); do grep -q "packet forwarding - ports=" "$glog" 2>/dev/null && break; sleep 0.5; done
 	case $dut in
 	l3fwd-lpm)
 		# the same routes as vfapp's (rte_lpm takes depths >= 1: the default as two /1)
