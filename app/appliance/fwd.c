@@ -408,152 +408,258 @@ static void tx_queue_flush(struct vfapp_appliance *a, struct tx_queue *q)
 	}
 }
 
+/*
+ * Validate, route and rewrite one received frame the fast path did not take (any frame:
+ * ARP, options, TTL expiry, ICMP errors, neighbour resolution, fragmentation, drops with
+ * their counters); queue it on q if it is forwarded. hop: its LPM next hop (NO_HOP).
+ */
+static void slow_one(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf *m, uint32_t hop,
+		     struct tx_queue *q)
+{
+	struct rte_mbuf *(*out)[VFAPP_NB_PORTS * VFAPP_BURST] = q->m;
+	unsigned int *nout = q->n;
+	struct rte_ether_hdr *eth;
+	const struct rte_ether_addr *dmac;
+	const struct vfapp_route *r;
+	const uint8_t *ip;
+	struct pkt_info pi;
+	enum pkt_verdict v;
+	uint32_t nh, src, dst;
+	uint16_t etype;
+
+	if (a->dma_check && device_dma(a, m, IOVA_PROT_WRITE) != 0) {
+		drop(a, in, DROP_DMA_FAULT, m);
+		return;
+	}
+	if (m->data_len < RTE_ETHER_HDR_LEN) {
+		drop(a, in, DROP_TRUNC_ETH, m);
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	etype = rte_be_to_cpu_16(eth->ether_type);
+	/* L2: our unicast MAC (configured or the device's), or broadcast for ARP */
+	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &a->port_mac[in]) &&
+		     !rte_is_same_ether_addr(&eth->dst_addr, &a->hw_mac[in]))) {
+		if (!rte_is_multicast_ether_addr(&eth->dst_addr))
+			drop(a, in, DROP_NOT_OUR_MAC, m);
+		else if (rte_is_broadcast_ether_addr(&eth->dst_addr) &&
+			 etype == RTE_ETHER_TYPE_ARP)
+			arp_input(a, in, m);
+		else
+			drop(a, in, DROP_L2_BCAST, m);
+		return;
+	}
+	if (unlikely(etype != RTE_ETHER_TYPE_IPV4)) {
+		if (etype == RTE_ETHER_TYPE_ARP)
+			arp_input(a, in, m);
+		else if (etype == RTE_ETHER_TYPE_VLAN || etype == RTE_ETHER_TYPE_QINQ)
+			drop(a, in, DROP_VLAN, m);
+		else
+			drop(a, in, DROP_NOT_IPV4, m);
+		return;
+	}
+	/* headers must be in the first segment (every PMD puts >= 128 bytes there) */
+	if (unlikely(m->data_len < m->pkt_len && m->data_len < RTE_ETHER_HDR_LEN + 60)) {
+		drop(a, in, DROP_TRUNC_IP, m);
+		return;
+	}
+	v = pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->pkt_len, &pi);
+	if (unlikely(v != PKT_OK && v != PKT_TTL_EXPIRED)) {
+		drop(a, in, (unsigned int)v, m);
+		return;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
+	src = rd32(ip + 12);
+	dst = rd32(ip + 16);
+	if (unlikely(vfapp_martian_src(src))) {
+		drop(a, in, DROP_MARTIAN_SRC, m);
+		return;
+	}
+	if (unlikely(vfapp_martian_dst(dst))) {
+		drop(a, in, DROP_MARTIAN_DST, m);
+		return;
+	}
+	if (unlikely(is_port_addr(a, dst))) {
+		drop(a, in, DROP_LOCAL, m);
+		return;
+	}
+	if (unlikely(v == PKT_TTL_EXPIRED)) {
+		icmp_error(a, in, m, VFAPP_ICMP_TIME_EXCEEDED, VFAPP_ICMP_TTL_EXCEEDED, 0,
+			   EV_ICMP_TIME_EXCEEDED);
+		drop(a, in, DROP_TTL_EXPIRED, m);
+		return;
+	}
+	nh = hop;
+	if (nh == NO_HOP || nh >= a->routes->nb_routes) {
+		icmp_error(a, in, m, VFAPP_ICMP_DEST_UNREACH, VFAPP_ICMP_NET_UNREACH, 0,
+			   EV_ICMP_UNREACH);
+		drop(a, in, DROP_UNROUTABLE, m);
+		return;
+	}
+	if (a->drop_every != 0 && ++a->drop_ctr % a->drop_every == 0) {
+		drop(a, in, DROP_INDUCED, m);
+		return;
+	}
+	r = &a->routes->routes[nh];
+	if (likely(r->nh_kind == VFAPP_NH_MAC)) {
+		dmac = &r->nh_mac;
+	} else {
+		uint32_t via = r->nh_kind == VFAPP_NH_VIA ? r->nh_ip : dst;
+		struct vfapp_neigh *e = vfapp_neigh_get(&a->neigh[r->port], via);
+
+		if (e == NULL || e->state != NEIGH_REACHABLE) {
+			if (e != NULL && a->port_ip_set[r->port])
+				arp_solicit(a, r->port, e);
+			drop(a, in, DROP_NO_NEIGH, m);
+			return;
+		}
+		dmac = &e->mac;
+	}
+	if (unlikely(a->mtu[r->port] != 0 && pi.ip_totlen > a->mtu[r->port])) {
+		if (ip[6] & 0x40) { /* DF */
+			icmp_error(a, in, m, VFAPP_ICMP_DEST_UNREACH,
+				   VFAPP_ICMP_FRAG_NEEDED, a->mtu[r->port],
+				   EV_ICMP_FRAG_NEEDED);
+			drop(a, in, DROP_FRAG_NEEDED, m);
+			return;
+		}
+		rte_ether_addr_copy(dmac, &eth->dst_addr);
+		rte_ether_addr_copy(&a->port_mac[r->port], &eth->src_addr);
+		pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
+		/* what is queued for that port leaves first: a flow keeps its order */
+		tx_flush(a, r->port, out[r->port], nout[r->port]);
+		nout[r->port] = 0;
+		fragment(a, in, r->port, m, &pi);
+		return;
+	}
+	rte_ether_addr_copy(dmac, &eth->dst_addr);
+	rte_ether_addr_copy(&a->port_mac[r->port], &eth->src_addr);
+	if (unlikely(a->fix_l4_csum))
+		fix_l4_csum(a, in, m, &pi);
+	if (a->hw_ip_csum[r->port]) {
+		struct rte_ipv4_hdr *h =
+			rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pi.l3_off);
+
+		h->time_to_live--;
+		h->hdr_checksum = 0;
+		m->l2_len = pi.l3_off;
+		m->l3_len = pi.l3_len;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	} else {
+		pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
+	}
+	out[r->port][nout[r->port]++] = m;
+}
+
+/* The 6 bytes at p as a 64-bit value (zero above them): MAC compares in one instruction. */
+static inline uint64_t mac48(const void *p)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, 6);
+	return v;
+}
+
+/*
+ * The fast path takes the common frame only: one segment, addressed to the input port's
+ * MAC, IPv4 without options, TTL > 1, a good header checksum (the PMD's RX flag, or
+ * verified here), unicast source and destination that are not martian nor the appliance's
+ * own, a route with a static next-hop MAC and a packet within the egress MTU; and only when
+ * no per-frame option is on (DMA check, --drop-every, --fix-l4-csum). Such a frame gets
+ * exactly what slow_one() would do to it; every other frame goes to slow_one(), the one
+ * place that knows the router's duties and their counters. What the fast path saves is
+ * the re-reading of the appliance's state per frame: it is loaded once per burst.
+ */
+struct fast_state {
+	uint64_t mac_in, hw_in, mask48;
+	uint32_t ip_local[VFAPP_NB_PORTS]; /**< 0 (martian: never a destination here) if unset */
+	uint16_t mtu[VFAPP_NB_PORTS]; /**< 0xffff when the port has none */
+	bool hw_ip_csum[VFAPP_NB_PORTS];
+	const struct vfapp_route *routes;
+	uint32_t nb_routes;
+};
+
+static inline bool fast_one(struct vfapp_appliance *a, const struct fast_state *f,
+			    struct rte_mbuf *m, uint32_t nh, struct tx_queue *q)
+{
+	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *), *ip = eth + RTE_ETHER_HDR_LEN;
+	const struct vfapp_route *r;
+	uint64_t d;
+	uint32_t src, dst;
+	uint16_t et, totlen;
+	unsigned int o;
+
+	if (m->data_len != m->pkt_len || m->data_len < RTE_ETHER_HDR_LEN + 20)
+		return false;
+	memcpy(&d, eth, 8); /* destination MAC and 2 bytes of the source: 14 bytes are there */
+	d &= f->mask48;
+	memcpy(&et, eth + 12, 2);
+	if ((d != f->mac_in && d != f->hw_in) || et != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    ip[0] != 0x45 || ip[8] <= 1)
+		return false;
+	totlen = pkt_rd16(ip + 2);
+	if (totlen > m->data_len - RTE_ETHER_HDR_LEN || totlen < 20)
+		return false;
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	    !pkt_ipv4_csum_ok(ip, 20))
+		return false;
+	src = pkt_rd32(ip + 12);
+	dst = pkt_rd32(ip + 16);
+	if (vfapp_martian_src(src) || vfapp_martian_dst(dst) || dst == f->ip_local[0] ||
+	    dst == f->ip_local[1] || nh >= f->nb_routes)
+		return false;
+	r = &f->routes[nh];
+	o = r->port;
+	if (r->nh_kind != VFAPP_NH_MAC || totlen > f->mtu[o])
+		return false;
+	rte_ether_addr_copy(&r->nh_mac, (struct rte_ether_addr *)eth);
+	rte_ether_addr_copy(&a->port_mac[o], (struct rte_ether_addr *)(eth + 6));
+	if (f->hw_ip_csum[o]) {
+		ip[8]--;
+		ip[10] = ip[11] = 0;
+		m->l2_len = RTE_ETHER_HDR_LEN;
+		m->l3_len = 20;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	} else {
+		pkt_ttl_dec(ip);
+	}
+	q->m[o][q->n[o]++] = m;
+	return true;
+}
+
 /* Validate, route and rewrite one received burst (n <= VFAPP_BURST); queue what is forwarded. */
 static void process_burst(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,
 			  unsigned int n, struct tx_queue *q)
 {
-	struct rte_mbuf *(*out)[VFAPP_NB_PORTS * VFAPP_BURST] = q->m;
-	unsigned int *nout = q->n;
+	static const uint8_t ones[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint32_t hop[VFAPP_BURST + 3];
-	unsigned int i;
+	struct fast_state f;
+	uint64_t bytes = 0;
+	unsigned int i, p;
+	bool fast;
 
 	a->st[in].rx += n;
 	lookup_burst(a, pkts, n, hop);
+	fast = !a->dma_check && a->drop_every == 0 && !a->fix_l4_csum;
+	memcpy(&f.mask48, ones, 8);
+	f.mac_in = mac48(&a->port_mac[in]);
+	f.hw_in = mac48(&a->hw_mac[in]);
+	for (p = 0; p < VFAPP_NB_PORTS; p++) {
+		f.ip_local[p] = a->port_ip_set[p] ? a->port_ip[p] : 0;
+		f.mtu[p] = a->mtu[p] ? a->mtu[p] : UINT16_MAX;
+		f.hw_ip_csum[p] = a->hw_ip_csum[p];
+	}
+	f.routes = a->routes->routes;
+	f.nb_routes = a->routes->nb_routes;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct rte_ether_hdr *eth;
-		const struct rte_ether_addr *dmac;
-		const struct vfapp_route *r;
-		const uint8_t *ip;
-		struct pkt_info pi;
-		enum pkt_verdict v;
-		uint32_t nh, src, dst;
-		uint16_t etype;
 
-		a->st[in].rx_bytes += m->pkt_len;
-		if (a->dma_check && device_dma(a, m, IOVA_PROT_WRITE) != 0) {
-			drop(a, in, DROP_DMA_FAULT, m);
+		bytes += m->pkt_len;
+		if (likely(fast) && likely(fast_one(a, &f, m, hop[i], q)))
 			continue;
-		}
-		if (m->data_len < RTE_ETHER_HDR_LEN) {
-			drop(a, in, DROP_TRUNC_ETH, m);
-			continue;
-		}
-		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-		etype = rte_be_to_cpu_16(eth->ether_type);
-		/* L2: our unicast MAC (configured or the device's), or broadcast for ARP */
-		if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &a->port_mac[in]) &&
-			     !rte_is_same_ether_addr(&eth->dst_addr, &a->hw_mac[in]))) {
-			if (!rte_is_multicast_ether_addr(&eth->dst_addr))
-				drop(a, in, DROP_NOT_OUR_MAC, m);
-			else if (rte_is_broadcast_ether_addr(&eth->dst_addr) &&
-				 etype == RTE_ETHER_TYPE_ARP)
-				arp_input(a, in, m);
-			else
-				drop(a, in, DROP_L2_BCAST, m);
-			continue;
-		}
-		if (unlikely(etype != RTE_ETHER_TYPE_IPV4)) {
-			if (etype == RTE_ETHER_TYPE_ARP)
-				arp_input(a, in, m);
-			else if (etype == RTE_ETHER_TYPE_VLAN || etype == RTE_ETHER_TYPE_QINQ)
-				drop(a, in, DROP_VLAN, m);
-			else
-				drop(a, in, DROP_NOT_IPV4, m);
-			continue;
-		}
-		/* headers must be in the first segment (every PMD puts >= 128 bytes there) */
-		if (unlikely(m->data_len < m->pkt_len && m->data_len < RTE_ETHER_HDR_LEN + 60)) {
-			drop(a, in, DROP_TRUNC_IP, m);
-			continue;
-		}
-		v = pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->pkt_len, &pi);
-		if (unlikely(v != PKT_OK && v != PKT_TTL_EXPIRED)) {
-			drop(a, in, (unsigned int)v, m);
-			continue;
-		}
-		ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
-		src = rd32(ip + 12);
-		dst = rd32(ip + 16);
-		if (unlikely(vfapp_martian_src(src))) {
-			drop(a, in, DROP_MARTIAN_SRC, m);
-			continue;
-		}
-		if (unlikely(vfapp_martian_dst(dst))) {
-			drop(a, in, DROP_MARTIAN_DST, m);
-			continue;
-		}
-		if (unlikely(is_port_addr(a, dst))) {
-			drop(a, in, DROP_LOCAL, m);
-			continue;
-		}
-		if (unlikely(v == PKT_TTL_EXPIRED)) {
-			icmp_error(a, in, m, VFAPP_ICMP_TIME_EXCEEDED, VFAPP_ICMP_TTL_EXCEEDED, 0,
-				   EV_ICMP_TIME_EXCEEDED);
-			drop(a, in, DROP_TTL_EXPIRED, m);
-			continue;
-		}
-		nh = hop[i];
-		if (nh == NO_HOP || nh >= a->routes->nb_routes) {
-			icmp_error(a, in, m, VFAPP_ICMP_DEST_UNREACH, VFAPP_ICMP_NET_UNREACH, 0,
-				   EV_ICMP_UNREACH);
-			drop(a, in, DROP_UNROUTABLE, m);
-			continue;
-		}
-		if (a->drop_every != 0 && ++a->drop_ctr % a->drop_every == 0) {
-			drop(a, in, DROP_INDUCED, m);
-			continue;
-		}
-		r = &a->routes->routes[nh];
-		if (likely(r->nh_kind == VFAPP_NH_MAC)) {
-			dmac = &r->nh_mac;
-		} else {
-			uint32_t hop = r->nh_kind == VFAPP_NH_VIA ? r->nh_ip : dst;
-			struct vfapp_neigh *e = vfapp_neigh_get(&a->neigh[r->port], hop);
-
-			if (e == NULL || e->state != NEIGH_REACHABLE) {
-				if (e != NULL && a->port_ip_set[r->port])
-					arp_solicit(a, r->port, e);
-				drop(a, in, DROP_NO_NEIGH, m);
-				continue;
-			}
-			dmac = &e->mac;
-		}
-		if (unlikely(a->mtu[r->port] != 0 && pi.ip_totlen > a->mtu[r->port])) {
-			if (ip[6] & 0x40) { /* DF */
-				icmp_error(a, in, m, VFAPP_ICMP_DEST_UNREACH,
-					   VFAPP_ICMP_FRAG_NEEDED, a->mtu[r->port],
-					   EV_ICMP_FRAG_NEEDED);
-				drop(a, in, DROP_FRAG_NEEDED, m);
-				continue;
-			}
-			rte_ether_addr_copy(dmac, &eth->dst_addr);
-			rte_ether_addr_copy(&a->port_mac[r->port], &eth->src_addr);
-			pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
-			/* what is queued for that port leaves first: a flow keeps its order */
-			tx_flush(a, r->port, out[r->port], nout[r->port]);
-			nout[r->port] = 0;
-			fragment(a, in, r->port, m, &pi);
-			continue;
-		}
-		rte_ether_addr_copy(dmac, &eth->dst_addr);
-		rte_ether_addr_copy(&a->port_mac[r->port], &eth->src_addr);
-		if (unlikely(a->fix_l4_csum))
-			fix_l4_csum(a, in, m, &pi);
-		if (a->hw_ip_csum[r->port]) {
-			struct rte_ipv4_hdr *h =
-				rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pi.l3_off);
-
-			h->time_to_live--;
-			h->hdr_checksum = 0;
-			m->l2_len = pi.l3_off;
-			m->l3_len = pi.l3_len;
-			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-		} else {
-			pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
-		}
-		out[r->port][nout[r->port]++] = m;
+		slow_one(a, in, m, hop[i], q);
 	}
+	a->st[in].rx_bytes += bytes;
 }
 
 void vfapp_appliance_process(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf **pkts,

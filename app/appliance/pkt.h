@@ -59,12 +59,18 @@ static inline int pkt_ipv4_csum_ok(const uint8_t *ip, size_t hlen)
 	uint64_t sum = 0;
 	size_t i;
 
-	if (hlen == 20) { /* no options: five words, no loop */
+	if (hlen == 20) {
+		/* No options: five words and no fold. 2^16 = 1 (mod 0xffff), so the sum s of the
+		 * 32-bit words is congruent to the sum of the 16-bit words, and the one's-complement
+		 * sum (end-around carry) is 0xffff exactly when s = 0 (mod 0xffff) and s != 0 (it
+		 * is never -0 for data that is not all zero). Native byte order swaps the bytes of
+		 * every 16-bit word, which multiplies s by 2^8 (mod 0xffff): a unit, so the test is
+		 * byte-order independent as RFC 1071 2.(B) says. The modulo is a multiply. */
 		uint32_t w[5];
 
 		memcpy(w, ip, 20);
 		sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-		hlen = 0;
+		return sum != 0 && sum % 0xffff == 0;
 	}
 	for (i = 0; i + 4 <= hlen; i += 4) {
 		uint32_t w;
@@ -143,25 +149,23 @@ static inline enum pkt_verdict pkt_parse(const uint8_t *frame, size_t len, struc
 }
 
 /**
- * Decrement the TTL of a valid IPv4 header in place and update its header
- * checksum incrementally (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')).
+ * Decrement the TTL of a valid IPv4 header in place and update its header checksum
+ * incrementally (RFC 1624). The TTL/protocol word drops by 0x0100, so the checksum, its
+ * one's complement, rises by 0x0100 with the end-around carry; a result of 0xffff (-0) is
+ * written as 0x0000, which is what a full recomputation gives (the one's-complement sum
+ * of a real header is never -0). The form of Linux's ip_decrease_ttl()
+ * (include/net/ip.h): about 8 instructions instead of RFC 1624 eqn. 3's three
+ * complements and two folds.
  * @param ip the IPv4 header (any alignment); TTL must be > 0.
  */
 static inline void pkt_ttl_dec(uint8_t *ip)
 {
-	/* m = the 16-bit word holding TTL (high byte) and protocol (low byte). */
-	uint16_t m = pkt_rd16(ip + 8);
-	uint16_t m2 = (uint16_t)(m - 0x100);
-	uint16_t hc = pkt_rd16(ip + 10);
-	uint32_t sum;
+	uint32_t c = (uint32_t)pkt_rd16(ip + 10) + 0x0100;
 
-	sum = (uint16_t)~hc + (uint32_t)(uint16_t)~m + m2;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	hc = (uint16_t)~sum;
-	ip[8] = (uint8_t)(m2 >> 8);
-	ip[10] = (uint8_t)(hc >> 8);
-	ip[11] = (uint8_t)hc;
+	c += c >= 0xffff; /* end-around carry; 0xffff + 1 wraps to 0x0000 below */
+	ip[8] = (uint8_t)(ip[8] - 1);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
 }
 
 /** Short stable name of a verdict ("ok", "trunc_eth", ...), for counters and JSON. */

@@ -23,9 +23,11 @@
  */
 static inline bool vfapp_martian_src(uint32_t ip)
 {
+	/* bit a of the first octet a: 0, 127 and 224..255 (one load and a shift, no branch) */
+	static const uint64_t martian[4] = { 1ull, 1ull << 63, 0, 0xffffffff00000000ull };
 	uint8_t a = (uint8_t)(ip >> 24);
 
-	return a == 0 || a == 127 || a >= 224;
+	return (martian[a >> 6] >> (a & 63)) & 1;
 }
 
 /**
@@ -36,9 +38,7 @@ static inline bool vfapp_martian_src(uint32_t ip)
  */
 static inline bool vfapp_martian_dst(uint32_t ip)
 {
-	uint8_t a = (uint8_t)(ip >> 24);
-
-	return a == 0 || a == 127 || a >= 224;
+	return vfapp_martian_src(ip); /* the same first octets */
 }
 
 /* ---- ICMP (RFC 792, RFC 1191, RFC 1812 4.3) ---- */

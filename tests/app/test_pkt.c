@@ -199,6 +199,22 @@ static void test_csum_reference(void **state)
 		assert_int_equal(pkt_ipv4_csum_ok(b, len), ref_csum_ok(b, len));
 	}
 	assert_true(valid >= 8000); /* both kinds were exercised (about 8300 made valid) */
+	/* 20 bytes (the no-options shortcut, a modulo instead of folds): its edges and a
+	 * sweep that fixes the checksum word to every value */
+	memset(b, 0, 20);
+	assert_false(pkt_ipv4_csum_ok(b, 20)); /* the sum of nothing is 0, not 0xffff */
+	memset(b, 0xff, 20);
+	assert_true(pkt_ipv4_csum_ok(b, 20)); /* -0 words: the sum is 0xffff */
+	assert_int_equal(ref_csum_ok(b, 20), 1);
+	for (unsigned int c = 0; c < 65536; c++) {
+		for (size_t i = 0; i < 20; i++) {
+			x = x * 1103515245u + 12345u;
+			b[i] = (uint8_t)(x >> 16);
+		}
+		b[10] = (uint8_t)(c >> 8);
+		b[11] = (uint8_t)c;
+		assert_int_equal(pkt_ipv4_csum_ok(b, 20), ref_csum_ok(b, 20));
+	}
 }
 
 int main(void)

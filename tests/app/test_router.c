@@ -40,6 +40,13 @@ static void test_martian(void **state)
 	assert_true(vfapp_martian_dst(IP(255, 255, 255, 255)));
 	assert_true(vfapp_martian_dst(IP(224, 0, 0, 251)));
 	assert_false(vfapp_martian_dst(IP(192, 168, 1, 255)));
+	/* every first octet against RFC 1812 5.3.7's list: 0/8, 127/8, 224/4, 240/4 */
+	for (unsigned int a = 0; a < 256; a++) {
+		bool want = a == 0 || a == 127 || a >= 224;
+
+		assert_int_equal(vfapp_martian_src(IP(a, 1, 2, 3)), want);
+		assert_int_equal(vfapp_martian_dst(IP(a, 255, 0, 0)), want);
+	}
 }
 
 static void orig_packet(uint8_t *ip, uint8_t proto, uint16_t frag, unsigned int totlen)
