@@ -340,10 +340,20 @@ if [ $peers = 1 ]; then
 		log "peers: vfapp vs dpdk-l3fwd (LPM) vs testpmd io/mac on the same ports, 64/1500 B"
 		nh=""; [ $huge = 0 ] && nh=--no-huge
 		n0=$(wc -l <"$records")
-		benchmarks/peers/l3fwd.sh --vfapp "$vfapp" --duration "$pdur" --warmup 1 $nh \
+		benchmarks/peers/l3fwd.sh --vfapp "$vfapp" --duration 4 --warmup 1 --repetitions 3 $nh \
 			--build-dir "$out/l3fwd-build" >>"$records" 2>"$out/logs/p-l3fwd.log" ||
 			error "peers/l3fwd.sh" "$out/logs/p-l3fwd.log"
 		log "l3fwd peers: $(($(wc -l <"$records") - n0)) record(s)"
+		# where the instructions go, vfapp vs l3fwd (counted under callgrind: a loaded host
+		# does not move them; about 1 minute)
+		if command -v valgrind >/dev/null; then
+			log "peers: instructions per forwarded packet under callgrind, vfapp and l3fwd-lpm"
+			n0=$(wc -l <"$records")
+			benchmarks/peers/fwd-callgrind.sh --vfapp "$vfapp" --seconds 8 \
+				--build-dir "$out/l3fwd-build" >>"$records" 2>"$out/logs/p-callgrind.log" ||
+				error "peers/fwd-callgrind.sh" "$out/logs/p-callgrind.log"
+			log "callgrind: $(($(wc -l <"$records") - n0)) record(s)"
+		fi
 	fi
 	log "peers: sockperf ping-pong and iperf3 over a direct veth pair between two namespaces"
 	eval "$(benchmarks/peers/netns.sh names)"

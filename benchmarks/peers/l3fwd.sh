@@ -5,7 +5,7 @@
 #   l3fwd.sh --vfapp PATH [--pkt-sizes "64 1500"] [--duration S] [--warmup S]
 #            [--build-dir DIR] [--repetition N] [--dut-cpu N] [--gen-cpu N] [--no-huge]
 #            [--duts "l3fwd-lpm vfapp vfapp-plain testpmd-io testpmd-mac"] [--vfapp-args "..."]
-#            [--scale-lcores N]
+#            [--scale-lcores N] [--repetitions N] [--rep-duts "l3fwd-lpm vfapp"]
 #
 # l3fwd is built at benchmark time from Debian's dpdk-doc sources: /usr/share/dpdk/examples/l3fwd
 # with /usr/share/dpdk/examples/common copied beside it into DIR (default /tmp/vfb-l3fwd-$UID),
@@ -31,6 +31,10 @@
 # --scale-lcores 2 (default) also runs vfapp (--fwd-lcores 2) and l3fwd with two forwarding
 # lcores (CPUs --dut-cpu and --gen-cpu: on a 2-CPU machine the second shares the generator's
 # CPU), two memif queue pairs per port, the generator sending on both.
+# --repetitions N (default 1): repetition 1 runs every DUT (and the --scale-lcores runs);
+# repetitions 2..N run the --rep-duts (one lcore) again, in reverse order on even repetitions,
+# so a ratio between two of them can be taken per repetition, side by side, and a drift of
+# the host's speed during the run does not favour the one that runs first.
 # Every DUT sends every packet it forwards back to the generator, so the DUT's forwarding
 # rate = the generator's received packets per second (sum over both ports), measured the
 # same way for all: the median of testpmd's per-second Rx-pps readings after --warmup.
@@ -40,14 +44,16 @@
 # Exit 1 if no record was printed.
 set -u
 vfapp="" sizes="64 1500" dur=4 warm=2 bdir=/tmp/vfb-l3fwd-$(id -u) rep=1 dcpu=1 gcpu=0 nohuge=0
-duts="l3fwd-lpm vfapp vfapp-plain testpmd-io testpmd-mac" vargs="" scale=2
+duts="l3fwd-lpm vfapp vfapp-plain testpmd-io testpmd-mac" vargs="" scale=2 reps=1
+repduts="l3fwd-lpm vfapp"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vfapp) vfapp=$2; shift ;; --pkt-sizes) sizes=$2; shift ;; --duration) dur=$2; shift ;;
 	--warmup) warm=$2; shift ;; --build-dir) bdir=$2; shift ;; --repetition) rep=$2; shift ;;
 	--dut-cpu) dcpu=$2; shift ;; --gen-cpu) gcpu=$2; shift ;; --no-huge) nohuge=1 ;;
 	--duts) duts=$2; shift ;; --vfapp-args) vargs=$2; shift ;; --scale-lcores) scale=$2; shift ;;
-	*) sed -n '2,31p' "$0" >&2; exit 2 ;;
+	--repetitions) reps=$2; shift ;; --rep-duts) repduts=$2; shift ;;
+	*) sed -n '2,36p' "$0" >&2; exit 2 ;;
 	esac; shift
 done
 command -v dpdk-testpmd >/dev/null || { echo "l3fwd.sh: dpdk-testpmd not installed (package dpdk)" >&2; exit 1; }
@@ -148,8 +154,10 @@ run_one() {
 	while [ $t -lt 60 ] && ! grep -qE "Rx-pps: +[1-9]" "$glog" 2>/dev/null; do sleep 0.5; t=$((t + 1)); done
 	start=$(grep -c "Rx-pps:" "$glog" 2>/dev/null)
 	sleep $((warm + dur))
-	kill -INT $dpid 2>/dev/null; sleep 1.5; kill -KILL $dpid 2>/dev/null; wait $dpid 2>/dev/null
+	# the generator stops first: testpmd's flowgen, a memif server, could crash on SIGINT
+	# when its client had gone (seen 2 in 8 runs); its per-second readings are in its log
 	kill -INT $gpid 2>/dev/null; sleep 1; kill -KILL $gpid 2>/dev/null; wait $gpid 2>/dev/null
+	kill -INT $dpid 2>/dev/null; sleep 1.5; kill -KILL $dpid 2>/dev/null; wait $dpid 2>/dev/null
 	dpid="" gpid=""
 	python3 - "$glog" "$dlog" "$dut" "$size" "$warm" "$rep" "$dcpu" "$gcpu" "${start:-0}" "$nl" <<'PY'
 import json, re, statistics, sys
@@ -192,6 +200,18 @@ for size in $sizes; do
 		case $dut in l3fwd-lpm | vfapp)
 			if [ "$scale" -gt 1 ] && run_one "$dut" "$size" "$scale"; then n=$((n + 1)); fi ;;
 		esac
+	done
+done
+rd=""
+for dut in $repduts; do case " $duts " in *" $dut "*) rd="$rd $dut" ;; esac; done
+for rep in $(seq 2 "$reps"); do
+	order=$rd
+	[ $((rep % 2)) = 0 ] && order=$(echo $rd | tr ' ' '\n' | tac | tr '\n' ' ')
+	echo "l3fwd.sh: repetition $rep of $reps:$order" >&2
+	for size in $sizes; do
+		for dut in $order; do
+			if run_one "$dut" "$size"; then n=$((n + 1)); fi
+		done
 	done
 done
 [ $n -gt 0 ]

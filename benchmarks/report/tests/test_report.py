@@ -265,6 +265,26 @@ class Sections(unittest.TestCase):
         # without any dut or callgrind record the section is empty
         self.assertEqual(render(dut, self.doc).strip(), "")
 
+    def test_dut_paired_repetitions(self):
+        # l3fwd.sh --repetitions 3: the table shows medians, the pairs line per-repetition ratios
+        d = copy.deepcopy(self.doc)
+        runs = [(1, 10.0, 12.0), (2, 11.0, 11.0), (3, 9.0, 13.5)]
+        for rep, l3, vf in runs:
+            for tool, mode, v in (("l3fwd-lpm", "lpm", l3), ("vfapp", "fwd", vf)):
+                d["records"].append({"kind": "dut", "tool": tool, "fwd_mode": mode, "lcores": 1,
+                                     "pkt_size": 64, "mpps": v, "repetition": rep})
+        # a 2-lcore run of repetition 1 and a plain-pool run are not pair members
+        d["records"].append({"kind": "dut", "tool": "vfapp", "fwd_mode": "fwd", "lcores": 2,
+                             "pkt_size": 64, "mpps": 30.0, "repetition": 1})
+        d["records"].append({"kind": "dut", "tool": "vfapp", "fwd_mode": "fwd-plain-pool",
+                             "lcores": 1, "pkt_size": 64, "mpps": 1.0, "repetition": 2})
+        text = render(dut, d)
+        g = grid(tables(text, "## Forwarders on the same ports")[0])
+        self.assertEqual(g["vfapp fwd (1 lcore)"]["64 B Mpps"], "12.000")
+        self.assertEqual(g["l3fwd-lpm lpm (1 lcore)"]["64 B Mpps"], "10.000")
+        self.assertIn("64 B: vfapp fwd / l3fwd-lpm, one lcore, paired by repetition: median "
+                      "**1.20** (min 1.00, max 1.50, 3 pairs)", text)
+
     def test_attack_pass_records_win(self):
         d = with_new_fields(self.doc)
         # the attack pass (kind attack) says optimistic is safe in native mode: it is used, not

@@ -61,7 +61,8 @@ def render(ctx):
              "vfapp runs `--topology ports --workload fwd --strategy off`: its figure is the "
              "appliance's own work, without its built-in generator and sink. l3fwd is built from "
              "Debian's dpdk-doc example sources at benchmark time (benchmarks/peers/l3fwd.sh). "
-             "Ratios are vfapp fwd (1 lcore) / that forwarder within this run; *x lcores* is a "
+             "Mpps are medians over the repetitions of a forwarder (l3fwd.sh --repetitions); "
+             "ratios are vfapp fwd (1 lcore) / that forwarder within this run; *x lcores* is a "
              "forwarder's N-lcore rate / its own 1-lcore rate (the second lcore shares the "
              "generator's CPU on a 2-CPU host).")
     L.append("")
@@ -91,4 +92,29 @@ def render(ctx):
         hdr += [f"{sz} B Mpps", f"vfapp 1 lcore / this ({sz} B)", f"x lcores ({sz} B)"]
     L.append(table(hdr, rows))
     L.append("")
+    L += render_pairs(recs, sizes)
     return L + render_callgrind(ctx)
+
+
+def render_pairs(recs, sizes):
+    """vfapp fwd / l3fwd-lpm (one lcore each) per repetition: the two ran one after the
+    other (l3fwd.sh --repetitions alternates their order), so each ratio is side by side."""
+    out = []
+    for sz in sizes:
+        by_rep = {}
+        for r in recs:
+            if lcores(r) != 1 or size(r) != sz:
+                continue
+            who = "vfapp" if is_vfapp_fwd(r) else "l3fwd" if r.get("tool") == "l3fwd-lpm" else None
+            if who:
+                by_rep.setdefault(r.get("repetition", 1), {})[who] = num(r.get("mpps"))
+        ratios = sorted(p["vfapp"] / p["l3fwd"] for p in by_rep.values()
+                        if p.get("vfapp") and p.get("l3fwd"))
+        if ratios:
+            out.append(f"- {sz} B: vfapp fwd / l3fwd-lpm, one lcore, paired by repetition: median "
+                       f"**{fmt(median(ratios), 2)}** (min {fmt(ratios[0], 2)}, max "
+                       f"{fmt(ratios[-1], 2)}, {len(ratios)} pair{'s' if len(ratios) > 1 else ''})")
+    if out:
+        out = ["Paired ratios (each repetition runs the two back to back, the order alternating):",
+               ""] + out + [""]
+    return out
