@@ -10,30 +10,15 @@ import subprocess
 import sys
 import tempfile
 
+from vfapp_testlib import check, failures, last_record, sh
+
 VFAPP = sys.argv[1]
 CASE = sys.argv[2]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
 
 def eal_args(tag, lcores="0"):
     """The EAL's options: no hugepages, no PCI, file prefix vfapp-t-TAG-PID."""
     return ["--no-huge", "-m", "512", "--no-pci", "-l", lcores,
             "--file-prefix", "vfapp-t-%s-%d" % (tag, os.getpid()), "--log-level", "*:warning"]
-
-
-def last_record(out):
-    """vfapp's JSON record: the last line of its stdout that starts with '{' (None: none)."""
-    rec = None
-    for line in out.splitlines():
-        if line.startswith("{"):
-            rec = json.loads(line)
-    return rec
 
 
 def run(args, tag, lcores="0", expect_rc=0, timeout=60, eal=None):
@@ -43,14 +28,6 @@ def run(args, tag, lcores="0", expect_rc=0, timeout=60, eal=None):
         print(p.stdout[-3000:], p.stderr[-3000:])
     check(p.returncode == expect_rc, "%s: exit %d, want %d" % (" ".join(args), p.returncode, expect_rc))
     return last_record(p.stdout), p
-
-
-def sh(cmd, ok=False):
-    """Run a shell command; its stdout, stripped. A failure raises unless ok."""
-    p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-    if p.returncode != 0 and not ok:
-        raise RuntimeError("%s: %s" % (cmd, p.stderr.strip()))
-    return p.stdout.strip()
 
 
 def netns_up(peers):

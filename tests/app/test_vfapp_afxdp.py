@@ -32,27 +32,9 @@ import subprocess
 import sys
 import time
 
+from vfapp_testlib import check, failures, last_record, sh, skip
+
 VFAPP = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    return cond
-
-
-def skip(why):
-    print("SKIP:", why)
-    sys.exit(77)
-
-
-def sh(cmd, ok=False, timeout=20):
-    p = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=timeout)
-    if p.returncode != 0 and not ok:
-        raise RuntimeError("%s: rc %d: %s" % (cmd, p.returncode, p.stderr.strip()))
-    return p.stdout.strip()
 
 
 if os.geteuid() != 0:
@@ -146,14 +128,6 @@ def stop_vfapp(p):
         p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=20)
     return out, err
-
-
-def record(out):
-    rec = None
-    for line in out.splitlines():
-        if line.startswith("{"):
-            rec = json.loads(line)
-    return rec
 
 
 def csum_errors(ns):
@@ -268,7 +242,7 @@ try:
           "(a) commands printed %s, want exactly %s" % (printed, sorted(want_cmd.values())))
     check("--fix-l4-csum" in p.stderr and "partial checksums" in p.stderr,
           "(a) refusal does not say why / does not offer --fix-l4-csum: " + p.stderr[-400:])
-    check(record(p.stdout) is None, "(a) a refused start printed a record")
+    check(last_record(p.stdout) is None, "(a) a refused start printed a record")
     for s in ("a", "b"):
         check(" xdp" not in sh("ip -d link show %s" % ROOT[s]),
               "(a) XDP program left attached to %s after the refusal" % ROOT[s])
@@ -301,7 +275,7 @@ try:
     check(proc.returncode == 0, "(b) vfapp --fix-l4-csum exit %d: %s" % (proc.returncode, err[-500:]))
     check("warning" in err and "--fix-l4-csum completes the checksums" in err,
           "(b) no warning naming the offloads with --fix-l4-csum: " + err[-500:])
-    rec = record(out)
+    rec = last_record(out)
     if check(rec is not None, "(b) no record: " + err[-300:]):
         fixed = rec["router"]["l4_csum_fixed"]
         print("(b) vfapp: forwarded %d, l4_csum_fixed %d" % (rec["forwarded"], fixed))
@@ -318,7 +292,7 @@ try:
     out, err = stop_vfapp(proc)
     check(proc.returncode == 0 and "ethtool" not in err,
           "(c) after the printed commands vfapp still complains (exit %d): %s" % (proc.returncode, err[-500:]))
-    rec = record(out)
+    rec = last_record(out)
     if check(rec is not None, "(c) no record"):
         check(rec["forwarded"] > 1000 and rec["router"]["l4_csum_fixed"] == 0,
               "(c) forwarded %d, l4_csum_fixed %d (want 0 fixes)" % (rec["forwarded"], rec["router"]["l4_csum_fixed"]))

@@ -18,6 +18,11 @@ def is_vfapp_fwd(r):
     return r.get("tool") == "vfapp" and r.get("fwd_mode") == "fwd"
 
 
+def nonneg(v):
+    """A group's cost after the idle-poll subtraction can come out a hair below 0: show 0."""
+    return max(v, 0.0) if v is not None else None
+
+
 def render_callgrind(ctx):
     recs = [r for r in ctx.res.kind("callgrind") if num(r.get("ir_per_pkt"))]
     if not recs:
@@ -43,7 +48,7 @@ def render_callgrind(ctx):
         ratio = v / ref[size(r)] if ref.get(size(r)) else None
         rows.append([r.get("tool", "?"), str(size(r)), fmt(v, 0), fmt(ratio, 2),
                      fmt(num(r.get("ir_raw_per_pkt")), 0), fmt(num(r.get("burst")), 2)] +
-                    [fmt(num((r.get("groups") or {}).get(g)), 0) for g in groups])
+                    [fmt(nonneg(num((r.get("groups") or {}).get(g))), 0) for g in groups])
     L.append(table(["DUT", "size B", "Ir/packet", "/ l3fwd-lpm", "raw Ir/packet", "burst"] + groups, rows))
     L.append("")
     return L
