@@ -358,10 +358,12 @@ void iova_ctx_destroy(struct iova_ctx *c);
  * Map one buffer [host, host+len) bytes for DMA with prot (IOVA_PROT_*); host need
  * not be page aligned; the IOVA returned keeps host's page offset. cpu selects the
  * per-CPU slot (counters, allocator magazine; IOVA_ANY_CPU: the shared slot, no magazine),
- * folded below nb_cpus. Thread-safe: off and strict run on the caller's slot without any
- * ctx-wide lock (two lcores with different cpu values never wait for each other in
- * lib/iova; the physical IOMMU's invalidation queue is still one, as on hardware); the
- * other strategies keep shared state and serialise on the ctx lock (iova_ctx.c C1-C8).
+ * folded below nb_cpus. Thread-safe: off, strict and deferred run on the caller's slot
+ * without any ctx-wide lock (two lcores with different cpu values never wait for each
+ * other in lib/iova, except that deferred's flush covers every CPU's queue, Linux
+ * dma-iommu.c's per-CPU flush queues; the physical IOMMU's invalidation queue is still
+ * one, as on hardware); the other strategies keep shared state and serialise on the ctx
+ * lock (iova_ctx.c C1-C9).
  * @return 0 with *iova; -EINVAL (len 0, prot 0), -ENOMEM (IOVA space or memory),
  *         or the backend's map error (e.g. -EEXIST, -EIO from an emulated IOMMU).
  */
@@ -384,7 +386,8 @@ int iova_ctx_map_bulk(struct iova_ctx *c, void *const *host, size_t len, int pro
 		      uint64_t *iova, unsigned int n);
 int iova_ctx_unmap_bulk(struct iova_ctx *c, const uint64_t *iova, size_t len, unsigned int cpu,
 			unsigned int n);
-/** Run timers (deferred flush timeout fq_timeout_ns, optimistic opt_timeout_ns). Call from the datapath loop. */
+/** Run timers (deferred flush timeout fq_timeout_ns, optimistic opt_timeout_ns). Call from the datapath loop.
+ *  deferred's takes no ctx-wide lock (any lcore may run the timeout, once); optimistic's takes the ctx lock. */
 void iova_ctx_poll(struct iova_ctx *c, unsigned int cpu);
 /**
  * Device-side access of len bytes at iova through the physical IOMMU (see

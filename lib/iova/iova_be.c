@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * iova_be: what the strategies (strat_*.c) call, under c->lock or, for the per-CPU
- * strategies (off, strict), concurrently from several CPU slots (iova_ctx.c C1-C5): the
- * counted backend operations, the fewest aligned page-selective invalidations
- * covering a set of requests, the stale-window bookkeeping, and IOVA page allocation.
+ * iova_be: what the strategies (strat_*.c) call, under c->lock or, for the strategies
+ * that run without it (off, strict, deferred), concurrently from several CPU slots
+ * (iova_ctx.c C1-C9): the counted backend operations, the fewest aligned page-selective
+ * invalidations covering a set of requests, the stale-window bookkeeping (atomics), and
+ * IOVA page allocation.
  *
  * A leaf below the strategies: iova_ctx.c runs a strategy through its ops table, the
  * strategy calls these helpers, and nothing here calls back into iova_ctx.c or a strategy
@@ -142,22 +143,34 @@ int iova_be_inv_cover(struct iova_ctx *c, struct iova_req *r, unsigned int n)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Stale window (only strategies under c->lock open or close records)      */
+/* Stale window: atomics, opened and closed under c->lock by the strategies that run  */
+/* under it and without it by deferred's per-CPU queues (iova_ctx.c C5, C9)          */
 /* ---------------------------------------------------------------------- */
+
+static inline void stat_max(uint64_t *x, uint64_t v)
+{
+	uint64_t old = __atomic_load_n(x, __ATOMIC_RELAXED);
+
+	while (old < v &&
+	       !__atomic_compare_exchange_n(x, &old, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
 
 void iova_stale_open(struct iova_ctx *c, uint64_t n)
 {
-	c->st.stale_now += n;
-	if (c->st.stale_now > c->st.stale_max_entries)
-		c->st.stale_max_entries = c->st.stale_now;
+	stat_max(&c->st.stale_max_entries,
+		 __atomic_add_fetch(&c->st.stale_now, n, __ATOMIC_RELAXED));
 }
 
 void iova_stale_close(struct iova_ctx *c, uint64_t t_unmap_ns, uint64_t now_ns)
 {
-	if (c->st.stale_now)
-		c->st.stale_now--;
-	if (now_ns > t_unmap_ns && now_ns - t_unmap_ns > c->st.stale_max_ns)
-		c->st.stale_max_ns = now_ns - t_unmap_ns;
+	uint64_t old = __atomic_load_n(&c->st.stale_now, __ATOMIC_RELAXED);
+
+	while (old && !__atomic_compare_exchange_n(&c->st.stale_now, &old, old - 1, true,
+						   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	if (now_ns > t_unmap_ns)
+		stat_max(&c->st.stale_max_ns, now_ns - t_unmap_ns);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -10,18 +10,23 @@
  * Morrison, Serebrin, Tsafrir, "Utilizing the IOMMU Scalably", USENIX ATC 2015): a call
  * runs on the CPU slot of its cpu argument. Strategies that keep no state of their own
  * (ops->percpu: off, strict) run entirely on that slot: the allocator's per-CPU magazine
- * and the backend, which has its own locks like real hardware's invalidation queue. Only
- * strategies with shared state (deferred's flush counters, the reuse engine's table, the
- * ring window, the pool pages' refcounts) take c->lock: the shared slow path.
+ * and the backend, which has its own locks like real hardware's invalidation queue.
+ * Strategies whose state is per CPU behind their own locks (ops->own_locks: deferred's
+ * per-CPU flush queues, Linux dma-iommu.c's iova_fq) run on that slot too, taking only
+ * their slot's lock of their own. Only strategies with shared state and no locks of
+ * their own (the reuse engine's table, the ring window, the pool pages' refcounts) take
+ * c->lock: the shared slow path.
  *
  * THREADS, INVARIANTS AND LOCK ORDER
  *  Any number of threads (lcores) may call the iova_ctx_* functions on one ctx.
- *  C1. c->lock (a mutex) serialises every call of a strategy without ops->percpu (map,
- *      unmap, poll, register/unregister pool) and every poll/register/fini of any
- *      strategy: strategy state (c->sp) and the stale-window counters (st.stale_*,
- *      st.reuse_hits) are touched only under it. A strategy never drops it
- *      mid-operation, so it sees its state consistent at entry and leaves it consistent
- *      at exit (map is all or nothing).
+ *  C1. c->lock (a mutex) serialises every call of a strategy with neither ops->percpu
+ *      nor ops->own_locks (map, unmap, poll, register/unregister pool), every
+ *      register/fini of any strategy and the poll of any strategy without own_locks:
+ *      such a strategy's state (c->sp) and st.reuse_hits are touched only under it.
+ *      The stale-window counters (st.stale_*) are atomics (iova_be.c), opened and
+ *      closed under c->lock or, by an own_locks strategy, under its own locks (C9).
+ *      A strategy never drops c->lock mid-operation, so it sees its state consistent at
+ *      entry and leaves it consistent at exit (map is all or nothing).
  *  C2. A strategy with ops->percpu keeps no state of its own: its map/unmap run without
  *      c->lock, concurrently on different slots. What they share is thread-safe by
  *      itself: the allocator (iova_alloc.c I3, I6: each range has one owner, a double
@@ -35,10 +40,12 @@
  *      written only under it. One lcore per cpu value never contends for it.
  *  C4. Cycle histograms: a slot samples one call in p.hist_period (the first one
  *      included); only a sampled call reads the TSC and records, under c->hist_lock.
- *  C5. Backend counters (st.backend_*, invalidations, waits, wait_cycles) are relaxed
- *      atomics added by iova_be_*() from any slot (iova_be.c). iova_ctx_get_stats() sums
- *      the slots (each under its lock, one at a time) and reads the rest under c->lock;
- *      it never holds two of these locks at once.
+ *  C5. Backend counters (st.backend_*, invalidations, waits, wait_cycles) and the
+ *      stale-window counters (st.stale_now, stale_max_entries, stale_max_ns) are relaxed
+ *      atomics added by iova_be_*() / iova_stale_*() from any slot (iova_be.c).
+ *      iova_ctx_get_stats() sums the slots (each under its lock, one at a time) and reads
+ *      the rest under c->lock; it never holds two of these locks at once (an own_locks
+ *      strategy's oldest_stale_ns takes its locks under c->lock, one at a time, C9).
  *  C6. iova_ctx_dma() and iova_ctx_interrupt() (the device side) take no ctx lock: they
  *      go straight to the physical IOMMU, which has its own synchronisation (soft VT-d
  *      unit spinlock, lock-free page walk over release-published tables). A DMA racing an
@@ -49,10 +56,22 @@
  *  C8. Bulk calls split into chunks of BULK_CHUNK; locks are dropped between chunks, so
  *      a bulk map is all-or-nothing for its caller (undone on failure) but other threads
  *      may interleave between chunks.
- *  Lock order: slot->lock -> c->lock -> mode wrapper glock (mode_emul.c) -> physical
- *  backend locks (vtd_drv domain mutex or driver mutex, never nested -> vtd_soft
- *  spinlock); c->lock or slot->lock -> allocator locks (rcache -> depot -> tree ->
- *  shard); c->hist_lock is a leaf. Nothing below c->lock ever takes it or a slot lock.
+ *  C9. A strategy with ops->own_locks keeps per-CPU state behind locks of its own and
+ *      shared state in atomics; iova_ctx calls its map, unmap and poll without c->lock,
+ *      concurrently on different slots (init and fini still run alone, fini under
+ *      c->lock; oldest_stale_ns runs under c->lock from iova_ctx_get_stats()). Its locks
+ *      ("strategy slot locks": deferred's fq->lock, one per flush queue) sit below
+ *      slot->lock and below c->lock (get_stats takes c->lock, then each one in turn) and
+ *      above the backend and the allocator; it never holds two of them at once and
+ *      never takes c->lock or a ctx slot lock. Its invariants are its own to keep under
+ *      concurrency: deferred documents its flush-counter ordering (strat_deferred.c),
+ *      the reason an IOVA is freed only after an invalidation covering it completed.
+ *  Lock order: slot->lock -> c->lock -> strategy slot locks (C9) -> mode wrapper glock
+ *  (mode_emul.c) -> physical backend locks (vtd_drv domain mutex or driver mutex, never
+ *  nested -> vtd_soft spinlock); slot->lock -> strategy slot locks (C9, without
+ *  c->lock); c->lock, slot->lock or a strategy slot lock -> allocator locks (rcache ->
+ *  depot -> tree -> shard); c->hist_lock is a leaf. Nothing below c->lock ever takes it
+ *  or a slot lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -279,10 +298,16 @@ static inline void sample_end(struct iova_ctx *c, struct iova_hist *h, uint64_t 
 	pthread_spin_unlock(&c->hist_lock);
 }
 
-/* Run the strategy's map or unmap: on the slot alone (C2) or under c->lock too (C1). */
+/* The strategy runs without c->lock: no state (C2) or its own per-slot locks (C9). */
+static inline bool lockless(const struct iova_ctx *c)
+{
+	return c->ops->percpu || c->ops->own_locks;
+}
+
+/* Run the strategy's map or unmap: on the slot alone (C2, C9) or under c->lock too (C1). */
 static inline int run_map(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu)
 {
-	if (c->ops->percpu)
+	if (lockless(c))
 		return c->ops->map(c, r, n, cpu);
 	pthread_mutex_lock(&c->lock);
 	int rc = c->ops->map(c, r, n, cpu);
@@ -293,7 +318,7 @@ static inline int run_map(struct iova_ctx *c, struct iova_req *r, unsigned int n
 static inline int run_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
 			    unsigned int cpu)
 {
-	if (c->ops->percpu)
+	if (lockless(c))
 		return c->ops->unmap(c, r, n, cpu);
 	pthread_mutex_lock(&c->lock);
 	int rc = c->ops->unmap(c, r, n, cpu);
@@ -426,6 +451,10 @@ void iova_ctx_poll(struct iova_ctx *c, unsigned int cpu)
 {
 	if (!c || !c->ops->poll)
 		return;
+	if (c->ops->own_locks) { /* C9: the datapath loop's poll takes no ctx lock either */
+		c->ops->poll(c, cpu, iova_now_ns());
+		return;
+	}
 	pthread_mutex_lock(&c->lock);
 	c->ops->poll(c, cpu, iova_now_ns());
 	pthread_mutex_unlock(&c->lock);
@@ -499,6 +528,9 @@ void iova_ctx_get_stats(const struct iova_ctx *c, struct iova_ctx_stats *st)
 	st->invalidations = ld(&c->st.invalidations);
 	st->waits = ld(&c->st.waits);
 	st->wait_cycles = ld(&c->st.wait_cycles);
+	st->stale_now = ld(&c->st.stale_now);
+	st->stale_max_entries = ld(&c->st.stale_max_entries);
+	st->stale_max_ns = ld(&c->st.stale_max_ns);
 	st->exits = c->be ? c->be->exits - c->exits_base : 0;
 	if (c->ops->oldest_stale_ns) {
 		uint64_t t = c->ops->oldest_stale_ns(c);
@@ -526,10 +558,9 @@ void iova_ctx_reset_stats(struct iova_ctx *c)
 		pthread_spin_unlock(&sl->lock);
 	}
 	pthread_mutex_lock(&c->lock);
-	uint64_t now_stale = c->st.stale_now;
 	c->st.reuse_hits = 0;
-	c->st.stale_max_ns = 0;
-	c->st.stale_max_entries = now_stale;
+	__atomic_store_n(&c->st.stale_max_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->st.stale_max_entries, ld(&c->st.stale_now), __ATOMIC_RELAXED);
 	__atomic_store_n(&c->st.backend_maps, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->st.backend_unmaps, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->st.invalidations, 0, __ATOMIC_RELAXED);

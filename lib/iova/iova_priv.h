@@ -107,7 +107,8 @@ struct iova_req {
 struct iova_ctx;
 
 /**
- * One DMA-mapping strategy. Called with the context lock held.
+ * One DMA-mapping strategy. Called with the context lock held, unless percpu or
+ * own_locks says otherwise (iova_ctx.c C1, C2, C9).
  * map:   map n buffers, fill r[i].pfn; all or nothing (on failure nothing stays mapped
  *        and nothing leaks); 0 or -errno.
  * unmap: tear down n buffers per the strategy; 0 or the first -errno (the rest are still
@@ -122,6 +123,12 @@ struct iova_strat_ops {
 	 *  iova_ctx calls them without c->lock, concurrently from different CPU slots
 	 *  (iova_ctx.c C2). false: every call runs under c->lock. */
 	bool percpu;
+	/** map/unmap/poll keep state of their own behind the strategy's own locks, one per CPU
+	 *  slot (deferred: a flush queue per CPU, each with a spinlock, and atomic flush
+	 *  counters): iova_ctx calls them without c->lock (iova_ctx.c C9). Its locks sit
+	 *  below slot->lock and c->lock, above the backend and the allocator; it never holds
+	 *  two of them at once. false (and !percpu): every call runs under c->lock. */
+	bool own_locks;
 	int (*init)(struct iova_ctx *c);
 	void (*fini)(struct iova_ctx *c);
 	int (*map)(struct iova_ctx *c, struct iova_req *r, unsigned int n, unsigned int cpu);
@@ -191,10 +198,10 @@ struct iova_ctx {
 	pthread_mutex_t lock; /**< the shared slow path: strategy state (C1) */
 	struct iova_ctx_slot *slot; /**< nb_cpus + 1 slots; [nb_cpus] is IOVA_ANY_CPU's */
 
-	/** counters: backend_maps/unmaps, invalidations, waits, wait_cycles are atomics
-	 *  (relaxed, written by iova_be_* from any slot, C5); reuse_hits and stale_* are
-	 *  written under c->lock; maps/unmaps live in the slots (cycle percentiles filled on
-	 *  read) */
+	/** counters: backend_maps/unmaps, invalidations, waits, wait_cycles and stale_* are
+	 *  atomics (relaxed, written by iova_be_* / iova_stale_* from any slot, C5);
+	 *  reuse_hits is written under c->lock; maps/unmaps live in the slots (cycle
+	 *  percentiles filled on read) */
 	struct iova_ctx_stats st;
 	uint64_t exits_base; /**< be->exits at the last reset */
 	pthread_spinlock_t hist_lock; /**< map_hist, unmap_hist (sampled calls only, C4) */

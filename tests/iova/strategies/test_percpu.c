@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/iova per-CPU fast path (iova_ctx.c C1-C8): two threads on two CPU slots map and
- * unmap at once. For off and strict the test holds the ctx-wide lock the whole time: the
- * threads must finish anyway (no global lock on their path). Every strategy: the counters
+ * lib/iova per-CPU fast path (iova_ctx.c C1-C9): two to four threads on their own CPU
+ * slots map and unmap at once. For off, strict and deferred the test holds the ctx-wide
+ * lock the whole time: the threads must finish anyway (no global lock on their path). Every strategy: the counters
  * add up, no IOVA page is handed to two live buffers at once, every buffer's IOVA reaches
  * exactly its own bytes, a strict unmap is unreachable (or already someone else's) when
  * it returns, and the spy backend sees no IOVA mapped again before an invalidation
@@ -23,6 +23,7 @@
 	((1u << 18) - 1) /* small IOVA space (ring's 2^16-page window fits): live[] indexes it */
 #define BURST 8
 #define PAGES 16 /* per thread */
+#define MAX_THR 4
 
 /* The spy is single-threaded bookkeeping: this wrapper serialises every backend call
  * (the soft VT-d serialises its invalidation queue the same way). */
@@ -107,6 +108,7 @@ struct run {
 	enum iova_strategy s;
 	uint8_t *live; /* LIMIT_PFN + 1 flags: the IOVA page is a live buffer's */
 	unsigned int iters;
+	unsigned int poll_every; /* iova_ctx_poll() every this many iterations (0: never) */
 };
 
 struct worker {
@@ -160,6 +162,8 @@ static void *work(void *arg)
 						 __ATOMIC_RELEASE);
 		if (iova_ctx_unmap_bulk(r->c, iova, 256, w->cpu, BURST) != 0)
 			w->unmap_err++;
+		if (r->poll_every && it % r->poll_every == 0)
+			iova_ctx_poll(r->c, w->cpu); /* deferred's timeout, from every thread */
 		if (r->s != IOVA_STRAT_STRICT)
 			continue;
 		/* strict: invalidated before unmap returned; the page either faults or was
@@ -176,23 +180,23 @@ static void *work(void *arg)
 	return NULL;
 }
 
-/* Two workers on cpu 0 and 1; with hold_ctx_lock the main thread owns c->lock meanwhile. */
-static void run_two(struct iova_ctx *c, enum iova_strategy s, unsigned int iters,
-		    bool hold_ctx_lock, uint8_t *bufs[2])
+/* nthr workers on cpu 0..nthr-1; with hold_ctx_lock the main thread owns c->lock meanwhile. */
+static void run_n(struct iova_ctx *c, enum iova_strategy s, unsigned int iters, bool hold_ctx_lock,
+		  uint8_t *bufs[], unsigned int nthr, unsigned int poll_every)
 {
-	struct run r = { .c = c, .s = s, .iters = iters };
-	struct worker w[2];
-	pthread_t t[2];
+	struct run r = { .c = c, .s = s, .iters = iters, .poll_every = poll_every };
+	struct worker w[MAX_THR];
+	pthread_t t[MAX_THR];
 
 	r.live = calloc(LIMIT_PFN + 1, 1);
 	assert_non_null(r.live);
 	if (hold_ctx_lock)
 		assert_int_equal(pthread_mutex_lock(&c->lock), 0);
-	for (unsigned int i = 0; i < 2; i++) {
+	for (unsigned int i = 0; i < nthr; i++) {
 		w[i] = (struct worker){ .r = &r, .cpu = i, .buf = bufs[i], .seed = 7 + i };
 		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
 	}
-	for (unsigned int i = 0; i < 2; i++) {
+	for (unsigned int i = 0; i < nthr; i++) {
 		struct timespec dl;
 
 		clock_gettime(CLOCK_REALTIME, &dl);
@@ -202,7 +206,7 @@ static void run_two(struct iova_ctx *c, enum iova_strategy s, unsigned int iters
 	}
 	if (hold_ctx_lock)
 		pthread_mutex_unlock(&c->lock);
-	for (unsigned int i = 0; i < 2; i++) {
+	for (unsigned int i = 0; i < nthr; i++) {
 		assert_int_equal(w[i].map_err, 0);
 		assert_int_equal(w[i].out_of_range, 0);
 		assert_int_equal(w[i].twice, 0);
@@ -211,6 +215,12 @@ static void run_two(struct iova_ctx *c, enum iova_strategy s, unsigned int iters
 		assert_int_equal(w[i].reachable_after, 0);
 	}
 	free(r.live);
+}
+
+static void run_two(struct iova_ctx *c, enum iova_strategy s, unsigned int iters,
+		    bool hold_ctx_lock, uint8_t *bufs[2])
+{
+	run_n(c, s, iters, hold_ctx_lock, bufs, 2, 0);
 }
 
 static struct iova_ctx *mk(enum iova_strategy s, struct iova_backend *be)
@@ -228,13 +238,18 @@ static struct iova_ctx *mk(enum iova_strategy s, struct iova_backend *be)
 	return c;
 }
 
-static void bufs_alloc(uint8_t *bufs[2])
+static void bufs_alloc_n(uint8_t *bufs[], unsigned int n)
 {
-	for (unsigned int i = 0; i < 2; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		bufs[i] = aligned_alloc(IOVA_PAGE_SIZE, PAGES * IOVA_PAGE_SIZE);
 		assert_non_null(bufs[i]);
 		memset(bufs[i], 0, PAGES * IOVA_PAGE_SIZE);
 	}
+}
+
+static void bufs_alloc(uint8_t *bufs[2])
+{
+	bufs_alloc_n(bufs, 2);
 }
 
 static unsigned int iters(void)
@@ -273,6 +288,57 @@ static void test_strict_two_cpus_no_ctx_lock(void **state)
 	free(bufs[1]);
 }
 
+/*
+ * deferred: per-CPU flush queues, no ctx lock (C9). Three threads on three slots, small
+ * queues (32) and a short timeout (100 us, polled from every thread) so that full-queue
+ * flushes, timeout flushes and frees of entries another CPU's flush covered all race.
+ * The invariant, checked from outside the strategy: the spy sees no IOVA page mapped again
+ * before a domain invalidation queued after its unmap completed; the device side (soft
+ * VT-d IOTLB behind iova_ctx_dma) reaches exactly the live buffer's bytes through every
+ * fresh mapping, which an IOVA reused under a still-live IOTLB entry would break; and no
+ * two live buffers share an IOVA page. The main thread holds c->lock throughout: with the
+ * old code (deferred under c->lock) the workers block and the bounded join fails.
+ */
+static void test_deferred_cpus_no_ctx_lock(void **state)
+{
+	enum { NTHR = 3 };
+	struct spy *sp = spy_create(0);
+	struct iova_ctx_params p;
+	uint8_t *bufs[NTHR];
+	unsigned int n = iters();
+
+	iova_ctx_default_params(&p);
+	p.strategy = IOVA_STRAT_DEFERRED;
+	p.nb_cpus = NTHR;
+	p.iova_limit_pfn = LIMIT_PFN;
+	p.fq_size = 32;
+	p.fq_timeout_ns = 100000;
+	struct iova_ctx *c = iova_ctx_create(&p, locked(&sp->be));
+	assert_non_null(c);
+	bufs_alloc_n(bufs, NTHR);
+	run_n(c, IOVA_STRAT_DEFERRED, n, true, bufs, NTHR, 4);
+	struct iova_ctx_stats st;
+	iova_ctx_get_stats(c, &st);
+	assert_int_equal(st.maps, (uint64_t)NTHR * n * BURST);
+	assert_int_equal(st.unmaps, (uint64_t)NTHR * n * BURST);
+	assert_int_equal(st.backend_unmaps, (uint64_t)NTHR * n * BURST);
+	assert_int_equal(sp->violations, 0);
+	assert_true(sp->reuses > 0); /* IOVAs came back, each after a covering flush */
+	assert_true(st.waits > 0);
+	assert_true(st.waits < st.unmaps); /* batched: one wait covers many unmaps */
+	assert_true(st.stale_max_entries > 0);
+	assert_true(st.stale_now <= (uint64_t)NTHR * p.fq_size);
+	struct iova_allocator_stats as;
+	iova_allocator_get_stats(c->alloc, &as);
+	assert_int_equal(as.bad_frees, 0);
+	print_message("deferred x%d: waits %" PRIu64 " per %" PRIu64 " unmaps, reuses %" PRIu64
+		      ", stale_max_entries %" PRIu64 "\n",
+		      NTHR, st.waits, st.unmaps, sp->reuses, st.stale_max_entries);
+	iova_ctx_destroy(c);
+	for (unsigned int i = 0; i < NTHR; i++)
+		free(bufs[i]);
+}
+
 /* off: no ctx lock, no backend, iova = host */
 static void test_off_two_cpus_no_ctx_lock(void **state)
 {
@@ -297,9 +363,9 @@ static void test_off_two_cpus_no_ctx_lock(void **state)
  * every guarantee holds as with one caller */
 static void test_shared_state_strategies_two_cpus(void **state)
 {
-	static const enum iova_strategy ss[] = { IOVA_STRAT_DEFERRED,	IOVA_STRAT_OPTIMISTIC,
-						 IOVA_STRAT_PERSISTENT, IOVA_STRAT_SHARED,
-						 IOVA_STRAT_RING,	IOVA_STRAT_POOL };
+	static const enum iova_strategy ss[] = { IOVA_STRAT_OPTIMISTIC, IOVA_STRAT_PERSISTENT,
+						 IOVA_STRAT_SHARED, IOVA_STRAT_RING,
+						 IOVA_STRAT_POOL };
 	unsigned int n = iters() / 2;
 
 	for (unsigned int k = 0; k < sizeof(ss) / sizeof(ss[0]); k++) {
@@ -376,6 +442,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strict_two_cpus_no_ctx_lock),
 		cmocka_unit_test(test_off_two_cpus_no_ctx_lock),
+		cmocka_unit_test(test_deferred_cpus_no_ctx_lock),
 		cmocka_unit_test(test_shared_state_strategies_two_cpus),
 		cmocka_unit_test(test_hist_sampling),
 	};

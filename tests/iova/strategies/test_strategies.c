@@ -197,7 +197,10 @@ static void test_deferred_fq_full(void **state)
 	free(buf);
 }
 
-/* A full flush queue on one CPU covers every CPU's queue: all of them are freed then. */
+/* Per-CPU flush queues (Linux queue_iova()): a full queue on CPU 0 flushes the whole
+ * domain once and frees CPU 0's entries; CPU 1's entries are covered by that flush (their
+ * stale window closes then) but stay queued until CPU 1's next unmap frees them with no
+ * flush of its own, or until the timeout frees every CPU's covered entries. */
 static void test_deferred_percpu(void **state)
 {
 	struct iova_ctx_params p;
@@ -222,12 +225,56 @@ static void test_deferred_percpu(void **state)
 	assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
 	assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), 0); /* full: one flush */
 	iova_allocator_get_stats(c->alloc, &as);
-	assert_int_equal(as.frees, 6); /* 4 of CPU 0 and 2 of CPU 1 */
+	assert_int_equal(as.frees, 4); /* CPU 0's four; CPU 1's two wait for CPU 1 */
 	struct iova_ctx_stats st;
 	iova_ctx_get_stats(c, &st);
 	assert_int_equal(st.waits, 1);
-	assert_int_equal(st.stale_now, 1);
+	assert_int_equal(st.stale_now, 1); /* CPU 1's two are no longer reachable */
 	assert_int_equal(st.stale_max_entries, 6);
+	/* CPU 1's next unmap first frees what CPU 0's flush covered: no flush of its own */
+	assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 1, &iova), 0);
+	assert_int_equal(iova_ctx_unmap(c, iova, 64, 1), 0);
+	iova_allocator_get_stats(c->alloc, &as);
+	assert_int_equal(as.frees, 6);
+	iova_ctx_get_stats(c, &st);
+	assert_int_equal(st.waits, 1);
+	assert_int_equal(st.stale_now, 2);
+	iova_ctx_destroy(c);
+	free(buf);
+}
+
+/* The timeout flush frees every CPU's covered entries, one queue at a time. */
+static void test_deferred_percpu_timeout(void **state)
+{
+	struct iova_ctx_params p;
+	iova_ctx_default_params(&p);
+	p.fq_size = 16;
+	p.nb_cpus = 3;
+	p.fq_timeout_ns = 50000000; /* 50 ms */
+	struct iova_ctx *c = mk(IOVA_STRAT_DEFERRED, soft_backend(LAT), &p);
+	uint8_t *buf = pages_alloc(1);
+	uint64_t iova;
+	struct iova_allocator_stats as;
+	for (unsigned int cpu = 0; cpu < 3; cpu++)
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, cpu, &iova), 0);
+			assert_int_equal(iova_ctx_unmap(c, iova, 64, cpu), 0);
+		}
+	iova_allocator_get_stats(c->alloc, &as);
+	assert_int_equal(as.frees, 0);
+	spin_ns(60000000);
+	iova_ctx_poll(c, 2); /* any CPU's poll runs the timer for all */
+	iova_allocator_get_stats(c->alloc, &as);
+	assert_int_equal(as.frees, 9);
+	struct iova_ctx_stats st;
+	iova_ctx_get_stats(c, &st);
+	assert_int_equal(st.waits, 1);
+	assert_int_equal(st.stale_now, 0);
+	assert_int_equal(st.stale_max_entries, 9);
+	assert_true(st.stale_max_ns >= 50000000);
+	iova_ctx_poll(c, 0); /* disarmed: nothing queued, no second flush */
+	iova_ctx_get_stats(c, &st);
+	assert_int_equal(st.waits, 1);
 	iova_ctx_destroy(c);
 	free(buf);
 }
@@ -655,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_deferred_stale_window),
 		cmocka_unit_test(test_deferred_fq_full),
 		cmocka_unit_test(test_deferred_percpu),
+		cmocka_unit_test(test_deferred_percpu_timeout),
 		cmocka_unit_test(test_optimistic),
 		cmocka_unit_test(test_optimistic_timeout),
 		cmocka_unit_test(test_shared),
