@@ -60,9 +60,12 @@
  * STALE-WINDOW ACCOUNTING
  *  Opened per entry on unmap; closed when a completed flush covers it, at that flush's
  *  completion time: the flusher closes its own queue's entries, and after a full-queue
- *  flush it walks the other queues (one lock at a time) to close theirs without freeing
- *  them (Linux frees those on their CPU's next unmap or at the timeout). An entry still
- *  open when its IOVA is freed closes at the last completed flush's time. The counters
+ *  flush it walks the other queues (one lock at a time, skipping a busy one: the fast
+ *  path never waits for another CPU) to close theirs without freeing them (Linux frees
+ *  those on their CPU's next unmap or at the timeout). An entry still open when its IOVA
+ *  is freed closes at the latest completed flush's time (never earlier than the flush
+ *  that covered it: an over-estimate of the window by at most the time between two
+ *  flushes, only when a walk found that queue busy). The counters
  *  in c->st are atomics (iova_be.c). With one CPU every number is what it was under
  *  c->lock.
  */
@@ -80,6 +83,7 @@ struct fq_entry {
 struct fq {
 	pthread_spinlock_t lock; /* head, tail, e[] (Linux fq->lock) */
 	unsigned int head, tail, size; /* ring of size+1 slots, Linux fq_full() */
+	unsigned int count; /* entries; written under lock, read relaxed by other CPUs */
 	struct fq_entry *e;
 } __attribute__((aligned(64)));
 
@@ -90,7 +94,6 @@ struct deferred {
 	uint64_t start_cnt __attribute__((aligned(64)));
 	uint64_t finish_cnt __attribute__((aligned(64)));
 	uint64_t last_finish_ns; /* completion time of the latest completed flush */
-	uint64_t queued __attribute__((aligned(64))); /* entries across all queues */
 	unsigned int timer_on __attribute__((aligned(64))); /* Linux fq_timer_on */
 	uint64_t timer_start; /* ns when the timer was (re)armed */
 };
@@ -141,7 +144,17 @@ static void fq_ring_free(struct iova_ctx *c, struct fq *q, unsigned int qi)
 		freed++;
 	}
 	if (freed)
-		__atomic_fetch_sub(&d->queued, freed, __ATOMIC_RELAXED);
+		__atomic_store_n(&q->count, q->count - freed, __ATOMIC_RELAXED);
+}
+
+/* Entries across all queues, read racily (each queue's count is its own lock's): exact
+ * with one CPU; with several, a hint for the timer restart only. */
+static bool all_empty(const struct deferred *d)
+{
+	for (unsigned int i = 0; i < d->nfq; i++)
+		if (__atomic_load_n(&d->fq[i].count, __ATOMIC_RELAXED))
+			return false;
+	return true;
 }
 
 /* q->lock held: close the stale records of entries covered by flush number fin (counter
@@ -219,7 +232,7 @@ static void deferred_fini(struct iova_ctx *c)
 
 	if (!d)
 		return;
-	if (ld_rlx(&d->queued) && fq_flush(c, &fin, &t) == 0)
+	if (!all_empty(d) && fq_flush(c, &fin, &t) == 0)
 		for (unsigned int i = 0; i < d->nfq; i++)
 			fq_ring_free(c, &d->fq[i], i); /* frees every covered IOVA */
 	for (unsigned int i = 0; i < d->nfq; i++) {
@@ -249,8 +262,21 @@ static inline unsigned int cpu_fq(const struct deferred *d, unsigned int cpu)
 	return cpu == IOVA_ANY_CPU ? 0 : cpu % d->nfq;
 }
 
+static void arm_timer(struct deferred *d, uint64_t now)
+{
+	/* Linux: avoid the shared line's write unless it is off */
+	if (!__atomic_load_n(&d->timer_on, __ATOMIC_RELAXED) &&
+	    !__atomic_exchange_n(&d->timer_on, 1, __ATOMIC_ACQ_REL))
+		__atomic_store_n(&d->timer_start, now, __ATOMIC_RELAXED);
+	/* a checker that reads the previous start fires early: one extra flush, still safe */
+}
+
 /* The timer (fq_flush_timeout()): whoever sees it expired and wins the disarm flushes once
- * and frees every queue's covered entries, one queue lock at a time. No lock held. */
+ * and frees every queue's covered entries, one queue lock at a time. No lock held. A
+ * queue whose lock is busy is not waited for (its CPU is in unmap and frees what this
+ * flush covered itself, on this or its next unmap): the timer is re-armed instead, so
+ * that the queue is visited again if its CPU goes idle. With one thread per queue and
+ * one CPU, no lock is ever busy here. */
 static void check_timer(struct iova_ctx *c, uint64_t now)
 {
 	struct deferred *d = D(c);
@@ -270,20 +296,57 @@ static void check_timer(struct iova_ctx *c, uint64_t now)
 		__atomic_store_n(&d->timer_on, 1, __ATOMIC_RELEASE);
 		return;
 	}
+	bool busy = false;
 	for (unsigned int i = 0; i < d->nfq; i++) {
-		pthread_spin_lock(&d->fq[i].lock);
+		if (pthread_spin_trylock(&d->fq[i].lock) != 0) {
+			busy = true;
+			continue;
+		}
 		fq_ring_free(c, &d->fq[i], i);
 		pthread_spin_unlock(&d->fq[i].lock);
 	}
+	if (busy)
+		arm_timer(d, t);
 }
 
-static void arm_timer(struct deferred *d, uint64_t now)
+/* q->lock held; the entry's PTEs are cleared and fenced (b). queue_iova() for one entry:
+ * 0, or -errno when it could not be queued (its IOVA leaks: never reused early). */
+static int queue_one(struct iova_ctx *c, struct fq *q, unsigned int qi, const struct iova_req *r,
+		     uint64_t *flush_fin, uint64_t *flush_t)
 {
-	/* Linux: avoid the shared line's write unless it is off */
-	if (!__atomic_load_n(&d->timer_on, __ATOMIC_RELAXED) &&
-	    !__atomic_exchange_n(&d->timer_on, 1, __ATOMIC_ACQ_REL))
-		__atomic_store_n(&d->timer_start, now, __ATOMIC_RELAXED);
-	/* a checker that reads the previous start fires early: one extra flush, still safe */
+	struct deferred *d = D(c);
+	int rc = 0;
+
+	/* first drop what other CPUs' flushes already covered (Linux does the same) */
+	fq_ring_free(c, q, qi);
+	/* Full: flush, then free this CPU's queue only (Linux queue_iova()). One flush
+	 * empties it unless another CPU's flush was in flight (it raised start_cnt before
+	 * ours but has not finished: finish_cnt lags by one per such flush) or an earlier
+	 * flush failed (a permanent lag of one): then the next flush of ours covers what
+	 * that one would have. Linux would overwrite the full ring here; a bounded number of
+	 * flushes, then refusing to queue, never does. */
+	for (unsigned int k = 0; fq_full(q) && k <= d->nfq + 1; k++) {
+		rc = fq_flush(c, flush_fin, flush_t);
+		if (rc < 0)
+			break;
+		fq_ring_free(c, q, qi);
+		/* nothing queued anywhere: restart the timer from this flush (what one CPU
+		 * always did: its full flush emptied every queue). Otherwise it keeps running
+		 * so that the timeout frees the other CPUs' covered entries. */
+		if (all_empty(d))
+			__atomic_store_n(&d->timer_start, *flush_t, __ATOMIC_RELAXED);
+	}
+	if (fq_full(q))
+		return rc < 0 ? rc : -EBUSY;
+	uint64_t now = iova_now_ns();
+	q->e[q->tail] = (struct fq_entry){
+		.pfn = r->pfn, .npages = r->npages, .counter = ld_rlx(&d->start_cnt), .t_unmap = now
+	};
+	q->tail = fq_next(q, q->tail);
+	__atomic_store_n(&q->count, q->count + 1, __ATOMIC_RELAXED);
+	iova_stale_open(c, 1);
+	arm_timer(d, now);
+	return 0;
 }
 
 static int deferred_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned int n,
@@ -295,59 +358,43 @@ static int deferred_unmap(struct iova_ctx *c, const struct iova_req *r, unsigned
 	uint64_t flush_fin = 0, flush_t = 0;
 	int first = 0;
 
-	pthread_spin_lock(&q->lock);
-	for (unsigned int i = 0; i < n; i++) {
-		int rc = iova_be_unmap(c, r[i].pfn, r[i].npages);
-		if (rc < 0) {
-			if (!first)
-				first = rc;
-			continue;
+	for (unsigned int base = 0; base < n; base += 64) {
+		unsigned int m = n - base < 64 ? n - base : 64;
+		uint64_t ok = 0;
+
+		/* clear the PTEs of up to 64 buffers outside the queue lock */
+		for (unsigned int i = 0; i < m; i++) {
+			int rc = iova_be_unmap(c, r[base + i].pfn, r[base + i].npages);
+			if (rc < 0) {
+				if (!first)
+					first = rc; /* not ours / not mapped: leave the IOVA alone */
+				continue;
+			}
+			ok |= 1ull << i;
 		}
-		/* (b): the PTE clear before the read of start_cnt (Linux smp_mb() in queue_iova) */
+		if (!ok)
+			continue;
+		/* (b): the PTE clears before the read of start_cnt (Linux smp_mb() in
+		 * queue_iova()); one fence for the group */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		/* first drop what other CPUs' flushes already covered (Linux does the same) */
-		fq_ring_free(c, q, qi);
-		/* Full: flush, then free this CPU's queue only (Linux queue_iova()). One flush
-		 * empties it unless another CPU's flush was in flight (it raised start_cnt
-		 * before ours but has not finished: finish_cnt lags by one per such flush) or
-		 * an earlier flush failed (a permanent lag of one): then the next flush of
-		 * ours covers what that one would have. Linux would overwrite the full ring
-		 * here; a bounded number of flushes, then refusing to queue, never does. */
-		for (unsigned int k = 0; fq_full(q) && k <= d->nfq + 1; k++) {
-			rc = fq_flush(c, &flush_fin, &flush_t);
-			if (rc < 0)
-				break;
-			fq_ring_free(c, q, qi);
-			/* nothing queued anywhere: restart the timer from this flush (what one
-			 * CPU always did: its full flush emptied every queue). Otherwise it keeps
-			 * running so that the timeout frees the other CPUs' covered entries. */
-			if (!ld_rlx(&d->queued))
-				__atomic_store_n(&d->timer_start, flush_t, __ATOMIC_RELAXED);
+		pthread_spin_lock(&q->lock);
+		for (unsigned int i = 0; i < m; i++) {
+			if (!(ok & (1ull << i)))
+				continue;
+			int rc = queue_one(c, q, qi, &r[base + i], &flush_fin, &flush_t);
+			if (rc < 0 && !first)
+				first = rc;
 		}
-		if (fq_full(q)) {
-			/* cannot make room safely: leak the IOVA rather than reuse it early */
-			if (!first)
-				first = rc < 0 ? rc : -EBUSY;
-			continue;
-		}
-		uint64_t now = iova_now_ns();
-		q->e[q->tail] = (struct fq_entry){ .pfn = r[i].pfn,
-						   .npages = r[i].npages,
-						   .counter = ld_rlx(&d->start_cnt),
-						   .t_unmap = now };
-		q->tail = fq_next(q, q->tail);
-		__atomic_fetch_add(&d->queued, 1, __ATOMIC_RELAXED);
-		iova_stale_open(c, 1);
-		arm_timer(d, now);
+		pthread_spin_unlock(&q->lock);
 	}
-	pthread_spin_unlock(&q->lock);
 	/* after a full-queue flush the other CPUs' covered entries are no longer reachable:
-	 * close their stale records now (one queue lock at a time, never two) */
+	 * close their stale records now (one queue lock at a time, never two). A queue whose
+	 * lock is busy (its CPU is queueing or flushing) is skipped, never waited for: its
+	 * owner closes them when it frees them, at the latest completed flush's time. */
 	if (flush_fin && d->nfq > 1)
 		for (unsigned int i = 0; i < d->nfq; i++) {
-			if (i == qi)
+			if (i == qi || pthread_spin_trylock(&d->fq[i].lock) != 0)
 				continue;
-			pthread_spin_lock(&d->fq[i].lock);
 			fq_close_covered(c, &d->fq[i], flush_fin, flush_t);
 			pthread_spin_unlock(&d->fq[i].lock);
 		}

@@ -279,6 +279,62 @@ static void test_deferred_percpu_timeout(void **state)
 	free(buf);
 }
 
+/* A spy whose next fail_waits waits fail (-EIO, as a queue error would): the spy then
+ * marks nothing covered, like hardware whose wait never completed. */
+static unsigned int fail_waits;
+static int failing_inv_flush(struct iova_backend *b, bool wait)
+{
+	if (wait && fail_waits) {
+		fail_waits--;
+		return -EIO;
+	}
+	return spy_inv_flush(b, wait);
+}
+
+/* A failed flush raises the start counter but never the finish counter: the queue's
+ * entries stay queued (never reused early), and every later full queue still makes room
+ * (with one flush more: the lag stays) instead of overwriting its ring. */
+static void test_deferred_failed_flush(void **state)
+{
+	static struct iova_backend_ops ops;
+	struct iova_ctx_params p;
+	struct spy *sp = spy_create(LAT);
+	iova_ctx_default_params(&p);
+	p.fq_size = 4;
+	p.nb_cpus = 1;
+	p.fq_timeout_ns = 10ull * 1000000000;
+	ops = spy_ops;
+	ops.inv_flush = failing_inv_flush;
+	sp->be.ops = &ops;
+	struct iova_ctx *c = mk(IOVA_STRAT_DEFERRED, &sp->be, &p);
+	uint8_t *buf = pages_alloc(1);
+	uint64_t iova;
+	for (int i = 0; i < 4; i++) { /* a full queue */
+		assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
+		assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), 0);
+	}
+	fail_waits = 1;
+	assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
+	/* the flush failed: no room, this IOVA is leaked rather than reused early */
+	assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), -EIO);
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(iova_ctx_map(c, buf, 64, IOVA_PROT_RW, 0, &iova), 0);
+		assert_int_equal(dev_write(c, iova + 8, (uint8_t)i, buf + 8), 0);
+		assert_int_equal(iova_ctx_unmap(c, iova, 64, 0), 0);
+	}
+	assert_int_equal(sp->violations, 0);
+	assert_true(sp->reuses > 0);
+	struct iova_ctx_stats st;
+	iova_ctx_get_stats(c, &st);
+	struct iova_allocator_stats as;
+	iova_allocator_get_stats(c->alloc, &as);
+	/* one CPU: every queued entry is uncovered; in use = queued + the leaked one */
+	assert_true(st.stale_now >= 1 && st.stale_now <= 4);
+	assert_int_equal(as.ranges_in_use, st.stale_now + 1);
+	iova_ctx_destroy(c);
+	free(buf);
+}
+
 static void test_optimistic(void **state)
 {
 	struct iova_ctx_params p;
@@ -703,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_deferred_fq_full),
 		cmocka_unit_test(test_deferred_percpu),
 		cmocka_unit_test(test_deferred_percpu_timeout),
+		cmocka_unit_test(test_deferred_failed_flush),
 		cmocka_unit_test(test_optimistic),
 		cmocka_unit_test(test_optimistic_timeout),
 		cmocka_unit_test(test_shared),
