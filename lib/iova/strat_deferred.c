@@ -30,16 +30,18 @@
  *
  * WHY AN ENTRY FREED BY ANOTHER CPU'S FLUSH IS SAFE (the start/finish pair)
  *  A flush F: s = ++start_cnt (seq_cst RMW), seq_cst fence, domain invalidation + wait,
- *  then ++finish_cnt (release) only if the wait completed. A queuer Q: clear the PTE,
+ *  then finish_cnt = max(finish_cnt, s) (release CAS) only if the wait completed. A queuer Q: clear the PTE,
  *  seq_cst fence (Linux's smp_mb() in queue_iova()), then read k = start_cnt under its
  *  queue lock and store the entry with counter k. A queue frees entries with counter <
  *  finish_cnt (acquire load).
- *  (a) Counting: finish_cnt counts completed flushes, and each flush raised start_cnt
- *      exactly once before its invalidation. Only k flushes raised start_cnt to a value
- *      <= k, so finish_cnt >= k + 1 means at least one completed flush F raised it to
- *      k + 1 or more: F's RMW comes after Q's read of k in start_cnt's modification order.
- *      A flush that fails (its wait did not complete) raises start_cnt but never
- *      finish_cnt: the pair only grows more conservative.
+ *  (a) Counting: finish_cnt only ever holds the start value s of a completed flush (or
+ *      0). So finish_cnt >= k + 1 means a completed flush F has s >= k + 1: F's RMW comes
+ *      after Q's read of k in start_cnt's modification order. A flush that fails (its
+ *      wait did not complete) raises start_cnt but never finish_cnt; the next flush that
+ *      completes covers what it would have (the max), so neither a failed flush nor one
+ *      still in flight on another CPU holds back a later one. (Linux increments
+ *      fq_flush_finish_cnt instead, which lags by one per flush in flight; the max gives
+ *      the same answer with one CPU.)
  *  (b) That F's invalidation sees Q's cleared PTE: Q's read of k is coherence-ordered
  *      before F's RMW; Q's fence precedes its read and F's fence follows its RMW, so Q's
  *      fence precedes F's fence in the seq_cst order S (C11 7.17.3, C++20
@@ -50,12 +52,14 @@
  *      refill one. (The soft VT-d also serialises its PTE writes and its invalidation
  *      queue under one unit lock, which orders them even without the fences; a backend
  *      that does not, such as VFIO's ioctls, still gets the store-buffer guarantee.)
- *  (c) The freeing queue's acquire load of finish_cnt reads F's release increment (or
- *      a later one in its release sequence), so F's completed wait happens before the
+ *  (c) The freeing queue's acquire load of finish_cnt reads F's release CAS (or a later
+ *      one in its release sequence), so F's completed wait happens before the
  *      free, and the allocator hands the IOVA out again only after it.
  *  Concretely: CPU A queues entry k while CPU B's flush (start_cnt already k) is in
  *  flight; B's finish makes finish_cnt k, and k < k is false: A's entry stays queued
  *  until a flush that started after A queued it (start_cnt k -> k + 1) has finished.
+ *  And if A's own flush (start k + 1) finishes before B's, finish_cnt becomes k + 1 at
+ *  once and B's later finish does not lower it.
  *
  * STALE-WINDOW ACCOUNTING
  *  Opened per entry on unmap; closed when a completed flush covers it, at that flush's
@@ -177,7 +181,7 @@ static int fq_flush(struct iova_ctx *c, uint64_t *fin, uint64_t *t)
 {
 	struct deferred *d = D(c);
 
-	__atomic_fetch_add(&d->start_cnt, 1, __ATOMIC_SEQ_CST);
+	uint64_t s = __atomic_add_fetch(&d->start_cnt, 1, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* (b): before the invalidation reads PTEs */
 	int rc = iova_be_inv(c, 0, 0);
 	int rc2 = iova_be_flush_wait(c);
@@ -188,7 +192,14 @@ static int fq_flush(struct iova_ctx *c, uint64_t *fin, uint64_t *t)
 	while (old < now && !__atomic_compare_exchange_n(&d->last_finish_ns, &old, now, true,
 							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
-	*fin = __atomic_add_fetch(&d->finish_cnt, 1, __ATOMIC_RELEASE); /* (c) */
+	/* (c): finish_cnt = max(finish_cnt, s), release. This flush covers every entry queued
+	 * before its start (counter < s), whatever the flushes that started before it did: one
+	 * still in flight or one that failed does not hold back what this one covered. */
+	old = ld_acq(&d->finish_cnt);
+	while (old < s && !__atomic_compare_exchange_n(&d->finish_cnt, &old, s, true,
+						       __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+		;
+	*fin = old > s ? old : s;
 	*t = now;
 	return 0;
 }
@@ -319,12 +330,11 @@ static int queue_one(struct iova_ctx *c, struct fq *q, unsigned int qi, const st
 
 	/* first drop what other CPUs' flushes already covered (Linux does the same) */
 	fq_ring_free(c, q, qi);
-	/* Full: flush, then free this CPU's queue only (Linux queue_iova()). One flush
-	 * empties it unless another CPU's flush was in flight (it raised start_cnt before
-	 * ours but has not finished: finish_cnt lags by one per such flush) or an earlier
-	 * flush failed (a permanent lag of one): then the next flush of ours covers what
-	 * that one would have. Linux would overwrite the full ring here; a bounded number of
-	 * flushes, then refusing to queue, never does. */
+	/* Full: flush, then free this CPU's queue only (Linux queue_iova()). One completed
+	 * flush of ours empties it: every entry here was queued, under this lock, before our
+	 * flush raised start_cnt to s, and its completion makes finish_cnt >= s (a). The
+	 * loop bound is a guard; a failed flush ends it, and the unmap is refused (its IOVA
+	 * leaks, never reused early) rather than the ring overwritten as Linux would. */
 	for (unsigned int k = 0; fq_full(q) && k <= d->nfq + 1; k++) {
 		rc = fq_flush(c, flush_fin, flush_t);
 		if (rc < 0)
