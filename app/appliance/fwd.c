@@ -135,16 +135,6 @@ static void tx_flush(struct vfapp_appliance *a, unsigned int out, struct rte_mbu
 	a->st[out].tx_bytes += bytes;
 }
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
 void vfapp_appliance_router_init(struct vfapp_appliance *a, const struct vfapp_route_cfg *cfg,
 				 const uint16_t dev_mtu[VFAPP_NB_PORTS], struct rte_mempool *pool,
 				 uint64_t icmp_rate, uint64_t icmp_burst)
@@ -279,7 +269,7 @@ static void fragment(struct vfapp_appliance *a, unsigned int in, unsigned int ou
 	const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint16_t hl = pi->l3_len, payload = (uint16_t)(pi->ip_totlen - hl);
 	uint16_t chunk = (uint16_t)((a->mtu[out] - hl) & ~7u);
-	uint16_t frag = rd16(hdr + pi->l3_off + 6);
+	uint16_t frag = pkt_rd16(hdr + pi->l3_off + 6);
 	unsigned int nf = 0;
 	uint16_t off;
 
@@ -380,7 +370,7 @@ static void lookup_burst(const struct vfapp_appliance *a, struct rte_mbuf **pkts
 		const struct rte_mbuf *m = pkts[i];
 
 		dst[i] = m->data_len >= RTE_ETHER_HDR_LEN + 20 ?
-				 rd32(rte_pktmbuf_mtod_offset(m, const uint8_t *,
+				 pkt_rd32(rte_pktmbuf_mtod_offset(m, const uint8_t *,
 							      RTE_ETHER_HDR_LEN + 16)) :
 				 0;
 	}
@@ -405,6 +395,25 @@ static void tx_queue_flush(struct vfapp_appliance *a, struct tx_queue *q)
 	for (unsigned int i = 0; i < VFAPP_NB_PORTS; i++) {
 		tx_flush(a, i, q->m[i], q->n[i]);
 		q->n[i] = 0;
+	}
+}
+
+/*
+ * The IPv4 header of a forwarded packet leaving on port out: TTL - 1, and its checksum
+ * either left to the port (RTE_MBUF_F_TX_IP_CKSUM: zeroed here, l2/l3 lengths set) or
+ * updated incrementally (pkt_ttl_dec). ip at l3_off in m, l3_len bytes of header.
+ */
+static inline void ip_out(struct rte_mbuf *m, uint8_t *ip, uint16_t l3_off, uint16_t l3_len,
+			  bool hw_ip_csum)
+{
+	if (hw_ip_csum) {
+		ip[8]--;
+		ip[10] = ip[11] = 0;
+		m->l2_len = l3_off;
+		m->l3_len = l3_len;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	} else {
+		pkt_ttl_dec(ip);
 	}
 }
 
@@ -469,8 +478,8 @@ static void slow_one(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf
 		return;
 	}
 	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
-	src = rd32(ip + 12);
-	dst = rd32(ip + 16);
+	src = pkt_rd32(ip + 12);
+	dst = pkt_rd32(ip + 16);
 	if (unlikely(vfapp_martian_src(src))) {
 		drop(a, in, DROP_MARTIAN_SRC, m);
 		return;
@@ -536,18 +545,8 @@ static void slow_one(struct vfapp_appliance *a, unsigned int in, struct rte_mbuf
 	rte_ether_addr_copy(&a->port_mac[r->port], &eth->src_addr);
 	if (unlikely(a->fix_l4_csum))
 		fix_l4_csum(a, in, m, &pi);
-	if (a->hw_ip_csum[r->port]) {
-		struct rte_ipv4_hdr *h =
-			rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pi.l3_off);
-
-		h->time_to_live--;
-		h->hdr_checksum = 0;
-		m->l2_len = pi.l3_off;
-		m->l3_len = pi.l3_len;
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-	} else {
-		pkt_ttl_dec(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off));
-	}
+	ip_out(m, rte_pktmbuf_mtod_offset(m, uint8_t *, pi.l3_off), pi.l3_off, pi.l3_len,
+	       a->hw_ip_csum[r->port]);
 	out[r->port][nout[r->port]++] = m;
 }
 
@@ -614,15 +613,7 @@ static inline bool fast_one(struct vfapp_appliance *a, const struct fast_state *
 		return false;
 	rte_ether_addr_copy(&r->nh_mac, (struct rte_ether_addr *)eth);
 	rte_ether_addr_copy(&a->port_mac[o], (struct rte_ether_addr *)(eth + 6));
-	if (f->hw_ip_csum[o]) {
-		ip[8]--;
-		ip[10] = ip[11] = 0;
-		m->l2_len = RTE_ETHER_HDR_LEN;
-		m->l3_len = 20;
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-	} else {
-		pkt_ttl_dec(ip);
-	}
+	ip_out(m, ip, RTE_ETHER_HDR_LEN, 20, f->hw_ip_csum[o]);
 	q->m[o][q->n[o]++] = m;
 	return true;
 }
