@@ -326,28 +326,28 @@ static int queue_one(struct iova_ctx *c, struct fq *q, unsigned int qi, const st
 		     uint64_t *flush_fin, uint64_t *flush_t)
 {
 	struct deferred *d = D(c);
-	int rc = 0;
+	int rc;
 
 	/* first drop what other CPUs' flushes already covered (Linux does the same) */
 	fq_ring_free(c, q, qi);
 	/* Full: flush, then free this CPU's queue only (Linux queue_iova()). One completed
 	 * flush of ours empties it: every entry here was queued, under this lock, before our
-	 * flush raised start_cnt to s, and its completion makes finish_cnt >= s (a). The
-	 * loop bound is a guard; a failed flush ends it, and the unmap is refused (its IOVA
-	 * leaks, never reused early) rather than the ring overwritten as Linux would. */
-	for (unsigned int k = 0; fq_full(q) && k <= d->nfq + 1; k++) {
+	 * flush raised start_cnt to s, and its completion makes finish_cnt >= s (a). A failed
+	 * flush refuses the unmap (its IOVA leaks, never reused early) rather than overwrite
+	 * the ring as Linux would. */
+	if (fq_full(q)) {
 		rc = fq_flush(c, flush_fin, flush_t);
 		if (rc < 0)
-			break;
+			return rc;
 		fq_ring_free(c, q, qi);
 		/* nothing queued anywhere: restart the timer from this flush (what one CPU
 		 * always did: its full flush emptied every queue). Otherwise it keeps running
 		 * so that the timeout frees the other CPUs' covered entries. */
 		if (all_empty(d))
 			__atomic_store_n(&d->timer_start, *flush_t, __ATOMIC_RELAXED);
+		if (fq_full(q))
+			return -EBUSY; /* cannot happen (a); never overwrite the ring */
 	}
-	if (fq_full(q))
-		return rc < 0 ? rc : -EBUSY;
 	uint64_t now = iova_now_ns();
 	q->e[q->tail] = (struct fq_entry){
 		.pfn = r->pfn, .npages = r->npages, .counter = ld_rlx(&d->start_cnt), .t_unmap = now
