@@ -335,7 +335,8 @@ if [ $peers = 1 ]; then
 	done
 	# vfapp vs dpdk-l3fwd (LPM) vs testpmd io/mac as the DUT on the same two memif ports
 	# (peers/l3fwd.sh builds l3fwd from dpdk-doc; records kind "dut", benchmarks/README.md).
-	# Full run only: building l3fwd and 12 more runs do not fit --quick's 5 minutes.
+	# Full run only: building l3fwd, 22 forwarder runs (about 3.5 min) and the callgrind
+	# pass (about 1 min) do not fit --quick's 5 minutes.
 	if [ $quick = 0 ]; then
 		log "peers: vfapp vs dpdk-l3fwd (LPM) vs testpmd io/mac on the same ports, 64/1500 B"
 		nh=""; [ $huge = 0 ] && nh=--no-huge

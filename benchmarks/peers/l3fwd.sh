@@ -202,12 +202,12 @@ for size in $sizes; do
 		esac
 	done
 done
-rd=""
+rd="" rep0=$rep
 for dut in $repduts; do case " $duts " in *" $dut "*) rd="$rd $dut" ;; esac; done
-for rep in $(seq 2 "$reps"); do
-	order=$rd
-	[ $((rep % 2)) = 0 ] && order=$(echo $rd | tr ' ' '\n' | tac | tr '\n' ' ')
-	echo "l3fwd.sh: repetition $rep of $reps:$order" >&2
+for k in $(seq 2 "$reps"); do
+	order=$rd rep=$((rep0 + k - 1))   # the records' "repetition": --repetition, then on
+	[ $((k % 2)) = 0 ] && order=$(echo $rd | tr ' ' '\n' | tac | tr '\n' ' ')
+	echo "l3fwd.sh: repetition $k of $reps:$order" >&2
 	for size in $sizes; do
 		for dut in $order; do
 			if run_one "$dut" "$size"; then n=$((n + 1)); fi
